@@ -1,0 +1,13 @@
+//! deploykit-core: Login.gov's release process as a library.
+//!
+//! - [`model`]: names, SHAs, release numbers, RC branches, fleet types, deploy status;
+//! - [`ports`]: the traits workflows call (`Vcs`, `CodeHost`, `Fleet`, `LogSource`, `Monitor`,
+//!   `Notifier`, plus `DeployStatusSource`, `Clock`, `DeployLock`);
+//! - [`Error`]: the one error type, with a kind callers can act on.
+
+pub mod error;
+pub mod model;
+pub mod ports;
+
+pub use error::{Error, ErrorKind, Result};
+pub use model::*;

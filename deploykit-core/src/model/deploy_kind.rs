@@ -1,0 +1,101 @@
+//! The five kinds of deploy in the guide.
+
+use std::fmt;
+use std::str::FromStr;
+
+use crate::error::{Error, Result};
+
+/// What a deploy ships and how (the guide's "Types of Deploys").
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum DeployKind {
+    /// The normal deploy of everything on `main`, twice a week.
+    Full,
+    /// Cherry-picked urgent fixes (`RC 112.1`).
+    Patch,
+    /// Everything on `main`, outside the usual days; needs a reason.
+    OffCycle,
+    /// Same code, new configuration: recycle the boxes.
+    ConfigRecycle,
+    /// Recycle without a migration instance.
+    NoMigrationRecycle,
+}
+
+impl DeployKind {
+    /// Every kind, in the guide's order.
+    pub const ALL: [DeployKind; 5] = [
+        DeployKind::Full,
+        DeployKind::Patch,
+        DeployKind::OffCycle,
+        DeployKind::ConfigRecycle,
+        DeployKind::NoMigrationRecycle,
+    ];
+
+    /// The kebab-case name used on the command line and in journals.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            DeployKind::Full => "full",
+            DeployKind::Patch => "patch",
+            DeployKind::OffCycle => "off-cycle",
+            DeployKind::ConfigRecycle => "config-recycle",
+            DeployKind::NoMigrationRecycle => "no-migration-recycle",
+        }
+    }
+
+    /// Whether new code ships (a promotion PR is merged and a release is created).
+    pub fn ships_code(self) -> bool {
+        matches!(
+            self,
+            DeployKind::Full | DeployKind::Patch | DeployKind::OffCycle
+        )
+    }
+
+    /// Whether the recycle runs the migration instance first.
+    pub fn runs_migrations(self) -> bool {
+        !matches!(self, DeployKind::NoMigrationRecycle)
+    }
+}
+
+impl FromStr for DeployKind {
+    type Err = Error;
+    fn from_str(s: &str) -> Result<Self> {
+        DeployKind::ALL
+            .into_iter()
+            .find(|k| k.as_str() == s)
+            .ok_or_else(|| {
+                Error::invalid_input(format!(
+                    "unknown deploy kind {s:?}: expected one of full, patch, off-cycle, \
+                     config-recycle, no-migration-recycle"
+                ))
+            })
+    }
+}
+
+impl fmt::Display for DeployKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn kinds_round_trip() {
+        for k in DeployKind::ALL {
+            assert_eq!(k.as_str().parse::<DeployKind>().ok(), Some(k));
+            let json = serde_json::to_string(&k).expect("serialize");
+            assert_eq!(json, format!("\"{}\"", k.as_str()));
+        }
+        assert!(DeployKind::Patch.ships_code());
+        assert!(!DeployKind::ConfigRecycle.ships_code());
+        assert!(!DeployKind::NoMigrationRecycle.runs_migrations());
+    }
+
+    #[test]
+    fn unknown_kind_lists_the_valid_ones() {
+        let err = "hotfix".parse::<DeployKind>().expect_err("unknown");
+        assert!(err.to_string().contains("off-cycle"), "{err}");
+    }
+}

@@ -1,0 +1,37 @@
+//! `DeployLock`: one deploy at a time per environment and app, across machines.
+
+use std::fmt::Debug;
+
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+
+use crate::error::Result;
+use crate::model::names::{AppName, EnvName};
+
+/// Who holds a deploy lock, since when and until when.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct LockHolder {
+    /// The environment.
+    pub env: EnvName,
+    /// The app.
+    pub app: AppName,
+    /// Who took it (user@host, run id).
+    pub owner: String,
+    /// When it was taken.
+    pub acquired_at: DateTime<Utc>,
+    /// After this time the lock is stale and may be broken.
+    pub expires_at: DateTime<Utc>,
+}
+
+/// A lock store.
+#[cfg_attr(any(test, feature = "mocks"), mockall::automock)]
+#[async_trait]
+pub trait DeployLock: Send + Sync + Debug {
+    /// Takes the lock for `owner`, only if nobody holds it (or the holder's lock expired).
+    /// Conflict naming the holder otherwise.
+    async fn acquire(&self, holder: &LockHolder) -> Result<()>;
+    /// Releases the lock if `owner` holds it; releasing a lock not held is not an error.
+    async fn release(&self, env: &EnvName, app: &AppName, owner: &str) -> Result<()>;
+    /// The current holder, if any (stale locks included: check `expires_at`).
+    async fn holder(&self, env: &EnvName, app: &AppName) -> Result<Option<LockHolder>>;
+}

@@ -1,0 +1,77 @@
+//! `Monitor`: per-SHA request and error figures of an app, as monitor-deploy computes them.
+
+use std::fmt::Debug;
+
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+
+use crate::error::Result;
+use crate::model::names::{EnvName, RoleName};
+use crate::model::sha::Sha;
+
+/// A time window `[start, end)`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct MetricsWindow {
+    /// Inclusive start.
+    pub start: DateTime<Utc>,
+    /// Exclusive end.
+    pub end: DateTime<Utc>,
+}
+
+/// Success rate of one critical flow (e.g. identity verification) for one SHA.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct FlowRate {
+    /// Event name.
+    pub name: String,
+    /// How many were attempted.
+    pub attempts: u64,
+    /// How many succeeded.
+    pub successes: u64,
+}
+
+/// The figures of one deployed SHA over a window.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct ShaMetrics {
+    /// The SHA the requests were served by.
+    pub sha: Sha,
+    /// First log line seen from this SHA (tells old from new).
+    pub first_seen: Option<DateTime<Utc>>,
+    /// Requests served.
+    pub requests: u64,
+    /// Responses with status 500-599.
+    pub errors_5xx: u64,
+    /// Instances that served them.
+    pub instances: u32,
+    /// Critical flow success rates.
+    pub flows: Vec<FlowRate>,
+}
+
+impl ShaMetrics {
+    /// 5xx responses as a fraction of requests, `None` with no requests.
+    pub fn error_rate(&self) -> Option<f64> {
+        (self.requests > 0).then(|| self.errors_5xx as f64 / self.requests as f64)
+    }
+}
+
+/// One sample: the figures of every SHA seen in the window. An empty list means "no data",
+/// never "no errors".
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct MonitorSample {
+    /// The window the figures cover.
+    pub window: MetricsWindow,
+    /// Per-SHA figures, in the order SHAs were first seen.
+    pub per_sha: Vec<ShaMetrics>,
+}
+
+/// Where per-SHA request figures of an app come from.
+#[cfg_attr(any(test, feature = "mocks"), mockall::automock)]
+#[async_trait]
+pub trait Monitor: Send + Sync + Debug {
+    /// The per-SHA figures of `role` in `env` over `window`.
+    async fn sample(
+        &self,
+        env: &EnvName,
+        role: &RoleName,
+        window: &MetricsWindow,
+    ) -> Result<MonitorSample>;
+}

@@ -1,0 +1,162 @@
+//! `Notifier`: the announcements the guide asks the release manager to post.
+
+use std::fmt::{self, Debug};
+
+use async_trait::async_trait;
+
+use crate::error::Result;
+use crate::model::names::{AppName, EnvName};
+use crate::model::release_number::ReleaseNumber;
+
+/// One announcement. Text fields are already safe to publish (config diffs are redacted
+/// before an announcement is built).
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum Announcement {
+    /// "Announce pending Login.gov release PR": posted to the main channel and cross-posted.
+    PendingReleasePr {
+        /// The app.
+        app: AppName,
+        /// The RC number.
+        rc: ReleaseNumber,
+        /// Link to the promotion PR.
+        pr_url: String,
+    },
+    /// "Announce a recycle": a deploy's recycle is starting.
+    RecycleStart {
+        /// The app.
+        app: AppName,
+        /// The environment.
+        env: EnvName,
+        /// The RC being deployed, if code ships.
+        rc: Option<ReleaseNumber>,
+    },
+    /// A configuration change, with its redacted diff.
+    ConfigChange {
+        /// The app.
+        app: AppName,
+        /// The environment.
+        env: EnvName,
+        /// The redacted diff.
+        diff: String,
+    },
+    /// The deploy is complete.
+    DeployDone {
+        /// The app.
+        app: AppName,
+        /// The environment.
+        env: EnvName,
+        /// The RC deployed, if code shipped.
+        rc: Option<ReleaseNumber>,
+        /// Link to the release, if one was created.
+        release_url: Option<String>,
+    },
+    /// A rollback has started.
+    RollbackStarted {
+        /// The app.
+        app: AppName,
+        /// The environment.
+        env: EnvName,
+        /// The RC being rolled back.
+        rc: Option<ReleaseNumber>,
+        /// Why.
+        reason: String,
+    },
+    /// A blameless retrospective should be scheduled.
+    RetrospectiveToSchedule {
+        /// The app.
+        app: AppName,
+        /// The environment.
+        env: EnvName,
+        /// The RC that was rolled back.
+        rc: Option<ReleaseNumber>,
+        /// Why the deploy was rolled back.
+        reason: String,
+    },
+}
+
+fn rc_text(rc: &Option<ReleaseNumber>) -> String {
+    rc.map(|n| format!("RC {n}"))
+        .unwrap_or_else(|| "the current code".into())
+}
+
+impl Announcement {
+    /// A short name of the announcement type (`pending_release_pr`, ...).
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Announcement::PendingReleasePr { .. } => "pending_release_pr",
+            Announcement::RecycleStart { .. } => "recycle_start",
+            Announcement::ConfigChange { .. } => "config_change",
+            Announcement::DeployDone { .. } => "deploy_done",
+            Announcement::RollbackStarted { .. } => "rollback_started",
+            Announcement::RetrospectiveToSchedule { .. } => "retrospective_to_schedule",
+        }
+    }
+}
+
+impl fmt::Display for Announcement {
+    /// The plain-text form (also the fallback text of rich messages).
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Announcement::PendingReleasePr { app, rc, pr_url } => {
+                write!(
+                    f,
+                    "Pending {app} release: RC {rc} is ready for review: {pr_url}"
+                )
+            }
+            Announcement::RecycleStart { app, env, rc } => {
+                write!(
+                    f,
+                    "Starting a recycle of {app} in {env} to deploy {}",
+                    rc_text(rc)
+                )
+            }
+            Announcement::ConfigChange { app, env, diff } => {
+                write!(f, "Configuration change for {app} in {env}:\n{diff}")
+            }
+            Announcement::DeployDone {
+                app,
+                env,
+                rc,
+                release_url,
+            } => {
+                write!(f, "Deploy of {} to {app} in {env} is complete", rc_text(rc))?;
+                if let Some(url) = release_url {
+                    write!(f, ": {url}")?;
+                }
+                Ok(())
+            }
+            Announcement::RollbackStarted {
+                app,
+                env,
+                rc,
+                reason,
+            } => {
+                write!(
+                    f,
+                    "Rolling back {} of {app} in {env}: {reason}",
+                    rc_text(rc)
+                )
+            }
+            Announcement::RetrospectiveToSchedule {
+                app,
+                env,
+                rc,
+                reason,
+            } => write!(
+                f,
+                "Schedule a blameless retrospective for the rollback of {} of {app} in {env} \
+                 ({reason})",
+                rc_text(rc)
+            ),
+        }
+    }
+}
+
+/// Where announcements go (Slack, or a recording fake).
+#[cfg_attr(any(test, feature = "mocks"), mockall::automock)]
+#[async_trait]
+pub trait Notifier: Send + Sync + Debug {
+    /// Posts one announcement.
+    async fn announce(&self, announcement: &Announcement) -> Result<()>;
+}
