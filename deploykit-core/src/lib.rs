@@ -6,8 +6,10 @@
 //! - [`Error`]: the one error type, with a kind callers can act on.
 
 pub mod error;
+pub mod events;
 pub mod model;
 pub mod ports;
 
 pub use error::{Error, ErrorKind, Result};
+pub use events::{Event, EventSink, NullSink, RecordingSink};
 pub use model::*;

@@ -1,6 +1,7 @@
 //! The model: names, SHAs, release numbers, RC branches, deploy kinds, the fleet, and the
 //! deploy status document. Pure data with parsing that rejects bad input clearly.
 
+pub mod app;
 pub mod deploy_kind;
 pub mod deploy_status;
 pub mod fleet;
@@ -9,6 +10,7 @@ pub mod rc_branch;
 pub mod release_number;
 pub mod sha;
 
+pub use app::{AppSettings, ReleaseStyle, RoleSettings};
 pub use deploy_kind::DeployKind;
 pub use deploy_status::DeployStatus;
 pub use fleet::{

@@ -39,6 +39,13 @@ macro_rules! name_type {
             pub fn as_str(&self) -> &str {
                 &self.0
             }
+
+            /// A built-in name from a literal (checked in debug builds and by the tests).
+            #[allow(dead_code)]
+            pub(crate) fn from_static(s: &'static str) -> Self {
+                debug_assert!(check_name($what, $example, s).is_ok(), "{s}");
+                $ty(s.to_string())
+            }
         }
 
         impl FromStr for $ty {
@@ -106,7 +113,7 @@ impl EnvName {
 impl RoleName {
     /// The role of the migration group (`migration`).
     pub fn migration() -> Self {
-        RoleName("migration".into())
+        RoleName::from_static("migration")
     }
 }
 
