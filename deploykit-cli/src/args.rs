@@ -1,0 +1,376 @@
+//! Command-line arguments: one clap struct per command, turned into a library request.
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+/// deploykit: Login.gov's release process (release candidates, promotion PRs, recycles,
+/// gates, scale-in, rollback, releases) as one tool.
+#[derive(Debug, Parser)]
+#[command(name = "deploykit", version, propagate_version = true)]
+pub struct Cli {
+    /// Configuration file (default: ./deploykit.toml, then the user config dir).
+    #[arg(long, global = true, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+    /// Print machine-readable JSON (results, and events as JSON lines).
+    #[arg(long, global = true)]
+    pub json: bool,
+    /// Answer yes to every confirmation.
+    #[arg(long, short = 'y', global = true)]
+    pub yes: bool,
+    /// Run against the built-in simulated world instead of AWS and GitHub.
+    #[arg(long, global = true)]
+    pub sandbox: bool,
+    /// The command.
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// Every command.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Rehearse a whole deploy (RC, PR, merge, recycle, gates, scale-in or rollback,
+    /// release) in the simulated world, on virtual time.
+    Demo(DemoArgs),
+    /// Print the changelog of the commits between two revisions (changelog_check.rb).
+    Changelog(ChangelogArgs),
+    /// Release candidates: cut one and open its promotion PR, or true-up its branch.
+    #[command(subcommand)]
+    Rc(RcCommand),
+    /// Releases: create the release of a merged promotion PR.
+    #[command(subcommand)]
+    Release(ReleaseCommand),
+    /// Run the guided production deploy of an app (resumable).
+    Deploy(DeployArgs),
+    /// Roll back a deploy: scale in new instances, open the revert PR, announce.
+    Rollback(RollbackArgs),
+    /// Continue an interrupted deploy from its journal.
+    Resume(ResumeArgs),
+    /// Recycle Auto Scaling groups (migration group first where needed).
+    Recycle(RecycleArgs),
+    /// Remove the old (or new) instances left after a recycle.
+    ScaleIn(ScaleInArgs),
+    /// Servers of an environment.
+    #[command(subcommand)]
+    Servers(ServersCommand),
+    /// Auto Scaling group capacity.
+    #[command(subcommand)]
+    Asg(AsgCommand),
+    /// Migration instance logs.
+    #[command(subcommand)]
+    Migration(MigrationCommand),
+    /// Per-SHA request counts, 5xx rates and flow success rates, refreshed.
+    Monitor(MonitorArgs),
+    /// The deploy calendar.
+    #[command(subcommand)]
+    Cadence(CadenceCommand),
+    /// What is deployed where, and what is pending.
+    Status(StatusArgs),
+    /// Print or open the report of a deploy run.
+    Report(ReportArgs),
+    /// Show or check the configuration.
+    #[command(subcommand)]
+    Config(ConfigCommand),
+}
+
+/// The demo scenarios.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Scenario {
+    /// Everything goes well: deployed, old instances removed, release created.
+    Healthy,
+    /// A migration fails: rolled back.
+    MigrationFails,
+    /// The new SHA's 5xx rate spikes: rolled back.
+    ErrorSpike,
+    /// New hosts never become healthy in the load balancer: rolled back.
+    UnhealthyHosts,
+}
+
+/// `deploykit demo`.
+#[derive(Debug, Args)]
+pub struct DemoArgs {
+    /// Which rehearsal to run.
+    #[arg(long, value_enum, default_value_t = Scenario::Healthy)]
+    pub scenario: Scenario,
+}
+
+/// `deploykit changelog`.
+#[derive(Debug, Args)]
+pub struct ChangelogArgs {
+    /// The base revision (the production branch).
+    #[arg(long, short = 'b')]
+    pub base: String,
+    /// The source revision (the release candidate).
+    #[arg(long, short = 's')]
+    pub source: String,
+    /// The GitHub repository PR links point to.
+    #[arg(long, default_value = "18F/identity-idp")]
+    pub repo: String,
+    /// The git repository to read (default: the current directory).
+    #[arg(long, default_value = ".")]
+    pub dir: PathBuf,
+}
+
+/// `deploykit rc ...`.
+#[derive(Debug, Subcommand)]
+pub enum RcCommand {
+    /// Cut a release candidate from staging's SHA and open its promotion PR.
+    Create(RcCreateArgs),
+    /// Merge the production branch into the RC branch keeping the RC's tree (`-s ours`).
+    TrueUp(RcTrueUpArgs),
+}
+
+/// `deploykit rc create`.
+#[derive(Debug, Args)]
+pub struct RcCreateArgs {
+    /// The app (idp or pki).
+    #[arg(long, default_value = "idp")]
+    pub app: String,
+    /// A patch release (112 -> 112.1).
+    #[arg(long)]
+    pub patch: bool,
+    /// Cut from this revision instead of staging's deployed SHA.
+    #[arg(long)]
+    pub source: Option<String>,
+    /// Show what would be done without pushing or opening anything.
+    #[arg(long)]
+    pub dry_run: bool,
+    /// The git repository (default: the current directory).
+    #[arg(long, default_value = ".")]
+    pub dir: PathBuf,
+}
+
+/// `deploykit rc true-up`.
+#[derive(Debug, Args)]
+pub struct RcTrueUpArgs {
+    /// The app (idp or pki).
+    #[arg(long, default_value = "idp")]
+    pub app: String,
+    /// The RC branch (default: the open promotion PR's branch).
+    #[arg(long)]
+    pub branch: Option<String>,
+    /// The git repository (default: the current directory).
+    #[arg(long, default_value = ".")]
+    pub dir: PathBuf,
+}
+
+/// `deploykit release ...`.
+#[derive(Debug, Subcommand)]
+pub enum ReleaseCommand {
+    /// Create the release (and, for pki, the signed tag) of a merged promotion PR.
+    Create(ReleaseCreateArgs),
+}
+
+/// `deploykit release create`.
+#[derive(Debug, Args)]
+pub struct ReleaseCreateArgs {
+    /// The merged PR: a number or its URL.
+    pub pr: String,
+    /// The app (idp or pki).
+    #[arg(long, default_value = "idp")]
+    pub app: String,
+    /// Show what would be done without creating anything.
+    #[arg(long)]
+    pub dry_run: bool,
+    /// The git repository (default: the current directory).
+    #[arg(long, default_value = ".")]
+    pub dir: PathBuf,
+}
+
+/// `deploykit deploy`.
+#[derive(Debug, Args)]
+pub struct DeployArgs {
+    /// The environment (e.g. prod).
+    pub env: String,
+    /// The app (idp or pki).
+    pub app: String,
+    /// The kind of deploy.
+    #[arg(long, default_value = "full")]
+    pub kind: String,
+    /// The promotion PR (default: the open one).
+    #[arg(long)]
+    pub pr: Option<u64>,
+    /// Why (required for off-cycle deploys and policy overrides; journalled).
+    #[arg(long)]
+    pub reason: Option<String>,
+    /// Print the plan: every step and the operations it would call.
+    #[arg(long)]
+    pub dry_run: bool,
+}
+
+/// `deploykit rollback`.
+#[derive(Debug, Args)]
+pub struct RollbackArgs {
+    /// The environment.
+    pub env: String,
+    /// The app.
+    pub app: String,
+    /// Why (journalled and announced).
+    #[arg(long)]
+    pub reason: Option<String>,
+}
+
+/// `deploykit resume`.
+#[derive(Debug, Args)]
+pub struct ResumeArgs {
+    /// The run id printed when the deploy started.
+    pub run_id: String,
+}
+
+/// `deploykit recycle`.
+#[derive(Debug, Args)]
+pub struct RecycleArgs {
+    /// The environment.
+    pub env: String,
+    /// A role, or ALL.
+    pub role: String,
+    /// Recycle without the migration instance.
+    #[arg(long)]
+    pub skip_migration: bool,
+    /// Go on even if a recycle is already in progress.
+    #[arg(long)]
+    pub force: bool,
+    /// Show the plan without changing anything.
+    #[arg(long)]
+    pub dry_run: bool,
+}
+
+/// Which instances `scale-in` removes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ScaleInWhich {
+    /// The old instances (after a successful recycle).
+    Old,
+    /// The new instances (to roll back).
+    New,
+}
+
+/// `deploykit scale-in`.
+#[derive(Debug, Args)]
+pub struct ScaleInArgs {
+    /// old or new.
+    #[arg(value_enum)]
+    pub which: ScaleInWhich,
+    /// The environment.
+    pub env: String,
+    /// A role, or ALL.
+    pub role: String,
+    /// Show what would be removed without changing anything.
+    #[arg(long)]
+    pub dry_run: bool,
+}
+
+/// `deploykit servers ...`.
+#[derive(Debug, Subcommand)]
+pub enum ServersCommand {
+    /// List the servers of an environment.
+    Ls(ServersLsArgs),
+}
+
+/// `deploykit servers ls`.
+#[derive(Debug, Args)]
+pub struct ServersLsArgs {
+    /// The environment.
+    #[arg(long, short = 'e')]
+    pub env: String,
+    /// Only this role (adds load-balancer health).
+    #[arg(long, short = 'r')]
+    pub role: Option<String>,
+}
+
+/// `deploykit asg ...`.
+#[derive(Debug, Subcommand)]
+pub enum AsgCommand {
+    /// Print (or set) a group's min / desired / max and its scheduled actions.
+    Size(AsgSizeArgs),
+}
+
+/// `deploykit asg size`.
+#[derive(Debug, Args)]
+pub struct AsgSizeArgs {
+    /// The environment.
+    pub env: String,
+    /// The role.
+    pub role: String,
+    /// New minimum.
+    #[arg(long)]
+    pub min: Option<u32>,
+    /// New desired capacity.
+    #[arg(long)]
+    pub desired: Option<u32>,
+    /// New maximum.
+    #[arg(long)]
+    pub max: Option<u32>,
+}
+
+/// `deploykit migration ...`.
+#[derive(Debug, Subcommand)]
+pub enum MigrationCommand {
+    /// Follow the newest migration instance's log.
+    Logs(MigrationLogsArgs),
+}
+
+/// `deploykit migration logs`.
+#[derive(Debug, Args)]
+pub struct MigrationLogsArgs {
+    /// The environment.
+    pub env: String,
+    /// Stop after this many seconds.
+    #[arg(long, default_value_t = 1800)]
+    pub timeout: u64,
+}
+
+/// `deploykit monitor`.
+#[derive(Debug, Args)]
+pub struct MonitorArgs {
+    /// The environment.
+    pub env: String,
+    /// The role.
+    pub role: String,
+    /// Refresh every this many seconds.
+    #[arg(long, default_value_t = 15)]
+    pub interval: u64,
+    /// Stop after this many refreshes (default: until interrupted).
+    #[arg(long)]
+    pub count: Option<u32>,
+}
+
+/// `deploykit cadence ...`.
+#[derive(Debug, Subcommand)]
+pub enum CadenceCommand {
+    /// Whether a full deploy is allowed on a day (exit 0) or refused (exit 3).
+    Check(CadenceCheckArgs),
+}
+
+/// `deploykit cadence check`.
+#[derive(Debug, Args)]
+pub struct CadenceCheckArgs {
+    /// The day (default: today).
+    #[arg(long, value_name = "YYYY-MM-DD")]
+    pub date: Option<String>,
+}
+
+/// `deploykit status`.
+#[derive(Debug, Args)]
+pub struct StatusArgs {
+    /// Only this environment.
+    pub env: Option<String>,
+}
+
+/// `deploykit report`.
+#[derive(Debug, Args)]
+pub struct ReportArgs {
+    /// The run id.
+    pub run_id: String,
+    /// Open it in a browser instead of printing.
+    #[arg(long)]
+    pub open: bool,
+}
+
+/// `deploykit config ...`.
+#[derive(Debug, Subcommand)]
+pub enum ConfigCommand {
+    /// Print the effective configuration, secrets redacted.
+    Show,
+    /// Validate the configuration and report every problem.
+    Check,
+}

@@ -1,0 +1,32 @@
+//! Exit codes: what a script calling deploykit can branch on.
+
+use deploykit_core::{Error, ErrorKind};
+
+/// Success.
+pub const OK: u8 = 0;
+/// A failure (backend, not found, conflict, ...): the message says what to do.
+pub const FAILED: u8 = 1;
+/// Bad command-line usage or input.
+pub const USAGE: u8 = 2;
+/// A policy (cadence calendar, no-migration risk) refused the operation.
+pub const POLICY_REFUSED: u8 = 3;
+/// Refused because going on could take capacity away from users.
+pub const UNSAFE: u8 = 4;
+/// The deploy ended rolled back.
+pub const ROLLED_BACK: u8 = 5;
+/// The command is planned but not built yet.
+pub const NOT_BUILT: u8 = 69;
+/// Interrupted by the operator.
+pub const INTERRUPTED: u8 = 130;
+
+/// The exit code for an error.
+pub fn code_for(error: &Error) -> u8 {
+    match error.kind() {
+        ErrorKind::InvalidInput => USAGE,
+        ErrorKind::PolicyRefused => POLICY_REFUSED,
+        ErrorKind::Unsafe => UNSAFE,
+        ErrorKind::Interrupted => INTERRUPTED,
+        ErrorKind::Unsupported => NOT_BUILT,
+        _ => FAILED,
+    }
+}

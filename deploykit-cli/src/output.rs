@@ -1,0 +1,105 @@
+//! Rendering: results and events as human text or JSON lines.
+
+use std::io::Write;
+
+use deploykit_core::{Event, EventSink};
+
+/// How to print.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Format {
+    /// Text for people.
+    Human,
+    /// JSON: events as JSON lines on stderr, the result as one JSON document on stdout.
+    Json,
+}
+
+/// Prints workflow events as progress on stderr.
+#[derive(Debug)]
+pub struct TerminalSink {
+    format: Format,
+}
+
+impl TerminalSink {
+    /// A sink printing in `format`.
+    pub fn new(format: Format) -> Self {
+        TerminalSink { format }
+    }
+}
+
+/// One line of progress for an event.
+pub fn describe(event: &Event) -> String {
+    match event {
+        Event::StepStarted { at, step } => format!("{} ▶ {step}", at.format("%H:%M:%S")),
+        Event::StepFinished {
+            at,
+            step,
+            outcome,
+            detail,
+        } => {
+            format!("{} ✓ {step}: {outcome} {detail}", at.format("%H:%M:%S"))
+        }
+        Event::Waiting {
+            at,
+            what,
+            elapsed_secs,
+            timeout_secs,
+        } => format!(
+            "{} … waiting for {what} ({elapsed_secs}s of {timeout_secs}s)",
+            at.format("%H:%M:%S")
+        ),
+        Event::Action {
+            at,
+            description,
+            dry_run,
+        } => {
+            let tag = if *dry_run { "would" } else { "did" };
+            format!("{} → {tag}: {description}", at.format("%H:%M:%S"))
+        }
+        Event::Info { at, message } => format!("{}   {message}", at.format("%H:%M:%S")),
+        Event::Warning { at, message } => format!("{} ! {message}", at.format("%H:%M:%S")),
+        Event::GateVerdict {
+            at,
+            gate,
+            verdict,
+            explanation,
+        } => {
+            format!(
+                "{} ◆ {gate} gate: {verdict} — {explanation}",
+                at.format("%H:%M:%S")
+            )
+        }
+        other => format!("{other:?}"),
+    }
+}
+
+impl EventSink for TerminalSink {
+    fn emit(&self, event: Event) {
+        let line = match self.format {
+            Format::Human => describe(&event),
+            Format::Json => serde_json::to_string(&event)
+                .unwrap_or_else(|e| format!("{{\"event\":\"unprintable\",\"error\":\"{e}\"}}")),
+        };
+        let mut err = std::io::stderr().lock();
+        let _ = writeln!(err, "{line}");
+    }
+}
+
+/// Prints a result: JSON on stdout in JSON mode, else the human text.
+pub fn print_result<T: serde::Serialize>(
+    format: Format,
+    value: &T,
+    human: impl FnOnce() -> String,
+) {
+    match format {
+        Format::Json => match serde_json::to_string_pretty(value) {
+            Ok(s) => println!("{s}"),
+            Err(e) => eprintln!("deploykit: could not print the result as JSON: {e}"),
+        },
+        Format::Human => {
+            let text = human();
+            if !text.is_empty() {
+                println!("{text}");
+            }
+        }
+    }
+}
