@@ -7,6 +7,7 @@
 
 pub mod error;
 pub mod events;
+pub mod fleet_ops;
 pub mod model;
 pub mod ports;
 
