@@ -10,6 +10,7 @@ pub mod error;
 pub mod events;
 pub mod model;
 pub mod ports;
+pub mod release;
 
 pub use error::{Error, ErrorKind, Result};
 pub use events::{Event, EventSink, NullSink, RecordingSink};
