@@ -6,6 +6,7 @@
 //! - [`Error`]: the one error type, with a kind callers can act on.
 
 pub mod contract;
+pub mod changelog;
 pub mod error;
 pub mod events;
 pub mod fleet_ops;
@@ -13,6 +14,7 @@ pub mod model;
 pub mod ports;
 #[cfg(feature = "sim")]
 pub mod sim;
+pub mod release;
 
 pub use error::{Error, ErrorKind, Result};
 pub use events::{Event, EventSink, NullSink, RecordingSink};
