@@ -5,16 +5,17 @@
 //!   `Notifier`, plus `DeployStatusSource`, `Clock`, `DeployLock`);
 //! - [`Error`]: the one error type, with a kind callers can act on.
 
-pub mod contract;
 pub mod changelog;
+pub mod config;
+pub mod contract;
 pub mod error;
 pub mod events;
 pub mod fleet_ops;
 pub mod model;
 pub mod ports;
+pub mod release;
 #[cfg(feature = "sim")]
 pub mod sim;
-pub mod release;
 
 pub use error::{Error, ErrorKind, Result};
 pub use events::{Event, EventSink, NullSink, RecordingSink};
