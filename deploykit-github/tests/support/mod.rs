@@ -1,0 +1,6 @@
+//! Test support: real git repositories and local HTTP fakes.
+
+#![allow(dead_code)]
+
+pub mod git_daemon;
+pub mod git_world;
