@@ -4,3 +4,5 @@
 
 pub mod git_daemon;
 pub mod git_world;
+pub mod github_fake;
+pub mod http_fake;
