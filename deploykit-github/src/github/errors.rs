@@ -54,10 +54,11 @@ pub(crate) fn github_error(what: &str, r: &FailedResponse) -> Error {
     if !details.is_empty() {
         said = format!("{said}: {}", details.join("; "));
     }
-    let rate_limited = (r.status == 403 || r.status == 429)
-        && (r.ratelimit_remaining.as_deref() == Some("0")
-            || said.to_ascii_lowercase().contains("rate limit")
-            || r.retry_after.is_some());
+    let rate_limited = r.status == 429
+        || (r.status == 403
+            && (r.ratelimit_remaining.as_deref() == Some("0")
+                || said.to_ascii_lowercase().contains("rate limit")
+                || r.retry_after.is_some()));
     let error = match r.status {
         401 => Error::unauthenticated(format!(
             "GitHub refused the credentials for {what} (401 {said}); set GITHUB_TOKEN or \
@@ -163,6 +164,8 @@ mod tests {
         );
         assert_eq!(e.kind(), ErrorKind::Conflict);
         assert!(e.to_string().contains("not mergeable"));
+        let e = github_error("x", &failed(429, "{}"));
+        assert_eq!(e.kind(), ErrorKind::RateLimited);
         let e = github_error("x", &failed(502, "<html>bad gateway</html>"));
         assert_eq!(e.kind(), ErrorKind::Backend);
         assert!(e.is_temporary());
