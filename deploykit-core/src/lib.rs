@@ -9,7 +9,15 @@ pub mod config;
 pub mod error;
 pub mod events;
 pub mod model;
+#[cfg(feature = "http")]
+pub mod newrelic;
+pub mod notify;
 pub mod ports;
+#[cfg(feature = "http")]
+pub mod slack;
+
+#[cfg(all(test, feature = "http"))]
+mod http_fake;
 
 pub use error::{Error, ErrorKind, Result};
 pub use events::{Event, EventSink, NullSink, RecordingSink};

@@ -130,7 +130,7 @@ pub struct NewRelicConfig {
     pub account_id: Option<u64>,
     /// The NerdGraph endpoint. Default `https://api.newrelic.com/graphql`.
     pub api_url: String,
-    /// The APM app name; `{env}` and `{role}` are replaced. Default `{role}.{env}`.
+    /// The APM app name; `{env}` and `{role}` are replaced. Default `{env}.login.gov` (the guide links "NewRelic (prod.login.gov)").
     pub app_name_template: String,
     /// The Transaction attribute holding the deployed SHA. Default `tags.gitSha`.
     pub sha_attribute: String,
@@ -144,7 +144,7 @@ impl Default for NewRelicConfig {
         NewRelicConfig {
             account_id: None,
             api_url: "https://api.newrelic.com/graphql".into(),
-            app_name_template: "{role}.{env}".into(),
+            app_name_template: "{env}.login.gov".into(),
             sha_attribute: "tags.gitSha".into(),
             api_key_file: None,
         }
