@@ -50,7 +50,7 @@ pub use layers::{CONFIG_ENV, DEPLOYKIT_ENV, STANDARD_ENV};
 pub use problem::ConfigProblem;
 pub use schema::{
     AwsConfig, CadenceConfig, ChannelsConfig, DateSpan, EnvironmentConfig, GithubConfig,
-    MonitorConfig, MonitorKind, NewRelicConfig, NotifierConfig, NotifierKind,
+    MonitorConfig, MonitorKind, NewRelicConfig, NotifierConfig, NotifierKind, RedactionConfig,
 };
 pub use secret::{REDACTED, Secret, SecretSource, SourcedSecret};
 pub use show::render_show;

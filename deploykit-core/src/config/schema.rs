@@ -265,3 +265,12 @@ impl Default for GithubConfig {
         }
     }
 }
+
+/// `[redaction]`: what config-change announcements hide besides secret-looking keys.
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct RedactionConfig {
+    /// SecureString parameter names whose values are always hidden. Default: none.
+    pub secure_parameters: Vec<String>,
+    /// Regular expressions whose matches are hidden anywhere. Default: none.
+    pub patterns: Vec<String>,
+}
