@@ -350,7 +350,12 @@ fn validate(w: &mut Walk, c: &EffectiveConfig) {
                  monitor.newrelic.account_id or NEW_RELIC_ACCOUNT_ID",
             );
         }
-        if c.secrets.new_relic_api_key.is_none() {
+        if c.secrets.new_relic_api_key.is_none()
+            && !w
+                .problems
+                .iter()
+                .any(|p| p.key_path == "monitor.newrelic.api_key_file")
+        {
             w.problem(
                 "monitor.newrelic.api_key_file",
                 "monitor.kind is \"newrelic\" but no API key was found; set NEW_RELIC_API_KEY \
@@ -365,17 +370,28 @@ fn validate(w: &mut Walk, c: &EffectiveConfig) {
         );
     }
     let n = &c.notifier;
+    // A secret file that could not be read was reported already, at the same key.
+    let reported = |w: &Walk, path: &str| w.problems.iter().any(|p| p.key_path == path);
     match n.kind {
-        NotifierKind::SlackWebhook if c.secrets.slack_webhook_url.is_none() => w.problem(
-            "notifier.webhook_url_file",
-            "notifier.kind is \"slack-webhook\" but no webhook URL was found; set \
+        NotifierKind::SlackWebhook
+            if c.secrets.slack_webhook_url.is_none()
+                && !reported(w, "notifier.webhook_url_file") =>
+        {
+            w.problem(
+                "notifier.webhook_url_file",
+                "notifier.kind is \"slack-webhook\" but no webhook URL was found; set \
              SLACK_WEBHOOK_URL or notifier.webhook_url_file",
-        ),
-        NotifierKind::SlackApi if c.secrets.slack_bot_token.is_none() => w.problem(
-            "notifier.bot_token_file",
-            "notifier.kind is \"slack-api\" but no bot token was found; set SLACK_BOT_TOKEN or \
+            )
+        }
+        NotifierKind::SlackApi
+            if c.secrets.slack_bot_token.is_none() && !reported(w, "notifier.bot_token_file") =>
+        {
+            w.problem(
+                "notifier.bot_token_file",
+                "notifier.kind is \"slack-api\" but no bot token was found; set SLACK_BOT_TOKEN or \
              notifier.bot_token_file",
-        ),
+            )
+        }
         _ => {}
     }
     for (key, channel) in [

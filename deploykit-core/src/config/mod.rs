@@ -8,7 +8,9 @@
 //!
 //! Unknown keys are errors naming the key path and the closest valid key; secrets written
 //! into the file are errors pointing to the environment variable or a `*_file` key. With no
-//! file the defaults reproduce the Login.gov setup of the guide.
+//! file the defaults reproduce the Login.gov setup of the guide. A file with its own `[apps]`
+//! (or `[environments]`) lists every app (environment) there is; built-in names (`idp`,
+//! `pki`; `prod`, `staging`, `int`) start from their built-in settings.
 //!
 //! ```toml
 //! [apps.idp]

@@ -401,3 +401,34 @@ fn redaction_rules_come_from_the_config() {
         "+ note: [REDACTED]"
     );
 }
+
+#[test]
+fn the_documented_example_is_valid_apart_from_its_secret_file() {
+    let example = r##"
+[apps.idp]
+production_branch = "stages/prod"
+
+[environments.prod]
+production = true
+follow_up_after_secs = 3600
+
+[notifier]
+kind = "slack-webhook"
+webhook_url_file = "/run/secrets/slack-appdev"
+channels = { main = "#login-appdev", cross_post = "#login-delivery", devops = "#login-devops" }
+
+[monitor]
+kind = "cloudwatch"
+min_requests = 1000
+
+[cadence]
+deploy_days = ["tue", "thu"]
+freezes = [{ start = 2026-12-21, end = 2027-01-01, reason = "holidays" }]
+"##;
+    let problems = check(Some(example), &none(), &none());
+    assert_eq!(
+        paths(&problems),
+        ["notifier.webhook_url_file"],
+        "{problems:?}"
+    );
+}
