@@ -356,7 +356,7 @@ async fn pull_requests_are_created_read_filtered_and_paginated() {
         })
         .await
         .expect_err("duplicate");
-    assert_eq!(err.kind(), ErrorKind::InvalidInput);
+    assert_eq!(err.kind(), ErrorKind::Conflict);
     assert!(
         err.to_string().contains("A pull request already exists"),
         "{err}"

@@ -44,6 +44,8 @@ pub struct State {
     pub injected: Vec<Injected>,
     /// Counter for made-up merge commits.
     pub merges: u64,
+    /// Branch tips (name, SHA) the repository has, for PR head SHAs.
+    pub branches: Vec<(String, String)>,
     /// The largest page size served (GitHub's is 100); lower it to force many pages.
     pub max_per_page: usize,
 }
@@ -348,7 +350,10 @@ fn handle(repo: &str, base: &str, s: &mut State, req: &Request) -> Response {
                 "draft": body["draft"].as_bool().unwrap_or(false),
                 "prerelease": body["prerelease"].as_bool().unwrap_or(false),
                 "created_at": "2024-01-09T18:01:02Z",
-                "published_at": format!("2030-01-01T00:00:{:02}Z", id % 60),
+                "published_at": (chrono::DateTime::parse_from_rfc3339("2030-01-01T00:00:00Z")
+                    .expect("date")
+                    + chrono::Duration::seconds(id as i64))
+                .to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
                 "author": { "login": "release-bot" },
                 "assets": [],
             });
