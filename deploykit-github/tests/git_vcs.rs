@@ -628,3 +628,53 @@ async fn a_missing_gpg_program_is_reported_without_creating_the_tag() {
         ErrorKind::NotFound
     );
 }
+
+#[tokio::test]
+async fn https_remotes_get_the_token_and_a_bad_token_is_unauthenticated() {
+    let world = GitWorld::new();
+    let token = "ghp_httpRemoteToken42";
+    let server = support::git_http::start(world.dir.path(), &world.home(), token);
+    world.git(&[
+        "remote",
+        "add",
+        "github",
+        &format!("{}/origin.git", server.url),
+    ]);
+    let head = sha(&world.rev("HEAD"));
+
+    let good = vcs(&world).with_token(deploykit_github::Token::new(token));
+    good.fetch("github").await.expect("fetch with the token");
+    assert!(
+        good.remote_branch_exists("github", "main")
+            .await
+            .expect("ok")
+    );
+    good.push("github", &head, "stages/rc-2024-01-09", false)
+        .await
+        .expect("push with the token");
+    assert_eq!(
+        world.origin_rev("refs/heads/stages/rc-2024-01-09"),
+        Some(head.to_string())
+    );
+    assert!(server.requests().iter().any(|r| {
+        r.header("authorization")
+            .is_some_and(|a| a.starts_with("Basic "))
+    }));
+
+    let wrong_token = "ghp_wrongHttpToken77";
+    let wrong = vcs(&world).with_token(deploykit_github::Token::new(wrong_token));
+    let err = wrong.fetch("github").await.expect_err("wrong token");
+    assert_eq!(err.kind(), ErrorKind::Unauthenticated, "{err}");
+    assert!(!format!("{err} {err:?}").contains(wrong_token), "{err:?}");
+    let err = wrong
+        .push("github", &head, "stages/other", false)
+        .await
+        .expect_err("wrong token");
+    assert_eq!(err.kind(), ErrorKind::Unauthenticated, "{err}");
+    assert!(!format!("{err} {err:?}").contains(wrong_token), "{err:?}");
+
+    let anonymous = vcs(&world);
+    let err = anonymous.fetch("github").await.expect_err("no token");
+    assert_eq!(err.kind(), ErrorKind::Unauthenticated, "{err}");
+    assert!(err.to_string().contains("GITHUB_TOKEN"), "{err}");
+}
