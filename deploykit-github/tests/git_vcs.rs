@@ -678,3 +678,50 @@ async fn https_remotes_get_the_token_and_a_bad_token_is_unauthenticated() {
     assert_eq!(err.kind(), ErrorKind::Unauthenticated, "{err}");
     assert!(err.to_string().contains("GITHUB_TOKEN"), "{err}");
 }
+
+#[tokio::test]
+async fn commits_between_match_git_log_on_real_idp_history() {
+    let world = GitWorld::new();
+    let bundle = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests")
+        .join("fixtures")
+        .join("idp-history.bundle");
+    let clone = world.dir.path().join("idp");
+    world.git_at(
+        world.dir.path(),
+        &["clone", "-q", "--bare", &bundle.to_string_lossy(), "idp"],
+    );
+    let vcs = GitVcs::open(&clone).expect("open").with_token(None);
+    let mut total = 0;
+    for n in 1..=3 {
+        let (base, source) = (format!("range-{n}-base"), format!("range-{n}-source"));
+        let ours: Vec<(String, String, String)> = vcs
+            .commits_between(&base, &source)
+            .await
+            .expect("commits")
+            .into_iter()
+            .map(|c| (c.sha.to_string(), c.title, c.body))
+            .collect();
+        let out = world.git_at(
+            &clone,
+            &[
+                "log",
+                "-z",
+                "--format=%H%x00%s%x00%b",
+                &format!("{base}..{source}"),
+            ],
+        );
+        let mut fields: Vec<&str> = out.split('\0').collect();
+        if fields.len() % 3 == 1 && fields.last() == Some(&"") {
+            fields.pop();
+        }
+        let theirs: Vec<(String, String, String)> = fields
+            .chunks(3)
+            .map(|c| (c[0].to_string(), c[1].to_string(), c[2].to_string()))
+            .collect();
+        assert!(!ours.is_empty(), "range {n} is empty");
+        assert_eq!(ours, theirs, "range {n}");
+        total += ours.len();
+    }
+    assert!(total > 20, "only {total} commits in the samples");
+}
