@@ -5,10 +5,13 @@
 //!   `Notifier`, plus `DeployStatusSource`, `Clock`, `DeployLock`);
 //! - [`Error`]: the one error type, with a kind callers can act on.
 
+pub mod contract;
 pub mod error;
 pub mod events;
 pub mod model;
 pub mod ports;
+#[cfg(feature = "sim")]
+pub mod sim;
 
 pub use error::{Error, ErrorKind, Result};
 pub use events::{Event, EventSink, NullSink, RecordingSink};
