@@ -437,7 +437,7 @@ fn handle(repo: &str, base: &str, s: &mut State, req: &Request) -> Response {
             }
             let number = s.next_id;
             s.next_id += 1;
-            let pull = pull_json(
+            let mut pull = pull_json(
                 base,
                 repo,
                 number,
@@ -447,6 +447,9 @@ fn handle(repo: &str, base: &str, s: &mut State, req: &Request) -> Response {
                 &base_ref,
                 "release-manager",
             );
+            if let Some((_, tip)) = s.branches.iter().find(|(b, _)| *b == head) {
+                pull["head"]["sha"] = json!(tip);
+            }
             s.pulls.push(pull.clone());
             // A freshly opened PR's mergeability is not computed yet.
             let mut created = pull;
