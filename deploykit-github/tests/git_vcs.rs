@@ -42,6 +42,25 @@ async fn open_refuses_a_directory_that_is_not_a_repository() {
 }
 
 #[tokio::test]
+async fn discover_finds_the_repository_from_a_subdirectory() {
+    let world = GitWorld::new();
+    world.commit_file("deep/dir/file.txt", "x\n", "Deep file");
+    let sub = world.work.join("deep").join("dir");
+    assert!(
+        GitVcs::open(&sub).is_err(),
+        "open takes the repository itself"
+    );
+    let vcs = GitVcs::discover(&sub).expect("discover").with_token(None);
+    assert_eq!(
+        vcs.resolve("HEAD").await.expect("head").as_str(),
+        world.rev("HEAD")
+    );
+    let outside = tempfile::tempdir().expect("tempdir");
+    let err = GitVcs::discover(outside.path()).expect_err("no repository");
+    assert_eq!(err.kind(), ErrorKind::NotFound);
+}
+
+#[tokio::test]
 async fn works_on_a_bare_repository() {
     let world = GitWorld::new();
     let bare = GitVcs::open(&world.origin).expect("bare").with_token(None);

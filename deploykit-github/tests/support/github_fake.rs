@@ -46,6 +46,8 @@ pub struct State {
     pub merges: u64,
     /// Branch tips (name, SHA) the repository has, for PR head SHAs.
     pub branches: Vec<(String, String)>,
+    /// A path prefix before `/repos` (GitHub Enterprise serves its API under `/api/v3`).
+    pub api_prefix: String,
     /// The largest page size served (GitHub's is 100); lower it to force many pages.
     pub max_per_page: usize,
 }
@@ -321,7 +323,7 @@ fn handle(repo: &str, base: &str, s: &mut State, req: &Request) -> Response {
         i.times = i.times.saturating_sub(1);
         return i.response.clone();
     }
-    let prefix = format!("/repos/{repo}/");
+    let prefix = format!("{}/repos/{repo}/", s.api_prefix);
     let Some(route) = req.path().strip_prefix(&prefix) else {
         return error(404, "Not Found");
     };
