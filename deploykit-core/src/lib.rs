@@ -15,6 +15,7 @@ pub mod model;
 #[cfg(feature = "http")]
 pub mod newrelic;
 pub mod notify;
+pub mod policy;
 pub mod ports;
 pub mod release;
 #[cfg(feature = "sim")]
