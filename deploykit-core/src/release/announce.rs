@@ -48,7 +48,7 @@ pub async fn announce_pending(
     };
     let text = announcement.to_string();
     let mut writes = Writes::new(ctx, request.dry_run);
-    if writes.announce(format!("announce: {text}")) {
+    if writes.record(format!("announce: {text}")) {
         ctx.notifier.announce(&announcement).await?;
     }
     Ok(AnnounceOutcome {

@@ -120,14 +120,14 @@ pub async fn create_release(
                 ));
             }
             let message = format!("{tag} release");
-            if writes.announce(format!(
+            if writes.record(format!(
                 "create the signed tag {tag} on {} ({})",
                 settings.production_branch,
                 tip.short()
             )) {
                 ctx.vcs.create_tag(&tag, &tip, &message, true).await?;
             }
-            if writes.announce(format!("push the tag {tag} to {}", settings.remote)) {
+            if writes.record(format!("push the tag {tag} to {}", settings.remote)) {
                 ctx.vcs.push_tag(&settings.remote, &tag).await?;
             }
             (tip, true)
@@ -135,7 +135,7 @@ pub async fn create_release(
     };
 
     let mut release = None;
-    if writes.announce(format!(
+    if writes.record(format!(
         "publish the release {title:?} (tag {tag} on {}) as the latest",
         target.short()
     )) {

@@ -160,16 +160,16 @@ pub async fn cut_rc(ctx: &ReleaseContext<'_>, request: &CutRcRequest) -> Result<
     let mut pr_number = None;
     let mut pr_url = None;
 
-    if writes.announce(format!("push {sha} to {}/{branch_name}", settings.remote)) {
+    if writes.record(format!("push {sha} to {}/{branch_name}", settings.remote)) {
         ctx.vcs
             .push(&settings.remote, &sha, &branch_name, false)
             .await?;
     }
-    if writes.announce(format!("make sure the label {label:?} exists")) {
+    if writes.record(format!("make sure the label {label:?} exists")) {
         ctx.code_host.ensure_label(&label).await?;
     }
     let title = settings.pr_title(rc);
-    if writes.announce(format!(
+    if writes.record(format!(
         "open PR {title:?} from {branch_name} into {}",
         settings.production_branch
     )) {
@@ -186,12 +186,12 @@ pub async fn cut_rc(ctx: &ReleaseContext<'_>, request: &CutRcRequest) -> Result<
         pr_url = Some(pr.html_url);
     }
     let on_pr = pr_number.map_or_else(|| "the PR".to_string(), |n| format!("PR #{n}"));
-    if writes.announce(format!("add the label {label:?} to {on_pr}"))
+    if writes.record(format!("add the label {label:?} to {on_pr}"))
         && let Some(number) = pr_number
     {
         ctx.code_host.add_labels(number, &[label]).await?;
     }
-    if writes.announce(format!(
+    if writes.record(format!(
         "write the changelog to {}",
         changelog_path.display()
     )) {

@@ -122,7 +122,7 @@ pub async fn open_revert(
     let mut revert_sha = None;
     let mut pr_number = None;
     let mut pr_url = None;
-    if writes.announce(format!(
+    if writes.record(format!(
         "revert {} and push the revert to {}/{branch}",
         merge_sha.short(),
         settings.remote
@@ -133,7 +133,7 @@ pub async fn open_revert(
             .await?;
         revert_sha = Some(revert);
     }
-    if writes.announce(format!(
+    if writes.record(format!(
         "open PR {title:?} from {branch} into {}",
         settings.production_branch
     )) {

@@ -102,7 +102,7 @@ pub async fn true_up(ctx: &ReleaseContext<'_>, request: &TrueUpRequest) -> Resul
     );
     let mut new_sha = None;
     let mut forced = false;
-    if writes.announce(format!(
+    if writes.record(format!(
         "merge {} ({}) into {branch_name} keeping the RC tree, and push it to {}/{branch_name}",
         ctx.production_ref(),
         production_sha.short(),
@@ -122,7 +122,7 @@ pub async fn true_up(ctx: &ReleaseContext<'_>, request: &TrueUpRequest) -> Resul
                 ctx.warning(format!(
                     "{branch_name} moved on the remote; force-pushing the true-up as asked"
                 ));
-                writes.announce(format!(
+                writes.record(format!(
                     "force-push {merge} to {}/{branch_name}",
                     settings.remote
                 ));
