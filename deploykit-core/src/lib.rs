@@ -6,11 +6,14 @@
 //! - [`Error`]: the one error type, with a kind callers can act on.
 
 pub mod changelog;
+pub mod contract;
 pub mod error;
 pub mod events;
 pub mod model;
 pub mod ports;
 pub mod release;
+#[cfg(feature = "sim")]
+pub mod sim;
 
 pub use error::{Error, ErrorKind, Result};
 pub use events::{Event, EventSink, NullSink, RecordingSink};
