@@ -134,3 +134,116 @@ async fn idp_release_candidate_from_cut_to_release() {
         PrState::Merged
     );
 }
+
+/// The ports of `app` in `world`, as a context, for the closure `f`.
+macro_rules! with_ctx {
+    ($world:expr, $app:expr, $settings:expr, $events:expr, |$ctx:ident| $body:block) => {{
+        let vcs = $world.vcs(&$app).expect("repo");
+        let host = $world.code_host(&$app).expect("host");
+        let status = $world.deploy_status();
+        let notifier = $world.notifier();
+        let clock = $world.clock();
+        let $ctx = ReleaseContext {
+            vcs: vcs.as_ref(),
+            code_host: host.as_ref(),
+            deploy_status: status.as_ref(),
+            notifier: notifier.as_ref(),
+            clock: clock.as_ref(),
+            events: $events,
+            settings: &$settings,
+        };
+        $body
+    }};
+}
+
+#[tokio::test]
+async fn true_up_merges_a_production_hotfix_keeping_the_rc_tree() {
+    let world = World::login_gov();
+    let idp: AppName = "idp".parse().expect("app");
+    let settings = AppSettings::idp();
+    let sim_vcs = world.sim_vcs(&idp).expect("repo");
+    let events = RecordingSink::default();
+    let dir = tempfile::tempdir().expect("temp dir");
+    with_ctx!(world, idp, settings, &events, |ctx| {
+        let cut = cut_rc(
+            &ctx,
+            &CutRcRequest {
+                working_dir: dir.path().to_path_buf(),
+                ..CutRcRequest::default()
+            },
+        )
+        .await
+        .expect("cut");
+        let branch = cut.branch.to_string();
+        let rc_files = sim_vcs.files_at(&branch).expect("rc files");
+        let hotfix = sim_vcs.commit(
+            "stages/prod",
+            "Hotfix: raise the rate limit (#11490)",
+            "changelog: Bug Fixes, Rate limits, Raise the limit",
+            &[("config/hotfix.yml", "limit: 10\n")],
+        );
+        let trued = true_up(
+            &ctx,
+            &TrueUpRequest {
+                rc_branch: Some(branch.clone()),
+                ..TrueUpRequest::default()
+            },
+        )
+        .await
+        .expect("true-up");
+        assert!(trued.merged && !trued.forced);
+        let new_sha = trued.new_sha.expect("merge commit");
+        assert_eq!(sim_vcs.branch_tip(&branch), Some(new_sha.clone()));
+        let merge = sim_vcs.commit_info(new_sha.as_str()).expect("merge");
+        assert_eq!(merge.parents, vec![cut.sha.clone(), hotfix]);
+        // The RC branch's tree wins: the hotfix file does not appear.
+        assert_eq!(sim_vcs.files_at(&branch).expect("files"), rc_files);
+        assert!(sim_vcs.pushes().iter().all(|(_, _, forced)| !forced));
+    });
+}
+
+#[tokio::test]
+async fn pki_release_is_a_signed_pushed_tag_then_the_release() {
+    let world = World::login_gov();
+    let pki: AppName = "pki".parse().expect("app");
+    let settings = AppSettings::pki();
+    let sim_vcs = world.sim_vcs(&pki).expect("repo");
+    let events = RecordingSink::default();
+    let dir = tempfile::tempdir().expect("temp dir");
+    with_ctx!(world, pki, settings, &events, |ctx| {
+        let cut = cut_rc(
+            &ctx,
+            &CutRcRequest {
+                working_dir: dir.path().to_path_buf(),
+                ..CutRcRequest::default()
+            },
+        )
+        .await
+        .expect("cut");
+        assert_eq!(cut.rc.to_string(), "41");
+        let number = cut.pr_number.expect("PR");
+        let merge = ctx
+            .code_host
+            .merge_pull_request(number, MergeMethod::Merge)
+            .await
+            .expect("merge");
+        let released = create_release(
+            &ctx,
+            &CreateReleaseRequest {
+                pr: number.to_string().parse().expect("number"),
+                dry_run: false,
+            },
+        )
+        .await
+        .expect("release");
+        assert!(released.signed_tag);
+        assert_eq!(released.title, "RC 41");
+        assert_eq!(released.target, merge);
+        let tag = sim_vcs.tag(&released.tag).expect("tag");
+        assert!(tag.signed && tag.pushed);
+        assert_eq!(tag.message, format!("{} release", released.tag));
+        assert_eq!(tag.target, merge);
+        let release = released.release.expect("release");
+        assert_eq!(release.name, "RC 41");
+    });
+}
