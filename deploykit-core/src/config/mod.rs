@@ -34,6 +34,7 @@
 //! freezes = [{ start = 2026-12-21, end = 2027-01-01, reason = "holidays" }]
 //! ```
 
+mod cadence_policy;
 mod discover;
 mod effective;
 mod keys;
