@@ -5,6 +5,7 @@
 //!   `Notifier`, plus `DeployStatusSource`, `Clock`, `DeployLock`);
 //! - [`Error`]: the one error type, with a kind callers can act on.
 
+pub mod deploy;
 pub mod error;
 pub mod events;
 pub mod model;
