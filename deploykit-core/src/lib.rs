@@ -8,6 +8,7 @@
 pub mod deploy;
 pub mod error;
 pub mod events;
+pub mod fleet_ops;
 pub mod model;
 pub mod ports;
 
