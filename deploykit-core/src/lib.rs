@@ -5,12 +5,15 @@
 //!   `Notifier`, plus `DeployStatusSource`, `Clock`, `DeployLock`);
 //! - [`Error`]: the one error type, with a kind callers can act on.
 
+pub mod contract;
 pub mod deploy;
 pub mod error;
 pub mod events;
 pub mod fleet_ops;
 pub mod model;
 pub mod ports;
+#[cfg(feature = "sim")]
+pub mod sim;
 
 pub use error::{Error, ErrorKind, Result};
 pub use events::{Event, EventSink, NullSink, RecordingSink};
