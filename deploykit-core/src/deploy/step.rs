@@ -136,7 +136,11 @@ pub fn step(state: &DeployState, report: &StepReport) -> (DeployState, Vec<Actio
         StepOutcome::GateFailed { reason } if in_rollout => {
             rollback_to(&mut s, format!("{}: {reason}", report.step))
         }
-        StepOutcome::Refused { reason } if in_rollout => stop_with(&mut s, reason.clone()),
+        StepOutcome::Refused { reason }
+            if in_rollout || report.step == StepName::RollbackPrepare =>
+        {
+            stop_with(&mut s, reason.clone())
+        }
         StepOutcome::AwaitDecision { question } => {
             s.next = Some(report.step);
             s.status = Some(FinalStatus::Paused {
