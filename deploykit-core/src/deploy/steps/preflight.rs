@@ -103,29 +103,27 @@ pub(crate) async fn preflight(ctx: &StepContext<'_>, state: &DeployState) -> Res
     if !req.kind.runs_migrations()
         && let Some(risk) = super::policy_hooks::no_migration_risk(ctx, state).await?
     {
-        {
-            match &req.no_migration_override {
-                Some(reason) => {
-                    ctx.note(
-                        "override",
-                        format!("no-migration risk overridden: {risk}; reason: {reason}"),
-                    )?;
-                    facts.push(Fact::Override(OverrideRecord {
-                        at: ctx.now(),
-                        what: "no_migration_risk".into(),
-                        refusal: risk,
-                        reason: reason.clone(),
-                    }));
-                }
-                None => {
-                    return Ok(StepBody::refused(
-                        format!(
-                            "no-migration recycle refused: {risk}; run a normal recycle, or give \
+        match &req.no_migration_override {
+            Some(reason) => {
+                ctx.note(
+                    "override",
+                    format!("no-migration risk overridden: {risk}; reason: {reason}"),
+                )?;
+                facts.push(Fact::Override(OverrideRecord {
+                    at: ctx.now(),
+                    what: "no_migration_risk".into(),
+                    refusal: risk,
+                    reason: reason.clone(),
+                }));
+            }
+            None => {
+                return Ok(StepBody::refused(
+                    format!(
+                        "no-migration recycle refused: {risk}; run a normal recycle, or give \
                              an override reason"
-                        ),
-                        facts,
-                    ));
-                }
+                    ),
+                    facts,
+                ));
             }
         }
     }
