@@ -12,12 +12,29 @@
 //! - [`World`]: all of the above wired together, with a realistic Login.gov starting point.
 
 pub mod clock;
+pub mod code_host;
+pub mod deploy_status;
 pub mod faults;
 pub mod fleet;
+pub mod lock;
+pub mod logs;
+pub mod monitor;
+pub mod notifier;
+pub mod rng;
+pub mod vcs;
+pub mod world;
 
 pub use clock::VirtualClock;
+pub use code_host::{CreatedRelease, MergeRecord, SimCodeHost};
+pub use deploy_status::SimDeployStatus;
 pub use faults::{Fault, Faults};
 pub use fleet::{FleetEvent, FleetEventKind, GroupSpec, InstanceRecord, SimFleet, SimFleetConfig};
+pub use lock::MemoryLock;
+pub use logs::{MigrationScript, ScriptedLogs};
+pub use monitor::{ScriptedMonitor, TrafficProfile};
+pub use notifier::RecordingNotifier;
+pub use vcs::{SimCommit, SimTag, SimVcs};
+pub use world::{AppRepo, World};
 
 use std::sync::{Mutex, MutexGuard, PoisonError};
 
