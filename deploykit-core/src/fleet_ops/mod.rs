@@ -6,8 +6,14 @@
 //! exactly what would happen), then acts through [`Fleet`](crate::ports::Fleet), emitting an
 //! [`Event::Action`](crate::Event::Action) per change.
 
+pub mod group_size;
+pub mod migration_logs;
+pub mod monitor_table;
+pub mod prechecks;
 pub mod recycle;
 pub mod scale_in;
+pub mod servers;
+pub mod table;
 #[cfg(test)]
 pub(crate) mod test_support;
 
@@ -16,6 +22,12 @@ use chrono::{DateTime, Utc};
 use crate::events::{Event, EventSink};
 use crate::ports::{Clock, Fleet};
 
+pub use group_size::{GroupSize, group_size, set_group_size};
+pub use migration_logs::{
+    MigrationLogRequest, MigrationLogTail, newest_migration_instance, tail_migration_log,
+};
+pub use monitor_table::{MonitorRow, MonitorTable, ShaLabel, monitor_table, render_monitor_table};
+pub use prechecks::{GroupPreCheck, PreCheckReport, check_groups, prechecks};
 pub use recycle::{
     GroupRecycle, InProgressPolicy, RecycleOutcome, RecyclePlan, RecycleRequest, plan_recycle,
     recycle,
