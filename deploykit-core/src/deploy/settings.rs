@@ -2,6 +2,7 @@
 //! when a verdict is inconclusive. The defaults reproduce the guide.
 
 use crate::model::names::EnvName;
+use crate::policy::CadencePolicy;
 
 /// What an inconclusive monitor verdict turns into when nobody can be asked (`--yes`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
@@ -99,6 +100,11 @@ pub struct EnvSettings {
     pub retry_attempts: u32,
     /// First backoff between attempts, doubled each time.
     pub retry_backoff_secs: u64,
+    /// The deploy calendar preflight checks.
+    pub cadence: CadencePolicy,
+    /// The team's offset from UTC in hours, for the calendar's date (-5: Washington in
+    /// winter; a deploy at 01:00 UTC on Wednesday is still Tuesday for the team).
+    pub calendar_utc_offset_hours: i32,
 }
 
 impl EnvSettings {
@@ -122,6 +128,8 @@ impl EnvSettings {
             lock_ttl_secs: 4 * 3600,
             retry_attempts: 5,
             retry_backoff_secs: 2,
+            cadence: CadencePolicy::default(),
+            calendar_utc_offset_hours: -5,
         }
     }
 

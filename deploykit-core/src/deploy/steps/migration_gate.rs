@@ -7,10 +7,12 @@ use chrono::{DateTime, Utc};
 use crate::deploy::context::StepContext;
 use crate::deploy::migration_log::{FINAL_MARKER, MigrationLogReader, MigrationLogStatus};
 use crate::deploy::state::{DeployState, Fact, GateVerdict};
-use crate::deploy::steps::{StepBody, plus};
-use crate::error::Result;
-use crate::model::fleet::{GroupName, InstanceId};
-use crate::model::names::RoleName;
+use std::ops::ControlFlow;
+use std::time::Duration;
+
+use crate::deploy::steps::{StepBody, plus, secs_until};
+use crate::error::{ErrorKind, Result};
+use crate::fleet_ops::migration_logs::{MigrationLogRequest, tail_migration_log};
 
 const VERDICT_KEY: &str = "verdict/migration_gate";
 
@@ -78,24 +80,6 @@ pub(crate) async fn migration_gate(
     }
 }
 
-async fn newest_migration_instance(
-    ctx: &StepContext<'_>,
-    group: &GroupName,
-    since: DateTime<Utc>,
-) -> Result<Option<InstanceId>> {
-    let fleet = &ctx.ports.fleet;
-    let g = ctx
-        .retry("read the migration group", async || {
-            fleet.group(group).await
-        })
-        .await?;
-    Ok(g.instances
-        .iter()
-        .filter(|i| i.launch_time >= since)
-        .max_by_key(|i| (i.launch_time, i.id.clone()))
-        .map(|i| i.id.clone()))
-}
-
 async fn follow(
     ctx: &StepContext<'_>,
     state: &DeployState,
@@ -104,75 +88,75 @@ async fn follow(
     let timeout = ctx.settings.migration_timeout_secs;
     let deadline = plus(started_at, timeout);
     let since = state.facts.recycled_at.unwrap_or(started_at);
-    let group = GroupName::new(&state.request.env, &RoleName::migration());
-    let mut instance: Option<InstanceId> = None;
-    let mut cursor: Option<String> = None;
-    let mut reader = MigrationLogReader::default();
-    loop {
-        if instance.is_none() {
-            instance = newest_migration_instance(ctx, &group, since).await?;
-            if let Some(i) = &instance {
-                ctx.info(format!("following the migration log of {i} ({group})"));
-            }
-        }
-        if let Some(i) = &instance {
-            let logs = &ctx.ports.logs;
-            let chunk = ctx
-                .retry("read the migration log", async || {
-                    logs.read_log(i, cursor.clone()).await
-                })
-                .await?;
-            reader.feed(chunk.lines.iter().map(String::as_str));
-            if chunk.cursor.is_some() {
-                cursor = chunk.cursor;
-            }
-            match reader.status() {
-                MigrationLogStatus::Running => {}
-                MigrationLogStatus::Succeeded => {
-                    return Ok(Recorded {
-                        passed: true,
-                        explanation: format!(
-                            "{i}: migrations ran without error and provisioning finished \
-                             (\"{FINAL_MARKER}\", {} lines read)",
-                            reader.lines_read
-                        ),
-                    });
+    let remaining = secs_until(ctx.now(), deadline);
+    let mut req = MigrationLogRequest::new(state.request.env.clone());
+    req.launched_after = Some(since);
+    req.appear_timeout = Duration::from_secs(remaining);
+    req.read_timeout = Duration::from_secs(remaining);
+    req.poll_interval = Duration::from_secs(ctx.settings.poll_secs.max(1));
+    let logs = ctx.ports.logs.clone();
+    let mut attempt = 0u32;
+    // A retry after a temporary error reads the log again from the start, with a fresh reader.
+    let (tail, reader) = loop {
+        attempt += 1;
+        let mut reader = MigrationLogReader::default();
+        let tail = {
+            let reader = &mut reader;
+            let mut on_line = |line: &str| {
+                reader.feed([line]);
+                if reader.status() == MigrationLogStatus::Running {
+                    ControlFlow::Continue(())
+                } else {
+                    ControlFlow::Break(())
                 }
-                MigrationLogStatus::MigrationError { line } => {
-                    return Ok(Recorded {
-                        passed: false,
-                        explanation: format!("{i}: a migration failed: {line:?}"),
-                    });
-                }
-                MigrationLogStatus::ProvisioningFailed { line } => {
-                    return Ok(Recorded {
-                        passed: false,
-                        explanation: format!("{i}: provisioning failed: {line:?}"),
-                    });
-                }
-            }
-        }
-        if ctx.now() >= deadline {
-            let what = match &instance {
-                None => format!("no migration instance started in {group}"),
-                Some(i) => format!(
-                    "{i} did not print \"{FINAL_MARKER}\" ({} lines read)",
-                    reader.lines_read
-                ),
             };
+            tail_migration_log(&ctx.fleet_ctx(), logs.as_ref(), &req, &mut on_line).await
+        };
+        match tail {
+            Err(e)
+                if e.is_temporary()
+                    && e.kind() != ErrorKind::Timeout
+                    && attempt < ctx.settings.retry_attempts.max(1) =>
+            {
+                ctx.warn(format!("following the migration log: {e}; trying again"));
+                ctx.sleep(ctx.settings.retry_backoff_secs.max(1)).await;
+            }
+            other => break (other, reader),
+        }
+    };
+    let instance = match tail {
+        Ok(t) => t.instance.to_string(),
+        Err(e) if e.kind() == ErrorKind::Timeout => {
             return Ok(Recorded {
                 passed: false,
-                explanation: format!("timed out after {timeout} s: {what}"),
+                explanation: format!("timed out after {timeout} s: {}", e.message()),
             });
         }
-        ctx.waiting(
-            match &instance {
-                None => format!("the migration instance of {group} to start"),
-                Some(i) => format!("migrations on {i} ({} log lines so far)", reader.lines_read),
-            },
-            started_at,
-            timeout,
-        );
-        ctx.sleep(ctx.settings.poll_secs.max(1)).await;
-    }
+        Err(e) => return Err(e),
+    };
+    Ok(match reader.status() {
+        MigrationLogStatus::Succeeded => Recorded {
+            passed: true,
+            explanation: format!(
+                "{instance}: migrations ran without error and provisioning finished \
+                 (\"{FINAL_MARKER}\", {} lines read)",
+                reader.lines_read
+            ),
+        },
+        MigrationLogStatus::MigrationError { line } => Recorded {
+            passed: false,
+            explanation: format!("{instance}: a migration failed: {line:?}"),
+        },
+        MigrationLogStatus::ProvisioningFailed { line } => Recorded {
+            passed: false,
+            explanation: format!("{instance}: provisioning failed: {line:?}"),
+        },
+        MigrationLogStatus::Running => Recorded {
+            passed: false,
+            explanation: format!(
+                "{instance}: the log ended without \"{FINAL_MARKER}\" ({} lines read)",
+                reader.lines_read
+            ),
+        },
+    })
 }

@@ -15,31 +15,41 @@ use crate::model::release_number::ReleaseNumber;
 use crate::model::sha::Sha;
 use crate::ports::code_host::{PrState, ReviewState};
 
-/// Asset paths whose change makes a no-migration recycle unsafe (the guide's risk section).
-pub(crate) const ASSET_PATHS: [&str; 2] = ["app/assets/stylesheets", "app/javascript"];
+use crate::policy::no_migration_risk::{ASSET_PATHS, MIGRATION_PATHS};
 
 pub(crate) async fn preflight(ctx: &StepContext<'_>, state: &DeployState) -> Result<StepBody> {
     let req = &state.request;
     let mut facts = Vec::new();
 
     // Cadence.
-    if let Some(refusal) = super::policy_hooks::cadence_refusal(ctx, state).await? {
-        match &req.cadence_override {
-            Some(reason) => {
-                let o = OverrideRecord {
-                    at: ctx.now(),
-                    what: "cadence".into(),
-                    refusal: refusal.clone(),
-                    reason: reason.clone(),
-                };
+    match super::policy_hooks::cadence(ctx, state) {
+        Ok(concerns) => {
+            for c in concerns {
+                ctx.warn(format!("cadence: {c}"));
+            }
+            if let Some(reason) = req.reason.as_deref().filter(|r| !r.trim().is_empty()) {
+                ctx.note("reason", format!("{} deploy: {reason}", req.kind))?;
+                facts.push(Fact::Note(format!(
+                    "reason for this {} deploy: {reason}",
+                    req.kind
+                )));
+            }
+        }
+        Err(refusal) => match &req.cadence_override {
+            Some(reason) if !reason.trim().is_empty() => {
                 ctx.note(
                     "override",
                     format!("cadence refusal overridden: {refusal}; reason: {reason}"),
                 )?;
                 ctx.warn(format!("cadence: {refusal}; overridden: {reason}"));
-                facts.push(Fact::Override(o));
+                facts.push(Fact::Override(OverrideRecord {
+                    at: ctx.now(),
+                    what: "cadence".into(),
+                    refusal,
+                    reason: reason.clone(),
+                }));
             }
-            None => {
+            _ => {
                 return Ok(StepBody::refused(
                     format!(
                         "cadence policy: {refusal}; to deploy anyway, give an override reason \
@@ -48,7 +58,7 @@ pub(crate) async fn preflight(ctx: &StepContext<'_>, state: &DeployState) -> Res
                     facts,
                 ));
             }
-        }
+        },
     }
 
     // The promotion PR.
@@ -91,7 +101,7 @@ pub(crate) async fn preflight(ctx: &StepContext<'_>, state: &DeployState) -> Res
                 .join(", ")
         )));
     }
-    let problems = super::policy_hooks::fleet_problems(&groups, state);
+    let problems = super::policy_hooks::fleet_problems(&groups, state)?;
     if !problems.is_empty() {
         return Ok(StepBody::refused(
             format!("the fleet is not ready: {}", problems.join("; ")),
@@ -101,7 +111,8 @@ pub(crate) async fn preflight(ctx: &StepContext<'_>, state: &DeployState) -> Res
 
     // No-migration risk.
     if !req.kind.runs_migrations()
-        && let Some(risk) = super::policy_hooks::no_migration_risk(ctx, state).await?
+        && let Some(risk) =
+            super::policy_hooks::no_migration_risk(ctx, state, serving_sha(&mine).as_ref()).await?
     {
         match &req.no_migration_override {
             Some(reason) => {
@@ -325,7 +336,7 @@ async fn pending_changes(
         commits: commits.len(),
         migrations: files
             .iter()
-            .filter(|f| f.starts_with("db/"))
+            .filter(|f| MIGRATION_PATHS.iter().any(|p| f.starts_with(p)))
             .cloned()
             .collect(),
         assets: files
