@@ -5,6 +5,7 @@
 //!   `Notifier`, plus `DeployStatusSource`, `Clock`, `DeployLock`);
 //! - [`Error`]: the one error type, with a kind callers can act on.
 
+pub mod changelog;
 pub mod contract;
 pub mod deploy;
 pub mod error;
@@ -13,6 +14,7 @@ pub mod fleet_ops;
 pub mod model;
 pub mod policy;
 pub mod ports;
+pub mod release;
 #[cfg(feature = "sim")]
 pub mod sim;
 
