@@ -84,7 +84,9 @@ pub struct EnvSettings {
     /// Production: old instances are scaled in by hand after the spindown (the guide's
     /// "PRODUCTION ONLY" step); other environments let the spindown remove them.
     pub production: bool,
-    /// Overrides the recycle's computed spindown delay (seconds), if set.
+    /// Overrides the recycle's computed spindown delay (seconds), if set. Not applied yet:
+    /// the deploy uses fleet_ops' computed spindown (max(2 x grace, 600) + spinup delay); a
+    /// value here is reported as ignored.
     pub spindown_secs: Option<u64>,
     /// How long the migration instance may take (appear, run, print its final marker).
     pub migration_timeout_secs: u64,

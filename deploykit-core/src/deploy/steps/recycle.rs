@@ -59,6 +59,12 @@ fn recycled_since(g: &Group, since: DateTime<Utc>) -> Option<GroupRecycle> {
 
 pub(crate) async fn recycle(ctx: &StepContext<'_>, state: &DeployState) -> Result<StepBody> {
     let req = request(state)?;
+    if let Some(secs) = ctx.settings.spindown_secs {
+        ctx.warn(format!(
+            "the spindown override ({secs} s) is not applied: the recycle computes its own \
+             spindown delay"
+        ));
+    }
     let resumed = ctx.was_started(KEY);
     let fleet = &ctx.ports.fleet;
     let env = &state.request.env;
