@@ -1,0 +1,183 @@
+//! `create_release` and `open_revert`: the release module's workflows, each run exactly once
+//! per deploy (the code host is asked before anything is created again).
+
+use crate::deploy::context::StepContext;
+use crate::deploy::state::{DeployState, Fact, Phase};
+use crate::deploy::steps::StepBody;
+use crate::error::{Error, ErrorKind, Result};
+use crate::ports::code_host::{NewPullRequest, PullRequestQuery};
+use crate::release::{
+    CreateReleaseRequest, OpenRevertRequest, PrReference, ReleaseContext,
+    create_release as release_create, open_revert as release_open_revert,
+};
+
+fn release_ctx<'a>(ctx: &'a StepContext<'a>, state: &'a DeployState) -> ReleaseContext<'a> {
+    ReleaseContext {
+        vcs: ctx.ports.vcs.as_ref(),
+        code_host: ctx.ports.code_host.as_ref(),
+        deploy_status: ctx.ports.deploy_status.as_ref(),
+        notifier: ctx.ports.notifier.as_ref(),
+        clock: ctx.ports.clock.as_ref(),
+        events: ctx.events,
+        settings: &state.request.app,
+    }
+}
+
+pub(crate) async fn create_release(ctx: &StepContext<'_>, state: &DeployState) -> Result<StepBody> {
+    let Some(pr) = &state.facts.pr else {
+        return Ok(StepBody::skipped("no promotion PR: nothing to release"));
+    };
+    let Some(rc) = pr.rc else {
+        return Ok(StepBody::skipped(format!(
+            "PR #{}'s title has no RC number: create the release by hand",
+            pr.number
+        )));
+    };
+    let name = format!("RC {rc}");
+    let host = &ctx.ports.code_host;
+    let rctx = release_ctx(ctx, state);
+    let request = CreateReleaseRequest {
+        pr: PrReference {
+            number: pr.number,
+            repository: None,
+        },
+        dry_run: false,
+    };
+    let url: String = ctx
+        .effect(
+            "create_release",
+            &format!("create the release {name}"),
+            async || {
+                let all = host.releases().await?;
+                // Exact title match: `RC 11` must not match `RC 112`.
+                Ok(all
+                    .into_iter()
+                    .find(|r| r.name.trim() == name)
+                    .map(|r| r.html_url))
+            },
+            async || {
+                let out = release_create(&rctx, &request).await?;
+                out.release
+                    .map(|r| r.html_url)
+                    .ok_or_else(|| Error::backend(format!("creating {name} returned no release")))
+            },
+        )
+        .await?;
+    Ok(StepBody::done(
+        format!("released {name}: {url}"),
+        vec![Fact::Release { url }],
+    ))
+}
+
+pub(crate) async fn open_revert(ctx: &StepContext<'_>, state: &DeployState) -> Result<StepBody> {
+    let Some(merge) = state.facts.merge_sha.clone() else {
+        return Ok(StepBody::skipped(
+            "no code was merged: revert the configuration change by hand if it was one, and \
+             recycle again",
+        ));
+    };
+    let app = &state.request.app;
+    let rc = state.facts.rc();
+    let host = &ctx.ports.code_host;
+    let rctx = release_ctx(ctx, state);
+    let reason = match &state.phase {
+        Phase::RollingBack { reason } => reason.clone(),
+        _ => String::new(),
+    };
+    let what = rc
+        .map(|r| format!("RC {r}"))
+        .unwrap_or_else(|| merge.short().to_string());
+    let branch = rc.map(|r| format!("revert-rc-{r}"));
+    let find_open = async || -> Result<Option<(u64, String)>> {
+        let Some(branch) = &branch else {
+            return Ok(None);
+        };
+        let open = host
+            .pull_requests(&PullRequestQuery {
+                base: Some(app.production_branch.clone()),
+                head: Some(branch.clone()),
+                state: None,
+            })
+            .await?;
+        Ok(open.first().map(|p| (p.number, p.html_url.clone())))
+    };
+    let (number, url): (u64, String) = ctx
+        .effect(
+            "open_revert",
+            &format!("open a PR reverting {what} on {}", app.production_branch),
+            async || find_open().await,
+            async || {
+                let request = OpenRevertRequest { rc, dry_run: false };
+                match release_open_revert(&rctx, &request).await {
+                    Ok(out) => match (out.pr_number, out.pr_url) {
+                        (Some(n), Some(u)) => Ok((n, u)),
+                        _ => Err(Error::backend("opening the revert PR returned no PR")),
+                    },
+                    // The revert branch was pushed but its PR not opened (a crash between the
+                    // two): open the PR from that branch.
+                    Err(e) if e.kind() == ErrorKind::Conflict && branch.is_some() => {
+                        let head = branch.clone().unwrap_or_default();
+                        let pr = host
+                            .create_pull_request(&NewPullRequest {
+                                title: format!("Revert {what}"),
+                                head,
+                                base: app.production_branch.clone(),
+                                body: format!(
+                                    "Rolls back {what}.\n\nReason: {reason}\n\nMerge this PR, \
+                                     then deploy {} to production as usual.",
+                                    app.production_branch
+                                ),
+                            })
+                            .await?;
+                        Ok((pr.number, pr.html_url))
+                    }
+                    // The workflow reverts the production branch's tip and refuses when it
+                    // cannot tell it is a merge; the deploy knows the merge it made, so it
+                    // reverts exactly that one.
+                    Err(e) if e.kind() == ErrorKind::InvalidInput => {
+                        ctx.warn(format!(
+                            "the revert workflow refused ({e}); reverting the deploy's own merge \
+                             {} directly",
+                            merge.short()
+                        ));
+                        let head = branch
+                            .clone()
+                            .unwrap_or_else(|| format!("revert-{}", merge.short()));
+                        let vcs = &ctx.ports.vcs;
+                        vcs.fetch(&app.remote).await?;
+                        let revert = vcs
+                            .revert_merge(
+                                &merge,
+                                &format!(
+                                    "Revert {what}\n\nThis reverts the merge of {what} into {} \
+                                     ({merge}).",
+                                    app.production_branch
+                                ),
+                            )
+                            .await?;
+                        vcs.push(&app.remote, &revert, &head, false).await?;
+                        let pr = host
+                            .create_pull_request(&NewPullRequest {
+                                title: format!("Revert {what}"),
+                                head,
+                                base: app.production_branch.clone(),
+                                body: format!(
+                                    "Rolls back {what}: reverts the merge commit {merge}.\n\n\
+                                     Reason: {reason}\n\nMerge this PR (with a merge commit), \
+                                     then deploy {} to production as usual.",
+                                    app.production_branch
+                                ),
+                            })
+                            .await?;
+                        Ok((pr.number, pr.html_url))
+                    }
+                    Err(e) => Err(e),
+                }
+            },
+        )
+        .await?;
+    Ok(StepBody::done(
+        format!("revert PR #{number} opened: {url}; get it approved, merged and deployed"),
+        vec![Fact::RevertPr { number, url }],
+    ))
+}
