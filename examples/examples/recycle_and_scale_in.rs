@@ -14,7 +14,10 @@ struct Print;
 
 impl EventSink for Print {
     fn emit(&self, event: Event) {
-        if let Event::Action { at, description, .. } = event {
+        if let Event::Action {
+            at, description, ..
+        } = event
+        {
             println!("{} {description}", at.format("%H:%M:%S"));
         }
     }
@@ -24,13 +27,20 @@ impl EventSink for Print {
 async fn main() -> deploykit_core::Result<()> {
     let world = World::login_gov();
     let (fleet, clock) = (world.fleet(), world.clock());
-    let ctx = FleetContext { fleet: fleet.as_ref(), clock: clock.as_ref(), events: &Print };
+    let ctx = FleetContext {
+        fleet: fleet.as_ref(),
+        clock: clock.as_ref(),
+        events: &Print,
+    };
     let prod: EnvName = "prod".parse()?;
 
-    let recycle = fleet_ops::recycle(&ctx, &RecycleRequest::new(prod.clone(), "idp".parse()?)).await?;
+    let recycle =
+        fleet_ops::recycle(&ctx, &RecycleRequest::new(prod.clone(), "idp".parse()?)).await?;
     println!("recycle finishes at {}", recycle.finishes_at);
 
-    let wait = (recycle.finishes_at - clock.now()).to_std().unwrap_or_default();
+    let wait = (recycle.finishes_at - clock.now())
+        .to_std()
+        .unwrap_or_default();
     clock.sleep(wait + Duration::from_secs(60)).await;
 
     let scaled = fleet_ops::scale_in(
@@ -44,7 +54,12 @@ async fn main() -> deploykit_core::Result<()> {
     )
     .await?;
     for g in &scaled.groups {
-        println!("{}: removed {} old instance(s), kept {}", g.group, g.removed.len(), g.kept.len());
+        println!(
+            "{}: removed {} old instance(s), kept {}",
+            g.group,
+            g.removed.len(),
+            g.kept.len()
+        );
     }
     Ok(())
 }

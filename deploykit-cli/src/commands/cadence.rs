@@ -39,9 +39,16 @@ pub async fn check(inv: &Invocation<'_>, args: &CadenceCheckArgs) -> Result<u8> 
             out.push_str(&format!("\n  - {reason}"));
         }
         if let (false, Some(next)) = (decision.allowed, next) {
-            out.push_str(&format!("\nnext full deploy day: {next} ({})", next.format("%A")));
+            out.push_str(&format!(
+                "\nnext full deploy day: {next} ({})",
+                next.format("%A")
+            ));
         }
         out
     });
-    Ok(if decision.allowed { exit::OK } else { exit::POLICY_REFUSED })
+    Ok(if decision.allowed {
+        exit::OK
+    } else {
+        exit::POLICY_REFUSED
+    })
 }

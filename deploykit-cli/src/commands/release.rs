@@ -69,7 +69,10 @@ pub async fn rc_create(inv: &Invocation<'_>, args: &RcCreateArgs) -> Result<u8> 
     };
     let outcome = release::cut_rc(&ctx, &request).await?;
     if let (false, Some(pr)) = (args.dry_run, outcome.pr_number) {
-        let announce = AnnounceRequest { pr: Some(pr), dry_run: false };
+        let announce = AnnounceRequest {
+            pr: Some(pr),
+            dry_run: false,
+        };
         release::announce_pending(&ctx, &announce).await?;
     }
     print_result(inv.format, &outcome, || {
@@ -86,7 +89,9 @@ pub async fn rc_create(inv: &Invocation<'_>, args: &RcCreateArgs) -> Result<u8> 
             out.push_str(&format!("\n  {verb}: {action}"));
         }
         if let Some(url) = &outcome.pr_url {
-            out.push_str(&format!("\n{url}\nBe sure to verify the generated changelog."));
+            out.push_str(&format!(
+                "\n{url}\nBe sure to verify the generated changelog."
+            ));
         }
         out
     });
@@ -98,7 +103,11 @@ pub async fn rc_true_up(inv: &Invocation<'_>, args: &RcTrueUpArgs) -> Result<u8>
     let settings = app_settings(inv, &args.app)?;
     let (b, _world) = backends(inv, &settings, &args.dir)?;
     let ctx = context(inv, &b, &settings);
-    let request = TrueUpRequest { rc_branch: args.branch.clone(), force: true, dry_run: false };
+    let request = TrueUpRequest {
+        rc_branch: args.branch.clone(),
+        force: true,
+        dry_run: false,
+    };
     let outcome = release::true_up(&ctx, &request).await?;
     print_result(inv.format, &outcome, || match &outcome.new_sha {
         Some(sha) => format!(
@@ -107,7 +116,10 @@ pub async fn rc_true_up(inv: &Invocation<'_>, args: &RcTrueUpArgs) -> Result<u8>
             settings.production_branch,
             sha.short()
         ),
-        None => format!("{} already contains {}", outcome.branch, settings.production_branch),
+        None => format!(
+            "{} already contains {}",
+            outcome.branch, settings.production_branch
+        ),
     });
     Ok(exit::OK)
 }
@@ -117,11 +129,22 @@ pub async fn release_create(inv: &Invocation<'_>, args: &ReleaseCreateArgs) -> R
     let settings = app_settings(inv, &args.app)?;
     let (b, _world) = backends(inv, &settings, &args.dir)?;
     let ctx = context(inv, &b, &settings);
-    let request = CreateReleaseRequest { pr: args.pr.parse::<PrReference>()?, dry_run: args.dry_run };
+    let request = CreateReleaseRequest {
+        pr: args.pr.parse::<PrReference>()?,
+        dry_run: args.dry_run,
+    };
     let outcome = release::create_release(&ctx, &request).await?;
     print_result(inv.format, &outcome, || {
-        let verb = if outcome.dry_run { "would create" } else { "created" };
-        let url = outcome.release.as_ref().map(|r| r.html_url.clone()).unwrap_or_default();
+        let verb = if outcome.dry_run {
+            "would create"
+        } else {
+            "created"
+        };
+        let url = outcome
+            .release
+            .as_ref()
+            .map(|r| r.html_url.clone())
+            .unwrap_or_default();
         format!(
             "{verb} release {} with tag {} on {} {url}",
             outcome.title,

@@ -14,7 +14,10 @@ impl CadenceConfig {
         for span in &self.team_leave {
             let mut day = span.start;
             while day <= span.end {
-                team_leave.push(TeamLeave { date: day, reason: span.reason.clone() });
+                team_leave.push(TeamLeave {
+                    date: day,
+                    reason: span.reason.clone(),
+                });
                 match day.succ_opt() {
                     Some(next) => day = next,
                     None => break,
@@ -30,7 +33,11 @@ impl CadenceConfig {
             freezes: self
                 .freezes
                 .iter()
-                .map(|f| Freeze { start: f.start, end: f.end, reason: f.reason.clone() })
+                .map(|f| Freeze {
+                    start: f.start,
+                    end: f.end,
+                    reason: f.reason.clone(),
+                })
                 .collect(),
             team_leave,
             ..CadencePolicy::default()
@@ -55,11 +62,23 @@ mod tests {
         let policy = config.cadence.policy();
         let day = |s: &str| NaiveDate::parse_from_str(s, "%Y-%m-%d").expect("date");
         // Monday 2026-11-30 is a deploy day by this configuration, Tuesday is not.
-        assert!(policy.check(day("2026-11-30"), DeployKind::Full, None).allowed);
-        assert!(!policy.check(day("2026-12-01"), DeployKind::Full, None).allowed);
+        assert!(
+            policy
+                .check(day("2026-11-30"), DeployKind::Full, None)
+                .allowed
+        );
+        assert!(
+            !policy
+                .check(day("2026-12-01"), DeployKind::Full, None)
+                .allowed
+        );
         // Both days of the leave span (and the day before) refuse a full deploy.
         let leave = policy.check(day("2026-12-07"), DeployKind::Full, None);
         assert!(!leave.allowed);
-        assert!(leave.reasons.iter().any(|r| r.contains("offsite")), "{:?}", leave.reasons);
+        assert!(
+            leave.reasons.iter().any(|r| r.contains("offsite")),
+            "{:?}",
+            leave.reasons
+        );
     }
 }
