@@ -8,7 +8,9 @@
 pub mod contract;
 pub mod error;
 pub mod events;
+pub mod fleet_ops;
 pub mod model;
+pub mod policy;
 pub mod ports;
 #[cfg(feature = "sim")]
 pub mod sim;
