@@ -40,9 +40,8 @@ impl SsmDeployLock {
 
     /// PutParameter without overwrite: `Ok(false)` when the parameter already exists.
     async fn put_new(&self, name: &str, holder: &LockHolder) -> Result<bool> {
-        let value = serde_json::to_string(holder).map_err(|e| {
-            Error::backend(format!("could not encode the lock holder: {e}"))
-        })?;
+        let value = serde_json::to_string(holder)
+            .map_err(|e| Error::backend(format!("could not encode the lock holder: {e}")))?;
         match self
             .clients
             .ssm

@@ -55,7 +55,8 @@ pub(crate) fn classify(code: &str, message: &str) -> ErrorKind {
     } else if AUTH_CODES.contains(&code) {
         ErrorKind::Unauthenticated
     } else if NOT_FOUND_CODES.contains(&code)
-        || (code == "ValidationError" && (lower.contains("not found") || lower.contains("does not exist")))
+        || (code == "ValidationError"
+            && (lower.contains("not found") || lower.contains("does not exist")))
     {
         ErrorKind::NotFound
     } else {
@@ -141,12 +142,24 @@ mod tests {
 
     #[test]
     fn codes_map_to_kinds_a_caller_can_act_on() {
-        assert_eq!(classify("Throttling", "Rate exceeded"), ErrorKind::RateLimited);
-        assert_eq!(classify("RequestLimitExceeded", ""), ErrorKind::RateLimited);
-        assert_eq!(classify("UnauthorizedOperation", "no"), ErrorKind::Unauthenticated);
-        assert_eq!(classify("ExpiredToken", "expired"), ErrorKind::Unauthenticated);
         assert_eq!(
-            classify("ValidationError", "AutoScalingGroup name not found - prod-x"),
+            classify("Throttling", "Rate exceeded"),
+            ErrorKind::RateLimited
+        );
+        assert_eq!(classify("RequestLimitExceeded", ""), ErrorKind::RateLimited);
+        assert_eq!(
+            classify("UnauthorizedOperation", "no"),
+            ErrorKind::Unauthenticated
+        );
+        assert_eq!(
+            classify("ExpiredToken", "expired"),
+            ErrorKind::Unauthenticated
+        );
+        assert_eq!(
+            classify(
+                "ValidationError",
+                "AutoScalingGroup name not found - prod-x"
+            ),
             ErrorKind::NotFound
         );
         assert_eq!(classify("ValidationError", "bad size"), ErrorKind::Backend);
@@ -164,7 +177,12 @@ mod tests {
         assert_eq!(e.kind(), ErrorKind::Unauthenticated);
         assert!(e.to_string().contains("DescribeAutoScalingGroups"), "{e}");
         assert!(e.to_string().contains("prod-idp"), "{e}");
-        let t = service_error("UpdateAutoScalingGroup", "group prod-idp", "Throttling", "x");
+        let t = service_error(
+            "UpdateAutoScalingGroup",
+            "group prod-idp",
+            "Throttling",
+            "x",
+        );
         assert!(t.is_temporary());
         let n = service_error("X", "group prod-x", "ValidationError", "Group not found");
         assert_eq!(n.kind(), ErrorKind::NotFound);

@@ -176,10 +176,9 @@ impl AwsFleet {
                     Ok(out) => {
                         for r in out.reservations() {
                             for i in r.instances() {
-                                if let (Some(id), Some(launch)) = (
-                                    i.instance_id(),
-                                    i.launch_time().and_then(from_sdk),
-                                ) {
+                                if let (Some(id), Some(launch)) =
+                                    (i.instance_id(), i.launch_time().and_then(from_sdk))
+                                {
                                     details.insert(
                                         id.to_string(),
                                         Ec2Details {
@@ -588,7 +587,10 @@ mod tests {
     fn lifecycle_states_map() {
         assert_eq!(lifecycle(Some("Pending:Wait")), Lifecycle::Pending);
         assert_eq!(lifecycle(Some("InService")), Lifecycle::InService);
-        assert_eq!(lifecycle(Some("Terminating:Proceed")), Lifecycle::Terminating);
+        assert_eq!(
+            lifecycle(Some("Terminating:Proceed")),
+            Lifecycle::Terminating
+        );
         assert_eq!(lifecycle(Some("Warmed:Running")), Lifecycle::Other);
         assert_eq!(lifecycle(None), Lifecycle::Other);
     }
@@ -599,7 +601,10 @@ mod tests {
         assert_eq!(lb_state_v2(Some("unhealthy.draining")), LbState::Unhealthy);
         assert_eq!(lb_state_v2(Some("weird")), LbState::Unavailable);
         assert_eq!(lb_state_classic(Some("InService"), None), LbState::Healthy);
-        assert_eq!(lb_state_classic(Some("OutOfService"), Some("ELB")), LbState::Unhealthy);
+        assert_eq!(
+            lb_state_classic(Some("OutOfService"), Some("ELB")),
+            LbState::Unhealthy
+        );
         assert_eq!(
             lb_state_classic(Some("OutOfService"), Some("Instance")),
             LbState::Initial

@@ -12,9 +12,7 @@ use deploykit_core::error::{Error, ErrorKind, Result};
 use deploykit_core::model::names::{EnvName, RoleName};
 use deploykit_core::model::sha::Sha;
 use deploykit_core::ports::clock::Clock;
-use deploykit_core::ports::monitor::{
-    FlowRate, MetricsWindow, Monitor, MonitorSample, ShaMetrics,
-};
+use deploykit_core::ports::monitor::{FlowRate, MetricsWindow, Monitor, MonitorSample, ShaMetrics};
 
 use crate::clients::AwsClients;
 use crate::errors::map_sdk_error;
@@ -312,8 +310,17 @@ mod tests {
             row(&[("git_sha", "not-a-sha!"), ("requests", "7")]),
         ];
         let flows = vec![
-            row(&[("git_sha", new.as_str()), ("name", "IdV: x"), ("attempts", "10"), ("successes", "9")]),
-            row(&[("git_sha", "c".repeat(40).as_str()), ("name", "IdV: x"), ("attempts", "1")]),
+            row(&[
+                ("git_sha", new.as_str()),
+                ("name", "IdV: x"),
+                ("attempts", "10"),
+                ("successes", "9"),
+            ]),
+            row(&[
+                ("git_sha", "c".repeat(40).as_str()),
+                ("name", "IdV: x"),
+                ("attempts", "1"),
+            ]),
         ];
         let s = sample_from_rows(window, &requests, &flows);
         assert_eq!(s.per_sha.len(), 2);

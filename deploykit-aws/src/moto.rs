@@ -74,7 +74,11 @@ pub fn moto_server_path() -> Result<PathBuf, String> {
             }
             let pip = venv.join("bin").join("pip");
             let ok = Command::new(&pip)
-                .args(["install", "--quiet", &format!("moto[server]=={MOTO_VERSION}")])
+                .args([
+                    "install",
+                    "--quiet",
+                    &format!("moto[server]=={MOTO_VERSION}"),
+                ])
                 .status()
                 .map_err(|e| format!("could not run {}: {e}", pip.display()))?;
             if !ok.success() || !server.exists() {
@@ -158,8 +162,7 @@ impl MotoServer {
 
     /// Clients with extra interceptors (e.g. a [`CallCounter`]).
     pub async fn clients_with(&self, interceptors: &[SharedInterceptor]) -> AwsClients {
-        AwsClients::for_endpoint(&self.endpoint(), REGION, "testing", "testing", interceptors)
-            .await
+        AwsClients::for_endpoint(&self.endpoint(), REGION, "testing", "testing", interceptors).await
     }
 
     /// Environment variables for a deploykit process pointed at this server.

@@ -123,7 +123,9 @@ impl LogSource for SsmTailLogs {
             .command()
             .and_then(|c| c.command_id())
             .ok_or_else(|| {
-                Error::backend(format!("SSM SendCommand on {subject} returned no command id"))
+                Error::backend(format!(
+                    "SSM SendCommand on {subject} returned no command id"
+                ))
             })?
             .to_string();
         for _ in 0..MAX_POLLS {
@@ -191,9 +193,15 @@ mod tests {
             complete_lines("a\nb\n--deploykit-end--\n"),
             vec!["a".to_string(), "b".to_string()]
         );
-        assert_eq!(complete_lines("a\nparti--deploykit-end--\n"), vec!["a".to_string()]);
+        assert_eq!(
+            complete_lines("a\nparti--deploykit-end--\n"),
+            vec!["a".to_string()]
+        );
         assert_eq!(complete_lines("--deploykit-end--\n"), Vec::<String>::new());
         assert_eq!(complete_lines(""), Vec::<String>::new());
-        assert_eq!(complete_lines("a\nb\ncut-off"), vec!["a".to_string(), "b".to_string()]);
+        assert_eq!(
+            complete_lines("a\nb\ncut-off"),
+            vec!["a".to_string(), "b".to_string()]
+        );
     }
 }

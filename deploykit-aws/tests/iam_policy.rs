@@ -66,7 +66,10 @@ fn the_policy_lists_exactly_the_actions_the_code_calls() {
             called.extend(calls_in(&std::fs::read_to_string(&path).unwrap()));
         }
     }
-    assert!(called.contains("autoscaling:DescribeAutoScalingGroups"), "{called:?}");
+    assert!(
+        called.contains("autoscaling:DescribeAutoScalingGroups"),
+        "{called:?}"
+    );
 
     let policy: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(root.join("iam-policy.json")).unwrap())

@@ -63,7 +63,14 @@ impl FleetHarness for MotoFleet {
             .force_delete(true)
             .send()
             .await;
-        let tg_name: String = n.chars().rev().take(32).collect::<String>().chars().rev().collect();
+        let tg_name: String = n
+            .chars()
+            .rev()
+            .take(32)
+            .collect::<String>()
+            .chars()
+            .rev()
+            .collect();
         let tg = self
             .clients
             .elbv2
@@ -76,7 +83,10 @@ impl FleetHarness for MotoFleet {
             .send()
             .await
             .map_err(|e| format!("create target group for {n}: {e:?}"))?;
-        let arn = tg.target_groups()[0].target_group_arn().unwrap().to_string();
+        let arn = tg.target_groups()[0]
+            .target_group_arn()
+            .unwrap()
+            .to_string();
         self.clients
             .autoscaling
             .create_auto_scaling_group()

@@ -40,18 +40,31 @@ async fn groups_of_an_environment_carry_capacity_instances_tags_and_actions() {
 
     let groups = fleet.groups(&env("prod")).await.unwrap();
     let names: Vec<String> = groups.iter().map(|g| g.name.to_string()).collect();
-    assert_eq!(names, ["prod-idp", "prod-migration"], "staging-idp must not show");
+    assert_eq!(
+        names,
+        ["prod-idp", "prod-migration"],
+        "staging-idp must not show"
+    );
 
     let idp = &groups[0];
-    assert_eq!((idp.capacity.min, idp.capacity.desired, idp.capacity.max), (0, 2, 8));
+    assert_eq!(
+        (idp.capacity.min, idp.capacity.desired, idp.capacity.max),
+        (0, 2, 8)
+    );
     assert_eq!(idp.health_check_grace_secs, 300);
-    assert_eq!(idp.tags.get("gitsha:idp").map(String::as_str), Some(IDP_SHA));
+    assert_eq!(
+        idp.tags.get("gitsha:idp").map(String::as_str),
+        Some(IDP_SHA)
+    );
     assert_eq!(idp.instances.len(), 2);
     for i in &idp.instances {
         assert_eq!(i.lifecycle, Lifecycle::InService);
         assert_eq!(i.health, HealthStatus::Healthy);
         assert!(i.protected_from_scale_in);
-        assert_eq!(i.deployed_sha().map(|s| s.to_string()), Some(IDP_SHA.to_string()));
+        assert_eq!(
+            i.deployed_sha().map(|s| s.to_string()),
+            Some(IDP_SHA.to_string())
+        );
         assert_eq!(i.tags.get("Name").map(String::as_str), Some("asg-prod-idp"));
         assert_eq!(i.image_id.as_deref(), Some(support::AMI));
         assert_eq!(i.instance_type.as_deref(), Some("t3.small"));
@@ -63,7 +76,10 @@ async fn groups_of_an_environment_carry_capacity_instances_tags_and_actions() {
     assert_eq!(action.start_time.timestamp(), start.timestamp());
 
     let migration = &groups[1];
-    assert!(migration.skipped_by_all(), "utility group is skipped by ALL");
+    assert!(
+        migration.skipped_by_all(),
+        "utility group is skipped by ALL"
+    );
     assert!(migration.instances.is_empty());
     assert!(migration.scheduled_actions.is_empty());
 
@@ -132,8 +148,18 @@ async fn scheduled_actions_are_put_replaced_and_deleted() {
         .unwrap_err();
     assert_eq!(err.kind(), ErrorKind::NotFound);
 
-    fleet.delete_scheduled_action(&idp, RECYCLE_ACTION).await.unwrap();
-    assert!(fleet.group(&idp).await.unwrap().scheduled_actions.is_empty());
+    fleet
+        .delete_scheduled_action(&idp, RECYCLE_ACTION)
+        .await
+        .unwrap();
+    assert!(
+        fleet
+            .group(&idp)
+            .await
+            .unwrap()
+            .scheduled_actions
+            .is_empty()
+    );
     let err = fleet
         .delete_scheduled_action(&idp, RECYCLE_ACTION)
         .await
@@ -192,10 +218,16 @@ async fn load_balancer_health_comes_from_the_groups_target_group() {
     let mut ids: Vec<_> = idp.instances.iter().map(|i| i.id.clone()).collect();
     ids.sort();
     assert_eq!(
-        health.iter().map(|h| h.instance_id.clone()).collect::<Vec<_>>(),
+        health
+            .iter()
+            .map(|h| h.instance_id.clone())
+            .collect::<Vec<_>>(),
         ids
     );
-    assert!(health.iter().all(|h| h.state == LbState::Healthy), "{health:?}");
+    assert!(
+        health.iter().all(|h| h.state == LbState::Healthy),
+        "{health:?}"
+    );
     // No load balancer: no figures.
     assert!(
         fleet
@@ -207,8 +239,8 @@ async fn load_balancer_health_comes_from_the_groups_target_group() {
 }
 
 /// One poll of an environment costs a bounded number of calls: with 10 groups of 100
-/// instances, 1 DescribeAutoScalingGroups page (100 groups per page), 1 DescribeInstances
-/// (1000 ids per call) and 1 DescribeScheduledActions page.
+/// instances, 1 DescribeAutoScalingGroups page (100 groups per page), 1
+/// DescribeScheduledActions page and 1 DescribeInstances (1000 ids per call).
 #[tokio::test]
 async fn one_poll_of_a_thousand_instances_costs_three_calls() {
     let Some(moto) = MotoServer::start_or_skip() else {
@@ -244,8 +276,8 @@ async fn one_poll_of_a_thousand_instances_costs_three_calls() {
         counter.calls(),
         [
             "DescribeAutoScalingGroups",
-            "DescribeInstances",
-            "DescribeScheduledActions"
+            "DescribeScheduledActions",
+            "DescribeInstances"
         ]
     );
 }

@@ -143,25 +143,43 @@ async fn migration_logs_are_read_on_from_the_cursor_without_loss_or_repeat() {
         .send()
         .await
         .unwrap();
-    put_lines(&c, &group, instance.as_str(), &["== provision.sh ==", "db:migrate"]).await;
+    put_lines(
+        &c,
+        &group,
+        instance.as_str(),
+        &["== provision.sh ==", "db:migrate"],
+    )
+    .await;
     let first = logs.read_log(&instance, None).await.unwrap();
     assert_eq!(first.lines, ["== provision.sh ==", "db:migrate"]);
 
     // Nothing new: no lines, and the cursor still works.
-    let empty = logs.read_log(&instance, first.cursor.clone()).await.unwrap();
+    let empty = logs
+        .read_log(&instance, first.cursor.clone())
+        .await
+        .unwrap();
     assert!(empty.lines.is_empty(), "{:?}", empty.lines);
 
     put_lines(
         &c,
         &group,
         instance.as_str(),
-        &["migrated", "All done! provision.sh finished for identity-devops"],
+        &[
+            "migrated",
+            "All done! provision.sh finished for identity-devops",
+        ],
     )
     .await;
-    let second = logs.read_log(&instance, empty.cursor.clone()).await.unwrap();
+    let second = logs
+        .read_log(&instance, empty.cursor.clone())
+        .await
+        .unwrap();
     assert_eq!(
         second.lines,
-        ["migrated", "All done! provision.sh finished for identity-devops"]
+        [
+            "migrated",
+            "All done! provision.sh finished for identity-devops"
+        ]
     );
 
     // Another stream pattern.
@@ -171,7 +189,14 @@ async fn migration_logs_are_read_on_from_the_cursor_without_loss_or_repeat() {
         other.stream_name(&instance),
         "i-0abc123def4567890/cloud-init"
     );
-    assert!(other.read_log(&instance, None).await.unwrap().lines.is_empty());
+    assert!(
+        other
+            .read_log(&instance, None)
+            .await
+            .unwrap()
+            .lines
+            .is_empty()
+    );
 }
 
 #[tokio::test]

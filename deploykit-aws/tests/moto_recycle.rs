@@ -1,6 +1,10 @@
 //! End to end through the library on moto: `fleet_ops::recycle` of `prod-idp` with the
 //! migration first, then the scheduled actions' effects applied by hand (moto never fires
 //! them), then `fleet_ops::scale_in` of the old instances.
+//!
+//! Moto quirk: scheduled actions are keyed by name alone (one `RecycleOnce.asg-recycle` per
+//! region), so the migration group's spindown action is overwritten by the idp group's and is
+//! not checked here; the contract and `moto_fleet.rs` check actions on one group at a time.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod support;
@@ -35,10 +39,7 @@ impl Clock for ShiftedClock {
 }
 
 /// `(name, desired, start time)` of a group's scheduled actions, read with the SDK.
-async fn actions(
-    c: &deploykit_aws::AwsClients,
-    group: &str,
-) -> Vec<(String, Option<i32>, i64)> {
+async fn actions(c: &deploykit_aws::AwsClients, group: &str) -> Vec<(String, Option<i32>, i64)> {
     let out = c
         .autoscaling
         .describe_scheduled_actions()
@@ -120,27 +121,38 @@ async fn recycle_then_scale_in_old_instances_of_prod_idp() {
     let started = Utc::now().timestamp();
     let outcome = recycle(
         &ctx,
-        &RecycleRequest::new(env("prod"), RoleSelector::Role(RoleName::new("idp").unwrap())),
+        &RecycleRequest::new(
+            env("prod"),
+            RoleSelector::Role(RoleName::new("idp").unwrap()),
+        ),
     )
     .await
     .unwrap();
-    assert!(outcome.migration.is_some(), "the migration group recycles first");
+    assert!(
+        outcome.migration.is_some(),
+        "the migration group recycles first"
+    );
 
-    // The migration instance runs now, and goes back to 0 at its spindown.
+    // The migration instance runs now. (Its RecycleOnce.asg-recycle back to 0 cannot be
+    // checked: moto keys scheduled actions by name alone, so prod-idp's action of the same
+    // name replaced it. Real Auto Scaling keys them by group and name.)
     let (migration_desired, migration_ids) = desired(&c, "prod-migration").await;
     assert_eq!((migration_desired, migration_ids.len()), (1, 1));
-    let m = actions(&c, "prod-migration").await;
-    assert_eq!(m.len(), 1);
-    assert_eq!((m[0].0.as_str(), m[0].1), (RECYCLE_ACTION, Some(0)));
 
     // idp: scale-out after the migration head start (300 s), spindown at 900 s.
     let a = actions(&c, "prod-idp").await;
     let names: Vec<&str> = a.iter().map(|x| x.0.as_str()).collect();
     assert_eq!(names, [DELAYED_SCALE_OUT_ACTION, RECYCLE_ACTION]);
     assert_eq!(a[0].1, Some(4), "doubled capacity");
-    assert!((a[0].2 - started - 300).abs() <= 5, "scale-out at +300 s: {a:?}");
+    assert!(
+        (a[0].2 - started - 300).abs() <= 5,
+        "scale-out at +300 s: {a:?}"
+    );
     assert_eq!(a[1].1, Some(2), "back to the old desired");
-    assert!((a[1].2 - started - 900).abs() <= 5, "spindown at +900 s: {a:?}");
+    assert!(
+        (a[1].2 - started - 900).abs() <= 5,
+        "spindown at +900 s: {a:?}"
+    );
     assert_eq!(desired(&c, "prod-idp").await.0, 2, "not scaled out yet");
 
     // Moto never fires scheduled actions: apply the scale-out by hand.
@@ -157,7 +169,11 @@ async fn recycle_then_scale_in_old_instances_of_prod_idp() {
     // The spindown: desired back to 2; every instance is protected, so all 4 stay.
     fire(&c, "prod-idp", RECYCLE_ACTION, 2).await;
     let (d, ids) = desired(&c, "prod-idp").await;
-    assert_eq!((d, ids.len()), (2, 4), "protected instances are not scaled in");
+    assert_eq!(
+        (d, ids.len()),
+        (2, 4),
+        "protected instances are not scaled in"
+    );
 
     // Scale in the old instances, once the new ones are past their grace period.
     let later = ShiftedClock(chrono::Duration::hours(1));

@@ -47,7 +47,7 @@ pub async fn network(c: &AwsClients) -> (String, String) {
         .ec2
         .create_subnet()
         .vpc_id(&vpc)
-        .cidr_block("10.0.1.0/24")
+        .cidr_block("10.0.0.0/18")
         .availability_zone("us-west-2a")
         .send()
         .await
@@ -128,7 +128,10 @@ pub async fn seed(c: &AwsClients) -> Seeded {
         .send()
         .await
         .unwrap();
-    let target_group_arn = tg.target_groups()[0].target_group_arn().unwrap().to_string();
+    let target_group_arn = tg.target_groups()[0]
+        .target_group_arn()
+        .unwrap()
+        .to_string();
     create_group(
         c,
         &subnet,
