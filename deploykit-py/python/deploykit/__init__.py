@@ -1,0 +1,8 @@
+"""deploykit: Login.gov's release process as a library.
+
+Every operation exists twice: ``name(...)`` blocks (the GIL released, Ctrl-C honoured) and
+``name_async(...)`` returns an awaitable. Errors derive from :class:`DeployKitError`.
+"""
+
+from deploykit._deploykit import *  # noqa: F403
+from deploykit._deploykit import __all__ as __all__, __version__ as __version__
