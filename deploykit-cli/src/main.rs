@@ -1,6 +1,7 @@
 //! The `deploykit` binary: arguments -> request -> one library call -> output.
 
 mod args;
+mod backends;
 mod commands;
 mod exit;
 mod output;

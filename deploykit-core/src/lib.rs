@@ -5,10 +5,17 @@
 //!   `Notifier`, plus `DeployStatusSource`, `Clock`, `DeployLock`);
 //! - [`Error`]: the one error type, with a kind callers can act on.
 
+pub mod changelog;
+pub mod config;
+pub mod contract;
 pub mod error;
 pub mod events;
+pub mod fleet_ops;
 pub mod model;
 pub mod ports;
+pub mod release;
+#[cfg(feature = "sim")]
+pub mod sim;
 
 pub use error::{Error, ErrorKind, Result};
 pub use events::{Event, EventSink, NullSink, RecordingSink};

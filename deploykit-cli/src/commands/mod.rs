@@ -1,31 +1,60 @@
 //! One module per command; `run` dispatches.
 
+mod changelog;
+mod config;
+mod fleet;
+
+use std::collections::BTreeMap;
+
+use deploykit_core::config::EffectiveConfig;
 use deploykit_core::{Error, Result};
 
-use crate::args::{Cli, Command};
-use crate::output::Format;
+use crate::args::{AsgCommand, Cli, Command, MigrationCommand, ServersCommand};
+use crate::output::{Format, TerminalSink};
+
+/// What every command gets: the parsed command line, the output format and the event sink.
+#[derive(Debug)]
+pub struct Invocation<'a> {
+    /// The command line.
+    pub cli: &'a Cli,
+    /// Human or JSON.
+    pub format: Format,
+    /// Where progress goes.
+    pub sink: TerminalSink,
+}
+
+impl Invocation<'_> {
+    /// The effective configuration (file, then env, then flags).
+    pub fn config(&self) -> Result<EffectiveConfig> {
+        deploykit_core::config::load(self.cli.config.as_deref(), &BTreeMap::new())
+    }
+}
 
 /// Runs the command and returns the exit code.
 pub async fn run(cli: &Cli, format: Format) -> Result<u8> {
-    let _ = format;
+    let inv = Invocation {
+        cli,
+        format,
+        sink: TerminalSink::new(format),
+    };
     match &cli.command {
         Command::Demo(_) => not_built("demo", 4),
-        Command::Changelog(_) => not_built("changelog", 3),
+        Command::Changelog(args) => changelog::run(&inv, args).await,
         Command::Rc(_) => not_built("rc", 3),
         Command::Release(_) => not_built("release", 3),
         Command::Deploy(_) => not_built("deploy", 4),
         Command::Rollback(_) => not_built("rollback", 4),
         Command::Resume(_) => not_built("resume", 4),
-        Command::Recycle(_) => not_built("recycle", 4),
-        Command::ScaleIn(_) => not_built("scale-in", 4),
-        Command::Servers(_) => not_built("servers", 4),
-        Command::Asg(_) => not_built("asg", 4),
-        Command::Migration(_) => not_built("migration", 4),
-        Command::Monitor(_) => not_built("monitor", 4),
+        Command::Recycle(args) => fleet::recycle(&inv, args).await,
+        Command::ScaleIn(args) => fleet::scale_in(&inv, args).await,
+        Command::Servers(ServersCommand::Ls(args)) => fleet::servers_ls(&inv, args).await,
+        Command::Asg(AsgCommand::Size(args)) => fleet::asg_size(&inv, args).await,
+        Command::Migration(MigrationCommand::Logs(args)) => fleet::migration_logs(&inv, args).await,
+        Command::Monitor(args) => fleet::monitor(&inv, args).await,
         Command::Cadence(_) => not_built("cadence", 4),
         Command::Status(_) => not_built("status", 9),
         Command::Report(_) => not_built("report", 9),
-        Command::Config(_) => not_built("config", 6),
+        Command::Config(cmd) => config::run(&inv, cmd).await,
     }
 }
 

@@ -1,0 +1,215 @@
+//! Fleet commands: recycle, scale-in, servers ls, asg size, migration logs, monitor.
+
+use std::ops::ControlFlow;
+use std::time::Duration;
+
+use deploykit_core::fleet_ops::{
+    self, FleetContext, InProgressPolicy, MigrationLogRequest, RecycleRequest, ScaleInMode,
+    ScaleInRequest,
+};
+use deploykit_core::ports::MetricsWindow;
+use deploykit_core::{CapacityChange, EnvName, GroupName, Result, RoleName, RoleSelector};
+
+use crate::args::{
+    AsgSizeArgs, MigrationLogsArgs, MonitorArgs, RecycleArgs, ScaleInArgs, ScaleInWhich,
+    ServersLsArgs,
+};
+use crate::backends::FleetBackends;
+use crate::commands::Invocation;
+use crate::exit;
+use crate::output::print_result;
+
+async fn backends(inv: &Invocation<'_>, env: &EnvName) -> Result<FleetBackends> {
+    let (b, _world) = FleetBackends::for_command(inv.cli.sandbox, &inv.config()?, env).await?;
+    Ok(b)
+}
+
+/// `deploykit recycle ENV ROLE|ALL`.
+pub async fn recycle(inv: &Invocation<'_>, args: &RecycleArgs) -> Result<u8> {
+    let env: EnvName = args.env.parse()?;
+    let mut req = RecycleRequest::new(env.clone(), args.role.parse::<RoleSelector>()?);
+    req.skip_migration = args.skip_migration;
+    req.dry_run = args.dry_run;
+    if args.force {
+        req.if_in_progress = InProgressPolicy::Proceed;
+    }
+    let b = backends(inv, &env).await?;
+    let ctx = FleetContext {
+        fleet: b.fleet.as_ref(),
+        clock: b.clock.as_ref(),
+        events: &inv.sink,
+    };
+    let outcome = fleet_ops::recycle(&ctx, &req).await?;
+    print_result(inv.format, &outcome, || {
+        let mut out = String::new();
+        let verb = if args.dry_run {
+            "would recycle"
+        } else {
+            "recycling"
+        };
+        for g in outcome.migration.iter().chain(outcome.groups.iter()) {
+            out.push_str(&format!(
+                "{verb} {}: desired {} -> {} at {}, back to {} at {}\n",
+                g.group,
+                g.old.desired,
+                g.new_desired,
+                g.scale_out_at.format("%H:%M:%S UTC"),
+                g.old.desired,
+                g.spindown_at.format("%H:%M:%S UTC"),
+            ));
+        }
+        out.push_str(&format!(
+            "the recycle finishes at {}; then run `deploykit scale-in old {} {}`",
+            outcome.finishes_at.format("%Y-%m-%d %H:%M:%S UTC"),
+            args.env,
+            args.role
+        ));
+        out
+    });
+    Ok(exit::OK)
+}
+
+/// `deploykit scale-in old|new ENV ROLE|ALL`.
+pub async fn scale_in(inv: &Invocation<'_>, args: &ScaleInArgs) -> Result<u8> {
+    let env: EnvName = args.env.parse()?;
+    let req = ScaleInRequest {
+        env: env.clone(),
+        roles: args.role.parse()?,
+        mode: match args.which {
+            ScaleInWhich::Old => ScaleInMode::Old,
+            ScaleInWhich::New => ScaleInMode::New,
+        },
+        dry_run: args.dry_run,
+    };
+    let b = backends(inv, &env).await?;
+    let ctx = FleetContext {
+        fleet: b.fleet.as_ref(),
+        clock: b.clock.as_ref(),
+        events: &inv.sink,
+    };
+    let outcome = fleet_ops::scale_in(&ctx, &req).await?;
+    print_result(inv.format, &outcome, || {
+        let verb = if args.dry_run {
+            "would remove"
+        } else {
+            "removed"
+        };
+        outcome
+            .groups
+            .iter()
+            .map(|g| {
+                let removed: Vec<String> = g.removed.iter().map(|i| i.to_string()).collect();
+                format!(
+                    "{}: {verb} {} instance(s) [{}], kept {}",
+                    g.group,
+                    g.removed.len(),
+                    removed.join(", "),
+                    g.kept.len()
+                )
+            })
+            .collect::<Vec<_>>()
+            .join("\n")
+    });
+    Ok(exit::OK)
+}
+
+/// `deploykit servers ls -e ENV [-r ROLE]`.
+pub async fn servers_ls(inv: &Invocation<'_>, args: &ServersLsArgs) -> Result<u8> {
+    let env: EnvName = args.env.parse()?;
+    let role = args.role.as_deref().map(RoleName::new).transpose()?;
+    let b = backends(inv, &env).await?;
+    let ctx = FleetContext {
+        fleet: b.fleet.as_ref(),
+        clock: b.clock.as_ref(),
+        events: &inv.sink,
+    };
+    let rows = fleet_ops::servers::list_servers(&ctx, &env, role.as_ref()).await?;
+    print_result(inv.format, &rows, || {
+        fleet_ops::servers::render_servers(&rows)
+    });
+    Ok(exit::OK)
+}
+
+/// `deploykit asg size ENV ROLE [--min N] [--desired N] [--max N]`.
+pub async fn asg_size(inv: &Invocation<'_>, args: &AsgSizeArgs) -> Result<u8> {
+    let env: EnvName = args.env.parse()?;
+    let group = GroupName::new(&env, &RoleName::new(&args.role)?);
+    let b = backends(inv, &env).await?;
+    let ctx = FleetContext {
+        fleet: b.fleet.as_ref(),
+        clock: b.clock.as_ref(),
+        events: &inv.sink,
+    };
+    let change = CapacityChange {
+        min: args.min,
+        desired: args.desired,
+        max: args.max,
+    };
+    if change != CapacityChange::default() {
+        fleet_ops::set_group_size(&ctx, &group, change, false).await?;
+    }
+    let size = fleet_ops::group_size(&ctx, &group).await?;
+    print_result(inv.format, &size, || size.render());
+    Ok(exit::OK)
+}
+
+/// `deploykit migration logs ENV`.
+pub async fn migration_logs(inv: &Invocation<'_>, args: &MigrationLogsArgs) -> Result<u8> {
+    let env: EnvName = args.env.parse()?;
+    let b = backends(inv, &env).await?;
+    let ctx = FleetContext {
+        fleet: b.fleet.as_ref(),
+        clock: b.clock.as_ref(),
+        events: &inv.sink,
+    };
+    let mut req = MigrationLogRequest::new(env);
+    req.read_timeout = Duration::from_secs(args.timeout);
+    let json = inv.format == crate::output::Format::Json;
+    let mut on_line = |line: &str| {
+        if json {
+            println!("{}", serde_json::json!({ "line": line }));
+        } else {
+            println!("{line}");
+        }
+        if line.contains(fleet_ops::migration_logs::PROVISION_FAILED_MARKER)
+            || line.contains(fleet_ops::migration_logs::PROVISION_DONE_MARKER)
+        {
+            ControlFlow::Break(())
+        } else {
+            ControlFlow::Continue(())
+        }
+    };
+    fleet_ops::tail_migration_log(&ctx, b.logs.as_ref(), &req, &mut on_line).await?;
+    Ok(exit::OK)
+}
+
+/// `deploykit monitor ENV ROLE`: the per-SHA table, refreshed.
+pub async fn monitor(inv: &Invocation<'_>, args: &MonitorArgs) -> Result<u8> {
+    let env: EnvName = args.env.parse()?;
+    let role = RoleName::new(&args.role)?;
+    let b = backends(inv, &env).await?;
+    let interval = Duration::from_secs(args.interval.max(1));
+    let window_len = chrono::Duration::minutes(5);
+    let mut round = 0u32;
+    loop {
+        let now = b.clock.now();
+        let window = MetricsWindow {
+            start: now - window_len,
+            end: now,
+        };
+        let sample = b.monitor.sample(&env, &role, &window).await?;
+        let table = fleet_ops::monitor_table(&sample);
+        print_result(inv.format, &table, || {
+            format!(
+                "{} — last 5 minutes\n{}",
+                now.format("%H:%M:%S UTC"),
+                fleet_ops::render_monitor_table(&table)
+            )
+        });
+        round += 1;
+        if args.count.is_some_and(|c| round >= c) {
+            return Ok(exit::OK);
+        }
+        b.clock.sleep(interval).await;
+    }
+}

@@ -1,0 +1,433 @@
+//! `EffectiveConfig`: the configuration after file, environment and flags, with its secrets.
+//!
+//! Secrets come only from environment variables or files the configuration points to:
+//!
+//! | secret | environment variable (wins) | file key |
+//! |---|---|---|
+//! | GitHub token | `GITHUB_TOKEN`, then `GH_TOKEN` | `github.token_file` |
+//! | Slack webhook (main channel) | `SLACK_WEBHOOK_URL` | `notifier.webhook_url_file` |
+//! | Slack webhook (cross-post) | `SLACK_CROSS_POST_WEBHOOK_URL` | `notifier.cross_post_webhook_url_file` |
+//! | Slack webhook (devops) | `SLACK_DEVOPS_WEBHOOK_URL` | `notifier.devops_webhook_url_file` |
+//! | Slack bot token | `SLACK_BOT_TOKEN` | `notifier.bot_token_file` |
+//! | New Relic API key | `NEW_RELIC_API_KEY` | `monitor.newrelic.api_key_file` |
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use chrono::Weekday;
+
+use super::layers::merge;
+use super::problem::{ConfigProblem, problems_error};
+use super::schema::{
+    AwsConfig, CadenceConfig, EnvironmentConfig, GithubConfig, MonitorConfig, MonitorKind,
+    NotifierConfig, NotifierKind,
+};
+use super::secret::{Secret, SecretSource, SourcedSecret};
+use super::sections::read_sections;
+use super::walk::Walk;
+use crate::error::Result;
+use crate::model::AppSettings;
+
+/// The secrets deploykit found, each with its source.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Secrets {
+    /// The GitHub token.
+    pub github_token: Option<SourcedSecret>,
+    /// The main channel's Slack webhook URL.
+    pub slack_webhook_url: Option<SourcedSecret>,
+    /// The cross-post channel's Slack webhook URL.
+    pub slack_cross_post_webhook_url: Option<SourcedSecret>,
+    /// The devops channel's Slack webhook URL.
+    pub slack_devops_webhook_url: Option<SourcedSecret>,
+    /// The Slack bot token.
+    pub slack_bot_token: Option<SourcedSecret>,
+    /// The New Relic user API key.
+    pub new_relic_api_key: Option<SourcedSecret>,
+}
+
+impl Secrets {
+    /// Every secret by its name in `config show`, present or not.
+    pub fn named(&self) -> [(&'static str, &Option<SourcedSecret>); 6] {
+        [
+            ("github_token", &self.github_token),
+            ("slack_webhook_url", &self.slack_webhook_url),
+            (
+                "slack_cross_post_webhook_url",
+                &self.slack_cross_post_webhook_url,
+            ),
+            ("slack_devops_webhook_url", &self.slack_devops_webhook_url),
+            ("slack_bot_token", &self.slack_bot_token),
+            ("new_relic_api_key", &self.new_relic_api_key),
+        ]
+    }
+}
+
+/// The configuration in force: defaults, then the file, then environment variables, then
+/// flags. Its `Debug` shows no secret value.
+#[derive(Debug, Clone, PartialEq)]
+pub struct EffectiveConfig {
+    /// The file that was read, if any.
+    pub config_file: Option<PathBuf>,
+    /// Apps by name.
+    pub apps: BTreeMap<String, AppSettings>,
+    /// Environments by name.
+    pub environments: BTreeMap<String, EnvironmentConfig>,
+    /// The notifier.
+    pub notifier: NotifierConfig,
+    /// The monitor and the thresholds of the monitor gate.
+    pub monitor: MonitorConfig,
+    /// The deploy cadence.
+    pub cadence: CadenceConfig,
+    /// AWS.
+    pub aws: AwsConfig,
+    /// GitHub.
+    pub github: GithubConfig,
+    /// The secrets found.
+    pub secrets: Secrets,
+}
+
+impl Default for EffectiveConfig {
+    /// The Login.gov setup of the guide, with no secrets.
+    fn default() -> Self {
+        let empty = BTreeMap::new();
+        let (config, _) = evaluate(None, &empty, &empty);
+        config
+    }
+}
+
+fn env_secret(env: &BTreeMap<String, String>, vars: &[&str]) -> Option<SourcedSecret> {
+    vars.iter().find_map(|var| {
+        env.get(*var)
+            .map(|v| v.trim())
+            .filter(|v| !v.is_empty())
+            .map(|v| SourcedSecret {
+                secret: Secret::new(v),
+                source: SecretSource::Env(var.to_string()),
+            })
+    })
+}
+
+fn file_secret(w: &mut Walk, key_path: &str, path: &Option<PathBuf>) -> Option<SourcedSecret> {
+    let path = path.as_ref()?;
+    match std::fs::read_to_string(path) {
+        Ok(text) if !text.trim().is_empty() => Some(SourcedSecret {
+            secret: Secret::new(text.trim()),
+            source: SecretSource::File(path.clone()),
+        }),
+        Ok(_) => {
+            w.problem(
+                key_path,
+                format!("the file {} is empty; put the secret in it", path.display()),
+            );
+            None
+        }
+        Err(e) => {
+            w.problem(
+                key_path,
+                format!(
+                    "cannot read the secret file {}: {e}; check the path and its permissions",
+                    path.display()
+                ),
+            );
+            None
+        }
+    }
+}
+
+fn secret(
+    w: &mut Walk,
+    env: &BTreeMap<String, String>,
+    vars: &[&str],
+    key_path: &str,
+    file: &Option<PathBuf>,
+) -> Option<SourcedSecret> {
+    env_secret(env, vars).or_else(|| file_secret(w, key_path, file))
+}
+
+/// Evaluates the layers; always returns a configuration (defaults where a value was bad)
+/// and every problem found.
+fn evaluate(
+    file_text: Option<&str>,
+    env: &BTreeMap<String, String>,
+    flags: &BTreeMap<String, String>,
+) -> (EffectiveConfig, Vec<ConfigProblem>) {
+    let mut w = Walk::default();
+    let root = merge(&mut w, file_text, env, flags);
+    let s = read_sections(&mut w, &root);
+    let n = &s.notifier;
+    let secrets = Secrets {
+        github_token: secret(
+            &mut w,
+            env,
+            &["GITHUB_TOKEN", "GH_TOKEN"],
+            "github.token_file",
+            &s.github.token_file,
+        ),
+        slack_webhook_url: secret(
+            &mut w,
+            env,
+            &["SLACK_WEBHOOK_URL"],
+            "notifier.webhook_url_file",
+            &n.webhook_url_file,
+        ),
+        slack_cross_post_webhook_url: secret(
+            &mut w,
+            env,
+            &["SLACK_CROSS_POST_WEBHOOK_URL"],
+            "notifier.cross_post_webhook_url_file",
+            &n.cross_post_webhook_url_file,
+        ),
+        slack_devops_webhook_url: secret(
+            &mut w,
+            env,
+            &["SLACK_DEVOPS_WEBHOOK_URL"],
+            "notifier.devops_webhook_url_file",
+            &n.devops_webhook_url_file,
+        ),
+        slack_bot_token: secret(
+            &mut w,
+            env,
+            &["SLACK_BOT_TOKEN"],
+            "notifier.bot_token_file",
+            &n.bot_token_file,
+        ),
+        new_relic_api_key: secret(
+            &mut w,
+            env,
+            &["NEW_RELIC_API_KEY"],
+            "monitor.newrelic.api_key_file",
+            &s.monitor.newrelic.api_key_file,
+        ),
+    };
+    let mut notifier = s.notifier;
+    notifier.kind = s
+        .notifier_kind
+        .unwrap_or(if secrets.slack_bot_token.is_some() {
+            NotifierKind::SlackApi
+        } else if secrets.slack_webhook_url.is_some() {
+            NotifierKind::SlackWebhook
+        } else {
+            NotifierKind::None
+        });
+    let config = EffectiveConfig {
+        config_file: None,
+        apps: s.apps,
+        environments: s.environments,
+        notifier,
+        monitor: s.monitor,
+        cadence: s.cadence,
+        aws: s.aws,
+        github: s.github,
+        secrets,
+    };
+    validate(&mut w, &config);
+    (config, w.problems)
+}
+
+fn is_url(s: &str) -> bool {
+    s.starts_with("https://") || s.starts_with("http://")
+}
+
+/// Checks that hold across fields.
+fn validate(w: &mut Walk, c: &EffectiveConfig) {
+    for (name, app) in &c.apps {
+        let p = format!("apps.{name}");
+        if !app.repository.is_empty() && app.repository.split('/').count() != 2 {
+            w.problem(
+                &format!("{p}.repository"),
+                format!("expected `owner/name`, found {:?}", app.repository),
+            );
+        }
+        if !app.staging_deploy_status_url.is_empty() && !is_url(&app.staging_deploy_status_url) {
+            w.problem(
+                &format!("{p}.staging_deploy_status_url"),
+                format!(
+                    "expected an http(s) URL, found {:?}",
+                    app.staging_deploy_status_url
+                ),
+            );
+        }
+        if !app.pr_title_template.contains("{rc}") {
+            w.problem(
+                &format!("{p}.pr_title_template"),
+                format!(
+                    "expected the placeholder {{rc}} (for the RC number), found {:?}",
+                    app.pr_title_template
+                ),
+            );
+        }
+    }
+    for (name, env) in &c.environments {
+        let p = format!("environments.{name}");
+        for (key, value) in [
+            ("migration_timeout_secs", env.migration_timeout_secs),
+            ("health_timeout_secs", env.health_timeout_secs),
+        ] {
+            if value == 0 {
+                w.problem(
+                    &format!("{p}.{key}"),
+                    "expected more than 0 seconds, found 0",
+                );
+            }
+        }
+    }
+    let m = &c.monitor;
+    for (key, value) in [
+        ("max_error_rate", m.max_error_rate),
+        ("max_error_rate_increase", m.max_error_rate_increase),
+        ("max_flow_success_drop", m.max_flow_success_drop),
+    ] {
+        if !(0.0..=1.0).contains(&value) {
+            w.problem(
+                &format!("monitor.{key}"),
+                format!("expected a fraction between 0 and 1 (0.01 is 1%), found {value}"),
+            );
+        }
+    }
+    for (key, value) in [
+        ("poll_interval_secs", m.poll_interval_secs),
+        ("window_secs", m.window_secs),
+    ] {
+        if value == 0 {
+            w.problem(
+                &format!("monitor.{key}"),
+                "expected more than 0 seconds, found 0",
+            );
+        }
+    }
+    if m.kind == MonitorKind::Newrelic {
+        if m.newrelic.account_id.is_none() {
+            w.problem(
+                "monitor.newrelic.account_id",
+                "monitor.kind is \"newrelic\" but no account id is set; set \
+                 monitor.newrelic.account_id or NEW_RELIC_ACCOUNT_ID",
+            );
+        }
+        if c.secrets.new_relic_api_key.is_none() {
+            w.problem(
+                "monitor.newrelic.api_key_file",
+                "monitor.kind is \"newrelic\" but no API key was found; set NEW_RELIC_API_KEY \
+                 or monitor.newrelic.api_key_file",
+            );
+        }
+    }
+    if !is_url(&m.newrelic.api_url) {
+        w.problem(
+            "monitor.newrelic.api_url",
+            format!("expected an http(s) URL, found {:?}", m.newrelic.api_url),
+        );
+    }
+    let n = &c.notifier;
+    match n.kind {
+        NotifierKind::SlackWebhook if c.secrets.slack_webhook_url.is_none() => w.problem(
+            "notifier.webhook_url_file",
+            "notifier.kind is \"slack-webhook\" but no webhook URL was found; set \
+             SLACK_WEBHOOK_URL or notifier.webhook_url_file",
+        ),
+        NotifierKind::SlackApi if c.secrets.slack_bot_token.is_none() => w.problem(
+            "notifier.bot_token_file",
+            "notifier.kind is \"slack-api\" but no bot token was found; set SLACK_BOT_TOKEN or \
+             notifier.bot_token_file",
+        ),
+        _ => {}
+    }
+    for (key, channel) in [
+        ("main", &n.channels.main),
+        ("cross_post", &n.channels.cross_post),
+        ("devops", &n.channels.devops),
+    ] {
+        if channel.trim().is_empty() {
+            w.problem(
+                &format!("notifier.channels.{key}"),
+                "expected a channel name like \"#login-appdev\", found an empty string",
+            );
+        }
+    }
+    for url in [
+        ("notifier.api_url", &n.api_url),
+        ("github.api_url", &c.github.api_url),
+    ] {
+        if !is_url(url.1) {
+            w.problem(url.0, format!("expected an http(s) URL, found {:?}", url.1));
+        }
+    }
+    for (i, day) in c.cadence.deploy_days.iter().enumerate() {
+        if day.parse::<Weekday>().is_err() {
+            w.problem(
+                &format!("cadence.deploy_days[{i}]"),
+                format!("expected a weekday like \"tue\", found {day:?}"),
+            );
+        }
+    }
+    for (key, spans) in [
+        ("freezes", &c.cadence.freezes),
+        ("team_leave", &c.cadence.team_leave),
+    ] {
+        for (i, span) in spans.iter().enumerate() {
+            if span.end < span.start {
+                w.problem(
+                    &format!("cadence.{key}[{i}]"),
+                    format!("ends ({}) before it starts ({})", span.end, span.start),
+                );
+            }
+        }
+    }
+}
+
+/// The effective configuration from the file's text (if any), an environment map and the
+/// flag overrides (`key.path -> value`), each overriding the one before. Errors
+/// ([`crate::ErrorKind::InvalidInput`]) list every problem with its key path.
+///
+/// ```
+/// use std::collections::BTreeMap;
+/// use deploykit_core::config::resolve;
+///
+/// let env = BTreeMap::from([("AWS_REGION".to_string(), "us-east-1".to_string())]);
+/// let flags = BTreeMap::new();
+/// let config = resolve(Some("[aws]\nregion = \"us-west-1\"\n"), &env, &flags)?;
+/// assert_eq!(config.aws.region, "us-east-1");
+/// # Ok::<(), deploykit_core::Error>(())
+/// ```
+pub fn resolve(
+    file_text: Option<&str>,
+    env: &BTreeMap<String, String>,
+    flags: &BTreeMap<String, String>,
+) -> Result<EffectiveConfig> {
+    let (config, problems) = evaluate(file_text, env, flags);
+    if problems.is_empty() {
+        Ok(config)
+    } else {
+        Err(problems_error(&problems))
+    }
+}
+
+/// Every problem of the configuration, each with its key path (what `deploykit config
+/// check` prints); empty when the configuration is good.
+pub fn check(
+    file_text: Option<&str>,
+    env: &BTreeMap<String, String>,
+    flags: &BTreeMap<String, String>,
+) -> Vec<ConfigProblem> {
+    evaluate(file_text, env, flags).1
+}
+
+/// [`resolve`] for a file on disk, recording its path.
+pub fn resolve_file(
+    path: Option<&Path>,
+    env: &BTreeMap<String, String>,
+    flags: &BTreeMap<String, String>,
+) -> Result<EffectiveConfig> {
+    let text = match path {
+        Some(p) => Some(std::fs::read_to_string(p).map_err(|e| {
+            crate::Error::invalid_input(format!(
+                "cannot read the configuration file {}: {e}; check the path or pass \
+                 --config FILE",
+                p.display()
+            ))
+        })?),
+        None => None,
+    };
+    let mut config = resolve(text.as_deref(), env, flags)?;
+    config.config_file = path.map(Path::to_path_buf);
+    Ok(config)
+}

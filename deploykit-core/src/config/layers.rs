@@ -1,0 +1,162 @@
+//! Layering: the file, then environment variables, then CLI flags, each overriding the one
+//! before, merged into one TOML table before it is read.
+//!
+//! Environment variables for plain settings (secrets are in `effective.rs`):
+//!
+//! | variable | key |
+//! |---|---|
+//! | `AWS_REGION`, then `DEPLOYKIT_AWS_REGION` | `aws.region` |
+//! | `AWS_PROFILE`, then `DEPLOYKIT_AWS_PROFILE` | `aws.profile` |
+//! | `AWS_ENDPOINT_URL`, then `DEPLOYKIT_AWS_ENDPOINT_URL` | `aws.endpoint_url` |
+//! | `GITHUB_API_URL`, then `DEPLOYKIT_GITHUB_API_URL` | `github.api_url` |
+//! | `NEW_RELIC_ACCOUNT_ID`, then `DEPLOYKIT_NEW_RELIC_ACCOUNT_ID` | `monitor.newrelic.account_id` |
+//! | `DEPLOYKIT_NOTIFIER_KIND` | `notifier.kind` |
+//! | `DEPLOYKIT_SLACK_CHANNEL` | `notifier.channels.main` |
+//! | `DEPLOYKIT_SLACK_CROSS_POST_CHANNEL` | `notifier.channels.cross_post` |
+//! | `DEPLOYKIT_SLACK_DEVOPS_CHANNEL` | `notifier.channels.devops` |
+//! | `DEPLOYKIT_MONITOR_KIND` | `monitor.kind` |
+//! | `DEPLOYKIT__A__B__C` (any key, `__` between parts) | `a.b.c` |
+//!
+//! `DEPLOYKIT_CONFIG` names the file (see `discover.rs`). A later line of the table wins over
+//! an earlier one; any other `DEPLOYKIT_*` variable is reported as a problem, so typos are
+//! not silently ignored.
+
+use std::collections::BTreeMap;
+
+use toml::{Table, Value};
+
+use super::keys::closest;
+use super::walk::Walk;
+
+/// Plain settings read from standard (non-deploykit) environment variables.
+pub const STANDARD_ENV: &[(&str, &str)] = &[
+    ("AWS_REGION", "aws.region"),
+    ("AWS_PROFILE", "aws.profile"),
+    ("AWS_ENDPOINT_URL", "aws.endpoint_url"),
+    ("GITHUB_API_URL", "github.api_url"),
+    ("NEW_RELIC_ACCOUNT_ID", "monitor.newrelic.account_id"),
+];
+
+/// Plain settings read from `DEPLOYKIT_*` environment variables.
+pub const DEPLOYKIT_ENV: &[(&str, &str)] = &[
+    ("DEPLOYKIT_AWS_REGION", "aws.region"),
+    ("DEPLOYKIT_AWS_PROFILE", "aws.profile"),
+    ("DEPLOYKIT_AWS_ENDPOINT_URL", "aws.endpoint_url"),
+    ("DEPLOYKIT_GITHUB_API_URL", "github.api_url"),
+    (
+        "DEPLOYKIT_NEW_RELIC_ACCOUNT_ID",
+        "monitor.newrelic.account_id",
+    ),
+    ("DEPLOYKIT_NOTIFIER_KIND", "notifier.kind"),
+    ("DEPLOYKIT_SLACK_CHANNEL", "notifier.channels.main"),
+    (
+        "DEPLOYKIT_SLACK_CROSS_POST_CHANNEL",
+        "notifier.channels.cross_post",
+    ),
+    ("DEPLOYKIT_SLACK_DEVOPS_CHANNEL", "notifier.channels.devops"),
+    ("DEPLOYKIT_MONITOR_KIND", "monitor.kind"),
+];
+
+/// The variable naming the configuration file.
+pub const CONFIG_ENV: &str = "DEPLOYKIT_CONFIG";
+
+fn default_names(names: &[&str]) -> Value {
+    Value::Table(
+        names
+            .iter()
+            .map(|n| (n.to_string(), Value::Table(Table::new())))
+            .collect(),
+    )
+}
+
+fn set_path(w: &mut Walk, root: &mut Table, path: &str, value: &str, origin: String) {
+    let parts: Vec<&str> = path.split('.').collect();
+    let Some((last, parents)) = parts.split_last() else {
+        return;
+    };
+    let mut table = root;
+    for (i, part) in parents.iter().enumerate() {
+        let entry = table
+            .entry(part.to_string())
+            .or_insert_with(|| Value::Table(Table::new()));
+        match entry {
+            Value::Table(t) => table = t,
+            _ => {
+                w.problem(
+                    &parts[..=i].join("."),
+                    format!(
+                        "{origin} sets `{path}`, but `{}` is not a table",
+                        parts[..=i].join(".")
+                    ),
+                );
+                return;
+            }
+        }
+    }
+    table.insert(last.to_string(), Value::String(value.to_string()));
+    w.origins.insert(path.to_string(), origin);
+}
+
+/// Merges the layers into one table. The built-in apps (idp, pki) and environments (prod,
+/// staging, int) are present unless the file has its own `[apps]` / `[environments]`.
+pub(crate) fn merge(
+    w: &mut Walk,
+    file_text: Option<&str>,
+    env: &BTreeMap<String, String>,
+    flags: &BTreeMap<String, String>,
+) -> Table {
+    let mut root = match file_text.map(|text| text.parse::<Table>()) {
+        None => Table::new(),
+        Some(Ok(t)) => t,
+        Some(Err(e)) => {
+            w.problem("file", format!("not valid TOML: {}", e.to_string().trim()));
+            Table::new()
+        }
+    };
+    root.entry("apps".to_string())
+        .or_insert_with(|| default_names(&["idp", "pki"]));
+    root.entry("environments".to_string())
+        .or_insert_with(|| default_names(&["prod", "staging", "int"]));
+
+    for (var, path) in STANDARD_ENV.iter().chain(DEPLOYKIT_ENV) {
+        if let Some(value) = env.get(*var).filter(|v| !v.is_empty()) {
+            set_path(
+                w,
+                &mut root,
+                path,
+                value,
+                format!("environment variable {var}"),
+            );
+        }
+    }
+    let known: Vec<&str> = DEPLOYKIT_ENV
+        .iter()
+        .map(|(v, _)| *v)
+        .chain([CONFIG_ENV])
+        .collect();
+    for (var, value) in env {
+        if let Some(rest) = var.strip_prefix("DEPLOYKIT__") {
+            let path = rest.to_ascii_lowercase().replace("__", ".");
+            set_path(
+                w,
+                &mut root,
+                &path,
+                value,
+                format!("environment variable {var}"),
+            );
+        } else if var.starts_with("DEPLOYKIT_") && !known.contains(&var.as_str()) {
+            let hint = match closest(var, &known) {
+                Some(near) => format!("did you mean {near}?"),
+                None => "use DEPLOYKIT__SECTION__KEY for any key".to_string(),
+            };
+            w.problems.push(super::problem::ConfigProblem {
+                key_path: format!("env {var}"),
+                message: format!("unknown deploykit environment variable; {hint}"),
+            });
+        }
+    }
+    for (path, value) in flags {
+        set_path(w, &mut root, path, value, format!("flag {path}"));
+    }
+    root
+}

@@ -1,0 +1,59 @@
+//! The configuration users write: `deploykit.toml` (found by [`find_config_file`]), then
+//! environment variables, then CLI flags, each overriding the one before.
+//!
+//! - [`resolve`] / [`check`]: pure functions of the file text, an environment map and a
+//!   flag-override map (testable without the process environment);
+//! - [`load`]: the same with the process environment and file discovery (the CLI's entry);
+//! - [`render_show`]: `deploykit config show`; [`check`]: `deploykit config check`.
+//!
+//! Unknown keys are errors naming the key path and the closest valid key; secrets written
+//! into the file are errors pointing to the environment variable or a `*_file` key. With no
+//! file the defaults reproduce the Login.gov setup of the guide.
+//!
+//! ```toml
+//! [apps.idp]
+//! production_branch = "stages/prod"
+//!
+//! [environments.prod]
+//! production = true
+//! follow_up_after_secs = 3600
+//!
+//! [notifier]
+//! kind = "slack-webhook"
+//! webhook_url_file = "/run/secrets/slack-appdev"
+//! channels = { main = "#login-appdev", cross_post = "#login-delivery", devops = "#login-devops" }
+//!
+//! [monitor]
+//! kind = "cloudwatch"
+//! min_requests = 1000
+//!
+//! [cadence]
+//! deploy_days = ["tue", "thu"]
+//! freezes = [{ start = 2026-12-21, end = 2027-01-01, reason = "holidays" }]
+//! ```
+
+mod discover;
+mod effective;
+mod keys;
+mod layers;
+mod problem;
+mod schema;
+mod secret;
+mod sections;
+mod show;
+mod walk;
+
+pub use discover::{FILE_NAME, candidates, find_config_file, load};
+pub use effective::{EffectiveConfig, Secrets, check, resolve, resolve_file};
+pub use keys::edit_distance;
+pub use layers::{CONFIG_ENV, DEPLOYKIT_ENV, STANDARD_ENV};
+pub use problem::ConfigProblem;
+pub use schema::{
+    AwsConfig, CadenceConfig, ChannelsConfig, DateSpan, EnvironmentConfig, GithubConfig,
+    MonitorConfig, MonitorKind, NewRelicConfig, NotifierConfig, NotifierKind,
+};
+pub use secret::{REDACTED, Secret, SecretSource, SourcedSecret};
+pub use show::render_show;
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,340 @@
+//! Behaviour of the configuration as a user sees it.
+
+use std::collections::BTreeMap;
+
+use super::*;
+use crate::model::{AppSettings, ReleaseStyle};
+
+fn map(pairs: &[(&str, &str)]) -> BTreeMap<String, String> {
+    pairs
+        .iter()
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect()
+}
+
+fn none() -> BTreeMap<String, String> {
+    BTreeMap::new()
+}
+
+fn paths(problems: &[ConfigProblem]) -> Vec<&str> {
+    problems.iter().map(|p| p.key_path.as_str()).collect()
+}
+
+#[test]
+fn defaults_are_the_login_gov_setup() {
+    let c = resolve(None, &none(), &none()).expect("defaults are valid");
+    assert_eq!(c.apps.len(), 2);
+    assert_eq!(c.apps["idp"], AppSettings::idp());
+    assert_eq!(c.apps["pki"], AppSettings::pki());
+    assert_eq!(
+        c.environments.keys().collect::<Vec<_>>(),
+        ["int", "prod", "staging"]
+    );
+    assert!(c.environments["prod"].production);
+    assert!(!c.environments["staging"].production);
+    assert!(!c.environments["int"].production);
+    assert_eq!(c.environments["prod"].follow_up_after_secs, 3600);
+    assert_eq!(c.notifier.channels.main, "#login-appdev");
+    assert_eq!(c.notifier.channels.cross_post, "#login-delivery");
+    assert_eq!(c.notifier.channels.devops, "#login-devops");
+    assert_eq!(c.notifier.kind, NotifierKind::None);
+    assert_eq!(c.monitor.kind, MonitorKind::Cloudwatch);
+    assert_eq!(c.monitor.min_requests, 1000);
+    assert_eq!(c.cadence.deploy_days, ["tue", "thu"]);
+    assert_eq!(c.github.api_url, "https://api.github.com");
+    assert_eq!(c, EffectiveConfig::default());
+    assert!(check(None, &none(), &none()).is_empty());
+}
+
+#[test]
+fn a_full_file_is_read() {
+    let text = r##"
+[apps.idp]
+production_branch = "stages/production"
+roles = [{ role = "idp", migrates = true }]
+
+[apps.web]
+repository = "example/web"
+staging_deploy_status_url = "https://web.staging.example.gov/api/deploy.json"
+release_style = "signed-tag"
+roles = [{ role = "web" }]
+
+[environments.prod]
+production = true
+spindown_secs = 600
+
+[notifier]
+kind = "none"
+channels = { main = "#deploys" }
+
+[monitor]
+kind = "none"
+max_error_rate = 0.02
+
+[cadence]
+deploy_days = ["mon", "wed"]
+freezes = [{ start = 2026-12-21, end = 2027-01-01, reason = "holidays" }]
+team_leave = [{ start = "2026-11-26", end = "2026-11-27" }]
+
+[aws]
+region = "us-east-1"
+"##;
+    let c = resolve(Some(text), &none(), &none()).expect("valid");
+    assert_eq!(c.apps.keys().collect::<Vec<_>>(), ["idp", "web"]);
+    assert_eq!(c.apps["idp"].production_branch, "stages/production");
+    assert_eq!(c.apps["idp"].repository, "18F/identity-idp");
+    assert_eq!(c.apps["idp"].roles.len(), 1);
+    assert_eq!(c.apps["web"].release_style, ReleaseStyle::SignedTag);
+    assert!(!c.apps["web"].roles[0].migrates);
+    assert_eq!(c.environments.keys().collect::<Vec<_>>(), ["prod"]);
+    assert_eq!(c.environments["prod"].spindown_secs, Some(600));
+    assert_eq!(c.notifier.channels.main, "#deploys");
+    assert_eq!(c.notifier.channels.cross_post, "#login-delivery");
+    assert_eq!(c.monitor.max_error_rate, 0.02);
+    assert_eq!(c.cadence.freezes[0].reason, "holidays");
+    assert_eq!(c.cadence.freezes[0].end.to_string(), "2027-01-01");
+    assert_eq!(c.cadence.team_leave.len(), 1);
+    assert_eq!(c.aws.region, "us-east-1");
+}
+
+#[test]
+fn precedence_is_file_then_env_then_flags() {
+    let text = "[aws]\nregion = \"us-west-1\"\nprofile = \"file-profile\"\n\
+                [environments.prod]\nproduction = true\nhealth_timeout_secs = 100\n";
+    let c = resolve(Some(text), &none(), &none()).expect("valid");
+    assert_eq!(c.aws.region, "us-west-1");
+
+    let env = map(&[
+        ("AWS_REGION", "us-east-1"),
+        ("DEPLOYKIT__ENVIRONMENTS__PROD__HEALTH_TIMEOUT_SECS", "200"),
+    ]);
+    let c = resolve(Some(text), &env, &none()).expect("valid");
+    assert_eq!(c.aws.region, "us-east-1", "env beats file");
+    assert_eq!(c.aws.profile.as_deref(), Some("file-profile"));
+    assert_eq!(c.environments["prod"].health_timeout_secs, 200);
+
+    let env = map(&[
+        ("AWS_REGION", "us-east-1"),
+        ("DEPLOYKIT_AWS_REGION", "us-east-2"),
+    ]);
+    let c = resolve(Some(text), &env, &none()).expect("valid");
+    assert_eq!(
+        c.aws.region, "us-east-2",
+        "DEPLOYKIT_ beats the standard variable"
+    );
+
+    let flags = map(&[
+        ("aws.region", "eu-west-1"),
+        ("environments.prod.health_timeout_secs", "300"),
+    ]);
+    let c = resolve(Some(text), &env, &flags).expect("valid");
+    assert_eq!(c.aws.region, "eu-west-1", "flags beat env");
+    assert_eq!(c.environments["prod"].health_timeout_secs, 300);
+}
+
+#[test]
+fn unknown_key_names_the_path_and_the_closest_key() {
+    let problems = check(
+        Some("[apps.idp]\nrepositry = \"18F/identity-idp\"\n"),
+        &none(),
+        &none(),
+    );
+    assert_eq!(paths(&problems), ["apps.idp.repositry"]);
+    assert!(
+        problems[0].message.contains("did you mean `repository`?"),
+        "{}",
+        problems[0].message
+    );
+    let err = resolve(Some("[apps.idp]\nrepositry = \"x/y\"\n"), &none(), &none())
+        .expect_err("unknown key");
+    assert_eq!(err.kind(), crate::ErrorKind::InvalidInput);
+    assert!(err.to_string().contains("apps.idp.repositry"));
+
+    let problems = check(Some("[monitr]\nkind = \"none\"\n"), &none(), &none());
+    assert_eq!(paths(&problems), ["monitr"]);
+    assert!(problems[0].message.contains("`monitor`"));
+}
+
+#[test]
+fn every_problem_is_reported_with_its_path() {
+    let text = r#"
+[apps.idp]
+repositry = "x"
+release_style = "zip"
+roles = [{ rol = "idp" }]
+
+[apps.web]
+promotion_label = "x"
+
+[environments.prod]
+migration_timeout_secs = "soon"
+health_timeout_secs = 0
+
+[monitor]
+max_error_rate = 5.0
+kind = "datadog"
+
+[cadence]
+deploy_days = ["tue", "someday"]
+freezes = [{ start = 2027-01-02, end = 2027-01-01 }]
+
+[github]
+api_url = "ftp://x"
+"#;
+    let problems = check(Some(text), &none(), &none());
+    let got = paths(&problems);
+    for expected in [
+        "apps.idp.repositry",
+        "apps.idp.release_style",
+        "apps.idp.roles[0].rol",
+        "apps.idp.roles[0].role",
+        "apps.web.repository",
+        "apps.web.staging_deploy_status_url",
+        "apps.web.roles",
+        "environments.prod.migration_timeout_secs",
+        "environments.prod.health_timeout_secs",
+        "monitor.max_error_rate",
+        "monitor.kind",
+        "cadence.deploy_days[1]",
+        "cadence.freezes[0]",
+        "github.api_url",
+    ] {
+        assert!(got.contains(&expected), "missing {expected} in {got:?}");
+    }
+    assert_eq!(problems.len(), 14, "{problems:#?}");
+}
+
+#[test]
+fn env_values_are_typed_and_bad_ones_name_their_variable() {
+    let env = map(&[("DEPLOYKIT__MONITOR__MIN_REQUESTS", "many")]);
+    let problems = check(None, &env, &none());
+    assert_eq!(paths(&problems), ["monitor.min_requests"]);
+    assert!(
+        problems[0]
+            .message
+            .contains("environment variable DEPLOYKIT__MONITOR__MIN_REQUESTS")
+    );
+
+    let env = map(&[("DEPLOYKIT_AWS_REGON", "us-east-1")]);
+    let problems = check(None, &env, &none());
+    assert_eq!(paths(&problems), ["env DEPLOYKIT_AWS_REGON"]);
+    assert!(problems[0].message.contains("DEPLOYKIT_AWS_REGION"));
+
+    let env = map(&[("DEPLOYKIT__CADENCE__DEPLOY_DAYS", "[\"mon\", \"fri\"]")]);
+    let c = resolve(None, &env, &none()).expect("valid");
+    assert_eq!(c.cadence.deploy_days, ["mon", "fri"]);
+}
+
+#[test]
+fn secrets_in_the_file_are_refused() {
+    let text = "[notifier]\nwebhook_url = \"https://hooks.slack.com/services/T/B/x\"\n\
+                [github]\ntoken = \"ghp_abc\"\n[monitor.newrelic]\napi_key = \"NRAK-1\"\n";
+    let problems = check(Some(text), &none(), &none());
+    assert_eq!(
+        paths(&problems),
+        [
+            "notifier.webhook_url",
+            "monitor.newrelic.api_key",
+            "github.token"
+        ]
+    );
+    assert!(problems[0].message.contains("SLACK_WEBHOOK_URL"));
+    assert!(problems[0].message.contains("webhook_url_file"));
+    assert!(problems[1].message.contains("NEW_RELIC_API_KEY"));
+    assert!(problems[2].message.contains("GITHUB_TOKEN"));
+    assert!(problems[2].message.contains("token_file"));
+    for p in &problems {
+        assert!(!p.message.contains("hooks.slack.com") && !p.message.contains("ghp_abc"));
+    }
+}
+
+#[test]
+fn secrets_come_from_env_or_files_and_show_redacts_them() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let token_file = dir.path().join("slack-token");
+    std::fs::write(&token_file, "xoxb-file-token-123\n").expect("write");
+    let text = format!(
+        "[notifier]\nbot_token_file = {:?}\n",
+        token_file.display().to_string()
+    );
+    let env = map(&[
+        ("GH_TOKEN", "ghp_secret_value_42"),
+        (
+            "SLACK_WEBHOOK_URL",
+            "https://hooks.slack.com/services/T0/B0/zzz",
+        ),
+    ]);
+    let c = resolve(Some(&text), &env, &none()).expect("valid");
+    assert_eq!(
+        c.notifier.kind,
+        NotifierKind::SlackApi,
+        "bot token chooses the Web API"
+    );
+    let token = c.secrets.slack_bot_token.as_ref().expect("token");
+    assert_eq!(token.secret.expose(), "xoxb-file-token-123");
+    assert_eq!(token.source, SecretSource::File(token_file.clone()));
+    let gh = c.secrets.github_token.as_ref().expect("github token");
+    assert_eq!(gh.source, SecretSource::Env("GH_TOKEN".into()));
+
+    let shown = render_show(&c);
+    for secret in [
+        "xoxb-file-token-123",
+        "ghp_secret_value_42",
+        "hooks.slack.com",
+    ] {
+        assert!(!shown.contains(secret), "{secret} leaked:\n{shown}");
+        assert!(
+            !format!("{c:?}").contains(secret),
+            "{secret} leaked in Debug"
+        );
+    }
+    assert!(shown.contains("[REDACTED]"));
+    assert!(shown.contains("environment variable GH_TOKEN"));
+    assert!(shown.contains(&token_file.display().to_string()));
+    assert!(shown.contains("[apps.idp]"));
+    assert!(shown.contains("repository = \"18F/identity-idp\""));
+
+    let missing = "[notifier]\nbot_token_file = \"/nonexistent/deploykit-token\"\n";
+    let problems = check(Some(missing), &none(), &none());
+    assert!(
+        paths(&problems).contains(&"notifier.bot_token_file"),
+        "{problems:?}"
+    );
+}
+
+#[test]
+fn chosen_backends_need_their_secrets() {
+    let text = "[notifier]\nkind = \"slack-webhook\"\n[monitor]\nkind = \"newrelic\"\n";
+    let problems = check(Some(text), &none(), &none());
+    assert_eq!(
+        paths(&problems),
+        [
+            "monitor.newrelic.account_id",
+            "monitor.newrelic.api_key_file",
+            "notifier.webhook_url_file"
+        ]
+    );
+    let env = map(&[
+        ("NEW_RELIC_ACCOUNT_ID", "1376370"),
+        ("NEW_RELIC_API_KEY", "NRAK-XYZ"),
+        ("SLACK_WEBHOOK_URL", "https://hooks.slack.com/services/a"),
+    ]);
+    let c = resolve(Some(text), &env, &none()).expect("valid");
+    assert_eq!(c.monitor.newrelic.account_id, Some(1376370));
+}
+
+#[test]
+fn show_output_is_toml_that_reads_back() {
+    let c = EffectiveConfig::default();
+    let shown = render_show(&c);
+    let mut table: toml::Table = shown.parse().expect("show prints TOML");
+    table.remove("secrets");
+    let again = resolve(Some(&table.to_string()), &none(), &none()).expect("reads back");
+    assert_eq!(again, c);
+}
+
+#[test]
+fn invalid_toml_is_one_problem_at_file() {
+    let problems = check(Some("[apps\n"), &none(), &none());
+    assert_eq!(paths(&problems), ["file"]);
+}

@@ -1,0 +1,214 @@
+//! Walks a TOML table against the schema: every unknown key, secret written into the file
+//! and badly typed value becomes a [`ConfigProblem`] at its key path, and walking goes on so
+//! that every problem is reported, not just the first.
+
+use std::collections::BTreeMap;
+
+use serde::de::DeserializeOwned;
+use toml::{Table, Value};
+
+use super::keys::{closest, secret_key_hint};
+use super::problem::ConfigProblem;
+
+/// Collects problems while reading values out of tables.
+#[derive(Debug, Default)]
+pub(crate) struct Walk {
+    /// The problems so far.
+    pub problems: Vec<ConfigProblem>,
+    /// Where values set outside the file came from (key path -> `environment variable X`).
+    pub origins: BTreeMap<String, String>,
+}
+
+/// `parent.key`, or `key` at the top.
+pub(crate) fn join(parent: &str, key: &str) -> String {
+    if parent.is_empty() {
+        key.to_string()
+    } else {
+        format!("{parent}.{key}")
+    }
+}
+
+fn type_name(v: &Value) -> &'static str {
+    match v {
+        Value::String(_) => "a string",
+        Value::Integer(_) => "an integer",
+        Value::Float(_) => "a number",
+        Value::Boolean(_) => "a boolean",
+        Value::Datetime(_) => "a date",
+        Value::Array(_) => "a list",
+        Value::Table(_) => "a table",
+    }
+}
+
+/// TOML dates become strings so that chrono's serde support reads them.
+fn dates_as_strings(v: &Value) -> Value {
+    match v {
+        Value::Datetime(d) => Value::String(d.to_string()),
+        Value::Array(items) => Value::Array(items.iter().map(dates_as_strings).collect()),
+        Value::Table(t) => Value::Table(
+            t.iter()
+                .map(|(k, v)| (k.clone(), dates_as_strings(v)))
+                .collect(),
+        ),
+        other => other.clone(),
+    }
+}
+
+/// Reads `v` as a `T`. A string from an environment variable or a flag is also tried as a
+/// TOML value, so `DEPLOYKIT_X=300` reads as a number and `["tue"]` as a list.
+fn coerce<T: DeserializeOwned>(v: &Value) -> Result<T, String> {
+    let first = match dates_as_strings(v).try_into::<T>() {
+        Ok(t) => return Ok(t),
+        Err(e) => e.to_string(),
+    };
+    if let Value::String(s) = v
+        && let Ok(mut table) = format!("v = {s}").parse::<Table>()
+        && let Some(parsed) = table.remove("v")
+        && let Ok(t) = dates_as_strings(&parsed).try_into::<T>()
+    {
+        return Ok(t);
+    }
+    Err(first.trim().to_string())
+}
+
+impl Walk {
+    /// Records a problem at `path`, naming where the value came from if not the file.
+    pub fn problem(&mut self, path: &str, message: impl Into<String>) {
+        let mut message = message.into();
+        if let Some(origin) = self.origins.get(path) {
+            message.push_str(&format!(" (set by {origin})"));
+        }
+        self.problems.push(ConfigProblem {
+            key_path: path.to_string(),
+            message,
+        });
+    }
+
+    /// Reports keys of `table` that are not in `valid`, and secrets written into the file.
+    pub fn keys(&mut self, table: &Table, path: &str, valid: &[&str]) {
+        for key in table.keys() {
+            if valid.contains(&key.as_str()) {
+                continue;
+            }
+            let key_path = join(path, key);
+            if let Some(env) = secret_key_hint(key) {
+                let how = if env.is_empty() {
+                    "an environment variable or a file".to_string()
+                } else {
+                    format!("the environment variable {env}")
+                };
+                let file_key = valid
+                    .iter()
+                    .find(|v| v.ends_with("_file") && v.starts_with(key.as_str()))
+                    .map(|v| format!(" or `{v}` pointing to a file that holds it"))
+                    .unwrap_or_default();
+                self.problem(
+                    &key_path,
+                    format!(
+                        "secrets must not be written in the configuration file; remove \
+                         `{key}` and use {how}{file_key}"
+                    ),
+                );
+                continue;
+            }
+            let hint = match closest(key, valid) {
+                Some(near) => format!("did you mean `{near}`?"),
+                None => format!("valid keys here: {}", valid.join(", ")),
+            };
+            let place = if path.is_empty() {
+                "at the top level".to_string()
+            } else {
+                format!("in [{path}]")
+            };
+            self.problem(&key_path, format!("unknown key `{key}` {place}; {hint}"));
+        }
+    }
+
+    /// The sub-table `key` of `table`, if present; a problem if it is not a table.
+    pub fn table<'v>(&mut self, table: &'v Table, key: &str, path: &str) -> Option<&'v Table> {
+        match table.get(key) {
+            None => None,
+            Some(Value::Table(t)) => Some(t),
+            Some(other) => {
+                let p = join(path, key);
+                self.problem(
+                    &p,
+                    format!("expected a table [{p}], found {}", type_name(other)),
+                );
+                None
+            }
+        }
+    }
+
+    /// The value of `key` read as a `T`, if present and valid; a problem if invalid.
+    pub fn get<T: DeserializeOwned>(&mut self, table: &Table, key: &str, path: &str) -> Option<T> {
+        let v = table.get(key)?;
+        match coerce::<T>(v) {
+            Ok(t) => Some(t),
+            Err(e) => {
+                let p = join(path, key);
+                self.problem(&p, format!("invalid value: {e}"));
+                None
+            }
+        }
+    }
+
+    /// Sets `slot` from `key` if present and valid.
+    pub fn set<T: DeserializeOwned>(&mut self, table: &Table, key: &str, path: &str, slot: &mut T) {
+        if let Some(v) = self.get(table, key, path) {
+            *slot = v;
+        }
+    }
+
+    /// Sets an optional `slot` from `key` if present and valid.
+    pub fn set_opt<T: DeserializeOwned>(
+        &mut self,
+        table: &Table,
+        key: &str,
+        path: &str,
+        slot: &mut Option<T>,
+    ) {
+        if let Some(v) = self.get(table, key, path) {
+            *slot = Some(v);
+        }
+    }
+
+    /// The list of tables under `key`, each with its path (`key[0]`), checked for unknown
+    /// keys against `valid`.
+    pub fn table_list<'v>(
+        &mut self,
+        table: &'v Table,
+        key: &str,
+        path: &str,
+        valid: &[&str],
+    ) -> Option<Vec<(String, &'v Table)>> {
+        let p = join(path, key);
+        match table.get(key)? {
+            Value::Array(items) => {
+                let mut out = Vec::new();
+                for (i, item) in items.iter().enumerate() {
+                    let ip = format!("{p}[{i}]");
+                    match item {
+                        Value::Table(t) => {
+                            self.keys(t, &ip, valid);
+                            out.push((ip, t));
+                        }
+                        other => self.problem(
+                            &ip,
+                            format!(
+                                "expected a table like {{ {} = ... }}, found {}",
+                                valid.first().copied().unwrap_or("key"),
+                                type_name(other)
+                            ),
+                        ),
+                    }
+                }
+                Some(out)
+            }
+            other => {
+                self.problem(&p, format!("expected a list, found {}", type_name(other)));
+                None
+            }
+        }
+    }
+}

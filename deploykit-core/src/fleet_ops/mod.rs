@@ -1,0 +1,80 @@
+//! The fleet operations of identity-devops' cloudlib as workflows over the ports: recycle,
+//! scale in old / new instances, pre-checks, ls-servers, asg-size, the migration log tail and
+//! monitor-deploy's table.
+//!
+//! Each operation plans with a pure function first (so `--dry-run` and the deploy engine see
+//! exactly what would happen), then acts through [`Fleet`](crate::ports::Fleet), emitting an
+//! [`Event::Action`](crate::Event::Action) per change.
+
+pub mod group_size;
+pub mod migration_logs;
+pub mod monitor_table;
+pub mod prechecks;
+pub mod recycle;
+pub mod scale_in;
+pub mod servers;
+pub mod table;
+#[cfg(test)]
+pub(crate) mod test_support;
+
+use chrono::{DateTime, Utc};
+
+use crate::events::{Event, EventSink};
+use crate::ports::{Clock, Fleet};
+
+pub use group_size::{GroupSize, group_size, set_group_size};
+pub use migration_logs::{
+    MigrationLogRequest, MigrationLogTail, newest_migration_instance, tail_migration_log,
+};
+pub use monitor_table::{MonitorRow, MonitorTable, ShaLabel, monitor_table, render_monitor_table};
+pub use prechecks::{GroupPreCheck, PreCheckReport, check_groups, prechecks};
+pub use recycle::{
+    GroupRecycle, InProgressPolicy, RecycleOutcome, RecyclePlan, RecycleRequest, plan_recycle,
+    recycle,
+};
+pub use scale_in::{
+    GroupScaleIn, ScaleInMode, ScaleInOutcome, ScaleInPlan, ScaleInRequest, plan_scale_in, scale_in,
+};
+
+/// What every fleet operation works with: the fleet, the clock and where progress goes.
+#[derive(Debug, Clone, Copy)]
+pub struct FleetContext<'a> {
+    /// The Auto Scaling groups.
+    pub fleet: &'a dyn Fleet,
+    /// Now and sleep (virtual in tests).
+    pub clock: &'a dyn Clock,
+    /// Progress events.
+    pub events: &'a dyn EventSink,
+}
+
+impl FleetContext<'_> {
+    /// Emits an [`Event::Action`] stamped with the clock's time.
+    pub(crate) fn action(&self, description: String, dry_run: bool) {
+        self.events.emit(Event::Action {
+            at: self.clock.now(),
+            description,
+            dry_run,
+        });
+    }
+
+    /// Emits an [`Event::Info`] stamped with the clock's time.
+    pub(crate) fn info(&self, message: String) {
+        self.events.emit(Event::Info {
+            at: self.clock.now(),
+            message,
+        });
+    }
+
+    /// Emits an [`Event::Warning`] stamped with the clock's time.
+    pub(crate) fn warning(&self, message: String) {
+        self.events.emit(Event::Warning {
+            at: self.clock.now(),
+            message,
+        });
+    }
+}
+
+/// A time as operators read it in messages: `2026-11-27 14:05:00 UTC`.
+pub(crate) fn show_time(t: DateTime<Utc>) -> String {
+    t.format("%Y-%m-%d %H:%M:%S UTC").to_string()
+}

@@ -1,0 +1,719 @@
+//! Recycle (cloudlib's `asg-recycle`): double a group's instances, and let the group itself
+//! scale back to the old desired capacity after the spindown delay.
+//!
+//! The rules, as cloudlib applies them:
+//! - roles `idp`, `worker`, `migration` and `analytics` need migrations: unless they are
+//!   skipped, `<env>-migration` is first recycled to 1 instance (and back to 0 at its own
+//!   spindown), and the apps' scale-out is delayed by [`MIGRATION_HEAD_START_SECS`] so the
+//!   migration runs first;
+//! - the `idp` role also recycles `<env>-worker`; `ALL` recycles every group that
+//!   [`Group::skipped_by_all`] does not skip;
+//! - spindown delay = max(2 x health check grace period, [`MIN_SPINDOWN_SECS`]) + spinup
+//!   delay (900 s for idp with migrations, 600 s without, at the default 300 s grace);
+//! - new desired = 2 x desired (InvalidInput above max; InvalidInput at 0 unless allowed);
+//! - scale out now, or later with the scheduled action [`DELAYED_SCALE_OUT_ACTION`], and
+//!   always schedule [`RECYCLE_ACTION`] at now + spindown back to the old desired. The timers
+//!   live on the group, so the recycle completes even if deploykit stops.
+//!
+//! One improvement over cloudlib: when going on over a recycle in progress
+//! ([`InProgressPolicy::Proceed`]), the baseline is the desired capacity that recycle returns
+//! to, not the already doubled current one, so the group is not left at 4x.
+
+use chrono::{DateTime, Duration, Utc};
+
+use crate::error::{Error, Result};
+use crate::fleet_ops::{FleetContext, show_time};
+use crate::model::fleet::{
+    Capacity, CapacityChange, DELAYED_SCALE_OUT_ACTION, Group, GroupName, RECYCLE_ACTION,
+    ScheduledAction,
+};
+use crate::model::names::{EnvName, RoleName, RoleSelector};
+
+/// Roles whose recycle runs the migration group first (unless migrations are skipped).
+pub const MIGRATING_ROLES: [&str; 4] = ["idp", "worker", "migration", "analytics"];
+/// How long the apps' scale-out waits for the migration instance (seconds).
+pub const MIGRATION_HEAD_START_SECS: u64 = 300;
+/// The shortest spindown delay before any spinup delay (seconds).
+pub const MIN_SPINDOWN_SECS: u64 = 600;
+
+/// What to do when a group already has a recycle in progress ([`RECYCLE_ACTION`] exists).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum InProgressPolicy {
+    /// Refuse with Conflict (the default).
+    #[default]
+    Refuse,
+    /// Go on: the scheduled actions are replaced.
+    Proceed,
+}
+
+/// A request to recycle groups of an environment.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct RecycleRequest {
+    /// The environment.
+    pub env: EnvName,
+    /// One role (`idp` also recycles `worker`) or `ALL`.
+    pub roles: RoleSelector,
+    /// Recycle without the migration instance (the guide's no-migration recycle).
+    pub skip_migration: bool,
+    /// What to do over a recycle in progress.
+    pub if_in_progress: InProgressPolicy,
+    /// Accept a named group whose desired capacity is 0 (nothing is changed on it).
+    pub allow_zero: bool,
+    /// Plan and report, change nothing.
+    pub dry_run: bool,
+}
+
+impl RecycleRequest {
+    /// A request with the defaults: migrations run, refuse over a recycle in progress,
+    /// refuse empty groups, not a dry run.
+    pub fn new(env: EnvName, roles: RoleSelector) -> Self {
+        RecycleRequest {
+            env,
+            roles,
+            skip_migration: false,
+            if_in_progress: InProgressPolicy::Refuse,
+            allow_zero: false,
+            dry_run: false,
+        }
+    }
+}
+
+/// The recycle of one group.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct GroupRecycle {
+    /// The group.
+    pub group: GroupName,
+    /// The capacity the group returns to at spindown: its current capacity, except that over
+    /// a recycle in progress the desired is the one that recycle returns to.
+    pub old: Capacity,
+    /// The desired capacity while recycling (2 x old; 1 for the migration group).
+    pub new_desired: u32,
+    /// When the group scales out (now, or after the migration head start).
+    pub scale_out_at: DateTime<Utc>,
+    /// When [`RECYCLE_ACTION`] scales the group back to `old.desired`.
+    pub spindown_at: DateTime<Utc>,
+}
+
+impl GroupRecycle {
+    /// Whether the scale-out waits (a [`DELAYED_SCALE_OUT_ACTION`]) rather than happening at
+    /// `now`.
+    pub fn is_delayed(&self, now: DateTime<Utc>) -> bool {
+        self.scale_out_at > now
+    }
+
+    /// Whether nothing changes (an empty group accepted with `allow_zero`).
+    pub fn is_noop(&self) -> bool {
+        self.new_desired == self.old.desired
+    }
+}
+
+/// What a recycle will do, computed from the groups without touching them.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct RecyclePlan {
+    /// When the plan was made (scale-outs at this time happen immediately).
+    pub planned_at: DateTime<Utc>,
+    /// The migration group's recycle, when migrations run.
+    pub migration: Option<GroupRecycle>,
+    /// The app groups' recycles.
+    pub groups: Vec<GroupRecycle>,
+    /// The last spindown: when every group is back to its old desired capacity.
+    pub finishes_at: DateTime<Utc>,
+    /// Things the operator should know (recycles in progress that are being replaced, empty
+    /// groups left alone).
+    pub warnings: Vec<String>,
+}
+
+/// What a recycle did (or, in a dry run, would do).
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct RecycleOutcome {
+    /// The migration group's recycle, when migrations run.
+    pub migration: Option<GroupRecycle>,
+    /// The app groups' recycles.
+    pub groups: Vec<GroupRecycle>,
+    /// When every group is back to its old desired capacity.
+    pub finishes_at: DateTime<Utc>,
+}
+
+impl From<RecyclePlan> for RecycleOutcome {
+    fn from(plan: RecyclePlan) -> Self {
+        RecycleOutcome {
+            migration: plan.migration,
+            groups: plan.groups,
+            finishes_at: plan.finishes_at,
+        }
+    }
+}
+
+/// The spindown delay of a group in seconds: max(2 x grace, 600) + spinup delay.
+pub fn spindown_secs(health_check_grace_secs: u64, spinup_delay_secs: u64) -> u64 {
+    health_check_grace_secs
+        .saturating_mul(2)
+        .max(MIN_SPINDOWN_SECS)
+        .saturating_add(spinup_delay_secs)
+}
+
+fn after(now: DateTime<Utc>, secs: u64) -> DateTime<Utc> {
+    now + Duration::seconds(i64::try_from(secs).unwrap_or(i64::MAX / 1000))
+}
+
+fn find<'g>(groups: &'g [Group], name: &GroupName) -> Option<&'g Group> {
+    groups.iter().find(|g| &g.name == name)
+}
+
+fn in_progress_check(
+    group: &Group,
+    req: &RecycleRequest,
+    warnings: &mut Vec<String>,
+) -> Result<()> {
+    if let Some(action) = group.recycle_in_progress() {
+        let when = show_time(action.start_time);
+        match req.if_in_progress {
+            InProgressPolicy::Refuse => {
+                return Err(Error::conflict(format!(
+                    "a recycle of {} is already in progress: its spindown ({RECYCLE_ACTION}) \
+                     runs at {when}; wait until then, or choose to proceed anyway, which \
+                     replaces its scheduled actions",
+                    group.name
+                ))
+                .with("group", &group.name)
+                .with("spindown_at", when));
+            }
+            InProgressPolicy::Proceed => warnings.push(format!(
+                "{} already had a recycle in progress (spindown at {when}); its scheduled \
+                 actions are replaced",
+                group.name
+            )),
+        }
+    }
+    Ok(())
+}
+
+/// The desired capacity a recycle returns to: the in-progress recycle's target if any.
+fn baseline(group: &Group) -> u32 {
+    group
+        .recycle_in_progress()
+        .and_then(|a| a.change.desired)
+        .unwrap_or(group.capacity.desired)
+}
+
+fn plan_migration(
+    group: &Group,
+    req: &RecycleRequest,
+    now: DateTime<Utc>,
+    warnings: &mut Vec<String>,
+) -> Result<GroupRecycle> {
+    in_progress_check(group, req, warnings)?;
+    if group.capacity.max < 1 {
+        return Err(Error::invalid_input(format!(
+            "the migration group {} has max {}, so it cannot start a migration instance: \
+             raise its max to at least 1, or recycle without migrations",
+            group.name, group.capacity.max
+        ))
+        .with("group", &group.name));
+    }
+    let spindown = spindown_secs(group.health_check_grace_secs, 0);
+    Ok(GroupRecycle {
+        group: group.name.clone(),
+        old: Capacity {
+            desired: 0,
+            ..group.capacity
+        },
+        new_desired: 1,
+        scale_out_at: now,
+        spindown_at: after(now, spindown),
+    })
+}
+
+fn plan_app_group(
+    group: &Group,
+    req: &RecycleRequest,
+    spinup_delay: u64,
+    now: DateTime<Utc>,
+    warnings: &mut Vec<String>,
+) -> Result<GroupRecycle> {
+    in_progress_check(group, req, warnings)?;
+    let old_desired = baseline(group);
+    let spindown_at = after(
+        now,
+        spindown_secs(group.health_check_grace_secs, spinup_delay),
+    );
+    if old_desired == 0 {
+        if !req.allow_zero {
+            return Err(Error::invalid_input(format!(
+                "{} has desired capacity 0, so there is nothing to recycle: check the \
+                 environment and role, or allow empty groups to go on (nothing is changed on \
+                 them)",
+                group.name
+            ))
+            .with("group", &group.name));
+        }
+        warnings.push(format!(
+            "{} has desired capacity 0; it is left alone",
+            group.name
+        ));
+        return Ok(GroupRecycle {
+            group: group.name.clone(),
+            old: group.capacity,
+            new_desired: 0,
+            scale_out_at: now,
+            spindown_at: now,
+        });
+    }
+    let new_desired = old_desired.saturating_mul(2);
+    if new_desired > group.capacity.max {
+        return Err(Error::invalid_input(format!(
+            "recycling {} needs desired {new_desired} (2 x {old_desired}) but its max is {}: \
+             raise the group's max to at least {new_desired} (asg-size {} {} max \
+             {new_desired}), or scale in extra instances first if desired is above normal",
+            group.name, group.capacity.max, group.name.env, group.name.role
+        ))
+        .with("group", &group.name)
+        .with("max", group.capacity.max));
+    }
+    Ok(GroupRecycle {
+        group: group.name.clone(),
+        old: Capacity {
+            desired: old_desired,
+            ..group.capacity
+        },
+        new_desired,
+        scale_out_at: after(now, spinup_delay),
+        spindown_at,
+    })
+}
+
+/// Plans a recycle of `req.roles` over `groups` (every group of `req.env`) at `now`.
+///
+/// Errors: NotFound for a named group (or the migration group) that does not exist;
+/// Conflict when a recycle is in progress and `req.if_in_progress` is Refuse; InvalidInput
+/// when the doubled desired is above max, or a named group is empty without `allow_zero`.
+pub fn plan_recycle(
+    groups: &[Group],
+    req: &RecycleRequest,
+    now: DateTime<Utc>,
+) -> Result<RecyclePlan> {
+    let env = &req.env;
+    let migration_role = RoleName::migration();
+    let mut warnings = Vec::new();
+
+    // Which app groups, and whether migrations run.
+    let (app_groups, wants_migration): (Vec<&Group>, bool) = match &req.roles {
+        RoleSelector::All => {
+            let selected: Vec<&Group> = groups
+                .iter()
+                .filter(|g| {
+                    &g.name.env == env && !g.skipped_by_all() && g.name.role != migration_role
+                })
+                .collect();
+            let migrates = selected
+                .iter()
+                .any(|g| MIGRATING_ROLES.contains(&g.name.role.as_str()));
+            (selected, migrates)
+        }
+        RoleSelector::Role(role) if *role == migration_role => {
+            if req.skip_migration {
+                return Err(Error::invalid_input(
+                    "recycling the migration role while skipping migrations does nothing: \
+                     drop the skip-migration option, or name an app role",
+                ));
+            }
+            (Vec::new(), true)
+        }
+        RoleSelector::Role(role) => {
+            let name = GroupName::new(env, role);
+            let group = find(groups, &name).ok_or_else(|| {
+                Error::not_found(format!(
+                    "no Auto Scaling group named {name}: check the environment and role \
+                     (ls-servers -e {env} lists them)"
+                ))
+                .with("group", &name)
+            })?;
+            let mut selected = vec![group];
+            if role.as_str() == "idp" {
+                let worker = GroupName::new(env, &RoleName::new("worker")?);
+                match find(groups, &worker) {
+                    Some(w) if w.capacity.desired > 0 || w.recycle_in_progress().is_some() => {
+                        selected.push(w)
+                    }
+                    Some(_) => warnings.push(format!(
+                        "{worker} has desired capacity 0; it is not recycled with idp"
+                    )),
+                    None => warnings.push(format!(
+                        "{env} has no {worker} group; only the idp group is recycled"
+                    )),
+                }
+            }
+            (selected, MIGRATING_ROLES.contains(&role.as_str()))
+        }
+    };
+    let runs_migration = wants_migration && !req.skip_migration;
+
+    let migration = if runs_migration {
+        let name = GroupName::new(env, &migration_role);
+        let group = find(groups, &name).ok_or_else(|| {
+            Error::not_found(format!(
+                "migrations must run first but there is no {name} group: create it, or \
+                 recycle without migrations (no-migration recycle)"
+            ))
+            .with("group", &name)
+        })?;
+        Some(plan_migration(group, req, now, &mut warnings)?)
+    } else {
+        None
+    };
+    let spinup_delay = if migration.is_some() && !app_groups.is_empty() {
+        MIGRATION_HEAD_START_SECS
+    } else {
+        0
+    };
+
+    let mut planned = Vec::with_capacity(app_groups.len());
+    for group in app_groups {
+        planned.push(plan_app_group(
+            group,
+            req,
+            spinup_delay,
+            now,
+            &mut warnings,
+        )?);
+    }
+
+    let finishes_at = migration
+        .iter()
+        .chain(planned.iter())
+        .map(|g| g.spindown_at)
+        .max()
+        .unwrap_or(now);
+    Ok(RecyclePlan {
+        planned_at: now,
+        migration,
+        groups: planned,
+        finishes_at,
+        warnings,
+    })
+}
+
+async fn apply(
+    ctx: &FleetContext<'_>,
+    g: &GroupRecycle,
+    now: DateTime<Utc>,
+    dry_run: bool,
+) -> Result<()> {
+    if g.is_noop() {
+        return Ok(());
+    }
+    if g.is_delayed(now) {
+        let action = ScheduledAction {
+            name: DELAYED_SCALE_OUT_ACTION.to_string(),
+            start_time: g.scale_out_at,
+            change: CapacityChange::desired(g.new_desired),
+        };
+        ctx.action(
+            format!(
+                "schedule {DELAYED_SCALE_OUT_ACTION} on {} at {}: desired {} -> {}",
+                g.group,
+                show_time(g.scale_out_at),
+                g.old.desired,
+                g.new_desired
+            ),
+            dry_run,
+        );
+        if !dry_run {
+            ctx.fleet.put_scheduled_action(&g.group, &action).await?;
+        }
+    } else {
+        ctx.action(
+            format!(
+                "scale out {} now: desired {} -> {}",
+                g.group, g.old.desired, g.new_desired
+            ),
+            dry_run,
+        );
+        if !dry_run {
+            ctx.fleet
+                .set_capacity(&g.group, CapacityChange::desired(g.new_desired))
+                .await?;
+        }
+    }
+    let spindown = ScheduledAction {
+        name: RECYCLE_ACTION.to_string(),
+        start_time: g.spindown_at,
+        change: CapacityChange::desired(g.old.desired),
+    };
+    ctx.action(
+        format!(
+            "schedule {RECYCLE_ACTION} on {} at {}: desired back to {}",
+            g.group,
+            show_time(g.spindown_at),
+            g.old.desired
+        ),
+        dry_run,
+    );
+    if !dry_run {
+        ctx.fleet.put_scheduled_action(&g.group, &spindown).await?;
+    }
+    Ok(())
+}
+
+/// Recycles the groups of `req` (see the module documentation for the rules): reads the
+/// environment's groups, plans with [`plan_recycle`], then scales out (or schedules the
+/// delayed scale-out) and schedules the spindown on each group, migration group first.
+/// In a dry run, only the [`Event::Action`](crate::Event::Action)s are emitted.
+pub async fn recycle(ctx: &FleetContext<'_>, req: &RecycleRequest) -> Result<RecycleOutcome> {
+    let groups = ctx.fleet.groups(&req.env).await?;
+    let now = ctx.clock.now();
+    let plan = plan_recycle(&groups, req, now)?;
+    for w in &plan.warnings {
+        ctx.warning(w.clone());
+    }
+    if let Some(m) = &plan.migration {
+        apply(ctx, m, now, req.dry_run).await?;
+    }
+    for g in &plan.groups {
+        apply(ctx, g, now, req.dry_run).await?;
+    }
+    ctx.info(format!(
+        "recycle of {} {} {}: every group back to its old desired capacity at {}",
+        req.env,
+        req.roles,
+        if req.dry_run { "planned" } else { "started" },
+        show_time(plan.finishes_at)
+    ));
+    Ok(plan.into())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::ErrorKind;
+    use crate::events::{Event, RecordingSink};
+    use crate::fleet_ops::test_support::*;
+
+    fn req(role: &str) -> RecycleRequest {
+        RecycleRequest::new(prod(), role.parse().expect("role"))
+    }
+
+    fn names(plan: &RecyclePlan) -> Vec<String> {
+        plan.groups.iter().map(|g| g.group.to_string()).collect()
+    }
+
+    #[test]
+    fn spindown_is_twice_the_grace_at_least_600_plus_the_spinup_delay() {
+        assert_eq!(spindown_secs(300, 300), 900);
+        assert_eq!(spindown_secs(300, 0), 600);
+        assert_eq!(spindown_secs(100, 0), 600);
+        assert_eq!(spindown_secs(400, 300), 1100);
+    }
+
+    #[test]
+    fn idp_runs_the_migration_first_and_recycles_worker_too() {
+        let plan = plan_recycle(&prod_groups(), &req("idp"), t0()).expect("plan");
+        let m = plan.migration.as_ref().expect("migration runs");
+        assert_eq!(m.group.to_string(), "prod-migration");
+        assert_eq!((m.old.desired, m.new_desired), (0, 1));
+        assert_eq!(m.scale_out_at, t0());
+        assert_eq!(m.spindown_at, at(600));
+        assert_eq!(names(&plan), ["prod-idp", "prod-worker"]);
+        let idp = &plan.groups[0];
+        assert_eq!((idp.old.desired, idp.new_desired), (4, 8));
+        assert_eq!(
+            idp.scale_out_at,
+            at(300),
+            "delayed by the migration head start"
+        );
+        assert_eq!(idp.spindown_at, at(900), "900 s for idp with migrations");
+        assert!(idp.is_delayed(t0()));
+        assert_eq!(plan.groups[1].new_desired, 4);
+        assert_eq!(plan.finishes_at, at(900));
+    }
+
+    #[test]
+    fn skipping_migrations_scales_out_now_and_spins_down_after_600_s() {
+        let mut r = req("idp");
+        r.skip_migration = true;
+        let plan = plan_recycle(&prod_groups(), &r, t0()).expect("plan");
+        assert!(plan.migration.is_none());
+        for g in &plan.groups {
+            assert_eq!(g.scale_out_at, t0());
+            assert_eq!(g.spindown_at, at(600));
+        }
+        assert_eq!(plan.finishes_at, at(600));
+    }
+
+    #[test]
+    fn roles_without_migrations_do_not_start_one() {
+        let plan = plan_recycle(&prod_groups(), &req("pivcac"), t0()).expect("plan");
+        assert!(plan.migration.is_none());
+        assert_eq!(names(&plan), ["prod-pivcac"]);
+        assert_eq!(plan.groups[0].spindown_at, at(600));
+    }
+
+    #[test]
+    fn all_skips_stateful_utility_and_empty_groups() {
+        let plan = plan_recycle(&prod_groups(), &req("ALL"), t0()).expect("plan");
+        assert_eq!(names(&plan), ["prod-idp", "prod-pivcac", "prod-worker"]);
+        assert!(plan.migration.is_some(), "idp and worker need migrations");
+        // pivcac is delayed too: the migration runs before any app group scales out.
+        assert!(plan.groups.iter().all(|g| g.scale_out_at == at(300)));
+    }
+
+    #[test]
+    fn the_migration_role_alone_recycles_only_the_migration_group() {
+        let plan = plan_recycle(&prod_groups(), &req("migration"), t0()).expect("plan");
+        assert!(plan.groups.is_empty());
+        assert_eq!(plan.migration.map(|m| m.new_desired), Some(1));
+    }
+
+    #[test]
+    fn a_recycle_in_progress_is_refused_naming_the_group_and_time() {
+        let mut groups = prod_groups();
+        groups[1] = with_recycle(group("idp", 2, 8, 16), at(-60), 4);
+        let err = plan_recycle(&groups, &req("idp"), t0()).expect_err("in progress");
+        assert_eq!(err.kind(), ErrorKind::Conflict);
+        assert!(err.to_string().contains("prod-idp"), "{err}");
+        assert!(err.to_string().contains("2026-11-24 16:59:00 UTC"), "{err}");
+    }
+
+    #[test]
+    fn proceeding_over_a_recycle_in_progress_doubles_the_baseline_not_the_doubled() {
+        let mut groups = prod_groups();
+        groups[1] = with_recycle(group("idp", 2, 8, 16), at(-60), 4);
+        let mut r = req("idp");
+        r.if_in_progress = InProgressPolicy::Proceed;
+        let plan = plan_recycle(&groups, &r, t0()).expect("plan");
+        assert_eq!(
+            (plan.groups[0].old.desired, plan.groups[0].new_desired),
+            (4, 8)
+        );
+        assert!(plan.warnings.iter().any(|w| w.contains("prod-idp")));
+    }
+
+    #[test]
+    fn above_max_is_refused_saying_how_to_fix_it() {
+        let mut groups = prod_groups();
+        groups[1] = group("idp", 2, 4, 6);
+        let err = plan_recycle(&groups, &req("idp"), t0()).expect_err("max");
+        assert_eq!(err.kind(), ErrorKind::InvalidInput);
+        let msg = err.to_string();
+        assert!(msg.contains("max is 6") && msg.contains("raise"), "{msg}");
+    }
+
+    #[test]
+    fn an_empty_named_group_needs_allow_zero() {
+        let err = plan_recycle(&prod_groups(), &req("analytics"), t0()).expect_err("zero");
+        assert_eq!(err.kind(), ErrorKind::InvalidInput);
+        assert!(err.to_string().contains("desired capacity 0"), "{err}");
+        let mut r = req("analytics");
+        r.allow_zero = true;
+        let plan = plan_recycle(&prod_groups(), &r, t0()).expect("allowed");
+        assert!(plan.groups[0].is_noop());
+    }
+
+    #[test]
+    fn missing_groups_are_not_found() {
+        let err = plan_recycle(&prod_groups(), &req("nosuch"), t0()).expect_err("missing");
+        assert_eq!(err.kind(), ErrorKind::NotFound);
+        let groups: Vec<Group> = prod_groups()
+            .into_iter()
+            .filter(|g| g.name.role.as_str() != "migration")
+            .collect();
+        let err = plan_recycle(&groups, &req("idp"), t0()).expect_err("no migration group");
+        assert_eq!(err.kind(), ErrorKind::NotFound);
+        assert!(err.to_string().contains("without migrations"), "{err}");
+    }
+
+    #[tokio::test]
+    async fn recycle_schedules_everything_on_the_groups_migration_first() {
+        let fleet = RecordingFleet::new(prod_groups());
+        let clock = FixedClock(t0());
+        let sink = RecordingSink::default();
+        let ctx = FleetContext {
+            fleet: &fleet,
+            clock: &clock,
+            events: &sink,
+        };
+        let out = recycle(&ctx, &req("idp")).await.expect("recycle");
+        assert_eq!(out.finishes_at, at(900));
+        let put = |g: &str, name: &str, secs: i64, desired: u32| {
+            Call::PutAction(
+                g.to_string(),
+                ScheduledAction {
+                    name: name.to_string(),
+                    start_time: at(secs),
+                    change: CapacityChange::desired(desired),
+                },
+            )
+        };
+        assert_eq!(
+            fleet.calls(),
+            vec![
+                Call::SetCapacity("prod-migration".into(), CapacityChange::desired(1)),
+                put("prod-migration", RECYCLE_ACTION, 600, 0),
+                put("prod-idp", DELAYED_SCALE_OUT_ACTION, 300, 8),
+                put("prod-idp", RECYCLE_ACTION, 900, 4),
+                put("prod-worker", DELAYED_SCALE_OUT_ACTION, 300, 4),
+                put("prod-worker", RECYCLE_ACTION, 900, 2),
+            ]
+        );
+        let actions = sink
+            .events()
+            .into_iter()
+            .filter(|e| matches!(e, Event::Action { dry_run: false, .. }))
+            .count();
+        assert_eq!(actions, 6);
+    }
+
+    #[tokio::test]
+    async fn a_dry_run_changes_nothing_and_says_what_it_would_do() {
+        let fleet = RecordingFleet::new(prod_groups());
+        let clock = FixedClock(t0());
+        let sink = RecordingSink::default();
+        let ctx = FleetContext {
+            fleet: &fleet,
+            clock: &clock,
+            events: &sink,
+        };
+        let mut r = req("idp");
+        r.dry_run = true;
+        let out = recycle(&ctx, &r).await.expect("dry run");
+        assert_eq!(out.groups.len(), 2);
+        assert!(fleet.calls().is_empty());
+        let dry: Vec<String> = sink
+            .events()
+            .into_iter()
+            .filter_map(|e| match e {
+                Event::Action {
+                    description,
+                    dry_run: true,
+                    ..
+                } => Some(description),
+                _ => None,
+            })
+            .collect();
+        assert_eq!(dry.len(), 6);
+        assert!(
+            dry.iter()
+                .any(|d| d.contains("prod-idp") && d.contains("4 -> 8"))
+        );
+    }
+
+    #[tokio::test]
+    async fn a_refused_recycle_changes_nothing() {
+        let mut groups = prod_groups();
+        groups[5] = with_recycle(group("worker", 1, 4, 8), at(100), 2);
+        let fleet = RecordingFleet::new(groups);
+        let clock = FixedClock(t0());
+        let ctx = FleetContext {
+            fleet: &fleet,
+            clock: &clock,
+            events: &crate::NullSink,
+        };
+        let err = recycle(&ctx, &req("idp"))
+            .await
+            .expect_err("worker in progress");
+        assert_eq!(err.kind(), ErrorKind::Conflict);
+        assert!(err.to_string().contains("prod-worker"), "{err}");
+        assert!(fleet.calls().is_empty(), "planned before acting");
+    }
+}

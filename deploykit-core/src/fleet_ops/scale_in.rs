@@ -1,0 +1,406 @@
+//! Scale in old (or new) instances (cloudlib's `scale-remove-old-instances` and
+//! `scale-remove-new-instances`): mark the instances a recycle left over as safe to remove.
+//!
+//! Production groups protect instances from scale-in, so after a recycle's spindown the old
+//! instances stay until someone removes their protection. Per group, as cloudlib does it:
+//! - running instances are sorted by launch time; [`ScaleInMode::Old`] keeps the newest
+//!   `desired`, [`ScaleInMode::New`] (rolling back) keeps the oldest `desired`;
+//! - the candidates are the rest that are protected from scale-in (unprotected ones the
+//!   group removes by itself);
+//! - every kept instance must be Healthy, InService and past its health check grace period,
+//!   otherwise the whole operation is refused as Unsafe, listing every reason;
+//! - with no candidates while [`RECYCLE_ACTION`] is still on the group, the recycle is still
+//!   in progress: Conflict saying until when;
+//! - otherwise the candidates lose their protection and the group terminates them.
+//!
+//! Safety is checked only for groups that have candidates: a group with nothing to remove is
+//! not touched, so its kept instances cannot be put at risk.
+
+use chrono::{DateTime, Utc};
+
+use crate::error::{Error, Result};
+use crate::fleet_ops::{FleetContext, show_time};
+use crate::model::fleet::{Group, GroupName, HealthStatus, InstanceId, Lifecycle, RECYCLE_ACTION};
+use crate::model::names::{EnvName, RoleSelector};
+
+/// Which instances go.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ScaleInMode {
+    /// Remove the oldest instances, keeping the newest `desired` (after a recycle).
+    Old,
+    /// Remove the newest instances, keeping the oldest `desired` (rolling back).
+    New,
+}
+
+impl std::fmt::Display for ScaleInMode {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            ScaleInMode::Old => "old",
+            ScaleInMode::New => "new",
+        })
+    }
+}
+
+/// A request to scale in old or new instances of an environment's groups.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct ScaleInRequest {
+    /// The environment.
+    pub env: EnvName,
+    /// One role or `ALL` (every group [`Group::skipped_by_all`] does not skip).
+    pub roles: RoleSelector,
+    /// Old or new instances.
+    pub mode: ScaleInMode,
+    /// Plan and report, change nothing.
+    pub dry_run: bool,
+}
+
+/// What scale-in does to one group.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct GroupScaleIn {
+    /// The group.
+    pub group: GroupName,
+    /// Instances whose scale-in protection is removed (the group terminates them).
+    pub removed: Vec<InstanceId>,
+    /// Instances kept, oldest first.
+    pub kept: Vec<InstanceId>,
+}
+
+/// What a scale-in will do, computed from the groups without touching them.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct ScaleInPlan {
+    /// One entry per selected group (groups with nothing to remove have `removed` empty).
+    pub groups: Vec<GroupScaleIn>,
+}
+
+/// What a scale-in did (or, in a dry run, would do).
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct ScaleInOutcome {
+    /// One entry per selected group.
+    pub groups: Vec<GroupScaleIn>,
+}
+
+/// Why a kept instance is not safe to rely on, or `None` when it is.
+fn unsafe_reasons(
+    group: &Group,
+    instance: &crate::model::fleet::Instance,
+    now: DateTime<Utc>,
+) -> Vec<String> {
+    let mut reasons = Vec::new();
+    if instance.health != HealthStatus::Healthy {
+        reasons.push("not Healthy".to_string());
+    }
+    if instance.lifecycle != Lifecycle::InService {
+        reasons.push(format!("{} instead of InService", instance.lifecycle));
+    }
+    if !instance.past_grace(group.health_check_grace_secs, now) {
+        reasons.push(format!(
+            "launched {} and still within its {} s health check grace period",
+            show_time(instance.launch_time),
+            group.health_check_grace_secs
+        ));
+    }
+    reasons
+}
+
+enum GroupVerdict {
+    Ready(GroupScaleIn),
+    Unsafe(Vec<String>),
+    InProgress(String),
+}
+
+fn plan_group(group: &Group, mode: ScaleInMode, now: DateTime<Utc>) -> GroupVerdict {
+    let mut running: Vec<_> = group.running_instances().collect();
+    running.sort_by(|a, b| a.launch_time.cmp(&b.launch_time).then(a.id.cmp(&b.id)));
+    let desired = usize::try_from(group.capacity.desired).unwrap_or(usize::MAX);
+    let extra = running.len().saturating_sub(desired);
+    // Old: the oldest `extra` go; New: the newest `extra` go.
+    let (rest, kept) = match mode {
+        ScaleInMode::Old => {
+            let (rest, kept) = running.split_at(extra);
+            (rest.to_vec(), kept.to_vec())
+        }
+        ScaleInMode::New => {
+            let (kept, rest) = running.split_at(running.len() - extra);
+            (rest.to_vec(), kept.to_vec())
+        }
+    };
+    let candidates: Vec<_> = rest.iter().filter(|i| i.protected_from_scale_in).collect();
+    if candidates.is_empty() {
+        if let Some(action) = group.recycle_in_progress() {
+            return GroupVerdict::InProgress(format!(
+                "{}: recycle still in progress until {} ({RECYCLE_ACTION}); scale in after that",
+                group.name,
+                show_time(action.start_time)
+            ));
+        }
+    } else {
+        let problems: Vec<String> = kept
+            .iter()
+            .filter_map(|i| {
+                let reasons = unsafe_reasons(group, i, now);
+                (!reasons.is_empty())
+                    .then(|| format!("{}: {} is {}", group.name, i.id, reasons.join(", ")))
+            })
+            .collect();
+        if !problems.is_empty() {
+            return GroupVerdict::Unsafe(problems);
+        }
+    }
+    GroupVerdict::Ready(GroupScaleIn {
+        group: group.name.clone(),
+        removed: candidates.iter().map(|i| i.id.clone()).collect(),
+        kept: kept.iter().map(|i| i.id.clone()).collect(),
+    })
+}
+
+/// Plans a scale-in over `groups` (every group of `req.env`) at `now`.
+///
+/// Errors: NotFound for a named group that does not exist; Conflict when a selected group
+/// has nothing to remove yet while its recycle is still in progress; Unsafe when an
+/// instance that would be kept is not Healthy, InService and past its grace period (every
+/// reason of every instance listed).
+pub fn plan_scale_in(
+    groups: &[Group],
+    req: &ScaleInRequest,
+    now: DateTime<Utc>,
+) -> Result<ScaleInPlan> {
+    let selected: Vec<&Group> = match &req.roles {
+        RoleSelector::All => groups
+            .iter()
+            .filter(|g| g.name.env == req.env && !g.skipped_by_all())
+            .collect(),
+        RoleSelector::Role(role) => {
+            let name = GroupName::new(&req.env, role);
+            let group = groups.iter().find(|g| g.name == name).ok_or_else(|| {
+                Error::not_found(format!(
+                    "no Auto Scaling group named {name}: check the environment and role \
+                     (ls-servers -e {} lists them)",
+                    req.env
+                ))
+                .with("group", &name)
+            })?;
+            vec![group]
+        }
+    };
+    let mut planned = Vec::new();
+    let mut in_progress = Vec::new();
+    let mut problems = Vec::new();
+    for group in selected {
+        match plan_group(group, req.mode, now) {
+            GroupVerdict::Ready(g) => planned.push(g),
+            GroupVerdict::InProgress(m) => in_progress.push(m),
+            GroupVerdict::Unsafe(p) => problems.extend(p),
+        }
+    }
+    if !in_progress.is_empty() {
+        return Err(Error::conflict(format!(
+            "nothing to scale in yet: {}",
+            in_progress.join("; ")
+        )));
+    }
+    if !problems.is_empty() {
+        return Err(Error::unsafe_op(format!(
+            "refusing to scale in {} instances: the instances that would be kept must be \
+             Healthy, InService and past their grace period, so removing the others could \
+             take capacity away from users; wait for them and try again, or check the \
+             group: {}",
+            req.mode,
+            problems.join("; ")
+        )));
+    }
+    Ok(ScaleInPlan { groups: planned })
+}
+
+/// Scales in old or new instances (see the module documentation): reads the environment's
+/// groups, plans with [`plan_scale_in`], then removes scale-in protection from the
+/// candidates of each group. In a dry run, only the [`Event::Action`](crate::Event::Action)s
+/// are emitted.
+pub async fn scale_in(ctx: &FleetContext<'_>, req: &ScaleInRequest) -> Result<ScaleInOutcome> {
+    let groups = ctx.fleet.groups(&req.env).await?;
+    let plan = plan_scale_in(&groups, req, ctx.clock.now())?;
+    for g in &plan.groups {
+        if g.removed.is_empty() {
+            ctx.info(format!(
+                "{}: no {} instances to remove ({} kept)",
+                g.group,
+                req.mode,
+                g.kept.len()
+            ));
+            continue;
+        }
+        let ids: Vec<&str> = g.removed.iter().map(InstanceId::as_str).collect();
+        ctx.action(
+            format!(
+                "remove scale-in protection from {} {} instance(s) of {} so the group \
+                 terminates them: {}",
+                g.removed.len(),
+                req.mode,
+                g.group,
+                ids.join(", ")
+            ),
+            req.dry_run,
+        );
+        if !req.dry_run {
+            ctx.fleet
+                .set_scale_in_protection(&g.group, &g.removed, false)
+                .await?;
+        }
+    }
+    Ok(ScaleInOutcome {
+        groups: plan.groups,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::ErrorKind;
+    use crate::events::{Event, RecordingSink};
+    use crate::fleet_ops::test_support::*;
+
+    fn req(role: &str, mode: ScaleInMode) -> ScaleInRequest {
+        ScaleInRequest {
+            env: prod(),
+            roles: role.parse().expect("role"),
+            mode,
+            dry_run: false,
+        }
+    }
+
+    /// idp after a recycle's spindown: desired 2, old instances 1-2 (launched an hour ago),
+    /// new instances 3-4 (launched 20 minutes ago), all protected.
+    fn recycled_idp() -> Group {
+        let mut g = group("idp", 1, 2, 8);
+        g.instances = vec![
+            inst(3, -1200),
+            inst(1, -3600),
+            inst(4, -1190),
+            inst(2, -3590),
+        ];
+        g
+    }
+
+    fn groups_with(idp: Group) -> Vec<Group> {
+        prod_groups()
+            .into_iter()
+            .map(|g| if g.name == idp.name { idp.clone() } else { g })
+            .collect()
+    }
+
+    #[test]
+    fn old_mode_keeps_the_newest_desired_and_removes_the_oldest() {
+        let plan =
+            plan_scale_in(&[recycled_idp()], &req("idp", ScaleInMode::Old), t0()).expect("plan");
+        assert_eq!(plan.groups[0].removed, [iid(1), iid(2)]);
+        assert_eq!(plan.groups[0].kept, [iid(3), iid(4)]);
+    }
+
+    #[test]
+    fn new_mode_keeps_the_oldest_desired_and_removes_the_newest() {
+        let plan =
+            plan_scale_in(&[recycled_idp()], &req("idp", ScaleInMode::New), t0()).expect("plan");
+        assert_eq!(plan.groups[0].removed, [iid(3), iid(4)]);
+        assert_eq!(plan.groups[0].kept, [iid(1), iid(2)]);
+    }
+
+    #[test]
+    fn only_protected_instances_are_candidates_and_stopped_ones_do_not_count() {
+        let mut g = recycled_idp();
+        g.instances[1].protected_from_scale_in = false; // i-1: the group removes it itself
+        let mut gone = inst(9, -7200);
+        gone.lifecycle = Lifecycle::Terminated;
+        g.instances.push(gone);
+        let plan = plan_scale_in(&[g], &req("idp", ScaleInMode::Old), t0()).expect("plan");
+        assert_eq!(plan.groups[0].removed, [iid(2)]);
+    }
+
+    #[test]
+    fn every_unsafe_reason_of_every_kept_instance_is_listed() {
+        let mut g = recycled_idp();
+        g.instances[0].health = HealthStatus::Unhealthy; // i-3
+        g.instances[2].lifecycle = Lifecycle::Pending; // i-4
+        g.instances[2].launch_time = at(-60);
+        let err = plan_scale_in(&[g], &req("idp", ScaleInMode::Old), t0()).expect_err("unsafe");
+        assert_eq!(err.kind(), ErrorKind::Unsafe);
+        let msg = err.to_string();
+        assert!(msg.contains(&format!("{} is not Healthy", iid(3))), "{msg}");
+        assert!(msg.contains("Pending instead of InService"), "{msg}");
+        assert!(msg.contains("grace period"), "{msg}");
+    }
+
+    #[test]
+    fn nothing_to_remove_during_a_recycle_says_until_when() {
+        // Mid-recycle: desired doubled to 4, nothing extra yet.
+        let g = with_recycle(
+            {
+                let mut g = recycled_idp();
+                g.capacity.desired = 4;
+                g
+            },
+            at(300),
+            2,
+        );
+        let err = plan_scale_in(&groups_with(g), &req("ALL", ScaleInMode::Old), t0())
+            .expect_err("in progress");
+        assert_eq!(err.kind(), ErrorKind::Conflict);
+        assert!(
+            err.to_string()
+                .contains("recycle still in progress until 2026-11-24 17:05:00 UTC"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn nothing_to_remove_and_no_recycle_is_fine() {
+        let mut g = recycled_idp();
+        g.instances.truncate(2);
+        let plan = plan_scale_in(&[g], &req("idp", ScaleInMode::Old), t0()).expect("plan");
+        assert!(plan.groups[0].removed.is_empty());
+        assert_eq!(plan.groups[0].kept.len(), 2);
+    }
+
+    #[test]
+    fn all_covers_only_groups_all_does_not_skip() {
+        let mut outboundproxy = tagged(group("outboundproxy", 2, 2, 4), "stateful");
+        outboundproxy.instances = vec![inst(7, -9000), inst(8, -9000), inst(9, -100)];
+        let mut groups = groups_with(recycled_idp());
+        groups[3] = outboundproxy;
+        let plan = plan_scale_in(&groups, &req("ALL", ScaleInMode::Old), t0()).expect("plan");
+        let names: Vec<String> = plan.groups.iter().map(|g| g.group.to_string()).collect();
+        assert_eq!(names, ["prod-idp", "prod-pivcac", "prod-worker"]);
+    }
+
+    #[tokio::test]
+    async fn scale_in_removes_protection_and_a_dry_run_does_not() {
+        for dry_run in [false, true] {
+            let fleet = RecordingFleet::new(groups_with(recycled_idp()));
+            let clock = FixedClock(t0());
+            let sink = RecordingSink::default();
+            let ctx = FleetContext {
+                fleet: &fleet,
+                clock: &clock,
+                events: &sink,
+            };
+            let mut r = req("ALL", ScaleInMode::Old);
+            r.dry_run = dry_run;
+            let out = scale_in(&ctx, &r).await.expect("scale in");
+            assert_eq!(out.groups[0].removed, [iid(1), iid(2)]);
+            let expected = if dry_run {
+                vec![]
+            } else {
+                vec![Call::Protection(
+                    "prod-idp".into(),
+                    vec![iid(1), iid(2)],
+                    false,
+                )]
+            };
+            assert_eq!(fleet.calls(), expected);
+            assert!(sink.events().iter().any(|e| matches!(
+                e,
+                Event::Action { dry_run: d, description, .. }
+                    if *d == dry_run && description.contains("prod-idp")
+            )));
+        }
+    }
+}

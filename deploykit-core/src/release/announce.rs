@@ -1,0 +1,62 @@
+//! "Announce pending Login.gov release PR": post the open promotion PR.
+
+use crate::error::Result;
+use crate::model::ReleaseNumber;
+use crate::ports::Announcement;
+use crate::release::{ReleaseContext, Writes, open_promotion_pr, rc_of};
+
+/// Which PR to announce.
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct AnnounceRequest {
+    /// The promotion PR's number; default: the open promotion PR of the newest RC branch.
+    pub pr: Option<u64>,
+    /// Build the announcement without posting it.
+    pub dry_run: bool,
+}
+
+/// What was announced.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct AnnounceOutcome {
+    /// The RC.
+    pub rc: ReleaseNumber,
+    /// The PR announced.
+    pub pr_number: u64,
+    /// The announcement.
+    pub announcement: Announcement,
+    /// Its plain text.
+    pub text: String,
+    /// Whether this was a dry run.
+    pub dry_run: bool,
+    /// The writes done (or that would be done).
+    pub actions: Vec<String>,
+}
+
+/// Announces the pending release PR through the notifier.
+pub async fn announce_pending(
+    ctx: &ReleaseContext<'_>,
+    request: &AnnounceRequest,
+) -> Result<AnnounceOutcome> {
+    let pr = match request.pr {
+        Some(number) => ctx.code_host.pull_request(number).await?,
+        None => open_promotion_pr(ctx).await?.0,
+    };
+    let rc = rc_of(&pr)?;
+    let announcement = Announcement::PendingReleasePr {
+        app: ctx.settings.name.clone(),
+        rc,
+        pr_url: pr.html_url.clone(),
+    };
+    let text = announcement.to_string();
+    let mut writes = Writes::new(ctx, request.dry_run);
+    if writes.announce(format!("announce: {text}")) {
+        ctx.notifier.announce(&announcement).await?;
+    }
+    Ok(AnnounceOutcome {
+        rc,
+        pr_number: pr.number,
+        announcement,
+        text,
+        dry_run: request.dry_run,
+        actions: writes.into_list(),
+    })
+}

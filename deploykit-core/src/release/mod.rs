@@ -1,0 +1,141 @@
+//! The pre-deploy half of the guide as workflows over the ports: cut a release candidate,
+//! true it up with the production branch, announce its PR, create the release once the PR is
+//! merged, and open the PR that rolls it back.
+//!
+//! Every workflow takes a [`ReleaseContext`] (the ports and the app's settings) and a request
+//! struct, and returns a serde-serialisable outcome. In a dry run every read happens and no
+//! write does; the outcome lists the writes that would have happened, and each one is also
+//! emitted as an [`Event::Action`] with `dry_run: true`.
+
+pub mod announce;
+pub mod create_release;
+pub mod cut_rc;
+pub mod last_rc;
+pub mod open_revert;
+pub mod pr_reference;
+pub mod repository;
+pub mod true_up;
+
+pub use announce::{AnnounceOutcome, AnnounceRequest, announce_pending};
+pub use create_release::{CreateReleaseOutcome, CreateReleaseRequest, create_release, tag_name};
+pub use cut_rc::{CutRcOutcome, CutRcRequest, cut_rc};
+pub use last_rc::last_release_number;
+pub use open_revert::{OpenRevertOutcome, OpenRevertRequest, open_revert};
+pub use pr_reference::PrReference;
+pub use repository::{check_remote, repository_from_url};
+pub use true_up::{TrueUpOutcome, TrueUpRequest, true_up};
+
+use crate::error::{Error, Result};
+use crate::events::{Event, EventSink};
+use crate::model::{AppSettings, RcBranch, ReleaseNumber};
+use crate::ports::{
+    Clock, CodeHost, DeployStatusSource, Notifier, PrState, PullRequest, PullRequestQuery, Vcs,
+};
+
+/// The ports a release workflow calls and the settings of the app it works on.
+#[derive(Debug, Clone, Copy)]
+pub struct ReleaseContext<'a> {
+    /// The app's repository.
+    pub vcs: &'a dyn Vcs,
+    /// Its releases and pull requests.
+    pub code_host: &'a dyn CodeHost,
+    /// What staging runs.
+    pub deploy_status: &'a dyn DeployStatusSource,
+    /// Where announcements go.
+    pub notifier: &'a dyn Notifier,
+    /// Now.
+    pub clock: &'a dyn Clock,
+    /// Progress.
+    pub events: &'a dyn EventSink,
+    /// The app.
+    pub settings: &'a AppSettings,
+}
+
+impl ReleaseContext<'_> {
+    /// `<remote>/<production branch>`, e.g. `origin/stages/prod`.
+    pub fn production_ref(&self) -> String {
+        format!(
+            "{}/{}",
+            self.settings.remote, self.settings.production_branch
+        )
+    }
+
+    fn info(&self, message: impl Into<String>) {
+        self.events.emit(Event::Info {
+            at: self.clock.now(),
+            message: message.into(),
+        });
+    }
+
+    fn warning(&self, message: impl Into<String>) {
+        self.events.emit(Event::Warning {
+            at: self.clock.now(),
+            message: message.into(),
+        });
+    }
+}
+
+/// The writes a workflow did (or, in a dry run, would do), in order.
+#[derive(Debug)]
+struct Writes<'a> {
+    ctx: &'a ReleaseContext<'a>,
+    dry_run: bool,
+    done: Vec<String>,
+}
+
+impl<'a> Writes<'a> {
+    fn new(ctx: &'a ReleaseContext<'a>, dry_run: bool) -> Self {
+        Writes {
+            ctx,
+            dry_run,
+            done: Vec::new(),
+        }
+    }
+
+    /// Records a write and says whether to carry it out (false in a dry run).
+    fn announce(&mut self, description: impl Into<String>) -> bool {
+        let description = description.into();
+        self.ctx.events.emit(Event::Action {
+            at: self.ctx.clock.now(),
+            description: description.clone(),
+            dry_run: self.dry_run,
+        });
+        self.done.push(description);
+        !self.dry_run
+    }
+
+    fn into_list(self) -> Vec<String> {
+        self.done
+    }
+}
+
+/// The open promotion PR (base = production branch, labelled with the promotion label) whose
+/// head is the newest RC branch; NotFound when there is none.
+pub async fn open_promotion_pr(ctx: &ReleaseContext<'_>) -> Result<(PullRequest, RcBranch)> {
+    let query = PullRequestQuery {
+        base: Some(ctx.settings.production_branch.clone()),
+        head: None,
+        state: Some(PrState::Open),
+    };
+    let prs = ctx.code_host.pull_requests(&query).await?;
+    prs.into_iter()
+        .filter(|pr| pr.state == PrState::Open && pr.base == ctx.settings.production_branch)
+        .filter(|pr| pr.labels.contains(&ctx.settings.promotion_label))
+        .filter_map(|pr| pr.head.parse::<RcBranch>().ok().map(|branch| (pr, branch)))
+        .max_by_key(|(_, branch)| *branch)
+        .ok_or_else(|| {
+            Error::not_found(format!(
+                "no open promotion PR into {} labelled {:?} from a stages/rc-* branch; \
+                 cut a release candidate first (`rc create`) or name the RC branch",
+                ctx.settings.production_branch, ctx.settings.promotion_label
+            ))
+        })
+}
+
+/// The RC number of a promotion PR, from its title.
+fn rc_of(pr: &PullRequest) -> Result<ReleaseNumber> {
+    ReleaseNumber::from_pr_title(&pr.title).map_err(|e| e.with("pr", pr.number))
+}
+
+#[cfg(test)]
+mod test_support;

@@ -1,0 +1,162 @@
+//! The guide's "steps to roll back" as a PR: revert the production branch's top merge on a
+//! new branch `revert-rc-<N>` and open a PR `Revert RC <N>` into the production branch.
+
+use crate::error::{Error, ErrorKind, Result};
+use crate::model::{ReleaseNumber, Sha};
+use crate::ports::{NewPullRequest, PrState, PullRequestQuery};
+use crate::release::{ReleaseContext, Writes};
+
+/// What to roll back.
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct OpenRevertRequest {
+    /// The RC being rolled back; default: from the merged promotion PR whose merge commit is
+    /// the production branch's tip.
+    pub rc: Option<ReleaseNumber>,
+    /// Do every read, no write.
+    pub dry_run: bool,
+}
+
+/// The revert PR opened (or planned).
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct OpenRevertOutcome {
+    /// The RC rolled back.
+    pub rc: ReleaseNumber,
+    /// The merge commit reverted (the production branch's tip).
+    pub merge_sha: Sha,
+    /// The revert commit (`None` in a dry run).
+    pub revert_sha: Option<Sha>,
+    /// The branch holding the revert.
+    pub branch: String,
+    /// The PR's number, once opened.
+    pub pr_number: Option<u64>,
+    /// The PR's link, once opened.
+    pub pr_url: Option<String>,
+    /// Whether this was a dry run.
+    pub dry_run: bool,
+    /// The writes done (or that would be done), in order.
+    pub actions: Vec<String>,
+}
+
+/// Whether `rev` resolves; other errors than NotFound are passed on.
+async fn resolves(ctx: &ReleaseContext<'_>, rev: &str) -> Result<bool> {
+    match ctx.vcs.resolve(rev).await {
+        Ok(_) => Ok(true),
+        Err(e) if e.kind() == ErrorKind::NotFound => Ok(false),
+        Err(e) => Err(e),
+    }
+}
+
+/// The RC whose promotion PR was merged as `merge`.
+async fn rc_merged_as(ctx: &ReleaseContext<'_>, merge: &Sha) -> Result<Option<ReleaseNumber>> {
+    let query = PullRequestQuery {
+        base: Some(ctx.settings.production_branch.clone()),
+        head: None,
+        state: Some(PrState::Merged),
+    };
+    let prs = ctx.code_host.pull_requests(&query).await?;
+    Ok(prs
+        .iter()
+        .filter(|pr| {
+            pr.merge_commit_sha
+                .as_ref()
+                .is_some_and(|m| m.matches(merge))
+        })
+        .find_map(|pr| ReleaseNumber::from_pr_title(&pr.title).ok()))
+}
+
+/// Reverts the production branch's top merge commit onto `revert-rc-<N>` and opens the PR.
+/// Refuses when the tip is not a merge of two parents.
+pub async fn open_revert(
+    ctx: &ReleaseContext<'_>,
+    request: &OpenRevertRequest,
+) -> Result<OpenRevertOutcome> {
+    let settings = ctx.settings;
+    ctx.vcs.fetch(&settings.remote).await?;
+    let production_ref = ctx.production_ref();
+    let merge_sha = ctx.vcs.resolve(&production_ref).await?;
+    let is_merge = resolves(ctx, &format!("{merge_sha}^2")).await?
+        && !resolves(ctx, &format!("{merge_sha}^3")).await?;
+    if !is_merge {
+        return Err(Error::invalid_input(format!(
+            "the tip of {production_ref} ({}) is not a merge of two parents, so it is not a \
+             merged promotion PR; revert by hand (git revert) or check the branch",
+            merge_sha.short()
+        ))
+        .with("sha", &merge_sha));
+    }
+    let rc = match request.rc {
+        Some(rc) => rc,
+        None => rc_merged_as(ctx, &merge_sha).await?.ok_or_else(|| {
+            Error::invalid_input(format!(
+                "no merged promotion PR has {} as its merge commit, so the RC number is \
+                 unknown; give it (e.g. --rc 112)",
+                merge_sha.short()
+            ))
+        })?,
+    };
+    let branch = format!("revert-rc-{rc}");
+    if ctx
+        .vcs
+        .remote_branch_exists(&settings.remote, &branch)
+        .await?
+    {
+        return Err(Error::conflict(format!(
+            "{}/{branch} already exists; a revert PR may be open already. Delete the branch \
+             to open a new one",
+            settings.remote
+        )));
+    }
+    let title = format!("Revert RC {rc}");
+    let message = format!(
+        "{title}\n\nThis reverts the merge of RC {rc} into {} ({merge_sha}).",
+        settings.production_branch
+    );
+    let body = format!(
+        "Rolls back RC {rc}: reverts the merge commit {merge_sha} at the tip of {}.\n\n\
+         Merge this PR (with a merge commit), then deploy {} to production as usual, \
+         and schedule a blameless retrospective.",
+        settings.production_branch, settings.production_branch
+    );
+
+    let mut writes = Writes::new(ctx, request.dry_run);
+    let mut revert_sha = None;
+    let mut pr_number = None;
+    let mut pr_url = None;
+    if writes.announce(format!(
+        "revert {} and push the revert to {}/{branch}",
+        merge_sha.short(),
+        settings.remote
+    )) {
+        let revert = ctx.vcs.revert_merge(&merge_sha, &message).await?;
+        ctx.vcs
+            .push(&settings.remote, &revert, &branch, false)
+            .await?;
+        revert_sha = Some(revert);
+    }
+    if writes.announce(format!(
+        "open PR {title:?} from {branch} into {}",
+        settings.production_branch
+    )) {
+        let pr = ctx
+            .code_host
+            .create_pull_request(&NewPullRequest {
+                title,
+                head: branch.clone(),
+                base: settings.production_branch.clone(),
+                body,
+            })
+            .await?;
+        pr_number = Some(pr.number);
+        pr_url = Some(pr.html_url);
+    }
+    Ok(OpenRevertOutcome {
+        rc,
+        merge_sha,
+        revert_sha,
+        branch,
+        pr_number,
+        pr_url,
+        dry_run: request.dry_run,
+        actions: writes.into_list(),
+    })
+}

@@ -1,0 +1,161 @@
+//! Fault injection and call counting shared by every simulated port.
+
+use std::collections::{BTreeMap, VecDeque};
+use std::sync::Mutex;
+
+use crate::error::{Error, Result};
+use crate::sim::lock;
+
+/// A failure a simulated port can be told to return.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Fault {
+    /// A permanent backend failure ([`crate::ErrorKind::Backend`]).
+    Permanent,
+    /// Throttling ([`crate::ErrorKind::RateLimited`], temporary).
+    Throttle,
+    /// A call that did not finish in time ([`crate::ErrorKind::Timeout`], temporary).
+    Timeout,
+}
+
+#[derive(Debug, Default)]
+struct State {
+    pending: BTreeMap<String, VecDeque<(Fault, u32)>>,
+    calls: BTreeMap<String, u64>,
+}
+
+/// Injected faults and call counts, keyed by operation name `<port>.<method>`
+/// (e.g. `fleet.set_capacity`, `vcs.push`, `monitor.sample`).
+///
+/// Share one `Arc<Faults>` between the fakes of a world; every simulated port method calls
+/// [`Faults::check`] before doing anything.
+///
+/// ```
+/// use deploykit_core::sim::{Fault, Faults};
+/// let faults = Faults::new();
+/// faults.inject("fleet.set_capacity", Fault::Throttle, 2);
+/// assert!(faults.check("fleet.set_capacity").is_err());
+/// assert!(faults.check("fleet.set_capacity").is_err());
+/// assert!(faults.check("fleet.set_capacity").is_ok());
+/// assert_eq!(faults.calls("fleet.set_capacity"), 3);
+/// ```
+#[derive(Debug, Default)]
+pub struct Faults {
+    state: Mutex<State>,
+}
+
+impl Faults {
+    /// No faults, no calls counted.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Makes the next `times` calls of `op` fail with `fault` (after faults already queued).
+    pub fn inject(&self, op: &str, fault: Fault, times: u32) {
+        if times == 0 {
+            return;
+        }
+        lock(&self.state)
+            .pending
+            .entry(op.to_string())
+            .or_default()
+            .push_back((fault, times));
+    }
+
+    /// Removes every queued fault (call counts are kept).
+    pub fn clear(&self) {
+        lock(&self.state).pending.clear();
+    }
+
+    /// Counts one call of `op` and returns the next injected fault for it, if any.
+    pub fn check(&self, op: &str) -> Result<()> {
+        let mut state = lock(&self.state);
+        *state.calls.entry(op.to_string()).or_default() += 1;
+        let Some(queue) = state.pending.get_mut(op) else {
+            return Ok(());
+        };
+        let Some((fault, left)) = queue.front_mut() else {
+            return Ok(());
+        };
+        let fault = *fault;
+        *left -= 1;
+        if *left == 0 {
+            queue.pop_front();
+        }
+        Err(match fault {
+            Fault::Permanent => Error::backend(format!(
+                "{op} failed: a permanent backend failure was injected by the simulated world"
+            )),
+            Fault::Throttle => Error::rate_limited(format!(
+                "{op} was throttled: a rate limit was injected by the simulated world; retry later"
+            )),
+            Fault::Timeout => Error::timeout(format!(
+                "{op} timed out: a timeout was injected by the simulated world; retry later"
+            )),
+        }
+        .with("op", op)
+        .with("injected", true))
+    }
+
+    /// How many times `op` was called since the last [`Faults::reset_counts`].
+    pub fn calls(&self, op: &str) -> u64 {
+        lock(&self.state).calls.get(op).copied().unwrap_or(0)
+    }
+
+    /// How many calls of any operation were made since the last [`Faults::reset_counts`].
+    pub fn total_calls(&self) -> u64 {
+        lock(&self.state).calls.values().sum()
+    }
+
+    /// Every operation called so far with its count, sorted by name.
+    pub fn call_counts(&self) -> Vec<(String, u64)> {
+        lock(&self.state)
+            .calls
+            .iter()
+            .map(|(k, v)| (k.clone(), *v))
+            .collect()
+    }
+
+    /// Forgets the call counts (queued faults are kept).
+    pub fn reset_counts(&self) {
+        lock(&self.state).calls.clear();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::ErrorKind;
+
+    #[test]
+    fn faults_are_consumed_in_order_and_name_the_op() {
+        let f = Faults::new();
+        f.inject("vcs.push", Fault::Permanent, 1);
+        f.inject("vcs.push", Fault::Timeout, 1);
+        let e = f.check("vcs.push").expect_err("first");
+        assert_eq!(e.kind(), ErrorKind::Backend);
+        assert!(e.to_string().contains("vcs.push") && e.to_string().contains("injected"));
+        assert!(!e.is_temporary());
+        let e = f.check("vcs.push").expect_err("second");
+        assert_eq!(e.kind(), ErrorKind::Timeout);
+        assert!(e.is_temporary());
+        assert!(f.check("vcs.push").is_ok());
+        assert!(f.check("vcs.fetch").is_ok());
+        assert_eq!(f.calls("vcs.push"), 3);
+        assert_eq!(f.total_calls(), 4);
+        f.reset_counts();
+        assert_eq!(f.total_calls(), 0);
+    }
+
+    #[test]
+    fn throttling_is_rate_limited() {
+        let f = Faults::new();
+        f.inject("monitor.sample", Fault::Throttle, 1);
+        assert_eq!(
+            f.check("monitor.sample").expect_err("throttled").kind(),
+            ErrorKind::RateLimited
+        );
+        f.inject("monitor.sample", Fault::Throttle, 5);
+        f.clear();
+        assert!(f.check("monitor.sample").is_ok());
+    }
+}

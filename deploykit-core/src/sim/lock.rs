@@ -1,0 +1,74 @@
+//! An in-memory deploy lock on the (virtual) clock.
+
+use std::collections::BTreeMap;
+use std::sync::{Arc, Mutex};
+
+use async_trait::async_trait;
+
+use crate::error::{Error, Result};
+use crate::model::names::{AppName, EnvName};
+use crate::ports::{Clock, DeployLock, LockHolder};
+use crate::sim::{Faults, lock};
+
+/// One lock per (environment, app), kept in memory. An expired lock may be taken over by
+/// anyone; the holder may take its own lock again (renewing it).
+#[derive(Debug)]
+pub struct MemoryLock {
+    clock: Arc<dyn Clock>,
+    faults: Arc<Faults>,
+    held: Mutex<BTreeMap<(EnvName, AppName), LockHolder>>,
+}
+
+impl MemoryLock {
+    /// No locks held; expiry judged by `clock`; fails as `faults` says (op `lock.<method>`).
+    pub fn new(clock: Arc<dyn Clock>, faults: Arc<Faults>) -> Self {
+        MemoryLock {
+            clock,
+            faults,
+            held: Mutex::new(BTreeMap::new()),
+        }
+    }
+}
+
+#[async_trait]
+impl DeployLock for MemoryLock {
+    async fn acquire(&self, holder: &LockHolder) -> Result<()> {
+        self.faults.check("lock.acquire")?;
+        let now = self.clock.now();
+        let mut held = lock(&self.held);
+        let key = (holder.env.clone(), holder.app.clone());
+        if let Some(current) = held.get(&key)
+            && current.owner != holder.owner
+            && current.expires_at > now
+        {
+            return Err(Error::conflict(format!(
+                "the deploy lock of {} in {} is held by {} since {} (until {}); wait for that \
+                 deploy to finish, or break the lock if it is stale",
+                holder.app,
+                holder.env,
+                current.owner,
+                current.acquired_at.format("%Y-%m-%d %H:%M:%S UTC"),
+                current.expires_at.format("%Y-%m-%d %H:%M:%S UTC"),
+            ))
+            .with("owner", &current.owner)
+            .with("since", current.acquired_at.to_rfc3339()));
+        }
+        held.insert(key, holder.clone());
+        Ok(())
+    }
+
+    async fn release(&self, env: &EnvName, app: &AppName, owner: &str) -> Result<()> {
+        self.faults.check("lock.release")?;
+        let mut held = lock(&self.held);
+        let key = (env.clone(), app.clone());
+        if held.get(&key).is_some_and(|h| h.owner == owner) {
+            held.remove(&key);
+        }
+        Ok(())
+    }
+
+    async fn holder(&self, env: &EnvName, app: &AppName) -> Result<Option<LockHolder>> {
+        self.faults.check("lock.holder")?;
+        Ok(lock(&self.held).get(&(env.clone(), app.clone())).cloned())
+    }
+}

@@ -1,0 +1,45 @@
+//! The simulated world: every port implemented in memory on a virtual clock, with fault
+//! injection, so workflows can be rehearsed and tested in milliseconds.
+//!
+//! - [`VirtualClock`]: time that moves only when something sleeps or a test advances it;
+//! - [`Faults`]: injected failures and per-operation call counts shared by every fake;
+//! - [`SimFleet`]: Auto Scaling groups that boot, pass load-balancer checks, fire scheduled
+//!   actions and honour scale-in protection on the virtual clock;
+//! - [`ScriptedLogs`], [`ScriptedMonitor`]: migration logs and per-SHA traffic derived from
+//!   the fleet;
+//! - [`SimVcs`], [`SimCodeHost`]: an in-memory git repository and its code host;
+//! - [`RecordingNotifier`], [`SimDeployStatus`], [`MemoryLock`];
+//! - [`World`]: all of the above wired together, with a realistic Login.gov starting point.
+
+pub mod clock;
+pub mod code_host;
+pub mod deploy_status;
+pub mod faults;
+pub mod fleet;
+pub mod lock;
+pub mod logs;
+pub mod monitor;
+pub mod notifier;
+pub mod rng;
+pub mod vcs;
+pub mod world;
+
+pub use clock::VirtualClock;
+pub use code_host::{CreatedRelease, MergeRecord, SimCodeHost};
+pub use deploy_status::SimDeployStatus;
+pub use faults::{Fault, Faults};
+pub use fleet::{FleetEvent, FleetEventKind, GroupSpec, InstanceRecord, SimFleet, SimFleetConfig};
+pub use lock::MemoryLock;
+pub use logs::{MigrationScript, ScriptedLogs};
+pub use monitor::{ScriptedMonitor, TrafficProfile};
+pub use notifier::RecordingNotifier;
+pub use vcs::{SimCommit, SimTag, SimVcs};
+pub use world::{AppRepo, World};
+
+use std::sync::{Mutex, MutexGuard, PoisonError};
+
+/// Locks a mutex, carrying on with the data if another thread panicked while holding it
+/// (the fakes never leave their state half-updated across a panic point).
+pub(crate) fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(PoisonError::into_inner)
+}

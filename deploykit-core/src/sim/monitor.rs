@@ -1,0 +1,259 @@
+//! Per-SHA traffic figures derived from a [`SimFleet`], with seeded noise.
+//!
+//! For each SHA whose instances of the role were `InService` during the window: requests ~
+//! Poisson(rate x instance-minutes), 5xx ~ Binomial(requests, error rate), and for each
+//! critical flow attempts ~ Poisson(requests x [`FLOW_SHARE`]) and successes ~
+//! Binomial(attempts, success rate). Profiles are per SHA and may change at a given time, so
+//! an error spike can start after the new SHA takes traffic. The same window sampled twice
+//! gives the same figures.
+
+use std::sync::{Arc, Mutex};
+
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+
+use crate::error::Result;
+use crate::model::fleet::GroupName;
+use crate::model::names::{EnvName, RoleName};
+use crate::model::sha::Sha;
+use crate::ports::{Clock, FlowRate, MetricsWindow, Monitor, MonitorSample, ShaMetrics};
+use crate::sim::rng::SplitMix64;
+use crate::sim::{Faults, SimFleet, VirtualClock, lock};
+
+/// The share of requests that attempt each critical flow.
+pub const FLOW_SHARE: f64 = 0.02;
+
+/// How one SHA's instances behave under traffic.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct TrafficProfile {
+    /// Requests each instance serves per minute (mean).
+    pub requests_per_instance_per_minute: f64,
+    /// Probability that a request gets a 5xx.
+    pub error_rate: f64,
+    /// Critical flows and their success probabilities.
+    pub flow_success: Vec<(String, f64)>,
+}
+
+impl Default for TrafficProfile {
+    /// 600 requests per instance per minute, 0.1 % 5xx, two healthy critical flows.
+    fn default() -> Self {
+        TrafficProfile {
+            requests_per_instance_per_minute: 600.0,
+            error_rate: 0.001,
+            flow_success: vec![
+                ("IdV: doc auth verified".into(), 0.92),
+                ("Sign in: success".into(), 0.98),
+            ],
+        }
+    }
+}
+
+impl TrafficProfile {
+    /// The default profile with another 5xx rate (e.g. 0.05 for a bad release).
+    pub fn with_error_rate(error_rate: f64) -> Self {
+        TrafficProfile {
+            error_rate,
+            ..Default::default()
+        }
+    }
+}
+
+#[derive(Debug)]
+struct State {
+    default: TrafficProfile,
+    /// (sha, from, profile); `from: None` means from the beginning.
+    profiles: Vec<(Sha, Option<DateTime<Utc>>, TrafficProfile)>,
+}
+
+/// Scripted metrics over a [`SimFleet`]; see the module documentation.
+#[derive(Debug)]
+pub struct ScriptedMonitor {
+    fleet: Arc<SimFleet>,
+    clock: Arc<VirtualClock>,
+    faults: Arc<Faults>,
+    seed: u64,
+    state: Mutex<State>,
+}
+
+fn hash_str(s: &str) -> u64 {
+    s.bytes().fold(0xcbf2_9ce4_8422_2325u64, |h, b| {
+        (h ^ u64::from(b)).wrapping_mul(0x0000_0100_0000_01b3)
+    })
+}
+
+impl ScriptedMonitor {
+    /// Figures from `fleet`'s instances, noise from `seed`; fails as `faults` says
+    /// (op `monitor.sample`).
+    pub fn new(
+        fleet: Arc<SimFleet>,
+        clock: Arc<VirtualClock>,
+        faults: Arc<Faults>,
+        seed: u64,
+    ) -> Self {
+        ScriptedMonitor {
+            fleet,
+            clock,
+            faults,
+            seed,
+            state: Mutex::new(State {
+                default: TrafficProfile::default(),
+                profiles: Vec::new(),
+            }),
+        }
+    }
+
+    /// The profile of SHAs that have none of their own.
+    pub fn set_default_profile(&self, profile: TrafficProfile) {
+        lock(&self.state).default = profile;
+    }
+
+    /// `sha`'s profile from the beginning (replacing earlier settings for it).
+    pub fn set_profile(&self, sha: &Sha, profile: TrafficProfile) {
+        let mut st = lock(&self.state);
+        st.profiles.retain(|(s, _, _)| !s.matches(sha));
+        st.profiles.push((sha.clone(), None, profile));
+    }
+
+    /// `sha`'s profile from `at` on (earlier traffic keeps the previous profile).
+    pub fn set_profile_from(&self, sha: &Sha, at: DateTime<Utc>, profile: TrafficProfile) {
+        lock(&self.state)
+            .profiles
+            .push((sha.clone(), Some(at), profile));
+    }
+
+    /// The profile changes of `sha`: (from, profile), from the beginning on.
+    fn schedule_of(&self, sha: &Sha) -> Vec<(Option<DateTime<Utc>>, TrafficProfile)> {
+        let st = lock(&self.state);
+        let mut own: Vec<_> = st
+            .profiles
+            .iter()
+            .filter(|(s, _, _)| s.matches(sha))
+            .map(|(_, at, p)| (*at, p.clone()))
+            .collect();
+        own.sort_by_key(|(at, _)| *at);
+        if own.first().is_none_or(|(at, _)| at.is_some()) {
+            own.insert(0, (None, st.default.clone()));
+        }
+        own
+    }
+}
+
+/// Splits `[start, end)` at the schedule's change points: (minutes, profile index).
+fn segments(
+    schedule: &[(Option<DateTime<Utc>>, TrafficProfile)],
+    start: DateTime<Utc>,
+    end: DateTime<Utc>,
+) -> Vec<(f64, usize)> {
+    let mut out = Vec::new();
+    for (i, (from, _)) in schedule.iter().enumerate() {
+        let seg_start = from.map_or(start, |f| f.max(start));
+        let seg_end = schedule
+            .get(i + 1)
+            .and_then(|(next, _)| *next)
+            .map_or(end, |n| n.min(end));
+        if seg_end > seg_start {
+            out.push((
+                (seg_end - seg_start).num_milliseconds() as f64 / 60_000.0,
+                i,
+            ));
+        }
+    }
+    out
+}
+
+#[async_trait]
+impl Monitor for ScriptedMonitor {
+    async fn sample(
+        &self,
+        env: &EnvName,
+        role: &RoleName,
+        window: &MetricsWindow,
+    ) -> Result<MonitorSample> {
+        self.faults.check("monitor.sample")?;
+        let group = GroupName::new(env, role);
+        let end = window.end.min(self.clock.now());
+        let start = window.start;
+        let records: Vec<_> = self
+            .fleet
+            .instance_records()
+            .into_iter()
+            .filter(|r| r.group == group && r.in_service_at.is_some())
+            .collect();
+        // SHAs in the order they were first seen (earliest InService time).
+        let mut shas: Vec<(DateTime<Utc>, Sha)> = Vec::new();
+        for r in &records {
+            let Some(t) = r.in_service_at else { continue };
+            match shas.iter_mut().find(|(_, s)| s == &r.sha) {
+                Some((first, _)) => *first = (*first).min(t),
+                None => shas.push((t, r.sha.clone())),
+            }
+        }
+        shas.sort();
+        let mut per_sha = Vec::new();
+        for (first_seen, sha) in shas {
+            let schedule = self.schedule_of(&sha);
+            let mut minutes = vec![0.0; schedule.len()];
+            let mut instances = 0u32;
+            for r in records.iter().filter(|r| r.sha == sha) {
+                let Some(up) = r.in_service_at else { continue };
+                let s = up.max(start);
+                let e = r.terminated_at.map_or(end, |t| t.min(end));
+                if e <= s {
+                    continue;
+                }
+                instances += 1;
+                for (m, i) in segments(&schedule, s, e) {
+                    minutes[i] += m;
+                }
+            }
+            if instances == 0 {
+                continue;
+            }
+            let mut rng = SplitMix64::new(SplitMix64::seed_from(&[
+                self.seed,
+                hash_str(&group.to_string()),
+                start.timestamp_millis() as u64,
+                end.timestamp_millis() as u64,
+                hash_str(sha.as_str()),
+            ]));
+            let mut requests = 0u64;
+            let mut errors = 0u64;
+            let mut flows: Vec<FlowRate> = Vec::new();
+            for (i, (_, profile)) in schedule.iter().enumerate() {
+                if minutes[i] <= 0.0 {
+                    continue;
+                }
+                let req = rng.poisson(profile.requests_per_instance_per_minute * minutes[i]);
+                requests += req;
+                errors += rng.binomial(req, profile.error_rate);
+                for (name, p) in &profile.flow_success {
+                    let attempts = rng.poisson(req as f64 * FLOW_SHARE);
+                    let successes = rng.binomial(attempts, *p);
+                    match flows.iter_mut().find(|f| &f.name == name) {
+                        Some(f) => {
+                            f.attempts += attempts;
+                            f.successes += successes;
+                        }
+                        None => flows.push(FlowRate {
+                            name: name.clone(),
+                            attempts,
+                            successes,
+                        }),
+                    }
+                }
+            }
+            per_sha.push(ShaMetrics {
+                sha,
+                first_seen: Some(first_seen),
+                requests,
+                errors_5xx: errors,
+                instances,
+                flows,
+            });
+        }
+        Ok(MonitorSample {
+            window: *window,
+            per_sha,
+        })
+    }
+}

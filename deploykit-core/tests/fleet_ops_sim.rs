@@ -1,0 +1,221 @@
+//! The fleet operations on the simulated fleet: a recycle completes on the groups' own
+//! timers, old protected instances stay until scale-in removes them, and healthy capacity
+//! never drops below the baseline.
+#![cfg(feature = "sim")]
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+use std::time::Duration;
+
+use chrono::{DateTime, Utc};
+use deploykit_core::fleet_ops::{
+    FleetContext, RecycleRequest, ScaleInMode, ScaleInRequest, prechecks, recycle, scale_in,
+};
+use deploykit_core::ports::Clock;
+use deploykit_core::sim::{Faults, GroupSpec, SimFleet, SimFleetConfig, VirtualClock};
+use deploykit_core::{
+    Capacity, EnvName, ErrorKind, GroupName, RECYCLE_ACTION, RecordingSink, RoleName, RoleSelector,
+    Sha,
+};
+
+fn start() -> DateTime<Utc> {
+    "2026-11-24T17:00:00Z".parse().expect("time")
+}
+
+fn prod() -> EnvName {
+    EnvName::new("prod").expect("env")
+}
+
+fn gname(role: &str) -> GroupName {
+    GroupName::new(&prod(), &RoleName::new(role).expect("role"))
+}
+
+fn old_sha() -> Sha {
+    Sha::new("1".repeat(40)).expect("sha")
+}
+
+fn new_sha() -> Sha {
+    Sha::new("2".repeat(40)).expect("sha")
+}
+
+/// Production: idp 4 and worker 2, protected from scale-in; the migration group (utility,
+/// EC2 checks only) empty.
+fn prod_fleet() -> (Arc<VirtualClock>, Arc<SimFleet>) {
+    let clock = Arc::new(VirtualClock::new(start()));
+    let fleet = Arc::new(SimFleet::new(
+        clock.clone(),
+        Arc::new(Faults::new()),
+        SimFleetConfig::default(),
+    ));
+    for (role, desired, max) in [("idp", 4, 16), ("worker", 2, 8)] {
+        let mut spec = GroupSpec::simple(gname(role), desired, old_sha());
+        spec.capacity = Capacity {
+            min: 1,
+            desired,
+            max,
+        };
+        spec.protect_new_instances = true;
+        spec.app_tag = "gitsha:idp".into();
+        fleet.add_group(spec);
+    }
+    let mut migration = GroupSpec::simple(gname("migration"), 0, old_sha());
+    migration.capacity = Capacity {
+        min: 0,
+        desired: 0,
+        max: 1,
+    };
+    migration.tags = BTreeMap::from([("utility".to_string(), "true".to_string())]);
+    migration.load_balanced = false;
+    migration.app_tag = "gitsha:idp".into();
+    fleet.add_group(migration);
+    fleet.set_app_release_sha(&prod(), "gitsha:idp", &new_sha());
+    fleet.mark_capacity_baseline();
+    (clock, fleet)
+}
+
+fn running_shas(fleet: &SimFleet, role: &str) -> Vec<Option<Sha>> {
+    let g = fleet.group_snapshot(&gname(role)).expect("group");
+    g.running_instances().map(|i| i.deployed_sha()).collect()
+}
+
+#[tokio::test]
+async fn a_production_recycle_then_scale_in_old_replaces_every_instance_safely() {
+    let (clock, fleet) = prod_fleet();
+    let sink = RecordingSink::default();
+    let ctx = FleetContext {
+        fleet: &*fleet,
+        clock: &*clock,
+        events: &sink,
+    };
+    let idp = RoleSelector::Role(RoleName::new("idp").expect("role"));
+    let out = recycle(&ctx, &RecycleRequest::new(prod(), idp.clone()))
+        .await
+        .expect("recycle");
+    assert_eq!(out.finishes_at, start() + chrono::Duration::seconds(900));
+
+    // Too early: the new instances are not there yet and the recycle is still running.
+    let early = ScaleInRequest {
+        env: prod(),
+        roles: RoleSelector::All,
+        mode: ScaleInMode::Old,
+        dry_run: false,
+    };
+    let err = scale_in(&ctx, &early).await.expect_err("too early");
+    assert_eq!(err.kind(), ErrorKind::Conflict, "{err}");
+    assert!(
+        err.to_string().contains("recycle still in progress until"),
+        "{err}"
+    );
+
+    // Walk virtual time past the spindown, in poll-sized steps.
+    while clock.now() <= out.finishes_at + chrono::Duration::seconds(30) {
+        clock.sleep(Duration::from_secs(30)).await;
+    }
+    let group = fleet.group_snapshot(&gname("idp")).expect("idp");
+    assert_eq!(group.capacity.desired, 4, "back to the old desired");
+    assert!(group.recycle_in_progress().is_none());
+    assert_eq!(
+        group.running_instances().count(),
+        8,
+        "protected old instances remain after the spindown"
+    );
+    let migration = fleet
+        .group_snapshot(&gname("migration"))
+        .expect("migration");
+    assert_eq!(migration.capacity.desired, 0);
+    let report = prechecks(&ctx, &prod(), &RoleSelector::All)
+        .await
+        .expect("prechecks");
+    assert!(
+        report
+            .problems()
+            .iter()
+            .any(|p| p.contains("prod-idp has 8 running"))
+    );
+
+    let out = scale_in(&ctx, &early).await.expect("scale in old");
+    let idp_out = out
+        .groups
+        .iter()
+        .find(|g| g.group == gname("idp"))
+        .expect("idp scaled in");
+    assert_eq!(idp_out.removed.len(), 4);
+    clock.sleep(Duration::from_secs(60)).await;
+
+    assert_eq!(running_shas(&fleet, "idp"), vec![Some(new_sha()); 4]);
+    assert_eq!(running_shas(&fleet, "worker"), vec![Some(new_sha()); 2]);
+    let running: Vec<_> = fleet
+        .group_snapshot(&gname("idp"))
+        .expect("idp")
+        .running_instances()
+        .map(|i| i.id.clone())
+        .collect();
+    assert_eq!(running, idp_out.kept, "exactly the kept instances remain");
+    assert!(fleet.min_healthy_in_service(&gname("idp")) >= 4);
+    assert!(fleet.min_healthy_in_service(&gname("worker")) >= 2);
+    assert!(
+        prechecks(&ctx, &prod(), &RoleSelector::All)
+            .await
+            .expect("prechecks")
+            .is_clear()
+    );
+}
+
+#[tokio::test]
+async fn the_migration_runs_before_the_apps_scale_out() {
+    let (clock, fleet) = prod_fleet();
+    let ctx = FleetContext {
+        fleet: &*fleet,
+        clock: &*clock,
+        events: &deploykit_core::NullSink,
+    };
+    let idp = RoleSelector::Role(RoleName::new("idp").expect("role"));
+    recycle(&ctx, &RecycleRequest::new(prod(), idp))
+        .await
+        .expect("recycle");
+    clock.sleep(Duration::from_secs(60)).await;
+    assert_eq!(running_shas(&fleet, "migration"), vec![Some(new_sha())]);
+    assert_eq!(
+        fleet
+            .group_snapshot(&gname("idp"))
+            .expect("idp")
+            .capacity
+            .desired,
+        4
+    );
+    clock.sleep(Duration::from_secs(300)).await;
+    let idp = fleet.group_snapshot(&gname("idp")).expect("idp");
+    assert_eq!(idp.capacity.desired, 8, "scaled out after the head start");
+    assert!(
+        idp.scheduled_actions
+            .iter()
+            .any(|a| a.name == RECYCLE_ACTION)
+    );
+}
+
+#[tokio::test]
+async fn rolling_back_with_scale_in_new_keeps_the_old_instances() {
+    let (clock, fleet) = prod_fleet();
+    let ctx = FleetContext {
+        fleet: &*fleet,
+        clock: &*clock,
+        events: &deploykit_core::NullSink,
+    };
+    let mut req = RecycleRequest::new(
+        prod(),
+        RoleSelector::Role(RoleName::new("idp").expect("role")),
+    );
+    req.skip_migration = true;
+    let out = recycle(&ctx, &req).await.expect("recycle");
+    clock.advance_to(out.finishes_at + chrono::Duration::seconds(60));
+    let new = ScaleInRequest {
+        env: prod(),
+        roles: RoleSelector::All,
+        mode: ScaleInMode::New,
+        dry_run: false,
+    };
+    scale_in(&ctx, &new).await.expect("scale in new");
+    clock.sleep(Duration::from_secs(60)).await;
+    assert_eq!(running_shas(&fleet, "idp"), vec![Some(old_sha()); 4]);
+    assert!(fleet.min_healthy_in_service(&gname("idp")) >= 4);
+}
