@@ -12,6 +12,7 @@ pub mod error;
 pub mod events;
 pub mod fleet_ops;
 pub mod model;
+pub mod policy;
 pub mod ports;
 pub mod release;
 #[cfg(feature = "sim")]
