@@ -5,13 +5,18 @@
 //! Errors are `deploykit.DeployKitError` subclasses, one per core `ErrorKind`. Python objects
 //! with the right methods can be passed as ports (`Notifier`, `Monitor`).
 
+mod cadence;
 mod convert;
 mod errors;
 mod events;
+mod fleet;
 mod model;
 mod ports;
+mod record;
+mod release;
 mod runtime;
 mod wait;
+mod world;
 
 use pyo3::prelude::*;
 
@@ -22,6 +27,10 @@ fn _deploykit(m: &Bound<'_, PyModule>) -> PyResult<()> {
     errors::register(m)?;
     model::register(m)?;
     ports::register(m)?;
+    cadence::register(m)?;
+    release::register(m)?;
+    fleet::register(m)?;
+    world::register(m)?;
     m.add_function(wrap_pyfunction!(wait::wait, m)?)?;
     m.add_function(wrap_pyfunction!(wait::wait_async, m)?)?;
     Ok(())

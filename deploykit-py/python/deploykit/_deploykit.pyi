@@ -1,6 +1,8 @@
 """Type stubs of the native module behind ``deploykit``."""
 
 import datetime
+import os
+import pathlib
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from typing import Any, Protocol, final
 
@@ -30,6 +32,21 @@ __all__ = [
     "MonitorSample",
     "sample",
     "sample_async",
+    "CadencePolicy",
+    "CadenceDecision",
+    "Changelog",
+    "CutRcOutcome",
+    "TrueUpOutcome",
+    "AnnounceOutcome",
+    "CreateReleaseOutcome",
+    "build_changelog",
+    "GroupRecycle",
+    "RecycleOutcome",
+    "GroupScaleIn",
+    "ScaleInOutcome",
+    "Server",
+    "GroupSize",
+    "World",
     "wait",
     "wait_async",
 ]
@@ -221,3 +238,386 @@ def sample(
 def sample_async(
     monitor: _MonitorLike, env: str, role: str, start: datetime.datetime, end: datetime.datetime
 ) -> Awaitable[MonitorSample]: ...
+
+# ---------------------------------------------------------------- calendar
+
+@final
+class CadenceDecision:
+    """Whether a deploy may go on a date, and why. Truthy when allowed."""
+
+    @property
+    def allowed(self) -> bool: ...
+    @property
+    def reasons(self) -> list[str]: ...
+    @property
+    def needs_reason(self) -> bool: ...
+    @property
+    def recorded_reason(self) -> str | None: ...
+    def raise_if_refused(self) -> CadenceDecision: ...
+    def __bool__(self) -> bool: ...
+    def to_dict(self) -> dict[str, Any]: ...
+    def to_json(self) -> str: ...
+
+@final
+class CadencePolicy:
+    """The deploy calendar."""
+
+    def __new__(
+        cls,
+        *,
+        deploy_days: Sequence[str] | None = None,
+        no_deploy_weekdays: Sequence[str] | None = None,
+        freezes: Sequence[Mapping[str, Any]] | None = None,
+        team_leave: Sequence[Mapping[str, Any]] | None = None,
+    ) -> CadencePolicy: ...
+    def check(
+        self, date: datetime.date, kind: str = "full", reason: str | None = None
+    ) -> CadenceDecision: ...
+    def concerns(self, date: datetime.date) -> list[str]: ...
+    def next_full_deploy_day(self, start: datetime.date) -> datetime.date | None: ...
+    def to_dict(self) -> dict[str, Any]: ...
+
+# ---------------------------------------------------------------- changelog and release
+
+@final
+class Changelog:
+    """A built changelog; ``str()`` gives its text."""
+
+    @property
+    def text(self) -> str: ...
+    @property
+    def entries(self) -> list[dict[str, Any]]: ...
+    @property
+    def invalid_titles(self) -> list[str]: ...
+    @property
+    def dropped_titles(self) -> list[str]: ...
+    @property
+    def skipped_any(self) -> bool: ...
+    def to_dict(self) -> dict[str, Any]: ...
+    def to_json(self) -> str: ...
+
+def build_changelog(
+    commits: Sequence[Mapping[str, str]], repository: str = "18F/identity-idp"
+) -> Changelog: ...
+
+@final
+class CutRcOutcome:
+    """What ``cut_rc`` cut (or, in a dry run, would cut)."""
+
+    @property
+    def last_rc(self) -> ReleaseNumber: ...
+    @property
+    def rc(self) -> ReleaseNumber: ...
+    @property
+    def sha(self) -> Sha: ...
+    @property
+    def branch(self) -> RcBranch: ...
+    @property
+    def changelog(self) -> Changelog: ...
+    @property
+    def changelog_path(self) -> pathlib.Path: ...
+    @property
+    def pr_number(self) -> int | None: ...
+    @property
+    def pr_url(self) -> str | None: ...
+    @property
+    def dry_run(self) -> bool: ...
+    @property
+    def actions(self) -> list[str]: ...
+    def to_dict(self) -> dict[str, Any]: ...
+    def to_json(self) -> str: ...
+
+@final
+class TrueUpOutcome:
+    """What ``true_up`` did."""
+
+    @property
+    def branch(self) -> RcBranch: ...
+    @property
+    def previous_sha(self) -> Sha: ...
+    @property
+    def production_sha(self) -> Sha: ...
+    @property
+    def new_sha(self) -> Sha | None: ...
+    @property
+    def merged(self) -> bool: ...
+    @property
+    def actions(self) -> list[str]: ...
+    def to_dict(self) -> dict[str, Any]: ...
+    def to_json(self) -> str: ...
+
+@final
+class AnnounceOutcome:
+    """What ``announce_pending`` announced."""
+
+    @property
+    def rc(self) -> ReleaseNumber: ...
+    @property
+    def pr_number(self) -> int: ...
+    @property
+    def text(self) -> str: ...
+    @property
+    def announcement(self) -> dict[str, Any]: ...
+    @property
+    def actions(self) -> list[str]: ...
+    def to_dict(self) -> dict[str, Any]: ...
+    def to_json(self) -> str: ...
+
+@final
+class CreateReleaseOutcome:
+    """The release ``create_release`` created (or, in a dry run, planned)."""
+
+    @property
+    def rc(self) -> ReleaseNumber: ...
+    @property
+    def pr_number(self) -> int: ...
+    @property
+    def title(self) -> str: ...
+    @property
+    def tag(self) -> str: ...
+    @property
+    def target(self) -> Sha: ...
+    @property
+    def url(self) -> str | None: ...
+    @property
+    def actions(self) -> list[str]: ...
+    def to_dict(self) -> dict[str, Any]: ...
+    def to_json(self) -> str: ...
+
+# ---------------------------------------------------------------- fleet
+
+@final
+class GroupRecycle:
+    """The recycle of one group."""
+
+    @property
+    def group(self) -> str: ...
+    @property
+    def old_desired(self) -> int: ...
+    @property
+    def new_desired(self) -> int: ...
+    @property
+    def scale_out_at(self) -> datetime.datetime: ...
+    @property
+    def spindown_at(self) -> datetime.datetime: ...
+    def to_dict(self) -> dict[str, Any]: ...
+    def to_json(self) -> str: ...
+
+@final
+class RecycleOutcome:
+    """What a recycle did (or, in a dry run, would do)."""
+
+    @property
+    def migration(self) -> GroupRecycle | None: ...
+    @property
+    def groups(self) -> list[GroupRecycle]: ...
+    @property
+    def finishes_at(self) -> datetime.datetime: ...
+    def to_dict(self) -> dict[str, Any]: ...
+    def to_json(self) -> str: ...
+
+@final
+class GroupScaleIn:
+    """What scale-in does to one group."""
+
+    @property
+    def group(self) -> str: ...
+    @property
+    def removed(self) -> list[str]: ...
+    @property
+    def kept(self) -> list[str]: ...
+    def to_dict(self) -> dict[str, Any]: ...
+    def to_json(self) -> str: ...
+
+@final
+class ScaleInOutcome:
+    """What a scale-in did (or, in a dry run, would do)."""
+
+    @property
+    def groups(self) -> list[GroupScaleIn]: ...
+    def to_dict(self) -> dict[str, Any]: ...
+    def to_json(self) -> str: ...
+
+@final
+class Server:
+    """One instance as ls-servers shows it."""
+
+    @property
+    def group(self) -> str: ...
+    @property
+    def instance_id(self) -> str: ...
+    @property
+    def name(self) -> str: ...
+    @property
+    def lifecycle(self) -> str: ...
+    @property
+    def health(self) -> str: ...
+    @property
+    def protected_from_scale_in(self) -> bool: ...
+    @property
+    def lb_state(self) -> str | None: ...
+    @property
+    def launch_time(self) -> datetime.datetime: ...
+    @property
+    def uptime_secs(self) -> int: ...
+    @property
+    def deployed_sha(self) -> Sha | None: ...
+    def to_dict(self) -> dict[str, Any]: ...
+    def to_json(self) -> str: ...
+
+@final
+class GroupSize:
+    """A group's min / desired / max, running instances and scheduled actions."""
+
+    @property
+    def group(self) -> str: ...
+    @property
+    def min(self) -> int: ...
+    @property
+    def desired(self) -> int: ...
+    @property
+    def max(self) -> int: ...
+    @property
+    def running(self) -> int: ...
+    @property
+    def scheduled_actions(self) -> list[dict[str, Any]]: ...
+    def render(self) -> str: ...
+    def to_dict(self) -> dict[str, Any]: ...
+    def to_json(self) -> str: ...
+
+# ---------------------------------------------------------------- the simulated world
+
+@final
+class World:
+    """The simulated Login.gov on a virtual clock."""
+
+    @staticmethod
+    def login_gov() -> World: ...
+    @property
+    def now(self) -> datetime.datetime: ...
+    def advance(self, seconds: float) -> None: ...
+    def apps(self) -> list[str]: ...
+    def inject_fault(self, operation: str, fault: str = "permanent", times: int = 1) -> None: ...
+    def announcements(self) -> list[dict[str, Any]]: ...
+    def servers(self, env: str, role: str | None = None) -> list[Server]: ...
+    def servers_async(self, env: str, role: str | None = None) -> Awaitable[list[Server]]: ...
+    def group_size(self, env: str, role: str) -> GroupSize: ...
+    def group_size_async(self, env: str, role: str) -> Awaitable[GroupSize]: ...
+    def recycle(
+        self,
+        env: str,
+        roles: str,
+        *,
+        skip_migration: bool = False,
+        proceed_if_in_progress: bool = False,
+        allow_zero: bool = False,
+        dry_run: bool = False,
+        on_event: _EventCallback | None = None,
+    ) -> RecycleOutcome: ...
+    def recycle_async(
+        self,
+        env: str,
+        roles: str,
+        *,
+        skip_migration: bool = False,
+        proceed_if_in_progress: bool = False,
+        allow_zero: bool = False,
+        dry_run: bool = False,
+        on_event: _EventCallback | None = None,
+    ) -> Awaitable[RecycleOutcome]: ...
+    def scale_in(
+        self,
+        env: str,
+        roles: str,
+        *,
+        mode: str = "old",
+        dry_run: bool = False,
+        on_event: _EventCallback | None = None,
+    ) -> ScaleInOutcome: ...
+    def scale_in_async(
+        self,
+        env: str,
+        roles: str,
+        *,
+        mode: str = "old",
+        dry_run: bool = False,
+        on_event: _EventCallback | None = None,
+    ) -> Awaitable[ScaleInOutcome]: ...
+    def deploy_status(self, app: str, env: str) -> DeployStatus: ...
+    def deploy_status_async(self, app: str, env: str) -> Awaitable[DeployStatus]: ...
+    def cut_rc(
+        self,
+        app: str,
+        *,
+        patch: bool = False,
+        source: str | None = None,
+        dry_run: bool = False,
+        working_dir: str | os.PathLike[str] | None = None,
+        on_event: _EventCallback | None = None,
+    ) -> CutRcOutcome: ...
+    def cut_rc_async(
+        self,
+        app: str,
+        *,
+        patch: bool = False,
+        source: str | None = None,
+        dry_run: bool = False,
+        working_dir: str | os.PathLike[str] | None = None,
+        on_event: _EventCallback | None = None,
+    ) -> Awaitable[CutRcOutcome]: ...
+    def true_up(
+        self,
+        app: str,
+        *,
+        rc_branch: str | None = None,
+        force: bool = False,
+        dry_run: bool = False,
+        on_event: _EventCallback | None = None,
+    ) -> TrueUpOutcome: ...
+    def true_up_async(
+        self,
+        app: str,
+        *,
+        rc_branch: str | None = None,
+        force: bool = False,
+        dry_run: bool = False,
+        on_event: _EventCallback | None = None,
+    ) -> Awaitable[TrueUpOutcome]: ...
+    def announce_pending(
+        self,
+        app: str,
+        *,
+        pr: int | None = None,
+        notifier: _NotifierLike | None = None,
+        dry_run: bool = False,
+        on_event: _EventCallback | None = None,
+    ) -> AnnounceOutcome: ...
+    def announce_pending_async(
+        self,
+        app: str,
+        *,
+        pr: int | None = None,
+        notifier: _NotifierLike | None = None,
+        dry_run: bool = False,
+        on_event: _EventCallback | None = None,
+    ) -> Awaitable[AnnounceOutcome]: ...
+    def merge_pr(self, app: str, number: int, *, approver: str | None = "reviewer") -> Sha: ...
+    def merge_pr_async(
+        self, app: str, number: int, *, approver: str | None = "reviewer"
+    ) -> Awaitable[Sha]: ...
+    def create_release(
+        self,
+        app: str,
+        pr: int | str,
+        *,
+        dry_run: bool = False,
+        on_event: _EventCallback | None = None,
+    ) -> CreateReleaseOutcome: ...
+    def create_release_async(
+        self,
+        app: str,
+        pr: int | str,
+        *,
+        dry_run: bool = False,
+        on_event: _EventCallback | None = None,
+    ) -> Awaitable[CreateReleaseOutcome]: ...
