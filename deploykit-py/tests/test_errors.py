@@ -1,5 +1,7 @@
 """The exception tree: one base, one subclass per kind, attributes on every instance."""
 
+import datetime
+
 import pytest
 
 import deploykit
@@ -41,10 +43,10 @@ def test_some_kinds_are_also_builtins() -> None:
 
 def test_errors_from_rust_carry_kind_retryable_context() -> None:
     class Monitor:
-        def sample(self, env: str, role: str, start: object, end: object) -> list[object]:
+        def sample(
+            self, env: str, role: str, start: datetime.datetime, end: datetime.datetime
+        ) -> list[dict[str, object]]:
             return []
-
-    import datetime
 
     now = datetime.datetime.now(datetime.timezone.utc)
     with pytest.raises(deploykit.DeployKitError) as info:

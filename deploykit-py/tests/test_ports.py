@@ -67,9 +67,9 @@ def test_notifier_raising_a_deploykit_error_keeps_its_kind() -> None:
 
 def test_objects_without_the_method_are_refused() -> None:
     with pytest.raises(deploykit.InvalidInputError, match="announce"):
-        deploykit.announce(object(), DONE)
+        deploykit.announce(object(), DONE)  # type: ignore[arg-type]
     with pytest.raises(deploykit.InvalidInputError, match="sample"):
-        deploykit.sample(object(), "prod", "idp", START, END)
+        deploykit.sample(object(), "prod", "idp", START, END)  # type: ignore[arg-type]
 
 
 def test_bad_announcement_is_invalid_input() -> None:

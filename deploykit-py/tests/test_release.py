@@ -114,9 +114,10 @@ def test_release_workflows_async(tmp_path: pathlib.Path) -> None:
     announced = run(lambda: world.announce_pending_async("pki"))
     assert world.announcements() == [announced.announcement]
     run(lambda: world.true_up_async("pki"))
-    assert rc.pr_number is not None
-    run(lambda: world.merge_pr_async("pki", rc.pr_number))
-    release = run(lambda: world.create_release_async("pki", rc.pr_number))
+    number = rc.pr_number
+    assert number is not None
+    run(lambda: world.merge_pr_async("pki", number))
+    release = run(lambda: world.create_release_async("pki", number))
     assert release.title == "RC 41"
     status = run(lambda: world.deploy_status_async("pki", "prod"))
     assert status.branch == "stages/prod"
