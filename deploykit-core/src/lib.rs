@@ -8,6 +8,7 @@
 pub mod changelog;
 pub mod config;
 pub mod contract;
+pub mod deploy;
 pub mod error;
 pub mod events;
 pub mod fleet_ops;

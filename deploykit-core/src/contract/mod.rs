@@ -9,12 +9,12 @@
 //! (announced by the harness's capability flags) is skipped: the function prints
 //! `contract skipped: <name>: <reason>` and returns `Ok(())`.
 
-// pub mod code_host;
-// pub mod deploy_lock;
+pub mod code_host;
+pub mod deploy_lock;
 pub mod fleet;
-// pub mod log_source;
-// pub mod notifier;
-// pub mod vcs;
+pub mod log_source;
+pub mod notifier;
+pub mod vcs;
 
 use std::fmt::Debug;
 

@@ -217,3 +217,151 @@ impl LogSource for ScriptedLogs {
         })
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::fleet::{CapacityChange, GroupName};
+    use crate::model::names::EnvName;
+    use crate::model::sha::Sha;
+    use crate::ports::Fleet;
+    use crate::sim::{GroupSpec, SimFleetConfig};
+    use std::time::Duration as StdDuration;
+
+    struct Setup {
+        clock: Arc<VirtualClock>,
+        fleet: Arc<SimFleet>,
+        logs: ScriptedLogs,
+        group: GroupName,
+    }
+
+    fn setup() -> Setup {
+        let clock = Arc::new(VirtualClock::new(
+            "2026-11-24T15:00:00Z".parse().expect("time"),
+        ));
+        let faults = Arc::new(Faults::new());
+        let fleet = Arc::new(SimFleet::new(
+            clock.clone(),
+            faults.clone(),
+            SimFleetConfig::default(),
+        ));
+        let group = GroupName::new(&EnvName::new("prod").expect("env"), &RoleName::migration());
+        let mut spec = GroupSpec::simple(group.clone(), 0, Sha::new("abcdef12").expect("sha"));
+        spec.load_balanced = false;
+        fleet.add_group(spec);
+        let logs = ScriptedLogs::new(fleet.clone(), clock.clone(), faults);
+        Setup {
+            clock,
+            fleet,
+            logs,
+            group,
+        }
+    }
+
+    async fn launch(s: &Setup) -> InstanceId {
+        s.fleet
+            .set_capacity(&s.group, CapacityChange::desired(1))
+            .await
+            .expect("launch");
+        s.fleet.group_snapshot(&s.group).expect("group").instances[0]
+            .id
+            .clone()
+    }
+
+    async fn read_all(s: &Setup, id: &InstanceId, step_secs: u64) -> Vec<String> {
+        let mut out = Vec::new();
+        let mut cursor = None;
+        for _ in 0..(400 / step_secs) {
+            let chunk = s.logs.read_log(id, cursor.clone()).await.expect("read");
+            out.extend(chunk.lines);
+            cursor = chunk.cursor;
+            s.clock.advance(StdDuration::from_secs(step_secs));
+        }
+        out
+    }
+
+    #[tokio::test]
+    async fn a_successful_run_appears_line_by_line_without_loss_or_repeat() {
+        let s = setup();
+        let id = launch(&s).await;
+        let first = s.logs.read_log(&id, None).await.expect("read");
+        assert!(first.lines.is_empty(), "nothing before 20 s: {first:?}");
+        let lines = read_all(&s, &id, 7).await;
+        assert_eq!(lines, s.logs.visible_lines(&id));
+        assert_eq!(lines.last().map(String::as_str), Some(SUCCESS_MARKER));
+        assert!(
+            lines
+                .iter()
+                .any(|l| l.contains("AddDeployKitColumn: migrated (0.0123s)"))
+        );
+        assert!(!lines.iter().any(|l| l.contains("rake aborted!")));
+    }
+
+    #[tokio::test]
+    async fn a_migration_error_still_ends_with_the_success_marker() {
+        let s = setup();
+        s.logs.set_migration_script(MigrationScript::MigrationError);
+        let id = launch(&s).await;
+        let lines = read_all(&s, &id, 30).await;
+        assert!(lines.iter().any(|l| l == "rake aborted!"));
+        assert!(lines.iter().any(|l| l.starts_with("PG::UndefinedColumn")));
+        assert!(
+            lines.iter().any(
+                |l| l == "StandardError: An error has occurred, all later migrations canceled:"
+            )
+        );
+        assert_eq!(lines.last().map(String::as_str), Some(SUCCESS_MARKER));
+    }
+
+    #[tokio::test]
+    async fn failures_hangs_and_terminations_show_in_the_log() {
+        let s = setup();
+        s.logs
+            .set_migration_script(MigrationScript::ProvisioningFailure);
+        let id = launch(&s).await;
+        let lines = read_all(&s, &id, 50).await;
+        assert_eq!(lines.last().map(String::as_str), Some(FAILURE_MARKER));
+
+        s.fleet
+            .set_capacity(&s.group, CapacityChange::desired(0))
+            .await
+            .expect("down");
+        s.logs.set_migration_script(MigrationScript::Hang);
+        let hung = launch(&s).await;
+        let lines = read_all(&s, &hung, 50).await;
+        assert_eq!(lines.last().map(String::as_str), Some(MIGRATE_LINE));
+
+        // A terminated instance's log stops at termination and stays readable.
+        s.fleet
+            .set_capacity(&s.group, CapacityChange::desired(0))
+            .await
+            .expect("down");
+        s.logs.set_migration_script(MigrationScript::Success);
+        let short = launch(&s).await;
+        s.clock.advance(StdDuration::from_secs(95));
+        s.fleet
+            .set_capacity(&s.group, CapacityChange::desired(0))
+            .await
+            .expect("down");
+        s.clock.advance(StdDuration::from_secs(600));
+        let lines = s.logs.read_log(&short, None).await.expect("read").lines;
+        assert!(lines.iter().any(|l| l.ends_with("migrating ==")));
+        assert!(!lines.iter().any(|l| l == SUCCESS_MARKER));
+        // Unknown instances and bad cursors.
+        let unknown = InstanceId::new("i-0123456789abcdef0").expect("id");
+        assert!(
+            s.logs
+                .read_log(&unknown, None)
+                .await
+                .expect("read")
+                .lines
+                .is_empty()
+        );
+        let e = s
+            .logs
+            .read_log(&short, Some("x".into()))
+            .await
+            .expect_err("bad cursor");
+        assert_eq!(e.kind(), crate::ErrorKind::InvalidInput);
+    }
+}

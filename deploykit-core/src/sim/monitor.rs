@@ -257,3 +257,120 @@ impl Monitor for ScriptedMonitor {
         })
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::fleet::CapacityChange;
+    use crate::ports::Fleet;
+    use crate::sim::{GroupSpec, SimFleetConfig};
+    use chrono::Duration;
+
+    fn setup() -> (Arc<VirtualClock>, Arc<SimFleet>, ScriptedMonitor, GroupName) {
+        let clock = Arc::new(VirtualClock::new(
+            "2026-11-24T15:00:00Z".parse().expect("time"),
+        ));
+        let faults = Arc::new(Faults::new());
+        let fleet = Arc::new(SimFleet::new(
+            clock.clone(),
+            faults.clone(),
+            SimFleetConfig::default(),
+        ));
+        let group = GroupName::new(
+            &EnvName::new("prod").expect("env"),
+            &RoleName::new("idp").expect("role"),
+        );
+        fleet.add_group(GroupSpec::simple(
+            group.clone(),
+            4,
+            Sha::new("0001d5a1").expect("sha"),
+        ));
+        let monitor = ScriptedMonitor::new(fleet.clone(), clock.clone(), faults, 7);
+        (clock, fleet, monitor, group)
+    }
+
+    fn window(end: DateTime<Utc>, minutes: i64) -> MetricsWindow {
+        MetricsWindow {
+            start: end - Duration::minutes(minutes),
+            end,
+        }
+    }
+
+    #[tokio::test]
+    async fn requests_follow_instances_and_the_profile() {
+        let (clock, _, monitor, group) = setup();
+        let w = window(clock.now(), 5);
+        let s = monitor
+            .sample(&group.env, &group.role, &w)
+            .await
+            .expect("sample");
+        assert_eq!(s.per_sha.len(), 1);
+        let m = &s.per_sha[0];
+        assert_eq!(m.instances, 4);
+        // 600 x 4 instances x 5 minutes = 12000 expected.
+        assert!((11_500..12_500).contains(&m.requests), "{}", m.requests);
+        let rate = m.error_rate().expect("rate");
+        assert!(rate < 0.003, "{rate}");
+        assert_eq!(m.flows.len(), 2);
+        assert!(
+            m.flows
+                .iter()
+                .all(|f| f.successes <= f.attempts && f.attempts > 100)
+        );
+        // The same window twice gives the same figures.
+        assert_eq!(
+            monitor
+                .sample(&group.env, &group.role, &w)
+                .await
+                .expect("again"),
+            s
+        );
+        // Another role has no instances: no data.
+        let other = RoleName::new("worker").expect("role");
+        assert!(
+            monitor
+                .sample(&group.env, &other, &w)
+                .await
+                .expect("none")
+                .per_sha
+                .is_empty()
+        );
+    }
+
+    #[tokio::test]
+    async fn a_new_sha_is_seen_after_the_old_and_can_spike_later() {
+        let (clock, fleet, monitor, group) = setup();
+        let new = Sha::new("0002beef").expect("sha");
+        fleet
+            .set_group_release_sha(&group, new.clone())
+            .expect("release");
+        fleet
+            .set_capacity(&group, CapacityChange::desired(8))
+            .await
+            .expect("out");
+        let in_service = clock.now() + Duration::seconds(240);
+        monitor.set_profile_from(
+            &new,
+            in_service + Duration::minutes(10),
+            TrafficProfile::with_error_rate(0.05),
+        );
+        clock.advance(std::time::Duration::from_secs(30 * 60));
+        let calm = window(in_service + Duration::minutes(10), 5);
+        let s = monitor
+            .sample(&group.env, &group.role, &calm)
+            .await
+            .expect("sample");
+        let shas: Vec<_> = s.per_sha.iter().map(|m| m.sha.clone()).collect();
+        assert_eq!(shas[1], new);
+        assert_eq!(s.per_sha[1].first_seen, Some(in_service));
+        assert!(s.per_sha[1].error_rate().expect("rate") < 0.005);
+        let spike = window(clock.now(), 5);
+        let s = monitor
+            .sample(&group.env, &group.role, &spike)
+            .await
+            .expect("sample");
+        let rate = s.per_sha[1].error_rate().expect("rate");
+        assert!((0.04..0.06).contains(&rate), "{rate}");
+        assert!(s.per_sha[0].error_rate().expect("old") < 0.005);
+    }
+}

@@ -1,0 +1,277 @@
+//! The driver: runs the actions [`step`](crate::deploy::step::step) asks for through the
+//! ports, appending every transition to the journal before the next action, and resumes a
+//! run from its journal.
+
+use chrono::{DateTime, Utc};
+
+use crate::deploy::context::StepContext;
+use crate::deploy::journal::{Journal, Record, RunId};
+use crate::deploy::outcome::DeployOutcome;
+use crate::deploy::ports::DeployPorts;
+use crate::deploy::request::{DeployRequest, RollbackRequest};
+use crate::deploy::settings::EnvSettings;
+use crate::deploy::state::{DeployState, Facts, Phase, StepName, StepOutcome, StepReport};
+use crate::deploy::step::{Action, start, step};
+use crate::deploy::steps::{StepBody, run_step};
+use crate::error::{Error, Result};
+use crate::events::{Event, EventSink};
+use crate::model::deploy_kind::DeployKind;
+
+/// Runs a guided deploy from the start. See the module documentation of
+/// [`crate::deploy`] for the steps; the result says whether it deployed, rolled back,
+/// stopped or paused. An `Err` means the run halted on an error: the journal says where, and
+/// [`resume`] continues from there.
+pub async fn deploy(
+    ports: &DeployPorts,
+    settings: &EnvSettings,
+    journal: &dyn Journal,
+    events: &dyn EventSink,
+    req: &DeployRequest,
+) -> Result<DeployOutcome> {
+    check_request(req, settings)?;
+    let now = ports.clock.now();
+    let run = new_run_id(journal, now, req)?;
+    let state = DeployState {
+        run_id: run.to_string(),
+        request: req.clone(),
+        production: settings.production,
+        started_at: now,
+        next: Some(StepName::Preflight),
+        phase: Phase::Rollout,
+        status: None,
+        steps: Vec::new(),
+        facts: Facts::default(),
+    };
+    begin(ports, settings, journal, events, run, state).await
+}
+
+/// Rolls back the app's last recycle on its own (`rollback ENV APP`): remove the new
+/// instances keeping the old ones, open the revert PR (when `pr_number` names the merged
+/// promotion PR), announce the rollback and the retrospective.
+pub async fn rollback(
+    ports: &DeployPorts,
+    settings: &EnvSettings,
+    journal: &dyn Journal,
+    events: &dyn EventSink,
+    req: &RollbackRequest,
+) -> Result<DeployOutcome> {
+    let now = ports.clock.now();
+    let kind = if req.pr_number.is_some() {
+        DeployKind::Full
+    } else {
+        DeployKind::ConfigRecycle
+    };
+    let mut request = DeployRequest::new(req.env.clone(), req.app.clone(), kind, &req.operator);
+    request.pr_number = req.pr_number;
+    request.reason = Some(req.reason.clone());
+    let run = new_run_id(journal, now, &request)?;
+    let state = DeployState {
+        run_id: run.to_string(),
+        request,
+        production: settings.production,
+        started_at: now,
+        next: Some(StepName::RollbackPrepare),
+        phase: Phase::RollingBack {
+            reason: req.reason.clone(),
+        },
+        status: None,
+        steps: Vec::new(),
+        facts: Facts::default(),
+    };
+    begin(ports, settings, journal, events, run, state).await
+}
+
+/// Continues a run from its journal: completed steps are not run again; the step that was
+/// running starts again, and each of its side effects is replayed from the journal when it
+/// was recorded as done, or checked against the world when it was recorded as started.
+pub async fn resume(
+    ports: &DeployPorts,
+    settings: &EnvSettings,
+    journal: &dyn Journal,
+    events: &dyn EventSink,
+    run_id: &RunId,
+) -> Result<DeployOutcome> {
+    let records = journal.load(run_id)?;
+    let state = replay(&records)?;
+    let ctx = StepContext::new(ports, settings, events, journal, run_id.clone(), records);
+    ctx.info(format!(
+        "resuming run {run_id} at {}",
+        state.next.map(|s| s.as_str()).unwrap_or("its end")
+    ));
+    drive(&ctx, state).await
+}
+
+/// The state a journal describes: the initial state with every finished step folded in.
+pub fn replay(records: &[Record]) -> Result<DeployState> {
+    let mut state = records
+        .iter()
+        .find_map(|r| match r {
+            Record::RunStarted { state, .. } => Some((**state).clone()),
+            _ => None,
+        })
+        .ok_or_else(|| {
+            Error::invalid_input(
+                "the journal has no run_started record: it is not a deploy run's journal",
+            )
+        })?;
+    for r in records {
+        if let Record::StepFinished { report, .. } = r {
+            state = step(&state, report).0;
+        }
+    }
+    Ok(state)
+}
+
+fn check_request(req: &DeployRequest, settings: &EnvSettings) -> Result<()> {
+    if settings.name != req.env {
+        return Err(Error::invalid_input(format!(
+            "the settings are for {} but the deploy is to {}: pass the settings of {}",
+            settings.name, req.env, req.env
+        )));
+    }
+    if req.kind.ships_code() && req.pr_number.is_none() {
+        return Err(Error::invalid_input(format!(
+            "a {} deploy merges a promotion PR: give its number",
+            req.kind
+        )));
+    }
+    if req.kind == DeployKind::OffCycle && req.reason.as_deref().is_none_or(|r| r.trim().is_empty())
+    {
+        return Err(Error::invalid_input(
+            "an off-cycle deploy needs a reason (it is recorded and should be shared with \
+             on-callers)",
+        ));
+    }
+    Ok(())
+}
+
+fn new_run_id(journal: &dyn Journal, now: DateTime<Utc>, req: &DeployRequest) -> Result<RunId> {
+    let base = RunId::new(now, &req.app.name, &req.env);
+    let existing = journal.runs()?;
+    if !existing.contains(&base) {
+        return Ok(base);
+    }
+    for n in 2..1000 {
+        let id = RunId::parse(&format!("{base}-{n}"))?;
+        if !existing.contains(&id) {
+            return Ok(id);
+        }
+    }
+    Err(Error::conflict(format!(
+        "too many runs named {base} in the journal"
+    )))
+}
+
+async fn begin(
+    ports: &DeployPorts,
+    settings: &EnvSettings,
+    journal: &dyn Journal,
+    events: &dyn EventSink,
+    run: RunId,
+    state: DeployState,
+) -> Result<DeployOutcome> {
+    let ctx = StepContext::new(ports, settings, events, journal, run.clone(), Vec::new());
+    ctx.record(Record::RunStarted {
+        at: state.started_at,
+        state: Box::new(state.clone()),
+    })?;
+    ctx.info(format!("run {run} started (journal records every step)"));
+    drive(&ctx, state).await
+}
+
+/// When the step about to run first started, if this is a resumed attempt of it (its
+/// deadlines keep counting from then).
+fn resumed_start(ctx: &StepContext<'_>, step: StepName) -> Option<DateTime<Utc>> {
+    let records = ctx.records();
+    let last_finished = records
+        .iter()
+        .rposition(|r| matches!(r, Record::StepFinished { .. }));
+    let from = last_finished.map(|i| i + 1).unwrap_or(0);
+    records[from..].iter().find_map(|r| match r {
+        Record::StepStarted { at, step: s } if *s == step => Some(*at),
+        _ => None,
+    })
+}
+
+async fn drive(ctx: &StepContext<'_>, mut state: DeployState) -> Result<DeployOutcome> {
+    let mut actions = start(&state);
+    let mut last_error: Option<Error> = None;
+    loop {
+        let Some(action) = actions.first().cloned() else {
+            return Ok(DeployOutcome::from_state(&state));
+        };
+        match action {
+            Action::Finish { .. } => return Ok(DeployOutcome::from_state(&state)),
+            Action::Halt { step, reason } => {
+                return Err(last_error
+                    .unwrap_or_else(|| Error::backend(reason.clone()))
+                    .with("run", ctx.run_id())
+                    .with("step", step)
+                    .with("resume", format!("deploykit resume {}", ctx.run_id())));
+            }
+            Action::Run { step: name } => {
+                let started_at = match resumed_start(ctx, name) {
+                    Some(at) => at,
+                    None => {
+                        let at = ctx.now();
+                        ctx.record(Record::StepStarted { at, step: name })?;
+                        at
+                    }
+                };
+                ctx.events.emit(Event::StepStarted {
+                    at: ctx.now(),
+                    step: name.to_string(),
+                });
+                let body = match run_step(ctx, &state, name, started_at).await {
+                    Ok(b) => b,
+                    Err(e) if ctx.journal_failed() => return Err(e),
+                    Err(e) => {
+                        let body = StepBody {
+                            outcome: StepOutcome::Failed {
+                                kind: e.kind().to_string(),
+                                message: e.to_string(),
+                            },
+                            detail: e.to_string(),
+                            facts: Vec::new(),
+                        };
+                        last_error = Some(e);
+                        body
+                    }
+                };
+                let report = StepReport {
+                    step: name,
+                    started_at,
+                    finished_at: ctx.now(),
+                    outcome: body.outcome,
+                    detail: body.detail,
+                    facts: body.facts,
+                };
+                ctx.record(Record::StepFinished {
+                    at: report.finished_at,
+                    report: Box::new(report.clone()),
+                })?;
+                ctx.events.emit(Event::StepFinished {
+                    at: report.finished_at,
+                    step: name.to_string(),
+                    outcome: outcome_word(&report.outcome).into(),
+                    detail: report.detail.clone(),
+                });
+                let (next, acts) = step(&state, &report);
+                state = next;
+                actions = acts;
+            }
+        }
+    }
+}
+
+fn outcome_word(o: &StepOutcome) -> &'static str {
+    match o {
+        StepOutcome::Done => "ok",
+        StepOutcome::Skipped => "skipped",
+        StepOutcome::Refused { .. } => "refused",
+        StepOutcome::GateFailed { .. } => "failed",
+        StepOutcome::Verdict { verdict, .. } => verdict.as_str(),
+        StepOutcome::AwaitDecision { .. } => "awaiting_decision",
+        StepOutcome::Failed { .. } => "error",
+    }
+}

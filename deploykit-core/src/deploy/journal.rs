@@ -1,0 +1,361 @@
+//! The journal of a run: every transition appended before the next action, so a killed run
+//! can be resumed without repeating what it already did.
+//!
+//! [`FileJournal`] keeps one directory per run, `<state dir>/runs/<run-id>/journal.jsonl`,
+//! one JSON record per line, each append flushed to disk (fsync) before it returns.
+
+use std::fmt::Debug;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::sync::Mutex;
+
+use chrono::{DateTime, Utc};
+
+use crate::deploy::state::{DeployState, StepName, StepReport};
+use crate::error::{Error, Result};
+use crate::model::names::{AppName, EnvName};
+
+/// A run id: UTC start time, app and environment, so ids sort by time
+/// (`20261124T150000Z-idp-prod`).
+#[derive(
+    Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize, serde::Deserialize,
+)]
+#[serde(try_from = "String", into = "String")]
+pub struct RunId(String);
+
+impl RunId {
+    /// The id of a run of `app` in `env` started at `at`.
+    pub fn new(at: DateTime<Utc>, app: &AppName, env: &EnvName) -> Self {
+        RunId(format!("{}-{app}-{env}", at.format("%Y%m%dT%H%M%SZ")))
+    }
+
+    /// Parses an id (letters, digits, `-`, `_`; no path separators).
+    pub fn parse(s: &str) -> Result<Self> {
+        let ok = !s.is_empty()
+            && s.len() <= 120
+            && s.chars()
+                .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_');
+        if !ok {
+            return Err(Error::invalid_input(format!(
+                "invalid run id {s:?}: expected something like 20261124T150000Z-idp-prod \
+                 (deploykit runs lists them)"
+            )));
+        }
+        Ok(RunId(s.to_string()))
+    }
+
+    /// The id as text.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl TryFrom<String> for RunId {
+    type Error = Error;
+    fn try_from(s: String) -> Result<Self> {
+        RunId::parse(&s)
+    }
+}
+
+impl From<RunId> for String {
+    fn from(r: RunId) -> String {
+        r.0
+    }
+}
+
+impl std::fmt::Display for RunId {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+/// One journal record.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[serde(tag = "record", rename_all = "snake_case")]
+pub enum Record {
+    /// The run began in this state (request, settings, first step).
+    RunStarted {
+        /// When.
+        at: DateTime<Utc>,
+        /// The initial state.
+        state: Box<DeployState>,
+    },
+    /// A step began.
+    StepStarted {
+        /// When.
+        at: DateTime<Utc>,
+        /// The step.
+        step: StepName,
+    },
+    /// A side effect is about to happen.
+    EffectStarted {
+        /// When.
+        at: DateTime<Utc>,
+        /// Idempotency key, unique in the run (e.g. `merge_pr/#123`).
+        key: String,
+        /// What, for people.
+        description: String,
+    },
+    /// A side effect happened (or an observation that must not be repeated was made).
+    EffectDone {
+        /// When.
+        at: DateTime<Utc>,
+        /// The key of the matching [`Record::EffectStarted`].
+        key: String,
+        /// Its result, replayed on resume.
+        result: serde_json::Value,
+    },
+    /// Something to keep: a verdict, an override with its reason, an announcement, a warning.
+    Note {
+        /// When.
+        at: DateTime<Utc>,
+        /// `verdict`, `override`, `announcement`, `warning`, `decision`.
+        kind: String,
+        /// The text.
+        text: String,
+    },
+    /// A step ended; folding these through `step` rebuilds the state.
+    StepFinished {
+        /// When.
+        at: DateTime<Utc>,
+        /// The report.
+        report: Box<StepReport>,
+    },
+}
+
+impl Record {
+    /// When it was written.
+    pub fn at(&self) -> DateTime<Utc> {
+        match self {
+            Record::RunStarted { at, .. }
+            | Record::StepStarted { at, .. }
+            | Record::EffectStarted { at, .. }
+            | Record::EffectDone { at, .. }
+            | Record::Note { at, .. }
+            | Record::StepFinished { at, .. } => *at,
+        }
+    }
+}
+
+/// Where runs are recorded.
+pub trait Journal: Send + Sync + Debug {
+    /// Appends one record to `run`; it is durable when this returns.
+    fn append(&self, run: &RunId, record: &Record) -> Result<()>;
+    /// Every record of `run`, in order; NotFound when there is no such run.
+    fn load(&self, run: &RunId) -> Result<Vec<Record>>;
+    /// Every run id, oldest first.
+    fn runs(&self) -> Result<Vec<RunId>>;
+}
+
+/// A journal in memory (tests, dry runs, embedding programs that keep their own records).
+#[derive(Debug, Default)]
+pub struct MemoryJournal {
+    runs: Mutex<std::collections::BTreeMap<RunId, Vec<Record>>>,
+}
+
+impl MemoryJournal {
+    /// An empty journal.
+    pub fn new() -> Self {
+        Self::default()
+    }
+}
+
+fn poisoned() -> Error {
+    Error::backend("the in-memory journal's lock was poisoned by a panic; start a new journal")
+}
+
+impl Journal for MemoryJournal {
+    fn append(&self, run: &RunId, record: &Record) -> Result<()> {
+        let mut runs = self.runs.lock().map_err(|_| poisoned())?;
+        runs.entry(run.clone()).or_default().push(record.clone());
+        Ok(())
+    }
+
+    fn load(&self, run: &RunId) -> Result<Vec<Record>> {
+        let runs = self.runs.lock().map_err(|_| poisoned())?;
+        runs.get(run).cloned().ok_or_else(|| no_run(run))
+    }
+
+    fn runs(&self) -> Result<Vec<RunId>> {
+        let runs = self.runs.lock().map_err(|_| poisoned())?;
+        Ok(runs.keys().cloned().collect())
+    }
+}
+
+fn no_run(run: &RunId) -> Error {
+    Error::not_found(format!(
+        "no deploy run {run} in the journal: check the id (deploykit runs lists them) and the \
+         state directory"
+    ))
+    .with("run", run)
+}
+
+/// A journal on disk: `<dir>/runs/<run-id>/journal.jsonl`.
+#[derive(Debug)]
+pub struct FileJournal {
+    dir: PathBuf,
+    write: Mutex<()>,
+}
+
+impl FileJournal {
+    /// A journal under `state_dir` (created when the first run is written).
+    pub fn new(state_dir: impl Into<PathBuf>) -> Self {
+        FileJournal {
+            dir: state_dir.into(),
+            write: Mutex::new(()),
+        }
+    }
+
+    /// The default state directory: `$XDG_STATE_HOME/deploykit`, else
+    /// `~/.local/state/deploykit`.
+    pub fn default_dir() -> Result<PathBuf> {
+        if let Some(x) = std::env::var_os("XDG_STATE_HOME").filter(|v| !v.is_empty()) {
+            return Ok(PathBuf::from(x).join("deploykit"));
+        }
+        let home = std::env::var_os("HOME")
+            .filter(|v| !v.is_empty())
+            .ok_or_else(|| {
+                Error::invalid_input(
+                    "cannot find a state directory: neither XDG_STATE_HOME nor HOME is set; \
+                 set one, or give a state directory explicitly",
+                )
+            })?;
+        Ok(PathBuf::from(home).join(".local/state/deploykit"))
+    }
+
+    /// The state directory.
+    pub fn dir(&self) -> &Path {
+        &self.dir
+    }
+
+    /// The file of one run.
+    pub fn run_file(&self, run: &RunId) -> PathBuf {
+        self.dir
+            .join("runs")
+            .join(run.as_str())
+            .join("journal.jsonl")
+    }
+}
+
+fn io_error(what: &str, path: &Path, e: std::io::Error) -> Error {
+    Error::backend(format!(
+        "could not {what} the journal {}: {e}; check the state directory's permissions and \
+         free space",
+        path.display()
+    ))
+    .with_source(e)
+}
+
+impl Journal for FileJournal {
+    fn append(&self, run: &RunId, record: &Record) -> Result<()> {
+        let _guard = self.write.lock().map_err(|_| poisoned())?;
+        let path = self.run_file(run);
+        if let Some(parent) = path.parent() {
+            std::fs::create_dir_all(parent).map_err(|e| io_error("create", parent, e))?;
+        }
+        let mut line = serde_json::to_string(record)
+            .map_err(|e| Error::backend(format!("could not encode a journal record: {e}")))?;
+        line.push('\n');
+        let mut file = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(&path)
+            .map_err(|e| io_error("open", &path, e))?;
+        file.write_all(line.as_bytes())
+            .map_err(|e| io_error("write", &path, e))?;
+        file.sync_data().map_err(|e| io_error("sync", &path, e))?;
+        Ok(())
+    }
+
+    fn load(&self, run: &RunId) -> Result<Vec<Record>> {
+        let path = self.run_file(run);
+        let text = match std::fs::read_to_string(&path) {
+            Ok(t) => t,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Err(no_run(run)),
+            Err(e) => return Err(io_error("read", &path, e)),
+        };
+        let mut records = Vec::new();
+        let lines: Vec<&str> = text.lines().collect();
+        for (i, line) in lines.iter().enumerate() {
+            if line.trim().is_empty() {
+                continue;
+            }
+            match serde_json::from_str::<Record>(line) {
+                Ok(r) => records.push(r),
+                // A torn last line is what a kill during a write leaves: the record was not
+                // durable, so it never happened as far as the run is concerned.
+                Err(_) if i + 1 == lines.len() && !text.ends_with('\n') => break,
+                Err(e) => {
+                    return Err(Error::invalid_input(format!(
+                        "journal {} line {} is not a valid record ({e}); the file was edited or \
+                         damaged",
+                        path.display(),
+                        i + 1
+                    )));
+                }
+            }
+        }
+        Ok(records)
+    }
+
+    fn runs(&self) -> Result<Vec<RunId>> {
+        let dir = self.dir.join("runs");
+        let entries = match std::fs::read_dir(&dir) {
+            Ok(e) => e,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
+            Err(e) => return Err(io_error("list", &dir, e)),
+        };
+        let mut ids: Vec<RunId> = entries
+            .filter_map(|e| e.ok())
+            .filter_map(|e| e.file_name().to_str().and_then(|n| RunId::parse(n).ok()))
+            .collect();
+        ids.sort();
+        Ok(ids)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn note(text: &str) -> Record {
+        Record::Note {
+            at: "2026-11-24T15:00:00Z".parse().expect("time"),
+            kind: "warning".into(),
+            text: text.into(),
+        }
+    }
+
+    #[test]
+    fn run_ids_sort_by_time_and_refuse_paths() {
+        let env = EnvName::new("prod").expect("env");
+        let app = AppName::new("idp").expect("app");
+        let a = RunId::new("2026-11-24T15:00:00Z".parse().expect("t"), &app, &env);
+        let b = RunId::new("2026-11-24T16:00:00Z".parse().expect("t"), &app, &env);
+        assert_eq!(a.as_str(), "20261124T150000Z-idp-prod");
+        assert!(a < b);
+        assert!(RunId::parse("../etc").is_err());
+    }
+
+    #[test]
+    fn file_journal_round_trips_and_ignores_a_torn_last_line() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let j = FileJournal::new(dir.path());
+        let run = RunId::parse("20261124T150000Z-idp-prod").expect("id");
+        j.append(&run, &note("one")).expect("append");
+        j.append(&run, &note("two")).expect("append");
+        assert_eq!(j.load(&run).expect("load"), vec![note("one"), note("two")]);
+        assert_eq!(j.runs().expect("runs"), vec![run.clone()]);
+        let mut f = std::fs::OpenOptions::new()
+            .append(true)
+            .open(j.run_file(&run))
+            .expect("open");
+        f.write_all(b"{\"record\":\"no").expect("write");
+        assert_eq!(j.load(&run).expect("load").len(), 2);
+        let missing = RunId::parse("20261124T150000Z-pki-prod").expect("id");
+        assert_eq!(
+            j.load(&missing).expect_err("missing").kind(),
+            crate::ErrorKind::NotFound
+        );
+    }
+}

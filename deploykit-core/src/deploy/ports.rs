@@ -1,0 +1,79 @@
+//! The ports a deploy works through, bundled; the CLI and Python build it from real
+//! backends or from the simulated world.
+
+use std::fmt::Debug;
+use std::sync::Arc;
+
+use async_trait::async_trait;
+
+use crate::deploy::monitor_verdict::WindowFigures;
+use crate::error::Result;
+use crate::ports::{
+    Clock, CodeHost, DeployLock, DeployStatusSource, Fleet, LogSource, Monitor, Notifier, Vcs,
+};
+
+/// What a person is asked when a gate cannot decide.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct DecisionRequest {
+    /// The gate (`monitor`).
+    pub gate: String,
+    /// Why it could not decide, with the numbers.
+    pub explanation: String,
+    /// The guide's rollback criteria, as a decision aid.
+    pub criteria: Vec<String>,
+    /// The windows watched.
+    pub windows: Vec<WindowFigures>,
+}
+
+/// A person's decision.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Decision {
+    /// Go on with the deploy.
+    Go,
+    /// Roll back.
+    Rollback,
+}
+
+/// Someone who can decide when a gate cannot (the CLI prompts; Python calls back).
+#[async_trait]
+pub trait Operator: Send + Sync + Debug {
+    /// Asks; `None` means "not now" (the run pauses and `resume` asks again).
+    async fn decide(&self, request: &DecisionRequest) -> Result<Option<Decision>>;
+}
+
+/// An operator that always answers the same (e.g. `resume --decision rollback`).
+#[derive(Debug, Clone, Copy)]
+pub struct FixedDecision(pub Decision);
+
+#[async_trait]
+impl Operator for FixedDecision {
+    async fn decide(&self, _request: &DecisionRequest) -> Result<Option<Decision>> {
+        Ok(Some(self.0))
+    }
+}
+
+/// Every port a deploy uses.
+#[derive(Debug, Clone)]
+pub struct DeployPorts {
+    /// Git.
+    pub vcs: Arc<dyn Vcs>,
+    /// GitHub (PRs, releases).
+    pub code_host: Arc<dyn CodeHost>,
+    /// Auto Scaling groups.
+    pub fleet: Arc<dyn Fleet>,
+    /// Migration logs.
+    pub logs: Arc<dyn LogSource>,
+    /// Per-SHA request figures.
+    pub monitor: Arc<dyn Monitor>,
+    /// Slack.
+    pub notifier: Arc<dyn Notifier>,
+    /// The deploy lock.
+    pub lock: Arc<dyn DeployLock>,
+    /// Time.
+    pub clock: Arc<dyn Clock>,
+    /// Staging's deploy.json.
+    pub deploy_status: Arc<dyn DeployStatusSource>,
+    /// Who decides when a gate cannot; `None` pauses the run instead (unless `--yes`).
+    pub operator: Option<Arc<dyn Operator>>,
+}

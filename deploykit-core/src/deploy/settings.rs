@@ -1,0 +1,169 @@
+//! Per-environment deploy settings: timeouts, polling, monitor thresholds, and what to do
+//! when a verdict is inconclusive. The defaults reproduce the guide.
+
+use crate::model::names::EnvName;
+use crate::policy::CadencePolicy;
+
+/// What an inconclusive monitor verdict turns into when nobody can be asked (`--yes`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum InconclusivePolicy {
+    /// Roll back. The guide: "It's safer to roll back the IDP to a known good state than leave
+    /// it up in a possibly bad one", and "Do you need more than 15 minutes to confirm how bad
+    /// the error is?" is a criterion for rolling back. The production default.
+    Rollback,
+    /// Go on with the deploy (environments with too little traffic to judge).
+    Proceed,
+    /// Stop and wait for a person's decision even with `--yes`.
+    Ask,
+}
+
+/// The explicit rules of the monitor gate. Rates are fractions (0.01 is 1 %).
+///
+/// A window is *judged* only when the new SHA served at least `min_requests` requests in it.
+/// A judged window is **bad** when any of these holds, and the deploy is rolled back at once:
+/// - the new SHA's 5xx rate is above `max_error_rate` (the canary rule's "bad" line);
+/// - the old SHA was also judged (at least `min_requests`) and the new rate exceeds the old
+///   rate by more than `max_error_rate_increase`;
+/// - a critical flow with at least `min_flow_attempts` attempts for both SHAs succeeds on the
+///   new SHA `max_flow_success_drop` or more below the old SHA.
+///
+/// A judged window is **good** when none of those holds and the new rate is at most
+/// `good_error_rate` (the canary rule's "good" line). After `good_windows_needed` good windows
+/// in a row the verdict is Go. A window that is judged but neither good nor bad (a rate
+/// between the two lines), or not judged at all (too few requests, no data), keeps the gate
+/// watching; after `max_windows` windows without a verdict it is Inconclusive.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[serde(default)]
+pub struct MonitorThresholds {
+    /// Length of one window, in seconds.
+    pub window_secs: u64,
+    /// Windows watched before the verdict is Inconclusive.
+    pub max_windows: u32,
+    /// Good windows in a row needed for Go.
+    pub good_windows_needed: u32,
+    /// Requests of the new SHA in a window before it is judged.
+    pub min_requests: u64,
+    /// 5xx rate of the new SHA at or below which a window can be good.
+    pub good_error_rate: f64,
+    /// 5xx rate of the new SHA above which a window is bad.
+    pub max_error_rate: f64,
+    /// How far the new 5xx rate may exceed the old one before a window is bad.
+    pub max_error_rate_increase: f64,
+    /// Attempts of a flow (on each SHA) before its success rate is compared.
+    pub min_flow_attempts: u64,
+    /// A drop of the flow success rate (new below old) this large or larger is bad.
+    pub max_flow_success_drop: f64,
+}
+
+impl Default for MonitorThresholds {
+    fn default() -> Self {
+        MonitorThresholds {
+            window_secs: 300,
+            max_windows: 3,
+            good_windows_needed: 2,
+            min_requests: 1000,
+            good_error_rate: 0.001,
+            max_error_rate: 0.01,
+            max_error_rate_increase: 0.01,
+            min_flow_attempts: 20,
+            max_flow_success_drop: 0.05,
+        }
+    }
+}
+
+/// How a deploy behaves in one environment.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct EnvSettings {
+    /// The environment.
+    pub name: EnvName,
+    /// Production: old instances are scaled in by hand after the spindown (the guide's
+    /// "PRODUCTION ONLY" step); other environments let the spindown remove them.
+    pub production: bool,
+    /// Overrides the recycle's computed spindown delay (seconds), if set.
+    pub spindown_secs: Option<u64>,
+    /// How long the migration instance may take (appear, run, print its final marker).
+    pub migration_timeout_secs: u64,
+    /// How long new instances may take to be InService and healthy in the load balancer.
+    pub health_timeout_secs: u64,
+    /// Seconds between two polls of a wait.
+    pub poll_secs: u64,
+    /// The monitor gate's rules.
+    pub monitor: MonitorThresholds,
+    /// When the follow-up check runs, counted from the end of the monitor gate.
+    pub follow_up_after_secs: u64,
+    /// What `--yes` does with an inconclusive verdict.
+    pub inconclusive_with_yes: InconclusivePolicy,
+    /// How long a deploy lock lasts before others may break it.
+    pub lock_ttl_secs: u64,
+    /// Attempts of a call failing with a temporary error (throttling, timeouts).
+    pub retry_attempts: u32,
+    /// First backoff between attempts, doubled each time.
+    pub retry_backoff_secs: u64,
+    /// The deploy calendar preflight checks.
+    pub cadence: CadencePolicy,
+    /// The team's offset from UTC in hours, for the calendar's date (-5: Washington in
+    /// winter; a deploy at 01:00 UTC on Wednesday is still Tuesday for the team).
+    pub calendar_utc_offset_hours: i32,
+}
+
+impl EnvSettings {
+    /// The defaults for `env`: production rules when the environment is `prod`.
+    pub fn for_env(env: &EnvName) -> Self {
+        let production = env.is_production();
+        EnvSettings {
+            name: env.clone(),
+            production,
+            spindown_secs: None,
+            migration_timeout_secs: 1800,
+            health_timeout_secs: 1200,
+            poll_secs: 15,
+            monitor: MonitorThresholds::default(),
+            follow_up_after_secs: 3600,
+            inconclusive_with_yes: if production {
+                InconclusivePolicy::Rollback
+            } else {
+                InconclusivePolicy::Proceed
+            },
+            lock_ttl_secs: 4 * 3600,
+            retry_attempts: 5,
+            retry_backoff_secs: 2,
+            cadence: CadencePolicy::default(),
+            calendar_utc_offset_hours: -5,
+        }
+    }
+
+    /// Whether old instances are scaled in by hand after the spindown.
+    pub fn scales_in_old(&self) -> bool {
+        self.production
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn defaults_follow_the_guide() {
+        let prod = EnvSettings::for_env(&EnvName::new("prod").expect("env"));
+        assert!(prod.scales_in_old());
+        assert_eq!(prod.migration_timeout_secs, 1800);
+        assert_eq!(prod.follow_up_after_secs, 3600);
+        assert_eq!(prod.inconclusive_with_yes, InconclusivePolicy::Rollback);
+        // The guide's "more than 15 minutes to confirm" criterion bounds the monitor gate.
+        assert_eq!(
+            prod.monitor.window_secs * u64::from(prod.monitor.max_windows),
+            15 * 60
+        );
+        let int = EnvSettings::for_env(&EnvName::new("int").expect("env"));
+        assert!(!int.scales_in_old());
+        assert_eq!(int.inconclusive_with_yes, InconclusivePolicy::Proceed);
+    }
+
+    #[test]
+    fn thresholds_deserialize_with_defaults() {
+        let t: MonitorThresholds = toml::from_str("min_requests = 50").expect("toml");
+        assert_eq!(t.min_requests, 50);
+        assert_eq!(t.max_error_rate, 0.01);
+    }
+}

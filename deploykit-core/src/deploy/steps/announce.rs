@@ -1,0 +1,115 @@
+//! The announcements: "Announce a recycle" (or the configuration change), the rollback and
+//! the retrospective, and the deploy's end. A failed post is a warning, not a failed deploy:
+//! the journal and the report say it was not sent.
+
+use crate::deploy::context::StepContext;
+use crate::deploy::state::{DeployState, Fact, Phase};
+use crate::deploy::steps::StepBody;
+use crate::error::Result;
+use crate::model::deploy_kind::DeployKind;
+use crate::ports::notifier::Announcement;
+
+/// Posts one announcement at most once per run (an interruption between the post and its
+/// record may repeat it: chat has no way to ask whether a message was posted).
+pub(crate) async fn post(
+    ctx: &StepContext<'_>,
+    key: &str,
+    announcement: Announcement,
+) -> Result<Vec<Fact>> {
+    let notifier = &ctx.ports.notifier;
+    let description = format!("announce: {announcement}");
+    let posted = ctx
+        .effect(
+            &format!("announce/{key}"),
+            &description,
+            async || Ok(None),
+            async || notifier.announce(&announcement).await,
+        )
+        .await;
+    match posted {
+        Ok(()) => {
+            ctx.note("announcement", announcement.to_string())?;
+            Ok(vec![Fact::Announced(announcement)])
+        }
+        Err(e) if !ctx.journal_failed() => {
+            let msg = format!(
+                "could not post the {} announcement ({e}); post it by hand",
+                announcement.kind()
+            );
+            ctx.warn(msg.clone());
+            ctx.note("warning", msg.clone())?;
+            Ok(vec![Fact::Note(msg)])
+        }
+        Err(e) => Err(e),
+    }
+}
+
+pub(crate) async fn announce_recycle(
+    ctx: &StepContext<'_>,
+    state: &DeployState,
+) -> Result<StepBody> {
+    let req = &state.request;
+    let (key, announcement) = match req.kind {
+        DeployKind::ConfigRecycle => (
+            "config_change",
+            Announcement::ConfigChange {
+                app: req.app.name.clone(),
+                env: req.env.clone(),
+                diff: req
+                    .config_diff
+                    .clone()
+                    .unwrap_or_else(|| "(no diff given)".into()),
+            },
+        ),
+        _ => (
+            "recycle_start",
+            Announcement::RecycleStart {
+                app: req.app.name.clone(),
+                env: req.env.clone(),
+                rc: state.facts.rc(),
+            },
+        ),
+    };
+    let facts = post(ctx, key, announcement).await?;
+    Ok(StepBody::done("announced", facts))
+}
+
+pub(crate) async fn announce_rollback(
+    ctx: &StepContext<'_>,
+    state: &DeployState,
+) -> Result<StepBody> {
+    let req = &state.request;
+    let reason = match &state.phase {
+        Phase::RollingBack { reason } => reason.clone(),
+        _ => "rollback".to_string(),
+    };
+    let rc = state.facts.rc();
+    let mut facts = post(
+        ctx,
+        "rollback_started",
+        Announcement::RollbackStarted {
+            app: req.app.name.clone(),
+            env: req.env.clone(),
+            rc,
+            reason: reason.clone(),
+        },
+    )
+    .await?;
+    facts.extend(
+        post(
+            ctx,
+            "retrospective",
+            Announcement::RetrospectiveToSchedule {
+                app: req.app.name.clone(),
+                env: req.env.clone(),
+                rc,
+                reason,
+            },
+        )
+        .await?,
+    );
+    Ok(StepBody::done(
+        "rollback and retrospective announced",
+        facts,
+    ))
+}

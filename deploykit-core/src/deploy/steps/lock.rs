@@ -1,0 +1,78 @@
+//! The deploy lock: taken in preflight (Conflict names the holder), released at the end.
+
+use crate::deploy::context::StepContext;
+use crate::deploy::state::{DeployState, Fact};
+use crate::deploy::steps::{StepBody, plus};
+use crate::error::{ErrorKind, Result};
+use crate::ports::deploy_lock::LockHolder;
+
+/// The lock owner string of a run.
+pub(crate) fn owner(state: &DeployState) -> String {
+    format!("{} (run {})", state.request.operator, state.run_id)
+}
+
+/// Takes the lock: Ok(owner), or Err(refusal naming the holder).
+pub(crate) async fn acquire(
+    ctx: &StepContext<'_>,
+    state: &DeployState,
+) -> Result<std::result::Result<String, String>> {
+    let req = &state.request;
+    let me = owner(state);
+    let now = ctx.now();
+    let holder = LockHolder {
+        env: req.env.clone(),
+        app: req.app.name.clone(),
+        owner: me.clone(),
+        acquired_at: now,
+        expires_at: plus(now, ctx.settings.lock_ttl_secs),
+    };
+    let lock = &ctx.ports.lock;
+    let result = ctx
+        .effect(
+            "lock/acquire",
+            &format!("take the deploy lock of {} in {}", req.app.name, req.env),
+            async || {
+                let h = lock.holder(&req.env, &req.app.name).await?;
+                Ok(h.filter(|h| h.owner == me).map(|_| ()))
+            },
+            async || lock.acquire(&holder).await,
+        )
+        .await;
+    match result {
+        Ok(()) => Ok(Ok(me)),
+        Err(e) if e.kind() == ErrorKind::Conflict => {
+            let who = lock
+                .holder(&req.env, &req.app.name)
+                .await
+                .ok()
+                .flatten()
+                .map(|h| {
+                    format!(
+                        "{} since {} (expires {})",
+                        h.owner, h.acquired_at, h.expires_at
+                    )
+                })
+                .unwrap_or_else(|| e.message().to_string());
+            Ok(Err(format!(
+                "another deploy of {} in {} holds the lock: {who}; wait for it to finish",
+                req.app.name, req.env
+            )))
+        }
+        Err(e) => Err(e),
+    }
+}
+
+pub(crate) async fn release_lock(ctx: &StepContext<'_>, state: &DeployState) -> Result<StepBody> {
+    let Some(owner) = state.facts.lock_owner.clone() else {
+        return Ok(StepBody::skipped("the lock was not taken"));
+    };
+    let req = &state.request;
+    let lock = &ctx.ports.lock;
+    ctx.act(
+        "lock/release",
+        &format!("release the deploy lock of {} in {}", req.app.name, req.env),
+        async || lock.release(&req.env, &req.app.name, &owner).await,
+    )
+    .await?;
+    Ok(StepBody::done("lock released", vec![Fact::LockReleased]))
+}

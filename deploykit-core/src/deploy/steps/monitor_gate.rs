@@ -1,0 +1,264 @@
+//! `monitor_gate`: watch the old and new SHA's figures window by window and decide with the
+//! explicit rules of [`crate::deploy::monitor_verdict`]; an inconclusive verdict goes to a
+//! person (or, with `--yes`, to the environment's documented policy).
+
+use chrono::{DateTime, Utc};
+
+use crate::deploy::context::StepContext;
+use crate::deploy::monitor_verdict::{
+    MonitorVerdict, ROLLBACK_CRITERIA, Verdict, WindowFigures, judge_window, verdict,
+};
+use crate::deploy::ports::{Decision, DecisionRequest};
+use crate::deploy::settings::InconclusivePolicy;
+use crate::deploy::state::{DeployState, Fact, GateVerdict, OverrideRecord, StepOutcome};
+use crate::deploy::steps::{StepBody, main_role, plus, secs_until};
+use crate::error::{Error, Result};
+use crate::model::sha::Sha;
+use crate::ports::monitor::MetricsWindow;
+
+/// The old and new SHA to compare.
+pub(crate) fn shas(state: &DeployState) -> Result<(Sha, Sha)> {
+    let f = &state.facts;
+    let new = f
+        .new_sha
+        .clone()
+        .or_else(|| f.merge_sha.clone())
+        .or_else(|| f.old_sha.clone())
+        .ok_or_else(|| {
+            Error::not_found(
+                "the monitor gate needs the new SHA, but no instance reported one (gitsha tag) \
+                 and no merge is recorded",
+            )
+        })?;
+    let old = f.old_sha.clone().unwrap_or_else(|| new.clone());
+    Ok((old, new))
+}
+
+/// Watches windows from `start` under the key prefix `prefix` until a verdict; windows are
+/// recorded as they are judged, so a resumed run does not watch them again.
+pub(crate) async fn watch(
+    ctx: &StepContext<'_>,
+    state: &DeployState,
+    prefix: &str,
+    start: DateTime<Utc>,
+) -> Result<MonitorVerdict> {
+    let t = &ctx.settings.monitor;
+    let (old, new) = shas(state)?;
+    let role = main_role(state)?;
+    let env = &state.request.env;
+    let monitor = &ctx.ports.monitor;
+    let mut windows: Vec<WindowFigures> = Vec::new();
+    let total = t
+        .window_secs
+        .saturating_mul(u64::from(t.max_windows.max(1)));
+    for i in 0..t.max_windows.max(1) {
+        let key = format!("{prefix}/window/{i}");
+        let figures = match ctx.memo::<WindowFigures>(&key)? {
+            Some(w) => w,
+            None => {
+                let window = MetricsWindow {
+                    start: plus(start, t.window_secs.saturating_mul(u64::from(i))),
+                    end: plus(start, t.window_secs.saturating_mul(u64::from(i) + 1)),
+                };
+                loop {
+                    let left = secs_until(ctx.now(), window.end);
+                    if left == 0 {
+                        break;
+                    }
+                    ctx.waiting(
+                        format!(
+                            "{prefix}: window {} of {} (old {} vs new {})",
+                            i + 1,
+                            t.max_windows,
+                            old.short(),
+                            new.short()
+                        ),
+                        start,
+                        total,
+                    );
+                    ctx.sleep(left.min(ctx.settings.poll_secs.max(1))).await;
+                }
+                let sample = ctx
+                    .retry("read the monitor", async || {
+                        monitor.sample(env, &role, &window).await
+                    })
+                    .await?;
+                let w = judge_window(t, &old, &new, &sample);
+                ctx.remember(&key, &w)?;
+                w
+            }
+        };
+        ctx.info(format!(
+            "{prefix} window {}: {:?}: {}",
+            i + 1,
+            figures.judgement,
+            figures.explanation
+        ));
+        windows.push(figures);
+        if let Some(v) = verdict(t, &windows) {
+            return Ok(v);
+        }
+    }
+    // verdict() always decides at max_windows; this is only reached with max_windows 0.
+    Ok(MonitorVerdict {
+        verdict: Verdict::Inconclusive,
+        explanation: "no window was watched".into(),
+        windows,
+    })
+}
+
+pub(crate) fn gate_verdict(
+    ctx: &StepContext<'_>,
+    gate: &str,
+    verdict: &str,
+    explanation: &str,
+) -> GateVerdict {
+    ctx.events.emit(crate::Event::GateVerdict {
+        at: ctx.now(),
+        gate: gate.into(),
+        verdict: verdict.into(),
+        explanation: explanation.into(),
+    });
+    GateVerdict {
+        at: ctx.now(),
+        gate: gate.into(),
+        verdict: verdict.into(),
+        explanation: explanation.into(),
+    }
+}
+
+pub(crate) async fn monitor_gate(
+    ctx: &StepContext<'_>,
+    state: &DeployState,
+    started_at: DateTime<Utc>,
+) -> Result<StepBody> {
+    let v = watch(ctx, state, "monitor_gate", started_at).await?;
+    let mut facts = vec![Fact::MonitorEnded(ctx.now())];
+    let rules = "rules: deploy settings' monitor thresholds";
+    let (final_verdict, explanation) = match v.verdict {
+        Verdict::Go | Verdict::Rollback => (v.verdict, v.explanation.clone()),
+        Verdict::Inconclusive => match decide(ctx, state, &v).await? {
+            Some((decision, how, record)) => {
+                if let Some(o) = record {
+                    facts.push(Fact::Override(o));
+                }
+                let d = match decision {
+                    Decision::Go => Verdict::Go,
+                    Decision::Rollback => Verdict::Rollback,
+                };
+                (d, format!("inconclusive ({}); {how}", v.explanation))
+            }
+            None => {
+                let question = question(&v);
+                ctx.note(
+                    "verdict",
+                    format!("monitor gate inconclusive: {}", v.explanation),
+                )?;
+                facts.push(Fact::Verdict(gate_verdict(
+                    ctx,
+                    "monitor",
+                    "inconclusive",
+                    &v.explanation,
+                )));
+                return Ok(StepBody {
+                    outcome: StepOutcome::AwaitDecision {
+                        question: question.clone(),
+                    },
+                    detail: question,
+                    facts,
+                });
+            }
+        },
+    };
+    ctx.note(
+        "verdict",
+        format!(
+            "monitor gate {}: {explanation} ({rules})",
+            final_verdict.as_str()
+        ),
+    )?;
+    facts.push(Fact::Verdict(gate_verdict(
+        ctx,
+        "monitor",
+        final_verdict.as_str(),
+        &explanation,
+    )));
+    Ok(StepBody {
+        outcome: StepOutcome::Verdict {
+            verdict: final_verdict,
+            explanation: explanation.clone(),
+        },
+        detail: explanation,
+        facts,
+    })
+}
+
+fn question(v: &MonitorVerdict) -> String {
+    format!(
+        "the monitor gate could not decide: {}. Roll back if any of these is yes: {} \
+         Resume the run with a decision (go or rollback).",
+        v.explanation,
+        ROLLBACK_CRITERIA.join(" ")
+    )
+}
+
+type Decided = (Decision, String, Option<OverrideRecord>);
+
+/// A person's (or the `--yes` policy's) decision on an inconclusive verdict; `None` pauses.
+async fn decide(
+    ctx: &StepContext<'_>,
+    state: &DeployState,
+    v: &MonitorVerdict,
+) -> Result<Option<Decided>> {
+    const KEY: &str = "monitor_gate/decision";
+    if let Some(d) = ctx.memo::<Decision>(KEY)? {
+        return Ok(Some((
+            d,
+            format!("decided {d:?} earlier in this run"),
+            None,
+        )));
+    }
+    if let Some(op) = &ctx.ports.operator {
+        let request = DecisionRequest {
+            gate: "monitor".into(),
+            explanation: v.explanation.clone(),
+            criteria: ROLLBACK_CRITERIA.iter().map(|s| s.to_string()).collect(),
+            windows: v.windows.clone(),
+        };
+        if let Some(d) = op.decide(&request).await? {
+            ctx.remember(KEY, &d)?;
+            let record = OverrideRecord {
+                at: ctx.now(),
+                what: "inconclusive_verdict".into(),
+                refusal: v.explanation.clone(),
+                reason: format!("{} decided {d:?}", state.request.operator),
+            };
+            ctx.note("decision", format!("operator decided {d:?}"))?;
+            return Ok(Some((
+                d,
+                format!("{} decided {d:?}", state.request.operator),
+                Some(record),
+            )));
+        }
+        return Ok(None);
+    }
+    if state.request.yes {
+        let policy = ctx.settings.inconclusive_with_yes;
+        let d = match policy {
+            InconclusivePolicy::Rollback => Decision::Rollback,
+            InconclusivePolicy::Proceed => Decision::Go,
+            InconclusivePolicy::Ask => return Ok(None),
+        };
+        ctx.remember(KEY, &d)?;
+        ctx.note(
+            "decision",
+            format!("--yes: inconclusive verdict treated as {d:?} by the {policy:?} policy"),
+        )?;
+        return Ok(Some((
+            d,
+            format!("--yes: the environment's inconclusive policy is {policy:?}"),
+            None,
+        )));
+    }
+    Ok(None)
+}

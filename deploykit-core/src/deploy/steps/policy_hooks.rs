@@ -1,0 +1,70 @@
+//! The policies preflight asks: the cadence calendar, the fleet pre-checks and the
+//! no-migration risk check (from [`crate::policy`] and [`crate::fleet_ops::prechecks`]).
+
+use crate::deploy::context::StepContext;
+use crate::deploy::state::DeployState;
+use crate::deploy::steps::main_role;
+use crate::error::Result;
+use crate::fleet_ops::prechecks::check_groups;
+use crate::model::fleet::Group;
+use crate::model::names::RoleSelector;
+use crate::policy::assess_no_migration_risk;
+
+/// The calendar's verdict: Err(refusal) when it refuses; Ok(concerns) otherwise (warnings
+/// to show, e.g. an off-cycle deploy on a Friday).
+pub(crate) fn cadence(
+    ctx: &StepContext<'_>,
+    state: &DeployState,
+) -> std::result::Result<Vec<String>, String> {
+    let local =
+        ctx.now() + chrono::Duration::hours(i64::from(ctx.settings.calendar_utc_offset_hours));
+    let d = ctx.settings.cadence.check(
+        local.date_naive(),
+        state.request.kind,
+        state.request.reason.as_deref(),
+    );
+    if d.allowed {
+        Ok(d.reasons)
+    } else {
+        Err(d.reasons.join("; "))
+    }
+}
+
+/// What stops a deploy in the fleet: extra servers, a recycle in progress.
+pub(crate) fn fleet_problems(groups: &[Group], state: &DeployState) -> Result<Vec<String>> {
+    let roles = RoleSelector::Role(main_role(state)?);
+    Ok(check_groups(groups, &state.request.env, &roles).problems())
+}
+
+/// Why a no-migration recycle is risky now, if it is: migrations or assets changed between
+/// the SHA serving now (where the last migration ran) and the production branch the new
+/// instances will run.
+pub(crate) async fn no_migration_risk(
+    ctx: &StepContext<'_>,
+    state: &DeployState,
+    serving: Option<&crate::model::sha::Sha>,
+) -> Result<Option<String>> {
+    let app = &state.request.app;
+    let vcs = &ctx.ports.vcs;
+    let Some(serving) = serving else {
+        return Ok(Some(
+            "no instance reports the SHA it runs (gitsha tag), so what changed since the last \
+             migration cannot be checked"
+                .into(),
+        ));
+    };
+    ctx.retry("fetch", async || vcs.fetch(&app.remote).await)
+        .await?;
+    let target_rev = format!("{}/{}", app.remote, app.production_branch);
+    let target = ctx
+        .retry("resolve the production branch", async || {
+            vcs.resolve(&target_rev).await
+        })
+        .await?;
+    let risk = ctx
+        .retry("list changed files", async || {
+            assess_no_migration_risk(vcs.as_ref(), serving, &target).await
+        })
+        .await?;
+    Ok(risk.verdict(None).err().map(|e| e.message().to_string()))
+}

@@ -1,0 +1,348 @@
+//! `preflight`: everything checked before anything changes — cadence, the promotion PR
+//! (open, approved, mergeable), no extra servers, no recycle in progress, no-migration risk —
+//! then the deploy lock, the pending-changes summary and the pre-deploy snapshot.
+
+use std::collections::BTreeMap;
+
+use crate::deploy::context::StepContext;
+use crate::deploy::state::{
+    DeployState, Fact, GroupSnapshot, OverrideRecord, PendingChanges, PrFacts,
+};
+use crate::deploy::steps::{StepBody, app_groups, lock};
+use crate::error::{Error, Result};
+use crate::model::fleet::{Group, HealthStatus, Lifecycle};
+use crate::model::release_number::ReleaseNumber;
+use crate::model::sha::Sha;
+use crate::ports::code_host::{PrState, ReviewState};
+
+use crate::policy::no_migration_risk::{ASSET_PATHS, MIGRATION_PATHS};
+
+pub(crate) async fn preflight(ctx: &StepContext<'_>, state: &DeployState) -> Result<StepBody> {
+    let req = &state.request;
+    let mut facts = Vec::new();
+
+    // Cadence.
+    match super::policy_hooks::cadence(ctx, state) {
+        Ok(concerns) => {
+            for c in concerns {
+                ctx.warn(format!("cadence: {c}"));
+            }
+            if let Some(reason) = req.reason.as_deref().filter(|r| !r.trim().is_empty()) {
+                ctx.note("reason", format!("{} deploy: {reason}", req.kind))?;
+                facts.push(Fact::Note(format!(
+                    "reason for this {} deploy: {reason}",
+                    req.kind
+                )));
+            }
+        }
+        Err(refusal) => match &req.cadence_override {
+            Some(reason) if !reason.trim().is_empty() => {
+                ctx.note(
+                    "override",
+                    format!("cadence refusal overridden: {refusal}; reason: {reason}"),
+                )?;
+                ctx.warn(format!("cadence: {refusal}; overridden: {reason}"));
+                facts.push(Fact::Override(OverrideRecord {
+                    at: ctx.now(),
+                    what: "cadence".into(),
+                    refusal,
+                    reason: reason.clone(),
+                }));
+            }
+            _ => {
+                return Ok(StepBody::refused(
+                    format!(
+                        "cadence policy: {refusal}; to deploy anyway, give an override reason \
+                         (it is recorded)"
+                    ),
+                    facts,
+                ));
+            }
+        },
+    }
+
+    // The promotion PR.
+    let mut head_sha = None;
+    if req.kind.ships_code() {
+        let number = req.pr_number.ok_or_else(|| {
+            Error::invalid_input(format!(
+                "a {} deploy merges a promotion PR, but none was given: pass its number",
+                req.kind
+            ))
+        })?;
+        match check_pr(ctx, state, number).await? {
+            Ok(pr) => {
+                head_sha = pr.head_sha.clone();
+                ctx.info(format!(
+                    "promotion PR #{number} ({}) is approved and mergeable",
+                    pr.title
+                ));
+                facts.push(Fact::Pr(pr));
+            }
+            Err(refusal) => return Ok(StepBody::refused(refusal, facts)),
+        }
+    }
+
+    // The fleet: no extra servers, no recycle in progress.
+    let env = &req.env;
+    let groups = ctx
+        .retry("read the fleet", async || ctx.ports.fleet.groups(env).await)
+        .await?;
+    let wanted = app_groups(state);
+    let mine: Vec<&Group> = groups.iter().filter(|g| wanted.contains(&g.name)).collect();
+    if mine.is_empty() {
+        return Err(Error::not_found(format!(
+            "{env} has none of {}'s groups ({}): check the environment and app",
+            req.app.name,
+            wanted
+                .iter()
+                .map(|g| g.to_string())
+                .collect::<Vec<_>>()
+                .join(", ")
+        )));
+    }
+    let problems = super::policy_hooks::fleet_problems(&groups, state)?;
+    if !problems.is_empty() {
+        return Ok(StepBody::refused(
+            format!("the fleet is not ready: {}", problems.join("; ")),
+            facts,
+        ));
+    }
+
+    // No-migration risk.
+    if !req.kind.runs_migrations()
+        && let Some(risk) =
+            super::policy_hooks::no_migration_risk(ctx, state, serving_sha(&mine).as_ref()).await?
+    {
+        match &req.no_migration_override {
+            Some(reason) => {
+                ctx.note(
+                    "override",
+                    format!("no-migration risk overridden: {risk}; reason: {reason}"),
+                )?;
+                facts.push(Fact::Override(OverrideRecord {
+                    at: ctx.now(),
+                    what: "no_migration_risk".into(),
+                    refusal: risk,
+                    reason: reason.clone(),
+                }));
+            }
+            None => {
+                return Ok(StepBody::refused(
+                    format!(
+                        "no-migration recycle refused: {risk}; run a normal recycle, or give \
+                             an override reason"
+                    ),
+                    facts,
+                ));
+            }
+        }
+    }
+
+    // The lock.
+    match lock::acquire(ctx, state).await? {
+        Ok(owner) => facts.push(Fact::LockTaken { owner }),
+        Err(refusal) => return Ok(StepBody::refused(refusal, facts)),
+    }
+
+    // What ships.
+    if let Some(head) = &head_sha {
+        match pending_changes(ctx, state, head).await {
+            Ok(p) => {
+                ctx.info(format!(
+                    "pending changes: {} commits, {} migration files, {} asset files",
+                    p.commits,
+                    p.migrations.len(),
+                    p.assets.len()
+                ));
+                facts.push(Fact::Pending(p));
+            }
+            Err(e) => ctx.warn(format!("could not summarise the pending changes: {e}")),
+        }
+    }
+
+    // The pre-deploy snapshot.
+    let snapshots: Vec<GroupSnapshot> = mine.iter().map(|g| snapshot(g)).collect();
+    if let Some(sha) = serving_sha(&mine) {
+        facts.push(Fact::OldSha(sha));
+    }
+    let detail = snapshots
+        .iter()
+        .map(|s| {
+            format!(
+                "{} desired {} ({} healthy)",
+                s.group, s.desired, s.healthy_in_service
+            )
+        })
+        .collect::<Vec<_>>()
+        .join(", ");
+    facts.push(Fact::PreDeploy { groups: snapshots });
+    Ok(StepBody::done(format!("ready: {detail}"), facts))
+}
+
+fn snapshot(g: &Group) -> GroupSnapshot {
+    let running: Vec<_> = g.running_instances().collect();
+    GroupSnapshot {
+        group: g.name.clone(),
+        desired: g.capacity.desired,
+        instances: running.iter().map(|i| i.id.clone()).collect(),
+        healthy_in_service: u32::try_from(
+            running
+                .iter()
+                .filter(|i| {
+                    i.lifecycle == Lifecycle::InService && i.health == HealthStatus::Healthy
+                })
+                .count(),
+        )
+        .unwrap_or(u32::MAX),
+    }
+}
+
+/// The SHA most running instances of the main group report.
+fn serving_sha(groups: &[&Group]) -> Option<Sha> {
+    let mut counts: BTreeMap<Sha, usize> = BTreeMap::new();
+    for i in groups.first()?.running_instances() {
+        if let Some(s) = i.deployed_sha() {
+            *counts.entry(s).or_default() += 1;
+        }
+    }
+    counts.into_iter().max_by_key(|(_, n)| *n).map(|(s, _)| s)
+}
+
+/// The PR as facts, or the refusal in words.
+async fn check_pr(
+    ctx: &StepContext<'_>,
+    state: &DeployState,
+    number: u64,
+) -> Result<std::result::Result<PrFacts, String>> {
+    let app = &state.request.app;
+    let host = &ctx.ports.code_host;
+    let mut pr = ctx
+        .retry("read the promotion PR", async || {
+            host.pull_request(number).await
+        })
+        .await?;
+    if pr.state != PrState::Open {
+        let state_text = match pr.state {
+            PrState::Merged => "already merged",
+            PrState::Closed => "closed",
+            PrState::Open => "open",
+        };
+        return Ok(Err(format!(
+            "promotion PR #{number} is {state_text}: deploy an open, approved promotion PR"
+        )));
+    }
+    if pr.base != app.production_branch {
+        return Ok(Err(format!(
+            "PR #{number} targets {}, not the production branch {}: open the promotion PR \
+             against {}",
+            pr.base, app.production_branch, app.production_branch
+        )));
+    }
+    let reviews = ctx
+        .retry("read the PR's reviews", async || host.reviews(number).await)
+        .await?;
+    // Each reviewer's latest approval, change request or dismissal counts; comments do not.
+    let mut latest: BTreeMap<String, ReviewState> = BTreeMap::new();
+    for r in &reviews {
+        if matches!(
+            r.state,
+            ReviewState::Approved | ReviewState::ChangesRequested | ReviewState::Dismissed
+        ) {
+            latest.insert(r.user.clone(), r.state);
+        }
+    }
+    let blocking: Vec<&str> = latest
+        .iter()
+        .filter(|(_, s)| **s == ReviewState::ChangesRequested)
+        .map(|(u, _)| u.as_str())
+        .collect();
+    if !blocking.is_empty() {
+        return Ok(Err(format!(
+            "PR #{number} has changes requested by {}: resolve them and get a new approval",
+            blocking.join(", ")
+        )));
+    }
+    if !latest.values().any(|s| *s == ReviewState::Approved) {
+        return Ok(Err(format!(
+            "PR #{number} has no approving review: every production deploy needs a code \
+             reviewer's approval of the changes to {}",
+            app.production_branch
+        )));
+    }
+    // GitHub computes mergeability lazily: ask a few times before giving up.
+    let mut tries = 0;
+    while pr.mergeable.is_none() && tries < 3 {
+        tries += 1;
+        ctx.sleep(ctx.settings.poll_secs.max(1)).await;
+        pr = ctx
+            .retry("read the promotion PR", async || {
+                host.pull_request(number).await
+            })
+            .await?;
+    }
+    match pr.mergeable {
+        Some(true) => {}
+        Some(false) => {
+            return Ok(Err(format!(
+                "PR #{number} cannot be merged cleanly: resolve the conflicts (a true-up merge \
+                 with the production branch) and try again"
+            )));
+        }
+        None => {
+            return Ok(Err(format!(
+                "GitHub has not said whether PR #{number} can be merged; try again in a minute"
+            )));
+        }
+    }
+    let rc = ReleaseNumber::from_pr_title(&pr.title).ok();
+    if rc.is_none() {
+        ctx.warn(format!(
+            "PR #{number}'s title {:?} has no RC number; no release will be created",
+            pr.title
+        ));
+    }
+    Ok(Ok(PrFacts {
+        number,
+        title: pr.title,
+        url: pr.html_url,
+        head_sha: pr.head_sha,
+        rc,
+        body: pr.body,
+    }))
+}
+
+async fn pending_changes(
+    ctx: &StepContext<'_>,
+    state: &DeployState,
+    head: &Sha,
+) -> Result<PendingChanges> {
+    let app = &state.request.app;
+    let vcs = &ctx.ports.vcs;
+    ctx.retry("fetch", async || vcs.fetch(&app.remote).await)
+        .await?;
+    let base = format!("{}/{}", app.remote, app.production_branch);
+    let commits = ctx
+        .retry("list commits", async || {
+            vcs.commits_between(&base, head.as_str()).await
+        })
+        .await?;
+    let files = ctx
+        .retry("list changed files", async || {
+            vcs.files_changed(&base, head.as_str()).await
+        })
+        .await?;
+    Ok(PendingChanges {
+        commits: commits.len(),
+        migrations: files
+            .iter()
+            .filter(|f| MIGRATION_PATHS.iter().any(|p| f.starts_with(p)))
+            .cloned()
+            .collect(),
+        assets: files
+            .iter()
+            .filter(|f| ASSET_PATHS.iter().any(|p| f.starts_with(p)))
+            .cloned()
+            .collect(),
+    })
+}

@@ -1,0 +1,161 @@
+//! `recycle`: fleet_ops' recycle of the app's main role (idp also recycles worker; migration
+//! first unless skipped), exactly once: after an interruption the fleet is asked whether the
+//! recycle happened before it is tried again, and a retry over a half-done recycle keeps the
+//! baseline capacity, so no group is ever doubled twice.
+
+use chrono::{DateTime, Utc};
+
+use crate::deploy::context::StepContext;
+use crate::deploy::state::{DeployState, Fact, RecycledGroup};
+use crate::deploy::steps::{StepBody, main_role};
+use crate::error::Result;
+use crate::fleet_ops::{
+    GroupRecycle, InProgressPolicy, RecycleOutcome, RecycleRequest, recycle as fleet_recycle,
+};
+use crate::model::fleet::{Capacity, DELAYED_SCALE_OUT_ACTION, Group, RECYCLE_ACTION};
+use crate::model::names::RoleSelector;
+
+const KEY: &str = "recycle";
+
+/// The request the deploy makes.
+pub(crate) fn request(state: &DeployState) -> Result<RecycleRequest> {
+    let mut r = RecycleRequest::new(
+        state.request.env.clone(),
+        RoleSelector::Role(main_role(state)?),
+    );
+    r.skip_migration = !state.request.kind.runs_migrations();
+    Ok(r)
+}
+
+/// Whether `g` shows this recycle happened: its timers are on the group, or instances
+/// launched since the recycle started run in it.
+fn recycled_since(g: &Group, since: DateTime<Utc>) -> Option<GroupRecycle> {
+    let spindown = g.recycle_in_progress();
+    let delayed = g
+        .scheduled_actions
+        .iter()
+        .find(|a| a.name == DELAYED_SCALE_OUT_ACTION);
+    let launched = g.running_instances().any(|i| i.launch_time >= since);
+    if spindown.is_none() && delayed.is_none() && !launched {
+        return None;
+    }
+    let old_desired = spindown
+        .and_then(|a| a.change.desired)
+        .unwrap_or(g.capacity.desired);
+    let new_desired = delayed
+        .and_then(|a| a.change.desired)
+        .unwrap_or(g.capacity.desired.max(old_desired));
+    Some(GroupRecycle {
+        group: g.name.clone(),
+        old: Capacity {
+            desired: old_desired,
+            ..g.capacity
+        },
+        new_desired,
+        scale_out_at: delayed.map(|a| a.start_time).unwrap_or(since),
+        spindown_at: spindown.map(|a| a.start_time).unwrap_or(since),
+    })
+}
+
+pub(crate) async fn recycle(ctx: &StepContext<'_>, state: &DeployState) -> Result<StepBody> {
+    let req = request(state)?;
+    let resumed = ctx.was_started(KEY);
+    let fleet = &ctx.ports.fleet;
+    let env = &state.request.env;
+    let expected: Vec<_> = state
+        .facts
+        .pre_deploy
+        .iter()
+        .filter(|s| s.desired > 0)
+        .map(|s| s.group.clone())
+        .collect();
+    let outcome: RecycleOutcome = ctx
+        .effect(
+            KEY,
+            &format!(
+                "recycle {} {}{}",
+                env,
+                req.roles,
+                if req.skip_migration {
+                    " (skipping migrations)"
+                } else {
+                    ""
+                }
+            ),
+            async || {
+                let Some(since) = ctx.started_at(KEY) else {
+                    return Ok(None);
+                };
+                let groups = fleet.groups(env).await?;
+                let done: Vec<GroupRecycle> = groups
+                    .iter()
+                    .filter(|g| expected.contains(&g.name))
+                    .filter_map(|g| recycled_since(g, since))
+                    .collect();
+                // All or nothing: a half-done recycle is redone over itself (see below).
+                if done.len() < expected.len() || done.is_empty() {
+                    return Ok(None);
+                }
+                let migration = if req.skip_migration {
+                    None
+                } else {
+                    groups
+                        .iter()
+                        .find(|g| g.name.role.as_str() == "migration")
+                        .and_then(|g| recycled_since(g, since))
+                };
+                if !req.skip_migration && migration.is_none() {
+                    return Ok(None);
+                }
+                let finishes_at = done
+                    .iter()
+                    .chain(migration.iter())
+                    .map(|g| g.spindown_at)
+                    .max()
+                    .unwrap_or(since);
+                Ok(Some(RecycleOutcome {
+                    migration,
+                    groups: done,
+                    finishes_at,
+                }))
+            },
+            async || {
+                let mut r = req.clone();
+                if resumed {
+                    // Over our own half-done recycle: replace its timers; the baseline stays the
+                    // capacity before the deploy, so nothing is doubled twice.
+                    r.if_in_progress = InProgressPolicy::Proceed;
+                }
+                fleet_recycle(&ctx.fleet_ctx(), &r).await
+            },
+        )
+        .await?;
+    let at = ctx.started_at(KEY).unwrap_or_else(|| ctx.now());
+    let groups: Vec<RecycledGroup> = outcome
+        .groups
+        .iter()
+        .map(|g| RecycledGroup {
+            group: g.group.clone(),
+            old_desired: g.old.desired,
+            new_desired: g.new_desired,
+            spindown_at: Some(g.spindown_at),
+        })
+        .collect();
+    let detail = groups
+        .iter()
+        .map(|g| {
+            format!(
+                "{} {} -> {} (spindown {RECYCLE_ACTION} at {})",
+                g.group,
+                g.old_desired,
+                g.new_desired,
+                g.spindown_at.map(|t| t.to_string()).unwrap_or_default()
+            )
+        })
+        .collect::<Vec<_>>()
+        .join(", ");
+    Ok(StepBody::done(
+        format!("recycled: {detail}"),
+        vec![Fact::Recycled { at, groups }],
+    ))
+}

@@ -1,0 +1,313 @@
+//! The rollback's fleet side: remove the new instances and keep the old ones serving.
+//!
+//! Each group converges by a loop that reads the group, makes the one change its state calls
+//! for, and reads again, so an interrupted rollback resumes safely:
+//! 1. a pending delayed scale-out ([`DELAYED_SCALE_OUT_ACTION`]) is deleted: the new
+//!    instances never start;
+//! 2. while the spindown ([`RECYCLE_ACTION`]) is pending and new instances exist, the old
+//!    instances are protected from scale-in first (so no capacity change can pick them),
+//!    then the spindown is deleted and the desired capacity set back to what it was before
+//!    the deploy: protected old instances stay, unprotected new ones go;
+//! 3. new instances still protected (production) lose their protection through fleet_ops'
+//!    scale-in of new instances, which checks that every kept (old) instance is Healthy and
+//!    InService first;
+//! 4. the group terminates the new instances; protection added in step 2 is removed again
+//!    where the group did not have it.
+//!
+//! Healthy in-service capacity never drops below the pre-deploy count: old instances are
+//! never unprotected, terminated or drained, and desired never goes below its old value.
+//! If the spindown already replaced the old instances (environments that do not protect
+//! instances), there is nothing old to return to: the report says so, and the revert PR
+//! is the way back.
+
+use std::collections::BTreeSet;
+
+use crate::deploy::context::StepContext;
+use crate::deploy::state::PrFacts;
+use crate::deploy::state::{DeployState, Fact, GroupSnapshot, RecycledGroup};
+use crate::deploy::steps::{StepBody, app_groups, lock, plus};
+use crate::error::{Error, ErrorKind, Result};
+use crate::fleet_ops::{ScaleInMode, ScaleInRequest, scale_in};
+use crate::model::fleet::{
+    CapacityChange, DELAYED_SCALE_OUT_ACTION, Group, InstanceId, RECYCLE_ACTION,
+};
+use crate::model::names::RoleSelector;
+use crate::model::release_number::ReleaseNumber;
+use crate::ports::code_host::PrState;
+
+/// Standalone rollback: take the lock, and read from the fleet what the last recycle
+/// changed (the spindown's target is the old desired; the oldest instances are the old ones).
+pub(crate) async fn rollback_prepare(
+    ctx: &StepContext<'_>,
+    state: &DeployState,
+) -> Result<StepBody> {
+    let mut facts = Vec::new();
+    match lock::acquire(ctx, state).await? {
+        Ok(owner) => facts.push(Fact::LockTaken { owner }),
+        Err(refusal) => return Ok(StepBody::refused(refusal, facts)),
+    }
+    let fleet = &ctx.ports.fleet;
+    let env = &state.request.env;
+    let groups = ctx
+        .retry("read the fleet", async || fleet.groups(env).await)
+        .await?;
+    let wanted = app_groups(state);
+    let mut snaps = Vec::new();
+    let mut recycled = Vec::new();
+    for g in groups.iter().filter(|g| wanted.contains(&g.name)) {
+        let old_desired = g
+            .recycle_in_progress()
+            .and_then(|a| a.change.desired)
+            .unwrap_or(g.capacity.desired);
+        let mut running: Vec<_> = g.running_instances().collect();
+        running.sort_by(|a, b| (a.launch_time, &a.id).cmp(&(b.launch_time, &b.id)));
+        let keep = usize::try_from(old_desired).unwrap_or(usize::MAX);
+        let old: Vec<InstanceId> = running.iter().take(keep).map(|i| i.id.clone()).collect();
+        snaps.push(GroupSnapshot {
+            group: g.name.clone(),
+            desired: old_desired,
+            healthy_in_service: u32::try_from(old.len()).unwrap_or(u32::MAX),
+            instances: old,
+        });
+        recycled.push(RecycledGroup {
+            group: g.name.clone(),
+            old_desired,
+            new_desired: g.capacity.desired,
+            spindown_at: g.recycle_in_progress().map(|a| a.start_time),
+        });
+    }
+    if let Some(number) = state.request.pr_number {
+        let host = &ctx.ports.code_host;
+        let pr = ctx
+            .retry("read the PR", async || host.pull_request(number).await)
+            .await?;
+        match (pr.state, pr.merge_commit_sha.clone()) {
+            (PrState::Merged, Some(sha)) => facts.push(Fact::Merged(sha)),
+            _ => {
+                return Ok(StepBody::refused(
+                    format!("PR #{number} is not merged: there is nothing to revert"),
+                    facts,
+                ));
+            }
+        }
+        facts.push(Fact::Pr(PrFacts {
+            number,
+            rc: ReleaseNumber::from_pr_title(&pr.title).ok(),
+            title: pr.title,
+            url: pr.html_url,
+            head_sha: pr.head_sha,
+            body: pr.body,
+        }));
+    }
+    let detail = snaps
+        .iter()
+        .map(|s| format!("{}: keep {} old instances", s.group, s.instances.len()))
+        .collect::<Vec<_>>()
+        .join(", ");
+    facts.push(Fact::PreDeploy { groups: snaps });
+    facts.push(Fact::Recycled {
+        at: ctx.now(),
+        groups: recycled,
+    });
+    Ok(StepBody::done(detail, facts))
+}
+
+pub(crate) async fn rollback_scale_in_new(
+    ctx: &StepContext<'_>,
+    state: &DeployState,
+) -> Result<StepBody> {
+    if state.facts.recycled_at.is_none() {
+        return Ok(StepBody::skipped(
+            "nothing was recycled: no instance to remove",
+        ));
+    }
+    let mut lines = Vec::new();
+    let mut facts = Vec::new();
+    for snap in &state.facts.pre_deploy {
+        if !state.facts.recycled.iter().any(|r| r.group == snap.group) {
+            continue;
+        }
+        let line = converge(ctx, state, snap).await?;
+        if line.contains("already replaced") {
+            facts.push(Fact::Note(line.clone()));
+        }
+        lines.push(line);
+    }
+    Ok(StepBody::done(lines.join("; "), facts))
+}
+
+async fn read(ctx: &StepContext<'_>, snap: &GroupSnapshot) -> Result<Group> {
+    let fleet = &ctx.ports.fleet;
+    ctx.retry("read the group", async || fleet.group(&snap.group).await)
+        .await
+}
+
+fn ok_if_gone(r: Result<()>) -> Result<()> {
+    match r {
+        Err(e) if e.kind() == ErrorKind::NotFound => Ok(()),
+        other => other,
+    }
+}
+
+async fn converge(
+    ctx: &StepContext<'_>,
+    state: &DeployState,
+    snap: &GroupSnapshot,
+) -> Result<String> {
+    let fleet = &ctx.ports.fleet;
+    let name = &snap.group;
+    let old: BTreeSet<&InstanceId> = snap.instances.iter().collect();
+    let protected_key = format!("rollback/{name}/protected_by_us");
+    let mut protected_by_us: Vec<InstanceId> = ctx.memo(&protected_key)?.unwrap_or_default();
+    let deadline = plus(ctx.now(), ctx.settings.health_timeout_secs);
+    let started = ctx.now();
+    let mut step = 0u32;
+    let result =
+        loop {
+            step += 1;
+            if step > 200 {
+                return Err(Error::backend(format!(
+                    "rolling back {name} did not settle after 200 changes; check the group by hand \
+                 (ls-servers) and resume"
+                )));
+            }
+            let g = read(ctx, snap).await?;
+            let running: Vec<_> = g.running_instances().collect();
+            let old_running: Vec<_> = running.iter().filter(|i| old.contains(&i.id)).collect();
+            let new_running: Vec<_> = running.iter().filter(|i| !old.contains(&i.id)).collect();
+            let has = |n: &str| g.scheduled_actions.iter().any(|a| a.name == n);
+            let key = |what: &str| format!("rollback/{name}/{what}");
+
+            if has(DELAYED_SCALE_OUT_ACTION) {
+                ctx.act(
+                    &key("delete_delayed_scale_out"),
+                    &format!(
+                        "delete {DELAYED_SCALE_OUT_ACTION} on {name}: the new instances never start"
+                    ),
+                    async || {
+                        ok_if_gone(
+                            fleet
+                                .delete_scheduled_action(name, DELAYED_SCALE_OUT_ACTION)
+                                .await,
+                        )
+                    },
+                )
+                .await?;
+                continue;
+            }
+            if has(RECYCLE_ACTION) {
+                let grown = !new_running.is_empty() || g.capacity.desired > snap.desired;
+                let unprotected: Vec<InstanceId> = old_running
+                    .iter()
+                    .filter(|i| !i.protected_from_scale_in)
+                    .map(|i| i.id.clone())
+                    .collect();
+                if grown && !unprotected.is_empty() {
+                    // Recorded before the change, so a resumed run knows what to give back.
+                    protected_by_us.extend(unprotected.iter().cloned());
+                    ctx.remember(&protected_key, &protected_by_us)?;
+                    ctx.act(
+                    &key("protect_old"),
+                    &format!(
+                        "protect {} old instance(s) of {name} from scale-in while the new ones go",
+                        unprotected.len()
+                    ),
+                    async || fleet.set_scale_in_protection(name, &unprotected, true).await,
+                )
+                .await?;
+                    continue;
+                }
+                ctx.act(
+                    &key("delete_spindown"),
+                    &format!(
+                        "delete {RECYCLE_ACTION} on {name} (the rollback sets the capacity itself)"
+                    ),
+                    async || ok_if_gone(fleet.delete_scheduled_action(name, RECYCLE_ACTION).await),
+                )
+                .await?;
+                continue;
+            }
+            if g.capacity.desired > snap.desired {
+                ctx.act(
+                    &key("restore_desired"),
+                    &format!(
+                        "set {name} desired {} -> {} (its capacity before the deploy)",
+                        g.capacity.desired, snap.desired
+                    ),
+                    async || {
+                        fleet
+                            .set_capacity(name, CapacityChange::desired(snap.desired))
+                            .await
+                    },
+                )
+                .await?;
+                continue;
+            }
+            if new_running.is_empty() {
+                break format!(
+                    "{name}: new instances removed, {} old instance(s) serving",
+                    old_running.len()
+                );
+            }
+            if old_running.len() < usize::try_from(snap.desired).unwrap_or(usize::MAX) {
+                break format!(
+                    "{name}: the old instances were already replaced by the spindown ({} of {} \
+                 left); the new code stays until the revert is deployed",
+                    old_running.len(),
+                    snap.desired
+                );
+            }
+            if new_running.iter().any(|i| i.protected_from_scale_in) {
+                let req = ScaleInRequest {
+                    env: state.request.env.clone(),
+                    roles: RoleSelector::Role(name.role.clone()),
+                    mode: ScaleInMode::New,
+                    dry_run: false,
+                };
+                ctx.act(
+                    &key("scale_in_new"),
+                    &format!("scale in new instances of {name}"),
+                    async || scale_in(&ctx.fleet_ctx(), &req).await,
+                )
+                .await?;
+                continue;
+            }
+            if ctx.now() >= deadline {
+                return Err(Error::timeout(format!(
+                    "{name} still runs {} new instance(s) {} s into the rollback; check the group \
+                 (ls-servers) and resume",
+                    new_running.len(),
+                    ctx.settings.health_timeout_secs
+                ))
+                .temporary(false));
+            }
+            ctx.waiting(
+                format!(
+                    "{} new instance(s) of {name} to terminate",
+                    new_running.len()
+                ),
+                started,
+                ctx.settings.health_timeout_secs,
+            );
+            ctx.sleep(ctx.settings.poll_secs.max(1)).await;
+        };
+    // Give back protection the group did not have (groups that do not protect instances).
+    let g = read(ctx, snap).await?;
+    let to_clear: Vec<InstanceId> = g
+        .running_instances()
+        .filter(|i| protected_by_us.contains(&i.id) && i.protected_from_scale_in)
+        .map(|i| i.id.clone())
+        .collect();
+    if !to_clear.is_empty() {
+        ctx.act(
+            &format!("rollback/{name}/unprotect_old"),
+            &format!(
+                "remove the temporary scale-in protection from {} old instance(s) of {name}",
+                to_clear.len()
+            ),
+            async || fleet.set_scale_in_protection(name, &to_clear, false).await,
+        )
+        .await?;
+    }
+    Ok(result)
+}
