@@ -7,6 +7,7 @@
 
 mod cadence;
 mod convert;
+mod deploy;
 mod errors;
 mod events;
 mod fleet;
@@ -30,6 +31,7 @@ fn _deploykit(m: &Bound<'_, PyModule>) -> PyResult<()> {
     cadence::register(m)?;
     release::register(m)?;
     fleet::register(m)?;
+    deploy::register(m)?;
     world::register(m)?;
     m.add_function(wrap_pyfunction!(wait::wait, m)?)?;
     m.add_function(wrap_pyfunction!(wait::wait_async, m)?)?;

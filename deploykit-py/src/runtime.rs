@@ -94,3 +94,37 @@ where
 {
     awaitable(py, async move { fut.await.map(|()| NoneResult) })
 }
+
+/// Runs a future that is not `Send` (some core workflows hold references across awaits in
+/// ways the compiler cannot prove `Send` for every lifetime) on a blocking thread of the
+/// shared runtime, and returns a `Send` future of its result.
+///
+/// Dropping the returned future (Ctrl-C, a cancelled awaitable) cancels the inner one: the
+/// blocking thread waits on the work and on a cancel signal, and stops at the work's next
+/// await point when the signal comes.
+pub async fn run_pinned<T, F, Fut>(make: F) -> deploykit_core::Result<T>
+where
+    F: FnOnce() -> Fut + Send + 'static,
+    Fut: Future<Output = deploykit_core::Result<T>>,
+    T: Send + 'static,
+{
+    let (cancel, cancelled) = tokio::sync::oneshot::channel::<()>();
+    let handle = tokio::runtime::Handle::current();
+    let task = tokio::task::spawn_blocking(move || {
+        handle.block_on(async move {
+            tokio::select! {
+                result = make() => Some(result),
+                _ = cancelled => None,
+            }
+        })
+    });
+    let outcome = task.await.map_err(|e| {
+        deploykit_core::Error::backend(format!("the deploykit worker thread failed: {e}"))
+    })?;
+    drop(cancel);
+    outcome.unwrap_or_else(|| {
+        Err(deploykit_core::Error::interrupted(
+            "the operation was cancelled before it finished",
+        ))
+    })
+}

@@ -6,17 +6,24 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
-use deploykit_core::ports::{Announcement, MergeMethod, Notifier};
+use deploykit_core::DeployKind;
+use deploykit_core::deploy::{
+    DeployPorts, DeployRequest, Journal, MemoryJournal, Operator, RollbackRequest, RunId,
+};
+use deploykit_core::ports::{Announcement, MergeMethod, Monitor, Notifier};
 use deploykit_core::release::{AnnounceRequest, CutRcRequest, PrReference, TrueUpRequest};
 use deploykit_core::sim::{Fault, World};
 use deploykit_core::{AppName, AppSettings, EnvName, Error, Result};
 use pyo3::prelude::*;
 
+use crate::deploy::{DeployBackend, PyDeployOutcome, run_deploy, run_resume, run_rollback};
 use crate::errors::to_py_err;
 use crate::events::sink_for;
 use crate::fleet::{self, FleetBackend, PyGroupSize, PyRecycleOutcome, PyScaleInOutcome, PyServer};
 use crate::model::{PyDeployStatus, PySha};
+use crate::ports::monitor::PyMonitor;
 use crate::ports::notifier::{PyNotifier, announcement_dict};
+use crate::ports::operator::PyOperator;
 use crate::release::{
     self, PyAnnounceOutcome, PyCreateReleaseOutcome, PyCutRcOutcome, PyTrueUpOutcome,
     ReleaseBackend,
@@ -31,6 +38,8 @@ use crate::runtime::{awaitable, block_on};
 #[derive(Debug, Clone)]
 pub struct PyWorld {
     world: World,
+    /// The journal of this world's deploy runs (`resume` reads it).
+    journal: Arc<MemoryJournal>,
 }
 
 fn fault_named(name: &str) -> Result<Fault> {
@@ -77,11 +86,7 @@ impl PyWorld {
     }
 
     fn release_with(&self, app: &str, notifier: Arc<dyn Notifier>) -> Result<ReleaseBackend> {
-        let app = AppName::new(app)?;
-        let settings = AppSettings::builtin(&app).ok_or_else(|| {
-            Error::not_found(format!("no settings for app {app}: expected idp or pki"))
-                .with("app", &app)
-        })?;
+        let (app, settings) = app_settings(app)?;
         Ok(ReleaseBackend {
             vcs: self.world.vcs(&app)?,
             code_host: self.world.code_host(&app)?,
@@ -90,6 +95,78 @@ impl PyWorld {
             clock: self.world.clock(),
             settings,
         })
+    }
+
+    /// The deploy ports of this world, with Python replacements for the notifier, the
+    /// monitor and the operator when given.
+    fn deploy_backend(
+        &self,
+        app: &AppName,
+        notifier: Option<&Bound<'_, PyAny>>,
+        monitor: Option<&Bound<'_, PyAny>>,
+        operator: Option<&Bound<'_, PyAny>>,
+    ) -> PyResult<Result<DeployBackend>> {
+        let notifier: Arc<dyn Notifier> = match notifier {
+            Some(obj) => Arc::new(PyNotifier::new(obj)?),
+            None => self.world.notifier(),
+        };
+        let monitor: Arc<dyn Monitor> = match monitor {
+            Some(obj) => Arc::new(PyMonitor::new(obj)?),
+            None => self.world.monitor(),
+        };
+        let operator: Option<Arc<dyn Operator>> = match operator {
+            Some(obj) => Some(Arc::new(PyOperator::new(obj)?)),
+            None => None,
+        };
+        let world = &self.world;
+        let ports = (|| -> Result<DeployPorts> {
+            Ok(DeployPorts {
+                vcs: world.vcs(app)?,
+                code_host: world.code_host(app)?,
+                fleet: world.fleet(),
+                logs: world.logs(),
+                monitor,
+                notifier,
+                lock: world.lock(),
+                clock: world.clock(),
+                deploy_status: world.deploy_status(),
+                operator,
+            })
+        })();
+        Ok(ports.map(|ports| DeployBackend {
+            ports,
+            journal: self.journal.clone(),
+        }))
+    }
+
+    fn backend_for(
+        &self,
+        app: &str,
+        notifier: Option<&Bound<'_, PyAny>>,
+        monitor: Option<&Bound<'_, PyAny>>,
+        decide: Option<&Bound<'_, PyAny>>,
+    ) -> PyResult<Result<DeployBackend>> {
+        match AppName::new(app) {
+            Ok(app) => self.deploy_backend(&app, notifier, monitor, decide),
+            Err(e) => Ok(Err(e)),
+        }
+    }
+
+    fn backend_for_run(
+        &self,
+        run_id: &str,
+        notifier: Option<&Bound<'_, PyAny>>,
+        monitor: Option<&Bound<'_, PyAny>>,
+        decide: Option<&Bound<'_, PyAny>>,
+    ) -> PyResult<Result<DeployBackend>> {
+        let app = (|| -> Result<AppName> {
+            let records = self.journal.load(&RunId::parse(run_id)?)?;
+            Ok(deploykit_core::deploy::replay(&records)?.request.app.name)
+        })();
+        match app {
+            Ok(app) => self.deploy_backend(&app, notifier, monitor, decide),
+            Err(e) => Ok(Err(e)),
+        }
     }
 
     fn cut_rc_request(
@@ -107,6 +184,59 @@ impl PyWorld {
             utc_offset_minutes: 0,
         }
     }
+}
+
+/// The app's built-in settings.
+fn app_settings(app: &str) -> Result<(AppName, AppSettings)> {
+    let app = AppName::new(app)?;
+    let settings = AppSettings::builtin(&app).ok_or_else(|| {
+        Error::not_found(format!("no settings for app {app}: expected idp or pki"))
+            .with("app", &app)
+    })?;
+    Ok((app, settings))
+}
+
+/// The options of `deploy(...)` besides app and environment.
+struct DeployOptions {
+    kind: String,
+    pr: Option<u64>,
+    reason: Option<String>,
+    cadence_override: Option<String>,
+    no_migration_override: Option<String>,
+    config_diff: Option<String>,
+    yes: bool,
+    run_by: String,
+}
+
+fn deploy_request(app: &str, env: &str, o: DeployOptions) -> Result<DeployRequest> {
+    let (_, settings) = app_settings(app)?;
+    let kind: DeployKind = o.kind.parse()?;
+    Ok(DeployRequest {
+        pr_number: o.pr,
+        reason: o.reason,
+        cadence_override: o.cadence_override,
+        no_migration_override: o.no_migration_override,
+        config_diff: o.config_diff,
+        yes: o.yes,
+        ..DeployRequest::new(EnvName::new(env)?, settings, kind, &o.run_by)
+    })
+}
+
+fn rollback_request(
+    app: &str,
+    env: &str,
+    reason: String,
+    pr: Option<u64>,
+    run_by: String,
+) -> Result<RollbackRequest> {
+    let (_, settings) = app_settings(app)?;
+    Ok(RollbackRequest {
+        env: EnvName::new(env)?,
+        app: settings,
+        reason,
+        pr_number: pr,
+        operator: run_by,
+    })
 }
 
 async fn merge(world: World, app: String, number: u64, approver: Option<String>) -> Result<PySha> {
@@ -139,6 +269,7 @@ impl PyWorld {
     fn login_gov() -> Self {
         PyWorld {
             world: World::login_gov(),
+            journal: Arc::new(MemoryJournal::new()),
         }
     }
 
@@ -462,6 +593,17 @@ impl PyWorld {
         )
     }
 
+    /// Records an approving review of PR `number` of `app` by `user` on the simulated code
+    /// host (every production deploy needs one).
+    #[pyo3(signature = (app, number, user = "reviewer"))]
+    fn approve_pr(&self, app: &str, number: u64, user: &str) -> PyResult<()> {
+        let app = AppName::new(app).map_err(to_py_err)?;
+        self.world
+            .sim_code_host(&app)
+            .and_then(|host| host.approve(number, user))
+            .map_err(to_py_err)
+    }
+
     /// Approves (as `approver`, unless None) and merges PR `number` of `app` on the simulated
     /// code host, as a reviewer and the release manager would on GitHub. Returns the merge
     /// commit.
@@ -530,6 +672,153 @@ impl PyWorld {
                 sink_for(on_event),
             ),
         )
+    }
+
+    // ------------------------------------------------------------- deploy
+
+    /// Runs the guided deploy of `app` to `env`: preflight (calendar, pre-checks, lock),
+    /// merge the promotion PR `pr`, recycle with the migration gate, health and monitor
+    /// gates, scale-in, release, announcements; rolls back on a failed gate. `notifier`,
+    /// `monitor` and `decide` (asked when a gate cannot decide: `decide(request) -> "go" |
+    /// "rollback" | None`) replace the world's own when given.
+    #[pyo3(signature = (app, env, *, kind = "full", pr = None, reason = None, cadence_override = None, no_migration_override = None, config_diff = None, yes = false, run_by = "release-manager", notifier = None, monitor = None, decide = None, on_event = None))]
+    #[allow(clippy::too_many_arguments)]
+    fn deploy(
+        &self,
+        py: Python<'_>,
+        app: &str,
+        env: &str,
+        kind: &str,
+        pr: Option<u64>,
+        reason: Option<String>,
+        cadence_override: Option<String>,
+        no_migration_override: Option<String>,
+        config_diff: Option<String>,
+        yes: bool,
+        run_by: &str,
+        notifier: Option<&Bound<'_, PyAny>>,
+        monitor: Option<&Bound<'_, PyAny>>,
+        decide: Option<&Bound<'_, PyAny>>,
+        on_event: Option<Py<PyAny>>,
+    ) -> PyResult<PyDeployOutcome> {
+        let options = DeployOptions {
+            kind: kind.into(),
+            pr,
+            reason,
+            cadence_override,
+            no_migration_override,
+            config_diff,
+            yes,
+            run_by: run_by.into(),
+        };
+        let request = deploy_request(app, env, options);
+        let backend = self.backend_for(app, notifier, monitor, decide)?;
+        block_on(py, run_deploy(backend, request, sink_for(on_event)))
+    }
+
+    /// `deploy` as an awaitable.
+    #[pyo3(signature = (app, env, *, kind = "full", pr = None, reason = None, cadence_override = None, no_migration_override = None, config_diff = None, yes = false, run_by = "release-manager", notifier = None, monitor = None, decide = None, on_event = None))]
+    #[allow(clippy::too_many_arguments)]
+    fn deploy_async<'py>(
+        &self,
+        py: Python<'py>,
+        app: &str,
+        env: &str,
+        kind: &str,
+        pr: Option<u64>,
+        reason: Option<String>,
+        cadence_override: Option<String>,
+        no_migration_override: Option<String>,
+        config_diff: Option<String>,
+        yes: bool,
+        run_by: &str,
+        notifier: Option<&Bound<'py, PyAny>>,
+        monitor: Option<&Bound<'py, PyAny>>,
+        decide: Option<&Bound<'py, PyAny>>,
+        on_event: Option<Py<PyAny>>,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        let options = DeployOptions {
+            kind: kind.into(),
+            pr,
+            reason,
+            cadence_override,
+            no_migration_override,
+            config_diff,
+            yes,
+            run_by: run_by.into(),
+        };
+        let request = deploy_request(app, env, options);
+        let backend = self.backend_for(app, notifier, monitor, decide)?;
+        awaitable(py, run_deploy(backend, request, sink_for(on_event)))
+    }
+
+    /// Resumes a paused or interrupted run of this world.
+    #[pyo3(signature = (run_id, *, notifier = None, monitor = None, decide = None, on_event = None))]
+    fn resume(
+        &self,
+        py: Python<'_>,
+        run_id: String,
+        notifier: Option<&Bound<'_, PyAny>>,
+        monitor: Option<&Bound<'_, PyAny>>,
+        decide: Option<&Bound<'_, PyAny>>,
+        on_event: Option<Py<PyAny>>,
+    ) -> PyResult<PyDeployOutcome> {
+        let backend = self.backend_for_run(&run_id, notifier, monitor, decide)?;
+        block_on(py, run_resume(backend, run_id, sink_for(on_event)))
+    }
+
+    /// `resume` as an awaitable.
+    #[pyo3(signature = (run_id, *, notifier = None, monitor = None, decide = None, on_event = None))]
+    fn resume_async<'py>(
+        &self,
+        py: Python<'py>,
+        run_id: String,
+        notifier: Option<&Bound<'py, PyAny>>,
+        monitor: Option<&Bound<'py, PyAny>>,
+        decide: Option<&Bound<'py, PyAny>>,
+        on_event: Option<Py<PyAny>>,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        let backend = self.backend_for_run(&run_id, notifier, monitor, decide)?;
+        awaitable(py, run_resume(backend, run_id, sink_for(on_event)))
+    }
+
+    /// Rolls back what was last recycled for `app` in `env` (scale in the new instances,
+    /// open the revert PR of `pr` if code shipped), announcing `reason`.
+    #[pyo3(signature = (app, env, reason, *, pr = None, run_by = "release-manager", notifier = None, on_event = None))]
+    #[allow(clippy::too_many_arguments)]
+    fn rollback(
+        &self,
+        py: Python<'_>,
+        app: &str,
+        env: &str,
+        reason: String,
+        pr: Option<u64>,
+        run_by: &str,
+        notifier: Option<&Bound<'_, PyAny>>,
+        on_event: Option<Py<PyAny>>,
+    ) -> PyResult<PyDeployOutcome> {
+        let request = rollback_request(app, env, reason, pr, run_by.to_string());
+        let backend = self.backend_for(app, notifier, None, None)?;
+        block_on(py, run_rollback(backend, request, sink_for(on_event)))
+    }
+
+    /// `rollback` as an awaitable.
+    #[pyo3(signature = (app, env, reason, *, pr = None, run_by = "release-manager", notifier = None, on_event = None))]
+    #[allow(clippy::too_many_arguments)]
+    fn rollback_async<'py>(
+        &self,
+        py: Python<'py>,
+        app: &str,
+        env: &str,
+        reason: String,
+        pr: Option<u64>,
+        run_by: &str,
+        notifier: Option<&Bound<'py, PyAny>>,
+        on_event: Option<Py<PyAny>>,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        let request = rollback_request(app, env, reason, pr, run_by.to_string());
+        let backend = self.backend_for(app, notifier, None, None)?;
+        awaitable(py, run_rollback(backend, request, sink_for(on_event)))
     }
 
     fn __repr__(&self) -> String {

@@ -41,6 +41,7 @@ __all__ = [
     "ScaleInOutcome",
     "Server",
     "GroupSize",
+    "DeployOutcome",
     "World",
     "wait",
     "wait_async",

@@ -46,6 +46,7 @@ __all__ = [
     "ScaleInOutcome",
     "Server",
     "GroupSize",
+    "DeployOutcome",
     "World",
     "wait",
     "wait_async",
@@ -187,6 +188,13 @@ class _NotifierLike(Protocol):
     """What a Python notifier provides."""
 
     def announce(self, announcement: dict[str, Any], /) -> object: ...
+
+class _OperatorLike(Protocol):
+    """What a Python operator provides (or pass a plain callable)."""
+
+    def decide(self, request: dict[str, Any], /) -> str | None: ...
+
+_Decide = _OperatorLike | Callable[[dict[str, Any]], str | None]
 
 class _MonitorLike(Protocol):
     """What a Python monitor provides."""
@@ -485,6 +493,37 @@ class GroupSize:
     def to_dict(self) -> dict[str, Any]: ...
     def to_json(self) -> str: ...
 
+# ---------------------------------------------------------------- deploy
+
+@final
+class DeployOutcome:
+    """How a deploy, resume or rollback ended (or paused)."""
+
+    @property
+    def run_id(self) -> str: ...
+    @property
+    def status(self) -> str: ...
+    @property
+    def reason(self) -> str | None: ...
+    @property
+    def deployed(self) -> bool: ...
+    @property
+    def steps(self) -> list[dict[str, Any]]: ...
+    @property
+    def verdicts(self) -> list[dict[str, Any]]: ...
+    @property
+    def announcements(self) -> list[dict[str, Any]]: ...
+    @property
+    def overrides(self) -> list[dict[str, Any]]: ...
+    @property
+    def release_url(self) -> str | None: ...
+    @property
+    def revert_pr_url(self) -> str | None: ...
+    @property
+    def notes(self) -> list[str]: ...
+    def to_dict(self) -> dict[str, Any]: ...
+    def to_json(self) -> str: ...
+
 # ---------------------------------------------------------------- the simulated world
 
 @final
@@ -601,6 +640,7 @@ class World:
         dry_run: bool = False,
         on_event: _EventCallback | None = None,
     ) -> Awaitable[AnnounceOutcome]: ...
+    def approve_pr(self, app: str, number: int, user: str = "reviewer") -> None: ...
     def merge_pr(self, app: str, number: int, *, approver: str | None = "reviewer") -> Sha: ...
     def merge_pr_async(
         self, app: str, number: int, *, approver: str | None = "reviewer"
@@ -621,3 +661,79 @@ class World:
         dry_run: bool = False,
         on_event: _EventCallback | None = None,
     ) -> Awaitable[CreateReleaseOutcome]: ...
+    def deploy(
+        self,
+        app: str,
+        env: str,
+        *,
+        kind: str = "full",
+        pr: int | None = None,
+        reason: str | None = None,
+        cadence_override: str | None = None,
+        no_migration_override: str | None = None,
+        config_diff: str | None = None,
+        yes: bool = False,
+        run_by: str = "release-manager",
+        notifier: _NotifierLike | None = None,
+        monitor: _MonitorLike | None = None,
+        decide: _Decide | None = None,
+        on_event: _EventCallback | None = None,
+    ) -> DeployOutcome: ...
+    def deploy_async(
+        self,
+        app: str,
+        env: str,
+        *,
+        kind: str = "full",
+        pr: int | None = None,
+        reason: str | None = None,
+        cadence_override: str | None = None,
+        no_migration_override: str | None = None,
+        config_diff: str | None = None,
+        yes: bool = False,
+        run_by: str = "release-manager",
+        notifier: _NotifierLike | None = None,
+        monitor: _MonitorLike | None = None,
+        decide: _Decide | None = None,
+        on_event: _EventCallback | None = None,
+    ) -> Awaitable[DeployOutcome]: ...
+    def resume(
+        self,
+        run_id: str,
+        *,
+        notifier: _NotifierLike | None = None,
+        monitor: _MonitorLike | None = None,
+        decide: _Decide | None = None,
+        on_event: _EventCallback | None = None,
+    ) -> DeployOutcome: ...
+    def resume_async(
+        self,
+        run_id: str,
+        *,
+        notifier: _NotifierLike | None = None,
+        monitor: _MonitorLike | None = None,
+        decide: _Decide | None = None,
+        on_event: _EventCallback | None = None,
+    ) -> Awaitable[DeployOutcome]: ...
+    def rollback(
+        self,
+        app: str,
+        env: str,
+        reason: str,
+        *,
+        pr: int | None = None,
+        run_by: str = "release-manager",
+        notifier: _NotifierLike | None = None,
+        on_event: _EventCallback | None = None,
+    ) -> DeployOutcome: ...
+    def rollback_async(
+        self,
+        app: str,
+        env: str,
+        reason: str,
+        *,
+        pr: int | None = None,
+        run_by: str = "release-manager",
+        notifier: _NotifierLike | None = None,
+        on_event: _EventCallback | None = None,
+    ) -> Awaitable[DeployOutcome]: ...

@@ -1,10 +1,11 @@
 //! Python objects as deploykit ports: any object with the right methods can stand in for a
-//! `Notifier` (`announce`) or a `Monitor` (`sample`). Calls run on a blocking thread of the
+//! `Notifier` (`announce`), a `Monitor` (`sample`) or a deploy `Operator` (`decide`). Calls run on a blocking thread of the
 //! runtime with the GIL held; a Python exception becomes a core error (kind kept for a
 //! `DeployKitError`, `backend` otherwise).
 
 pub mod monitor;
 pub mod notifier;
+pub mod operator;
 
 use pyo3::prelude::*;
 
