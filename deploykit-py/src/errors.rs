@@ -161,12 +161,20 @@ pub fn kind_named(name: &str) -> Option<ErrorKind> {
         .find(|k| k.as_str() == name)
 }
 
+/// Names left out of `__all__` because they are also builtins: `from deploykit import *`
+/// must not replace Python's own `InterruptedError` (EINTR). They stay module attributes.
+const NOT_STARRED: [&str; 1] = ["InterruptedError"];
+
 /// Adds `DeployKitError` and every subclass to the module.
 pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     let py = m.py();
     m.add("DeployKitError", py.get_type::<DeployKitError>())?;
     for (sub, ty) in SUBCLASSES.iter().zip(types(py)?) {
-        m.add(sub.name, ty.bind(py))?;
+        if NOT_STARRED.contains(&sub.name) {
+            m.setattr(sub.name, ty.bind(py))?;
+        } else {
+            m.add(sub.name, ty.bind(py))?;
+        }
     }
     Ok(())
 }

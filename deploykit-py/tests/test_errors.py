@@ -73,3 +73,11 @@ def test_python_code_can_raise_them_too() -> None:
     assert dict(err.context) == {}
     with pytest.raises(deploykit.ConflictError, match="lock held"):
         raise err
+
+
+def test_star_import_keeps_the_builtin_interrupted_error() -> None:
+    namespace: dict[str, object] = {}
+    exec("from deploykit import *", namespace)
+    assert "DeployKitError" in namespace
+    assert "InterruptedError" not in namespace  # the builtin stays visible
+    assert deploykit.InterruptedError.kind == "interrupted"

@@ -1,6 +1,7 @@
 """deploykit: Login.gov's release process as a library."""
 
 from deploykit._deploykit import *  # noqa: F403
+from deploykit._deploykit import InterruptedError as InterruptedError
 from deploykit._deploykit import __version__ as __version__
 
 __all__ = [
@@ -16,7 +17,6 @@ __all__ = [
     "InvalidInputError",
     "BackendError",
     "UnsupportedError",
-    "InterruptedError",
     "Sha",
     "ReleaseNumber",
     "RcBranch",

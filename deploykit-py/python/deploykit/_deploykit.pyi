@@ -21,7 +21,6 @@ __all__ = [
     "InvalidInputError",
     "BackendError",
     "UnsupportedError",
-    "InterruptedError",
     "Sha",
     "ReleaseNumber",
     "RcBranch",
