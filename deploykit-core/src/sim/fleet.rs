@@ -246,6 +246,9 @@ struct State {
     next_instance: u64,
     unhealthy_sha: Option<Sha>,
     min_healthy: BTreeMap<GroupName, u32>,
+    /// Everything up to here has been processed; nothing happens before it (an action put
+    /// with a start time in the past fires now, not in the past).
+    watermark: Option<DateTime<Utc>>,
 }
 
 enum Due {
@@ -288,6 +291,7 @@ impl SimFleet {
                 next_instance: 0x0a1b_2c3d_0000_0001,
                 unhealthy_sha: None,
                 min_healthy: BTreeMap::new(),
+                watermark: None,
             }),
         }
     }
@@ -510,7 +514,9 @@ impl SimFleet {
         loop {
             // (time, priority, what): at equal times instances move before actions fire.
             let mut next: Option<(DateTime<Utc>, u8, Due)> = None;
+            let watermark = st.watermark;
             let mut consider = |t: DateTime<Utc>, p: u8, due: Due| {
+                let t = watermark.map_or(t, |w| t.max(w));
                 if t <= now && next.as_ref().is_none_or(|(bt, bp, _)| (t, p) < (*bt, *bp)) {
                     next = Some((t, p, due));
                 }
@@ -537,7 +543,10 @@ impl SimFleet {
                     consider(a.start_time, 2, Due::Action(name.clone(), a.name.clone()));
                 }
             }
-            let Some((at, _, due)) = next else { break };
+            let Some((at, _, due)) = next else {
+                break;
+            };
+            st.watermark = Some(at);
             let group = match &due {
                 Due::Boot(g, _) | Due::Lb(g, _) | Due::Action(g, _) => g.clone(),
             };
@@ -572,6 +581,7 @@ impl SimFleet {
             }
             note_healthy(st, &group);
         }
+        st.watermark = Some(st.watermark.map_or(now, |w| w.max(now)));
     }
 
     fn fire_action(&self, st: &mut State, at: DateTime<Utc>, name: &GroupName, action: &str) {
@@ -1062,5 +1072,21 @@ mod tests {
             .expect("second try");
         assert_eq!(faults.calls("fleet.set_capacity"), 2);
         assert_eq!(faults.calls("fleet.group"), 0);
+    }
+    #[tokio::test]
+    async fn an_action_put_in_the_past_fires_now_not_then() {
+        let (clock, _, fleet, name) = setup();
+        clock.advance(std::time::Duration::from_secs(600));
+        let past = ScheduledAction {
+            name: "DelayedScaleOutOnce.asg-recycle".into(),
+            start_time: clock.now() - Duration::seconds(300),
+            change: CapacityChange::desired(3),
+        };
+        fleet.put_scheduled_action(&name, &past).await.expect("put");
+        let g = fleet.group(&name).await.expect("group");
+        assert_eq!(g.capacity.desired, 3);
+        assert!(g.scheduled_actions.is_empty());
+        let newest = g.instances.iter().map(|i| i.launch_time).max();
+        assert_eq!(newest, Some(clock.now()));
     }
 }

@@ -251,7 +251,9 @@ impl World {
                     capacity: Capacity { min, desired, max },
                     grace_secs: 300,
                     tags,
-                    protect_new_instances: protect,
+                    // The migration group scales back to 0 after each run, so its instance
+                    // must not be protected from scale-in.
+                    protect_new_instances: protect && role != "migration",
                     load_balanced: lb,
                     app_tag: tag.to_string(),
                     sha: sha.clone(),
