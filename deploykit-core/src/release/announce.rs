@@ -48,7 +48,7 @@ pub async fn announce_pending(
     };
     let text = announcement.to_string();
     let mut writes = Writes::new(ctx, request.dry_run);
-    if writes.announce(format!("announce: {text}")) {
+    if writes.record(format!("announce: {text}")) {
         ctx.notifier.announce(&announcement).await?;
     }
     Ok(AnnounceOutcome {
@@ -59,4 +59,61 @@ pub async fn announce_pending(
         dry_run: request.dry_run,
         actions: writes.into_list(),
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::AppSettings;
+    use crate::ports::PrState;
+    use crate::release::test_support::{Ports, pull_request};
+
+    #[tokio::test]
+    async fn the_open_promotion_pr_is_announced() {
+        let mut p = Ports::new(AppSettings::idp());
+        p.host.expect_pull_requests().returning(|_| {
+            Ok(vec![pull_request(
+                9700,
+                "Deploy RC 113 to Production",
+                "stages/rc-2024-01-09",
+                PrState::Open,
+            )])
+        });
+        p.notifier.expect_announce().times(1).returning(|a| {
+            assert_eq!(a.kind(), "pending_release_pr");
+            Ok(())
+        });
+        let outcome = announce_pending(&p.ctx(), &AnnounceRequest::default())
+            .await
+            .expect("announced");
+        assert_eq!(
+            outcome.text,
+            "Pending idp release: RC 113 is ready for review: \
+             https://github.com/18F/identity-idp/pull/9700"
+        );
+    }
+
+    #[tokio::test]
+    async fn a_dry_run_posts_nothing() {
+        let mut p = Ports::new(AppSettings::idp());
+        p.host.expect_pull_request().returning(|n| {
+            Ok(pull_request(
+                n,
+                "Deploy RC 113 to Production",
+                "stages/rc-2024-01-09",
+                PrState::Open,
+            ))
+        });
+        let outcome = announce_pending(
+            &p.ctx(),
+            &AnnounceRequest {
+                pr: Some(9700),
+                dry_run: true,
+            },
+        )
+        .await
+        .expect("dry run");
+        assert_eq!(outcome.pr_number, 9700);
+        assert_eq!(outcome.actions.len(), 1);
+    }
 }

@@ -120,14 +120,14 @@ pub async fn create_release(
                 ));
             }
             let message = format!("{tag} release");
-            if writes.announce(format!(
+            if writes.record(format!(
                 "create the signed tag {tag} on {} ({})",
                 settings.production_branch,
                 tip.short()
             )) {
                 ctx.vcs.create_tag(&tag, &tip, &message, true).await?;
             }
-            if writes.announce(format!("push the tag {tag} to {}", settings.remote)) {
+            if writes.record(format!("push the tag {tag} to {}", settings.remote)) {
                 ctx.vcs.push_tag(&settings.remote, &tag).await?;
             }
             (tip, true)
@@ -135,7 +135,7 @@ pub async fn create_release(
     };
 
     let mut release = None;
-    if writes.announce(format!(
+    if writes.record(format!(
         "publish the release {title:?} (tag {tag} on {}) as the latest",
         target.short()
     )) {
@@ -162,4 +162,191 @@ pub async fn create_release(
         dry_run: request.dry_run,
         actions: writes.into_list(),
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::ErrorKind;
+    use crate::model::AppSettings;
+    use crate::release::test_support::{Ports, pull_request, release, sha};
+
+    fn request(pr: &str, dry_run: bool) -> CreateReleaseRequest {
+        CreateReleaseRequest {
+            pr: pr.parse().expect("pr reference"),
+            dry_run,
+        }
+    }
+
+    fn merged_pr(p: &mut Ports, title: &'static str) {
+        p.host.expect_pull_request().returning(move |n| {
+            Ok(pull_request(
+                n,
+                title,
+                "stages/rc-2024-01-09",
+                PrState::Merged,
+            ))
+        });
+    }
+
+    #[tokio::test]
+    async fn github_release_targets_the_merge_commit_with_the_pr_notes() {
+        let mut p = Ports::new(AppSettings::idp());
+        merged_pr(&mut p, "Deploy RC 112 to Production");
+        p.host.expect_releases().returning(|| {
+            Ok(vec![
+                release("RC 11", false, false),
+                release("RC 1120", false, false),
+                release("RC 112.1", false, false),
+            ])
+        });
+        p.host.expect_create_release().times(1).returning(|new| {
+            assert_eq!(new.name, "RC 112");
+            assert_eq!(new.tag_name, "2024-01-09T180102");
+            assert_eq!(new.target, sha('e'));
+            assert_eq!(new.body, "## Internal\n- Code: Change");
+            assert!(new.make_latest);
+            Ok(release(&new.name, false, false))
+        });
+        let outcome = create_release(
+            &p.ctx(),
+            &request("https://github.com/18F/identity-idp/pull/9603", false),
+        )
+        .await
+        .expect("release");
+        assert_eq!(outcome.tag, "2024-01-09T180102");
+        assert_eq!(outcome.title, "RC 112");
+        assert!(!outcome.signed_tag);
+        assert!(outcome.release.is_some());
+    }
+
+    #[tokio::test]
+    async fn an_existing_release_with_exactly_that_title_is_refused() {
+        let mut p = Ports::new(AppSettings::idp());
+        merged_pr(&mut p, "Deploy RC 11 to Production");
+        p.host.expect_releases().returning(|| {
+            Ok(vec![
+                release("RC 112", false, false),
+                release("RC 11", false, false),
+            ])
+        });
+        let err = create_release(&p.ctx(), &request("9603", false))
+            .await
+            .expect_err("exists");
+        assert_eq!(err.kind(), ErrorKind::Conflict);
+        assert!(err.to_string().contains("\"RC 11\""), "{err}");
+    }
+
+    #[tokio::test]
+    async fn rc_11_is_not_taken_by_rc_112() {
+        let mut p = Ports::new(AppSettings::idp());
+        merged_pr(&mut p, "Deploy RC 11 to Production");
+        p.host.expect_releases().returning(|| {
+            Ok(vec![
+                release("RC 112", false, false),
+                release("RC 11.1", false, false),
+            ])
+        });
+        let outcome = create_release(&p.ctx(), &request("9603", true))
+            .await
+            .expect("RC 11 is free");
+        assert_eq!(outcome.title, "RC 11");
+    }
+
+    #[tokio::test]
+    async fn unmerged_prs_are_refused() {
+        for state in [PrState::Open, PrState::Closed] {
+            let mut p = Ports::new(AppSettings::idp());
+            p.host.expect_pull_request().returning(move |n| {
+                Ok(pull_request(
+                    n,
+                    "Deploy RC 112 to Production",
+                    "stages/rc-2024-01-09",
+                    state,
+                ))
+            });
+            let err = create_release(&p.ctx(), &request("9603", false))
+                .await
+                .expect_err("unmerged");
+            assert_eq!(err.kind(), ErrorKind::Conflict);
+            assert!(err.to_string().contains("merged"), "{err}");
+        }
+    }
+
+    #[tokio::test]
+    async fn a_pr_link_of_another_repository_is_refused() {
+        let p = Ports::new(AppSettings::idp());
+        let err = create_release(
+            &p.ctx(),
+            &request("https://github.com/18F/identity-pki/pull/5", false),
+        )
+        .await
+        .expect_err("other repo");
+        assert_eq!(err.kind(), ErrorKind::InvalidInput);
+    }
+
+    #[tokio::test]
+    async fn pki_signs_and_pushes_a_tag_on_the_production_tip_then_releases() {
+        let mut p = Ports::new(AppSettings::pki());
+        merged_pr(&mut p, "Deploy RC 40 to Prod");
+        p.host.expect_releases().returning(|| Ok(vec![]));
+        p.vcs.expect_fetch().times(1).returning(|_| Ok(()));
+        p.vcs
+            .expect_resolve()
+            .withf(|rev| rev == "origin/stages/prod")
+            .returning(|_| Ok(sha('e')));
+        let mut seq = mockall::Sequence::new();
+        p.vcs
+            .expect_create_tag()
+            .withf(|name, target, message, signed| {
+                name == "2024-01-09T180102"
+                    && *target == sha('e')
+                    && message == "2024-01-09T180102 release"
+                    && *signed
+            })
+            .times(1)
+            .in_sequence(&mut seq)
+            .returning(|_, _, _, _| Ok(()));
+        p.vcs
+            .expect_push_tag()
+            .withf(|remote, name| remote == "origin" && name == "2024-01-09T180102")
+            .times(1)
+            .in_sequence(&mut seq)
+            .returning(|_, _| Ok(()));
+        p.host
+            .expect_create_release()
+            .times(1)
+            .in_sequence(&mut seq)
+            .returning(|new| {
+                assert_eq!(new.name, "RC 40");
+                assert_eq!(new.tag_name, "2024-01-09T180102");
+                Ok(release(&new.name, false, false))
+            });
+        let outcome = create_release(&p.ctx(), &request("17", false))
+            .await
+            .expect("release");
+        assert!(outcome.signed_tag);
+        assert_eq!(outcome.actions.len(), 3);
+    }
+
+    #[tokio::test]
+    async fn a_dry_run_tags_and_releases_nothing() {
+        let mut p = Ports::new(AppSettings::pki());
+        merged_pr(&mut p, "Deploy RC 40 to Prod");
+        p.host.expect_releases().returning(|| Ok(vec![]));
+        p.vcs.expect_fetch().returning(|_| Ok(()));
+        p.vcs.expect_resolve().returning(|_| Ok(sha('e')));
+        let outcome = create_release(&p.ctx(), &request("17", true))
+            .await
+            .expect("dry run");
+        assert_eq!(outcome.release, None);
+        assert_eq!(outcome.actions.len(), 3);
+        assert!(p.actions().iter().all(|(_, dry_run)| *dry_run));
+    }
+
+    #[test]
+    fn tag_names_are_utc_times() {
+        let now = crate::release::test_support::at(2023, 11, 16, 9, 5, 7);
+        assert_eq!(tag_name(now), "2023-11-16T090507");
+    }
 }

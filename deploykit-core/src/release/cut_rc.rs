@@ -160,16 +160,16 @@ pub async fn cut_rc(ctx: &ReleaseContext<'_>, request: &CutRcRequest) -> Result<
     let mut pr_number = None;
     let mut pr_url = None;
 
-    if writes.announce(format!("push {sha} to {}/{branch_name}", settings.remote)) {
+    if writes.record(format!("push {sha} to {}/{branch_name}", settings.remote)) {
         ctx.vcs
             .push(&settings.remote, &sha, &branch_name, false)
             .await?;
     }
-    if writes.announce(format!("make sure the label {label:?} exists")) {
+    if writes.record(format!("make sure the label {label:?} exists")) {
         ctx.code_host.ensure_label(&label).await?;
     }
     let title = settings.pr_title(rc);
-    if writes.announce(format!(
+    if writes.record(format!(
         "open PR {title:?} from {branch_name} into {}",
         settings.production_branch
     )) {
@@ -186,12 +186,12 @@ pub async fn cut_rc(ctx: &ReleaseContext<'_>, request: &CutRcRequest) -> Result<
         pr_url = Some(pr.html_url);
     }
     let on_pr = pr_number.map_or_else(|| "the PR".to_string(), |n| format!("PR #{n}"));
-    if writes.announce(format!("add the label {label:?} to {on_pr}"))
+    if writes.record(format!("add the label {label:?} to {on_pr}"))
         && let Some(number) = pr_number
     {
         ctx.code_host.add_labels(number, &[label]).await?;
     }
-    if writes.announce(format!(
+    if writes.record(format!(
         "write the changelog to {}",
         changelog_path.display()
     )) {
@@ -225,4 +225,322 @@ fn write_changelog(path: &std::path::Path, text: &str) -> Result<()> {
         std::fs::create_dir_all(parent).map_err(io)?;
     }
     std::fs::write(path, format!("{text}\n")).map_err(io)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::changelog::TRAILER_HELP;
+    use crate::model::{AppSettings, DeployStatus};
+    use crate::ports::{Commit, PrState, PullRequest, Release};
+    use crate::release::test_support::{Ports, at, commit, pull_request, release, sha};
+
+    const GOOD_BODY: &str = "changelog: Bug Fixes, Login, fix the button";
+
+    /// Every read of a cut: remote, fetch, releases, staging status, resolve, branches,
+    /// commits. `staging` is what staging runs; `main` resolves too.
+    fn reads(p: &mut Ports, releases: Vec<Release>, taken: &[&str], commits: Vec<Commit>) {
+        p.vcs
+            .expect_remote_url()
+            .returning(|_| Ok("git@github.com:18F/identity-idp.git".into()));
+        p.vcs.expect_fetch().times(1).returning(|_| Ok(()));
+        p.host
+            .expect_releases()
+            .times(1)
+            .returning(move || Ok(releases.clone()));
+        p.status.expect_deploy_status().returning(|app, env| {
+            assert_eq!((app.as_str(), env.as_str()), ("idp", "staging"));
+            DeployStatus::parse(&format!(r#"{{"git_sha":"{}"}}"#, sha('a')))
+        });
+        p.vcs.expect_resolve().returning(|rev| match rev {
+            "main" => Ok(sha('b')),
+            rev if rev == sha('a').as_str() => Ok(sha('a')),
+            rev => Err(Error::not_found(format!("unknown revision {rev}"))),
+        });
+        let taken: Vec<String> = taken.iter().map(|s| s.to_string()).collect();
+        p.vcs
+            .expect_remote_branch_exists()
+            .returning(move |remote, branch| {
+                assert_eq!(remote, "origin");
+                Ok(taken.iter().any(|t| t == branch))
+            });
+        p.vcs
+            .expect_commits_between()
+            .withf(|base, _| base == "origin/stages/prod")
+            .returning(move |_, _| Ok(commits.clone()));
+    }
+
+    fn good_commits() -> Vec<Commit> {
+        vec![
+            commit("Fix login (#42)", GOOD_BODY),
+            commit("Oops (#43)", "no trailer"),
+        ]
+    }
+
+    fn dry(working_dir: PathBuf) -> CutRcRequest {
+        CutRcRequest {
+            dry_run: true,
+            working_dir,
+            ..CutRcRequest::default()
+        }
+    }
+
+    #[tokio::test]
+    async fn a_remote_naming_another_repository_is_refused_before_fetching() {
+        let mut p = Ports::new(AppSettings::idp());
+        p.vcs
+            .expect_remote_url()
+            .returning(|_| Ok("https://github.com/18F/identity-pki.git".into()));
+        let err = cut_rc(&p.ctx(), &dry(PathBuf::new()))
+            .await
+            .expect_err("wrong remote");
+        assert_eq!(err.kind(), ErrorKind::InvalidInput);
+        assert!(err.to_string().contains("18F/identity-idp"), "{err}");
+        assert!(err.to_string().contains("identity-pki"), "{err}");
+    }
+
+    #[tokio::test]
+    async fn last_rc_comes_from_all_releases_ignoring_drafts_and_prereleases() {
+        let mut releases = vec![
+            release("RC 120", true, false),
+            release("RC 119", false, true),
+        ];
+        for i in 0..35 {
+            releases.push(release(&format!("Hotfix notes {i}"), false, false));
+        }
+        releases.push(release("RC 112.2", false, false));
+        releases.push(release("RC 112.1", false, false));
+        assert!(releases.len() > 30);
+        assert_eq!(last_release_number(&releases), "112.2".parse().expect("rc"));
+        assert_eq!(last_release_number(&[]), ReleaseNumber::ZERO);
+
+        let mut p = Ports::new(AppSettings::idp());
+        reads(&mut p, releases.clone(), &[], good_commits());
+        let full = cut_rc(&p.ctx(), &dry(PathBuf::new())).await.expect("cut");
+        assert_eq!(full.last_rc.to_string(), "112.2");
+        assert_eq!(full.rc.to_string(), "113");
+
+        let mut p = Ports::new(AppSettings::idp());
+        reads(&mut p, releases, &[], good_commits());
+        let patch = cut_rc(
+            &p.ctx(),
+            &CutRcRequest {
+                patch: true,
+                ..dry(PathBuf::new())
+            },
+        )
+        .await
+        .expect("cut");
+        assert_eq!(patch.rc.to_string(), "112.3");
+    }
+
+    #[tokio::test]
+    async fn first_rc_ever_is_1() {
+        let mut p = Ports::new(AppSettings::idp());
+        reads(&mut p, vec![], &[], good_commits());
+        let outcome = cut_rc(&p.ctx(), &dry(PathBuf::new())).await.expect("cut");
+        assert_eq!(outcome.rc.to_string(), "1");
+    }
+
+    #[tokio::test]
+    async fn same_day_rcs_get_2_then_3() {
+        let mut p = Ports::new(AppSettings::idp());
+        reads(
+            &mut p,
+            vec![release("RC 112", false, false)],
+            &["stages/rc-2024-01-09", "stages/rc-2024-01-09.2"],
+            good_commits(),
+        );
+        let outcome = cut_rc(&p.ctx(), &dry(PathBuf::new())).await.expect("cut");
+        assert_eq!(outcome.branch.to_string(), "stages/rc-2024-01-09.3");
+
+        let mut p = Ports::new(AppSettings::idp());
+        reads(&mut p, vec![], &["stages/rc-2024-01-09"], good_commits());
+        let outcome = cut_rc(&p.ctx(), &dry(PathBuf::new())).await.expect("cut");
+        assert_eq!(outcome.branch.to_string(), "stages/rc-2024-01-09.2");
+    }
+
+    #[tokio::test]
+    async fn the_branch_is_dated_in_the_requested_offset() {
+        let mut p = Ports::new(AppSettings::idp());
+        // 02:00 UTC on the 10th is still the 9th in US Eastern time (UTC-5).
+        p.clock.0 = at(2024, 1, 10, 2, 0, 0);
+        reads(&mut p, vec![], &[], good_commits());
+        let eastern = CutRcRequest {
+            utc_offset_minutes: -300,
+            ..dry(PathBuf::new())
+        };
+        let outcome = cut_rc(&p.ctx(), &eastern).await.expect("cut");
+        assert_eq!(outcome.branch.to_string(), "stages/rc-2024-01-09");
+        let mut p = Ports::new(AppSettings::idp());
+        p.clock.0 = at(2024, 1, 10, 2, 0, 0);
+        reads(&mut p, vec![], &[], good_commits());
+        let utc = cut_rc(&p.ctx(), &dry(PathBuf::new())).await.expect("cut");
+        assert_eq!(utc.branch.to_string(), "stages/rc-2024-01-10");
+    }
+
+    #[tokio::test]
+    async fn an_unknown_source_is_an_invalid_source() {
+        let mut p = Ports::new(AppSettings::idp());
+        reads(&mut p, vec![], &[], good_commits());
+        let request = CutRcRequest {
+            source: Some("no-such-branch".into()),
+            dry_run: false,
+            ..CutRcRequest::default()
+        };
+        let err = cut_rc(&p.ctx(), &request).await.expect_err("bad source");
+        assert_eq!(err.kind(), ErrorKind::NotFound);
+        assert!(
+            err.to_string()
+                .starts_with("Invalid source: no-such-branch"),
+            "{err}"
+        );
+    }
+
+    #[tokio::test]
+    async fn a_source_override_replaces_what_staging_runs() {
+        let mut p = Ports::new(AppSettings::idp());
+        reads(&mut p, vec![], &[], good_commits());
+        let request = CutRcRequest {
+            source: Some("main".into()),
+            ..dry(PathBuf::new())
+        };
+        let outcome = cut_rc(&p.ctx(), &request).await.expect("cut");
+        assert_eq!(outcome.sha, sha('b'));
+        let mut p = Ports::new(AppSettings::idp());
+        reads(&mut p, vec![], &[], good_commits());
+        let outcome = cut_rc(&p.ctx(), &dry(PathBuf::new())).await.expect("cut");
+        assert_eq!(outcome.sha, sha('a'));
+    }
+
+    #[tokio::test]
+    async fn a_failed_changelog_stops_before_any_write() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let mut p = Ports::new(AppSettings::idp());
+        // No push, label, PR expectation: any write would panic the mock.
+        reads(
+            &mut p,
+            vec![],
+            &[],
+            vec![commit("Oops (#43)", "no trailer")],
+        );
+        let request = CutRcRequest {
+            working_dir: dir.path().to_path_buf(),
+            ..CutRcRequest::default()
+        };
+        let err = cut_rc(&p.ctx(), &request).await.expect_err("no changelog");
+        assert_eq!(err.kind(), ErrorKind::InvalidInput);
+        assert_eq!(err.message(), TRAILER_HELP);
+        assert!(p.actions().is_empty());
+        assert!(!dir.path().join("tmp/.rc-changelog.md").exists());
+    }
+
+    #[tokio::test]
+    async fn a_dry_run_reads_everything_and_writes_nothing() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let mut p = Ports::new(AppSettings::idp());
+        reads(
+            &mut p,
+            vec![release("RC 112", false, false)],
+            &[],
+            good_commits(),
+        );
+        let outcome = cut_rc(&p.ctx(), &dry(dir.path().to_path_buf()))
+            .await
+            .expect("dry run");
+        assert!(outcome.dry_run);
+        assert_eq!(outcome.pr_url, None);
+        assert_eq!(outcome.actions.len(), 5);
+        assert!(
+            outcome.actions[0]
+                .starts_with(&format!("push {} to origin/stages/rc-2024-01-09", sha('a')))
+        );
+        assert!(outcome.actions[2].contains("Deploy RC 113 to Production"));
+        let events = p.actions();
+        assert_eq!(events.len(), 5);
+        assert!(events.iter().all(|(_, dry_run)| *dry_run));
+        assert!(!dir.path().join("tmp").exists());
+        assert!(
+            outcome
+                .changelog
+                .text
+                .starts_with("## Bug Fixes\n- Login: Fix the button")
+        );
+    }
+
+    #[tokio::test]
+    async fn a_cut_pushes_labels_opens_the_pr_and_writes_the_changelog() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let mut p = Ports::new(AppSettings::idp());
+        reads(
+            &mut p,
+            vec![release("RC 112", false, false)],
+            &[],
+            good_commits(),
+        );
+        p.vcs
+            .expect_push()
+            .withf(|remote, s, branch, force| {
+                remote == "origin" && *s == sha('a') && branch == "stages/rc-2024-01-09" && !force
+            })
+            .times(1)
+            .returning(|_, _, _, _| Ok(()));
+        p.host
+            .expect_ensure_label()
+            .withf(|l| l == "status - promotion")
+            .times(1)
+            .returning(|_| Ok(()));
+        p.host
+            .expect_create_pull_request()
+            .times(1)
+            .returning(|new| {
+                assert_eq!(new.title, "Deploy RC 113 to Production");
+                assert_eq!(new.head, "stages/rc-2024-01-09");
+                assert_eq!(new.base, "stages/prod");
+                assert!(
+                    new.body
+                        .contains("([#42](https://github.com/18F/identity-idp/pull/42))")
+                );
+                assert!(
+                    new.body
+                        .ends_with("!!! Invalid Changelog Entries !!!\nOops (#43)")
+                );
+                let pr: PullRequest = pull_request(9700, &new.title, &new.head, PrState::Open);
+                Ok(pr)
+            });
+        p.host
+            .expect_add_labels()
+            .withf(|n, labels| *n == 9700 && labels == ["status - promotion".to_string()])
+            .times(1)
+            .returning(|_, _| Ok(()));
+        let request = CutRcRequest {
+            working_dir: dir.path().to_path_buf(),
+            ..CutRcRequest::default()
+        };
+        let outcome = cut_rc(&p.ctx(), &request).await.expect("cut");
+        assert_eq!(
+            outcome.pr_url.as_deref(),
+            Some("https://github.com/18F/identity-idp/pull/9700")
+        );
+        let written = std::fs::read_to_string(dir.path().join("tmp/.rc-changelog.md"))
+            .expect("changelog file");
+        assert_eq!(written, format!("{}\n", outcome.changelog.text));
+        assert!(p.actions().iter().all(|(_, dry_run)| !dry_run));
+        let json = serde_json::to_value(&outcome).expect("serialisable");
+        assert_eq!(json["branch"], "stages/rc-2024-01-09");
+        assert_eq!(json["rc"], "113");
+    }
+
+    #[tokio::test]
+    async fn a_failed_push_opens_no_pr() {
+        let mut p = Ports::new(AppSettings::idp());
+        reads(&mut p, vec![], &[], good_commits());
+        p.vcs
+            .expect_push()
+            .returning(|_, _, _, _| Err(Error::conflict("branch exists")));
+        let err = cut_rc(&p.ctx(), &CutRcRequest::default())
+            .await
+            .expect_err("push fails");
+        assert_eq!(err.kind(), ErrorKind::Conflict);
+    }
 }

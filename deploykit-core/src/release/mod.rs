@@ -93,7 +93,7 @@ impl<'a> Writes<'a> {
     }
 
     /// Records a write and says whether to carry it out (false in a dry run).
-    fn announce(&mut self, description: impl Into<String>) -> bool {
+    fn record(&mut self, description: impl Into<String>) -> bool {
         let description = description.into();
         self.ctx.events.emit(Event::Action {
             at: self.ctx.clock.now(),

@@ -122,7 +122,7 @@ pub async fn open_revert(
     let mut revert_sha = None;
     let mut pr_number = None;
     let mut pr_url = None;
-    if writes.announce(format!(
+    if writes.record(format!(
         "revert {} and push the revert to {}/{branch}",
         merge_sha.short(),
         settings.remote
@@ -133,7 +133,7 @@ pub async fn open_revert(
             .await?;
         revert_sha = Some(revert);
     }
-    if writes.announce(format!(
+    if writes.record(format!(
         "open PR {title:?} from {branch} into {}",
         settings.production_branch
     )) {
@@ -159,4 +159,135 @@ pub async fn open_revert(
         dry_run: request.dry_run,
         actions: writes.into_list(),
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::AppSettings;
+    use crate::release::test_support::{Ports, pull_request, sha};
+
+    /// Production's tip is `e`; `parents` is how many parents it has.
+    fn reads(p: &mut Ports, parents: u32) {
+        p.vcs.expect_fetch().times(1).returning(|_| Ok(()));
+        p.vcs.expect_resolve().returning(move |rev| {
+            let e = sha('e');
+            if rev == "origin/stages/prod" {
+                Ok(e)
+            } else if rev == format!("{e}^2") && parents >= 2 {
+                Ok(sha('2'))
+            } else if rev == format!("{e}^3") && parents >= 3 {
+                Ok(sha('3'))
+            } else {
+                Err(Error::not_found(rev.to_string()))
+            }
+        });
+    }
+
+    fn merged_prs(p: &mut Ports) {
+        p.host.expect_pull_requests().returning(|query| {
+            assert_eq!(query.state, Some(PrState::Merged));
+            let mut older = pull_request(
+                1,
+                "Deploy RC 111 to Production",
+                "stages/rc-2024-01-02",
+                PrState::Merged,
+            );
+            older.merge_commit_sha = Some(sha('d'));
+            Ok(vec![
+                pull_request(
+                    2,
+                    "Deploy RC 112 to Production",
+                    "stages/rc-2024-01-09",
+                    PrState::Merged,
+                ),
+                older,
+            ])
+        });
+    }
+
+    #[tokio::test]
+    async fn the_top_merge_is_reverted_on_a_new_branch_with_a_pr() {
+        let mut p = Ports::new(AppSettings::idp());
+        reads(&mut p, 2);
+        merged_prs(&mut p);
+        p.vcs
+            .expect_remote_branch_exists()
+            .withf(|_, branch| branch == "revert-rc-112")
+            .returning(|_, _| Ok(false));
+        p.vcs
+            .expect_revert_merge()
+            .withf(|merge, message| *merge == sha('e') && message.starts_with("Revert RC 112"))
+            .times(1)
+            .returning(|_, _| Ok(sha('f')));
+        p.vcs
+            .expect_push()
+            .withf(|remote, s, branch, force| {
+                remote == "origin" && *s == sha('f') && branch == "revert-rc-112" && !force
+            })
+            .times(1)
+            .returning(|_, _, _, _| Ok(()));
+        p.host
+            .expect_create_pull_request()
+            .times(1)
+            .returning(|new| {
+                assert_eq!(new.title, "Revert RC 112");
+                assert_eq!(new.head, "revert-rc-112");
+                assert_eq!(new.base, "stages/prod");
+                assert!(new.body.contains(sha('e').as_str()));
+                Ok(pull_request(9800, &new.title, &new.head, PrState::Open))
+            });
+        let outcome = open_revert(&p.ctx(), &OpenRevertRequest::default())
+            .await
+            .expect("revert PR");
+        assert_eq!(outcome.rc.to_string(), "112");
+        assert_eq!(outcome.revert_sha, Some(sha('f')));
+        assert_eq!(outcome.pr_number, Some(9800));
+    }
+
+    #[tokio::test]
+    async fn a_tip_that_is_not_a_two_parent_merge_is_refused() {
+        for parents in [1, 3] {
+            let mut p = Ports::new(AppSettings::idp());
+            reads(&mut p, parents);
+            let err = open_revert(&p.ctx(), &OpenRevertRequest::default())
+                .await
+                .expect_err("not a merge");
+            assert_eq!(err.kind(), ErrorKind::InvalidInput);
+            assert!(err.to_string().contains("not a merge"), "{err}");
+        }
+    }
+
+    #[tokio::test]
+    async fn an_existing_revert_branch_is_a_conflict_and_a_dry_run_writes_nothing() {
+        let mut p = Ports::new(AppSettings::idp());
+        reads(&mut p, 2);
+        p.vcs
+            .expect_remote_branch_exists()
+            .returning(|_, _| Ok(true));
+        let request = OpenRevertRequest {
+            rc: Some("112".parse().expect("rc")),
+            dry_run: false,
+        };
+        let err = open_revert(&p.ctx(), &request).await.expect_err("exists");
+        assert_eq!(err.kind(), ErrorKind::Conflict);
+
+        let mut p = Ports::new(AppSettings::idp());
+        reads(&mut p, 2);
+        p.vcs
+            .expect_remote_branch_exists()
+            .returning(|_, _| Ok(false));
+        let outcome = open_revert(
+            &p.ctx(),
+            &OpenRevertRequest {
+                dry_run: true,
+                ..request
+            },
+        )
+        .await
+        .expect("dry run");
+        assert_eq!(outcome.branch, "revert-rc-112");
+        assert_eq!((outcome.revert_sha, outcome.pr_number), (None, None));
+        assert_eq!(outcome.actions.len(), 2);
+    }
 }

@@ -102,7 +102,7 @@ pub async fn true_up(ctx: &ReleaseContext<'_>, request: &TrueUpRequest) -> Resul
     );
     let mut new_sha = None;
     let mut forced = false;
-    if writes.announce(format!(
+    if writes.record(format!(
         "merge {} ({}) into {branch_name} keeping the RC tree, and push it to {}/{branch_name}",
         ctx.production_ref(),
         production_sha.short(),
@@ -122,7 +122,7 @@ pub async fn true_up(ctx: &ReleaseContext<'_>, request: &TrueUpRequest) -> Resul
                 ctx.warning(format!(
                     "{branch_name} moved on the remote; force-pushing the true-up as asked"
                 ));
-                writes.announce(format!(
+                writes.record(format!(
                     "force-push {merge} to {}/{branch_name}",
                     settings.remote
                 ));
@@ -152,4 +152,203 @@ pub async fn true_up(ctx: &ReleaseContext<'_>, request: &TrueUpRequest) -> Resul
         dry_run: request.dry_run,
         actions: writes.into_list(),
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::AppSettings;
+    use crate::ports::PrState;
+    use crate::release::test_support::{Ports, commit, pull_request, sha};
+
+    /// RC branch at `a`, production at `b`; `behind` says whether production has commits
+    /// the RC branch lacks.
+    fn reads(p: &mut Ports, branch: &'static str, behind: bool) {
+        p.vcs.expect_fetch().times(1).returning(|_| Ok(()));
+        p.vcs.expect_resolve().returning(move |rev| {
+            if rev == format!("origin/{branch}") {
+                Ok(sha('a'))
+            } else if rev == "origin/stages/prod" {
+                Ok(sha('b'))
+            } else {
+                Err(Error::not_found(rev.to_string()))
+            }
+        });
+        p.vcs
+            .expect_commits_between()
+            .withf(|base, source| base == sha('a').as_str() && source == sha('b').as_str())
+            .returning(move |_, _| {
+                Ok(if behind {
+                    vec![commit("Hotfix on prod", "")]
+                } else {
+                    vec![]
+                })
+            });
+    }
+
+    fn request(branch: &str) -> TrueUpRequest {
+        TrueUpRequest {
+            rc_branch: Some(branch.into()),
+            ..TrueUpRequest::default()
+        }
+    }
+
+    #[tokio::test]
+    async fn true_up_merges_production_keeping_the_rc_tree_and_pushes_without_force() {
+        let mut p = Ports::new(AppSettings::idp());
+        reads(&mut p, "stages/rc-2024-01-09", true);
+        // `ours` (whose tree is kept) is the RC branch; `theirs` is production.
+        p.vcs
+            .expect_merge_ours()
+            .withf(|ours, theirs, message| {
+                *ours == sha('a')
+                    && *theirs == sha('b')
+                    && message.starts_with("Merge origin/stages/prod into stages/rc-2024-01-09")
+            })
+            .times(1)
+            .returning(|_, _, _| Ok(sha('d')));
+        p.vcs
+            .expect_push()
+            .withf(|remote, s, branch, force| {
+                remote == "origin" && *s == sha('d') && branch == "stages/rc-2024-01-09" && !force
+            })
+            .times(1)
+            .returning(|_, _, _, _| Ok(()));
+        let outcome = true_up(&p.ctx(), &request("stages/rc-2024-01-09"))
+            .await
+            .expect("true-up");
+        assert_eq!(outcome.new_sha, Some(sha('d')));
+        assert_eq!(outcome.previous_sha, sha('a'));
+        assert_eq!(outcome.production_sha, sha('b'));
+        assert!(outcome.merged && !outcome.forced);
+    }
+
+    #[tokio::test]
+    async fn production_and_other_branches_are_refused_before_any_git_call() {
+        for branch in ["stages/prod", "main", "stages/rc-latest"] {
+            let p = Ports::new(AppSettings::idp());
+            let err = true_up(&p.ctx(), &request(branch)).await.expect_err(branch);
+            assert_eq!(err.kind(), ErrorKind::Unsafe, "{branch}");
+            assert!(err.to_string().contains(branch), "{err}");
+        }
+        let p = Ports::new(AppSettings::idp());
+        let err = true_up(
+            &p.ctx(),
+            &TrueUpRequest {
+                force: true,
+                ..request("stages/prod")
+            },
+        )
+        .await
+        .expect_err("never production");
+        assert!(err.to_string().contains("production branch"), "{err}");
+    }
+
+    #[tokio::test]
+    async fn a_refused_push_is_forced_only_when_asked() {
+        let build = |force: bool| {
+            let mut p = Ports::new(AppSettings::idp());
+            reads(&mut p, "stages/rc-2024-01-09.2", true);
+            p.vcs.expect_merge_ours().returning(|_, _, _| Ok(sha('d')));
+            p.vcs
+                .expect_push()
+                .withf(|_, _, _, force| !force)
+                .times(1)
+                .returning(|_, _, _, _| Err(Error::conflict("non-fast-forward")));
+            if force {
+                p.vcs
+                    .expect_push()
+                    .withf(|_, _, branch, force| *force && branch == "stages/rc-2024-01-09.2")
+                    .times(1)
+                    .returning(|_, _, _, _| Ok(()));
+            }
+            p
+        };
+        let p = build(false);
+        let err = true_up(&p.ctx(), &request("stages/rc-2024-01-09.2"))
+            .await
+            .expect_err("not forced");
+        assert_eq!(err.kind(), ErrorKind::Conflict);
+        assert!(err.to_string().contains("--force"), "{err}");
+
+        let p = build(true);
+        let outcome = true_up(
+            &p.ctx(),
+            &TrueUpRequest {
+                force: true,
+                ..request("stages/rc-2024-01-09.2")
+            },
+        )
+        .await
+        .expect("forced");
+        assert!(outcome.forced);
+    }
+
+    #[tokio::test]
+    async fn the_default_branch_is_the_newest_rc_of_the_open_promotion_pr() {
+        let mut p = Ports::new(AppSettings::idp());
+        p.host.expect_pull_requests().returning(|query| {
+            assert_eq!(query.base.as_deref(), Some("stages/prod"));
+            assert_eq!(query.state, Some(PrState::Open));
+            let mut unlabelled = pull_request(
+                3,
+                "Deploy RC 114 to Production",
+                "stages/rc-2024-01-10",
+                PrState::Open,
+            );
+            unlabelled.labels.clear();
+            Ok(vec![
+                pull_request(
+                    1,
+                    "Deploy RC 112 to Production",
+                    "stages/rc-2024-01-02",
+                    PrState::Open,
+                ),
+                pull_request(
+                    2,
+                    "Deploy RC 113 to Production",
+                    "stages/rc-2024-01-09.2",
+                    PrState::Open,
+                ),
+                unlabelled,
+                pull_request(4, "Tidy", "feature/x", PrState::Open),
+            ])
+        });
+        reads(&mut p, "stages/rc-2024-01-09.2", false);
+        let outcome = true_up(&p.ctx(), &TrueUpRequest::default())
+            .await
+            .expect("true-up");
+        assert_eq!(outcome.branch.to_string(), "stages/rc-2024-01-09.2");
+        // Production was already contained: nothing merged, nothing pushed.
+        assert!(!outcome.merged);
+        assert!(outcome.actions.is_empty());
+    }
+
+    #[tokio::test]
+    async fn no_open_promotion_pr_is_not_found() {
+        let mut p = Ports::new(AppSettings::idp());
+        p.host.expect_pull_requests().returning(|_| Ok(vec![]));
+        let err = true_up(&p.ctx(), &TrueUpRequest::default())
+            .await
+            .expect_err("none");
+        assert_eq!(err.kind(), ErrorKind::NotFound);
+    }
+
+    #[tokio::test]
+    async fn a_dry_run_neither_merges_nor_pushes() {
+        let mut p = Ports::new(AppSettings::idp());
+        reads(&mut p, "stages/rc-2024-01-09", true);
+        let outcome = true_up(
+            &p.ctx(),
+            &TrueUpRequest {
+                dry_run: true,
+                ..request("stages/rc-2024-01-09")
+            },
+        )
+        .await
+        .expect("dry run");
+        assert_eq!(outcome.new_sha, None);
+        assert_eq!(outcome.actions.len(), 1);
+        assert!(p.actions().iter().all(|(_, dry_run)| *dry_run));
+    }
 }

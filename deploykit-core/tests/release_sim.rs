@@ -1,0 +1,249 @@
+//! The pre-deploy half of the guide on the simulated Login.gov world: cut an RC (dry run,
+//! then for real), a second one the same day, announce it, true it up, merge it, release it.
+
+use deploykit_core::ports::{MergeMethod, PrState};
+use deploykit_core::release::{
+    AnnounceRequest, CreateReleaseRequest, CutRcRequest, ReleaseContext, TrueUpRequest,
+    announce_pending, create_release, cut_rc, true_up,
+};
+use deploykit_core::sim::World;
+use deploykit_core::{AppName, AppSettings, ErrorKind, RecordingSink};
+
+#[tokio::test]
+async fn idp_release_candidate_from_cut_to_release() {
+    let world = World::login_gov();
+    let idp: AppName = "idp".parse().expect("app");
+    let settings = AppSettings::idp();
+    let vcs = world.vcs(&idp).expect("repo");
+    let sim_vcs = world.sim_vcs(&idp).expect("repo");
+    let host = world.code_host(&idp).expect("host");
+    let sim_host = world.sim_code_host(&idp).expect("host");
+    let status = world.deploy_status();
+    let notifier = world.notifier();
+    let clock = world.clock();
+    let events = RecordingSink::default();
+    let ctx = ReleaseContext {
+        vcs: vcs.as_ref(),
+        code_host: host.as_ref(),
+        deploy_status: status.as_ref(),
+        notifier: notifier.as_ref(),
+        clock: clock.as_ref(),
+        events: &events,
+        settings: &settings,
+    };
+    let dir = tempfile::tempdir().expect("temp dir");
+    let request = CutRcRequest {
+        working_dir: dir.path().to_path_buf(),
+        ..CutRcRequest::default()
+    };
+
+    // Dry run: everything read, nothing written.
+    let branches_before = sim_vcs.branches();
+    let labels_before = sim_host.labels();
+    let dry = cut_rc(
+        &ctx,
+        &CutRcRequest {
+            dry_run: true,
+            ..request.clone()
+        },
+    )
+    .await
+    .expect("dry run");
+    assert_eq!(dry.rc.to_string(), "112");
+    assert_eq!(sim_vcs.branches(), branches_before);
+    assert!(sim_vcs.pushes().is_empty());
+    assert_eq!(sim_host.labels(), labels_before);
+    assert!(!dir.path().join("tmp/.rc-changelog.md").exists());
+
+    // For real.
+    let cut = cut_rc(&ctx, &request).await.expect("cut");
+    assert_eq!(cut.last_rc.to_string(), "111");
+    assert_eq!(cut.rc.to_string(), "112");
+    assert_eq!(cut.branch.to_string(), "stages/rc-2026-11-24");
+    let staging_sha = vcs.resolve("main").await.expect("main");
+    assert_eq!(cut.sha, staging_sha);
+    assert_eq!(
+        sim_vcs.branch_tip("stages/rc-2026-11-24"),
+        Some(staging_sha)
+    );
+    let number = cut.pr_number.expect("PR opened");
+    let pr = host.pull_request(number).await.expect("PR");
+    assert_eq!(pr.title, "Deploy RC 112 to Production");
+    assert_eq!(pr.base, "stages/prod");
+    assert_eq!(pr.labels, vec!["status - promotion".to_string()]);
+    assert_eq!(pr.body, cut.changelog.text);
+    assert!(pr.body.starts_with("## "), "{}", pr.body);
+    let written = std::fs::read_to_string(dir.path().join("tmp/.rc-changelog.md")).expect("file");
+    assert_eq!(written, format!("{}\n", pr.body));
+
+    // A second RC the same day gets `.2`.
+    let second = cut_rc(
+        &ctx,
+        &CutRcRequest {
+            dry_run: true,
+            ..request.clone()
+        },
+    )
+    .await
+    .expect("second dry run");
+    assert_eq!(second.branch.to_string(), "stages/rc-2026-11-24.2");
+
+    // Announce it.
+    let announced = announce_pending(&ctx, &AnnounceRequest::default())
+        .await
+        .expect("announce");
+    assert_eq!(announced.pr_number, number);
+    assert_eq!(
+        world.recording_notifier().sent_kinds(),
+        vec!["pending_release_pr"]
+    );
+
+    // True up (the RC branch already contains production: nothing to merge).
+    let trued = true_up(&ctx, &TrueUpRequest::default())
+        .await
+        .expect("true-up");
+    assert_eq!(trued.branch, cut.branch);
+
+    // Releasing before the merge is refused; after it, the release is created once.
+    let release_request = CreateReleaseRequest {
+        pr: pr.html_url.parse().expect("PR link"),
+        dry_run: false,
+    };
+    let err = create_release(&ctx, &release_request)
+        .await
+        .expect_err("not merged yet");
+    assert_eq!(err.kind(), ErrorKind::Conflict);
+    let merge = host
+        .merge_pull_request(number, MergeMethod::Merge)
+        .await
+        .expect("merge");
+    let released = create_release(&ctx, &release_request)
+        .await
+        .expect("release");
+    assert_eq!(released.title, "RC 112");
+    assert_eq!(released.target, merge);
+    assert_eq!(released.tag, "2026-11-24T150000");
+    let err = create_release(&ctx, &release_request)
+        .await
+        .expect_err("released already");
+    assert_eq!(err.kind(), ErrorKind::Conflict);
+    let releases = host.releases().await.expect("releases");
+    assert_eq!(releases.iter().filter(|r| r.name == "RC 112").count(), 1);
+    assert_eq!(
+        host.pull_request(number).await.expect("PR").state,
+        PrState::Merged
+    );
+}
+
+/// The ports of `app` in `world`, as a context, for the closure `f`.
+macro_rules! with_ctx {
+    ($world:expr, $app:expr, $settings:expr, $events:expr, |$ctx:ident| $body:block) => {{
+        let vcs = $world.vcs(&$app).expect("repo");
+        let host = $world.code_host(&$app).expect("host");
+        let status = $world.deploy_status();
+        let notifier = $world.notifier();
+        let clock = $world.clock();
+        let $ctx = ReleaseContext {
+            vcs: vcs.as_ref(),
+            code_host: host.as_ref(),
+            deploy_status: status.as_ref(),
+            notifier: notifier.as_ref(),
+            clock: clock.as_ref(),
+            events: $events,
+            settings: &$settings,
+        };
+        $body
+    }};
+}
+
+#[tokio::test]
+async fn true_up_merges_a_production_hotfix_keeping_the_rc_tree() {
+    let world = World::login_gov();
+    let idp: AppName = "idp".parse().expect("app");
+    let settings = AppSettings::idp();
+    let sim_vcs = world.sim_vcs(&idp).expect("repo");
+    let events = RecordingSink::default();
+    let dir = tempfile::tempdir().expect("temp dir");
+    with_ctx!(world, idp, settings, &events, |ctx| {
+        let cut = cut_rc(
+            &ctx,
+            &CutRcRequest {
+                working_dir: dir.path().to_path_buf(),
+                ..CutRcRequest::default()
+            },
+        )
+        .await
+        .expect("cut");
+        let branch = cut.branch.to_string();
+        let rc_files = sim_vcs.files_at(&branch).expect("rc files");
+        let hotfix = sim_vcs.commit(
+            "stages/prod",
+            "Hotfix: raise the rate limit (#11490)",
+            "changelog: Bug Fixes, Rate limits, Raise the limit",
+            &[("config/hotfix.yml", "limit: 10\n")],
+        );
+        let trued = true_up(
+            &ctx,
+            &TrueUpRequest {
+                rc_branch: Some(branch.clone()),
+                ..TrueUpRequest::default()
+            },
+        )
+        .await
+        .expect("true-up");
+        assert!(trued.merged && !trued.forced);
+        let new_sha = trued.new_sha.expect("merge commit");
+        assert_eq!(sim_vcs.branch_tip(&branch), Some(new_sha.clone()));
+        let merge = sim_vcs.commit_info(new_sha.as_str()).expect("merge");
+        assert_eq!(merge.parents, vec![cut.sha.clone(), hotfix]);
+        // The RC branch's tree wins: the hotfix file does not appear.
+        assert_eq!(sim_vcs.files_at(&branch).expect("files"), rc_files);
+        assert!(sim_vcs.pushes().iter().all(|(_, _, forced)| !forced));
+    });
+}
+
+#[tokio::test]
+async fn pki_release_is_a_signed_pushed_tag_then_the_release() {
+    let world = World::login_gov();
+    let pki: AppName = "pki".parse().expect("app");
+    let settings = AppSettings::pki();
+    let sim_vcs = world.sim_vcs(&pki).expect("repo");
+    let events = RecordingSink::default();
+    let dir = tempfile::tempdir().expect("temp dir");
+    with_ctx!(world, pki, settings, &events, |ctx| {
+        let cut = cut_rc(
+            &ctx,
+            &CutRcRequest {
+                working_dir: dir.path().to_path_buf(),
+                ..CutRcRequest::default()
+            },
+        )
+        .await
+        .expect("cut");
+        assert_eq!(cut.rc.to_string(), "41");
+        let number = cut.pr_number.expect("PR");
+        let merge = ctx
+            .code_host
+            .merge_pull_request(number, MergeMethod::Merge)
+            .await
+            .expect("merge");
+        let released = create_release(
+            &ctx,
+            &CreateReleaseRequest {
+                pr: number.to_string().parse().expect("number"),
+                dry_run: false,
+            },
+        )
+        .await
+        .expect("release");
+        assert!(released.signed_tag);
+        assert_eq!(released.title, "RC 41");
+        assert_eq!(released.target, merge);
+        let tag = sim_vcs.tag(&released.tag).expect("tag");
+        assert!(tag.signed && tag.pushed);
+        assert_eq!(tag.message, format!("{} release", released.tag));
+        assert_eq!(tag.target, merge);
+        let release = released.release.expect("release");
+        assert_eq!(release.name, "RC 41");
+    });
+}
