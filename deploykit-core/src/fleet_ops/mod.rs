@@ -35,6 +35,7 @@ pub use recycle::{
 pub use scale_in::{
     GroupScaleIn, ScaleInMode, ScaleInOutcome, ScaleInPlan, ScaleInRequest, plan_scale_in, scale_in,
 };
+pub use servers::{ServerRow, format_uptime, list_servers, render_servers, server_rows};
 
 /// What every fleet operation works with: the fleet, the clock and where progress goes.
 #[derive(Debug, Clone, Copy)]

@@ -379,6 +379,15 @@ pub fn plan_recycle(
         )?);
     }
 
+    // Nothing to recycle (only empty groups accepted with allow_zero): no migration either.
+    let migration = if !planned.is_empty() && planned.iter().all(GroupRecycle::is_noop) {
+        if migration.is_some() {
+            warnings.push("no group changes, so no migration instance is started".to_string());
+        }
+        None
+    } else {
+        migration
+    };
     let finishes_at = migration
         .iter()
         .chain(planned.iter())
@@ -397,11 +406,27 @@ pub fn plan_recycle(
 async fn apply(
     ctx: &FleetContext<'_>,
     g: &GroupRecycle,
+    stale_delayed_action: bool,
     now: DateTime<Utc>,
     dry_run: bool,
 ) -> Result<()> {
     if g.is_noop() {
         return Ok(());
+    }
+    if stale_delayed_action && !g.is_delayed(now) {
+        // Left by a recycle in progress that is being replaced: it would scale out again.
+        ctx.action(
+            format!(
+                "delete the earlier {DELAYED_SCALE_OUT_ACTION} of {}",
+                g.group
+            ),
+            dry_run,
+        );
+        if !dry_run {
+            ctx.fleet
+                .delete_scheduled_action(&g.group, DELAYED_SCALE_OUT_ACTION)
+                .await?;
+        }
     }
     if g.is_delayed(now) {
         let action = ScheduledAction {
@@ -467,11 +492,16 @@ pub async fn recycle(ctx: &FleetContext<'_>, req: &RecycleRequest) -> Result<Rec
     for w in &plan.warnings {
         ctx.warning(w.clone());
     }
-    if let Some(m) = &plan.migration {
-        apply(ctx, m, now, req.dry_run).await?;
-    }
-    for g in &plan.groups {
-        apply(ctx, g, now, req.dry_run).await?;
+    let has_delayed = |name: &GroupName| {
+        groups.iter().any(|g| {
+            &g.name == name
+                && g.scheduled_actions
+                    .iter()
+                    .any(|a| a.name == DELAYED_SCALE_OUT_ACTION)
+        })
+    };
+    for g in plan.migration.iter().chain(plan.groups.iter()) {
+        apply(ctx, g, has_delayed(&g.group), now, req.dry_run).await?;
     }
     ctx.info(format!(
         "recycle of {} {} {}: every group back to its old desired capacity at {}",
@@ -608,6 +638,46 @@ mod tests {
         r.allow_zero = true;
         let plan = plan_recycle(&prod_groups(), &r, t0()).expect("allowed");
         assert!(plan.groups[0].is_noop());
+    }
+
+    #[test]
+    fn only_empty_groups_start_no_migration() {
+        let mut r = req("analytics");
+        r.allow_zero = true;
+        let plan = plan_recycle(&prod_groups(), &r, t0()).expect("allowed");
+        assert!(plan.migration.is_none());
+    }
+
+    #[tokio::test]
+    async fn proceeding_without_migrations_deletes_an_earlier_delayed_scale_out() {
+        let mut groups = prod_groups();
+        let mut idp = with_recycle(group("idp", 2, 4, 16), at(600), 4);
+        idp.scheduled_actions.push(ScheduledAction {
+            name: DELAYED_SCALE_OUT_ACTION.to_string(),
+            start_time: at(100),
+            change: CapacityChange::desired(8),
+        });
+        groups[1] = idp;
+        let fleet = RecordingFleet::new(groups);
+        let clock = FixedClock(t0());
+        let ctx = FleetContext {
+            fleet: &fleet,
+            clock: &clock,
+            events: &crate::NullSink,
+        };
+        let mut r = req("idp");
+        r.skip_migration = true;
+        r.if_in_progress = InProgressPolicy::Proceed;
+        recycle(&ctx, &r).await.expect("recycle");
+        let calls = fleet.calls();
+        assert_eq!(
+            calls[0],
+            Call::DeleteAction("prod-idp".into(), DELAYED_SCALE_OUT_ACTION.into())
+        );
+        assert_eq!(
+            calls[1],
+            Call::SetCapacity("prod-idp".into(), CapacityChange::desired(8))
+        );
     }
 
     #[test]
