@@ -3,10 +3,11 @@
 //! The provisioner ignores migration errors by default, so its final marker alone does not
 //! prove the migrations ran: success needs the final marker *and* no migration error line.
 
-/// The line provision.sh prints last when it finished.
-pub const FINAL_MARKER: &str = "All done! provision.sh finished for identity-devops";
-/// The line provision.sh prints when it stops on a failure.
-pub const FAILURE_MARKER: &str = "provision.sh: ERROR -- exiting after failure";
+/// The line provision.sh prints last when it finished, and the one it prints when it stops
+/// on a failure.
+pub use crate::fleet_ops::migration_logs::{
+    PROVISION_DONE_MARKER as FINAL_MARKER, PROVISION_FAILED_MARKER as FAILURE_MARKER,
+};
 /// Fragments that mark a failed migration (rake, Rails, PostgreSQL errors).
 pub const MIGRATION_ERROR_PATTERNS: [&str; 5] = [
     "rake aborted!",

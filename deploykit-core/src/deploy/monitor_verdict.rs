@@ -110,17 +110,24 @@ fn find<'a>(sample: &'a MonitorSample, sha: &Sha) -> Option<&'a ShaMetrics> {
     sample.per_sha.iter().find(|m| m.sha.matches(sha))
 }
 
-/// Judges one window of figures. `old_sha == new_sha` (a config recycle) judges the new
-/// figures against the absolute lines only.
+/// The figures of `sha` in a sample, if it served anything.
+pub fn figures_of(sample: &MonitorSample, sha: &Sha) -> Option<ShaFigures> {
+    find(sample, sha).map(ShaFigures::from_metrics)
+}
+
+/// Judges one window of figures. When `old_sha == new_sha` (a config recycle) the SHA's own
+/// figures from before the recycle (`baseline`) stand in for the old ones; without a
+/// baseline only the absolute lines apply.
 pub fn judge_window(
     t: &MonitorThresholds,
     old_sha: &Sha,
     new_sha: &Sha,
     sample: &MonitorSample,
+    baseline: Option<&ShaFigures>,
 ) -> WindowFigures {
     let new = find(sample, new_sha).map(ShaFigures::from_metrics);
     let old = if old_sha.matches(new_sha) {
-        None
+        baseline.cloned()
     } else {
         find(sample, old_sha).map(ShaFigures::from_metrics)
     };
@@ -220,6 +227,16 @@ fn judge(
                 pct(t.good_error_rate)
             ),
         )
+    } else if let Some(o) = old.filter(|o| new.error_rate <= o.error_rate + t.good_margin_over_old)
+    {
+        (
+            WindowJudgement::Good,
+            format!(
+                "{new_text}{compared}: within {} of the old rate {}",
+                pct(t.good_margin_over_old),
+                pct(o.error_rate)
+            ),
+        )
     } else {
         (
             WindowJudgement::Unclear,
@@ -284,13 +301,14 @@ pub fn verdict(t: &MonitorThresholds, windows: &[WindowFigures]) -> Option<Monit
     None
 }
 
-/// The guide's rollback criteria, shown when a person must decide.
-pub const ROLLBACK_CRITERIA: [&str; 4] = [
-    "Is the error visible for users?",
-    "Is the error going to create bad data that could cause future errors?",
-    "Is there a user-facing bug that could confuse users or produce a wrong result?",
-    "Do you need more than 15 minutes to confirm how bad the error is?",
-];
+/// The guide's rollback criteria (from [`crate::policy::rollback_criteria`]), shown when a
+/// person must decide.
+pub fn rollback_criteria() -> Vec<String> {
+    crate::policy::ROLLBACK_QUESTIONS
+        .iter()
+        .map(|q| q.question.to_string())
+        .collect()
+}
 
 #[cfg(test)]
 mod tests {
@@ -337,6 +355,7 @@ mod tests {
             &sha("aaaa111"),
             &sha("bbbb222"),
             &sample(per_sha),
+            None,
         )
     }
 
@@ -373,6 +392,7 @@ mod tests {
                 metrics("aaaa111", 5000, 0, None),
                 metrics("bbbb222", 2000, 40, None),
             ]),
+            None,
         );
         assert_eq!(w.judgement, WindowJudgement::Bad);
         assert!(
@@ -432,8 +452,20 @@ mod tests {
             &sha("bbbb222"),
             &sha("bbbb222"),
             &sample(vec![metrics("bbbb222", 3000, 1, None)]),
+            None,
         );
         assert!(w.old.is_none());
         assert_eq!(w.judgement, WindowJudgement::Good);
+        // A config recycle compares with the SHA's own figures from before the recycle.
+        let before = ShaFigures::from_metrics(&metrics("bbbb222", 9000, 18, None));
+        let w = judge_window(
+            &MonitorThresholds::default(),
+            &sha("bbbb222"),
+            &sha("bbbb222"),
+            &sample(vec![metrics("bbbb222", 3000, 6, None)]),
+            Some(&before),
+        );
+        assert_eq!(w.judgement, WindowJudgement::Good, "{}", w.explanation);
+        assert!(w.explanation.contains("within"), "{}", w.explanation);
     }
 }

@@ -29,7 +29,8 @@ pub enum InconclusivePolicy {
 ///   new SHA `max_flow_success_drop` or more below the old SHA.
 ///
 /// A judged window is **good** when none of those holds and the new rate is at most
-/// `good_error_rate` (the canary rule's "good" line). After `good_windows_needed` good windows
+/// `good_error_rate` (the canary rule's "good" line), or at most `good_margin_over_old` above
+/// the old SHA's judged rate (the new code is no worse than the code it replaces). After `good_windows_needed` good windows
 /// in a row the verdict is Go. A window that is judged but neither good nor bad (a rate
 /// between the two lines), or not judged at all (too few requests, no data), keeps the gate
 /// watching; after `max_windows` windows without a verdict it is Inconclusive.
@@ -50,6 +51,8 @@ pub struct MonitorThresholds {
     pub max_error_rate: f64,
     /// How far the new 5xx rate may exceed the old one before a window is bad.
     pub max_error_rate_increase: f64,
+    /// How far the new 5xx rate may exceed the old one and the window still be good.
+    pub good_margin_over_old: f64,
     /// Attempts of a flow (on each SHA) before its success rate is compared.
     pub min_flow_attempts: u64,
     /// A drop of the flow success rate (new below old) this large or larger is bad.
@@ -66,6 +69,7 @@ impl Default for MonitorThresholds {
             good_error_rate: 0.001,
             max_error_rate: 0.01,
             max_error_rate_increase: 0.01,
+            good_margin_over_old: 0.001,
             min_flow_attempts: 20,
             max_flow_success_drop: 0.05,
         }

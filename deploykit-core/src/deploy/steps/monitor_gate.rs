@@ -6,7 +6,8 @@ use chrono::{DateTime, Utc};
 
 use crate::deploy::context::StepContext;
 use crate::deploy::monitor_verdict::{
-    MonitorVerdict, ROLLBACK_CRITERIA, Verdict, WindowFigures, judge_window, verdict,
+    MonitorVerdict, ShaFigures, Verdict, WindowFigures, figures_of, judge_window,
+    rollback_criteria, verdict,
 };
 use crate::deploy::ports::{Decision, DecisionRequest};
 use crate::deploy::settings::InconclusivePolicy;
@@ -47,6 +48,11 @@ pub(crate) async fn watch(
     let role = main_role(state)?;
     let env = &state.request.env;
     let monitor = &ctx.ports.monitor;
+    let baseline = if old.matches(&new) {
+        baseline(ctx, state, prefix, &new).await?
+    } else {
+        None
+    };
     let mut windows: Vec<WindowFigures> = Vec::new();
     let total = t
         .window_secs
@@ -83,7 +89,7 @@ pub(crate) async fn watch(
                         monitor.sample(env, &role, &window).await
                     })
                     .await?;
-                let w = judge_window(t, &old, &new, &sample);
+                let w = judge_window(t, &old, &new, &sample, baseline.as_ref());
                 ctx.remember(&key, &w)?;
                 w
             }
@@ -105,6 +111,39 @@ pub(crate) async fn watch(
         explanation: "no window was watched".into(),
         windows,
     })
+}
+
+/// The SHA's own figures over the window before the recycle (config recycles, where old and
+/// new instances run the same SHA), recorded once.
+async fn baseline(
+    ctx: &StepContext<'_>,
+    state: &DeployState,
+    prefix: &str,
+    sha: &Sha,
+) -> Result<Option<ShaFigures>> {
+    let key = format!("{prefix}/baseline");
+    if let Some(b) = ctx.memo::<Option<ShaFigures>>(&key)? {
+        return Ok(b);
+    }
+    let Some(end) = state.facts.recycled_at else {
+        return Ok(None);
+    };
+    let secs = ctx.settings.monitor.window_secs;
+    let window = MetricsWindow {
+        start: end - chrono::Duration::seconds(i64::try_from(secs).unwrap_or(300)),
+        end,
+    };
+    let role = main_role(state)?;
+    let monitor = &ctx.ports.monitor;
+    let env = &state.request.env;
+    let sample = ctx
+        .retry("read the monitor", async || {
+            monitor.sample(env, &role, &window).await
+        })
+        .await?;
+    let b = figures_of(&sample, sha);
+    ctx.remember(&key, &b)?;
+    Ok(b)
 }
 
 pub(crate) fn gate_verdict(
@@ -198,7 +237,7 @@ fn question(v: &MonitorVerdict) -> String {
         "the monitor gate could not decide: {}. Roll back if any of these is yes: {} \
          Resume the run with a decision (go or rollback).",
         v.explanation,
-        ROLLBACK_CRITERIA.join(" ")
+        rollback_criteria().join(" ")
     )
 }
 
@@ -222,7 +261,7 @@ async fn decide(
         let request = DecisionRequest {
             gate: "monitor".into(),
             explanation: v.explanation.clone(),
-            criteria: ROLLBACK_CRITERIA.iter().map(|s| s.to_string()).collect(),
+            criteria: rollback_criteria(),
             windows: v.windows.clone(),
         };
         if let Some(d) = op.decide(&request).await? {

@@ -1,0 +1,197 @@
+//! The guided deploy on the simulated Login.gov world: each scenario of the guide, end to end,
+//! on the virtual clock.
+
+mod deploy_support;
+
+use deploy_support::Rig;
+use deploykit_core::deploy::{FinalStatus, MemoryJournal, deploy};
+use deploykit_core::sim::{MigrationScript, TrafficProfile};
+use deploykit_core::{DeployKind, RecordingSink};
+
+fn rolled_back_reason(status: &FinalStatus) -> String {
+    match status {
+        FinalStatus::RolledBack { reason } => reason.clone(),
+        other => panic!("expected a rollback, got {other:?}"),
+    }
+}
+
+/// Healthy capacity never dropped below the 4 idp and 2 worker instances serving before.
+fn assert_capacity_kept(rig: &Rig) {
+    assert!(
+        rig.fleet().min_healthy_in_service(&rig.group("idp")) >= 4,
+        "idp healthy capacity dropped to {}",
+        rig.fleet().min_healthy_in_service(&rig.group("idp"))
+    );
+    assert!(rig.fleet().min_healthy_in_service(&rig.group("worker")) >= 2);
+}
+
+#[tokio::test]
+async fn a_healthy_release_is_deployed_end_to_end() {
+    let rig = Rig::prod().await;
+    let old_sha = rig.running("idp")[0].1.clone();
+    let journal = MemoryJournal::new();
+    let events = RecordingSink::default();
+    let out = deploy(
+        &rig.ports,
+        &rig.settings,
+        &journal,
+        &events,
+        &rig.request(DeployKind::Full),
+    )
+    .await
+    .expect("deploy");
+    assert_eq!(out.status, FinalStatus::Deployed, "{out:#?}");
+    // Merged once, as a merge commit; every idp and worker instance runs the merge commit.
+    assert_eq!(rig.merges(), 1);
+    let idp = rig.running("idp");
+    assert_eq!(idp.len(), 4, "old instances scaled in: {idp:?}");
+    assert!(idp.iter().all(|(_, sha)| *sha != old_sha));
+    assert_eq!(rig.running("worker").len(), 2);
+    assert_eq!(rig.launched("idp"), 4, "capacity doubled exactly once");
+    assert_eq!(rig.releases_created(), ["RC 112"]);
+    assert_eq!(
+        rig.announcements(),
+        ["recycle_start", "deploy_done"],
+        "announcements"
+    );
+    let steps: Vec<&str> = out.steps.iter().map(|s| s.step.as_str()).collect();
+    assert_eq!(
+        steps,
+        [
+            "preflight",
+            "merge_pr",
+            "announce_recycle",
+            "recycle",
+            "migration_gate",
+            "health_gate",
+            "monitor_gate",
+            "spindown_wait",
+            "scale_in_old",
+            "follow_up",
+            "create_release",
+            "release_lock",
+            "report"
+        ]
+    );
+    let monitor = out
+        .verdicts
+        .iter()
+        .find(|v| v.gate == "monitor")
+        .expect("monitor verdict");
+    assert_eq!(monitor.verdict, "go", "{}", monitor.explanation);
+    assert!(
+        monitor.explanation.contains("requests"),
+        "{}",
+        monitor.explanation
+    );
+    assert!(out.pending.as_ref().is_some_and(|p| p.commits > 0));
+    assert!(
+        rig.ports
+            .lock
+            .holder(&rig.env, &rig.app.name)
+            .await
+            .expect("holder")
+            .is_none(),
+        "lock released"
+    );
+    assert_capacity_kept(&rig);
+}
+
+async fn rollback_scenario(rig: &Rig) -> deploykit_core::deploy::DeployOutcome {
+    let journal = MemoryJournal::new();
+    let out = deploy(
+        &rig.ports,
+        &rig.settings,
+        &journal,
+        &RecordingSink::default(),
+        &rig.request(DeployKind::Full),
+    )
+    .await
+    .expect("deploy");
+    // The new instances are gone, the old ones serve, the revert is open, people are told.
+    let old = rig.running("idp");
+    assert_eq!(old.len(), 4, "{old:?}");
+    assert!(rig.releases_created().is_empty());
+    assert_eq!(
+        rig.announcements(),
+        [
+            "recycle_start",
+            "rollback_started",
+            "retrospective_to_schedule"
+        ]
+    );
+    assert!(out.revert_pr_url.is_some(), "{out:#?}");
+    assert!(
+        rig.ports
+            .lock
+            .holder(&rig.env, &rig.app.name)
+            .await
+            .expect("holder")
+            .is_none()
+    );
+    assert_capacity_kept(rig);
+    out
+}
+
+#[tokio::test]
+async fn a_migration_error_rolls_back_even_though_provisioning_finished() {
+    let rig = Rig::prod().await;
+    let old_sha = rig.running("idp")[0].1.clone();
+    rig.world
+        .scripted_logs()
+        .set_migration_script(MigrationScript::MigrationError);
+    let out = rollback_scenario(&rig).await;
+    let reason = rolled_back_reason(&out.status);
+    assert!(reason.contains("migration_gate"), "{reason}");
+    assert!(reason.contains("rake aborted!"), "{reason}");
+    assert!(rig.running("idp").iter().all(|(_, s)| *s == old_sha));
+}
+
+#[tokio::test]
+async fn a_provisioning_failure_rolls_back() {
+    let rig = Rig::prod().await;
+    rig.world
+        .scripted_logs()
+        .set_migration_script(MigrationScript::ProvisioningFailure);
+    let out = rollback_scenario(&rig).await;
+    let reason = rolled_back_reason(&out.status);
+    assert!(reason.contains("provisioning failed"), "{reason}");
+}
+
+#[tokio::test]
+async fn a_hung_migration_times_out_and_rolls_back() {
+    let rig = Rig::prod().await;
+    rig.world
+        .scripted_logs()
+        .set_migration_script(MigrationScript::Hang);
+    let out = rollback_scenario(&rig).await;
+    let reason = rolled_back_reason(&out.status);
+    assert!(reason.contains("timed out"), "{reason}");
+}
+
+#[tokio::test]
+async fn an_error_spike_on_the_new_sha_rolls_back_quoting_the_numbers() {
+    let rig = Rig::prod().await;
+    rig.on_merge(Box::new(|world, sha| {
+        world
+            .scripted_monitor()
+            .set_profile(sha, TrafficProfile::with_error_rate(0.05));
+    }));
+    let out = rollback_scenario(&rig).await;
+    let reason = rolled_back_reason(&out.status);
+    assert!(reason.contains("monitor_gate"), "{reason}");
+    assert!(reason.contains("5xx of"), "{reason}");
+    assert!(reason.contains("ceiling"), "{reason}");
+}
+
+#[tokio::test]
+async fn unhealthy_new_hosts_roll_back_after_the_health_timeout() {
+    let rig = Rig::prod().await;
+    rig.on_merge(Box::new(|world, sha| {
+        world.sim_fleet().set_unhealthy_sha(Some(sha.clone()));
+    }));
+    let out = rollback_scenario(&rig).await;
+    let reason = rolled_back_reason(&out.status);
+    assert!(reason.contains("health_gate"), "{reason}");
+    assert!(reason.contains("0 of 4 new instances healthy"), "{reason}");
+}

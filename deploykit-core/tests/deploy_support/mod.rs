@@ -1,0 +1,255 @@
+//! Shared set-up of the deploy tests: Login.gov's simulated world with an approved promotion
+//! PR for RC 112, the ports wired to it, and a journal that "kills" the run after N records.
+#![allow(dead_code)]
+
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
+
+use async_trait::async_trait;
+use deploykit_core::deploy::{
+    DeployPorts, DeployRequest, EnvSettings, Journal, MemoryJournal, Record, RunId,
+};
+use deploykit_core::model::fleet::GroupName;
+use deploykit_core::ports::{
+    CodeHost, MergeMethod, NewPullRequest, NewRelease, PullRequest, PullRequestQuery, Release,
+    Review,
+};
+use deploykit_core::sim::{FleetEventKind, SimFleet, World};
+use deploykit_core::{AppName, AppSettings, DeployKind, EnvName, Error, Result, RoleName, Sha};
+
+/// What happens in the world when the promotion PR is merged (besides the fleet picking up the
+/// new production branch tip).
+pub type OnMerge = Box<dyn Fn(&World, &Sha) + Send + Sync>;
+
+/// A code host whose merges into the production branch become what new instances run, as
+/// in Login.gov: instances boot the tip of `stages/prod`.
+pub struct LinkedCodeHost {
+    inner: Arc<dyn CodeHost>,
+    world: World,
+    env: EnvName,
+    on_merge: Mutex<Option<OnMerge>>,
+}
+
+impl std::fmt::Debug for LinkedCodeHost {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("LinkedCodeHost").finish_non_exhaustive()
+    }
+}
+
+#[async_trait]
+impl CodeHost for LinkedCodeHost {
+    async fn releases(&self) -> Result<Vec<Release>> {
+        self.inner.releases().await
+    }
+    async fn create_release(&self, release: &NewRelease) -> Result<Release> {
+        self.inner.create_release(release).await
+    }
+    async fn ensure_label(&self, name: &str) -> Result<()> {
+        self.inner.ensure_label(name).await
+    }
+    async fn add_labels(&self, number: u64, labels: &[String]) -> Result<()> {
+        self.inner.add_labels(number, labels).await
+    }
+    async fn create_pull_request(&self, pr: &NewPullRequest) -> Result<PullRequest> {
+        self.inner.create_pull_request(pr).await
+    }
+    async fn pull_request(&self, number: u64) -> Result<PullRequest> {
+        self.inner.pull_request(number).await
+    }
+    async fn pull_requests(&self, query: &PullRequestQuery) -> Result<Vec<PullRequest>> {
+        self.inner.pull_requests(query).await
+    }
+    async fn reviews(&self, number: u64) -> Result<Vec<Review>> {
+        self.inner.reviews(number).await
+    }
+    async fn merge_pull_request(&self, number: u64, method: MergeMethod) -> Result<Sha> {
+        let sha = self.inner.merge_pull_request(number, method).await?;
+        self.world
+            .sim_fleet()
+            .set_app_release_sha(&self.env, "gitsha:idp", &sha);
+        if let Ok(hook) = self.on_merge.lock()
+            && let Some(f) = hook.as_ref()
+        {
+            f(&self.world, &sha);
+        }
+        Ok(sha)
+    }
+}
+
+/// A journal that fails every append after the first `n` (the process "dies" there).
+#[derive(Debug)]
+pub struct KillAfter {
+    pub inner: Arc<MemoryJournal>,
+    left: AtomicUsize,
+}
+
+impl KillAfter {
+    pub fn new(inner: Arc<MemoryJournal>, n: usize) -> Self {
+        KillAfter {
+            inner,
+            left: AtomicUsize::new(n),
+        }
+    }
+}
+
+impl Journal for KillAfter {
+    fn append(&self, run: &RunId, record: &Record) -> Result<()> {
+        let left = self.left.load(Ordering::SeqCst);
+        if left == 0 {
+            return Err(Error::interrupted("killed by the test before this record"));
+        }
+        self.left.store(left - 1, Ordering::SeqCst);
+        self.inner.append(run, record)
+    }
+    fn load(&self, run: &RunId) -> Result<Vec<Record>> {
+        self.inner.load(run)
+    }
+    fn runs(&self) -> Result<Vec<RunId>> {
+        self.inner.runs()
+    }
+}
+
+/// The rig: a world, its ports, prod settings and RC 112's approved promotion PR.
+pub struct Rig {
+    pub world: World,
+    pub ports: DeployPorts,
+    pub settings: EnvSettings,
+    pub env: EnvName,
+    pub app: AppSettings,
+    pub pr: u64,
+    pub linked: Arc<LinkedCodeHost>,
+}
+
+pub fn idp() -> AppName {
+    AppName::new("idp").expect("app")
+}
+
+pub fn group(env: &EnvName, role: &str) -> GroupName {
+    GroupName::new(env, &RoleName::new(role).expect("role"))
+}
+
+impl Rig {
+    /// Login.gov on Tuesday 2026-11-24 15:00 UTC, with `Deploy RC 112 to Production` open
+    /// from `main`'s tip and approved.
+    pub async fn prod() -> Rig {
+        Self::in_env("prod").await
+    }
+
+    pub async fn in_env(env: &str) -> Rig {
+        let world = World::login_gov();
+        let env = EnvName::new(env).expect("env");
+        let app = AppSettings::idp();
+        let vcs = world.sim_vcs(&idp()).expect("vcs");
+        let main = vcs.rev("main").expect("main");
+        vcs.branch("stages/rc-2026-11-24", &main);
+        let host = world.sim_code_host(&idp()).expect("host");
+        let pr = host
+            .create_pull_request(&NewPullRequest {
+                title: "Deploy RC 112 to Production".into(),
+                head: "stages/rc-2026-11-24".into(),
+                base: "stages/prod".into(),
+                body: "## Bug Fixes\n- Identity verification: Retry a failed address check once"
+                    .into(),
+            })
+            .await
+            .expect("pr")
+            .number;
+        host.approve(pr, "reviewer").expect("approve");
+        let linked = Arc::new(LinkedCodeHost {
+            inner: world.code_host(&idp()).expect("host"),
+            world: world.clone(),
+            env: env.clone(),
+            on_merge: Mutex::new(None),
+        });
+        let ports = DeployPorts {
+            vcs: world.vcs(&idp()).expect("vcs"),
+            code_host: linked.clone(),
+            fleet: world.fleet(),
+            logs: world.logs(),
+            monitor: world.monitor(),
+            notifier: world.notifier(),
+            lock: world.lock(),
+            clock: world.clock(),
+            deploy_status: world.deploy_status(),
+            operator: None,
+        };
+        world.sim_fleet().mark_capacity_baseline();
+        Rig {
+            settings: EnvSettings::for_env(&env),
+            world,
+            ports,
+            env,
+            app,
+            pr,
+            linked,
+        }
+    }
+
+    /// Runs `f` on the world when the promotion PR is merged (e.g. make the new SHA bad).
+    pub fn on_merge(&self, f: OnMerge) {
+        *self.linked.on_merge.lock().expect("hook") = Some(f);
+    }
+
+    pub fn request(&self, kind: DeployKind) -> DeployRequest {
+        let mut r = DeployRequest::new(self.env.clone(), self.app.clone(), kind, "alice");
+        if kind.ships_code() {
+            r.pr_number = Some(self.pr);
+        }
+        if kind == DeployKind::OffCycle || kind == DeployKind::Patch {
+            r.reason = Some("urgent fix for the address check".into());
+        }
+        r.yes = true;
+        r
+    }
+
+    pub fn fleet(&self) -> &Arc<SimFleet> {
+        self.world.sim_fleet()
+    }
+
+    pub fn group(&self, role: &str) -> GroupName {
+        group(&self.env, role)
+    }
+
+    /// Running instances of a group and the SHAs they run.
+    pub fn running(&self, role: &str) -> Vec<(String, Sha)> {
+        let g = self
+            .fleet()
+            .group_snapshot(&self.group(role))
+            .expect("group");
+        g.running_instances()
+            .map(|i| (i.id.to_string(), i.deployed_sha().expect("sha")))
+            .collect()
+    }
+
+    /// How many instances were ever launched in a group (after the world was built).
+    pub fn launched(&self, role: &str) -> usize {
+        let g = self.group(role);
+        self.fleet()
+            .history()
+            .iter()
+            .filter(|e| e.group == g && matches!(e.kind, FleetEventKind::Launched { .. }))
+            .count()
+    }
+
+    pub fn merges(&self) -> usize {
+        self.world
+            .sim_code_host(&idp())
+            .expect("host")
+            .merges()
+            .len()
+    }
+
+    pub fn releases_created(&self) -> Vec<String> {
+        self.world
+            .sim_code_host(&idp())
+            .expect("host")
+            .created_releases()
+            .iter()
+            .map(|r| r.release.name.clone())
+            .collect()
+    }
+
+    pub fn announcements(&self) -> Vec<&'static str> {
+        self.world.recording_notifier().sent_kinds()
+    }
+}
