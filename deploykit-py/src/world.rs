@@ -307,6 +307,14 @@ impl PyWorld {
         Ok(())
     }
 
+    /// The ids of this world's deploy runs, oldest first (`resume` takes one).
+    fn runs(&self) -> PyResult<Vec<String>> {
+        self.journal
+            .runs()
+            .map(|ids| ids.iter().map(|id| id.to_string()).collect())
+            .map_err(to_py_err)
+    }
+
     /// The announcements the world's own notifier received, as dicts.
     fn announcements<'py>(&self, py: Python<'py>) -> PyResult<Vec<Bound<'py, PyAny>>> {
         self.world

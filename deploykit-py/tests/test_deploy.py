@@ -2,6 +2,10 @@
 monitor and the operator who decides when a gate cannot."""
 
 import datetime
+import os
+import signal
+import threading
+import time
 from typing import Any
 
 import pytest
@@ -148,3 +152,40 @@ def test_deploy_async_and_rollback() -> None:
     assert any(a["type"] == "rollback_started" for a in rolled.announcements)
     rolled_async = run(lambda: world2.rollback_async("idp", "prod", "again"))
     assert rolled_async.status in ("rolled_back", "stopped")
+
+
+def test_ctrl_c_stops_a_deploy_and_resume_finishes_it() -> None:
+    world, pr = ready_world()
+    deployed = world.servers("prod", "idp")[0].deployed_sha
+    assert deployed is not None
+    sha = deployed.text
+    calls: list[datetime.datetime] = []
+
+    class SlowMonitor:
+        def sample(
+            self, env: str, role: str, start: datetime.datetime, end: datetime.datetime
+        ) -> list[dict[str, Any]]:
+            calls.append(start)
+            time.sleep(0.5)  # a slow metrics backend, on the real clock
+            return [{"sha": sha, "requests": 20_000, "errors_5xx": 1, "instances": 8}]
+
+    timer = threading.Timer(0.5, lambda: os.kill(os.getpid(), signal.SIGINT))
+    timer.start()
+    try:
+        with pytest.raises(KeyboardInterrupt):
+            world.deploy("idp", "prod", pr=pr, monitor=SlowMonitor())
+    finally:
+        timer.cancel()
+    # The run was cancelled: the monitor is not asked again.
+    seen = len(calls)
+    time.sleep(1.0)
+    assert len(calls) == seen
+    (run_id,) = world.runs()
+
+    class FastMonitor:
+        def sample(self, *args: object) -> list[dict[str, Any]]:
+            return [{"sha": sha, "requests": 20_000, "errors_5xx": 1, "instances": 8}]
+
+    resumed = world.resume(run_id, monitor=FastMonitor())
+    assert resumed.deployed, resumed.reason
+    assert resumed.run_id == run_id
