@@ -118,3 +118,19 @@ def test_virtual_time(world: deploykit.World) -> None:
         world.advance(-1)
     assert world.apps() == ["idp", "pki"]
     assert "2026-11-24" in repr(world)
+
+
+def test_blocking_calls_from_inside_a_callback_fail_cleanly(world: deploykit.World) -> None:
+    import sys
+
+    reported: list[BaseException | None] = []
+    previous = sys.unraisablehook
+    sys.unraisablehook = lambda unraisable: reported.append(unraisable.exc_value)
+    try:
+        world.recycle("prod", "pivcac", on_event=lambda e: world.group_size("prod", "idp"))
+    finally:
+        sys.unraisablehook = previous
+    assert reported and isinstance(reported[0], RuntimeError)
+    assert "_async" in str(reported[0])
+    # The recycle itself went through.
+    assert world.group_size("prod", "pivcac").scheduled_actions
