@@ -380,5 +380,99 @@ pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<PyScaleInOutcome>()?;
     m.add_class::<PyServer>()?;
     m.add_class::<PyGroupSize>()?;
+    m.add_class::<PyMigrationLog>()?;
     Ok(())
+}
+
+/// What following the migration log found.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct MigrationLog {
+    /// The migration instance read.
+    pub instance: String,
+    /// The lines read, in order.
+    pub lines: Vec<String>,
+    /// `done` (provisioning finished), `failed` (provisioning failed).
+    pub outcome: &'static str,
+}
+
+record_class!(
+    /// What following the migration log found: the instance, its lines, and whether
+    /// provisioning finished or failed.
+    PyMigrationLog(MigrationLog) as "MigrationLog",
+    repr = |r| format!(
+        "MigrationLog(instance='{}', lines={}, outcome='{}')",
+        r.instance,
+        r.lines.len(),
+        r.outcome
+    ),
+    {
+        /// The migration instance read.
+        #[getter]
+        fn instance(&self) -> &str {
+            &self.0.instance
+        }
+        /// The lines read, in order.
+        #[getter]
+        fn lines(&self) -> Vec<String> {
+            self.0.lines.clone()
+        }
+        /// `done` (provisioning finished) or `failed`.
+        #[getter]
+        fn outcome(&self) -> &str {
+            self.0.outcome
+        }
+    }
+);
+
+/// Follows the migration log of the newest `<env>-migration` instance (launched at or after
+/// `launched_after`) until provisioning finishes or fails, calling `on_line(line)` for each.
+pub async fn migration_log(
+    backend: FleetBackend,
+    logs: Arc<dyn deploykit_core::ports::LogSource>,
+    env: String,
+    launched_after: Option<DateTime<Utc>>,
+    on_line: Option<Py<PyAny>>,
+    events: Arc<dyn EventSink>,
+) -> Result<PyMigrationLog> {
+    use std::ops::ControlFlow;
+
+    use deploykit_core::fleet_ops::migration_logs::{
+        MigrationLogRequest, PROVISION_DONE_MARKER, PROVISION_FAILED_MARKER, tail_migration_log,
+    };
+
+    let request = MigrationLogRequest {
+        launched_after,
+        ..MigrationLogRequest::new(EnvName::new(env)?)
+    };
+    let ctx = FleetContext {
+        fleet: backend.fleet.as_ref(),
+        clock: backend.clock.as_ref(),
+        events: events.as_ref(),
+    };
+    let mut lines = Vec::new();
+    let mut outcome = "done";
+    let mut on_line_fn = |line: &str| {
+        lines.push(line.to_string());
+        if let Some(callback) = &on_line {
+            Python::attach(|py| {
+                if let Err(err) = callback.call1(py, (line,)) {
+                    err.write_unraisable(py, Some(callback.bind(py)));
+                }
+            });
+        }
+        if line.contains(PROVISION_FAILED_MARKER) {
+            outcome = "failed";
+            ControlFlow::Break(())
+        } else if line.contains(PROVISION_DONE_MARKER) {
+            ControlFlow::Break(())
+        } else {
+            ControlFlow::Continue(())
+        }
+    };
+    let tail = tail_migration_log(&ctx, logs.as_ref(), &request, &mut on_line_fn).await?;
+    Ok(PyMigrationLog(MigrationLog {
+        instance: tail.instance.to_string(),
+        lines,
+        outcome,
+    }))
 }

@@ -10,7 +10,7 @@ use deploykit_core::DeployKind;
 use deploykit_core::deploy::{
     DeployPorts, DeployRequest, Journal, MemoryJournal, Operator, RollbackRequest, RunId,
 };
-use deploykit_core::ports::{Announcement, MergeMethod, Monitor, Notifier};
+use deploykit_core::ports::{Announcement, MergeMethod, MetricsWindow, Monitor, Notifier};
 use deploykit_core::release::{AnnounceRequest, CutRcRequest, PrReference, TrueUpRequest};
 use deploykit_core::sim::{Fault, World};
 use deploykit_core::{AppName, AppSettings, EnvName, Error, Result};
@@ -19,9 +19,11 @@ use pyo3::prelude::*;
 use crate::deploy::{DeployBackend, PyDeployOutcome, run_deploy, run_resume, run_rollback};
 use crate::errors::to_py_err;
 use crate::events::sink_for;
-use crate::fleet::{self, FleetBackend, PyGroupSize, PyRecycleOutcome, PyScaleInOutcome, PyServer};
+use crate::fleet::{
+    self, FleetBackend, PyGroupSize, PyMigrationLog, PyRecycleOutcome, PyScaleInOutcome, PyServer,
+};
 use crate::model::{PyDeployStatus, PySha};
-use crate::ports::monitor::PyMonitor;
+use crate::ports::monitor::{PyMonitor, PyMonitorSample, names, take_sample};
 use crate::ports::notifier::{PyNotifier, announcement_dict};
 use crate::ports::operator::PyOperator;
 use crate::release::{
@@ -455,6 +457,89 @@ impl PyWorld {
         awaitable(
             py,
             fleet::scale_in(self.fleet(), request, sink_for(on_event)),
+        )
+    }
+
+    /// Follows the migration log of the newest `<env>-migration` instance (launched at or
+    /// after `launched_after`) until provisioning finishes or fails, calling
+    /// `on_line(line)` for each line; waits on the virtual clock for it to appear.
+    #[pyo3(signature = (env, *, launched_after = None, on_line = None, on_event = None))]
+    fn migration_log(
+        &self,
+        py: Python<'_>,
+        env: String,
+        launched_after: Option<DateTime<Utc>>,
+        on_line: Option<Py<PyAny>>,
+        on_event: Option<Py<PyAny>>,
+    ) -> PyResult<PyMigrationLog> {
+        let (backend, logs) = (self.fleet(), self.world.logs());
+        block_on(
+            py,
+            fleet::migration_log(
+                backend,
+                logs,
+                env,
+                launched_after,
+                on_line,
+                sink_for(on_event),
+            ),
+        )
+    }
+
+    /// `migration_log` as an awaitable.
+    #[pyo3(signature = (env, *, launched_after = None, on_line = None, on_event = None))]
+    fn migration_log_async<'py>(
+        &self,
+        py: Python<'py>,
+        env: String,
+        launched_after: Option<DateTime<Utc>>,
+        on_line: Option<Py<PyAny>>,
+        on_event: Option<Py<PyAny>>,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        let (backend, logs) = (self.fleet(), self.world.logs());
+        awaitable(
+            py,
+            fleet::migration_log(
+                backend,
+                logs,
+                env,
+                launched_after,
+                on_line,
+                sink_for(on_event),
+            ),
+        )
+    }
+
+    /// Per-SHA request figures of `role` in `env` over `[start, end)` from the world's
+    /// monitor (traffic follows the fleet); `.render_table()` shows monitor-deploy's table.
+    fn monitor_sample(
+        &self,
+        py: Python<'_>,
+        env: &str,
+        role: &str,
+        start: DateTime<Utc>,
+        end: DateTime<Utc>,
+    ) -> PyResult<PyMonitorSample> {
+        let window = MetricsWindow { start, end };
+        block_on(
+            py,
+            take_sample(self.world.monitor(), names(env, role), window),
+        )
+    }
+
+    /// `monitor_sample` as an awaitable.
+    fn monitor_sample_async<'py>(
+        &self,
+        py: Python<'py>,
+        env: &str,
+        role: &str,
+        start: DateTime<Utc>,
+        end: DateTime<Utc>,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        let window = MetricsWindow { start, end };
+        awaitable(
+            py,
+            take_sample(self.world.monitor(), names(env, role), window),
         )
     }
 

@@ -134,3 +134,28 @@ def test_blocking_calls_from_inside_a_callback_fail_cleanly(world: deploykit.Wor
     assert "_async" in str(reported[0])
     # The recycle itself went through.
     assert world.group_size("prod", "pivcac").scheduled_actions
+
+
+def test_migration_log_and_monitor_table(world: deploykit.World) -> None:
+    import datetime
+
+    start = world.now
+    world.recycle("prod", "idp")
+    lines: list[str] = []
+    log = world.migration_log("prod", launched_after=start, on_line=lines.append)
+    assert log.outcome == "done"
+    assert log.lines == lines and lines[-1].startswith("All done! provision.sh finished")
+    assert log.instance.startswith("i-")
+    assert world.now > start  # waited on the virtual clock for the instance
+    asynced = run(lambda: world.migration_log_async("prod", launched_after=start))
+    assert asynced.instance == log.instance
+
+    end = world.now
+    sample = world.monitor_sample("prod", "idp", end - datetime.timedelta(minutes=5), end)
+    (row,) = sample.table()
+    assert row["label"] == "current" and row["requests"] > 0
+    assert "5XX %" in sample.render_table()
+    sampled = run(
+        lambda: world.monitor_sample_async("prod", "idp", end - datetime.timedelta(minutes=5), end)
+    )
+    assert [m.sha for m in sampled.per_sha] == [m.sha for m in sample.per_sha]

@@ -41,6 +41,7 @@ __all__ = [
     "ScaleInOutcome",
     "Server",
     "GroupSize",
+    "MigrationLog",
     "DeployOutcome",
     "World",
     "wait",

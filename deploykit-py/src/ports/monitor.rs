@@ -5,6 +5,7 @@ use std::sync::Arc;
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
+use deploykit_core::fleet_ops;
 use deploykit_core::ports::{MetricsWindow, Monitor, MonitorSample, ShaMetrics};
 use deploykit_core::{EnvName, Error, Result, RoleName};
 use pyo3::prelude::*;
@@ -177,6 +178,15 @@ impl PyMonitorSample {
     fn per_sha(&self) -> Vec<PyShaMetrics> {
         self.0.per_sha.iter().cloned().map(PyShaMetrics).collect()
     }
+    /// monitor-deploy's table as rows (dicts with `label` old/new/current/other, `sha`,
+    /// `error_pct`, `errors_5xx`, `requests`, `instances`, `flows`), old first.
+    fn table<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+        convert::to_py(py, &fleet_ops::monitor_table(&self.0).rows)
+    }
+    /// monitor-deploy's table as text.
+    fn render_table(&self) -> String {
+        fleet_ops::render_monitor_table(&fleet_ops::monitor_table(&self.0))
+    }
     /// The fields as plain data.
     fn to_dict<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
         convert::to_py(py, &self.0)
@@ -195,12 +205,14 @@ impl PyMonitorSample {
     }
 }
 
-fn names(env: &str, role: &str) -> Result<(EnvName, RoleName)> {
+/// Parses an environment and a role name.
+pub fn names(env: &str, role: &str) -> Result<(EnvName, RoleName)> {
     Ok((EnvName::new(env)?, RoleName::new(role)?))
 }
 
-async fn take_sample(
-    monitor: PyMonitor,
+/// Samples any monitor over `[start, end)` after checking the names and the window.
+pub async fn take_sample(
+    monitor: Arc<dyn Monitor>,
     names: Result<(EnvName, RoleName)>,
     window: MetricsWindow,
 ) -> Result<PyMonitorSample> {
@@ -228,7 +240,7 @@ pub fn sample(
     start: DateTime<Utc>,
     end: DateTime<Utc>,
 ) -> PyResult<PyMonitorSample> {
-    let monitor = PyMonitor::new(monitor)?;
+    let monitor: Arc<dyn Monitor> = Arc::new(PyMonitor::new(monitor)?);
     block_on(
         py,
         take_sample(monitor, names(env, role), MetricsWindow { start, end }),
@@ -245,7 +257,7 @@ pub fn sample_async<'py>(
     start: DateTime<Utc>,
     end: DateTime<Utc>,
 ) -> PyResult<Bound<'py, PyAny>> {
-    let monitor = PyMonitor::new(monitor)?;
+    let monitor: Arc<dyn Monitor> = Arc::new(PyMonitor::new(monitor)?);
     awaitable(
         py,
         take_sample(monitor, names(env, role), MetricsWindow { start, end }),
