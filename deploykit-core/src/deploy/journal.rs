@@ -327,6 +327,40 @@ mod tests {
     }
 
     #[test]
+    fn every_fact_survives_a_round_trip_through_json() {
+        use crate::deploy::state::{Fact, StepOutcome, StepReport};
+        let at: DateTime<Utc> = "2026-11-24T15:00:00Z".parse().expect("time");
+        let sha = crate::Sha::new("abcdef1").expect("sha");
+        let report = StepReport {
+            step: StepName::Recycle,
+            started_at: at,
+            finished_at: at,
+            outcome: StepOutcome::GateFailed { reason: "x".into() },
+            detail: "d".into(),
+            facts: vec![
+                Fact::OldSha { sha: sha.clone() },
+                Fact::Merged { sha: sha.clone() },
+                Fact::NewSha { sha },
+                Fact::MonitorEnded { at },
+                Fact::note("n"),
+                Fact::LockReleased,
+                Fact::Announced(crate::ports::Announcement::ConfigChange {
+                    app: AppName::new("idp").expect("app"),
+                    env: EnvName::new("prod").expect("env"),
+                    diff: "-a\n+b".into(),
+                }),
+            ],
+        };
+        let record = Record::StepFinished {
+            at,
+            report: Box::new(report),
+        };
+        let line = serde_json::to_string(&record).expect("encode");
+        let back: Record = serde_json::from_str(&line).expect("decode");
+        assert_eq!(back, record);
+    }
+
+    #[test]
     fn run_ids_sort_by_time_and_refuse_paths() {
         let env = EnvName::new("prod").expect("env");
         let app = AppName::new("idp").expect("app");

@@ -263,11 +263,20 @@ pub enum Fact {
         groups: Vec<GroupSnapshot>,
     },
     /// The SHA serving before the deploy.
-    OldSha(Sha),
+    OldSha {
+        /// The SHA.
+        sha: Sha,
+    },
     /// The merge commit of the promotion PR.
-    Merged(Sha),
+    Merged {
+        /// The merge commit.
+        sha: Sha,
+    },
     /// The SHA the new instances run.
-    NewSha(Sha),
+    NewSha {
+        /// The SHA.
+        sha: Sha,
+    },
     /// The recycle started at `at`.
     Recycled {
         /// When.
@@ -282,7 +291,10 @@ pub enum Fact {
     /// An override.
     Override(OverrideRecord),
     /// The monitor gate ended at this time.
-    MonitorEnded(DateTime<Utc>),
+    MonitorEnded {
+        /// When.
+        at: DateTime<Utc>,
+    },
     /// A release was created.
     Release {
         /// Web page.
@@ -296,7 +308,17 @@ pub enum Fact {
         url: String,
     },
     /// Something people should know (shown in the report).
-    Note(String),
+    Note {
+        /// The text.
+        text: String,
+    },
+}
+
+impl Fact {
+    /// A [`Fact::Note`].
+    pub fn note(text: impl Into<String>) -> Self {
+        Fact::Note { text: text.into() }
+    }
 }
 
 /// Everything learned so far.
@@ -345,9 +367,9 @@ impl Facts {
             Fact::Pr(pr) => self.pr = Some(pr),
             Fact::Pending(p) => self.pending = Some(p),
             Fact::PreDeploy { groups } => self.pre_deploy = groups,
-            Fact::OldSha(s) => self.old_sha = Some(s),
-            Fact::Merged(s) => self.merge_sha = Some(s),
-            Fact::NewSha(s) => self.new_sha = Some(s),
+            Fact::OldSha { sha } => self.old_sha = Some(sha),
+            Fact::Merged { sha } => self.merge_sha = Some(sha),
+            Fact::NewSha { sha } => self.new_sha = Some(sha),
             Fact::Recycled { at, groups } => {
                 self.recycled_at = Some(at);
                 self.recycled = groups;
@@ -355,10 +377,10 @@ impl Facts {
             Fact::Verdict(v) => self.verdicts.push(v),
             Fact::Announced(a) => self.announcements.push(a),
             Fact::Override(o) => self.overrides.push(o),
-            Fact::MonitorEnded(at) => self.monitor_ended_at = Some(at),
+            Fact::MonitorEnded { at } => self.monitor_ended_at = Some(at),
             Fact::Release { url } => self.release_url = Some(url),
             Fact::RevertPr { number, url } => self.revert_pr = Some((number, url)),
-            Fact::Note(n) => self.notes.push(n),
+            Fact::Note { text } => self.notes.push(text),
         }
     }
 

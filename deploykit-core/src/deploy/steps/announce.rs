@@ -38,7 +38,7 @@ pub(crate) async fn post(
             );
             ctx.warn(msg.clone());
             ctx.note("warning", msg.clone())?;
-            Ok(vec![Fact::Note(msg)])
+            Ok(vec![Fact::note(msg)])
         }
         Err(e) => Err(e),
     }

@@ -34,7 +34,7 @@ pub(crate) async fn follow_up(ctx: &StepContext<'_>, state: &DeployState) -> Res
         ctx.sleep(left.min(300)).await;
     }
     let v = watch(ctx, state, "follow_up", at).await?;
-    let mut facts = vec![Fact::Note(format!(
+    let mut facts = vec![Fact::note(format!(
         "smoke tests (by hand): {}",
         SMOKE_TESTS.join("; ")
     ))];

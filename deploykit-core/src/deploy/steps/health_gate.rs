@@ -57,7 +57,7 @@ pub(crate) async fn health_gate(
             let mut facts = vec![Fact::Verdict(verdict(ctx, "go", &summary))];
             ctx.note("verdict", format!("health gate passed: {summary}"))?;
             if let Some(sha) = most_common(shas) {
-                facts.push(Fact::NewSha(sha));
+                facts.push(Fact::NewSha { sha });
             }
             emit(ctx, "go", &summary);
             return Ok(StepBody::done(summary, facts));

@@ -32,6 +32,6 @@ pub(crate) async fn merge_pr(ctx: &StepContext<'_>, state: &DeployState) -> Resu
         .await?;
     Ok(StepBody::done(
         format!("PR #{number} merged as {}", sha.short()),
-        vec![Fact::Merged(sha)],
+        vec![Fact::Merged { sha }],
     ))
 }

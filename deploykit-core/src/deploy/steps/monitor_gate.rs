@@ -172,7 +172,7 @@ pub(crate) async fn monitor_gate(
     started_at: DateTime<Utc>,
 ) -> Result<StepBody> {
     let v = watch(ctx, state, "monitor_gate", started_at).await?;
-    let mut facts = vec![Fact::MonitorEnded(ctx.now())];
+    let mut facts = vec![Fact::MonitorEnded { at: ctx.now() }];
     let rules = "rules: deploy settings' monitor thresholds";
     let (final_verdict, explanation) = match v.verdict {
         Verdict::Go | Verdict::Rollback => (v.verdict, v.explanation.clone()),

@@ -29,7 +29,7 @@ pub(crate) async fn preflight(ctx: &StepContext<'_>, state: &DeployState) -> Res
             }
             if let Some(reason) = req.reason.as_deref().filter(|r| !r.trim().is_empty()) {
                 ctx.note("reason", format!("{} deploy: {reason}", req.kind))?;
-                facts.push(Fact::Note(format!(
+                facts.push(Fact::note(format!(
                     "reason for this {} deploy: {reason}",
                     req.kind
                 )));
@@ -164,7 +164,7 @@ pub(crate) async fn preflight(ctx: &StepContext<'_>, state: &DeployState) -> Res
     // The pre-deploy snapshot.
     let snapshots: Vec<GroupSnapshot> = mine.iter().map(|g| snapshot(g)).collect();
     if let Some(sha) = serving_sha(&mine) {
-        facts.push(Fact::OldSha(sha));
+        facts.push(Fact::OldSha { sha });
     }
     let detail = snapshots
         .iter()

@@ -82,7 +82,7 @@ pub(crate) async fn rollback_prepare(
             .retry("read the PR", async || host.pull_request(number).await)
             .await?;
         match (pr.state, pr.merge_commit_sha.clone()) {
-            (PrState::Merged, Some(sha)) => facts.push(Fact::Merged(sha)),
+            (PrState::Merged, Some(sha)) => facts.push(Fact::Merged { sha }),
             _ => {
                 return Ok(StepBody::refused(
                     format!("PR #{number} is not merged: there is nothing to revert"),
@@ -129,7 +129,7 @@ pub(crate) async fn rollback_scale_in_new(
         }
         let line = converge(ctx, state, snap).await?;
         if line.contains("already replaced") {
-            facts.push(Fact::Note(line.clone()));
+            facts.push(Fact::note(line.clone()));
         }
         lines.push(line);
     }

@@ -1,0 +1,206 @@
+//! Resume after a kill at every point of a run: the final world equals an uninterrupted
+//! run's, with the PR merged once, capacity doubled once and one release.
+
+mod deploy_support;
+
+use std::sync::Arc;
+
+use deploy_support::{KillAfter, Rig};
+use deploykit_core::deploy::{
+    FileJournal, FinalStatus, Journal, MemoryJournal, RunId, deploy, resume,
+};
+use deploykit_core::ports::CodeHost;
+use deploykit_core::sim::MigrationScript;
+use deploykit_core::{DeployKind, ErrorKind, NullSink};
+
+/// What must be the same after any interrupted-and-resumed run.
+#[derive(Debug, PartialEq)]
+struct WorldSummary {
+    status: FinalStatus,
+    merges: usize,
+    releases: Vec<String>,
+    idp_launched: usize,
+    worker_launched: usize,
+    migration_launched: usize,
+    idp_running: usize,
+    idp_shas: Vec<String>,
+    lock_free: bool,
+    revert_open: bool,
+}
+
+async fn summary(rig: &Rig, status: FinalStatus) -> WorldSummary {
+    let mut shas: Vec<String> = rig
+        .running("idp")
+        .into_iter()
+        .map(|(_, s)| s.to_string())
+        .collect();
+    shas.sort();
+    WorldSummary {
+        status,
+        merges: rig.merges(),
+        releases: rig.releases_created(),
+        idp_launched: rig.launched("idp"),
+        worker_launched: rig.launched("worker"),
+        migration_launched: rig.launched("migration"),
+        idp_running: rig.running("idp").len(),
+        idp_shas: shas,
+        lock_free: rig
+            .ports
+            .lock
+            .holder(&rig.env, &rig.app.name)
+            .await
+            .expect("holder")
+            .is_none(),
+        revert_open: rig
+            .world
+            .sim_code_host(&deploy_support::idp())
+            .expect("host")
+            .pull_requests(&Default::default())
+            .await
+            .expect("prs")
+            .iter()
+            .any(|p| p.head.starts_with("revert-")),
+    }
+}
+
+fn strip_reason(s: FinalStatus) -> FinalStatus {
+    // Reasons quote instance ids and times, which differ between runs only by when the kill
+    // happened; the kind of ending must be the same.
+    match s {
+        FinalStatus::RolledBack { .. } => FinalStatus::RolledBack {
+            reason: String::new(),
+        },
+        other => other,
+    }
+}
+
+async fn kill_everywhere(script: MigrationScript) {
+    // The uninterrupted run.
+    let reference_rig = Rig::prod().await;
+    reference_rig
+        .world
+        .scripted_logs()
+        .set_migration_script(script);
+    let journal = MemoryJournal::new();
+    let out = deploy(
+        &reference_rig.ports,
+        &reference_rig.settings,
+        &journal,
+        &NullSink,
+        &reference_rig.request(DeployKind::Full),
+    )
+    .await
+    .expect("deploy");
+    let reference = summary(&reference_rig, strip_reason(out.status)).await;
+    let run = journal.runs().expect("runs").remove(0);
+    let total = journal.load(&run).expect("records").len();
+    let reference_announcements = reference_rig.announcements();
+    assert!(total > 20, "only {total} records");
+
+    for n in 1..total {
+        let rig = Rig::prod().await;
+        rig.world.scripted_logs().set_migration_script(script);
+        let memory = Arc::new(MemoryJournal::new());
+        let killing = KillAfter::new(memory.clone(), n);
+        let err = deploy(
+            &rig.ports,
+            &rig.settings,
+            &killing,
+            &NullSink,
+            &rig.request(DeployKind::Full),
+        )
+        .await
+        .expect_err("killed");
+        assert_eq!(err.kind(), ErrorKind::Interrupted, "kill at {n}: {err}");
+        let run: RunId = memory.runs().expect("runs").remove(0);
+        // A fresh driver, from the journal alone.
+        let out = resume(&rig.ports, &rig.settings, memory.as_ref(), &NullSink, &run)
+            .await
+            .unwrap_or_else(|e| panic!("resume after a kill at record {n}: {e}"));
+        let got = summary(&rig, strip_reason(out.status)).await;
+        assert_eq!(got, reference, "kill at record {n} of {total}");
+        // Chat cannot be asked whether a message went out: a kill between posting and
+        // recording may repeat that one announcement, nothing else.
+        let sent = rig.announcements();
+        let mut deduped = sent.clone();
+        deduped.dedup();
+        assert_eq!(
+            deduped, reference_announcements,
+            "kill at record {n}: {sent:?}"
+        );
+        assert!(sent.len() <= reference_announcements.len() + 1, "{sent:?}");
+        assert!(rig.fleet().min_healthy_in_service(&rig.group("idp")) >= 4);
+    }
+}
+
+#[tokio::test]
+async fn a_deploy_killed_at_any_record_resumes_to_the_same_world() {
+    kill_everywhere(MigrationScript::Success).await;
+}
+
+#[tokio::test]
+async fn a_rollback_killed_at_any_record_resumes_to_the_same_world() {
+    kill_everywhere(MigrationScript::MigrationError).await;
+}
+
+#[tokio::test]
+async fn a_file_journal_survives_the_process_and_resumes() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let rig = Rig::prod().await;
+    let file = Arc::new(FileJournal::new(dir.path()));
+    // Kill right after the recycle started; resume from a new journal object on the same
+    // directory, as a new process would.
+    let memory = Arc::new(MemoryJournal::new());
+    let _ = memory;
+    struct FileKill(Arc<FileJournal>, std::sync::atomic::AtomicUsize);
+    impl std::fmt::Debug for FileKill {
+        fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+            f.write_str("FileKill")
+        }
+    }
+    impl Journal for FileKill {
+        fn append(
+            &self,
+            run: &RunId,
+            record: &deploykit_core::deploy::Record,
+        ) -> deploykit_core::Result<()> {
+            use std::sync::atomic::Ordering;
+            if self.1.load(Ordering::SeqCst) == 0 {
+                return Err(deploykit_core::Error::interrupted("killed"));
+            }
+            self.1.fetch_sub(1, Ordering::SeqCst);
+            self.0.append(run, record)
+        }
+        fn load(&self, run: &RunId) -> deploykit_core::Result<Vec<deploykit_core::deploy::Record>> {
+            self.0.load(run)
+        }
+        fn runs(&self) -> deploykit_core::Result<Vec<RunId>> {
+            self.0.runs()
+        }
+    }
+    let killing = FileKill(file.clone(), std::sync::atomic::AtomicUsize::new(15));
+    deploy(
+        &rig.ports,
+        &rig.settings,
+        &killing,
+        &NullSink,
+        &rig.request(DeployKind::Full),
+    )
+    .await
+    .expect_err("killed");
+    let reopened = FileJournal::new(dir.path());
+    let run = reopened.runs().expect("runs").remove(0);
+    assert!(reopened.run_file(&run).exists());
+    let out = resume(&rig.ports, &rig.settings, &reopened, &NullSink, &run)
+        .await
+        .expect("resume");
+    assert_eq!(out.status, FinalStatus::Deployed);
+    assert_eq!(rig.merges(), 1);
+    assert_eq!(rig.launched("idp"), 4);
+    // Resuming a finished run changes nothing and reports the same outcome.
+    let again = resume(&rig.ports, &rig.settings, &reopened, &NullSink, &run)
+        .await
+        .expect("resume again");
+    assert_eq!(again.status, FinalStatus::Deployed);
+    assert_eq!(rig.merges(), 1);
+}
