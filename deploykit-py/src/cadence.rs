@@ -39,13 +39,8 @@ record_class!(
             self.0.recorded_reason.as_deref()
         }
         /// Raises `PolicyRefusedError` listing every reason when not allowed; returns self.
-        fn raise_if_refused(slf: Py<Self>, py: Python<'_>) -> PyResult<Py<Self>> {
-            slf.get()
-                .0
-                .clone()
-                .into_result()
-                .map_err(to_py_err)?;
-            let _ = py;
+        fn raise_if_refused(slf: Py<Self>) -> PyResult<Py<Self>> {
+            slf.get().0.clone().into_result().map_err(to_py_err)?;
             Ok(slf)
         }
         fn __bool__(&self) -> bool {
