@@ -84,6 +84,17 @@ async fn a_healthy_release_is_deployed_end_to_end() {
         "{}",
         monitor.explanation
     );
+    let follow_up = out
+        .verdicts
+        .iter()
+        .find(|v| v.gate == "follow_up")
+        .expect("follow-up verdict");
+    assert_eq!(follow_up.verdict, "go", "{}", follow_up.explanation);
+    assert!(
+        out.notes
+            .iter()
+            .any(|n| n.contains("Sign up for an account"))
+    );
     assert!(out.pending.as_ref().is_some_and(|p| p.commits > 0));
     assert!(
         rig.ports

@@ -8,6 +8,8 @@
 //! - gates: [`migration_log`], [`monitor_verdict`].
 
 pub mod context;
+#[cfg(feature = "sim")]
+pub mod demo;
 pub mod driver;
 pub mod journal;
 pub mod migration_log;

@@ -60,6 +60,39 @@ pub struct ShaFigures {
 }
 
 impl ShaFigures {
+    /// The figures of several windows added up (flows matched by name).
+    pub fn total<'a>(windows: impl IntoIterator<Item = &'a ShaFigures>) -> Option<ShaFigures> {
+        let mut total: Option<ShaFigures> = None;
+        for w in windows {
+            let t = total.get_or_insert_with(|| ShaFigures {
+                sha: w.sha.clone(),
+                requests: 0,
+                errors_5xx: 0,
+                error_rate: 0.0,
+                instances: 0,
+                flows: Vec::new(),
+            });
+            t.requests += w.requests;
+            t.errors_5xx += w.errors_5xx;
+            t.instances = t.instances.max(w.instances);
+            for (name, attempts, successes) in &w.flows {
+                match t.flows.iter_mut().find(|(n, _, _)| n == name) {
+                    Some(f) => {
+                        f.1 += attempts;
+                        f.2 += successes;
+                    }
+                    None => t.flows.push((name.clone(), *attempts, *successes)),
+                }
+            }
+        }
+        if let Some(t) = total.as_mut()
+            && t.requests > 0
+        {
+            t.error_rate = t.errors_5xx as f64 / t.requests as f64;
+        }
+        total
+    }
+
     fn from_metrics(m: &ShaMetrics) -> Self {
         ShaFigures {
             sha: m.sha.clone(),
@@ -115,9 +148,9 @@ pub fn figures_of(sample: &MonitorSample, sha: &Sha) -> Option<ShaFigures> {
     find(sample, sha).map(ShaFigures::from_metrics)
 }
 
-/// Judges one window of figures. When `old_sha == new_sha` (a config recycle) the SHA's own
-/// figures from before the recycle (`baseline`) stand in for the old ones; without a
-/// baseline only the absolute lines apply.
+/// Judges one window of figures. When `old_sha == new_sha` (a config recycle), or the old SHA
+/// no longer serves (the follow-up check), `baseline` stands in for the old figures; without
+/// a baseline only the absolute lines apply.
 pub fn judge_window(
     t: &MonitorThresholds,
     old_sha: &Sha,
@@ -129,7 +162,9 @@ pub fn judge_window(
     let old = if old_sha.matches(new_sha) {
         baseline.cloned()
     } else {
-        find(sample, old_sha).map(ShaFigures::from_metrics)
+        find(sample, old_sha)
+            .map(ShaFigures::from_metrics)
+            .or_else(|| baseline.cloned())
     };
     let (judgement, explanation) = judge(t, old.as_ref(), new.as_ref());
     WindowFigures {

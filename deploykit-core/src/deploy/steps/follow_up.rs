@@ -33,7 +33,10 @@ pub(crate) async fn follow_up(ctx: &StepContext<'_>, state: &DeployState) -> Res
         ctx.waiting(format!("the follow-up check at {at}"), waited_from, total);
         ctx.sleep(left.min(300)).await;
     }
-    let v = watch(ctx, state, "follow_up", at).await?;
+    // The old instances are gone by now: the old code's figures from the monitor gate are
+    // what the new code is compared with.
+    let baseline = super::monitor_gate::monitor_gate_old_total(ctx)?;
+    let v = watch(ctx, state, "follow_up", at, baseline).await?;
     let mut facts = vec![Fact::note(format!(
         "smoke tests (by hand): {}",
         SMOKE_TESTS.join("; ")

@@ -42,16 +42,17 @@ pub(crate) async fn watch(
     state: &DeployState,
     prefix: &str,
     start: DateTime<Utc>,
+    baseline_override: Option<ShaFigures>,
 ) -> Result<MonitorVerdict> {
     let t = &ctx.settings.monitor;
     let (old, new) = shas(state)?;
     let role = main_role(state)?;
     let env = &state.request.env;
     let monitor = &ctx.ports.monitor;
-    let baseline = if old.matches(&new) {
-        baseline(ctx, state, prefix, &new).await?
-    } else {
-        None
+    let baseline = match baseline_override {
+        Some(b) => Some(b),
+        None if old.matches(&new) => baseline(ctx, state, prefix, &new).await?,
+        None => None,
     };
     let mut windows: Vec<WindowFigures> = Vec::new();
     let total = t
@@ -113,6 +114,20 @@ pub(crate) async fn watch(
     })
 }
 
+/// The old code's figures the monitor gate recorded, added up (the follow-up check's
+/// baseline, when the old instances are gone).
+pub(crate) fn monitor_gate_old_total(ctx: &StepContext<'_>) -> Result<Option<ShaFigures>> {
+    let mut olds = Vec::new();
+    for i in 0..ctx.settings.monitor.max_windows.max(1) {
+        if let Some(w) = ctx.memo::<WindowFigures>(&format!("monitor_gate/window/{i}"))?
+            && let Some(o) = w.old
+        {
+            olds.push(o);
+        }
+    }
+    Ok(ShaFigures::total(olds.iter()))
+}
+
 /// The SHA's own figures over the window before the recycle (config recycles, where old and
 /// new instances run the same SHA), recorded once.
 async fn baseline(
@@ -171,7 +186,7 @@ pub(crate) async fn monitor_gate(
     state: &DeployState,
     started_at: DateTime<Utc>,
 ) -> Result<StepBody> {
-    let v = watch(ctx, state, "monitor_gate", started_at).await?;
+    let v = watch(ctx, state, "monitor_gate", started_at, None).await?;
     let mut facts = vec![Fact::MonitorEnded { at: ctx.now() }];
     let rules = "rules: deploy settings' monitor thresholds";
     let (final_verdict, explanation) = match v.verdict {

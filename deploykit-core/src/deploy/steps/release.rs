@@ -1,11 +1,27 @@
-//! `create_release` and `open_revert`: the code-host side of the end of a deploy and of a
-//! rollback, each exactly once (the host is asked before anything is created again).
+//! `create_release` and `open_revert`: the release module's workflows, each run exactly once
+//! per deploy (the code host is asked before anything is created again).
 
 use crate::deploy::context::StepContext;
 use crate::deploy::state::{DeployState, Fact, Phase};
 use crate::deploy::steps::StepBody;
-use crate::error::{Error, Result};
-use crate::ports::code_host::{NewPullRequest, NewRelease, PullRequestQuery};
+use crate::error::{Error, ErrorKind, Result};
+use crate::ports::code_host::{NewPullRequest, PullRequestQuery};
+use crate::release::{
+    CreateReleaseRequest, OpenRevertRequest, PrReference, ReleaseContext,
+    create_release as release_create, open_revert as release_open_revert,
+};
+
+fn release_ctx<'a>(ctx: &'a StepContext<'a>, state: &'a DeployState) -> ReleaseContext<'a> {
+    ReleaseContext {
+        vcs: ctx.ports.vcs.as_ref(),
+        code_host: ctx.ports.code_host.as_ref(),
+        deploy_status: ctx.ports.deploy_status.as_ref(),
+        notifier: ctx.ports.notifier.as_ref(),
+        clock: ctx.ports.clock.as_ref(),
+        events: ctx.events,
+        settings: &state.request.app,
+    }
+}
 
 pub(crate) async fn create_release(ctx: &StepContext<'_>, state: &DeployState) -> Result<StepBody> {
     let Some(pr) = &state.facts.pr else {
@@ -17,18 +33,15 @@ pub(crate) async fn create_release(ctx: &StepContext<'_>, state: &DeployState) -
             pr.number
         )));
     };
-    let target = state.facts.merge_sha.clone().ok_or_else(|| {
-        Error::invalid_input("create_release needs the merge commit; none is recorded")
-    })?;
     let name = format!("RC {rc}");
     let host = &ctx.ports.code_host;
-    let tag = ctx.now().format("%Y-%m-%dT%H%M%S").to_string();
-    let release = NewRelease {
-        name: name.clone(),
-        tag_name: tag,
-        target,
-        body: pr.body.clone(),
-        make_latest: true,
+    let rctx = release_ctx(ctx, state);
+    let request = CreateReleaseRequest {
+        pr: PrReference {
+            number: pr.number,
+            repository: None,
+        },
+        dry_run: false,
     };
     let url: String = ctx
         .effect(
@@ -42,7 +55,12 @@ pub(crate) async fn create_release(ctx: &StepContext<'_>, state: &DeployState) -
                     .find(|r| r.name.trim() == name)
                     .map(|r| r.html_url))
             },
-            async || host.create_release(&release).await.map(|r| r.html_url),
+            async || {
+                let out = release_create(&rctx, &request).await?;
+                out.release
+                    .map(|r| r.html_url)
+                    .ok_or_else(|| Error::backend(format!("creating {name} returned no release")))
+            },
         )
         .await?;
     Ok(StepBody::done(
@@ -60,53 +78,101 @@ pub(crate) async fn open_revert(ctx: &StepContext<'_>, state: &DeployState) -> R
     };
     let app = &state.request.app;
     let rc = state.facts.rc();
-    let branch = match rc {
-        Some(rc) => format!("revert-rc-{rc}"),
-        None => format!("revert-{}", merge.short()),
-    };
-    let what = rc
-        .map(|r| format!("RC {r}"))
-        .unwrap_or_else(|| merge.short().to_string());
+    let host = &ctx.ports.code_host;
+    let rctx = release_ctx(ctx, state);
     let reason = match &state.phase {
         Phase::RollingBack { reason } => reason.clone(),
         _ => String::new(),
     };
-    let host = &ctx.ports.code_host;
-    let vcs = &ctx.ports.vcs;
+    let what = rc
+        .map(|r| format!("RC {r}"))
+        .unwrap_or_else(|| merge.short().to_string());
+    let branch = rc.map(|r| format!("revert-rc-{r}"));
+    let find_open = async || -> Result<Option<(u64, String)>> {
+        let Some(branch) = &branch else {
+            return Ok(None);
+        };
+        let open = host
+            .pull_requests(&PullRequestQuery {
+                base: Some(app.production_branch.clone()),
+                head: Some(branch.clone()),
+                state: None,
+            })
+            .await?;
+        Ok(open.first().map(|p| (p.number, p.html_url.clone())))
+    };
     let (number, url): (u64, String) = ctx
         .effect(
             "open_revert",
             &format!("open a PR reverting {what} on {}", app.production_branch),
+            async || find_open().await,
             async || {
-                let open = host
-                    .pull_requests(&PullRequestQuery {
-                        base: Some(app.production_branch.clone()),
-                        head: Some(branch.clone()),
-                        state: None,
-                    })
-                    .await?;
-                Ok(open.first().map(|p| (p.number, p.html_url.clone())))
-            },
-            async || {
-                vcs.fetch(&app.remote).await?;
-                let revert = vcs
-                    .revert_merge(&merge, &format!("Revert \"Deploy {what} to Production\""))
-                    .await?;
-                vcs.push(&app.remote, &revert, &branch, true).await?;
-                let pr = host
-                    .create_pull_request(&NewPullRequest {
-                        title: format!("Revert {what} from {}", app.production_branch),
-                        head: branch.clone(),
-                        base: app.production_branch.clone(),
-                        body: format!(
-                            "Rolls {} back to the last deploy.\n\nReason: {reason}\n\nGet it \
-                             approved and merged, then recycle (deploykit deploy) to put the \
-                             known good code back on every instance.",
-                            app.production_branch
-                        ),
-                    })
-                    .await?;
-                Ok((pr.number, pr.html_url))
+                let request = OpenRevertRequest { rc, dry_run: false };
+                match release_open_revert(&rctx, &request).await {
+                    Ok(out) => match (out.pr_number, out.pr_url) {
+                        (Some(n), Some(u)) => Ok((n, u)),
+                        _ => Err(Error::backend("opening the revert PR returned no PR")),
+                    },
+                    // The revert branch was pushed but its PR not opened (a crash between the
+                    // two): open the PR from that branch.
+                    Err(e) if e.kind() == ErrorKind::Conflict && branch.is_some() => {
+                        let head = branch.clone().unwrap_or_default();
+                        let pr = host
+                            .create_pull_request(&NewPullRequest {
+                                title: format!("Revert {what}"),
+                                head,
+                                base: app.production_branch.clone(),
+                                body: format!(
+                                    "Rolls back {what}.\n\nReason: {reason}\n\nMerge this PR, \
+                                     then deploy {} to production as usual.",
+                                    app.production_branch
+                                ),
+                            })
+                            .await?;
+                        Ok((pr.number, pr.html_url))
+                    }
+                    // The workflow reverts the production branch's tip and refuses when it
+                    // cannot tell it is a merge; the deploy knows the merge it made, so it
+                    // reverts exactly that one.
+                    Err(e) if e.kind() == ErrorKind::InvalidInput => {
+                        ctx.warn(format!(
+                            "the revert workflow refused ({e}); reverting the deploy's own merge \
+                             {} directly",
+                            merge.short()
+                        ));
+                        let head = branch
+                            .clone()
+                            .unwrap_or_else(|| format!("revert-{}", merge.short()));
+                        let vcs = &ctx.ports.vcs;
+                        vcs.fetch(&app.remote).await?;
+                        let revert = vcs
+                            .revert_merge(
+                                &merge,
+                                &format!(
+                                    "Revert {what}\n\nThis reverts the merge of {what} into {} \
+                                     ({merge}).",
+                                    app.production_branch
+                                ),
+                            )
+                            .await?;
+                        vcs.push(&app.remote, &revert, &head, false).await?;
+                        let pr = host
+                            .create_pull_request(&NewPullRequest {
+                                title: format!("Revert {what}"),
+                                head,
+                                base: app.production_branch.clone(),
+                                body: format!(
+                                    "Rolls back {what}: reverts the merge commit {merge}.\n\n\
+                                     Reason: {reason}\n\nMerge this PR (with a merge commit), \
+                                     then deploy {} to production as usual.",
+                                    app.production_branch
+                                ),
+                            })
+                            .await?;
+                        Ok((pr.number, pr.html_url))
+                    }
+                    Err(e) => Err(e),
+                }
             },
         )
         .await?;

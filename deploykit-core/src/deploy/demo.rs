@@ -1,0 +1,321 @@
+//! `deploykit demo`: a full rehearsal on the simulated Login.gov world — cut RC 112 from what
+//! staging runs, approve its promotion PR, and run the guided production deploy, with one of
+//! the guide's failure scenarios if asked. Takes milliseconds on the virtual clock.
+
+use std::fmt;
+use std::str::FromStr;
+use std::sync::Arc;
+
+use async_trait::async_trait;
+
+use crate::deploy::driver::deploy;
+use crate::deploy::journal::MemoryJournal;
+use crate::deploy::outcome::DeployOutcome;
+use crate::deploy::ports::DeployPorts;
+use crate::deploy::request::DeployRequest;
+use crate::deploy::settings::EnvSettings;
+use crate::error::{Error, Result};
+use crate::events::{EventSink, NullSink};
+use crate::model::app::AppSettings;
+use crate::model::deploy_kind::DeployKind;
+use crate::model::fleet::GroupName;
+use crate::model::names::{AppName, EnvName, RoleName};
+use crate::model::release_number::ReleaseNumber;
+use crate::model::sha::Sha;
+use crate::ports::{
+    CodeHost, MergeMethod, NewPullRequest, NewRelease, PullRequest, PullRequestQuery, Release,
+    Review,
+};
+use crate::release::{CutRcRequest, ReleaseContext, cut_rc};
+use crate::sim::{MigrationScript, TrafficProfile, World};
+
+/// What goes wrong in the rehearsal, if anything.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum DemoScenario {
+    /// Everything works: deployed.
+    Healthy,
+    /// A migration fails (the provisioner still prints its final marker): rolled back.
+    MigrationError,
+    /// Provisioning fails on the migration instance: rolled back.
+    ProvisioningFailure,
+    /// The migration log stops: timed out, rolled back.
+    MigrationHang,
+    /// The new SHA serves 5 % errors: the monitor gate rolls back.
+    ErrorSpike,
+    /// The new instances never pass load-balancer checks: the health gate rolls back.
+    UnhealthyHosts,
+}
+
+impl DemoScenario {
+    /// Every scenario.
+    pub const ALL: [DemoScenario; 6] = [
+        DemoScenario::Healthy,
+        DemoScenario::MigrationError,
+        DemoScenario::ProvisioningFailure,
+        DemoScenario::MigrationHang,
+        DemoScenario::ErrorSpike,
+        DemoScenario::UnhealthyHosts,
+    ];
+
+    /// The kebab-case name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            DemoScenario::Healthy => "healthy",
+            DemoScenario::MigrationError => "migration-error",
+            DemoScenario::ProvisioningFailure => "provisioning-failure",
+            DemoScenario::MigrationHang => "migration-hang",
+            DemoScenario::ErrorSpike => "error-spike",
+            DemoScenario::UnhealthyHosts => "unhealthy-hosts",
+        }
+    }
+}
+
+impl fmt::Display for DemoScenario {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl FromStr for DemoScenario {
+    type Err = Error;
+    fn from_str(s: &str) -> Result<Self> {
+        DemoScenario::ALL
+            .into_iter()
+            .find(|d| d.as_str() == s)
+            .ok_or_else(|| {
+                Error::invalid_input(format!(
+                    "unknown demo scenario {s:?}: expected one of {}",
+                    DemoScenario::ALL.map(|d| d.as_str()).join(", ")
+                ))
+            })
+    }
+}
+
+/// What the rehearsal did.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct DemoOutcome {
+    /// The scenario.
+    pub scenario: DemoScenario,
+    /// The RC cut.
+    pub rc: ReleaseNumber,
+    /// Its promotion PR.
+    pub pr_number: u64,
+    /// The deploy's outcome.
+    pub deploy: DeployOutcome,
+    /// The announcements posted, as text.
+    pub announcements: Vec<String>,
+    /// Healthy in-service idp instances before the deploy.
+    pub idp_capacity_before: u32,
+    /// The fewest healthy in-service idp instances at any moment of the deploy.
+    pub idp_capacity_min: u32,
+    /// How long the rehearsal took on the virtual clock, in seconds.
+    pub virtual_secs: i64,
+}
+
+/// A code host whose merges into the production branch become what new instances boot, as
+/// on Login.gov's servers, and which turns the scenario's trouble on for the merged SHA.
+struct MergesDeploy {
+    inner: Arc<dyn CodeHost>,
+    world: World,
+    env: EnvName,
+    scenario: DemoScenario,
+}
+
+impl fmt::Debug for MergesDeploy {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("MergesDeploy")
+            .field("scenario", &self.scenario)
+            .finish_non_exhaustive()
+    }
+}
+
+#[async_trait]
+impl CodeHost for MergesDeploy {
+    async fn releases(&self) -> Result<Vec<Release>> {
+        self.inner.releases().await
+    }
+    async fn create_release(&self, release: &NewRelease) -> Result<Release> {
+        self.inner.create_release(release).await
+    }
+    async fn ensure_label(&self, name: &str) -> Result<()> {
+        self.inner.ensure_label(name).await
+    }
+    async fn add_labels(&self, number: u64, labels: &[String]) -> Result<()> {
+        self.inner.add_labels(number, labels).await
+    }
+    async fn create_pull_request(&self, pr: &NewPullRequest) -> Result<PullRequest> {
+        self.inner.create_pull_request(pr).await
+    }
+    async fn pull_request(&self, number: u64) -> Result<PullRequest> {
+        self.inner.pull_request(number).await
+    }
+    async fn pull_requests(&self, query: &PullRequestQuery) -> Result<Vec<PullRequest>> {
+        self.inner.pull_requests(query).await
+    }
+    async fn reviews(&self, number: u64) -> Result<Vec<Review>> {
+        self.inner.reviews(number).await
+    }
+    async fn merge_pull_request(&self, number: u64, method: MergeMethod) -> Result<Sha> {
+        let sha = self.inner.merge_pull_request(number, method).await?;
+        self.world
+            .sim_fleet()
+            .set_app_release_sha(&self.env, "gitsha:idp", &sha);
+        match self.scenario {
+            DemoScenario::ErrorSpike => self
+                .world
+                .scripted_monitor()
+                .set_profile(&sha, TrafficProfile::with_error_rate(0.05)),
+            DemoScenario::UnhealthyHosts => {
+                self.world.sim_fleet().set_unhealthy_sha(Some(sha.clone()))
+            }
+            _ => {}
+        }
+        Ok(sha)
+    }
+}
+
+/// Runs the rehearsal with no progress output.
+pub async fn run_demo(scenario: DemoScenario) -> Result<DemoOutcome> {
+    run_demo_with(scenario, &NullSink).await
+}
+
+/// Runs the rehearsal, sending progress to `events`.
+pub async fn run_demo_with(scenario: DemoScenario, events: &dyn EventSink) -> Result<DemoOutcome> {
+    let world = World::login_gov();
+    let idp = AppName::new("idp")?;
+    let prod = EnvName::new("prod")?;
+    let app = AppSettings::idp();
+    let clock = world.clock();
+    let started = clock.now();
+    match scenario {
+        DemoScenario::MigrationError => world
+            .scripted_logs()
+            .set_migration_script(MigrationScript::MigrationError),
+        DemoScenario::ProvisioningFailure => world
+            .scripted_logs()
+            .set_migration_script(MigrationScript::ProvisioningFailure),
+        DemoScenario::MigrationHang => world
+            .scripted_logs()
+            .set_migration_script(MigrationScript::Hang),
+        _ => {}
+    }
+    let vcs = world.vcs(&idp)?;
+    let host = world.sim_code_host(&idp)?;
+    let code_host: Arc<dyn CodeHost> = Arc::new(MergesDeploy {
+        inner: host.clone(),
+        world: world.clone(),
+        env: prod.clone(),
+        scenario,
+    });
+    let notifier = world.notifier();
+    let deploy_status = world.deploy_status();
+
+    // Cut the RC from what staging runs; the changelog file goes to a scratch directory.
+    let scratch = std::env::temp_dir().join(format!(
+        "deploykit-demo-{}-{}",
+        std::process::id(),
+        scenario
+    ));
+    let rctx = ReleaseContext {
+        vcs: vcs.as_ref(),
+        code_host: code_host.as_ref(),
+        deploy_status: deploy_status.as_ref(),
+        notifier: notifier.as_ref(),
+        clock: clock.as_ref(),
+        events,
+        settings: &app,
+    };
+    let cut = cut_rc(
+        &rctx,
+        &CutRcRequest {
+            source: None,
+            patch: false,
+            dry_run: false,
+            working_dir: scratch.clone(),
+            utc_offset_minutes: -300,
+        },
+    )
+    .await;
+    let _ = std::fs::remove_dir_all(&scratch);
+    let cut = cut?;
+    let pr_number = cut
+        .pr_number
+        .ok_or_else(|| Error::backend("the demo's RC cut opened no promotion PR"))?;
+    host.approve(pr_number, "demo-reviewer")?;
+
+    let fleet = world.sim_fleet();
+    let idp_group = GroupName::new(&prod, &RoleName::new("idp")?);
+    fleet.mark_capacity_baseline();
+    let before = fleet.min_healthy_in_service(&idp_group);
+    let ports = DeployPorts {
+        vcs,
+        code_host,
+        fleet: world.fleet(),
+        logs: world.logs(),
+        monitor: world.monitor(),
+        notifier,
+        lock: world.lock(),
+        clock: clock.clone(),
+        deploy_status,
+        operator: None,
+    };
+    let mut req = DeployRequest::new(prod.clone(), app, DeployKind::Full, "demo");
+    req.pr_number = Some(pr_number);
+    req.yes = true;
+    let journal = MemoryJournal::new();
+    let outcome = deploy(&ports, &EnvSettings::for_env(&prod), &journal, events, &req).await?;
+    Ok(DemoOutcome {
+        scenario,
+        rc: cut.rc,
+        pr_number,
+        deploy: outcome,
+        announcements: world
+            .recording_notifier()
+            .sent()
+            .iter()
+            .map(|a| a.to_string())
+            .collect(),
+        idp_capacity_before: before,
+        idp_capacity_min: fleet.min_healthy_in_service(&idp_group),
+        virtual_secs: (clock.now() - started).num_seconds(),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::deploy::state::FinalStatus;
+
+    #[tokio::test]
+    async fn every_scenario_ends_as_the_guide_says() {
+        for scenario in DemoScenario::ALL {
+            let out = run_demo(scenario).await.expect("demo");
+            assert_eq!(out.rc.to_string(), "112");
+            let deployed = out.deploy.status == FinalStatus::Deployed;
+            assert_eq!(
+                deployed,
+                scenario == DemoScenario::Healthy,
+                "{scenario}: {out:#?}"
+            );
+            if !deployed {
+                assert!(matches!(out.deploy.status, FinalStatus::RolledBack { .. }));
+                assert!(
+                    out.announcements
+                        .iter()
+                        .any(|a| a.contains("retrospective"))
+                );
+            }
+            assert!(
+                out.idp_capacity_min >= out.idp_capacity_before,
+                "{scenario}"
+            );
+            assert_eq!(out.idp_capacity_before, 4);
+        }
+        assert_eq!(
+            "error-spike".parse::<DemoScenario>().ok(),
+            Some(DemoScenario::ErrorSpike)
+        );
+        assert!("nope".parse::<DemoScenario>().is_err());
+    }
+}

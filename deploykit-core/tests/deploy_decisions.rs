@@ -1,0 +1,238 @@
+//! Inconclusive verdicts (a person decides, or `--yes` follows the policy, or the run pauses
+//! and resumes with a decision), a rollback after the old instances are gone, the standalone
+//! rollback, and the dry-run plan.
+
+mod deploy_support;
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use deploy_support::Rig;
+use deploykit_core::deploy::{
+    Decision, FinalStatus, FixedDecision, Journal, MemoryJournal, RollbackRequest, deploy, plan,
+    resume, rollback,
+};
+use deploykit_core::fleet_ops::{FleetContext, RecycleRequest, recycle};
+use deploykit_core::ports::{CodeHost, MergeMethod};
+use deploykit_core::sim::{FleetEventKind, TrafficProfile};
+use deploykit_core::{DeployKind, NullSink};
+
+/// Monitor thresholds no window can meet: every verdict is inconclusive.
+fn never_enough_traffic(rig: &mut Rig) {
+    rig.settings.monitor.min_requests = u64::MAX;
+}
+
+#[tokio::test]
+async fn with_yes_an_inconclusive_production_verdict_rolls_back_by_policy() {
+    let mut rig = Rig::prod().await;
+    never_enough_traffic(&mut rig);
+    let out = deploy(
+        &rig.ports,
+        &rig.settings,
+        &MemoryJournal::new(),
+        &NullSink,
+        &rig.request(DeployKind::Full),
+    )
+    .await
+    .expect("deploy");
+    match &out.status {
+        FinalStatus::RolledBack { reason } => {
+            assert!(reason.contains("inconclusive"), "{reason}");
+            assert!(reason.contains("Rollback"), "{reason}");
+        }
+        other => panic!("{other:?}"),
+    }
+    assert_eq!(rig.running("idp").len(), 4);
+}
+
+#[tokio::test]
+async fn without_yes_the_run_pauses_holding_the_lock_and_resumes_with_a_decision() {
+    let mut rig = Rig::prod().await;
+    never_enough_traffic(&mut rig);
+    let journal = MemoryJournal::new();
+    let mut req = rig.request(DeployKind::Full);
+    req.yes = false;
+    let out = deploy(&rig.ports, &rig.settings, &journal, &NullSink, &req)
+        .await
+        .expect("deploy");
+    match &out.status {
+        FinalStatus::Paused { reason } => {
+            assert!(
+                reason.contains("Is the error visible for users?"),
+                "{reason}"
+            );
+        }
+        other => panic!("{other:?}"),
+    }
+    assert!(
+        rig.ports
+            .lock
+            .holder(&rig.env, &rig.app.name)
+            .await
+            .expect("holder")
+            .is_some(),
+        "a paused deploy keeps its lock"
+    );
+    // The operator looks and decides to go on.
+    let run = journal.runs().expect("runs").remove(0);
+    let mut ports = rig.ports.clone();
+    ports.operator = Some(Arc::new(FixedDecision(Decision::Go)));
+    let out = resume(&ports, &rig.settings, &journal, &NullSink, &run)
+        .await
+        .expect("resume");
+    assert_eq!(out.status, FinalStatus::Deployed, "{out:#?}");
+    assert_eq!(out.overrides.len(), 1);
+    assert_eq!(out.overrides[0].what, "inconclusive_verdict");
+    assert_eq!(rig.merges(), 1);
+    assert_eq!(rig.launched("idp"), 4);
+}
+
+#[tokio::test]
+async fn an_operator_can_decide_to_roll_back() {
+    let mut rig = Rig::prod().await;
+    never_enough_traffic(&mut rig);
+    rig.ports.operator = Some(Arc::new(FixedDecision(Decision::Rollback)));
+    let mut req = rig.request(DeployKind::Full);
+    req.yes = false;
+    let out = deploy(
+        &rig.ports,
+        &rig.settings,
+        &MemoryJournal::new(),
+        &NullSink,
+        &req,
+    )
+    .await
+    .expect("deploy");
+    assert!(
+        matches!(out.status, FinalStatus::RolledBack { .. }),
+        "{out:#?}"
+    );
+    assert_eq!(rig.running("idp").len(), 4);
+}
+
+#[tokio::test]
+async fn a_spike_found_by_the_follow_up_check_rolls_back_by_revert() {
+    let rig = Rig::prod().await;
+    rig.on_merge(Box::new(|world, sha| {
+        let later = world.clock().now() + chrono::Duration::minutes(50);
+        world.scripted_monitor().set_profile_from(
+            sha,
+            later,
+            TrafficProfile::with_error_rate(0.05),
+        );
+    }));
+    let out = deploy(
+        &rig.ports,
+        &rig.settings,
+        &MemoryJournal::new(),
+        &NullSink,
+        &rig.request(DeployKind::Full),
+    )
+    .await
+    .expect("deploy");
+    match &out.status {
+        FinalStatus::RolledBack { reason } => assert!(reason.contains("follow_up"), "{reason}"),
+        other => panic!("{other:?}"),
+    }
+    // The old instances were scaled in an hour ago: nothing old to return to, and the report
+    // says the revert is the way back.
+    assert!(
+        out.notes.iter().any(|n| n.contains("already replaced")),
+        "{:?}",
+        out.notes
+    );
+    assert!(out.revert_pr_url.is_some());
+    assert!(rig.releases_created().is_empty());
+    assert!(rig.fleet().min_healthy_in_service(&rig.group("idp")) >= 4);
+}
+
+#[tokio::test]
+async fn a_standalone_rollback_removes_the_new_instances_and_opens_the_revert() {
+    let rig = Rig::prod().await;
+    // Someone merged and recycled by hand.
+    rig.linked
+        .merge_pull_request(rig.pr, MergeMethod::Merge)
+        .await
+        .expect("merge");
+    let ctx = FleetContext {
+        fleet: rig.ports.fleet.as_ref(),
+        clock: rig.ports.clock.as_ref(),
+        events: &NullSink,
+    };
+    recycle(
+        &ctx,
+        &RecycleRequest::new(rig.env.clone(), "idp".parse().expect("role")),
+    )
+    .await
+    .expect("recycle");
+    rig.world
+        .virtual_clock()
+        .advance(Duration::from_secs(10 * 60));
+    let out = rollback(
+        &rig.ports,
+        &rig.settings,
+        &MemoryJournal::new(),
+        &NullSink,
+        &RollbackRequest {
+            env: rig.env.clone(),
+            app: rig.app.clone(),
+            reason: "sign-in errors on the new code".into(),
+            pr_number: Some(rig.pr),
+            operator: "alice".into(),
+        },
+    )
+    .await
+    .expect("rollback");
+    assert!(
+        matches!(out.status, FinalStatus::RolledBack { .. }),
+        "{out:#?}"
+    );
+    assert_eq!(rig.running("idp").len(), 4);
+    assert_eq!(rig.running("worker").len(), 2);
+    assert!(out.revert_pr_url.is_some());
+    assert_eq!(
+        rig.announcements(),
+        ["rollback_started", "retrospective_to_schedule"]
+    );
+    assert!(rig.fleet().min_healthy_in_service(&rig.group("idp")) >= 4);
+    // The spindown will not double-remove anything later: it was deleted.
+    rig.world
+        .virtual_clock()
+        .advance(Duration::from_secs(30 * 60));
+    assert_eq!(rig.running("idp").len(), 4);
+}
+
+#[tokio::test]
+async fn the_dry_run_plan_has_the_numbers_and_changes_nothing() {
+    let rig = Rig::prod().await;
+    let p = plan(&rig.ports, &rig.settings, &rig.request(DeployKind::Full))
+        .await
+        .expect("plan");
+    assert!(p.blockers.is_empty(), "{:?}", p.blockers);
+    let recycle = p
+        .steps
+        .iter()
+        .find(|s| s.step.as_str() == "recycle")
+        .expect("recycle step");
+    let text = recycle.operations.join("\n");
+    assert!(text.contains("prod-idp"), "{text}");
+    assert!(text.contains("desired 4 -> 8"), "{text}");
+    assert!(
+        text.contains("RecycleOnce.asg-recycle at 2026-11-24 15:15:00 UTC"),
+        "{text}"
+    );
+    assert_eq!(p.steps.len(), 13);
+    assert_eq!(rig.merges(), 0);
+    assert!(!rig.fleet().history().iter().any(|e| matches!(
+        e.kind,
+        FleetEventKind::CapacitySet { .. } | FleetEventKind::ActionPut { .. }
+    )));
+    assert!(
+        rig.ports
+            .lock
+            .holder(&rig.env, &rig.app.name)
+            .await
+            .expect("holder")
+            .is_none()
+    );
+}

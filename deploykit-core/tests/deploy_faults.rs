@@ -1,0 +1,116 @@
+//! Backend failures during a deploy: temporary ones are retried with backoff on the clock,
+//! permanent ones roll back when the fleet changed, stop when it did not, and halt (resumable)
+//! where neither is safe.
+
+mod deploy_support;
+
+use deploy_support::Rig;
+use deploykit_core::deploy::{FinalStatus, Journal, MemoryJournal, deploy, resume};
+use deploykit_core::sim::Fault;
+use deploykit_core::{DeployKind, NullSink};
+
+#[tokio::test]
+async fn throttling_and_timeouts_are_retried_and_nothing_is_done_twice() {
+    let rig = Rig::prod().await;
+    let faults = rig.world.faults();
+    faults.inject("code_host.merge_pull_request", Fault::Timeout, 2);
+    faults.inject("fleet.set_capacity", Fault::Throttle, 2);
+    faults.inject("monitor.sample", Fault::Throttle, 3);
+    faults.inject("notifier.announce", Fault::Throttle, 1);
+    let out = deploy(
+        &rig.ports,
+        &rig.settings,
+        &MemoryJournal::new(),
+        &NullSink,
+        &rig.request(DeployKind::Full),
+    )
+    .await
+    .expect("deploy");
+    assert_eq!(out.status, FinalStatus::Deployed, "{out:#?}");
+    assert_eq!(rig.merges(), 1);
+    assert_eq!(rig.launched("idp"), 4);
+    assert_eq!(rig.releases_created(), ["RC 112"]);
+}
+
+#[tokio::test]
+async fn a_monitor_that_cannot_be_read_rolls_back() {
+    let rig = Rig::prod().await;
+    rig.world
+        .faults()
+        .inject("monitor.sample", Fault::Permanent, 1);
+    let out = deploy(
+        &rig.ports,
+        &rig.settings,
+        &MemoryJournal::new(),
+        &NullSink,
+        &rig.request(DeployKind::Full),
+    )
+    .await
+    .expect("deploy");
+    match &out.status {
+        FinalStatus::RolledBack { reason } => {
+            assert!(reason.contains("monitor_gate failed"), "{reason}")
+        }
+        other => panic!("{other:?}"),
+    }
+    assert_eq!(rig.running("idp").len(), 4);
+    assert!(rig.fleet().min_healthy_in_service(&rig.group("idp")) >= 4);
+}
+
+#[tokio::test]
+async fn a_merge_that_fails_stops_before_the_fleet_and_releases_the_lock() {
+    let rig = Rig::prod().await;
+    rig.world
+        .faults()
+        .inject("code_host.merge_pull_request", Fault::Permanent, 1);
+    let out = deploy(
+        &rig.ports,
+        &rig.settings,
+        &MemoryJournal::new(),
+        &NullSink,
+        &rig.request(DeployKind::Full),
+    )
+    .await
+    .expect("deploy");
+    match &out.status {
+        FinalStatus::Stopped { reason } => assert!(reason.contains("merge_pr"), "{reason}"),
+        other => panic!("{other:?}"),
+    }
+    assert_eq!(rig.launched("idp"), 0);
+    assert!(
+        rig.ports
+            .lock
+            .holder(&rig.env, &rig.app.name)
+            .await
+            .expect("holder")
+            .is_none()
+    );
+}
+
+#[tokio::test]
+async fn a_failed_scale_in_halts_and_resume_finishes_the_deploy() {
+    let rig = Rig::prod().await;
+    rig.world
+        .faults()
+        .inject("fleet.set_scale_in_protection", Fault::Permanent, 1);
+    let journal = MemoryJournal::new();
+    let err = deploy(
+        &rig.ports,
+        &rig.settings,
+        &journal,
+        &NullSink,
+        &rig.request(DeployKind::Full),
+    )
+    .await
+    .expect_err("halts");
+    assert_eq!(err.context_value("step"), Some("scale_in_old"), "{err}");
+    assert!(err.to_string().contains("deploykit resume"), "{err}");
+    let run = journal.runs().expect("runs").remove(0);
+    let out = resume(&rig.ports, &rig.settings, &journal, &NullSink, &run)
+        .await
+        .expect("resume");
+    assert_eq!(out.status, FinalStatus::Deployed, "{out:#?}");
+    assert_eq!(rig.running("idp").len(), 4);
+    assert_eq!(rig.merges(), 1);
+    assert_eq!(rig.launched("idp"), 4);
+}

@@ -1,0 +1,293 @@
+//! Each kind of deploy, the deploy lock, and the cadence calendar with its override.
+
+mod deploy_support;
+
+use std::time::Duration;
+
+use deploy_support::Rig;
+use deploykit_core::deploy::{FinalStatus, Journal, MemoryJournal, Record, deploy};
+use deploykit_core::ports::LockHolder;
+use deploykit_core::sim::FleetEventKind;
+use deploykit_core::{DeployKind, NullSink};
+
+fn stopped_reason(status: &FinalStatus) -> String {
+    match status {
+        FinalStatus::Stopped { reason } => reason.clone(),
+        other => panic!("expected a stop, got {other:?}"),
+    }
+}
+
+fn journal_notes(journal: &MemoryJournal, kind: &str) -> Vec<String> {
+    let run = journal.runs().expect("runs").remove(0);
+    journal
+        .load(&run)
+        .expect("load")
+        .into_iter()
+        .filter_map(|r| match r {
+            Record::Note { kind: k, text, .. } if k == kind => Some(text),
+            _ => None,
+        })
+        .collect()
+}
+
+#[tokio::test]
+async fn a_config_recycle_announces_the_diff_and_ships_no_code() {
+    let rig = Rig::prod().await;
+    let before = rig.running("idp")[0].1.clone();
+    let mut req = rig.request(DeployKind::ConfigRecycle);
+    req.config_diff = Some("- idv_max_attempts: 5\n+ idv_max_attempts: 6".into());
+    let out = deploy(
+        &rig.ports,
+        &rig.settings,
+        &MemoryJournal::new(),
+        &NullSink,
+        &req,
+    )
+    .await
+    .expect("deploy");
+    assert_eq!(out.status, FinalStatus::Deployed, "{out:#?}");
+    assert_eq!(rig.merges(), 0);
+    assert!(rig.releases_created().is_empty());
+    assert_eq!(rig.announcements(), ["config_change", "deploy_done"]);
+    let sent = rig.world.recording_notifier().sent();
+    assert!(sent[0].to_string().contains("idv_max_attempts: 6"));
+    // New instances, same code; the migration instance ran.
+    let idp = rig.running("idp");
+    assert_eq!(idp.len(), 4);
+    assert!(idp.iter().all(|(_, s)| *s == before));
+    assert_eq!(rig.launched("idp"), 4);
+    assert_eq!(rig.launched("migration"), 1);
+    let steps: Vec<&str> = out.steps.iter().map(|s| s.step.as_str()).collect();
+    assert!(!steps.contains(&"merge_pr") && !steps.contains(&"create_release"));
+}
+
+#[tokio::test]
+async fn a_no_migration_recycle_skips_the_migration_instance() {
+    let rig = Rig::prod().await;
+    let req = rig.request(DeployKind::NoMigrationRecycle);
+    let out = deploy(
+        &rig.ports,
+        &rig.settings,
+        &MemoryJournal::new(),
+        &NullSink,
+        &req,
+    )
+    .await
+    .expect("deploy");
+    assert_eq!(out.status, FinalStatus::Deployed, "{out:#?}");
+    assert_eq!(rig.launched("migration"), 0);
+    assert_eq!(rig.launched("idp"), 4);
+    assert_eq!(rig.merges(), 0);
+    assert_eq!(rig.announcements(), ["recycle_start", "deploy_done"]);
+}
+
+#[tokio::test]
+async fn a_risky_no_migration_recycle_is_refused_unless_overridden() {
+    let rig = Rig::prod().await;
+    // stages/prod moved ahead of what runs, with a migration.
+    let vcs = rig.world.sim_vcs(&deploy_support::idp()).expect("vcs");
+    vcs.commit(
+        "stages/prod",
+        "Add a column (#11500)",
+        "changelog: Internal, Database, Add a column",
+        &[("db/primary_migrate/20261124_add_column.rb", "add_column\n")],
+    );
+    let journal = MemoryJournal::new();
+    let req = rig.request(DeployKind::NoMigrationRecycle);
+    let out = deploy(&rig.ports, &rig.settings, &journal, &NullSink, &req)
+        .await
+        .expect("deploy");
+    let reason = stopped_reason(&out.status);
+    assert!(reason.contains("20261124_add_column.rb"), "{reason}");
+    assert_eq!(rig.launched("idp"), 0, "nothing recycled");
+
+    let mut req = rig.request(DeployKind::NoMigrationRecycle);
+    req.no_migration_override = Some("incident 42: config fix, migration already run".into());
+    let journal = MemoryJournal::new();
+    let out = deploy(&rig.ports, &rig.settings, &journal, &NullSink, &req)
+        .await
+        .expect("deploy");
+    assert_eq!(out.status, FinalStatus::Deployed, "{out:#?}");
+    assert_eq!(out.overrides.len(), 1);
+    assert_eq!(out.overrides[0].what, "no_migration_risk");
+    assert!(out.overrides[0].reason.contains("incident 42"));
+    assert!(journal_notes(&journal, "override")[0].contains("incident 42"));
+}
+
+#[tokio::test]
+async fn patch_and_off_cycle_deploys_record_their_reason() {
+    for kind in [DeployKind::Patch, DeployKind::OffCycle] {
+        let rig = Rig::prod().await;
+        let journal = MemoryJournal::new();
+        let out = deploy(
+            &rig.ports,
+            &rig.settings,
+            &journal,
+            &NullSink,
+            &rig.request(kind),
+        )
+        .await
+        .expect("deploy");
+        assert_eq!(out.status, FinalStatus::Deployed, "{kind}: {out:#?}");
+        assert_eq!(rig.merges(), 1);
+        assert!(
+            out.notes.iter().any(|n| n.contains("urgent fix")),
+            "{:?}",
+            out.notes
+        );
+        assert!(!journal_notes(&journal, "reason").is_empty());
+    }
+    // Without a reason an off-cycle deploy does not start.
+    let rig = Rig::prod().await;
+    let mut req = rig.request(DeployKind::OffCycle);
+    req.reason = None;
+    let err = deploy(
+        &rig.ports,
+        &rig.settings,
+        &MemoryJournal::new(),
+        &NullSink,
+        &req,
+    )
+    .await
+    .expect_err("no reason");
+    assert!(err.to_string().contains("reason"), "{err}");
+}
+
+#[tokio::test]
+async fn a_second_deploy_is_refused_naming_the_holder() {
+    let rig = Rig::prod().await;
+    let now = rig.world.clock().now();
+    rig.ports
+        .lock
+        .acquire(&LockHolder {
+            env: rig.env.clone(),
+            app: rig.app.name.clone(),
+            owner: "bob (run 20261124T143000Z-idp-prod)".into(),
+            acquired_at: now,
+            expires_at: now + chrono::Duration::hours(2),
+        })
+        .await
+        .expect("bob's lock");
+    let out = deploy(
+        &rig.ports,
+        &rig.settings,
+        &MemoryJournal::new(),
+        &NullSink,
+        &rig.request(DeployKind::Full),
+    )
+    .await
+    .expect("deploy");
+    let reason = stopped_reason(&out.status);
+    assert!(
+        reason.contains("bob (run 20261124T143000Z-idp-prod)"),
+        "{reason}"
+    );
+    assert_eq!(rig.merges(), 0);
+    assert_eq!(rig.launched("idp"), 0);
+    // Bob still holds it.
+    let holder = rig
+        .ports
+        .lock
+        .holder(&rig.env, &rig.app.name)
+        .await
+        .expect("holder")
+        .expect("held");
+    assert!(holder.owner.starts_with("bob"));
+}
+
+#[tokio::test]
+async fn a_full_deploy_on_friday_is_refused_and_an_override_is_recorded() {
+    let rig = Rig::prod().await;
+    // Tuesday 15:00 UTC -> Friday 15:00 UTC.
+    rig.world
+        .virtual_clock()
+        .advance(Duration::from_secs(3 * 24 * 3600));
+    let out = deploy(
+        &rig.ports,
+        &rig.settings,
+        &MemoryJournal::new(),
+        &NullSink,
+        &rig.request(DeployKind::Full),
+    )
+    .await
+    .expect("deploy");
+    let reason = stopped_reason(&out.status);
+    assert!(reason.contains("Friday"), "{reason}");
+    assert_eq!(rig.merges(), 0);
+    assert!(
+        rig.ports
+            .lock
+            .holder(&rig.env, &rig.app.name)
+            .await
+            .expect("holder")
+            .is_none(),
+        "a refused deploy takes no lock"
+    );
+
+    let mut req = rig.request(DeployKind::Full);
+    req.cadence_override = Some("security fix agreed with on-call".into());
+    let journal = MemoryJournal::new();
+    let out = deploy(&rig.ports, &rig.settings, &journal, &NullSink, &req)
+        .await
+        .expect("deploy");
+    assert_eq!(out.status, FinalStatus::Deployed, "{out:#?}");
+    assert_eq!(out.overrides[0].what, "cadence");
+    assert!(out.overrides[0].refusal.contains("Friday"));
+    assert_eq!(out.overrides[0].reason, "security fix agreed with on-call");
+    assert!(journal_notes(&journal, "override")[0].contains("security fix"));
+}
+
+#[tokio::test]
+async fn an_unapproved_pr_is_refused_before_anything_changes() {
+    let rig = Rig::prod().await;
+    let host = rig
+        .world
+        .sim_code_host(&deploy_support::idp())
+        .expect("host");
+    host.add_review(
+        rig.pr,
+        "security-reviewer",
+        deploykit_core::ports::ReviewState::ChangesRequested,
+    )
+    .expect("review");
+    let out = deploy(
+        &rig.ports,
+        &rig.settings,
+        &MemoryJournal::new(),
+        &NullSink,
+        &rig.request(DeployKind::Full),
+    )
+    .await
+    .expect("deploy");
+    let reason = stopped_reason(&out.status);
+    assert!(
+        reason.contains("changes requested by security-reviewer"),
+        "{reason}"
+    );
+    assert_eq!(rig.merges(), 0);
+    assert!(
+        !rig.fleet()
+            .history()
+            .iter()
+            .any(|e| matches!(e.kind, FleetEventKind::CapacitySet { .. })),
+        "the fleet was not touched"
+    );
+}
+
+#[tokio::test]
+async fn staging_lets_the_spindown_remove_old_instances() {
+    let rig = Rig::in_env("staging").await;
+    let out = deploy(
+        &rig.ports,
+        &rig.settings,
+        &MemoryJournal::new(),
+        &NullSink,
+        &rig.request(DeployKind::Full),
+    )
+    .await
+    .expect("deploy");
+    assert_eq!(out.status, FinalStatus::Deployed, "{out:#?}");
+    assert!(!out.steps.iter().any(|s| s.step.as_str() == "scale_in_old"));
+    assert_eq!(rig.running("idp").len(), 2);
+    assert!(rig.fleet().min_healthy_in_service(&rig.group("idp")) >= 2);
+}
