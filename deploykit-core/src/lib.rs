@@ -13,11 +13,19 @@ pub mod error;
 pub mod events;
 pub mod fleet_ops;
 pub mod model;
+#[cfg(feature = "http")]
+pub mod newrelic;
+pub mod notify;
 pub mod policy;
 pub mod ports;
 pub mod release;
 #[cfg(feature = "sim")]
 pub mod sim;
+#[cfg(feature = "http")]
+pub mod slack;
+
+#[cfg(all(test, feature = "http"))]
+mod http_fake;
 
 pub use error::{Error, ErrorKind, Result};
 pub use events::{Event, EventSink, NullSink, RecordingSink};

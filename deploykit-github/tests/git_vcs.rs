@@ -42,6 +42,25 @@ async fn open_refuses_a_directory_that_is_not_a_repository() {
 }
 
 #[tokio::test]
+async fn discover_finds_the_repository_from_a_subdirectory() {
+    let world = GitWorld::new();
+    world.commit_file("deep/dir/file.txt", "x\n", "Deep file");
+    let sub = world.work.join("deep").join("dir");
+    assert!(
+        GitVcs::open(&sub).is_err(),
+        "open takes the repository itself"
+    );
+    let vcs = GitVcs::discover(&sub).expect("discover").with_token(None);
+    assert_eq!(
+        vcs.resolve("HEAD").await.expect("head").as_str(),
+        world.rev("HEAD")
+    );
+    let outside = tempfile::tempdir().expect("tempdir");
+    let err = GitVcs::discover(outside.path()).expect_err("no repository");
+    assert_eq!(err.kind(), ErrorKind::NotFound);
+}
+
+#[tokio::test]
 async fn works_on_a_bare_repository() {
     let world = GitWorld::new();
     let bare = GitVcs::open(&world.origin).expect("bare").with_token(None);
@@ -627,4 +646,101 @@ async fn a_missing_gpg_program_is_reported_without_creating_the_tag() {
         vcs.resolve("signed").await.expect_err("no tag").kind(),
         ErrorKind::NotFound
     );
+}
+
+#[tokio::test]
+async fn https_remotes_get_the_token_and_a_bad_token_is_unauthenticated() {
+    let world = GitWorld::new();
+    let token = "ghp_httpRemoteToken42";
+    let server = support::git_http::start(world.dir.path(), &world.home(), token);
+    world.git(&[
+        "remote",
+        "add",
+        "github",
+        &format!("{}/origin.git", server.url),
+    ]);
+    let head = sha(&world.rev("HEAD"));
+
+    let good = vcs(&world).with_token(deploykit_github::Token::new(token));
+    good.fetch("github").await.expect("fetch with the token");
+    assert!(
+        good.remote_branch_exists("github", "main")
+            .await
+            .expect("ok")
+    );
+    good.push("github", &head, "stages/rc-2024-01-09", false)
+        .await
+        .expect("push with the token");
+    assert_eq!(
+        world.origin_rev("refs/heads/stages/rc-2024-01-09"),
+        Some(head.to_string())
+    );
+    assert!(server.requests().iter().any(|r| {
+        r.header("authorization")
+            .is_some_and(|a| a.starts_with("Basic "))
+    }));
+
+    let wrong_token = "ghp_wrongHttpToken77";
+    let wrong = vcs(&world).with_token(deploykit_github::Token::new(wrong_token));
+    let err = wrong.fetch("github").await.expect_err("wrong token");
+    assert_eq!(err.kind(), ErrorKind::Unauthenticated, "{err}");
+    assert!(!format!("{err} {err:?}").contains(wrong_token), "{err:?}");
+    let err = wrong
+        .push("github", &head, "stages/other", false)
+        .await
+        .expect_err("wrong token");
+    assert_eq!(err.kind(), ErrorKind::Unauthenticated, "{err}");
+    assert!(!format!("{err} {err:?}").contains(wrong_token), "{err:?}");
+
+    let anonymous = vcs(&world);
+    let err = anonymous.fetch("github").await.expect_err("no token");
+    assert_eq!(err.kind(), ErrorKind::Unauthenticated, "{err}");
+    assert!(err.to_string().contains("GITHUB_TOKEN"), "{err}");
+}
+
+#[tokio::test]
+async fn commits_between_match_git_log_on_real_idp_history() {
+    let world = GitWorld::new();
+    let bundle = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests")
+        .join("fixtures")
+        .join("idp-history.bundle");
+    let clone = world.dir.path().join("idp");
+    world.git_at(
+        world.dir.path(),
+        &["clone", "-q", "--bare", &bundle.to_string_lossy(), "idp"],
+    );
+    let vcs = GitVcs::open(&clone).expect("open").with_token(None);
+    let mut total = 0;
+    for n in 1..=3 {
+        let (base, source) = (format!("range-{n}-base"), format!("range-{n}-source"));
+        let ours: Vec<(String, String, String)> = vcs
+            .commits_between(&base, &source)
+            .await
+            .expect("commits")
+            .into_iter()
+            .map(|c| (c.sha.to_string(), c.title, c.body))
+            .collect();
+        let out = world.git_at(
+            &clone,
+            &[
+                "log",
+                "-z",
+                "--format=%H%x00%s%x00%b",
+                &format!("{base}..{source}"),
+            ],
+        );
+        let mut fields: Vec<&str> = out.split('\0').collect();
+        if fields.len() % 3 == 1 && fields.last() == Some(&"") {
+            fields.pop();
+        }
+        let theirs: Vec<(String, String, String)> = fields
+            .chunks(3)
+            .map(|c| (c[0].to_string(), c[1].to_string(), c[2].to_string()))
+            .collect();
+        assert!(!ours.is_empty(), "range {n} is empty");
+        assert_eq!(ours, theirs, "range {n}");
+        total += ours.len();
+    }
+    assert!(total > 20, "only {total} commits in the samples");
 }

@@ -356,7 +356,7 @@ async fn pull_requests_are_created_read_filtered_and_paginated() {
         })
         .await
         .expect_err("duplicate");
-    assert_eq!(err.kind(), ErrorKind::InvalidInput);
+    assert_eq!(err.kind(), ErrorKind::Conflict);
     assert!(
         err.to_string().contains("A pull request already exists"),
         "{err}"
@@ -529,4 +529,45 @@ async fn merging_sends_the_method_and_refuses_what_cannot_be_merged() {
         "{err}"
     );
     assert_secret_free(&err);
+}
+
+#[tokio::test]
+async fn an_enterprise_api_under_a_path_prefix_is_paged_correctly() {
+    let fake = FakeGitHub::start(REPO, Some(TOKEN));
+    {
+        let mut s = fake.state.lock().expect("lock");
+        s.api_prefix = "/api/v3".into();
+        s.max_per_page = 2;
+    }
+    for n in 1..=5 {
+        fake.add_release(
+            &format!("RC {n}"),
+            &format!("t{n}"),
+            false,
+            false,
+            Some(&format!("2024-01-0{n}T00:00:00Z")),
+        );
+    }
+    let host = GitHubCodeHost::new(REPO, &format!("{}/api/v3/", fake.url()), Token::new(TOKEN))
+        .expect("host");
+    let names: Vec<String> = host
+        .releases()
+        .await
+        .expect("releases")
+        .into_iter()
+        .map(|r| r.name)
+        .collect();
+    assert_eq!(names, ["RC 5", "RC 4", "RC 3", "RC 2", "RC 1"]);
+    let paths: Vec<String> = fake
+        .requests()
+        .iter()
+        .map(|r| r.path().to_string())
+        .collect();
+    assert_eq!(paths.len(), 3);
+    assert!(
+        paths
+            .iter()
+            .all(|p| p == "/api/v3/repos/18F/identity-idp/releases"),
+        "{paths:?}"
+    );
 }

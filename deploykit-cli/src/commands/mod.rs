@@ -1,15 +1,20 @@
 //! One module per command; `run` dispatches.
 
+mod cadence;
 mod changelog;
 mod config;
 mod fleet;
+mod release;
 
 use std::collections::BTreeMap;
 
 use deploykit_core::config::EffectiveConfig;
 use deploykit_core::{Error, Result};
 
-use crate::args::{AsgCommand, Cli, Command, MigrationCommand, ServersCommand};
+use crate::args::{
+    AsgCommand, CadenceCommand, Cli, Command, MigrationCommand, RcCommand, ReleaseCommand,
+    ServersCommand,
+};
 use crate::output::{Format, TerminalSink};
 
 /// What every command gets: the parsed command line, the output format and the event sink.
@@ -40,8 +45,9 @@ pub async fn run(cli: &Cli, format: Format) -> Result<u8> {
     match &cli.command {
         Command::Demo(_) => not_built("demo", 4),
         Command::Changelog(args) => changelog::run(&inv, args).await,
-        Command::Rc(_) => not_built("rc", 3),
-        Command::Release(_) => not_built("release", 3),
+        Command::Rc(RcCommand::Create(args)) => release::rc_create(&inv, args).await,
+        Command::Rc(RcCommand::TrueUp(args)) => release::rc_true_up(&inv, args).await,
+        Command::Release(ReleaseCommand::Create(args)) => release::release_create(&inv, args).await,
         Command::Deploy(_) => not_built("deploy", 4),
         Command::Rollback(_) => not_built("rollback", 4),
         Command::Resume(_) => not_built("resume", 4),
@@ -51,7 +57,7 @@ pub async fn run(cli: &Cli, format: Format) -> Result<u8> {
         Command::Asg(AsgCommand::Size(args)) => fleet::asg_size(&inv, args).await,
         Command::Migration(MigrationCommand::Logs(args)) => fleet::migration_logs(&inv, args).await,
         Command::Monitor(args) => fleet::monitor(&inv, args).await,
-        Command::Cadence(_) => not_built("cadence", 4),
+        Command::Cadence(CadenceCommand::Check(args)) => cadence::check(&inv, args).await,
         Command::Status(_) => not_built("status", 9),
         Command::Report(_) => not_built("report", 9),
         Command::Config(cmd) => config::run(&inv, cmd).await,

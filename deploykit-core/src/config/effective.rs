@@ -20,7 +20,7 @@ use super::layers::merge;
 use super::problem::{ConfigProblem, problems_error};
 use super::schema::{
     AwsConfig, CadenceConfig, EnvironmentConfig, GithubConfig, MonitorConfig, MonitorKind,
-    NotifierConfig, NotifierKind,
+    NotifierConfig, NotifierKind, RedactionConfig,
 };
 use super::secret::{Secret, SecretSource, SourcedSecret};
 use super::sections::read_sections;
@@ -82,15 +82,27 @@ pub struct EffectiveConfig {
     pub aws: AwsConfig,
     /// GitHub.
     pub github: GithubConfig,
+    /// What config-change announcements hide.
+    pub redaction: RedactionConfig,
     /// The secrets found.
     pub secrets: Secrets,
+}
+
+impl EffectiveConfig {
+    /// The redaction rules for config-change announcements.
+    pub fn redaction_rules(&self) -> Result<crate::notify::RedactionRules> {
+        self.redaction.patterns.iter().try_fold(
+            crate::notify::RedactionRules::new(self.redaction.secure_parameters.iter().cloned()),
+            |rules, p| rules.with_pattern(p),
+        )
+    }
 }
 
 impl Default for EffectiveConfig {
     /// The Login.gov setup of the guide, with no secrets.
     fn default() -> Self {
         let empty = BTreeMap::new();
-        let (config, _) = evaluate(None, &empty, &empty);
+        let (config, _) = evaluate(None, None, &empty, &empty);
         config
     }
 }
@@ -107,8 +119,17 @@ fn env_secret(env: &BTreeMap<String, String>, vars: &[&str]) -> Option<SourcedSe
     })
 }
 
-fn file_secret(w: &mut Walk, key_path: &str, path: &Option<PathBuf>) -> Option<SourcedSecret> {
-    let path = path.as_ref()?;
+fn file_secret(
+    w: &mut Walk,
+    key_path: &str,
+    path: &Option<PathBuf>,
+    base_dir: Option<&Path>,
+) -> Option<SourcedSecret> {
+    let path = match (path.as_ref()?, base_dir) {
+        (p, Some(base)) if p.is_relative() => base.join(p),
+        (p, _) => p.clone(),
+    };
+    let path = &path;
     match std::fs::read_to_string(path) {
         Ok(text) if !text.trim().is_empty() => Some(SourcedSecret {
             secret: Secret::new(text.trim()),
@@ -134,20 +155,27 @@ fn file_secret(w: &mut Walk, key_path: &str, path: &Option<PathBuf>) -> Option<S
     }
 }
 
+/// Where a secret comes from: the first set variable of `vars`, else the file.
+struct SecretSpec<'a> {
+    vars: &'a [&'a str],
+    key_path: &'a str,
+    file: &'a Option<PathBuf>,
+}
+
 fn secret(
     w: &mut Walk,
     env: &BTreeMap<String, String>,
-    vars: &[&str],
-    key_path: &str,
-    file: &Option<PathBuf>,
+    base_dir: Option<&Path>,
+    spec: SecretSpec<'_>,
 ) -> Option<SourcedSecret> {
-    env_secret(env, vars).or_else(|| file_secret(w, key_path, file))
+    env_secret(env, spec.vars).or_else(|| file_secret(w, spec.key_path, spec.file, base_dir))
 }
 
 /// Evaluates the layers; always returns a configuration (defaults where a value was bad)
 /// and every problem found.
 fn evaluate(
     file_text: Option<&str>,
+    base_dir: Option<&Path>,
     env: &BTreeMap<String, String>,
     flags: &BTreeMap<String, String>,
 ) -> (EffectiveConfig, Vec<ConfigProblem>) {
@@ -159,44 +187,62 @@ fn evaluate(
         github_token: secret(
             &mut w,
             env,
-            &["GITHUB_TOKEN", "GH_TOKEN"],
-            "github.token_file",
-            &s.github.token_file,
+            base_dir,
+            SecretSpec {
+                vars: &["GITHUB_TOKEN", "GH_TOKEN"],
+                key_path: "github.token_file",
+                file: &s.github.token_file,
+            },
         ),
         slack_webhook_url: secret(
             &mut w,
             env,
-            &["SLACK_WEBHOOK_URL"],
-            "notifier.webhook_url_file",
-            &n.webhook_url_file,
+            base_dir,
+            SecretSpec {
+                vars: &["SLACK_WEBHOOK_URL"],
+                key_path: "notifier.webhook_url_file",
+                file: &n.webhook_url_file,
+            },
         ),
         slack_cross_post_webhook_url: secret(
             &mut w,
             env,
-            &["SLACK_CROSS_POST_WEBHOOK_URL"],
-            "notifier.cross_post_webhook_url_file",
-            &n.cross_post_webhook_url_file,
+            base_dir,
+            SecretSpec {
+                vars: &["SLACK_CROSS_POST_WEBHOOK_URL"],
+                key_path: "notifier.cross_post_webhook_url_file",
+                file: &n.cross_post_webhook_url_file,
+            },
         ),
         slack_devops_webhook_url: secret(
             &mut w,
             env,
-            &["SLACK_DEVOPS_WEBHOOK_URL"],
-            "notifier.devops_webhook_url_file",
-            &n.devops_webhook_url_file,
+            base_dir,
+            SecretSpec {
+                vars: &["SLACK_DEVOPS_WEBHOOK_URL"],
+                key_path: "notifier.devops_webhook_url_file",
+                file: &n.devops_webhook_url_file,
+            },
         ),
         slack_bot_token: secret(
             &mut w,
             env,
-            &["SLACK_BOT_TOKEN"],
-            "notifier.bot_token_file",
-            &n.bot_token_file,
+            base_dir,
+            SecretSpec {
+                vars: &["SLACK_BOT_TOKEN"],
+                key_path: "notifier.bot_token_file",
+                file: &n.bot_token_file,
+            },
         ),
         new_relic_api_key: secret(
             &mut w,
             env,
-            &["NEW_RELIC_API_KEY"],
-            "monitor.newrelic.api_key_file",
-            &s.monitor.newrelic.api_key_file,
+            base_dir,
+            SecretSpec {
+                vars: &["NEW_RELIC_API_KEY"],
+                key_path: "monitor.newrelic.api_key_file",
+                file: &s.monitor.newrelic.api_key_file,
+            },
         ),
     };
     let mut notifier = s.notifier;
@@ -218,6 +264,7 @@ fn evaluate(
         cadence: s.cadence,
         aws: s.aws,
         github: s.github,
+        redaction: s.redaction,
         secrets,
     };
     validate(&mut w, &config);
@@ -303,7 +350,12 @@ fn validate(w: &mut Walk, c: &EffectiveConfig) {
                  monitor.newrelic.account_id or NEW_RELIC_ACCOUNT_ID",
             );
         }
-        if c.secrets.new_relic_api_key.is_none() {
+        if c.secrets.new_relic_api_key.is_none()
+            && !w
+                .problems
+                .iter()
+                .any(|p| p.key_path == "monitor.newrelic.api_key_file")
+        {
             w.problem(
                 "monitor.newrelic.api_key_file",
                 "monitor.kind is \"newrelic\" but no API key was found; set NEW_RELIC_API_KEY \
@@ -318,17 +370,28 @@ fn validate(w: &mut Walk, c: &EffectiveConfig) {
         );
     }
     let n = &c.notifier;
+    // A secret file that could not be read was reported already, at the same key.
+    let reported = |w: &Walk, path: &str| w.problems.iter().any(|p| p.key_path == path);
     match n.kind {
-        NotifierKind::SlackWebhook if c.secrets.slack_webhook_url.is_none() => w.problem(
-            "notifier.webhook_url_file",
-            "notifier.kind is \"slack-webhook\" but no webhook URL was found; set \
+        NotifierKind::SlackWebhook
+            if c.secrets.slack_webhook_url.is_none()
+                && !reported(w, "notifier.webhook_url_file") =>
+        {
+            w.problem(
+                "notifier.webhook_url_file",
+                "notifier.kind is \"slack-webhook\" but no webhook URL was found; set \
              SLACK_WEBHOOK_URL or notifier.webhook_url_file",
-        ),
-        NotifierKind::SlackApi if c.secrets.slack_bot_token.is_none() => w.problem(
-            "notifier.bot_token_file",
-            "notifier.kind is \"slack-api\" but no bot token was found; set SLACK_BOT_TOKEN or \
+            )
+        }
+        NotifierKind::SlackApi
+            if c.secrets.slack_bot_token.is_none() && !reported(w, "notifier.bot_token_file") =>
+        {
+            w.problem(
+                "notifier.bot_token_file",
+                "notifier.kind is \"slack-api\" but no bot token was found; set SLACK_BOT_TOKEN or \
              notifier.bot_token_file",
-        ),
+            )
+        }
         _ => {}
     }
     for (key, channel) in [
@@ -349,6 +412,11 @@ fn validate(w: &mut Walk, c: &EffectiveConfig) {
     ] {
         if !is_url(url.1) {
             w.problem(url.0, format!("expected an http(s) URL, found {:?}", url.1));
+        }
+    }
+    for (i, pattern) in c.redaction.patterns.iter().enumerate() {
+        if let Err(e) = crate::notify::RedactionRules::default().with_pattern(pattern) {
+            w.problem(&format!("redaction.patterns[{i}]"), e.message().to_string());
         }
     }
     for (i, day) in c.cadence.deploy_days.iter().enumerate() {
@@ -393,7 +461,7 @@ pub fn resolve(
     env: &BTreeMap<String, String>,
     flags: &BTreeMap<String, String>,
 ) -> Result<EffectiveConfig> {
-    let (config, problems) = evaluate(file_text, env, flags);
+    let (config, problems) = evaluate(file_text, None, env, flags);
     if problems.is_empty() {
         Ok(config)
     } else {
@@ -408,10 +476,11 @@ pub fn check(
     env: &BTreeMap<String, String>,
     flags: &BTreeMap<String, String>,
 ) -> Vec<ConfigProblem> {
-    evaluate(file_text, env, flags).1
+    evaluate(file_text, None, env, flags).1
 }
 
-/// [`resolve`] for a file on disk, recording its path.
+/// [`resolve`] for a file on disk, recording its path; relative `*_file` paths in it are
+/// read relative to the file's folder.
 pub fn resolve_file(
     path: Option<&Path>,
     env: &BTreeMap<String, String>,
@@ -427,7 +496,11 @@ pub fn resolve_file(
         })?),
         None => None,
     };
-    let mut config = resolve(text.as_deref(), env, flags)?;
+    let base_dir = path.and_then(Path::parent);
+    let (mut config, problems) = evaluate(text.as_deref(), base_dir, env, flags);
+    if !problems.is_empty() {
+        return Err(problems_error(&problems));
+    }
     config.config_file = path.map(Path::to_path_buf);
     Ok(config)
 }

@@ -18,8 +18,8 @@
 //! | `DEPLOYKIT__A__B__C` (any key, `__` between parts) | `a.b.c` |
 //!
 //! `DEPLOYKIT_CONFIG` names the file (see `discover.rs`). A later line of the table wins over
-//! an earlier one; any other `DEPLOYKIT_*` variable is reported as a problem, so typos are
-//! not silently ignored.
+//! an earlier one. Another `DEPLOYKIT_*` variable within a small edit distance of one of
+//! these is reported as a likely typo; others are left to the front ends.
 
 use std::collections::BTreeMap;
 
@@ -144,14 +144,23 @@ pub(crate) fn merge(
                 value,
                 format!("environment variable {var}"),
             );
-        } else if var.starts_with("DEPLOYKIT_") && !known.contains(&var.as_str()) {
-            let hint = match closest(var, &known) {
-                Some(near) => format!("did you mean {near}?"),
-                None => "use DEPLOYKIT__SECTION__KEY for any key".to_string(),
-            };
+        } else if var.starts_with("DEPLOYKIT_")
+            && !known.contains(&var.as_str())
+            && let Some(near) = closest(
+                var.trim_start_matches("DEPLOYKIT_"),
+                &known
+                    .iter()
+                    .map(|k| k.trim_start_matches("DEPLOYKIT_"))
+                    .collect::<Vec<_>>(),
+            )
+        {
+            // Only near misses are reported: front ends may read DEPLOYKIT_* variables of
+            // their own (DEPLOYKIT_LOG, ...).
             w.problems.push(super::problem::ConfigProblem {
                 key_path: format!("env {var}"),
-                message: format!("unknown deploykit environment variable; {hint}"),
+                message: format!(
+                    "unknown deploykit environment variable; did you mean DEPLOYKIT_{near}?"
+                ),
             });
         }
     }

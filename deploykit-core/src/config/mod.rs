@@ -8,7 +8,9 @@
 //!
 //! Unknown keys are errors naming the key path and the closest valid key; secrets written
 //! into the file are errors pointing to the environment variable or a `*_file` key. With no
-//! file the defaults reproduce the Login.gov setup of the guide.
+//! file the defaults reproduce the Login.gov setup of the guide. A file with its own `[apps]`
+//! (or `[environments]`) lists every app (environment) there is; built-in names (`idp`,
+//! `pki`; `prod`, `staging`, `int`) start from their built-in settings.
 //!
 //! ```toml
 //! [apps.idp]
@@ -32,6 +34,7 @@
 //! freezes = [{ start = 2026-12-21, end = 2027-01-01, reason = "holidays" }]
 //! ```
 
+mod cadence_policy;
 mod discover;
 mod effective;
 mod keys;
@@ -50,7 +53,7 @@ pub use layers::{CONFIG_ENV, DEPLOYKIT_ENV, STANDARD_ENV};
 pub use problem::ConfigProblem;
 pub use schema::{
     AwsConfig, CadenceConfig, ChannelsConfig, DateSpan, EnvironmentConfig, GithubConfig,
-    MonitorConfig, MonitorKind, NewRelicConfig, NotifierConfig, NotifierKind,
+    MonitorConfig, MonitorKind, NewRelicConfig, NotifierConfig, NotifierKind, RedactionConfig,
 };
 pub use secret::{REDACTED, Secret, SecretSource, SourcedSecret};
 pub use show::render_show;

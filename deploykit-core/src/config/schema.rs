@@ -130,7 +130,7 @@ pub struct NewRelicConfig {
     pub account_id: Option<u64>,
     /// The NerdGraph endpoint. Default `https://api.newrelic.com/graphql`.
     pub api_url: String,
-    /// The APM app name; `{env}` and `{role}` are replaced. Default `{role}.{env}`.
+    /// The APM app name; `{env}` and `{role}` are replaced. Default `{env}.login.gov` (the guide links "NewRelic (prod.login.gov)").
     pub app_name_template: String,
     /// The Transaction attribute holding the deployed SHA. Default `tags.gitSha`.
     pub sha_attribute: String,
@@ -144,7 +144,7 @@ impl Default for NewRelicConfig {
         NewRelicConfig {
             account_id: None,
             api_url: "https://api.newrelic.com/graphql".into(),
-            app_name_template: "{role}.{env}".into(),
+            app_name_template: "{env}.login.gov".into(),
             sha_attribute: "tags.gitSha".into(),
             api_key_file: None,
         }
@@ -264,4 +264,13 @@ impl Default for GithubConfig {
             token_file: None,
         }
     }
+}
+
+/// `[redaction]`: what config-change announcements hide besides secret-looking keys.
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct RedactionConfig {
+    /// SecureString parameter names whose values are always hidden. Default: none.
+    pub secure_parameters: Vec<String>,
+    /// Regular expressions whose matches are hidden anywhere. Default: none.
+    pub patterns: Vec<String>,
 }

@@ -7,7 +7,7 @@ use toml::Table;
 
 use super::schema::{
     AwsConfig, CadenceConfig, DateSpan, EnvironmentConfig, GithubConfig, MonitorConfig,
-    NotifierConfig, NotifierKind,
+    NotifierConfig, NotifierKind, RedactionConfig,
 };
 use super::walk::{Walk, join};
 use crate::model::{AppName, AppSettings, RoleName, RoleSettings};
@@ -21,6 +21,7 @@ pub(crate) const TOP_KEYS: &[&str] = &[
     "cadence",
     "aws",
     "github",
+    "redaction",
 ];
 const APP_KEYS: &[&str] = &[
     "repository",
@@ -74,6 +75,7 @@ const CADENCE_KEYS: &[&str] = &["deploy_days", "freezes", "team_leave"];
 const SPAN_KEYS: &[&str] = &["start", "end", "reason"];
 const AWS_KEYS: &[&str] = &["region", "profile", "endpoint_url"];
 const GITHUB_KEYS: &[&str] = &["api_url", "token_file"];
+const REDACTION_KEYS: &[&str] = &["secure_parameters", "patterns"];
 
 /// The configuration sections read from the merged table.
 #[derive(Debug, Clone, PartialEq)]
@@ -87,6 +89,7 @@ pub(crate) struct Sections {
     pub cadence: CadenceConfig,
     pub aws: AwsConfig,
     pub github: GithubConfig,
+    pub redaction: RedactionConfig,
 }
 
 /// Reads every section of `root`.
@@ -107,6 +110,8 @@ pub(crate) fn read_sections(w: &mut Walk, root: &Table) -> Sections {
     let aws = read_aws(w, t);
     let t = w_table(w, root, "github").unwrap_or(&empty);
     let github = read_github(w, t);
+    let t = w_table(w, root, "redaction").unwrap_or(&empty);
+    let redaction = read_redaction(w, t);
     Sections {
         apps,
         environments,
@@ -116,6 +121,7 @@ pub(crate) fn read_sections(w: &mut Walk, root: &Table) -> Sections {
         cadence,
         aws,
         github,
+        redaction,
     }
 }
 
@@ -366,4 +372,13 @@ fn read_github(w: &mut Walk, t: &Table) -> GithubConfig {
     w.set(t, "api_url", path, &mut g.api_url);
     w.set_opt(t, "token_file", path, &mut g.token_file);
     g
+}
+
+fn read_redaction(w: &mut Walk, t: &Table) -> RedactionConfig {
+    let path = "redaction";
+    w.keys(t, path, REDACTION_KEYS);
+    let mut r = RedactionConfig::default();
+    w.set(t, "secure_parameters", path, &mut r.secure_parameters);
+    w.set(t, "patterns", path, &mut r.patterns);
+    r
 }

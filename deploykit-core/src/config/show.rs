@@ -32,6 +32,7 @@ pub fn render_show(config: &EffectiveConfig) -> String {
     root.insert("cadence".into(), to_value(&config.cadence));
     root.insert("aws".into(), to_value(&config.aws));
     root.insert("github".into(), to_value(&config.github));
+    root.insert("redaction".into(), to_value(&config.redaction));
     let mut secrets = Table::new();
     for (name, secret) in config.secrets.named() {
         let mut entry = Table::new();

@@ -338,3 +338,97 @@ fn invalid_toml_is_one_problem_at_file() {
     let problems = check(Some("[apps\n"), &none(), &none());
     assert_eq!(paths(&problems), ["file"]);
 }
+
+#[test]
+fn relative_secret_files_are_read_next_to_the_config_file() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    std::fs::write(dir.path().join("nr-key"), "NRAK-from-file\n").expect("write");
+    let file = dir.path().join("deploykit.toml");
+    std::fs::write(
+        &file,
+        "[monitor]\nkind = \"newrelic\"\n[monitor.newrelic]\naccount_id = 42\napi_key_file = \"nr-key\"\n",
+    )
+    .expect("write");
+    let c = resolve_file(Some(&file), &none(), &none()).expect("valid");
+    assert_eq!(c.config_file.as_deref(), Some(file.as_path()));
+    let key = c.secrets.new_relic_api_key.expect("key");
+    assert_eq!(key.secret.expose(), "NRAK-from-file");
+    assert_eq!(key.source, SecretSource::File(dir.path().join("nr-key")));
+    let env = map(&[("NEW_RELIC_API_KEY", "NRAK-from-env")]);
+    let c = resolve_file(Some(&file), &env, &none()).expect("valid");
+    assert_eq!(
+        c.secrets.new_relic_api_key.expect("key").secret.expose(),
+        "NRAK-from-env",
+        "the environment variable wins over the file"
+    );
+    let err = resolve_file(Some(&dir.path().join("absent.toml")), &none(), &none())
+        .expect_err("missing file");
+    assert_eq!(err.kind(), crate::ErrorKind::InvalidInput);
+}
+
+#[test]
+#[ignore = "prints the default `config show` output for a person to read"]
+fn print_show() {
+    let env = map(&[("SLACK_WEBHOOK_URL", "https://hooks.slack.com/services/x")]);
+    println!(
+        "{}",
+        render_show(&resolve(None, &env, &none()).expect("valid"))
+    );
+}
+
+#[test]
+fn front_end_variables_are_not_config_problems() {
+    let env = map(&[("DEPLOYKIT_LOG", "debug"), ("DEPLOYKIT_SANDBOX", "1")]);
+    assert!(check(None, &env, &none()).is_empty());
+}
+
+#[test]
+fn redaction_rules_come_from_the_config() {
+    let text = "[redaction]\nsecure_parameters = [\"/prod/idp/db_url\"]\npatterns = [\"AKIA[0-9A-Z]{16}\", \"(\"]\n";
+    let problems = check(Some(text), &none(), &none());
+    assert_eq!(paths(&problems), ["redaction.patterns[1]"]);
+    let text = "[redaction]\nsecure_parameters = [\"/prod/idp/db_url\"]\npatterns = [\"AKIA[0-9A-Z]{16}\"]\n";
+    let rules = resolve(Some(text), &none(), &none())
+        .expect("valid")
+        .redaction_rules()
+        .expect("rules");
+    assert_eq!(
+        crate::notify::redact_config_diff("+ /prod/idp/db_url: x AKIAABCDEFGHIJKLMNOP", &rules),
+        "+ /prod/idp/db_url: [REDACTED]"
+    );
+    assert_eq!(
+        crate::notify::redact_config_diff("+ note: AKIAABCDEFGHIJKLMNOP", &rules),
+        "+ note: [REDACTED]"
+    );
+}
+
+#[test]
+fn the_documented_example_is_valid_apart_from_its_secret_file() {
+    let example = r##"
+[apps.idp]
+production_branch = "stages/prod"
+
+[environments.prod]
+production = true
+follow_up_after_secs = 3600
+
+[notifier]
+kind = "slack-webhook"
+webhook_url_file = "/run/secrets/slack-appdev"
+channels = { main = "#login-appdev", cross_post = "#login-delivery", devops = "#login-devops" }
+
+[monitor]
+kind = "cloudwatch"
+min_requests = 1000
+
+[cadence]
+deploy_days = ["tue", "thu"]
+freezes = [{ start = 2026-12-21, end = 2027-01-01, reason = "holidays" }]
+"##;
+    let problems = check(Some(example), &none(), &none());
+    assert_eq!(
+        paths(&problems),
+        ["notifier.webhook_url_file"],
+        "{problems:?}"
+    );
+}

@@ -141,12 +141,18 @@ impl State {
             }
             return Ok(sha);
         }
-        if let Some(base) = rev.strip_suffix('^') {
+        // `<rev>^` is the first parent, `<rev>^N` the Nth (as git counts them).
+        if let Some((base, n)) = rev.rsplit_once('^') {
+            let n: usize = if n.is_empty() {
+                1
+            } else {
+                n.parse().map_err(|_| not_found(rev))?
+            };
             let sha = self.resolve(base)?;
             return self
                 .get(&sha)?
                 .parents
-                .first()
+                .get(n.wrapping_sub(1))
                 .cloned()
                 .ok_or_else(|| not_found(rev));
         }
@@ -546,6 +552,24 @@ mod tests {
         assert_eq!(vcs.resolve("origin/main").await.expect("remote"), b);
         assert_eq!(vcs.resolve("main~1").await.expect("parent"), a);
         assert_eq!(vcs.resolve("main^").await.expect("parent"), a);
+        assert_eq!(vcs.resolve("main^1").await.expect("first parent"), a);
+        let side = vcs.commit("side", "S", "", &[("README.md", "s")]);
+        let merge = vcs
+            .merge_into("main", &side, "Merge side", "")
+            .expect("merge");
+        assert_eq!(
+            vcs.resolve(&format!("{merge}^2"))
+                .await
+                .expect("second parent"),
+            side
+        );
+        assert_eq!(vcs.resolve("main^2").await.expect("second parent"), side);
+        let e = vcs.resolve("main^3").await.expect_err("no third parent");
+        assert_eq!(e.kind(), crate::ErrorKind::NotFound);
+        assert!(
+            vcs.resolve(&format!("{a}^2")).await.is_err(),
+            "a has one parent at most"
+        );
         vcs.create_tag("v1", &a, "v1 release", true)
             .await
             .expect("tag");

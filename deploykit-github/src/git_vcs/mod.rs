@@ -76,6 +76,25 @@ impl GitVcs {
         })
     }
 
+    /// Opens the repository containing `path`, searching parent directories as the git
+    /// command does (for a program started inside a subdirectory of the work tree).
+    pub fn discover(path: impl AsRef<Path>) -> Result<Self> {
+        let path = path.as_ref();
+        let repo = Repository::discover(path).map_err(|e| {
+            Error::not_found(format!(
+                "no git repository at or above {} ({}); run deploykit inside a clone of the \
+                 app's repository or pass its path",
+                path.display(),
+                e.message()
+            ))
+            .with("path", path.display())
+        })?;
+        Ok(GitVcs {
+            path: repo.path().to_path_buf(),
+            token: Token::from_env(),
+        })
+    }
+
     /// The same repository with `token` (or none) for https remotes instead of the
     /// environment's.
     pub fn with_token(mut self, token: Option<Token>) -> Self {

@@ -85,7 +85,9 @@ pub(crate) fn github_error(what: &str, r: &FailedResponse) -> Error {
             "{what} was not found on GitHub (404 {said}); check the name, and that the token \
              can see the repository"
         )),
-        422 if has_code(&parsed, "already_exists") => {
+        // A duplicate release tag comes as code `already_exists`; a duplicate pull request as
+        // a custom error "A pull request already exists for owner:branch."
+        422 if has_code(&parsed, "already_exists") || said.contains("already exists") => {
             Error::conflict(format!("GitHub says {what} already exists (422 {said})"))
         }
         422 => Error::invalid_input(format!("GitHub refused {what} (422 {said})")),

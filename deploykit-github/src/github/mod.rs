@@ -1,8 +1,8 @@
 //! `GitHubCodeHost`: the [`CodeHost`] port on GitHub's REST API through octocrab.
 //!
 //! Requests go through octocrab's raw calls (`_get`, `_post`, `_put`) with deploykit's own
-//! payload structs, so that every status is mapped by one function ([`errors`]) and every
-//! list follows `Link: rel="next"` to the last page (100 items a page).
+//! payload structs, so that every status is mapped by one function (`errors::github_error`)
+//! and every list follows `Link: rel="next"` to the last page (100 items a page).
 
 mod errors;
 mod pages;

@@ -3,9 +3,9 @@
 
 #![allow(dead_code)]
 
-use std::cell::Cell;
 use std::path::{Path, PathBuf};
 use std::process::Command;
+use std::sync::atomic::{AtomicI64, Ordering};
 
 /// A bare origin and a clone of it.
 pub struct GitWorld {
@@ -15,11 +15,27 @@ pub struct GitWorld {
     pub origin: PathBuf,
     /// The work clone.
     pub work: PathBuf,
-    clock: Cell<i64>,
+    clock: AtomicI64,
 }
 
 /// Runs git in `dir` isolated from the user's and system's configuration; panics on failure.
 pub fn git_in(dir: &Path, home: &Path, args: &[&str], date: Option<i64>) -> String {
+    match try_git_in(dir, home, args, date, &[], None) {
+        Ok(out) => out,
+        Err(e) => panic!("{e}"),
+    }
+}
+
+/// Runs git like [`git_in`] with extra environment and standard input; `Err` says what failed.
+pub fn try_git_in(
+    dir: &Path,
+    home: &Path,
+    args: &[&str],
+    date: Option<i64>,
+    env: &[(&str, &str)],
+    stdin: Option<&str>,
+) -> Result<String, String> {
+    use std::io::Write;
     let mut cmd = Command::new("git");
     cmd.current_dir(dir)
         .args(args)
@@ -33,14 +49,31 @@ pub fn git_in(dir: &Path, home: &Path, args: &[&str], date: Option<i64>) -> Stri
         cmd.env("GIT_AUTHOR_DATE", &stamp)
             .env("GIT_COMMITTER_DATE", &stamp);
     }
-    let out = cmd.output().expect("git runs");
-    assert!(
-        out.status.success(),
-        "git {args:?} failed: {}{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8_lossy(&out.stdout).into_owned()
+    for (k, v) in env {
+        cmd.env(k, v);
+    }
+    cmd.stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped());
+    let mut child = cmd
+        .spawn()
+        .map_err(|e| format!("git {args:?} cannot run: {e}"))?;
+    if let Some(mut input) = child.stdin.take() {
+        input
+            .write_all(stdin.unwrap_or("").as_bytes())
+            .map_err(|e| format!("git {args:?}: writing stdin: {e}"))?;
+    }
+    let out = child
+        .wait_with_output()
+        .map_err(|e| format!("git {args:?} did not finish: {e}"))?;
+    if !out.status.success() {
+        return Err(format!(
+            "git {args:?} failed: {}{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        ));
+    }
+    Ok(String::from_utf8_lossy(&out.stdout).into_owned())
 }
 
 impl GitWorld {
@@ -73,7 +106,7 @@ impl GitWorld {
             dir,
             origin,
             work,
-            clock: Cell::new(1_700_000_000),
+            clock: AtomicI64::new(1_700_000_000),
         };
         world.git(&["config", "user.name", "Release Manager"]);
         world.git(&["config", "user.email", "rm@example.gov"]);
@@ -87,10 +120,9 @@ impl GitWorld {
         self.dir.path().join("home")
     }
 
-    fn tick(&self) -> i64 {
-        let t = self.clock.get() + 60;
-        self.clock.set(t);
-        t
+    /// The next commit date (a minute after the previous one).
+    pub fn tick(&self) -> i64 {
+        self.clock.fetch_add(60, Ordering::SeqCst) + 60
     }
 
     /// git in the work clone.

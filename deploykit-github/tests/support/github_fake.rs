@@ -44,6 +44,10 @@ pub struct State {
     pub injected: Vec<Injected>,
     /// Counter for made-up merge commits.
     pub merges: u64,
+    /// Branch tips (name, SHA) the repository has, for PR head SHAs.
+    pub branches: Vec<(String, String)>,
+    /// A path prefix before `/repos` (GitHub Enterprise serves its API under `/api/v3`).
+    pub api_prefix: String,
     /// The largest page size served (GitHub's is 100); lower it to force many pages.
     pub max_per_page: usize,
 }
@@ -319,7 +323,7 @@ fn handle(repo: &str, base: &str, s: &mut State, req: &Request) -> Response {
         i.times = i.times.saturating_sub(1);
         return i.response.clone();
     }
-    let prefix = format!("/repos/{repo}/");
+    let prefix = format!("{}/repos/{repo}/", s.api_prefix);
     let Some(route) = req.path().strip_prefix(&prefix) else {
         return error(404, "Not Found");
     };
@@ -348,7 +352,10 @@ fn handle(repo: &str, base: &str, s: &mut State, req: &Request) -> Response {
                 "draft": body["draft"].as_bool().unwrap_or(false),
                 "prerelease": body["prerelease"].as_bool().unwrap_or(false),
                 "created_at": "2024-01-09T18:01:02Z",
-                "published_at": format!("2030-01-01T00:00:{:02}Z", id % 60),
+                "published_at": (chrono::DateTime::parse_from_rfc3339("2030-01-01T00:00:00Z")
+                    .expect("date")
+                    + chrono::Duration::seconds(id as i64))
+                .to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
                 "author": { "login": "release-bot" },
                 "assets": [],
             });
@@ -432,7 +439,7 @@ fn handle(repo: &str, base: &str, s: &mut State, req: &Request) -> Response {
             }
             let number = s.next_id;
             s.next_id += 1;
-            let pull = pull_json(
+            let mut pull = pull_json(
                 base,
                 repo,
                 number,
@@ -442,6 +449,9 @@ fn handle(repo: &str, base: &str, s: &mut State, req: &Request) -> Response {
                 &base_ref,
                 "release-manager",
             );
+            if let Some((_, tip)) = s.branches.iter().find(|(b, _)| *b == head) {
+                pull["head"]["sha"] = json!(tip);
+            }
             s.pulls.push(pull.clone());
             // A freshly opened PR's mergeability is not computed yet.
             let mut created = pull;

@@ -16,8 +16,10 @@ pub struct Request {
     pub target: String,
     /// Header names lowercased.
     pub headers: Vec<(String, String)>,
-    /// The body (UTF-8).
+    /// The body (lossy UTF-8).
     pub body: String,
+    /// The body as sent (chunked bodies decoded).
+    pub body_bytes: Vec<u8>,
 }
 
 impl Request {
@@ -91,7 +93,7 @@ pub struct Response {
     /// Extra headers.
     pub headers: Vec<(String, String)>,
     /// Body.
-    pub body: String,
+    pub body: Vec<u8>,
 }
 
 impl Response {
@@ -103,7 +105,7 @@ impl Response {
                 "Content-Type".into(),
                 "application/json; charset=utf-8".into(),
             )],
-            body: value.to_string(),
+            body: value.to_string().into_bytes(),
         }
     }
 
@@ -112,7 +114,7 @@ impl Response {
         Response {
             status,
             headers: vec![("Content-Type".into(), content_type.into())],
-            body: body.into(),
+            body: body.as_bytes().to_vec(),
         }
     }
 
@@ -180,18 +182,27 @@ fn serve(stream: TcpStream, handler: &Handler, recorded: &Mutex<Vec<Request>>) {
             headers.push((k.trim().to_ascii_lowercase(), v.trim().to_string()));
         }
     }
-    let length: usize = headers
+    let chunked = headers
         .iter()
-        .find(|(k, _)| k == "content-length")
-        .and_then(|(_, v)| v.parse().ok())
-        .unwrap_or(0);
-    let mut body = vec![0u8; length];
-    let _ = reader.read_exact(&mut body);
+        .any(|(k, v)| k == "transfer-encoding" && v.eq_ignore_ascii_case("chunked"));
+    let body = if chunked {
+        read_chunked(&mut reader)
+    } else {
+        let length: usize = headers
+            .iter()
+            .find(|(k, _)| k == "content-length")
+            .and_then(|(_, v)| v.parse().ok())
+            .unwrap_or(0);
+        let mut body = vec![0u8; length];
+        let _ = reader.read_exact(&mut body);
+        body
+    };
     let request = Request {
         method,
         target,
         headers,
         body: String::from_utf8_lossy(&body).into_owned(),
+        body_bytes: body,
     };
     recorded.lock().expect("lock").push(request.clone());
     let response = handler(&request);
@@ -205,10 +216,39 @@ fn serve(stream: TcpStream, handler: &Handler, recorded: &Mutex<Vec<Request>>) {
         out.push_str(&format!("{k}: {v}\r\n"));
     }
     out.push_str("\r\n");
-    out.push_str(&response.body);
+    let mut bytes = out.into_bytes();
+    bytes.extend_from_slice(&response.body);
     let mut stream = stream;
-    let _ = stream.write_all(out.as_bytes());
+    let _ = stream.write_all(&bytes);
     let _ = stream.flush();
+}
+
+fn read_chunked(reader: &mut impl BufRead) -> Vec<u8> {
+    let mut body = Vec::new();
+    loop {
+        let mut size_line = String::new();
+        if reader.read_line(&mut size_line).unwrap_or(0) == 0 {
+            break;
+        }
+        let size = usize::from_str_radix(size_line.trim().split(';').next().unwrap_or("0"), 16)
+            .unwrap_or(0);
+        if size == 0 {
+            // Trailer section: read up to the empty line.
+            let mut rest = String::new();
+            while reader.read_line(&mut rest).unwrap_or(0) > 0 && rest.trim_end() != "" {
+                rest.clear();
+            }
+            break;
+        }
+        let mut chunk = vec![0u8; size];
+        if reader.read_exact(&mut chunk).is_err() {
+            break;
+        }
+        body.extend_from_slice(&chunk);
+        let mut crlf = String::new();
+        let _ = reader.read_line(&mut crlf);
+    }
+    body
 }
 
 fn reason(status: u16) -> &'static str {

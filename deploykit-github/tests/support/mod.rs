@@ -3,6 +3,7 @@
 #![allow(dead_code)]
 
 pub mod git_daemon;
+pub mod git_http;
 pub mod git_world;
 pub mod github_fake;
 pub mod http_fake;

@@ -1,0 +1,163 @@
+//! The NRQL query behind [`super::NewRelicMonitor`] and the reading of its results.
+//!
+//! One query per sample gives the same per-SHA figures as
+//! [`crate::ports::monitor::ShaMetrics`]:
+//!
+//! ```text
+//! SELECT count(*) AS 'requests',
+//!        filter(count(*), WHERE httpResponseCode LIKE '5%') AS 'errors_5xx',
+//!        uniqueCount(host) AS 'instances',
+//!        min(timestamp) AS 'first_seen'
+//! FROM Transaction
+//! WHERE appName = '<app>' AND transactionType = 'Web'
+//! FACET `tags.gitSha`
+//! SINCE <start, epoch ms> UNTIL <end, epoch ms> LIMIT MAX
+//! ```
+//!
+//! - `requests`: web transactions served by that SHA (the request count of
+//!   `monitor-deploy`); background jobs (`transactionType = 'Other'`) are not requests;
+//! - `errors_5xx`: those answered with a 500-599 status;
+//! - `instances`: distinct hosts that served them;
+//! - `first_seen`: the earliest transaction of that SHA in the window (tells old from new);
+//! - one result row per SHA (`FACET` on the SHA attribute, `LIMIT MAX` so no SHA is folded
+//!   into "Other"). Rows whose facet is not a SHA (no tag) are left out. Flow success rates
+//!   are not queried from New Relic: `flows` is empty.
+
+use chrono::{DateTime, Utc};
+use serde_json::Value;
+
+use crate::error::{Error, Result};
+use crate::model::Sha;
+use crate::ports::{MetricsWindow, ShaMetrics};
+
+/// Quotes a string for NRQL (single quotes, backslash escapes).
+fn quote(s: &str) -> String {
+    format!("'{}'", s.replace('\\', "\\\\").replace('\'', "\\'"))
+}
+
+/// The NRQL query for `app_name` over `window`, faceted by `sha_attribute`.
+pub fn per_sha_query(
+    app_name: &str,
+    sha_attribute: &str,
+    window: &MetricsWindow,
+) -> Result<String> {
+    let attribute_ok = !sha_attribute.is_empty()
+        && sha_attribute
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-' | ':'));
+    if !attribute_ok {
+        return Err(Error::invalid_input(format!(
+            "monitor.newrelic.sha_attribute {sha_attribute:?} is not an attribute name; expected \
+             letters, digits and . _ - : (for example tags.gitSha)"
+        )));
+    }
+    if window.end <= window.start {
+        return Err(Error::invalid_input(format!(
+            "the metrics window ends ({}) before it starts ({})",
+            window.end, window.start
+        )));
+    }
+    Ok(format!(
+        "SELECT count(*) AS 'requests', \
+         filter(count(*), WHERE httpResponseCode LIKE '5%') AS 'errors_5xx', \
+         uniqueCount(host) AS 'instances', min(timestamp) AS 'first_seen' \
+         FROM Transaction WHERE appName = {} AND transactionType = 'Web' \
+         FACET `{sha_attribute}` SINCE {} UNTIL {} LIMIT MAX",
+        quote(app_name),
+        window.start.timestamp_millis(),
+        window.end.timestamp_millis()
+    ))
+}
+
+fn count(row: &Value, key: &str) -> u64 {
+    row.get(key)
+        .and_then(|v| {
+            v.as_u64()
+                .or_else(|| v.as_f64().map(|f| f.max(0.0).round() as u64))
+        })
+        .unwrap_or(0)
+}
+
+fn facet(row: &Value) -> Option<&str> {
+    match row.get("facet")? {
+        Value::String(s) => Some(s),
+        Value::Array(items) => items.first().and_then(Value::as_str),
+        _ => None,
+    }
+}
+
+/// The per-SHA figures from NerdGraph's `results` rows, in the order SHAs were first seen.
+pub fn read_results(rows: &[Value]) -> Vec<ShaMetrics> {
+    let mut out: Vec<ShaMetrics> = rows
+        .iter()
+        .filter_map(|row| {
+            let sha = match facet(row).map(Sha::new) {
+                Some(Ok(sha)) => sha,
+                other => {
+                    tracing::debug!(?other, "New Relic row without a SHA facet left out");
+                    return None;
+                }
+            };
+            let first_seen = row
+                .get("first_seen")
+                .and_then(Value::as_f64)
+                .and_then(|ms| DateTime::<Utc>::from_timestamp_millis(ms as i64));
+            Some(ShaMetrics {
+                sha,
+                first_seen,
+                requests: count(row, "requests"),
+                errors_5xx: count(row, "errors_5xx"),
+                instances: u32::try_from(count(row, "instances")).unwrap_or(u32::MAX),
+                flows: Vec::new(),
+            })
+        })
+        .collect();
+    out.sort_by_key(|m| m.first_seen);
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn window() -> MetricsWindow {
+        MetricsWindow {
+            start: DateTime::from_timestamp(1_700_000_000, 0).expect("t"),
+            end: DateTime::from_timestamp(1_700_000_900, 0).expect("t"),
+        }
+    }
+
+    #[test]
+    fn query_is_faceted_by_sha_and_bounded_by_the_window() {
+        let q = per_sha_query("prod.login.gov", "tags.gitSha", &window()).expect("query");
+        assert!(q.contains("FACET `tags.gitSha`"));
+        assert!(q.contains("SINCE 1700000000000 UNTIL 1700000900000"));
+        assert!(q.contains("appName = 'prod.login.gov'"));
+        assert!(q.contains("httpResponseCode LIKE '5%'"));
+        let q = per_sha_query("it's", "tags.gitSha", &window()).expect("query");
+        assert!(q.contains("appName = 'it\\'s'"));
+        assert!(per_sha_query("a", "x` OR 1", &window()).is_err());
+    }
+
+    #[test]
+    fn rows_become_per_sha_figures_in_first_seen_order() {
+        let rows = vec![
+            json!({"facet": "bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb", "tags.gitSha": "bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb",
+                   "requests": 1500, "errors_5xx": 3, "instances": 4, "first_seen": 1700000500000.0}),
+            json!({"facet": "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa", "requests": 9000, "errors_5xx": 0,
+                   "instances": 6, "first_seen": 1699990000000.0}),
+            json!({"facet": null, "requests": 12}),
+        ];
+        let m = read_results(&rows);
+        assert_eq!(m.len(), 2);
+        assert_eq!(
+            m[0].sha.as_str(),
+            "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
+        );
+        assert_eq!(m[1].requests, 1500);
+        assert_eq!(m[1].errors_5xx, 3);
+        assert_eq!(m[1].instances, 4);
+        assert_eq!(m[1].error_rate(), Some(0.002));
+    }
+}

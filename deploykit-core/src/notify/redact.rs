@@ -1,0 +1,397 @@
+//! `redact_config_diff`: hides secret values in a configuration diff before it is
+//! announced.
+//!
+//! A value is replaced by `[REDACTED]` when
+//! - its key looks secret: it contains `password`, `secret`, `token`, `key`, `credential` or
+//!   `private` (any case), in `key: value`, `key = value`, `KEY=value` or JSON
+//!   `"key": "value"` form, on context, `+` and `-` lines alike;
+//! - its key is a parameter known to be a SecureString ([`RedactionRules::secure_parameters`],
+//!   matched by full name or by last path segment);
+//! - it matches one of the configured patterns ([`RedactionRules::with_pattern`]).
+//!
+//! The lines of a YAML block value (`key: |`) under a secret key, and everything between
+//! `-----BEGIN` and `-----END` lines (PEM keys), are redacted too.
+
+use regex_lite::Regex;
+
+use crate::error::{Error, Result};
+
+/// What [`redact_config_diff`] puts in place of a secret.
+pub const REDACTED: &str = "[REDACTED]";
+
+const SECRET_WORDS: &[&str] = &[
+    "password",
+    "secret",
+    "token",
+    "key",
+    "credential",
+    "private",
+];
+
+/// What to redact beyond secret-looking keys.
+#[derive(Debug, Clone, Default)]
+pub struct RedactionRules {
+    /// Names of SecureString parameters (`/prod/idp/db_url` or `db_url`): their values are
+    /// always redacted.
+    pub secure_parameters: Vec<String>,
+    patterns: Vec<Regex>,
+}
+
+impl RedactionRules {
+    /// Rules with the given SecureString parameter names and no patterns.
+    pub fn new(secure_parameters: impl IntoIterator<Item = impl Into<String>>) -> Self {
+        RedactionRules {
+            secure_parameters: secure_parameters.into_iter().map(Into::into).collect(),
+            patterns: Vec::new(),
+        }
+    }
+
+    /// Adds a regular expression; every match is redacted wherever it appears.
+    ///
+    /// ```
+    /// use deploykit_core::notify::{RedactionRules, redact_config_diff};
+    /// let rules = RedactionRules::default().with_pattern(r"AKIA[0-9A-Z]{16}")?;
+    /// assert_eq!(
+    ///     redact_config_diff("+ note: AKIAABCDEFGHIJKLMNOP", &rules),
+    ///     "+ note: [REDACTED]"
+    /// );
+    /// # Ok::<(), deploykit_core::Error>(())
+    /// ```
+    pub fn with_pattern(mut self, pattern: &str) -> Result<Self> {
+        let re = Regex::new(pattern).map_err(|e| {
+            Error::invalid_input(format!(
+                "redaction pattern {pattern:?} is not a valid regular expression: {e}; fix it \
+                 or remove it"
+            ))
+        })?;
+        self.patterns.push(re);
+        Ok(self)
+    }
+
+    /// The configured patterns.
+    pub fn patterns(&self) -> impl Iterator<Item = &str> {
+        self.patterns.iter().map(Regex::as_str)
+    }
+
+    fn is_secure_parameter(&self, key: &str) -> bool {
+        let last = key.rsplit('/').next().unwrap_or(key);
+        self.secure_parameters.iter().any(|p| {
+            let p_last = p.rsplit('/').next().unwrap_or(p);
+            p == key || (!p.contains('/') && p == last) || (!key.contains('/') && p_last == key)
+        })
+    }
+
+    fn is_secret_key(&self, key: &str) -> bool {
+        let lower = key.to_ascii_lowercase();
+        SECRET_WORDS.iter().any(|w| lower.contains(w)) || self.is_secure_parameter(key)
+    }
+}
+
+/// Splits a diff line into its marker (`+`, `-`, ` `, `~`) with indentation, and the rest.
+fn split_marker(line: &str) -> (&str, &str) {
+    let mut end = 0;
+    for (i, c) in line.char_indices() {
+        if i == 0 && matches!(c, '+' | '-' | '~') {
+            end = i + 1;
+            continue;
+        }
+        if c == ' ' || c == '\t' {
+            end = i + c.len_utf8();
+            continue;
+        }
+        break;
+    }
+    line.split_at(end)
+}
+
+fn key_char(c: char) -> bool {
+    c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | '.' | '/')
+}
+
+/// The end (exclusive) of a quoted string starting at `start` (the quote), or the line end.
+fn quoted_end(s: &str, start: usize) -> usize {
+    let bytes = s.as_bytes();
+    let quote = bytes[start];
+    let mut i = start + 1;
+    while i < bytes.len() {
+        if bytes[i] == b'\\' {
+            i += 2;
+            continue;
+        }
+        if bytes[i] == quote {
+            return i + 1;
+        }
+        i += 1;
+    }
+    s.len()
+}
+
+/// A key-value pair found in a line: the key and the byte span of its value.
+struct Pair {
+    key_start: usize,
+    key_end: usize,
+    value_start: usize,
+    value_end: usize,
+}
+
+/// Finds every `key sep value` pair in `body` (after the diff marker). A pair at the start
+/// of the body takes the rest of the line as its value (YAML, env files); later pairs end
+/// at a comma, brace, or whitespace unless quoted (JSON on one line).
+fn pairs(body: &str) -> Vec<Pair> {
+    let bytes = body.as_bytes();
+    let mut out = Vec::new();
+    let mut i = 0;
+    while i < bytes.len() {
+        let c = bytes[i] as char;
+        // A key starts at a key character, optionally quoted, after a boundary.
+        let boundary = i == 0 || matches!(bytes[i - 1], b' ' | b'\t' | b'{' | b',' | b'[' | b'(');
+        if !boundary {
+            i += 1;
+            continue;
+        }
+        let (quoted, ks) = if c == '"' || c == '\'' {
+            (Some(bytes[i]), i + 1)
+        } else {
+            (None, i)
+        };
+        let mut ke = ks;
+        while ke < bytes.len() && key_char(bytes[ke] as char) {
+            ke += 1;
+        }
+        if ke == ks {
+            i += 1;
+            continue;
+        }
+        let mut j = ke;
+        if let Some(q) = quoted {
+            if j >= bytes.len() || bytes[j] != q {
+                i = ke;
+                continue;
+            }
+            j += 1;
+        }
+        while j < bytes.len() && bytes[j] == b' ' {
+            j += 1;
+        }
+        if j >= bytes.len() {
+            i = ke;
+            continue;
+        }
+        let sep = bytes[j];
+        let sep_ok = sep == b'='
+            || (sep == b':'
+                && (j + 1 >= bytes.len() || matches!(bytes[j + 1], b' ' | b'"' | b'\'')));
+        if !sep_ok {
+            i = ke;
+            continue;
+        }
+        let mut vs = j + 1;
+        while vs < bytes.len() && bytes[vs] == b' ' {
+            vs += 1;
+        }
+        let at_start = i == 0;
+        let ve = if vs < bytes.len() && (bytes[vs] == b'"' || bytes[vs] == b'\'') {
+            if at_start {
+                // `key = "a" -> "b"` (plans) and trailing commas: the rest of the line.
+                body.len()
+            } else {
+                quoted_end(body, vs)
+            }
+        } else if at_start {
+            body.len()
+        } else {
+            let mut e = vs;
+            while e < bytes.len() && !matches!(bytes[e], b',' | b'}' | b']' | b' ' | b'\t') {
+                e += 1;
+            }
+            e
+        };
+        out.push(Pair {
+            key_start: ks,
+            key_end: ke,
+            value_start: vs,
+            value_end: ve,
+        });
+        i = ve.max(i + 1);
+    }
+    out
+}
+
+/// Replaces a value with `[REDACTED]`, keeping its quotes and a trailing comma so the line
+/// still reads as what it was.
+fn redacted_value(value: &str) -> String {
+    let trimmed = value.trim_end();
+    let (core, comma) = match trimmed.strip_suffix(',') {
+        Some(c) => (c, ","),
+        None => (trimmed, ""),
+    };
+    if core.is_empty() {
+        return value.to_string();
+    }
+    let first = core.as_bytes()[0];
+    if (first == b'"' || first == b'\'')
+        && core.len() >= 2
+        && core.as_bytes()[core.len() - 1] == first
+    {
+        let q = first as char;
+        format!("{q}{REDACTED}{q}{comma}")
+    } else {
+        format!("{REDACTED}{comma}")
+    }
+}
+
+fn indent_of(body_prefix: &str) -> usize {
+    body_prefix
+        .trim_start_matches(['+', '-', '~'])
+        .chars()
+        .take_while(|c| *c == ' ' || *c == '\t')
+        .count()
+}
+
+/// The diff with every secret value replaced by `[REDACTED]` (see the module docs).
+///
+/// ```
+/// use deploykit_core::notify::{RedactionRules, redact_config_diff};
+/// let diff = "- db_password: hunter2\n+ db_password: hunter3\n  pool_size: 5";
+/// assert_eq!(
+///     redact_config_diff(diff, &RedactionRules::default()),
+///     "- db_password: [REDACTED]\n+ db_password: [REDACTED]\n  pool_size: 5"
+/// );
+/// ```
+pub fn redact_config_diff(diff: &str, rules: &RedactionRules) -> String {
+    let mut out = Vec::new();
+    // Indentation of a secret key whose block value (`key: |`) is being skipped.
+    let mut block_indent: Option<usize> = None;
+    let mut in_pem = false;
+    for line in diff.split('\n') {
+        let (marker, body) = split_marker(line);
+        if in_pem {
+            if body.contains("-----END") {
+                in_pem = false;
+                out.push(line.to_string());
+            } else {
+                out.push(format!("{marker}{REDACTED}"));
+            }
+            continue;
+        }
+        if let Some(indent) = block_indent {
+            if !body.trim().is_empty() && indent_of(marker) > indent {
+                out.push(format!("{marker}{REDACTED}"));
+                continue;
+            }
+            block_indent = None;
+        }
+        if body.contains("-----BEGIN") && !body.contains("-----END") {
+            in_pem = true;
+        }
+        let mut redacted = String::with_capacity(line.len());
+        let mut last = 0;
+        for pair in pairs(body) {
+            let key = &body[pair.key_start..pair.key_end];
+            if !rules.is_secret_key(key) {
+                continue;
+            }
+            let value = &body[pair.value_start..pair.value_end];
+            let v = value.trim();
+            if v.starts_with('|') || v.starts_with('>') {
+                block_indent = Some(indent_of(marker));
+                continue;
+            }
+            if v.is_empty() {
+                continue;
+            }
+            redacted.push_str(&body[last..pair.value_start]);
+            redacted.push_str(&redacted_value(value));
+            last = pair.value_end;
+        }
+        redacted.push_str(&body[last..]);
+        let mut text = format!("{marker}{redacted}");
+        for re in &rules.patterns {
+            text = re.replace_all(&text, REDACTED).into_owned();
+        }
+        out.push(text);
+    }
+    out.join("\n")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn redact(diff: &str) -> String {
+        redact_config_diff(diff, &RedactionRules::default())
+    }
+
+    #[test]
+    fn every_key_value_form_is_redacted() {
+        assert_eq!(redact("+ api_token: abc123"), "+ api_token: [REDACTED]");
+        assert_eq!(
+            redact("- Password = \"p@ss w0rd\""),
+            "- Password = \"[REDACTED]\""
+        );
+        assert_eq!(
+            redact("+DATABASE_PASSWORD=s3cret"),
+            "+DATABASE_PASSWORD=[REDACTED]"
+        );
+        assert_eq!(
+            redact("+   \"client_secret\": \"zzz\","),
+            "+   \"client_secret\": \"[REDACTED]\","
+        );
+        assert_eq!(
+            redact("  {\"user\": \"bob\", \"privateKey\": \"k1\", \"n\": 2}"),
+            "  {\"user\": \"bob\", \"privateKey\": \"[REDACTED]\", \"n\": 2}"
+        );
+        assert_eq!(
+            redact("  credentials: my long phrase"),
+            "  credentials: [REDACTED]"
+        );
+        assert_eq!(
+            redact("~ secret_key_base = \"old\" -> \"new\""),
+            "~ secret_key_base = \"[REDACTED]\""
+        );
+    }
+
+    #[test]
+    fn harmless_lines_are_unchanged() {
+        let diff = "@@ -1,3 +1,3 @@\n- pool_size: 5\n+ pool_size: 10\n  url: https://example.gov:443/x\n  at 12:30";
+        assert_eq!(redact(diff), diff);
+    }
+
+    #[test]
+    fn secure_parameters_and_patterns_are_redacted() {
+        let rules = RedactionRules::new(["/prod/idp/database_url", "smtp_address"])
+            .with_pattern(r"hooks\.slack\.com/services/[A-Za-z0-9/]+")
+            .expect("pattern");
+        let diff = "- /prod/idp/database_url: postgres://u:p@db/x\n\
+                    + database_url = postgres://u:q@db/x\n\
+                    + smtp_address: mail.example.gov\n\
+                    + notes: see hooks.slack.com/services/T0/B1/abc";
+        assert_eq!(
+            redact_config_diff(diff, &rules),
+            "- /prod/idp/database_url: [REDACTED]\n\
+             + database_url = [REDACTED]\n\
+             + smtp_address: [REDACTED]\n\
+             + notes: see [REDACTED]"
+        );
+        assert_eq!(
+            RedactionRules::default()
+                .with_pattern("(")
+                .expect_err("bad pattern")
+                .kind(),
+            crate::ErrorKind::InvalidInput
+        );
+    }
+
+    #[test]
+    fn block_values_and_pem_keys_are_redacted() {
+        let diff = "+ signing_key: |\n+   line-one-secret\n+   line-two-secret\n+ other: 1\n\
+                    + cert: -----BEGIN PRIVATE KEY-----\n+ MIIEvQ\n+ -----END PRIVATE KEY-----";
+        let out = redact(diff);
+        assert!(
+            !out.contains("line-one-secret") && !out.contains("line-two-secret"),
+            "{out}"
+        );
+        assert!(!out.contains("MIIEvQ"), "{out}");
+        assert!(out.contains("+ other: 1"));
+    }
+}

@@ -1,0 +1,193 @@
+//! Block Kit messages for each announcement, with the plain-text fallback `text` (the
+//! announcement's Display form).
+
+use serde_json::{Value, json};
+
+use crate::ports::Announcement;
+
+/// Longest section text Slack accepts is 3000 characters; keep under it.
+const SECTION_LIMIT: usize = 2900;
+/// Header blocks take at most 150 characters.
+const HEADER_LIMIT: usize = 150;
+
+/// Escapes the three characters Slack's mrkdwn and `text` treat as control characters.
+pub fn escape(s: &str) -> String {
+    s.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+}
+
+fn truncate(s: &str, limit: usize, note: &str) -> String {
+    if s.chars().count() <= limit {
+        return s.to_string();
+    }
+    let keep: String = s
+        .chars()
+        .take(limit.saturating_sub(note.len() + 1))
+        .collect();
+    format!("{keep}\n{note}")
+}
+
+fn header(text: &str) -> Value {
+    json!({
+        "type": "header",
+        "text": { "type": "plain_text", "text": truncate(text, HEADER_LIMIT, "..."), "emoji": true }
+    })
+}
+
+fn section(mrkdwn: &str) -> Value {
+    json!({
+        "type": "section",
+        "text": { "type": "mrkdwn", "text": truncate(mrkdwn, SECTION_LIMIT, "_(truncated)_") }
+    })
+}
+
+fn context(mrkdwn: &str) -> Value {
+    json!({ "type": "context", "elements": [ { "type": "mrkdwn", "text": mrkdwn } ] })
+}
+
+fn link(url: &str, label: &str) -> String {
+    format!("<{}|{}>", escape(url).replace('|', "%7C"), escape(label))
+}
+
+fn rc_words(rc: &Option<crate::ReleaseNumber>) -> String {
+    rc.map(|n| format!("RC {n}"))
+        .unwrap_or_else(|| "the current code".into())
+}
+
+/// A diff as a code block, cut to fit one section (the full diff stays in the journal).
+fn diff_block(diff: &str) -> String {
+    let body = escape(diff).replace("```", "'''");
+    let limit = SECTION_LIMIT - 8;
+    let body = if body.chars().count() > limit {
+        let keep: String = body.chars().take(limit - 40).collect();
+        let cut = keep.rfind('\n').map(|i| &keep[..i]).unwrap_or(&keep);
+        let more = body[cut.len()..].lines().count().max(1);
+        format!("{cut}\n... ({more} more lines)")
+    } else {
+        body
+    };
+    format!("```\n{body}\n```")
+}
+
+/// The JSON message (`text` and `blocks`) for an announcement; the caller adds `channel`
+/// for the Web API.
+pub fn slack_message(a: &Announcement) -> Value {
+    let text = truncate(&escape(&a.to_string()), SECTION_LIMIT, "(truncated)");
+    let blocks = match a {
+        Announcement::PendingReleasePr { app, rc, pr_url } => vec![
+            header(&format!(":rocket: Pending {app} release: RC {rc}")),
+            section(&format!(
+                "*RC {rc}* of *{}* is ready for review: {}",
+                escape(app.as_str()),
+                link(pr_url, "promotion pull request")
+            )),
+            context("Review and approve the promotion pull request before the deploy."),
+        ],
+        Announcement::RecycleStart { app, env, rc } => vec![
+            header(&format!(":recycle: Recycle of {app} in {env}")),
+            section(&format!(
+                "Starting a recycle of *{app}* in *{env}* to deploy *{}*.",
+                rc_words(rc)
+            )),
+        ],
+        Announcement::ConfigChange { app, env, diff } => vec![
+            header(&format!(":gear: Configuration change for {app} in {env}")),
+            section(&diff_block(diff)),
+            context("Secret values are redacted."),
+        ],
+        Announcement::DeployDone {
+            app,
+            env,
+            rc,
+            release_url,
+        } => {
+            let mut line = format!(
+                "The deploy of *{}* to *{app}* in *{env}* is complete.",
+                rc_words(rc)
+            );
+            if let Some(url) = release_url {
+                line.push_str(&format!(" {}", link(url, "Release")));
+            }
+            vec![
+                header(&format!(
+                    ":white_check_mark: Deploy of {app} to {env} complete"
+                )),
+                section(&line),
+            ]
+        }
+        Announcement::RollbackStarted {
+            app,
+            env,
+            rc,
+            reason,
+        } => vec![
+            header(&format!(":rewind: Rolling back {app} in {env}")),
+            section(&format!(
+                "Rolling back *{}* of *{app}* in *{env}*.\n*Why:* {}",
+                rc_words(rc),
+                escape(reason)
+            )),
+        ],
+        Announcement::RetrospectiveToSchedule {
+            app,
+            env,
+            rc,
+            reason,
+        } => vec![
+            header(&format!(":memo: Schedule a retrospective: {app} in {env}")),
+            section(&format!(
+                "Schedule a blameless retrospective for the rollback of *{}* of *{app}* in \
+                 *{env}*.\n*Why it was rolled back:* {}",
+                rc_words(rc),
+                escape(reason)
+            )),
+        ],
+    };
+    json!({ "text": text, "blocks": blocks })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::{AppName, EnvName};
+
+    #[test]
+    fn pending_pr_links_the_pr_and_falls_back_to_display() {
+        let a = Announcement::PendingReleasePr {
+            app: AppName::new("idp").expect("app"),
+            rc: crate::ReleaseNumber::full(112),
+            pr_url: "https://github.com/18F/identity-idp/pull/9000".into(),
+        };
+        let m = slack_message(&a);
+        assert_eq!(m["text"], a.to_string());
+        assert_eq!(
+            m["blocks"][0]["text"]["text"],
+            ":rocket: Pending idp release: RC 112"
+        );
+        let body = m["blocks"][1]["text"]["text"].as_str().expect("text");
+        assert!(
+            body.contains("<https://github.com/18F/identity-idp/pull/9000|promotion pull request>")
+        );
+    }
+
+    #[test]
+    fn config_diff_is_an_escaped_code_block_cut_to_fit() {
+        let diff = format!("+ a: <b> & c\n{}", "+ line\n".repeat(1000));
+        let a = Announcement::ConfigChange {
+            app: AppName::new("idp").expect("app"),
+            env: EnvName::new("prod").expect("env"),
+            diff,
+        };
+        let m = slack_message(&a);
+        let code = m["blocks"][1]["text"]["text"].as_str().expect("text");
+        assert!(code.starts_with("```\n+ a: &lt;b&gt; &amp; c\n"));
+        assert!(
+            code.ends_with("more lines)\n```"),
+            "{}",
+            &code[code.len() - 60..]
+        );
+        assert!(code.chars().count() <= 3000);
+        assert!(m["text"].as_str().expect("text").chars().count() <= 3000);
+    }
+}
