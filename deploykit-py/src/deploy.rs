@@ -1,0 +1,181 @@
+//! The guided deploy (`deploy`, `resume`, `rollback`) over any set of deploy ports, and its
+//! typed outcome.
+
+use std::sync::Arc;
+
+use deploykit_core::deploy::{
+    self, DeployOutcome, DeployPorts, DeployRequest, EnvSettings, Journal, RollbackRequest, RunId,
+};
+use deploykit_core::{EventSink, Result};
+use pyo3::prelude::*;
+
+use crate::convert;
+use crate::ports::notifier::announcement_dict;
+use crate::record::record_class;
+use crate::runtime::run_pinned;
+
+/// `deployed`, `rolled_back`, `stopped` or `paused` (the serde tag of the status).
+fn status_name(outcome: &DeployOutcome) -> String {
+    serde_json::to_value(&outcome.status)
+        .ok()
+        .and_then(|v| v.get("status").and_then(|s| s.as_str()).map(str::to_string))
+        .unwrap_or_default()
+}
+
+record_class!(
+    /// How a deploy, resume or rollback ended (or paused).
+    PyDeployOutcome(DeployOutcome) as "DeployOutcome",
+    repr = |r| format!(
+        "DeployOutcome(run_id='{}', status='{}', steps={})",
+        r.run_id,
+        status_name(r),
+        r.steps.len()
+    ),
+    {
+        /// The run id (`resume` takes it).
+        #[getter]
+        fn run_id(&self) -> &str {
+            &self.0.run_id
+        }
+        /// `deployed`, `rolled_back`, `stopped` or `paused`.
+        #[getter]
+        fn status(&self) -> String {
+            status_name(&self.0)
+        }
+        /// Why it rolled back, stopped or paused (`None` when deployed).
+        #[getter]
+        fn reason(&self) -> Option<String> {
+            serde_json::to_value(&self.0.status)
+                .ok()
+                .and_then(|v| v.get("reason").and_then(|r| r.as_str()).map(str::to_string))
+        }
+        /// Whether the new code serves.
+        #[getter]
+        fn deployed(&self) -> bool {
+            matches!(self.0.status, deploykit_core::deploy::state::FinalStatus::Deployed)
+        }
+        /// Every step as dicts `{step, started_at, finished_at, outcome, detail}`.
+        #[getter]
+        fn steps<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+            convert::to_py(py, &self.0.steps)
+        }
+        /// Gate verdicts as dicts `{at, gate, verdict, explanation}`.
+        #[getter]
+        fn verdicts<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+            convert::to_py(py, &self.0.verdicts)
+        }
+        /// Announcements posted, as the dicts a Python notifier receives.
+        #[getter]
+        fn announcements<'py>(&self, py: Python<'py>) -> PyResult<Vec<Bound<'py, PyAny>>> {
+            self.0
+                .announcements
+                .iter()
+                .map(|a| announcement_dict(py, a))
+                .collect()
+        }
+        /// Overrides with their reasons, as dicts.
+        #[getter]
+        fn overrides<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+            convert::to_py(py, &self.0.overrides)
+        }
+        /// The release created.
+        #[getter]
+        fn release_url(&self) -> Option<&str> {
+            self.0.release_url.as_deref()
+        }
+        /// The revert PR opened, if rolled back.
+        #[getter]
+        fn revert_pr_url(&self) -> Option<&str> {
+            self.0.revert_pr_url.as_deref()
+        }
+        /// Things people should know.
+        #[getter]
+        fn notes(&self) -> Vec<String> {
+            self.0.notes.clone()
+        }
+    }
+);
+
+/// Everything a deploy run needs besides the request.
+#[derive(Debug, Clone)]
+pub struct DeployBackend {
+    /// The ports.
+    pub ports: DeployPorts,
+    /// Where runs are journaled (so `resume` finds them).
+    pub journal: Arc<dyn Journal>,
+}
+
+/// Runs a guided deploy.
+pub async fn run_deploy(
+    backend: Result<DeployBackend>,
+    request: Result<DeployRequest>,
+    events: Arc<dyn EventSink>,
+) -> Result<PyDeployOutcome> {
+    let (backend, request) = (backend?, request?);
+    run_pinned(move || async move {
+        let settings = EnvSettings::for_env(&request.env);
+        deploy::deploy(
+            &backend.ports,
+            &settings,
+            backend.journal.as_ref(),
+            events.as_ref(),
+            &request,
+        )
+        .await
+        .map(PyDeployOutcome)
+    })
+    .await
+}
+
+/// Resumes a paused or interrupted run.
+pub async fn run_resume(
+    backend: Result<DeployBackend>,
+    run_id: String,
+    events: Arc<dyn EventSink>,
+) -> Result<PyDeployOutcome> {
+    let backend = backend?;
+    let run_id = RunId::parse(&run_id)?;
+    let records = backend.journal.load(&run_id)?;
+    let env = deploy::replay(&records)?.request.env;
+    run_pinned(move || async move {
+        let settings = EnvSettings::for_env(&env);
+        deploy::resume(
+            &backend.ports,
+            &settings,
+            backend.journal.as_ref(),
+            events.as_ref(),
+            &run_id,
+        )
+        .await
+        .map(PyDeployOutcome)
+    })
+    .await
+}
+
+/// Rolls back whatever was last recycled.
+pub async fn run_rollback(
+    backend: Result<DeployBackend>,
+    request: Result<RollbackRequest>,
+    events: Arc<dyn EventSink>,
+) -> Result<PyDeployOutcome> {
+    let (backend, request) = (backend?, request?);
+    run_pinned(move || async move {
+        let settings = EnvSettings::for_env(&request.env);
+        deploy::rollback(
+            &backend.ports,
+            &settings,
+            backend.journal.as_ref(),
+            events.as_ref(),
+            &request,
+        )
+        .await
+        .map(PyDeployOutcome)
+    })
+    .await
+}
+
+/// Registers the deploy classes.
+pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
+    m.add_class::<PyDeployOutcome>()?;
+    Ok(())
+}

@@ -1,0 +1,43 @@
+//! An [`EventSink`] that hands each event to a Python callable as a dict.
+
+use std::sync::Arc;
+
+use deploykit_core::{Event, EventSink, NullSink};
+use pyo3::prelude::*;
+
+use crate::convert;
+
+/// Calls a Python callable with each event as a dict (`{"event": "waiting", "at": ..., ...}`).
+/// A callback that raises does not stop the workflow: the exception is reported through
+/// `sys.unraisablehook`, as Python does for errors in finalizers.
+#[derive(Debug)]
+pub struct CallbackSink {
+    callback: Py<PyAny>,
+}
+
+impl CallbackSink {
+    /// A sink calling `callback(event_dict)`.
+    pub fn new(callback: Py<PyAny>) -> Self {
+        CallbackSink { callback }
+    }
+}
+
+impl EventSink for CallbackSink {
+    fn emit(&self, event: Event) {
+        Python::attach(|py| {
+            let result = convert::to_py(py, &event)
+                .and_then(|dict| self.callback.call1(py, (dict,)).map(|_| ()));
+            if let Err(err) = result {
+                err.write_unraisable(py, Some(self.callback.bind(py)));
+            }
+        });
+    }
+}
+
+/// The sink for an optional `on_event` argument: the callback, or nothing.
+pub fn sink_for(on_event: Option<Py<PyAny>>) -> Arc<dyn EventSink> {
+    match on_event {
+        Some(callback) => Arc::new(CallbackSink::new(callback)),
+        None => Arc::new(NullSink),
+    }
+}

@@ -1,0 +1,478 @@
+//! The fleet operations (recycle, scale in, servers, group size) over any fleet backend, and
+//! their typed results.
+
+use std::sync::Arc;
+
+use chrono::{DateTime, Utc};
+use deploykit_core::fleet_ops::servers::ServerRow;
+use deploykit_core::fleet_ops::{
+    self, FleetContext, GroupRecycle, GroupScaleIn, GroupSize, InProgressPolicy, RecycleOutcome,
+    RecycleRequest, ScaleInMode, ScaleInOutcome, ScaleInRequest,
+};
+use deploykit_core::ports::{Clock, Fleet};
+use deploykit_core::{EnvName, Error, EventSink, GroupName, Result, RoleName, RoleSelector};
+use pyo3::prelude::*;
+
+use crate::convert;
+use crate::model::PySha;
+use crate::record::record_class;
+
+/// The ports fleet operations need (the simulated world's today; AWS from a config later).
+#[derive(Debug, Clone)]
+pub struct FleetBackend {
+    /// The Auto Scaling groups.
+    pub fleet: Arc<dyn Fleet>,
+    /// Now and sleep.
+    pub clock: Arc<dyn Clock>,
+}
+
+/// A serde enum's name (`in_service`, `healthy`, ...).
+pub fn enum_name(value: &impl serde::Serialize) -> String {
+    match serde_json::to_value(value) {
+        Ok(serde_json::Value::String(s)) => s,
+        Ok(other) => other.to_string(),
+        Err(_) => String::new(),
+    }
+}
+
+fn instance_ids(ids: &[deploykit_core::InstanceId]) -> Vec<String> {
+    ids.iter().map(|i| i.to_string()).collect()
+}
+
+record_class!(
+    /// The recycle of one group.
+    PyGroupRecycle(GroupRecycle) as "GroupRecycle",
+    repr = |r| format!(
+        "GroupRecycle(group='{}', desired {} -> {}, spindown_at='{}')",
+        r.group, r.old.desired, r.new_desired, r.spindown_at.to_rfc3339()
+    ),
+    {
+        /// The group, `<env>-<role>`.
+        #[getter]
+        fn group(&self) -> String {
+            self.0.group.to_string()
+        }
+        /// The desired capacity the group returns to at spindown.
+        #[getter]
+        fn old_desired(&self) -> u32 {
+            self.0.old.desired
+        }
+        /// The desired capacity while recycling.
+        #[getter]
+        fn new_desired(&self) -> u32 {
+            self.0.new_desired
+        }
+        /// When the group scales out.
+        #[getter]
+        fn scale_out_at(&self) -> DateTime<Utc> {
+            self.0.scale_out_at
+        }
+        /// When the group scales back to `old_desired`.
+        #[getter]
+        fn spindown_at(&self) -> DateTime<Utc> {
+            self.0.spindown_at
+        }
+    }
+);
+
+record_class!(
+    /// What a recycle did (or, in a dry run, would do).
+    PyRecycleOutcome(RecycleOutcome) as "RecycleOutcome",
+    repr = |r| format!(
+        "RecycleOutcome(groups={:?}, migration={}, finishes_at='{}')",
+        r.groups.iter().map(|g| g.group.to_string()).collect::<Vec<_>>(),
+        if r.migration.is_some() { "True" } else { "False" },
+        r.finishes_at.to_rfc3339()
+    ),
+    {
+        /// The migration group's recycle, when migrations run.
+        #[getter]
+        fn migration(&self) -> Option<PyGroupRecycle> {
+            self.0.migration.clone().map(PyGroupRecycle)
+        }
+        /// The app groups' recycles.
+        #[getter]
+        fn groups(&self) -> Vec<PyGroupRecycle> {
+            self.0.groups.iter().cloned().map(PyGroupRecycle).collect()
+        }
+        /// When every group is back to its old desired capacity.
+        #[getter]
+        fn finishes_at(&self) -> DateTime<Utc> {
+            self.0.finishes_at
+        }
+    }
+);
+
+record_class!(
+    /// What scale-in does to one group.
+    PyGroupScaleIn(GroupScaleIn) as "GroupScaleIn",
+    repr = |r| format!(
+        "GroupScaleIn(group='{}', removed={}, kept={})",
+        r.group, r.removed.len(), r.kept.len()
+    ),
+    {
+        /// The group, `<env>-<role>`.
+        #[getter]
+        fn group(&self) -> String {
+            self.0.group.to_string()
+        }
+        /// Instances whose scale-in protection is removed (the group terminates them).
+        #[getter]
+        fn removed(&self) -> Vec<String> {
+            instance_ids(&self.0.removed)
+        }
+        /// Instances kept, oldest first.
+        #[getter]
+        fn kept(&self) -> Vec<String> {
+            instance_ids(&self.0.kept)
+        }
+    }
+);
+
+record_class!(
+    /// What a scale-in did (or, in a dry run, would do).
+    PyScaleInOutcome(ScaleInOutcome) as "ScaleInOutcome",
+    repr = |r| format!(
+        "ScaleInOutcome(removed={})",
+        r.groups.iter().map(|g| g.removed.len()).sum::<usize>()
+    ),
+    {
+        /// One entry per selected group.
+        #[getter]
+        fn groups(&self) -> Vec<PyGroupScaleIn> {
+            self.0.groups.iter().cloned().map(PyGroupScaleIn).collect()
+        }
+    }
+);
+
+record_class!(
+    /// One instance as ls-servers shows it.
+    PyServer(ServerRow) as "Server",
+    repr = |r| format!(
+        "Server(group='{}', instance_id='{}', lifecycle='{}', sha={})",
+        r.group,
+        r.instance_id,
+        enum_name(&r.lifecycle),
+        r.deployed_sha.as_ref().map(|s| format!("'{}'", s.short())).unwrap_or_else(|| "None".into())
+    ),
+    {
+        /// The group, `<env>-<role>`.
+        #[getter]
+        fn group(&self) -> String {
+            self.0.group.to_string()
+        }
+        /// Instance id.
+        #[getter]
+        fn instance_id(&self) -> String {
+            self.0.instance_id.to_string()
+        }
+        /// `Name` tag.
+        #[getter]
+        fn name(&self) -> &str {
+            &self.0.name
+        }
+        /// Auto Scaling lifecycle state (`pending`, `in_service`, ...).
+        #[getter]
+        fn lifecycle(&self) -> String {
+            enum_name(&self.0.lifecycle)
+        }
+        /// Auto Scaling health (`healthy`, `unhealthy`).
+        #[getter]
+        fn health(&self) -> String {
+            enum_name(&self.0.health)
+        }
+        /// Whether it is protected from scale-in.
+        #[getter]
+        fn protected_from_scale_in(&self) -> bool {
+            self.0.protected_from_scale_in
+        }
+        /// Load-balancer state, when a role was given.
+        #[getter]
+        fn lb_state(&self) -> Option<String> {
+            self.0.lb_state.as_ref().map(enum_name)
+        }
+        /// When it was launched.
+        #[getter]
+        fn launch_time(&self) -> DateTime<Utc> {
+            self.0.launch_time
+        }
+        /// Seconds since launch.
+        #[getter]
+        fn uptime_secs(&self) -> u64 {
+            self.0.uptime_secs
+        }
+        /// The deployed SHA.
+        #[getter]
+        fn deployed_sha(&self) -> Option<PySha> {
+            self.0.deployed_sha.clone().map(PySha)
+        }
+    }
+);
+
+record_class!(
+    /// A group's min / desired / max, running instances and scheduled actions.
+    PyGroupSize(GroupSize) as "GroupSize",
+    repr = |r| format!(
+        "GroupSize(group='{}', min={}, desired={}, max={}, running={})",
+        r.group, r.capacity.min, r.capacity.desired, r.capacity.max, r.running
+    ),
+    {
+        /// The group, `<env>-<role>`.
+        #[getter]
+        fn group(&self) -> String {
+            self.0.group.to_string()
+        }
+        /// Minimum size.
+        #[getter]
+        fn min(&self) -> u32 {
+            self.0.capacity.min
+        }
+        /// Desired capacity.
+        #[getter]
+        fn desired(&self) -> u32 {
+            self.0.capacity.desired
+        }
+        /// Maximum size.
+        #[getter]
+        fn max(&self) -> u32 {
+            self.0.capacity.max
+        }
+        /// Running instances (pending, in service or standby).
+        #[getter]
+        fn running(&self) -> u32 {
+            self.0.running
+        }
+        /// Scheduled actions, earliest first, as dicts `{name, start_time, change}`.
+        #[getter]
+        fn scheduled_actions<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+            convert::to_py(py, &self.0.scheduled_actions)
+        }
+        /// The text asg-size prints.
+        fn render(&self) -> String {
+            self.0.render()
+        }
+    }
+);
+
+/// Parses the arguments shared by the fleet operations.
+pub fn env_and_roles(env: &str, roles: &str) -> Result<(EnvName, RoleSelector)> {
+    Ok((EnvName::new(env)?, roles.parse()?))
+}
+
+/// The request of `recycle(...)`.
+pub fn recycle_request(
+    env: &str,
+    roles: &str,
+    skip_migration: bool,
+    proceed_if_in_progress: bool,
+    allow_zero: bool,
+    dry_run: bool,
+) -> Result<RecycleRequest> {
+    let (env, roles) = env_and_roles(env, roles)?;
+    Ok(RecycleRequest {
+        skip_migration,
+        if_in_progress: if proceed_if_in_progress {
+            InProgressPolicy::Proceed
+        } else {
+            InProgressPolicy::Refuse
+        },
+        allow_zero,
+        dry_run,
+        ..RecycleRequest::new(env, roles)
+    })
+}
+
+/// The request of `scale_in(...)`.
+pub fn scale_in_request(
+    env: &str,
+    roles: &str,
+    mode: &str,
+    dry_run: bool,
+) -> Result<ScaleInRequest> {
+    let (env, roles) = env_and_roles(env, roles)?;
+    let mode = match mode {
+        "old" => ScaleInMode::Old,
+        "new" => ScaleInMode::New,
+        other => {
+            return Err(Error::invalid_input(format!(
+                "scale-in mode {other:?}: expected \"old\" (after a recycle) or \"new\" \
+                 (rolling back)"
+            )));
+        }
+    };
+    Ok(ScaleInRequest {
+        env,
+        roles,
+        mode,
+        dry_run,
+    })
+}
+
+/// Recycles groups.
+pub async fn recycle(
+    backend: FleetBackend,
+    request: Result<RecycleRequest>,
+    events: Arc<dyn EventSink>,
+) -> Result<PyRecycleOutcome> {
+    let request = request?;
+    let ctx = FleetContext {
+        fleet: backend.fleet.as_ref(),
+        clock: backend.clock.as_ref(),
+        events: events.as_ref(),
+    };
+    fleet_ops::recycle(&ctx, &request)
+        .await
+        .map(PyRecycleOutcome)
+}
+
+/// Scales in old or new instances.
+pub async fn scale_in(
+    backend: FleetBackend,
+    request: Result<ScaleInRequest>,
+    events: Arc<dyn EventSink>,
+) -> Result<PyScaleInOutcome> {
+    let request = request?;
+    let ctx = FleetContext {
+        fleet: backend.fleet.as_ref(),
+        clock: backend.clock.as_ref(),
+        events: events.as_ref(),
+    };
+    fleet_ops::scale_in(&ctx, &request)
+        .await
+        .map(PyScaleInOutcome)
+}
+
+/// Lists the instances of an environment (with load-balancer state when a role is given).
+pub async fn servers(
+    backend: FleetBackend,
+    env: String,
+    role: Option<String>,
+) -> Result<Vec<PyServer>> {
+    let env = EnvName::new(env)?;
+    let role = role.map(RoleName::new).transpose()?;
+    let events = deploykit_core::NullSink;
+    let ctx = FleetContext {
+        fleet: backend.fleet.as_ref(),
+        clock: backend.clock.as_ref(),
+        events: &events,
+    };
+    let rows = fleet_ops::servers::list_servers(&ctx, &env, role.as_ref()).await?;
+    Ok(rows.into_iter().map(PyServer).collect())
+}
+
+/// Reads a group's size.
+pub async fn group_size(backend: FleetBackend, env: String, role: String) -> Result<PyGroupSize> {
+    let group = GroupName::new(&EnvName::new(env)?, &RoleName::new(role)?);
+    let events = deploykit_core::NullSink;
+    let ctx = FleetContext {
+        fleet: backend.fleet.as_ref(),
+        clock: backend.clock.as_ref(),
+        events: &events,
+    };
+    fleet_ops::group_size(&ctx, &group).await.map(PyGroupSize)
+}
+
+/// Registers the result classes.
+pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
+    m.add_class::<PyGroupRecycle>()?;
+    m.add_class::<PyRecycleOutcome>()?;
+    m.add_class::<PyGroupScaleIn>()?;
+    m.add_class::<PyScaleInOutcome>()?;
+    m.add_class::<PyServer>()?;
+    m.add_class::<PyGroupSize>()?;
+    m.add_class::<PyMigrationLog>()?;
+    Ok(())
+}
+
+/// What following the migration log found.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct MigrationLog {
+    /// The migration instance read.
+    pub instance: String,
+    /// The lines read, in order.
+    pub lines: Vec<String>,
+    /// `done` (provisioning finished), `failed` (provisioning failed).
+    pub outcome: &'static str,
+}
+
+record_class!(
+    /// What following the migration log found: the instance, its lines, and whether
+    /// provisioning finished or failed.
+    PyMigrationLog(MigrationLog) as "MigrationLog",
+    repr = |r| format!(
+        "MigrationLog(instance='{}', lines={}, outcome='{}')",
+        r.instance,
+        r.lines.len(),
+        r.outcome
+    ),
+    {
+        /// The migration instance read.
+        #[getter]
+        fn instance(&self) -> &str {
+            &self.0.instance
+        }
+        /// The lines read, in order.
+        #[getter]
+        fn lines(&self) -> Vec<String> {
+            self.0.lines.clone()
+        }
+        /// `done` (provisioning finished) or `failed`.
+        #[getter]
+        fn outcome(&self) -> &str {
+            self.0.outcome
+        }
+    }
+);
+
+/// Follows the migration log of the newest `<env>-migration` instance (launched at or after
+/// `launched_after`) until provisioning finishes or fails, calling `on_line(line)` for each.
+pub async fn migration_log(
+    backend: FleetBackend,
+    logs: Arc<dyn deploykit_core::ports::LogSource>,
+    env: String,
+    launched_after: Option<DateTime<Utc>>,
+    on_line: Option<Py<PyAny>>,
+    events: Arc<dyn EventSink>,
+) -> Result<PyMigrationLog> {
+    use std::ops::ControlFlow;
+
+    use deploykit_core::fleet_ops::migration_logs::{
+        MigrationLogRequest, PROVISION_DONE_MARKER, PROVISION_FAILED_MARKER, tail_migration_log,
+    };
+
+    let request = MigrationLogRequest {
+        launched_after,
+        ..MigrationLogRequest::new(EnvName::new(env)?)
+    };
+    let ctx = FleetContext {
+        fleet: backend.fleet.as_ref(),
+        clock: backend.clock.as_ref(),
+        events: events.as_ref(),
+    };
+    let mut lines = Vec::new();
+    let mut outcome = "done";
+    let mut on_line_fn = |line: &str| {
+        lines.push(line.to_string());
+        if let Some(callback) = &on_line {
+            Python::attach(|py| {
+                if let Err(err) = callback.call1(py, (line,)) {
+                    err.write_unraisable(py, Some(callback.bind(py)));
+                }
+            });
+        }
+        if line.contains(PROVISION_FAILED_MARKER) {
+            outcome = "failed";
+            ControlFlow::Break(())
+        } else if line.contains(PROVISION_DONE_MARKER) {
+            ControlFlow::Break(())
+        } else {
+            ControlFlow::Continue(())
+        }
+    };
+    let tail = tail_migration_log(&ctx, logs.as_ref(), &request, &mut on_line_fn).await?;
+    Ok(PyMigrationLog(MigrationLog {
+        instance: tail.instance.to_string(),
+        lines,
+        outcome,
+    }))
+}

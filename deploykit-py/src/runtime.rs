@@ -1,0 +1,130 @@
+//! The one tokio runtime every call runs on, and the two ways to call into it: blocking with
+//! the GIL released and Ctrl-C honoured (`name(...)`), or as an awaitable (`name_async(...)`).
+
+use std::future::Future;
+use std::time::Duration;
+
+use pyo3::exceptions::PyRuntimeError;
+use pyo3::prelude::*;
+
+use crate::errors::to_py_err;
+
+/// How long a blocking call waits with the GIL released before it checks for signals.
+/// Short enough that Ctrl-C feels immediate, long enough to cost nothing.
+const SIGNAL_CHECK_INTERVAL: Duration = Duration::from_millis(50);
+
+/// The shared runtime (pyo3-async-runtimes' multi-threaded tokio runtime, made on first use).
+pub fn runtime() -> &'static tokio::runtime::Runtime {
+    pyo3_async_runtimes::tokio::get_runtime()
+}
+
+/// Runs `fut` to completion on the shared runtime with the GIL released.
+///
+/// The future runs as a task; this thread waits on it in short slices and, between slices,
+/// re-attaches to run Python's signal handlers. When one raises (Ctrl-C gives
+/// `KeyboardInterrupt`), the task is aborted (the Rust future is dropped at its next await
+/// point) and the exception propagates.
+pub fn block_on<T, F>(py: Python<'_>, fut: F) -> PyResult<T>
+where
+    F: Future<Output = deploykit_core::Result<T>> + Send + 'static,
+    T: Send + 'static,
+{
+    if tokio::runtime::Handle::try_current().is_ok() {
+        // Blocking a runtime thread on the runtime would deadlock or panic; this happens only
+        // when a Python port or callback calls back into deploykit synchronously.
+        return Err(PyRuntimeError::new_err(
+            "a blocking deploykit call was made from inside a deploykit callback; \
+             call the *_async variant or do it after the outer call returns",
+        ));
+    }
+    let mut task = runtime().spawn(fut);
+    loop {
+        let finished = py.detach(|| {
+            runtime().block_on(async {
+                tokio::time::timeout(SIGNAL_CHECK_INTERVAL, &mut task)
+                    .await
+                    .ok()
+            })
+        });
+        match finished {
+            Some(Ok(result)) => return result.map_err(to_py_err),
+            Some(Err(join_error)) => {
+                return Err(PyRuntimeError::new_err(format!(
+                    "the deploykit task failed: {join_error}"
+                )));
+            }
+            None => {
+                if let Err(signal) = py.check_signals() {
+                    task.abort();
+                    return Err(signal);
+                }
+            }
+        }
+    }
+}
+
+/// Turns `fut` into a Python awaitable running on the shared runtime. Cancelling the awaitable
+/// (e.g. `asyncio.wait_for` timing out) drops the Rust future.
+pub fn awaitable<'py, T, F>(py: Python<'py>, fut: F) -> PyResult<Bound<'py, PyAny>>
+where
+    F: Future<Output = deploykit_core::Result<T>> + Send + 'static,
+    T: for<'a> IntoPyObject<'a> + Send + 'static,
+{
+    pyo3_async_runtimes::tokio::future_into_py(py, async move { fut.await.map_err(to_py_err) })
+}
+
+/// Python's `None`, the result of awaitables of operations that return nothing (`()` would
+/// become an empty tuple).
+pub struct NoneResult;
+
+impl<'py> IntoPyObject<'py> for NoneResult {
+    type Target = PyAny;
+    type Output = Bound<'py, PyAny>;
+    type Error = std::convert::Infallible;
+
+    fn into_pyobject(self, py: Python<'py>) -> Result<Self::Output, Self::Error> {
+        Ok(py.None().into_bound(py))
+    }
+}
+
+/// [`awaitable`] for operations that return nothing: the awaitable gives `None`.
+pub fn awaitable_none<'py, F>(py: Python<'py>, fut: F) -> PyResult<Bound<'py, PyAny>>
+where
+    F: Future<Output = deploykit_core::Result<()>> + Send + 'static,
+{
+    awaitable(py, async move { fut.await.map(|()| NoneResult) })
+}
+
+/// Runs a future that is not `Send` (some core workflows hold references across awaits in
+/// ways the compiler cannot prove `Send` for every lifetime) on a blocking thread of the
+/// shared runtime, and returns a `Send` future of its result.
+///
+/// Dropping the returned future (Ctrl-C, a cancelled awaitable) cancels the inner one: the
+/// blocking thread waits on the work and on a cancel signal, and stops at the work's next
+/// await point when the signal comes.
+pub async fn run_pinned<T, F, Fut>(make: F) -> deploykit_core::Result<T>
+where
+    F: FnOnce() -> Fut + Send + 'static,
+    Fut: Future<Output = deploykit_core::Result<T>>,
+    T: Send + 'static,
+{
+    let (cancel, cancelled) = tokio::sync::oneshot::channel::<()>();
+    let handle = tokio::runtime::Handle::current();
+    let task = tokio::task::spawn_blocking(move || {
+        handle.block_on(async move {
+            tokio::select! {
+                result = make() => Some(result),
+                _ = cancelled => None,
+            }
+        })
+    });
+    let outcome = task.await.map_err(|e| {
+        deploykit_core::Error::backend(format!("the deploykit worker thread failed: {e}"))
+    })?;
+    drop(cancel);
+    outcome.unwrap_or_else(|| {
+        Err(deploykit_core::Error::interrupted(
+            "the operation was cancelled before it finished",
+        ))
+    })
+}

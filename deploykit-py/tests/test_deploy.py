@@ -1,0 +1,191 @@
+"""The guided deploy on the simulated world, with Python ports for the notifier, the
+monitor and the operator who decides when a gate cannot."""
+
+import datetime
+import os
+import signal
+import threading
+import time
+from typing import Any
+
+import pytest
+
+import deploykit
+from conftest import RecordingNotifier, run
+
+
+def ready_world(app: str = "idp") -> tuple[deploykit.World, int]:
+    """A world with RC 112 cut, announced, trued up and approved: ready to deploy."""
+    world = deploykit.World.login_gov()
+    rc = world.cut_rc(app)
+    assert rc.pr_number is not None
+    world.true_up(app)
+    world.approve_pr(app, rc.pr_number)
+    return world, rc.pr_number
+
+
+def step_names(outcome: deploykit.DeployOutcome) -> list[str]:
+    return [s["step"] for s in outcome.steps]
+
+
+def test_full_deploy_to_production() -> None:
+    world, pr = ready_world()
+    notifier = RecordingNotifier()
+    events: list[dict[str, Any]] = []
+    outcome = world.deploy("idp", "prod", pr=pr, notifier=notifier, on_event=events.append)
+    assert outcome.deployed and outcome.status == "deployed" and outcome.reason is None
+    assert step_names(outcome)[:4] == ["preflight", "merge_pr", "announce_recycle", "recycle"]
+    assert {"migration_gate", "health_gate", "monitor_gate", "scale_in_old", "create_release"} <= set(
+        step_names(outcome)
+    )
+    assert [v["verdict"] for v in outcome.verdicts] == ["go"] * len(outcome.verdicts)
+    assert {v["gate"] for v in outcome.verdicts} >= {"migration", "health", "monitor"}
+    assert outcome.release_url is not None and "releases/tag" in outcome.release_url
+    # The Python notifier got exactly what the outcome lists.
+    assert notifier.announcements == outcome.announcements
+    assert [a["type"] for a in notifier.announcements] == ["recycle_start", "deploy_done"]
+    assert world.announcements() == []
+    assert any(e["event"] == "gate_verdict" for e in events)
+    # Virtual time moved through the waits; the world is back to its baseline.
+    assert world.now > datetime.datetime(2026, 11, 24, 16, tzinfo=datetime.timezone.utc)
+    assert world.group_size("prod", "idp").running == 4
+    assert outcome.to_dict()["run_id"] == outcome.run_id
+
+
+def test_python_monitor_drives_a_rollback() -> None:
+    world, pr = ready_world()
+    deployed = world.servers("prod", "idp")[0].deployed_sha
+    assert deployed is not None
+    sha = deployed.text
+    windows: list[tuple[datetime.datetime, datetime.datetime]] = []
+
+    class FailingMonitor:
+        def sample(
+            self, env: str, role: str, start: datetime.datetime, end: datetime.datetime
+        ) -> list[dict[str, Any]]:
+            windows.append((start, end))
+            return [{"sha": sha, "requests": 10_000, "errors_5xx": 900, "instances": 8}]
+
+    outcome = world.deploy("idp", "prod", pr=pr, monitor=FailingMonitor())
+    assert outcome.status == "rolled_back"
+    assert outcome.reason is not None and "9.000%" in outcome.reason
+    assert windows and all(end > start for start, end in windows)
+    assert "rollback_scale_in_new" in step_names(outcome)
+    assert outcome.revert_pr_url is not None
+    kinds = [a["type"] for a in world.announcements()]
+    assert kinds == ["recycle_start", "rollback_started", "retrospective_to_schedule"]
+
+
+def test_an_undecided_gate_asks_the_python_operator_then_resumes() -> None:
+    world, pr = ready_world()
+
+    class NoData:
+        def sample(self, *args: object) -> list[dict[str, Any]]:
+            return []
+
+    asked: list[dict[str, Any]] = []
+
+    def not_now(request: dict[str, Any]) -> str | None:
+        asked.append(request)
+        return None
+
+    paused = world.deploy("idp", "prod", pr=pr, monitor=NoData(), decide=not_now)
+    assert paused.status == "paused"
+    assert paused.reason is not None and "could not decide" in paused.reason
+    (request,) = asked
+    assert request["gate"] == "monitor"
+    assert len(request["criteria"]) == 4  # the guide's rollback questions
+
+    class Operator:
+        def decide(self, request: dict[str, Any]) -> str | None:
+            return "go"
+
+    resumed = world.resume(paused.run_id, monitor=NoData(), decide=Operator())
+    assert resumed.deployed
+    assert resumed.run_id == paused.run_id
+
+
+def test_an_operator_answering_nonsense_fails_the_gate_safely() -> None:
+    world, pr = ready_world()
+
+    class NoData:
+        def sample(self, *args: object) -> list[dict[str, Any]]:
+            return []
+
+    outcome = world.deploy("idp", "prod", pr=pr, monitor=NoData(), decide=lambda r: "maybe")
+    # A gate that fails rolls back: the safe side.
+    assert outcome.status == "rolled_back"
+    assert outcome.reason is not None
+    assert 'the Python operator answered maybe: expected "go"' in outcome.reason
+
+
+def test_unapproved_pr_stops_before_anything_changes() -> None:
+    world = deploykit.World.login_gov()
+    rc = world.cut_rc("idp")
+    outcome = world.deploy("idp", "prod", pr=rc.pr_number)
+    assert outcome.status == "stopped"
+    assert outcome.reason is not None and "approving review" in outcome.reason
+    assert world.group_size("prod", "idp").scheduled_actions == []
+
+
+def test_deploy_arguments_are_checked() -> None:
+    world = deploykit.World.login_gov()
+    with pytest.raises(deploykit.InvalidInputError, match="off-cycle"):
+        world.deploy("idp", "prod", kind="yolo")
+    with pytest.raises(deploykit.NotFoundError):
+        world.deploy("nosuchapp", "prod")
+    with pytest.raises(deploykit.InvalidInputError):
+        world.resume("not a run id")
+    with pytest.raises(deploykit.InvalidInputError, match="decide"):
+        world.deploy("idp", "prod", decide=42)  # type: ignore[arg-type]
+
+
+def test_deploy_async_and_rollback() -> None:
+    world, pr = ready_world()
+    outcome = run(lambda: world.deploy_async("idp", "staging", pr=pr, kind="full"))
+    assert outcome.status in ("deployed", "stopped"), outcome.reason
+    world2, pr2 = ready_world()
+    world2.recycle("prod", "idp")
+    world2.advance(600)
+    rolled = world2.rollback("idp", "prod", "login errors after the recycle")
+    assert rolled.status == "rolled_back", rolled.reason
+    assert any(a["type"] == "rollback_started" for a in rolled.announcements)
+    rolled_async = run(lambda: world2.rollback_async("idp", "prod", "again"))
+    assert rolled_async.status in ("rolled_back", "stopped")
+
+
+def test_ctrl_c_stops_a_deploy_and_resume_finishes_it() -> None:
+    world, pr = ready_world()
+    deployed = world.servers("prod", "idp")[0].deployed_sha
+    assert deployed is not None
+    sha = deployed.text
+    calls: list[datetime.datetime] = []
+
+    class SlowMonitor:
+        def sample(
+            self, env: str, role: str, start: datetime.datetime, end: datetime.datetime
+        ) -> list[dict[str, Any]]:
+            calls.append(start)
+            time.sleep(0.5)  # a slow metrics backend, on the real clock
+            return [{"sha": sha, "requests": 20_000, "errors_5xx": 1, "instances": 8}]
+
+    timer = threading.Timer(0.5, lambda: os.kill(os.getpid(), signal.SIGINT))
+    timer.start()
+    try:
+        with pytest.raises(KeyboardInterrupt):
+            world.deploy("idp", "prod", pr=pr, monitor=SlowMonitor())
+    finally:
+        timer.cancel()
+    # The run was cancelled: the monitor is not asked again.
+    seen = len(calls)
+    time.sleep(1.0)
+    assert len(calls) == seen
+    (run_id,) = world.runs()
+
+    class FastMonitor:
+        def sample(self, *args: object) -> list[dict[str, Any]]:
+            return [{"sha": sha, "requests": 20_000, "errors_5xx": 1, "instances": 8}]
+
+    resumed = world.resume(run_id, monitor=FastMonitor())
+    assert resumed.deployed, resumed.reason
+    assert resumed.run_id == run_id

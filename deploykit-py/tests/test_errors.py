@@ -1,0 +1,83 @@
+"""The exception tree: one base, one subclass per kind, attributes on every instance."""
+
+import datetime
+
+import pytest
+
+import deploykit
+
+KINDS = {
+    "NotFoundError": ("not_found", False),
+    "ConflictError": ("conflict", False),
+    "UnsafeError": ("unsafe", False),
+    "PolicyRefusedError": ("policy_refused", False),
+    "UnauthenticatedError": ("unauthenticated", False),
+    "RateLimitedError": ("rate_limited", True),
+    "DeployTimeoutError": ("timeout", True),
+    "InvalidInputError": ("invalid_input", False),
+    "BackendError": ("backend", False),
+    "UnsupportedError": ("unsupported", False),
+    "InterruptedError": ("interrupted", False),
+}
+
+
+@pytest.mark.parametrize("name", sorted(KINDS))
+def test_every_kind_has_a_subclass_of_the_base(name: str) -> None:
+    cls = getattr(deploykit, name)
+    assert issubclass(cls, deploykit.DeployKitError)
+    assert issubclass(cls, Exception)
+    assert cls.__module__ == "deploykit"
+    kind, retryable = KINDS[name]
+    assert cls.kind == kind
+    assert cls.retryable is retryable
+
+
+def test_some_kinds_are_also_builtins() -> None:
+    assert issubclass(deploykit.NotFoundError, LookupError)
+    assert issubclass(deploykit.InvalidInputError, ValueError)
+    assert issubclass(deploykit.DeployTimeoutError, TimeoutError)
+    assert not issubclass(deploykit.ConflictError, ValueError)
+    # deploykit's InterruptedError is its own, not the OS one (EINTR).
+    assert not issubclass(deploykit.InterruptedError, OSError)
+
+
+def test_errors_from_rust_carry_kind_retryable_context() -> None:
+    class Monitor:
+        def sample(
+            self, env: str, role: str, start: datetime.datetime, end: datetime.datetime
+        ) -> list[dict[str, object]]:
+            return []
+
+    now = datetime.datetime.now(datetime.timezone.utc)
+    with pytest.raises(deploykit.DeployKitError) as info:
+        deploykit.sample(Monitor(), "Prod", "idp", now, now + datetime.timedelta(minutes=5))
+    err = info.value
+    assert isinstance(err, deploykit.InvalidInputError)
+    assert isinstance(err, ValueError)
+    assert err.kind == "invalid_input"
+    assert err.retryable is False
+    assert dict(err.context) == {"environment": "Prod"}
+    assert "invalid environment name" in err.message
+    assert "environment: Prod" in str(err)  # the context follows the message
+
+
+def test_catching_the_base_catches_everything() -> None:
+    with pytest.raises(deploykit.DeployKitError):
+        deploykit.Sha("not a sha")
+
+
+def test_python_code_can_raise_them_too() -> None:
+    err = deploykit.ConflictError("lock held")
+    assert err.kind == "conflict"
+    assert err.retryable is False
+    assert dict(err.context) == {}
+    with pytest.raises(deploykit.ConflictError, match="lock held"):
+        raise err
+
+
+def test_star_import_keeps_the_builtin_interrupted_error() -> None:
+    namespace: dict[str, object] = {}
+    exec("from deploykit import *", namespace)
+    assert "DeployKitError" in namespace
+    assert "InterruptedError" not in namespace  # the builtin stays visible
+    assert deploykit.InterruptedError.kind == "interrupted"
