@@ -78,8 +78,13 @@ pub enum Command {
 pub enum Scenario {
     /// Everything goes well: deployed, old instances removed, release created.
     Healthy,
-    /// A migration fails: rolled back.
+    /// A migration fails (the provisioner still prints its final marker): rolled back.
+    #[value(alias = "migration-error")]
     MigrationFails,
+    /// Provisioning of the migration instance fails: rolled back.
+    ProvisioningFailure,
+    /// The migration log stops before its final marker: the gate times out, rolled back.
+    MigrationHang,
     /// The new SHA's 5xx rate spikes: rolled back.
     ErrorSpike,
     /// New hosts never become healthy in the load balancer: rolled back.
@@ -193,6 +198,12 @@ pub struct DeployArgs {
     /// Why (required for off-cycle deploys and policy overrides; journalled).
     #[arg(long)]
     pub reason: Option<String>,
+    /// Deploy even though the cadence calendar refuses, for this reason (journalled).
+    #[arg(long, value_name = "REASON")]
+    pub override_cadence: Option<String>,
+    /// Run a no-migration recycle even though migrations or assets changed (journalled).
+    #[arg(long, value_name = "REASON")]
+    pub override_no_migration: Option<String>,
     /// Print the plan: every step and the operations it would call.
     #[arg(long)]
     pub dry_run: bool,
@@ -207,7 +218,10 @@ pub struct RollbackArgs {
     pub app: String,
     /// Why (journalled and announced).
     #[arg(long)]
-    pub reason: Option<String>,
+    pub reason: String,
+    /// The merged promotion PR to revert (default: none, only the fleet is rolled back).
+    #[arg(long)]
+    pub pr: Option<u64>,
 }
 
 /// `deploykit resume`.
@@ -215,6 +229,9 @@ pub struct RollbackArgs {
 pub struct ResumeArgs {
     /// The run id printed when the deploy started.
     pub run_id: String,
+    /// The decision for a paused run (an inconclusive gate): go or rollback.
+    #[arg(long, value_parser = ["go", "rollback"])]
+    pub decision: Option<String>,
 }
 
 /// `deploykit recycle`.

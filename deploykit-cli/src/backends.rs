@@ -3,14 +3,20 @@
 use std::path::Path;
 use std::sync::Arc;
 
+use deploykit_aws::{
+    AwsClients, AwsFleet, CloudWatchMigrationLogs, LogsInsightsMonitor, SsmDeployLock,
+};
 use deploykit_core::config::EffectiveConfig;
+use deploykit_core::config::MonitorKind;
+use deploykit_core::deploy::DeployPorts;
+use deploykit_core::newrelic::NewRelicMonitor;
 use deploykit_core::ports::{
     Announcement, Clock, CodeHost, DeployStatusSource, Fleet, LogSource, Monitor, Notifier,
     SystemClock, Vcs,
 };
 use deploykit_core::sim::World;
 use deploykit_core::slack::SlackNotifier;
-use deploykit_core::{AppName, AppSettings, EnvName, Error, Result};
+use deploykit_core::{AppName, AppSettings, EnvName, Result};
 use deploykit_github::{GitHubCodeHost, GitVcs, HttpDeployStatus, Token};
 
 /// The fleet-side ports of one invocation.
@@ -37,13 +43,22 @@ impl FleetBackends {
         }
     }
 
-    /// The real AWS fleet of `env`.
+    /// The real AWS fleet of `env`, with the monitor the configuration names.
     pub async fn aws(config: &EffectiveConfig, env: &EnvName) -> Result<Self> {
-        let _ = (config, env, SystemClock);
-        Err(Error::unsupported(
-            "the AWS backend is not wired into the CLI yet; run with --sandbox to use the \
-             simulated world",
-        ))
+        let clients = AwsClients::from_env().await;
+        let clock: Arc<dyn Clock> = Arc::new(SystemClock);
+        let monitor: Arc<dyn Monitor> = match config.monitor.kind {
+            MonitorKind::Newrelic => Arc::new(NewRelicMonitor::from_config(config)?),
+            MonitorKind::Cloudwatch | MonitorKind::None => {
+                Arc::new(LogsInsightsMonitor::new(clients.clone(), clock.clone()))
+            }
+        };
+        Ok(FleetBackends {
+            fleet: Arc::new(AwsFleet::new(clients.clone())),
+            logs: Arc::new(CloudWatchMigrationLogs::new(clients, env)),
+            monitor,
+            clock,
+        })
     }
 
     /// The sandbox or AWS, as the command line says.
@@ -128,4 +143,46 @@ impl Notifier for PrintedNotifier {
         eprintln!("announce (no notifier configured, post it yourself): {announcement}");
         Ok(())
     }
+}
+
+/// Every port of a guided deploy: the simulated world, or AWS + GitHub + git in the current
+/// directory + Slack. The world (when sandboxed) is returned so it lives as long as the ports.
+pub async fn deploy_ports(
+    sandbox: bool,
+    config: &EffectiveConfig,
+    app: &AppSettings,
+    env: &EnvName,
+) -> Result<(DeployPorts, Option<World>)> {
+    if sandbox {
+        let world = World::login_gov();
+        let ports = DeployPorts {
+            vcs: world.vcs(&app.name)?,
+            code_host: world.code_host(&app.name)?,
+            fleet: world.fleet(),
+            logs: world.logs(),
+            monitor: world.monitor(),
+            notifier: world.notifier(),
+            lock: world.lock(),
+            clock: world.clock(),
+            deploy_status: world.deploy_status(),
+            operator: None,
+        };
+        return Ok((ports, Some(world)));
+    }
+    let fleet = FleetBackends::aws(config, env).await?;
+    let release = ReleaseBackends::real(config, app, Path::new("."))?;
+    let lock = SsmDeployLock::new(AwsClients::from_env().await, fleet.clock.clone());
+    let ports = DeployPorts {
+        vcs: release.vcs,
+        code_host: release.code_host,
+        fleet: fleet.fleet,
+        logs: fleet.logs,
+        monitor: fleet.monitor,
+        notifier: release.notifier,
+        lock: Arc::new(lock),
+        clock: fleet.clock,
+        deploy_status: release.deploy_status,
+        operator: None,
+    };
+    Ok((ports, None))
 }

@@ -3,6 +3,8 @@
 mod cadence;
 mod changelog;
 mod config;
+mod demo;
+pub mod deploy;
 mod fleet;
 mod release;
 
@@ -43,14 +45,14 @@ pub async fn run(cli: &Cli, format: Format) -> Result<u8> {
         sink: TerminalSink::new(format),
     };
     match &cli.command {
-        Command::Demo(_) => not_built("demo", 4),
+        Command::Demo(args) => demo::run(&inv, args).await,
         Command::Changelog(args) => changelog::run(&inv, args).await,
         Command::Rc(RcCommand::Create(args)) => release::rc_create(&inv, args).await,
         Command::Rc(RcCommand::TrueUp(args)) => release::rc_true_up(&inv, args).await,
         Command::Release(ReleaseCommand::Create(args)) => release::release_create(&inv, args).await,
-        Command::Deploy(_) => not_built("deploy", 4),
-        Command::Rollback(_) => not_built("rollback", 4),
-        Command::Resume(_) => not_built("resume", 4),
+        Command::Deploy(args) => deploy::deploy(&inv, args).await,
+        Command::Rollback(args) => deploy::rollback(&inv, args).await,
+        Command::Resume(args) => deploy::resume(&inv, args).await,
         Command::Recycle(args) => fleet::recycle(&inv, args).await,
         Command::ScaleIn(args) => fleet::scale_in(&inv, args).await,
         Command::Servers(ServersCommand::Ls(args)) => fleet::servers_ls(&inv, args).await,

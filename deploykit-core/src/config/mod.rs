@@ -37,6 +37,7 @@
 mod cadence_policy;
 mod discover;
 mod effective;
+mod env_settings;
 mod keys;
 mod layers;
 mod problem;

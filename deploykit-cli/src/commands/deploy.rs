@@ -1,0 +1,244 @@
+//! `deploykit deploy`, `rollback` and `resume`: the guided production deploy.
+
+use std::io::{BufRead, IsTerminal, Write};
+use std::sync::Arc;
+
+use async_trait::async_trait;
+use deploykit_core::deploy::{
+    self, Decision, DecisionRequest, DeployOutcome, DeployPorts, DeployRequest, FileJournal,
+    FinalStatus, FixedDecision, Journal, Operator, RollbackRequest, RunId,
+};
+use deploykit_core::ports::{PrState, PullRequestQuery};
+use deploykit_core::{AppSettings, DeployKind, EnvName, Error, Result};
+
+use crate::args::{DeployArgs, ResumeArgs, RollbackArgs};
+use crate::backends::deploy_ports;
+use crate::commands::Invocation;
+use crate::exit;
+use crate::output::print_result;
+
+/// One line for a final status.
+pub fn status_line(status: &FinalStatus) -> String {
+    match status {
+        FinalStatus::Deployed => "deployed".into(),
+        FinalStatus::RolledBack { reason } => format!("rolled back: {reason}"),
+        FinalStatus::Stopped { reason } => format!("stopped: {reason}"),
+        FinalStatus::Paused { reason } => format!("paused: {reason}"),
+    }
+}
+
+/// One line for a step record.
+pub fn step_line(step: &deploy::state::StepRecord) -> String {
+    let secs = (step.finished_at - step.started_at).num_seconds();
+    let outcome = serde_json::to_value(&step.outcome)
+        .ok()
+        .and_then(|v| match v {
+            serde_json::Value::String(s) => Some(s),
+            serde_json::Value::Object(m) => m.keys().next().cloned(),
+            _ => None,
+        })
+        .unwrap_or_default();
+    format!(
+        "{} {:<20} {:<12} {:>8}  {}",
+        step.started_at.format("%H:%M:%S"),
+        step.step.as_str(),
+        outcome,
+        duration_text(secs),
+        step.detail
+    )
+}
+
+/// `1h02m`, `15m00s`, `42s`.
+pub fn duration_text(secs: i64) -> String {
+    let secs = secs.max(0);
+    if secs >= 3600 {
+        format!("{}h{:02}m", secs / 3600, secs % 3600 / 60)
+    } else if secs >= 60 {
+        format!("{}m{:02}s", secs / 60, secs % 60)
+    } else {
+        format!("{secs}s")
+    }
+}
+
+fn exit_code(status: &FinalStatus) -> u8 {
+    match status {
+        FinalStatus::Deployed => exit::OK,
+        FinalStatus::RolledBack { .. } => exit::ROLLED_BACK,
+        FinalStatus::Stopped { .. } | FinalStatus::Paused { .. } => exit::FAILED,
+    }
+}
+
+fn print_outcome(inv: &Invocation<'_>, outcome: &DeployOutcome) -> u8 {
+    print_result(inv.format, outcome, || {
+        let mut out = format!("run {}: {}\n", outcome.run_id, status_line(&outcome.status));
+        for step in &outcome.steps {
+            out.push_str(&format!("  {}\n", step_line(step)));
+        }
+        for v in &outcome.verdicts {
+            out.push_str(&format!(
+                "  gate {} -> {}: {}\n",
+                v.gate, v.verdict, v.explanation
+            ));
+        }
+        for note in &outcome.notes {
+            out.push_str(&format!("  note: {note}\n"));
+        }
+        if let Some(url) = &outcome.release_url {
+            out.push_str(&format!("release: {url}\n"));
+        }
+        if let Some(url) = &outcome.revert_pr_url {
+            out.push_str(&format!("revert PR: {url}\n"));
+        }
+        if let FinalStatus::Paused { .. } = outcome.status {
+            out.push_str(&format!(
+                "continue with: deploykit resume {} --decision go|rollback\n",
+                outcome.run_id
+            ));
+        }
+        out.trim_end().to_string()
+    });
+    exit_code(&outcome.status)
+}
+
+/// Asks the person at the terminal when a gate cannot decide.
+#[derive(Debug)]
+struct TerminalOperator;
+
+#[async_trait]
+impl Operator for TerminalOperator {
+    async fn decide(&self, request: &DecisionRequest) -> Result<Option<Decision>> {
+        let mut err = std::io::stderr().lock();
+        let _ = writeln!(
+            err,
+            "\nThe {} gate cannot decide: {}",
+            request.gate, request.explanation
+        );
+        let _ = writeln!(err, "Roll back if any of these is yes:");
+        for c in &request.criteria {
+            let _ = writeln!(err, "  - {c}");
+        }
+        let _ = write!(err, "Go on or roll back? [go/rollback/later] ");
+        let _ = err.flush();
+        drop(err);
+        let mut line = String::new();
+        std::io::stdin()
+            .lock()
+            .read_line(&mut line)
+            .map_err(|e| Error::interrupted(format!("could not read the answer: {e}")))?;
+        Ok(match line.trim() {
+            "go" | "g" => Some(Decision::Go),
+            "rollback" | "r" => Some(Decision::Rollback),
+            _ => None,
+        })
+    }
+}
+
+fn operator(inv: &Invocation<'_>, decision: Option<&str>) -> Option<Arc<dyn Operator>> {
+    match decision {
+        Some("go") => Some(Arc::new(FixedDecision(Decision::Go))),
+        Some(_) => Some(Arc::new(FixedDecision(Decision::Rollback))),
+        None if !inv.cli.yes && std::io::stdin().is_terminal() => Some(Arc::new(TerminalOperator)),
+        None => None,
+    }
+}
+
+fn whoami() -> String {
+    let user = std::env::var("USER").unwrap_or_else(|_| "someone".into());
+    let host = std::fs::read_to_string("/etc/hostname").unwrap_or_default();
+    format!("{user}@{}", host.trim())
+}
+
+fn app_settings(inv: &Invocation<'_>, app: &str) -> Result<AppSettings> {
+    inv.config()?.apps.get(app).cloned().ok_or_else(|| {
+        Error::invalid_input(format!(
+            "unknown app {app:?}: expected one of the configured apps"
+        ))
+    })
+}
+
+async fn open_promotion_pr(ports: &DeployPorts, app: &AppSettings) -> Result<u64> {
+    let query = PullRequestQuery {
+        base: Some(app.production_branch.clone()),
+        head: None,
+        state: Some(PrState::Open),
+    };
+    let prs = ports.code_host.pull_requests(&query).await?;
+    prs.iter()
+        .find(|p| p.labels.iter().any(|l| l == &app.promotion_label))
+        .map(|p| p.number)
+        .ok_or_else(|| {
+            Error::not_found(format!(
+                "no open promotion PR into {} labelled {:?}; cut one with `deploykit rc create` \
+                 or pass --pr",
+                app.production_branch, app.promotion_label
+            ))
+        })
+}
+
+/// `deploykit deploy ENV APP`.
+pub async fn deploy(inv: &Invocation<'_>, args: &DeployArgs) -> Result<u8> {
+    let config = inv.config()?;
+    let env: EnvName = args.env.parse()?;
+    let app = app_settings(inv, &args.app)?;
+    let kind: DeployKind = args.kind.parse()?;
+    let settings = config.env_settings(&env);
+    let (mut ports, _world) = deploy_ports(inv.cli.sandbox, &config, &app, &env).await?;
+    ports.operator = operator(inv, None);
+    let mut req = DeployRequest::new(env, app.clone(), kind, &whoami());
+    req.reason = args.reason.clone();
+    req.cadence_override = args.override_cadence.clone();
+    req.no_migration_override = args.override_no_migration.clone();
+    req.yes = inv.cli.yes;
+    if kind.ships_code() {
+        req.pr_number = Some(match args.pr {
+            Some(n) => n,
+            None => open_promotion_pr(&ports, &app).await?,
+        });
+    }
+    if args.dry_run {
+        let plan = deploy::plan(&ports, &settings, &req).await?;
+        print_result(inv.format, &plan, || format!("{plan:#?}"));
+        return Ok(if plan.blockers.is_empty() {
+            exit::OK
+        } else {
+            exit::FAILED
+        });
+    }
+    let journal = FileJournal::new(FileJournal::default_dir()?);
+    let outcome = deploy::deploy(&ports, &settings, &journal, &inv.sink, &req).await?;
+    Ok(print_outcome(inv, &outcome))
+}
+
+/// `deploykit rollback ENV APP --reason ...`.
+pub async fn rollback(inv: &Invocation<'_>, args: &RollbackArgs) -> Result<u8> {
+    let config = inv.config()?;
+    let env: EnvName = args.env.parse()?;
+    let app = app_settings(inv, &args.app)?;
+    let settings = config.env_settings(&env);
+    let (ports, _world) = deploy_ports(inv.cli.sandbox, &config, &app, &env).await?;
+    let req = RollbackRequest {
+        env,
+        app,
+        reason: args.reason.clone(),
+        pr_number: args.pr,
+        operator: whoami(),
+    };
+    let journal = FileJournal::new(FileJournal::default_dir()?);
+    let outcome = deploy::rollback(&ports, &settings, &journal, &inv.sink, &req).await?;
+    Ok(print_outcome(inv, &outcome))
+}
+
+/// `deploykit resume RUN_ID [--decision go|rollback]`.
+pub async fn resume(inv: &Invocation<'_>, args: &ResumeArgs) -> Result<u8> {
+    let config = inv.config()?;
+    let run = RunId::parse(&args.run_id)?;
+    let journal = FileJournal::new(FileJournal::default_dir()?);
+    let state = deploy::replay(&journal.load(&run)?)?;
+    let env = state.request.env.clone();
+    let settings = config.env_settings(&env);
+    let (mut ports, _world) =
+        deploy_ports(inv.cli.sandbox, &config, &state.request.app, &env).await?;
+    ports.operator = operator(inv, args.decision.as_deref());
+    let outcome = deploy::resume(&ports, &settings, &journal, &inv.sink, &run).await?;
+    Ok(print_outcome(inv, &outcome))
+}

@@ -1,0 +1,67 @@
+//! `[environments.<name>]` and `[monitor]` as the deploy engine's settings.
+
+use crate::config::EffectiveConfig;
+use crate::deploy::settings::EnvSettings;
+use crate::model::names::EnvName;
+
+impl EffectiveConfig {
+    /// The deploy engine's settings for `env`: the engine's defaults, then what the
+    /// configuration says about the environment, the monitor gate and the calendar.
+    pub fn env_settings(&self, env: &EnvName) -> EnvSettings {
+        let mut s = EnvSettings::for_env(env);
+        if let Some(e) = self.environments.get(env.as_str()) {
+            s.production = e.production;
+            s.spindown_secs = e.spindown_secs;
+            s.migration_timeout_secs = e.migration_timeout_secs;
+            s.health_timeout_secs = e.health_timeout_secs;
+            s.follow_up_after_secs = e.follow_up_after_secs;
+        }
+        let m = &self.monitor;
+        s.monitor.min_requests = m.min_requests;
+        s.monitor.max_error_rate = m.max_error_rate;
+        s.monitor.max_error_rate_increase = m.max_error_rate_increase;
+        s.monitor.max_flow_success_drop = m.max_flow_success_drop;
+        s.cadence = self.cadence.policy();
+        s
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::BTreeMap;
+
+    use crate::EnvName;
+
+    #[test]
+    fn configured_values_reach_the_engine() {
+        let text = "[environments.prod]\nproduction = true\nhealth_timeout_secs = 600\n\
+                    [environments.int]\nproduction = false\n\
+                    [monitor]\nmin_requests = 250\nmax_error_rate = 0.02\n";
+        let config = crate::config::resolve(Some(text), &BTreeMap::new(), &BTreeMap::new())
+            .expect("valid config");
+        let prod = config.env_settings(&EnvName::new("prod").expect("env"));
+        assert!(prod.production && prod.scales_in_old());
+        assert_eq!(prod.health_timeout_secs, 600);
+        assert_eq!(prod.monitor.min_requests, 250);
+        assert!((prod.monitor.max_error_rate - 0.02).abs() < f64::EPSILON);
+        let int = config.env_settings(&EnvName::new("int").expect("env"));
+        assert!(!int.production);
+    }
+
+    #[test]
+    fn defaults_match_the_engine_defaults_for_prod() {
+        let config = crate::config::EffectiveConfig::default();
+        let env = EnvName::new("prod").expect("env");
+        let from_config = config.env_settings(&env);
+        let engine = crate::deploy::settings::EnvSettings::for_env(&env);
+        assert_eq!(from_config.production, engine.production);
+        assert_eq!(
+            from_config.migration_timeout_secs,
+            engine.migration_timeout_secs
+        );
+        assert_eq!(
+            from_config.monitor.min_requests,
+            engine.monitor.min_requests
+        );
+    }
+}
