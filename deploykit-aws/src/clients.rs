@@ -37,13 +37,18 @@ pub struct AwsClients {
 impl AwsClients {
     /// Clients from the usual AWS environment: profiles and `AWS_PROFILE`, aws-vault's
     /// environment credentials, `AWS_REGION`, `AWS_ENDPOINT_URL`; standard retries
-    /// ([`MAX_ATTEMPTS`]) and bounded timeouts.
+    /// ([`MAX_ATTEMPTS`], unless `AWS_MAX_ATTEMPTS` or `AWS_RETRY_MODE` say otherwise) and
+    /// bounded timeouts.
     pub async fn from_env() -> Self {
-        let config = aws_config::defaults(BehaviorVersion::latest())
-            .retry_config(RetryConfig::standard().with_max_attempts(MAX_ATTEMPTS))
-            .timeout_config(default_timeouts())
-            .load()
-            .await;
+        let mut loader =
+            aws_config::defaults(BehaviorVersion::latest()).timeout_config(default_timeouts());
+        // AWS_MAX_ATTEMPTS / AWS_RETRY_MODE, when set, win over deploykit's default.
+        if std::env::var_os("AWS_MAX_ATTEMPTS").is_none()
+            && std::env::var_os("AWS_RETRY_MODE").is_none()
+        {
+            loader = loader.retry_config(RetryConfig::standard().with_max_attempts(MAX_ATTEMPTS));
+        }
+        let config = loader.load().await;
         Self::from_sdk_config(&config, &[])
     }
 

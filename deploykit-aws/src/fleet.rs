@@ -302,7 +302,7 @@ impl AwsFleet {
                 scheduled_actions: actions.remove(raw_name).unwrap_or_default(),
             });
         }
-        groups.sort_by(|a, b| a.name.to_string().cmp(&b.name.to_string()));
+        groups.sort_by_key(|g| g.name.to_string());
         Ok(groups)
     }
 }

@@ -222,7 +222,8 @@ pub fn sample_from_rows(
         });
     }
     for m in &mut per_sha {
-        m.flows.sort_by(|a, b| a.name.cmp(&b.name));
+        m.flows
+            .sort_by(|a, b| a.name.cmp(&b.name).then(a.attempts.cmp(&b.attempts)));
     }
     MonitorSample { window, per_sha }
 }
