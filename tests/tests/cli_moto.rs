@@ -1,0 +1,192 @@
+//! The `deploykit` binary against a moto server (`AWS_ENDPOINT_URL` pointing at it):
+//! servers ls, asg size, recycle of `prod-idp` with the migration group first, the scheduled
+//! actions checked with the SDK and their effect applied by hand (moto never fires them),
+//! then scale-in of the old instances.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+#[path = "../../deploykit-aws/tests/support/mod.rs"]
+#[allow(dead_code)]
+mod support;
+
+use std::collections::BTreeSet;
+
+use deploykit_aws::AwsClients;
+use deploykit_aws::moto::MotoServer;
+use deploykit_core::{DELAYED_SCALE_OUT_ACTION, RECYCLE_ACTION};
+use deploykit_tests::{run_in, stderr, stdout};
+
+fn cli(moto: &MotoServer, args: &[&str]) -> std::process::Output {
+    let dir = tempfile::tempdir().unwrap();
+    let env = moto.env_vars();
+    let env: Vec<(&str, &str)> = env.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    run_in(dir.path(), args, &env)
+}
+
+async fn group(c: &AwsClients, name: &str) -> (i32, Vec<String>, Vec<(String, Option<i32>)>) {
+    let g = c
+        .autoscaling
+        .describe_auto_scaling_groups()
+        .auto_scaling_group_names(name)
+        .send()
+        .await
+        .unwrap();
+    let g = &g.auto_scaling_groups()[0];
+    let ids = g
+        .instances()
+        .iter()
+        .filter_map(|i| i.instance_id().map(String::from))
+        .collect();
+    let actions = c
+        .autoscaling
+        .describe_scheduled_actions()
+        .auto_scaling_group_name(name)
+        .send()
+        .await
+        .unwrap();
+    let mut actions: Vec<(String, Option<i32>)> = actions
+        .scheduled_update_group_actions()
+        .iter()
+        .filter(|a| a.auto_scaling_group_name() == Some(name))
+        .map(|a| {
+            (
+                a.scheduled_action_name().unwrap_or_default().to_string(),
+                a.desired_capacity(),
+            )
+        })
+        .collect();
+    actions.sort();
+    (g.desired_capacity().unwrap_or(0), ids, actions)
+}
+
+async fn fire(c: &AwsClients, name: &str, action: &str, desired: i32) {
+    c.autoscaling
+        .update_auto_scaling_group()
+        .auto_scaling_group_name(name)
+        .desired_capacity(desired)
+        .send()
+        .await
+        .unwrap();
+    c.autoscaling
+        .delete_scheduled_action()
+        .auto_scaling_group_name(name)
+        .scheduled_action_name(action)
+        .send()
+        .await
+        .unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn recycle_and_scale_in_prod_idp_through_the_cli() {
+    let Some(moto) = MotoServer::start_or_skip() else {
+        return;
+    };
+    let c = moto.clients().await;
+    support::seed(&c).await;
+    let (_, old_ids, _) = group(&c, "prod-idp").await;
+    assert_eq!(old_ids.len(), 2);
+
+    let ls = cli(&moto, &["servers", "ls", "-e", "prod"]);
+    assert!(ls.status.success(), "{}", stderr(&ls));
+    for id in &old_ids {
+        assert!(
+            stdout(&ls).contains(id.as_str()),
+            "ls-servers lists {id}:\n{}",
+            stdout(&ls)
+        );
+    }
+    assert!(
+        stdout(&ls).contains("0123456"),
+        "the gitsha tag is shown:\n{}",
+        stdout(&ls)
+    );
+
+    let size = cli(&moto, &["--json", "asg", "size", "prod", "idp"]);
+    assert!(size.status.success(), "{}", stderr(&size));
+    let doc: serde_json::Value = serde_json::from_str(&stdout(&size)).unwrap();
+    assert_eq!(doc["capacity"]["desired"], 2);
+    assert_eq!(doc["capacity"]["max"], 8);
+
+    // Instances launched by the recycle must be newer (launch times have 1 s resolution).
+    tokio::time::sleep(std::time::Duration::from_millis(1100)).await;
+    let recycle = cli(&moto, &["recycle", "prod", "idp"]);
+    assert!(recycle.status.success(), "{}", stderr(&recycle));
+    assert!(
+        stdout(&recycle).contains("prod-idp: desired 2 -> 4"),
+        "{}",
+        stdout(&recycle)
+    );
+
+    let (migration_desired, migration_ids, _) = group(&c, "prod-migration").await;
+    assert_eq!(
+        (migration_desired, migration_ids.len()),
+        (1, 1),
+        "migration first"
+    );
+    let (desired, _, actions) = group(&c, "prod-idp").await;
+    assert_eq!(
+        desired, 2,
+        "the app's scale-out waits for the migration head start"
+    );
+    assert_eq!(
+        actions,
+        vec![
+            (DELAYED_SCALE_OUT_ACTION.to_string(), Some(4)),
+            (RECYCLE_ACTION.to_string(), Some(2)),
+        ],
+        "the doubling and the spindown live on the group"
+    );
+
+    // A second recycle while this one is in progress is refused.
+    let again = cli(&moto, &["recycle", "prod", "idp"]);
+    assert_eq!(again.status.code(), Some(1), "{}", stderr(&again));
+    assert!(stderr(&again).contains("in progress"), "{}", stderr(&again));
+
+    // moto never fires scheduled actions: apply their effect by hand.
+    fire(&c, "prod-idp", DELAYED_SCALE_OUT_ACTION, 4).await;
+    fire(&c, "prod-idp", RECYCLE_ACTION, 2).await;
+    let (desired, ids, _) = group(&c, "prod-idp").await;
+    assert_eq!(
+        (desired, ids.len()),
+        (2, 4),
+        "protected old instances survive the spindown"
+    );
+    let new_ids: BTreeSet<String> = ids
+        .iter()
+        .filter(|i| !old_ids.contains(i))
+        .cloned()
+        .collect();
+
+    // The new instances are past their grace period (time we cannot wait for here).
+    c.autoscaling
+        .update_auto_scaling_group()
+        .auto_scaling_group_name("prod-idp")
+        .health_check_grace_period(0)
+        .send()
+        .await
+        .unwrap();
+    let scale_in = cli(&moto, &["--json", "scale-in", "old", "prod", "idp"]);
+    assert!(scale_in.status.success(), "{}", stderr(&scale_in));
+    let doc: serde_json::Value = serde_json::from_str(&stdout(&scale_in)).unwrap();
+    let removed: BTreeSet<String> = doc["groups"][0]["removed"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v.as_str().unwrap().to_string())
+        .collect();
+    assert_eq!(removed, old_ids.iter().cloned().collect::<BTreeSet<_>>());
+
+    // Real Auto Scaling terminates the unprotected instances; moto needs a nudge.
+    fire_desired(&c, "prod-idp", 2).await;
+    let (_, left, _) = group(&c, "prod-idp").await;
+    assert_eq!(left.into_iter().collect::<BTreeSet<_>>(), new_ids);
+}
+
+async fn fire_desired(c: &AwsClients, name: &str, desired: i32) {
+    c.autoscaling
+        .update_auto_scaling_group()
+        .auto_scaling_group_name(name)
+        .desired_capacity(desired)
+        .send()
+        .await
+        .unwrap();
+}
