@@ -30,14 +30,17 @@ pub fn status_line(status: &FinalStatus) -> String {
 /// One line for a step record.
 pub fn step_line(step: &deploy::state::StepRecord) -> String {
     let secs = (step.finished_at - step.started_at).num_seconds();
-    let outcome = serde_json::to_value(&step.outcome)
-        .ok()
-        .and_then(|v| match v {
-            serde_json::Value::String(s) => Some(s),
-            serde_json::Value::Object(m) => m.keys().next().cloned(),
-            _ => None,
-        })
-        .unwrap_or_default();
+    // Step outcomes serialise as `"done"` or as an object tagged by `outcome`.
+    let outcome = match serde_json::to_value(&step.outcome) {
+        Ok(serde_json::Value::String(s)) => s,
+        Ok(serde_json::Value::Object(m)) => m
+            .get("outcome")
+            .and_then(|v| v.as_str())
+            .map(String::from)
+            .or_else(|| m.keys().next().cloned())
+            .unwrap_or_default(),
+        _ => String::new(),
+    };
     format!(
         "{} {:<20} {:<12} {:>8}  {}",
         step.started_at.format("%H:%M:%S"),
