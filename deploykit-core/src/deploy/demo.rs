@@ -6,8 +6,6 @@ use std::fmt;
 use std::str::FromStr;
 use std::sync::Arc;
 
-use async_trait::async_trait;
-
 use crate::deploy::driver::deploy;
 use crate::deploy::journal::MemoryJournal;
 use crate::deploy::outcome::DeployOutcome;
@@ -21,13 +19,9 @@ use crate::model::deploy_kind::DeployKind;
 use crate::model::fleet::GroupName;
 use crate::model::names::{AppName, EnvName, RoleName};
 use crate::model::release_number::ReleaseNumber;
-use crate::model::sha::Sha;
-use crate::ports::{
-    CodeHost, MergeMethod, NewPullRequest, NewRelease, PullRequest, PullRequestQuery, Release,
-    Review,
-};
+use crate::ports::CodeHost;
 use crate::release::{CutRcRequest, ReleaseContext, cut_rc};
-use crate::sim::{MigrationScript, TrafficProfile, World};
+use crate::sim::{MigrationScript, ReleasingCodeHost, TrafficProfile, World};
 
 /// What goes wrong in the rehearsal, if anything.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
@@ -113,68 +107,6 @@ pub struct DemoOutcome {
     pub virtual_secs: i64,
 }
 
-/// A code host whose merges into the production branch become what new instances boot, as
-/// on Login.gov's servers, and which turns the scenario's trouble on for the merged SHA.
-struct MergesDeploy {
-    inner: Arc<dyn CodeHost>,
-    world: World,
-    env: EnvName,
-    scenario: DemoScenario,
-}
-
-impl fmt::Debug for MergesDeploy {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("MergesDeploy")
-            .field("scenario", &self.scenario)
-            .finish_non_exhaustive()
-    }
-}
-
-#[async_trait]
-impl CodeHost for MergesDeploy {
-    async fn releases(&self) -> Result<Vec<Release>> {
-        self.inner.releases().await
-    }
-    async fn create_release(&self, release: &NewRelease) -> Result<Release> {
-        self.inner.create_release(release).await
-    }
-    async fn ensure_label(&self, name: &str) -> Result<()> {
-        self.inner.ensure_label(name).await
-    }
-    async fn add_labels(&self, number: u64, labels: &[String]) -> Result<()> {
-        self.inner.add_labels(number, labels).await
-    }
-    async fn create_pull_request(&self, pr: &NewPullRequest) -> Result<PullRequest> {
-        self.inner.create_pull_request(pr).await
-    }
-    async fn pull_request(&self, number: u64) -> Result<PullRequest> {
-        self.inner.pull_request(number).await
-    }
-    async fn pull_requests(&self, query: &PullRequestQuery) -> Result<Vec<PullRequest>> {
-        self.inner.pull_requests(query).await
-    }
-    async fn reviews(&self, number: u64) -> Result<Vec<Review>> {
-        self.inner.reviews(number).await
-    }
-    async fn merge_pull_request(&self, number: u64, method: MergeMethod) -> Result<Sha> {
-        let sha = self.inner.merge_pull_request(number, method).await?;
-        self.world
-            .sim_fleet()
-            .set_app_release_sha(&self.env, "gitsha:idp", &sha);
-        match self.scenario {
-            DemoScenario::ErrorSpike => self
-                .world
-                .scripted_monitor()
-                .set_profile(&sha, TrafficProfile::with_error_rate(0.05)),
-            DemoScenario::UnhealthyHosts => {
-                self.world.sim_fleet().set_unhealthy_sha(Some(sha.clone()))
-            }
-            _ => {}
-        }
-        Ok(sha)
-    }
-}
-
 /// Runs the rehearsal with no progress output.
 pub async fn run_demo(scenario: DemoScenario) -> Result<DemoOutcome> {
     run_demo_with(scenario, &NullSink).await
@@ -202,12 +134,15 @@ pub async fn run_demo_with(scenario: DemoScenario, events: &dyn EventSink) -> Re
     }
     let vcs = world.vcs(&idp)?;
     let host = world.sim_code_host(&idp)?;
-    let code_host: Arc<dyn CodeHost> = Arc::new(MergesDeploy {
-        inner: host.clone(),
-        world: world.clone(),
-        env: prod.clone(),
-        scenario,
-    });
+    let releasing = ReleasingCodeHost::new(host.clone(), world.clone(), prod.clone(), "gitsha:idp");
+    releasing.on_merge(Box::new(move |world, sha| match scenario {
+        DemoScenario::ErrorSpike => world
+            .scripted_monitor()
+            .set_profile(sha, TrafficProfile::with_error_rate(0.05)),
+        DemoScenario::UnhealthyHosts => world.sim_fleet().set_unhealthy_sha(Some(sha.clone())),
+        _ => {}
+    }));
+    let code_host: Arc<dyn CodeHost> = Arc::new(releasing);
     let notifier = world.notifier();
     let deploy_status = world.deploy_status();
 

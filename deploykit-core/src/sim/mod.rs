@@ -20,6 +20,7 @@ pub mod lock;
 pub mod logs;
 pub mod monitor;
 pub mod notifier;
+pub mod releasing_code_host;
 pub mod rng;
 pub mod vcs;
 pub mod world;
@@ -33,6 +34,7 @@ pub use lock::MemoryLock;
 pub use logs::{MigrationScript, ScriptedLogs};
 pub use monitor::{ScriptedMonitor, TrafficProfile};
 pub use notifier::RecordingNotifier;
+pub use releasing_code_host::{OnMerge, ReleasingCodeHost};
 pub use vcs::{SimCommit, SimTag, SimVcs};
 pub use world::{AppRepo, World};
 

@@ -2,79 +2,16 @@
 //! PR for RC 112, the ports wired to it, and a journal that "kills" the run after N records.
 #![allow(dead_code)]
 
+use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::{Arc, Mutex};
 
-use async_trait::async_trait;
 use deploykit_core::deploy::{
     DeployPorts, DeployRequest, EnvSettings, Journal, MemoryJournal, Record, RunId,
 };
 use deploykit_core::model::fleet::GroupName;
-use deploykit_core::ports::{
-    CodeHost, MergeMethod, NewPullRequest, NewRelease, PullRequest, PullRequestQuery, Release,
-    Review,
-};
-use deploykit_core::sim::{FleetEventKind, SimFleet, World};
+use deploykit_core::ports::{CodeHost, NewPullRequest};
+use deploykit_core::sim::{FleetEventKind, OnMerge, ReleasingCodeHost, SimFleet, World};
 use deploykit_core::{AppName, AppSettings, DeployKind, EnvName, Error, Result, RoleName, Sha};
-
-/// What happens in the world when the promotion PR is merged (besides the fleet picking up the
-/// new production branch tip).
-pub type OnMerge = Box<dyn Fn(&World, &Sha) + Send + Sync>;
-
-/// A code host whose merges into the production branch become what new instances run, as
-/// in Login.gov: instances boot the tip of `stages/prod`.
-pub struct LinkedCodeHost {
-    inner: Arc<dyn CodeHost>,
-    world: World,
-    env: EnvName,
-    on_merge: Mutex<Option<OnMerge>>,
-}
-
-impl std::fmt::Debug for LinkedCodeHost {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("LinkedCodeHost").finish_non_exhaustive()
-    }
-}
-
-#[async_trait]
-impl CodeHost for LinkedCodeHost {
-    async fn releases(&self) -> Result<Vec<Release>> {
-        self.inner.releases().await
-    }
-    async fn create_release(&self, release: &NewRelease) -> Result<Release> {
-        self.inner.create_release(release).await
-    }
-    async fn ensure_label(&self, name: &str) -> Result<()> {
-        self.inner.ensure_label(name).await
-    }
-    async fn add_labels(&self, number: u64, labels: &[String]) -> Result<()> {
-        self.inner.add_labels(number, labels).await
-    }
-    async fn create_pull_request(&self, pr: &NewPullRequest) -> Result<PullRequest> {
-        self.inner.create_pull_request(pr).await
-    }
-    async fn pull_request(&self, number: u64) -> Result<PullRequest> {
-        self.inner.pull_request(number).await
-    }
-    async fn pull_requests(&self, query: &PullRequestQuery) -> Result<Vec<PullRequest>> {
-        self.inner.pull_requests(query).await
-    }
-    async fn reviews(&self, number: u64) -> Result<Vec<Review>> {
-        self.inner.reviews(number).await
-    }
-    async fn merge_pull_request(&self, number: u64, method: MergeMethod) -> Result<Sha> {
-        let sha = self.inner.merge_pull_request(number, method).await?;
-        self.world
-            .sim_fleet()
-            .set_app_release_sha(&self.env, "gitsha:idp", &sha);
-        if let Ok(hook) = self.on_merge.lock()
-            && let Some(f) = hook.as_ref()
-        {
-            f(&self.world, &sha);
-        }
-        Ok(sha)
-    }
-}
 
 /// A journal that fails every append after the first `n` (the process "dies" there).
 #[derive(Debug)]
@@ -117,7 +54,7 @@ pub struct Rig {
     pub env: EnvName,
     pub app: AppSettings,
     pub pr: u64,
-    pub linked: Arc<LinkedCodeHost>,
+    pub linked: Arc<ReleasingCodeHost>,
 }
 
 pub fn idp() -> AppName {
@@ -155,12 +92,12 @@ impl Rig {
             .expect("pr")
             .number;
         host.approve(pr, "reviewer").expect("approve");
-        let linked = Arc::new(LinkedCodeHost {
-            inner: world.code_host(&idp()).expect("host"),
-            world: world.clone(),
-            env: env.clone(),
-            on_merge: Mutex::new(None),
-        });
+        let linked = Arc::new(ReleasingCodeHost::new(
+            world.code_host(&idp()).expect("host"),
+            world.clone(),
+            env.clone(),
+            "gitsha:idp",
+        ));
         let ports = DeployPorts {
             vcs: world.vcs(&idp()).expect("vcs"),
             code_host: linked.clone(),
@@ -187,7 +124,7 @@ impl Rig {
 
     /// Runs `f` on the world when the promotion PR is merged (e.g. make the new SHA bad).
     pub fn on_merge(&self, f: OnMerge) {
-        *self.linked.on_merge.lock().expect("hook") = Some(f);
+        self.linked.on_merge(f);
     }
 
     pub fn request(&self, kind: DeployKind) -> DeployRequest {
