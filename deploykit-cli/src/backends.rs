@@ -14,7 +14,7 @@ use deploykit_core::ports::{
     Announcement, Clock, CodeHost, DeployStatusSource, Fleet, LogSource, Monitor, Notifier,
     SystemClock, Vcs,
 };
-use deploykit_core::sim::World;
+use deploykit_core::sim::{ReleasingCodeHost, World};
 use deploykit_core::slack::SlackNotifier;
 use deploykit_core::{AppName, AppSettings, EnvName, Result};
 use deploykit_github::{GitHubCodeHost, GitVcs, HttpDeployStatus, Token};
@@ -155,9 +155,19 @@ pub async fn deploy_ports(
 ) -> Result<(DeployPorts, Option<World>)> {
     if sandbox {
         let world = World::login_gov();
+        let tag = format!(
+            "gitsha:{}",
+            app.main_role().map(|r| r.as_str()).unwrap_or("idp")
+        );
+        let releasing = ReleasingCodeHost::new(
+            world.code_host(&app.name)?,
+            world.clone(),
+            env.clone(),
+            &tag,
+        );
         let ports = DeployPorts {
             vcs: world.vcs(&app.name)?,
-            code_host: world.code_host(&app.name)?,
+            code_host: Arc::new(releasing),
             fleet: world.fleet(),
             logs: world.logs(),
             monitor: world.monitor(),

@@ -4,12 +4,13 @@ use std::io::{BufRead, IsTerminal, Write};
 use std::sync::Arc;
 
 use async_trait::async_trait;
+use deploykit_core::deploy::demo::prepare_promotion_pr;
 use deploykit_core::deploy::{
     self, Decision, DecisionRequest, DeployOutcome, DeployPorts, DeployRequest, FileJournal,
     FinalStatus, FixedDecision, Journal, Operator, RollbackRequest, RunId,
 };
 use deploykit_core::ports::{PrState, PullRequestQuery};
-use deploykit_core::{AppSettings, DeployKind, EnvName, Error, Result};
+use deploykit_core::{AppSettings, DeployKind, EnvName, Error, Event, EventSink, Result};
 
 use crate::args::{DeployArgs, ResumeArgs, RollbackArgs};
 use crate::backends::deploy_ports;
@@ -145,6 +146,17 @@ fn operator(inv: &Invocation<'_>, decision: Option<&str>) -> Option<Arc<dyn Oper
     }
 }
 
+/// The run journal: the state directory, or its `sandbox` folder for simulated runs (so
+/// rehearsals never mix with real deploys).
+fn journal(inv: &Invocation<'_>) -> Result<FileJournal> {
+    let dir = FileJournal::default_dir()?;
+    Ok(FileJournal::new(if inv.cli.sandbox {
+        dir.join("sandbox")
+    } else {
+        dir
+    }))
+}
+
 fn whoami() -> String {
     let user = std::env::var("USER").unwrap_or_else(|_| "someone".into());
     let host = std::fs::read_to_string("/etc/hostname").unwrap_or_default();
@@ -185,15 +197,30 @@ pub async fn deploy(inv: &Invocation<'_>, args: &DeployArgs) -> Result<u8> {
     let app = app_settings(inv, &args.app)?;
     let kind: DeployKind = args.kind.parse()?;
     let settings = config.env_settings(&env);
-    let (mut ports, _world) = deploy_ports(inv.cli.sandbox, &config, &app, &env).await?;
+    let (mut ports, world) = deploy_ports(inv.cli.sandbox, &config, &app, &env).await?;
     ports.operator = operator(inv, None);
+    let mut pr = args.pr;
+    if let (Some(world), None, true) = (&world, pr, kind.ships_code()) {
+        // A fresh simulated world has no promotion PR yet: cut one and approve it.
+        let (cut, number) =
+            prepare_promotion_pr(world, ports.code_host.as_ref(), &app, "sandbox", &inv.sink)
+                .await?;
+        inv.sink.emit(Event::Info {
+            at: ports.clock.now(),
+            message: format!(
+                "sandbox: cut RC {} and approved its promotion PR #{number}",
+                cut.rc
+            ),
+        });
+        pr = Some(number);
+    }
     let mut req = DeployRequest::new(env, app.clone(), kind, &whoami());
     req.reason = args.reason.clone();
     req.cadence_override = args.override_cadence.clone();
     req.no_migration_override = args.override_no_migration.clone();
     req.yes = inv.cli.yes;
     if kind.ships_code() {
-        req.pr_number = Some(match args.pr {
+        req.pr_number = Some(match pr {
             Some(n) => n,
             None => open_promotion_pr(&ports, &app).await?,
         });
@@ -207,7 +234,7 @@ pub async fn deploy(inv: &Invocation<'_>, args: &DeployArgs) -> Result<u8> {
             exit::FAILED
         });
     }
-    let journal = FileJournal::new(FileJournal::default_dir()?);
+    let journal = journal(inv)?;
     let outcome = deploy::deploy(&ports, &settings, &journal, &inv.sink, &req).await?;
     Ok(print_outcome(inv, &outcome))
 }
@@ -226,7 +253,7 @@ pub async fn rollback(inv: &Invocation<'_>, args: &RollbackArgs) -> Result<u8> {
         pr_number: args.pr,
         operator: whoami(),
     };
-    let journal = FileJournal::new(FileJournal::default_dir()?);
+    let journal = journal(inv)?;
     let outcome = deploy::rollback(&ports, &settings, &journal, &inv.sink, &req).await?;
     Ok(print_outcome(inv, &outcome))
 }
@@ -235,7 +262,7 @@ pub async fn rollback(inv: &Invocation<'_>, args: &RollbackArgs) -> Result<u8> {
 pub async fn resume(inv: &Invocation<'_>, args: &ResumeArgs) -> Result<u8> {
     let config = inv.config()?;
     let run = RunId::parse(&args.run_id)?;
-    let journal = FileJournal::new(FileJournal::default_dir()?);
+    let journal = journal(inv)?;
     let state = deploy::replay(&journal.load(&run)?)?;
     let env = state.request.env.clone();
     let settings = config.env_settings(&env);

@@ -20,7 +20,7 @@ use crate::model::fleet::GroupName;
 use crate::model::names::{AppName, EnvName, RoleName};
 use crate::model::release_number::ReleaseNumber;
 use crate::ports::CodeHost;
-use crate::release::{CutRcRequest, ReleaseContext, cut_rc};
+use crate::release::{CutRcOutcome, CutRcRequest, ReleaseContext, cut_rc};
 use crate::sim::{MigrationScript, ReleasingCodeHost, TrafficProfile, World};
 
 /// What goes wrong in the rehearsal, if anything.
@@ -112,6 +112,51 @@ pub async fn run_demo(scenario: DemoScenario) -> Result<DemoOutcome> {
     run_demo_with(scenario, &NullSink).await
 }
 
+/// Cuts an RC of `app` in `world` from what staging runs (as `rc create` does) and approves
+/// its promotion PR, so there is something to deploy; returns the cut and the PR number.
+/// `code_host` is the world's code host (possibly wrapped); `label` names the scratch
+/// directory the changelog file is written to (and removed from).
+pub async fn prepare_promotion_pr(
+    world: &World,
+    code_host: &dyn CodeHost,
+    app: &AppSettings,
+    label: &str,
+    events: &dyn EventSink,
+) -> Result<(CutRcOutcome, u64)> {
+    let vcs = world.vcs(&app.name)?;
+    let notifier = world.notifier();
+    let deploy_status = world.deploy_status();
+    let clock = world.clock();
+    let scratch =
+        std::env::temp_dir().join(format!("deploykit-demo-{}-{label}", std::process::id()));
+    let rctx = ReleaseContext {
+        vcs: vcs.as_ref(),
+        code_host,
+        deploy_status: deploy_status.as_ref(),
+        notifier: notifier.as_ref(),
+        clock: clock.as_ref(),
+        events,
+        settings: app,
+    };
+    let request = CutRcRequest {
+        source: None,
+        patch: false,
+        dry_run: false,
+        working_dir: scratch.clone(),
+        utc_offset_minutes: -300,
+    };
+    let cut = cut_rc(&rctx, &request).await;
+    let _ = std::fs::remove_dir_all(&scratch);
+    let cut = cut?;
+    let pr_number = cut
+        .pr_number
+        .ok_or_else(|| Error::backend("cutting the RC opened no promotion PR"))?;
+    world
+        .sim_code_host(&app.name)?
+        .approve(pr_number, "demo-reviewer")?;
+    Ok((cut, pr_number))
+}
+
 /// Runs the rehearsal, sending progress to `events`.
 pub async fn run_demo_with(scenario: DemoScenario, events: &dyn EventSink) -> Result<DemoOutcome> {
     let world = World::login_gov();
@@ -146,38 +191,8 @@ pub async fn run_demo_with(scenario: DemoScenario, events: &dyn EventSink) -> Re
     let notifier = world.notifier();
     let deploy_status = world.deploy_status();
 
-    // Cut the RC from what staging runs; the changelog file goes to a scratch directory.
-    let scratch = std::env::temp_dir().join(format!(
-        "deploykit-demo-{}-{}",
-        std::process::id(),
-        scenario
-    ));
-    let rctx = ReleaseContext {
-        vcs: vcs.as_ref(),
-        code_host: code_host.as_ref(),
-        deploy_status: deploy_status.as_ref(),
-        notifier: notifier.as_ref(),
-        clock: clock.as_ref(),
-        events,
-        settings: &app,
-    };
-    let cut = cut_rc(
-        &rctx,
-        &CutRcRequest {
-            source: None,
-            patch: false,
-            dry_run: false,
-            working_dir: scratch.clone(),
-            utc_offset_minutes: -300,
-        },
-    )
-    .await;
-    let _ = std::fs::remove_dir_all(&scratch);
-    let cut = cut?;
-    let pr_number = cut
-        .pr_number
-        .ok_or_else(|| Error::backend("the demo's RC cut opened no promotion PR"))?;
-    host.approve(pr_number, "demo-reviewer")?;
+    let (cut, pr_number) =
+        prepare_promotion_pr(&world, code_host.as_ref(), &app, scenario.as_str(), events).await?;
 
     let fleet = world.sim_fleet();
     let idp_group = GroupName::new(&prod, &RoleName::new("idp")?);

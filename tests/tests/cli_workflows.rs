@@ -1,0 +1,207 @@
+//! The `deploykit` binary on its main jobs: the demo scenarios, a sandboxed guided deploy,
+//! the cadence calendar, and the changelog on a real git history.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use deploykit_tests::{run, run_in, stderr, stdout, workspace_root};
+
+fn state_env(dir: &Path) -> Vec<(&'static str, String)> {
+    vec![("XDG_STATE_HOME", dir.join("state").display().to_string())]
+}
+
+#[test]
+fn every_demo_scenario_ends_as_it_should() {
+    for (scenario, expected) in [
+        ("healthy", "deployed"),
+        ("migration-fails", "rolled back"),
+        ("provisioning-failure", "rolled back"),
+        ("migration-hang", "rolled back"),
+        ("error-spike", "rolled back"),
+        ("unhealthy-hosts", "rolled back"),
+    ] {
+        let out = run(&["demo", "--scenario", scenario]);
+        assert!(out.status.success(), "{scenario}: {}", stderr(&out));
+        let text = stdout(&out);
+        assert!(
+            text.contains(&format!("— {expected}")),
+            "{scenario}:\n{text}"
+        );
+        assert!(
+            text.contains("never below 4"),
+            "{scenario}: capacity kept:\n{text}"
+        );
+    }
+}
+
+#[test]
+fn demo_json_is_a_document_with_the_deploy_outcome() {
+    let out = run(&["--json", "demo", "--scenario", "error-spike"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let doc: serde_json::Value = serde_json::from_str(&stdout(&out)).expect("json");
+    assert_eq!(doc["scenario"], "error-spike");
+    assert_eq!(doc["deploy"]["status"]["status"], "rolled_back");
+    assert!(
+        doc["deploy"]["revert_pr_url"]
+            .as_str()
+            .is_some_and(|u| u.contains("/pull/"))
+    );
+    // Events went to stderr as JSON lines.
+    let first = stderr(&out)
+        .lines()
+        .next()
+        .map(String::from)
+        .unwrap_or_default();
+    let event: serde_json::Value = serde_json::from_str(&first).expect("json event");
+    assert!(event["event"].is_string(), "{first}");
+}
+
+#[test]
+fn sandboxed_deploy_runs_the_guide_and_journals_it() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let env = state_env(dir.path());
+    let env: Vec<(&str, &str)> = env.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    let out = run_in(
+        dir.path(),
+        &["--sandbox", "--yes", "deploy", "prod", "idp"],
+        &env,
+    );
+    assert!(out.status.success(), "{}", stderr(&out));
+    let text = stdout(&out);
+    for step in [
+        "preflight",
+        "merge_pr",
+        "recycle",
+        "migration_gate",
+        "health_gate",
+        "monitor_gate",
+        "scale_in_old",
+        "create_release",
+    ] {
+        assert!(text.contains(step), "{step} missing:\n{text}");
+    }
+    let runs = dir.path().join("state/deploykit/sandbox/runs");
+    let journals: Vec<PathBuf> = std::fs::read_dir(&runs)
+        .expect("sandbox runs")
+        .filter_map(|e| e.ok().map(|e| e.path().join("journal.jsonl")))
+        .collect();
+    assert_eq!(journals.len(), 1, "one journal in {}", runs.display());
+    let journal = std::fs::read_to_string(&journals[0]).expect("journal");
+    assert!(
+        journal.lines().count() > 10,
+        "every transition is journalled"
+    );
+}
+
+#[test]
+fn cadence_check_exit_codes_follow_the_calendar() {
+    // Tuesday 2026-12-01: a deploy day.
+    let ok = run(&["cadence", "check", "--date", "2026-12-01"]);
+    assert_eq!(ok.status.code(), Some(0), "{}", stdout(&ok));
+    // Wednesday 2026-11-25: not a deploy day, and the day before Thanksgiving.
+    let refused = run(&["cadence", "check", "--date", "2026-11-25"]);
+    assert_eq!(refused.status.code(), Some(3), "{}", stdout(&refused));
+    assert!(
+        stdout(&refused).contains("Thanksgiving"),
+        "{}",
+        stdout(&refused)
+    );
+    // Friday: never.
+    let friday = run(&["cadence", "check", "--date", "2026-11-27"]);
+    assert_eq!(friday.status.code(), Some(3));
+    let bad = run(&["cadence", "check", "--date", "27/11/2026"]);
+    assert_eq!(bad.status.code(), Some(2));
+    assert!(stderr(&bad).contains("YYYY-MM-DD"), "{}", stderr(&bad));
+}
+
+fn fixtures() -> PathBuf {
+    workspace_root().join("deploykit-core/tests/fixtures/changelog")
+}
+
+fn clone_bundle(dir: &Path) -> PathBuf {
+    let repo = dir.join("idp");
+    let status = Command::new("git")
+        .args(["clone", "-q"])
+        .arg(fixtures().join("idp-history.bundle"))
+        .arg(&repo)
+        .status()
+        .expect("git clone");
+    assert!(status.success());
+    let status = Command::new("git")
+        .args(["fetch", "-q", "origin", "refs/tags/*:refs/tags/*"])
+        .current_dir(&repo)
+        .status()
+        .expect("git fetch tags");
+    assert!(status.success());
+    repo
+}
+
+/// Lines with the same subcategory may come in any order in the script's output.
+fn normalise(text: &str) -> Vec<String> {
+    let mut lines: Vec<String> = text.lines().map(String::from).collect();
+    let mut i = 0;
+    while i < lines.len() {
+        let key = |l: &str| l.split(':').next().map(String::from);
+        let mut j = i;
+        while j < lines.len() && lines[j].starts_with("- ") && key(&lines[j]) == key(&lines[i]) {
+            j += 1;
+        }
+        if j > i + 1 {
+            lines[i..j].sort();
+        }
+        i = j.max(i + 1);
+    }
+    lines
+}
+
+#[test]
+fn changelog_matches_changelog_check_rb_on_real_history() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let repo = clone_bundle(dir.path());
+    for n in 1..=3 {
+        let base = format!("range-{n}-base");
+        let source = format!("range-{n}-source");
+        let out = run_in(
+            &repo,
+            &["changelog", "--base", &base, "--source", &source],
+            &[],
+        );
+        assert!(out.status.success(), "range {n}: {}", stderr(&out));
+        let expected = std::fs::read_to_string(fixtures().join(format!("range-{n}.expected.md")))
+            .expect("expected output");
+        assert_eq!(normalise(&stdout(&out)), normalise(&expected), "range {n}");
+        assert!(stdout(&out).ends_with('\n') && !stdout(&out).ends_with("\n\n"));
+    }
+}
+
+#[test]
+fn changelog_with_nothing_valid_exits_1_and_explains() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let repo = dir.path().join("r");
+    let git = |args: &[&str]| {
+        let s = Command::new("git")
+            .args(["-c", "user.name=t", "-c", "user.email=t@example.com"])
+            .args(args)
+            .current_dir(&repo)
+            .status()
+            .expect("git");
+        assert!(s.success(), "git {args:?}");
+    };
+    std::fs::create_dir_all(&repo).expect("mkdir");
+    git(&["init", "-q", "-b", "main"]);
+    git(&["commit", "-q", "--allow-empty", "-m", "base"]);
+    git(&["tag", "base"]);
+    git(&["commit", "-q", "--allow-empty", "-m", "Tweak a thing (#12)"]);
+    let out = run_in(&repo, &["changelog", "-b", "base", "-s", "main"], &[]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        stdout(&out).is_empty(),
+        "nothing on stdout: {}",
+        stdout(&out)
+    );
+    assert!(
+        stderr(&out).contains("changelog: Category, Subcategory, Change"),
+        "{}",
+        stderr(&out)
+    );
+}
