@@ -367,3 +367,21 @@ fn from_config_follows_the_notifier_kind() {
         .expect("webhook notifier");
     assert!(!format!("{n:?}").contains("fromEnvSecret"));
 }
+
+#[tokio::test]
+async fn slack_passes_the_notifier_contract() {
+    let server = FakeServer::start(|_| api_ok());
+    let n = api_notifier(&server, Arc::default());
+    // One delivery per announcement: what reached the main channel (cross-posts aside).
+    let delivered = || {
+        server
+            .requests()
+            .iter()
+            .filter(|r| r.json()["channel"] == "#login-appdev")
+            .map(|r| r.body.clone())
+            .collect::<Vec<String>>()
+    };
+    crate::contract::notifier::delivers_every_announcement_in_order(&n, &delivered)
+        .await
+        .expect("the Slack notifier meets the Notifier contract");
+}
