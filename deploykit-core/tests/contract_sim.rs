@@ -660,3 +660,43 @@ mod lock_and_notifier_contract {
         assert_eq!(n.sent_kinds().len(), 6);
     }
 }
+
+mod monitor_contract {
+    use std::time::Duration;
+
+    use deploykit_core::contract::monitor;
+    use deploykit_core::ports::MetricsWindow;
+    use deploykit_core::sim::World;
+    use deploykit_core::{EnvName, RoleName};
+
+    #[tokio::test]
+    async fn scripted_monitor_meets_the_monitor_contract() {
+        let world = World::login_gov();
+        let clock = world.clock();
+        clock.sleep(Duration::from_secs(600)).await;
+        let now = clock.now();
+        let env = EnvName::new("prod").expect("env");
+        let busy = MetricsWindow {
+            start: now - chrono::Duration::minutes(5),
+            end: now,
+        };
+        let m = world.monitor();
+        monitor::figures_are_consistent(
+            m.as_ref(),
+            &env,
+            &RoleName::new("idp").expect("role"),
+            &busy,
+        )
+        .await
+        .expect("busy window");
+        // The migration role serves no requests: its windows are "no data".
+        monitor::quiet_window_is_no_data(
+            m.as_ref(),
+            &env,
+            &RoleName::new("migration").expect("role"),
+            &busy,
+        )
+        .await
+        .expect("quiet window");
+    }
+}

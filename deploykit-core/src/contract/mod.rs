@@ -13,6 +13,7 @@ pub mod code_host;
 pub mod deploy_lock;
 pub mod fleet;
 pub mod log_source;
+pub mod monitor;
 pub mod notifier;
 pub mod vcs;
 

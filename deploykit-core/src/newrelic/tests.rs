@@ -193,3 +193,25 @@ fn from_config_needs_the_key_and_account() {
         "staging.login.gov"
     );
 }
+
+#[tokio::test]
+async fn new_relic_meets_the_monitor_contract() {
+    use crate::contract::monitor as contract;
+    let busy = FakeServer::start(|_| {
+        results(json!([
+            {"facet": NEW, "tags.gitSha": NEW, "requests": 1200, "errors_5xx": 6,
+             "instances": 3, "first_seen": 1800000600000.0_f64},
+            {"facet": OLD, "tags.gitSha": OLD, "requests": 8000, "errors_5xx": 8,
+             "instances": 6, "first_seen": 1799990000000.0_f64}
+        ]))
+    });
+    let quiet = FakeServer::start(|_| results(json!([])));
+    let env = EnvName::new("prod").expect("env");
+    let role = RoleName::new("idp").expect("role");
+    contract::figures_are_consistent(&monitor(&busy), &env, &role, &window())
+        .await
+        .expect("busy window");
+    contract::quiet_window_is_no_data(&monitor(&quiet), &env, &role, &window())
+        .await
+        .expect("quiet window");
+}
