@@ -21,6 +21,10 @@ pub struct Cli {
     /// Run against the built-in simulated world instead of AWS and GitHub.
     #[arg(long, global = true)]
     pub sandbox: bool,
+    /// Override one configuration value, e.g. `--set aws.region=us-east-1` (repeatable;
+    /// overrides the file and environment variables; secrets cannot be set this way).
+    #[arg(long = "set", global = true, value_name = "KEY=VALUE")]
+    pub set: Vec<String>,
     /// The command.
     #[command(subcommand)]
     pub command: Command,

@@ -35,16 +35,6 @@ fn help_lists_every_planned_command() {
 }
 
 #[test]
-fn version_prints_the_crate_version() {
-    let out = run(&["--version"]);
-    assert!(out.status.success());
-    assert_eq!(
-        stdout(&out).trim(),
-        format!("deploykit {}", env!("CARGO_PKG_VERSION"))
-    );
-}
-
-#[test]
 fn bad_names_are_usage_errors_that_say_what_is_wrong() {
     let out = run(&["--sandbox", "recycle", "Prod", "idp"]);
     assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
@@ -66,4 +56,45 @@ fn json_errors_carry_the_kind() {
             .as_str()
             .is_some_and(|m| m.contains("prod-nosuchrole"))
     );
+}
+
+#[test]
+fn set_flags_override_the_configuration_and_typos_are_named() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    std::fs::write(
+        dir.path().join("deploykit.toml"),
+        "[aws]\nregion = \"us-west-2\"\n",
+    )
+    .expect("write config");
+    let show = deploykit_tests::run_in(dir.path(), &["config", "show"], &[]);
+    assert!(
+        stdout(&show).contains("region = \"us-west-2\""),
+        "{}",
+        stdout(&show)
+    );
+    let over = deploykit_tests::run_in(
+        dir.path(),
+        &["--set", "aws.region=us-east-1", "config", "show"],
+        &[],
+    );
+    assert!(over.status.success(), "{}", stderr(&over));
+    assert!(
+        stdout(&over).contains("region = \"us-east-1\""),
+        "{}",
+        stdout(&over)
+    );
+    let typo = deploykit_tests::run_in(
+        dir.path(),
+        &["--set", "aws.regoin=x", "config", "check"],
+        &[],
+    );
+    assert_eq!(typo.status.code(), Some(2));
+    assert!(
+        stderr(&typo).contains("region"),
+        "the closest key is named: {}",
+        stderr(&typo)
+    );
+    let bad = deploykit_tests::run_in(dir.path(), &["--set", "aws.region", "config", "show"], &[]);
+    assert_eq!(bad.status.code(), Some(2));
+    assert!(stderr(&bad).contains("KEY=VALUE"), "{}", stderr(&bad));
 }

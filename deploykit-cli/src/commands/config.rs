@@ -31,7 +31,7 @@ pub async fn run(inv: &Invocation<'_>, cmd: &ConfigCommand) -> Result<u8> {
                 })?),
                 None => None,
             };
-            let problems = config::check(text.as_deref(), &env, &BTreeMap::new());
+            let problems = config::check(text.as_deref(), &env, &inv.flag_overrides()?);
             let source = file
                 .as_ref()
                 .map(|p| p.display().to_string())

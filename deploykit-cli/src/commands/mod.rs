@@ -31,9 +31,24 @@ pub struct Invocation<'a> {
 }
 
 impl Invocation<'_> {
-    /// The effective configuration (file, then env, then flags).
+    /// The effective configuration (file, then env, then `--set` flags).
     pub fn config(&self) -> Result<EffectiveConfig> {
-        deploykit_core::config::load(self.cli.config.as_deref(), &BTreeMap::new())
+        deploykit_core::config::load(self.cli.config.as_deref(), &self.flag_overrides()?)
+    }
+
+    /// The `--set KEY=VALUE` overrides as a map of key paths to values.
+    pub fn flag_overrides(&self) -> Result<BTreeMap<String, String>> {
+        self.cli
+            .set
+            .iter()
+            .map(|kv| match kv.split_once('=') {
+                Some((k, v)) if !k.trim().is_empty() => Ok((k.trim().to_string(), v.to_string())),
+                _ => Err(Error::invalid_input(format!(
+                    "--set {kv:?}: expected KEY=VALUE with a dotted key path, \
+                     e.g. --set aws.region=us-east-1"
+                ))),
+            })
+            .collect()
     }
 }
 
