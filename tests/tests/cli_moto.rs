@@ -189,3 +189,80 @@ async fn fire_desired(c: &AwsClients, name: &str, desired: i32) {
         .await
         .unwrap();
 }
+
+async fn put_lines(c: &AwsClients, group: &str, stream: &str, lines: &[&str]) {
+    use aws_sdk_cloudwatchlogs::types::InputLogEvent;
+    c.logs
+        .create_log_group()
+        .log_group_name(group)
+        .send()
+        .await
+        .unwrap();
+    c.logs
+        .create_log_stream()
+        .log_group_name(group)
+        .log_stream_name(stream)
+        .send()
+        .await
+        .unwrap();
+    let base = chrono::Utc::now().timestamp_millis();
+    let mut req = c
+        .logs
+        .put_log_events()
+        .log_group_name(group)
+        .log_stream_name(stream);
+    for (n, line) in lines.iter().enumerate() {
+        let event = InputLogEvent::builder()
+            .timestamp(base + n as i64)
+            .message(*line)
+            .build()
+            .unwrap();
+        req = req.log_events(event);
+    }
+    req.send().await.unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn migration_logs_and_monitor_through_the_cli() {
+    let Some(moto) = MotoServer::start_or_skip() else {
+        return;
+    };
+    let c = moto.clients().await;
+    support::seed(&c).await;
+    fire_desired(&c, "prod-migration", 1).await;
+    let (_, migration, _) = group(&c, "prod-migration").await;
+    let instance = migration.first().expect("a migration instance").clone();
+    put_lines(
+        &c,
+        "prod_/var/log/cloud-init-output.log",
+        &instance,
+        &[
+            "Cloud-init v. 23.1 running 'modules:final'",
+            "bundle exec rake db:create db:migrate",
+            "== 20241120150000 AddDeployKitColumn: migrated (0.0123s) ==",
+            "All done! provision.sh finished for identity-devops",
+        ],
+    )
+    .await;
+    let logs = cli(&moto, &["migration", "logs", "prod", "--timeout", "120"]);
+    assert!(logs.status.success(), "{}", stderr(&logs));
+    let text = stdout(&logs);
+    assert!(text.contains("db:migrate"), "{text}");
+    assert!(
+        text.trim_end()
+            .ends_with("All done! provision.sh finished for identity-devops"),
+        "follows the newest migration instance's log to its final marker:\n{text}"
+    );
+
+    // The request log exists but has no requests in the window: "no data", not zero errors.
+    c.logs
+        .create_log_group()
+        .log_group_name("prod_/srv/idp/shared/log/production.log")
+        .send()
+        .await
+        .unwrap();
+    let monitor = cli(&moto, &["--json", "monitor", "prod", "idp", "--count", "1"]);
+    assert!(monitor.status.success(), "{}", stderr(&monitor));
+    let doc: serde_json::Value = serde_json::from_str(&stdout(&monitor)).unwrap();
+    assert_eq!(doc["rows"].as_array().map(Vec::len), Some(0), "{doc}");
+}
