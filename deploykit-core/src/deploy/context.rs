@@ -187,7 +187,9 @@ impl<'a> StepContext<'a> {
                 Ok(v) => break v,
                 Err(e) if e.is_temporary() && attempt < self.settings.retry_attempts.max(1) => {
                     self.backoff(description, attempt, &e).await;
-                    if let Some(v) = reconcile().await? {
+                    // The question "did it happen?" is itself a call that may be throttled:
+                    // it is retried too, never answered by performing again.
+                    if let Some(v) = self.retry(description, async || reconcile().await).await? {
                         break v;
                     }
                 }

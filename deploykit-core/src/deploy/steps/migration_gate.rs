@@ -88,17 +88,19 @@ async fn follow(
     let timeout = ctx.settings.migration_timeout_secs;
     let deadline = plus(started_at, timeout);
     let since = state.facts.recycled_at.unwrap_or(started_at);
-    let remaining = secs_until(ctx.now(), deadline);
-    let mut req = MigrationLogRequest::new(state.request.env.clone());
-    req.launched_after = Some(since);
-    req.appear_timeout = Duration::from_secs(remaining);
-    req.read_timeout = Duration::from_secs(remaining);
-    req.poll_interval = Duration::from_secs(ctx.settings.poll_secs.max(1));
     let logs = ctx.ports.logs.clone();
     let mut attempt = 0u32;
     // A retry after a temporary error reads the log again from the start, with a fresh reader.
+    // A Timeout is the gate's own deadline only once the deadline has passed; before that it
+    // is a call that timed out (temporary, retried like throttling).
     let (tail, reader) = loop {
         attempt += 1;
+        let remaining = secs_until(ctx.now(), deadline);
+        let mut req = MigrationLogRequest::new(state.request.env.clone());
+        req.launched_after = Some(since);
+        req.appear_timeout = Duration::from_secs(remaining);
+        req.read_timeout = Duration::from_secs(remaining);
+        req.poll_interval = Duration::from_secs(ctx.settings.poll_secs.max(1));
         let mut reader = MigrationLogReader::default();
         let tail = {
             let reader = &mut reader;
@@ -115,7 +117,7 @@ async fn follow(
         match tail {
             Err(e)
                 if e.is_temporary()
-                    && e.kind() != ErrorKind::Timeout
+                    && ctx.now() < deadline
                     && attempt < ctx.settings.retry_attempts.max(1) =>
             {
                 ctx.warn(format!("following the migration log: {e}; trying again"));
@@ -126,7 +128,7 @@ async fn follow(
     };
     let instance = match tail {
         Ok(t) => t.instance.to_string(),
-        Err(e) if e.kind() == ErrorKind::Timeout => {
+        Err(e) if e.kind() == ErrorKind::Timeout && ctx.now() >= deadline => {
             return Ok(Recorded {
                 passed: false,
                 explanation: format!("timed out after {timeout} s: {}", e.message()),
