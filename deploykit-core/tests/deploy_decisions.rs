@@ -7,13 +7,10 @@ mod deploy_support;
 use std::sync::Arc;
 use std::time::Duration;
 
-use deploy_support::Rig;
+use deploy_support::{Rig, first_run, rolled_back_reason};
 use deploykit_core::deploy::{
-    Decision, FinalStatus, FixedDecision, Journal, MemoryJournal, RollbackRequest, deploy, plan,
-    resume, rollback,
+    Decision, FinalStatus, FixedDecision, MemoryJournal, plan, resume, rollback,
 };
-use deploykit_core::fleet_ops::{FleetContext, RecycleRequest, recycle};
-use deploykit_core::ports::{CodeHost, MergeMethod};
 use deploykit_core::sim::{FleetEventKind, TrafficProfile};
 use deploykit_core::{DeployKind, NullSink};
 
@@ -26,22 +23,10 @@ fn never_enough_traffic(rig: &mut Rig) {
 async fn with_yes_an_inconclusive_production_verdict_rolls_back_by_policy() {
     let mut rig = Rig::prod().await;
     never_enough_traffic(&mut rig);
-    let out = deploy(
-        &rig.ports,
-        &rig.settings,
-        &MemoryJournal::new(),
-        &NullSink,
-        &rig.request(DeployKind::Full),
-    )
-    .await
-    .expect("deploy");
-    match &out.status {
-        FinalStatus::RolledBack { reason } => {
-            assert!(reason.contains("inconclusive"), "{reason}");
-            assert!(reason.contains("Rollback"), "{reason}");
-        }
-        other => panic!("{other:?}"),
-    }
+    let out = rig.deploy(&rig.request(DeployKind::Full)).await;
+    let reason = rolled_back_reason(&out.status);
+    assert!(reason.contains("inconclusive"), "{reason}");
+    assert!(reason.contains("Rollback"), "{reason}");
     assert_eq!(rig.running("idp").len(), 4);
 }
 
@@ -52,9 +37,7 @@ async fn without_yes_the_run_pauses_holding_the_lock_and_resumes_with_a_decision
     let journal = MemoryJournal::new();
     let mut req = rig.request(DeployKind::Full);
     req.yes = false;
-    let out = deploy(&rig.ports, &rig.settings, &journal, &NullSink, &req)
-        .await
-        .expect("deploy");
+    let out = rig.deploy_with(&journal, &req).await.expect("deploy");
     match &out.status {
         FinalStatus::Paused { reason } => {
             assert!(
@@ -64,17 +47,9 @@ async fn without_yes_the_run_pauses_holding_the_lock_and_resumes_with_a_decision
         }
         other => panic!("{other:?}"),
     }
-    assert!(
-        rig.ports
-            .lock
-            .holder(&rig.env, &rig.app.name)
-            .await
-            .expect("holder")
-            .is_some(),
-        "a paused deploy keeps its lock"
-    );
+    assert!(!rig.lock_free().await, "a paused deploy keeps its lock");
     // The operator looks and decides to go on.
-    let run = journal.runs().expect("runs").remove(0);
+    let run = first_run(&journal);
     let mut ports = rig.ports.clone();
     ports.operator = Some(Arc::new(FixedDecision(Decision::Go)));
     let out = resume(&ports, &rig.settings, &journal, &NullSink, &run)
@@ -94,15 +69,7 @@ async fn an_operator_can_decide_to_roll_back() {
     rig.ports.operator = Some(Arc::new(FixedDecision(Decision::Rollback)));
     let mut req = rig.request(DeployKind::Full);
     req.yes = false;
-    let out = deploy(
-        &rig.ports,
-        &rig.settings,
-        &MemoryJournal::new(),
-        &NullSink,
-        &req,
-    )
-    .await
-    .expect("deploy");
+    let out = rig.deploy(&req).await;
     assert!(
         matches!(out.status, FinalStatus::RolledBack { .. }),
         "{out:#?}"
@@ -121,19 +88,9 @@ async fn a_spike_found_by_the_follow_up_check_rolls_back_by_revert() {
             TrafficProfile::with_error_rate(0.05),
         );
     }));
-    let out = deploy(
-        &rig.ports,
-        &rig.settings,
-        &MemoryJournal::new(),
-        &NullSink,
-        &rig.request(DeployKind::Full),
-    )
-    .await
-    .expect("deploy");
-    match &out.status {
-        FinalStatus::RolledBack { reason } => assert!(reason.contains("follow_up"), "{reason}"),
-        other => panic!("{other:?}"),
-    }
+    let out = rig.deploy(&rig.request(DeployKind::Full)).await;
+    let reason = rolled_back_reason(&out.status);
+    assert!(reason.contains("follow_up"), "{reason}");
     // The old instances were scaled in an hour ago: nothing old to return to, and the report
     // says the revert is the way back.
     assert!(
@@ -143,43 +100,20 @@ async fn a_spike_found_by_the_follow_up_check_rolls_back_by_revert() {
     );
     assert!(out.revert_pr_url.is_some());
     assert!(rig.releases_created().is_empty());
-    assert!(rig.fleet().min_healthy_in_service(&rig.group("idp")) >= 4);
+    rig.assert_capacity_kept(4, 2);
 }
 
 #[tokio::test]
 async fn a_standalone_rollback_removes_the_new_instances_and_opens_the_revert() {
     let rig = Rig::prod().await;
     // Someone merged and recycled by hand.
-    rig.linked
-        .merge_pull_request(rig.pr, MergeMethod::Merge)
-        .await
-        .expect("merge");
-    let ctx = FleetContext {
-        fleet: rig.ports.fleet.as_ref(),
-        clock: rig.ports.clock.as_ref(),
-        events: &NullSink,
-    };
-    recycle(
-        &ctx,
-        &RecycleRequest::new(rig.env.clone(), "idp".parse().expect("role")),
-    )
-    .await
-    .expect("recycle");
-    rig.world
-        .virtual_clock()
-        .advance(Duration::from_secs(10 * 60));
+    rig.merge_and_recycle_by_hand().await;
     let out = rollback(
         &rig.ports,
         &rig.settings,
         &MemoryJournal::new(),
         &NullSink,
-        &RollbackRequest {
-            env: rig.env.clone(),
-            app: rig.app.clone(),
-            reason: "sign-in errors on the new code".into(),
-            pr_number: Some(rig.pr),
-            operator: "alice".into(),
-        },
+        &rig.rollback_request("sign-in errors on the new code"),
     )
     .await
     .expect("rollback");
@@ -194,7 +128,7 @@ async fn a_standalone_rollback_removes_the_new_instances_and_opens_the_revert() 
         rig.announcements(),
         ["rollback_started", "retrospective_to_schedule"]
     );
-    assert!(rig.fleet().min_healthy_in_service(&rig.group("idp")) >= 4);
+    rig.assert_capacity_kept(4, 2);
     // The spindown will not double-remove anything later: it was deleted.
     rig.world
         .virtual_clock()
@@ -227,12 +161,5 @@ async fn the_dry_run_plan_has_the_numbers_and_changes_nothing() {
         e.kind,
         FleetEventKind::CapacitySet { .. } | FleetEventKind::ActionPut { .. }
     )));
-    assert!(
-        rig.ports
-            .lock
-            .holder(&rig.env, &rig.app.name)
-            .await
-            .expect("holder")
-            .is_none()
-    );
+    assert!(rig.lock_free().await);
 }

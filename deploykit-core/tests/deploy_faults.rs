@@ -4,8 +4,8 @@
 
 mod deploy_support;
 
-use deploy_support::Rig;
-use deploykit_core::deploy::{FinalStatus, Journal, MemoryJournal, deploy, resume};
+use deploy_support::{Rig, first_run, rolled_back_reason, stopped_reason};
+use deploykit_core::deploy::{FinalStatus, MemoryJournal, resume};
 use deploykit_core::sim::Fault;
 use deploykit_core::{DeployKind, NullSink};
 
@@ -17,15 +17,7 @@ async fn throttling_and_timeouts_are_retried_and_nothing_is_done_twice() {
     faults.inject("fleet.set_capacity", Fault::Throttle, 2);
     faults.inject("monitor.sample", Fault::Throttle, 3);
     faults.inject("notifier.announce", Fault::Throttle, 1);
-    let out = deploy(
-        &rig.ports,
-        &rig.settings,
-        &MemoryJournal::new(),
-        &NullSink,
-        &rig.request(DeployKind::Full),
-    )
-    .await
-    .expect("deploy");
+    let out = rig.deploy(&rig.request(DeployKind::Full)).await;
     assert_eq!(out.status, FinalStatus::Deployed, "{out:#?}");
     assert_eq!(rig.merges(), 1);
     assert_eq!(rig.launched("idp"), 4);
@@ -38,23 +30,11 @@ async fn a_monitor_that_cannot_be_read_rolls_back() {
     rig.world
         .faults()
         .inject("monitor.sample", Fault::Permanent, 1);
-    let out = deploy(
-        &rig.ports,
-        &rig.settings,
-        &MemoryJournal::new(),
-        &NullSink,
-        &rig.request(DeployKind::Full),
-    )
-    .await
-    .expect("deploy");
-    match &out.status {
-        FinalStatus::RolledBack { reason } => {
-            assert!(reason.contains("monitor_gate failed"), "{reason}")
-        }
-        other => panic!("{other:?}"),
-    }
+    let out = rig.deploy(&rig.request(DeployKind::Full)).await;
+    let reason = rolled_back_reason(&out.status);
+    assert!(reason.contains("monitor_gate failed"), "{reason}");
     assert_eq!(rig.running("idp").len(), 4);
-    assert!(rig.fleet().min_healthy_in_service(&rig.group("idp")) >= 4);
+    rig.assert_capacity_kept(4, 2);
 }
 
 #[tokio::test]
@@ -63,28 +43,11 @@ async fn a_merge_that_fails_stops_before_the_fleet_and_releases_the_lock() {
     rig.world
         .faults()
         .inject("code_host.merge_pull_request", Fault::Permanent, 1);
-    let out = deploy(
-        &rig.ports,
-        &rig.settings,
-        &MemoryJournal::new(),
-        &NullSink,
-        &rig.request(DeployKind::Full),
-    )
-    .await
-    .expect("deploy");
-    match &out.status {
-        FinalStatus::Stopped { reason } => assert!(reason.contains("merge_pr"), "{reason}"),
-        other => panic!("{other:?}"),
-    }
+    let out = rig.deploy(&rig.request(DeployKind::Full)).await;
+    let reason = stopped_reason(&out.status);
+    assert!(reason.contains("merge_pr"), "{reason}");
     assert_eq!(rig.launched("idp"), 0);
-    assert!(
-        rig.ports
-            .lock
-            .holder(&rig.env, &rig.app.name)
-            .await
-            .expect("holder")
-            .is_none()
-    );
+    assert!(rig.lock_free().await);
 }
 
 #[tokio::test]
@@ -94,18 +57,13 @@ async fn a_failed_scale_in_halts_and_resume_finishes_the_deploy() {
         .faults()
         .inject("fleet.set_scale_in_protection", Fault::Permanent, 1);
     let journal = MemoryJournal::new();
-    let err = deploy(
-        &rig.ports,
-        &rig.settings,
-        &journal,
-        &NullSink,
-        &rig.request(DeployKind::Full),
-    )
-    .await
-    .expect_err("halts");
+    let err = rig
+        .deploy_with(&journal, &rig.request(DeployKind::Full))
+        .await
+        .expect_err("halts");
     assert_eq!(err.context_value("step"), Some("scale_in_old"), "{err}");
     assert!(err.to_string().contains("deploykit resume"), "{err}");
-    let run = journal.runs().expect("runs").remove(0);
+    let run = first_run(&journal);
     let out = resume(&rig.ports, &rig.settings, &journal, &NullSink, &run)
         .await
         .expect("resume");

@@ -4,21 +4,14 @@ mod deploy_support;
 
 use std::time::Duration;
 
-use deploy_support::Rig;
-use deploykit_core::deploy::{FinalStatus, Journal, MemoryJournal, Record, deploy};
+use deploy_support::{Rig, first_run, stopped_reason};
+use deploykit_core::DeployKind;
+use deploykit_core::deploy::{FinalStatus, Journal, MemoryJournal, Record};
 use deploykit_core::ports::LockHolder;
 use deploykit_core::sim::FleetEventKind;
-use deploykit_core::{DeployKind, NullSink};
-
-fn stopped_reason(status: &FinalStatus) -> String {
-    match status {
-        FinalStatus::Stopped { reason } => reason.clone(),
-        other => panic!("expected a stop, got {other:?}"),
-    }
-}
 
 fn journal_notes(journal: &MemoryJournal, kind: &str) -> Vec<String> {
-    let run = journal.runs().expect("runs").remove(0);
+    let run = first_run(journal);
     journal
         .load(&run)
         .expect("load")
@@ -36,15 +29,7 @@ async fn a_config_recycle_announces_the_diff_and_ships_no_code() {
     let before = rig.running("idp")[0].1.clone();
     let mut req = rig.request(DeployKind::ConfigRecycle);
     req.config_diff = Some("- idv_max_attempts: 5\n+ idv_max_attempts: 6".into());
-    let out = deploy(
-        &rig.ports,
-        &rig.settings,
-        &MemoryJournal::new(),
-        &NullSink,
-        &req,
-    )
-    .await
-    .expect("deploy");
+    let out = rig.deploy(&req).await;
     assert_eq!(out.status, FinalStatus::Deployed, "{out:#?}");
     assert_eq!(rig.merges(), 0);
     assert!(rig.releases_created().is_empty());
@@ -65,15 +50,7 @@ async fn a_config_recycle_announces_the_diff_and_ships_no_code() {
 async fn a_no_migration_recycle_skips_the_migration_instance() {
     let rig = Rig::prod().await;
     let req = rig.request(DeployKind::NoMigrationRecycle);
-    let out = deploy(
-        &rig.ports,
-        &rig.settings,
-        &MemoryJournal::new(),
-        &NullSink,
-        &req,
-    )
-    .await
-    .expect("deploy");
+    let out = rig.deploy(&req).await;
     assert_eq!(out.status, FinalStatus::Deployed, "{out:#?}");
     assert_eq!(rig.launched("migration"), 0);
     assert_eq!(rig.launched("idp"), 4);
@@ -94,9 +71,7 @@ async fn a_risky_no_migration_recycle_is_refused_unless_overridden() {
     );
     let journal = MemoryJournal::new();
     let req = rig.request(DeployKind::NoMigrationRecycle);
-    let out = deploy(&rig.ports, &rig.settings, &journal, &NullSink, &req)
-        .await
-        .expect("deploy");
+    let out = rig.deploy_with(&journal, &req).await.expect("deploy");
     let reason = stopped_reason(&out.status);
     assert!(reason.contains("20261124_add_column.rb"), "{reason}");
     assert_eq!(rig.launched("idp"), 0, "nothing recycled");
@@ -104,9 +79,7 @@ async fn a_risky_no_migration_recycle_is_refused_unless_overridden() {
     let mut req = rig.request(DeployKind::NoMigrationRecycle);
     req.no_migration_override = Some("incident 42: config fix, migration already run".into());
     let journal = MemoryJournal::new();
-    let out = deploy(&rig.ports, &rig.settings, &journal, &NullSink, &req)
-        .await
-        .expect("deploy");
+    let out = rig.deploy_with(&journal, &req).await.expect("deploy");
     assert_eq!(out.status, FinalStatus::Deployed, "{out:#?}");
     assert_eq!(out.overrides.len(), 1);
     assert_eq!(out.overrides[0].what, "no_migration_risk");
@@ -119,15 +92,10 @@ async fn patch_and_off_cycle_deploys_record_their_reason() {
     for kind in [DeployKind::Patch, DeployKind::OffCycle] {
         let rig = Rig::prod().await;
         let journal = MemoryJournal::new();
-        let out = deploy(
-            &rig.ports,
-            &rig.settings,
-            &journal,
-            &NullSink,
-            &rig.request(kind),
-        )
-        .await
-        .expect("deploy");
+        let out = rig
+            .deploy_with(&journal, &rig.request(kind))
+            .await
+            .expect("deploy");
         assert_eq!(out.status, FinalStatus::Deployed, "{kind}: {out:#?}");
         assert_eq!(rig.merges(), 1);
         assert!(
@@ -141,15 +109,10 @@ async fn patch_and_off_cycle_deploys_record_their_reason() {
     let rig = Rig::prod().await;
     let mut req = rig.request(DeployKind::OffCycle);
     req.reason = None;
-    let err = deploy(
-        &rig.ports,
-        &rig.settings,
-        &MemoryJournal::new(),
-        &NullSink,
-        &req,
-    )
-    .await
-    .expect_err("no reason");
+    let err = rig
+        .deploy_with(&MemoryJournal::new(), &req)
+        .await
+        .expect_err("no reason");
     assert!(err.to_string().contains("reason"), "{err}");
 }
 
@@ -168,15 +131,7 @@ async fn a_second_deploy_is_refused_naming_the_holder() {
         })
         .await
         .expect("bob's lock");
-    let out = deploy(
-        &rig.ports,
-        &rig.settings,
-        &MemoryJournal::new(),
-        &NullSink,
-        &rig.request(DeployKind::Full),
-    )
-    .await
-    .expect("deploy");
+    let out = rig.deploy(&rig.request(DeployKind::Full)).await;
     let reason = stopped_reason(&out.status);
     assert!(
         reason.contains("bob (run 20261124T143000Z-idp-prod)"),
@@ -185,13 +140,7 @@ async fn a_second_deploy_is_refused_naming_the_holder() {
     assert_eq!(rig.merges(), 0);
     assert_eq!(rig.launched("idp"), 0);
     // Bob still holds it.
-    let holder = rig
-        .ports
-        .lock
-        .holder(&rig.env, &rig.app.name)
-        .await
-        .expect("holder")
-        .expect("held");
+    let holder = rig.lock_holder().await.expect("held");
     assert!(holder.owner.starts_with("bob"));
 }
 
@@ -202,34 +151,16 @@ async fn a_full_deploy_on_friday_is_refused_and_an_override_is_recorded() {
     rig.world
         .virtual_clock()
         .advance(Duration::from_secs(3 * 24 * 3600));
-    let out = deploy(
-        &rig.ports,
-        &rig.settings,
-        &MemoryJournal::new(),
-        &NullSink,
-        &rig.request(DeployKind::Full),
-    )
-    .await
-    .expect("deploy");
+    let out = rig.deploy(&rig.request(DeployKind::Full)).await;
     let reason = stopped_reason(&out.status);
     assert!(reason.contains("Friday"), "{reason}");
     assert_eq!(rig.merges(), 0);
-    assert!(
-        rig.ports
-            .lock
-            .holder(&rig.env, &rig.app.name)
-            .await
-            .expect("holder")
-            .is_none(),
-        "a refused deploy takes no lock"
-    );
+    assert!(rig.lock_free().await, "a refused deploy takes no lock");
 
     let mut req = rig.request(DeployKind::Full);
     req.cadence_override = Some("security fix agreed with on-call".into());
     let journal = MemoryJournal::new();
-    let out = deploy(&rig.ports, &rig.settings, &journal, &NullSink, &req)
-        .await
-        .expect("deploy");
+    let out = rig.deploy_with(&journal, &req).await.expect("deploy");
     assert_eq!(out.status, FinalStatus::Deployed, "{out:#?}");
     assert_eq!(out.overrides[0].what, "cadence");
     assert!(out.overrides[0].refusal.contains("Friday"));
@@ -250,15 +181,7 @@ async fn an_unapproved_pr_is_refused_before_anything_changes() {
         deploykit_core::ports::ReviewState::ChangesRequested,
     )
     .expect("review");
-    let out = deploy(
-        &rig.ports,
-        &rig.settings,
-        &MemoryJournal::new(),
-        &NullSink,
-        &rig.request(DeployKind::Full),
-    )
-    .await
-    .expect("deploy");
+    let out = rig.deploy(&rig.request(DeployKind::Full)).await;
     let reason = stopped_reason(&out.status);
     assert!(
         reason.contains("changes requested by security-reviewer"),
@@ -277,15 +200,7 @@ async fn an_unapproved_pr_is_refused_before_anything_changes() {
 #[tokio::test]
 async fn staging_lets_the_spindown_remove_old_instances() {
     let rig = Rig::in_env("staging").await;
-    let out = deploy(
-        &rig.ports,
-        &rig.settings,
-        &MemoryJournal::new(),
-        &NullSink,
-        &rig.request(DeployKind::Full),
-    )
-    .await
-    .expect("deploy");
+    let out = rig.deploy(&rig.request(DeployKind::Full)).await;
     assert_eq!(out.status, FinalStatus::Deployed, "{out:#?}");
     assert!(!out.steps.iter().any(|s| s.step.as_str() == "scale_in_old"));
     assert_eq!(rig.running("idp").len(), 2);

@@ -3,26 +3,14 @@
 
 mod deploy_support;
 
-use deploy_support::Rig;
+use deploy_support::{Rig, rolled_back_reason};
 use deploykit_core::deploy::{FinalStatus, MemoryJournal, deploy};
 use deploykit_core::sim::{MigrationScript, TrafficProfile};
 use deploykit_core::{DeployKind, RecordingSink};
 
-fn rolled_back_reason(status: &FinalStatus) -> String {
-    match status {
-        FinalStatus::RolledBack { reason } => reason.clone(),
-        other => panic!("expected a rollback, got {other:?}"),
-    }
-}
-
 /// Healthy capacity never dropped below the 4 idp and 2 worker instances serving before.
 fn assert_capacity_kept(rig: &Rig) {
-    assert!(
-        rig.fleet().min_healthy_in_service(&rig.group("idp")) >= 4,
-        "idp healthy capacity dropped to {}",
-        rig.fleet().min_healthy_in_service(&rig.group("idp"))
-    );
-    assert!(rig.fleet().min_healthy_in_service(&rig.group("worker")) >= 2);
+    rig.assert_capacity_kept(4, 2);
 }
 
 #[tokio::test]
@@ -96,29 +84,12 @@ async fn a_healthy_release_is_deployed_end_to_end() {
             .any(|n| n.contains("Sign up for an account"))
     );
     assert!(out.pending.as_ref().is_some_and(|p| p.commits > 0));
-    assert!(
-        rig.ports
-            .lock
-            .holder(&rig.env, &rig.app.name)
-            .await
-            .expect("holder")
-            .is_none(),
-        "lock released"
-    );
+    assert!(rig.lock_free().await, "lock released");
     assert_capacity_kept(&rig);
 }
 
 async fn rollback_scenario(rig: &Rig) -> deploykit_core::deploy::DeployOutcome {
-    let journal = MemoryJournal::new();
-    let out = deploy(
-        &rig.ports,
-        &rig.settings,
-        &journal,
-        &RecordingSink::default(),
-        &rig.request(DeployKind::Full),
-    )
-    .await
-    .expect("deploy");
+    let out = rig.deploy(&rig.request(DeployKind::Full)).await;
     // The new instances are gone, the old ones serve, the revert is open, people are told.
     let old = rig.running("idp");
     assert_eq!(old.len(), 4, "{old:?}");
@@ -132,14 +103,7 @@ async fn rollback_scenario(rig: &Rig) -> deploykit_core::deploy::DeployOutcome {
         ]
     );
     assert!(out.revert_pr_url.is_some(), "{out:#?}");
-    assert!(
-        rig.ports
-            .lock
-            .holder(&rig.env, &rig.app.name)
-            .await
-            .expect("holder")
-            .is_none()
-    );
+    assert!(rig.lock_free().await);
     assert_capacity_kept(rig);
     out
 }

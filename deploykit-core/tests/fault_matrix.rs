@@ -24,15 +24,13 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use deploy_support::{KillAfter, Rig, idp};
+use deploy_support::{KillAfter, Rig, first_run};
 use deploykit_core::deploy::step::{rollback_steps, rollout_steps};
 use deploykit_core::deploy::{
-    DeployOutcome, FinalStatus, Journal, MemoryJournal, Record, RollbackRequest, RunId, StepName,
-    deploy, replay, resume, rollback,
+    DeployOutcome, FinalStatus, Journal, MemoryJournal, Record, StepName, deploy, replay, resume,
+    rollback,
 };
-use deploykit_core::fleet_ops::{FleetContext, RecycleRequest, recycle};
 use deploykit_core::model::fleet::RECYCLE_ACTION;
-use deploykit_core::ports::{CodeHost, MergeMethod};
 use deploykit_core::sim::{Fault, Faults, MigrationScript};
 use deploykit_core::{DeployKind, ErrorKind, Event, EventSink, NullSink, Result};
 
@@ -356,27 +354,7 @@ async fn rig_for(scenario: Scenario) -> (Rig, Before) {
             .world
             .scripted_logs()
             .set_migration_script(MigrationScript::MigrationError),
-        Scenario::Standalone => {
-            // Someone merged and recycled by hand; ten minutes later the new code misbehaves.
-            rig.linked
-                .merge_pull_request(rig.pr, MergeMethod::Merge)
-                .await
-                .expect("merge");
-            let ctx = FleetContext {
-                fleet: rig.ports.fleet.as_ref(),
-                clock: rig.ports.clock.as_ref(),
-                events: &NullSink,
-            };
-            recycle(
-                &ctx,
-                &RecycleRequest::new(rig.env.clone(), "idp".parse().expect("role")),
-            )
-            .await
-            .expect("recycle");
-            rig.world
-                .virtual_clock()
-                .advance(Duration::from_secs(10 * 60));
-        }
+        Scenario::Standalone => rig.merge_and_recycle_by_hand().await,
     }
     (rig, before)
 }
@@ -404,13 +382,7 @@ async fn start(
                 &rig.settings,
                 journal,
                 events,
-                &RollbackRequest {
-                    env: rig.env.clone(),
-                    app: rig.app.clone(),
-                    reason: "sign-in errors on the new code".into(),
-                    pr_number: Some(rig.pr),
-                    operator: "alice".into(),
-                },
+                &rig.rollback_request("sign-in errors on the new code"),
             )
             .await
         }
@@ -449,7 +421,7 @@ async fn reference(scenario: Scenario) -> Reference {
         .into_iter()
         .map(|(name, ops)| (by_name(&name), ops))
         .collect();
-    let run = journal.runs().expect("runs").remove(0);
+    let run = first_run(&journal);
     let all = journal.load(&run).expect("records");
     let mut records = Vec::new();
     let mut open: Option<(StepName, usize)> = None;
@@ -503,7 +475,7 @@ async fn run_trial(scenario: Scenario, trial: &Trial) -> std::result::Result<Obs
     let (path, out) = match first {
         Ok(out) => (Path::Straight, out),
         Err(e) => {
-            let run: RunId = memory.runs().expect("runs").remove(0);
+            let run = first_run(memory.as_ref());
             let records = memory.load(&run).expect("records");
             let state = replay(&records).map_err(|e| format!("replay: {e}"))?;
             match trial {
@@ -523,7 +495,7 @@ async fn run_trial(scenario: Scenario, trial: &Trial) -> std::result::Result<Obs
                             state.next, state.status
                         ));
                     }
-                    if state.facts.lock_owner.is_some() && lock_free(&rig).await {
+                    if state.facts.lock_owner.is_some() && rig.lock_free().await {
                         return Err("halted without the lock it claims to hold".into());
                     }
                 }
@@ -547,15 +519,6 @@ fn ids(rig: &Rig, role: &str) -> Vec<String> {
     let mut v: Vec<String> = rig.running(role).into_iter().map(|(id, _)| id).collect();
     v.sort();
     v
-}
-
-async fn lock_free(rig: &Rig) -> bool {
-    rig.ports
-        .lock
-        .holder(&rig.env, &rig.app.name)
-        .await
-        .expect("holder")
-        .is_none()
 }
 
 /// The invariants every cell keeps.
@@ -597,11 +560,11 @@ async fn check_world(
         }
     }
     // The lock.
-    if !lock_free(rig).await {
+    if !rig.lock_free().await {
         problems.push("the deploy lock is still held".into());
     }
     // The journal.
-    let run = journal.runs().expect("runs").remove(0);
+    let run = first_run(journal);
     let records = journal.load(&run).expect("records");
     let state = replay(&records).map_err(|e| format!("replay: {e}"))?;
     if state.status.as_ref() != Some(&out.status) {
@@ -637,16 +600,7 @@ async fn check_world(
             f.merge_sha
         ));
     }
-    let reverts = rig
-        .world
-        .sim_code_host(&idp())
-        .expect("host")
-        .pull_requests(&Default::default())
-        .await
-        .expect("prs")
-        .iter()
-        .filter(|p| p.head.starts_with("revert-"))
-        .count();
+    let reverts = rig.revert_prs().await;
     if reverts != usize::from(f.revert_pr.is_some()) {
         problems.push(format!(
             "{reverts} revert PRs, the journal's {:?}",

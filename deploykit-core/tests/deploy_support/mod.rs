@@ -5,13 +5,19 @@
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
+use std::time::Duration;
+
 use deploykit_core::deploy::{
-    DeployPorts, DeployRequest, EnvSettings, Journal, MemoryJournal, Record, RunId,
+    DeployOutcome, DeployPorts, DeployRequest, EnvSettings, FinalStatus, Journal, MemoryJournal,
+    Record, RollbackRequest, RunId, deploy,
 };
+use deploykit_core::fleet_ops::{FleetContext, RecycleRequest, recycle};
 use deploykit_core::model::fleet::GroupName;
-use deploykit_core::ports::{CodeHost, NewPullRequest};
+use deploykit_core::ports::{CodeHost, LockHolder, MergeMethod, NewPullRequest};
 use deploykit_core::sim::{FleetEventKind, OnMerge, ReleasingCodeHost, SimFleet, World};
-use deploykit_core::{AppName, AppSettings, DeployKind, EnvName, Error, Result, RoleName, Sha};
+use deploykit_core::{
+    AppName, AppSettings, DeployKind, EnvName, Error, NullSink, Result, RoleName, Sha,
+};
 
 /// A journal that fails every append after the first `n` (the process "dies" there).
 #[derive(Debug)]
@@ -55,6 +61,27 @@ pub struct Rig {
     pub app: AppSettings,
     pub pr: u64,
     pub linked: Arc<ReleasingCodeHost>,
+}
+
+/// The reason of a stop (panics on any other ending).
+pub fn stopped_reason(status: &FinalStatus) -> String {
+    match status {
+        FinalStatus::Stopped { reason } => reason.clone(),
+        other => panic!("expected a stop, got {other:?}"),
+    }
+}
+
+/// The reason of a rollback (panics on any other ending).
+pub fn rolled_back_reason(status: &FinalStatus) -> String {
+    match status {
+        FinalStatus::RolledBack { reason } => reason.clone(),
+        other => panic!("expected a rollback, got {other:?}"),
+    }
+}
+
+/// The first (in these tests, the only) run of a journal.
+pub fn first_run(journal: &dyn Journal) -> RunId {
+    journal.runs().expect("runs").remove(0)
 }
 
 pub fn idp() -> AppName {
@@ -188,5 +215,92 @@ impl Rig {
 
     pub fn announcements(&self) -> Vec<&'static str> {
         self.world.recording_notifier().sent_kinds()
+    }
+
+    /// Deploys `req` with a journal of its own, events dropped; panics if the run halts.
+    pub async fn deploy(&self, req: &DeployRequest) -> DeployOutcome {
+        self.deploy_with(&MemoryJournal::new(), req)
+            .await
+            .expect("deploy")
+    }
+
+    /// Deploys `req` recording in `journal`, events dropped; Err when the run halts.
+    pub async fn deploy_with(
+        &self,
+        journal: &dyn Journal,
+        req: &DeployRequest,
+    ) -> Result<DeployOutcome> {
+        deploy(&self.ports, &self.settings, journal, &NullSink, req).await
+    }
+
+    /// Who holds the deploy lock of idp in this environment.
+    pub async fn lock_holder(&self) -> Option<LockHolder> {
+        self.ports
+            .lock
+            .holder(&self.env, &self.app.name)
+            .await
+            .expect("holder")
+    }
+
+    /// Whether nobody holds the deploy lock.
+    pub async fn lock_free(&self) -> bool {
+        self.lock_holder().await.is_none()
+    }
+
+    /// Someone merges the promotion PR and recycles idp by hand; ten minutes pass.
+    pub async fn merge_and_recycle_by_hand(&self) {
+        self.linked
+            .merge_pull_request(self.pr, MergeMethod::Merge)
+            .await
+            .expect("merge");
+        let ctx = FleetContext {
+            fleet: self.ports.fleet.as_ref(),
+            clock: self.ports.clock.as_ref(),
+            events: &NullSink,
+        };
+        recycle(
+            &ctx,
+            &RecycleRequest::new(self.env.clone(), "idp".parse().expect("role")),
+        )
+        .await
+        .expect("recycle");
+        self.world
+            .virtual_clock()
+            .advance(Duration::from_secs(10 * 60));
+    }
+
+    /// `rollback prod idp` of the promotion PR by alice.
+    pub fn rollback_request(&self, reason: &str) -> RollbackRequest {
+        RollbackRequest {
+            env: self.env.clone(),
+            app: self.app.clone(),
+            reason: reason.into(),
+            pr_number: Some(self.pr),
+            operator: "alice".into(),
+        }
+    }
+
+    /// How many revert PRs were opened.
+    pub async fn revert_prs(&self) -> usize {
+        self.world
+            .sim_code_host(&idp())
+            .expect("host")
+            .pull_requests(&Default::default())
+            .await
+            .expect("prs")
+            .iter()
+            .filter(|p| p.head.starts_with("revert-"))
+            .count()
+    }
+
+    /// Healthy in-service capacity never went below `idp` and `worker` instances.
+    pub fn assert_capacity_kept(&self, idp: u32, worker: u32) {
+        for (role, floor) in [("idp", idp), ("worker", worker)] {
+            let min = self.fleet().min_healthy_in_service(&self.group(role));
+            assert!(
+                min >= floor,
+                "{role} healthy capacity dropped to {min} (below {floor})"
+            );
+        }
     }
 }
