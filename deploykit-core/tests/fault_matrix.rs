@@ -31,7 +31,7 @@ use deploykit_core::deploy::{
     rollback,
 };
 use deploykit_core::model::fleet::RECYCLE_ACTION;
-use deploykit_core::sim::{Fault, Faults, MigrationScript};
+use deploykit_core::sim::{Fault, Faults, MigrationScript, TrafficProfile};
 use deploykit_core::{DeployKind, ErrorKind, Event, EventSink, NullSink, Result};
 
 /// Every step there is, in declaration order (serde identifies unit variants by index too).
@@ -75,8 +75,12 @@ fn scenario_reaching(step: StepName) -> Scenario {
 enum Scenario {
     /// A full production deploy of RC 112 that succeeds.
     Deploy,
-    /// The same deploy whose migration fails: the rollback path.
+    /// The same deploy whose migration fails: the rollback path before the new instances
+    /// start (the delayed scale-out is deleted).
     GateRollback,
+    /// The same deploy whose new code fails the monitor gate: the rollback path with new
+    /// instances serving (old ones protected, new ones scaled in).
+    MonitorRollback,
     /// `rollback prod idp` after a merge and a recycle made by hand.
     Standalone,
 }
@@ -85,7 +89,8 @@ impl Scenario {
     fn label(self) -> &'static str {
         match self {
             Scenario::Deploy => "deploy",
-            Scenario::GateRollback => "rollback",
+            Scenario::GateRollback => "rollback (migration)",
+            Scenario::MonitorRollback => "rollback (monitor)",
             Scenario::Standalone => "rollback (standalone)",
         }
     }
@@ -95,7 +100,7 @@ impl Scenario {
     fn rows(self) -> Vec<StepName> {
         match self {
             Scenario::Deploy => rollout_steps(DeployKind::Full, true),
-            Scenario::GateRollback => rollback_steps(),
+            Scenario::GateRollback | Scenario::MonitorRollback => rollback_steps(),
             Scenario::Standalone => {
                 let mut s = vec![StepName::RollbackPrepare];
                 s.extend(rollback_steps());
@@ -108,7 +113,9 @@ impl Scenario {
     fn clean_ending(self) -> Ending {
         match self {
             Scenario::Deploy => Ending::Deployed,
-            Scenario::GateRollback | Scenario::Standalone => Ending::RolledBack,
+            Scenario::GateRollback | Scenario::MonitorRollback | Scenario::Standalone => {
+                Ending::RolledBack
+            }
         }
     }
 }
@@ -354,6 +361,11 @@ async fn rig_for(scenario: Scenario) -> (Rig, Before) {
             .world
             .scripted_logs()
             .set_migration_script(MigrationScript::MigrationError),
+        Scenario::MonitorRollback => rig.on_merge(Box::new(|world, sha| {
+            world
+                .scripted_monitor()
+                .set_profile(sha, TrafficProfile::with_error_rate(0.05));
+        })),
         Scenario::Standalone => rig.merge_and_recycle_by_hand().await,
     }
     (rig, before)
@@ -366,7 +378,7 @@ async fn start(
     events: &dyn EventSink,
 ) -> Result<DeployOutcome> {
     match scenario {
-        Scenario::Deploy | Scenario::GateRollback => {
+        Scenario::Deploy | Scenario::GateRollback | Scenario::MonitorRollback => {
             deploy(
                 &rig.ports,
                 &rig.settings,
@@ -472,6 +484,17 @@ async fn run_trial(scenario: Scenario, trial: &Trial) -> std::result::Result<Obs
     };
     let journal = KillAfter::new(memory.clone(), kill_at);
     let first = start(&rig, scenario, &journal, &probe).await;
+    if let Trial::Fault { step, op, .. } = trial {
+        // The fault was met: the step called the operation while it ran.
+        let met = probe
+            .calls()
+            .iter()
+            .find(|(s, _)| s == step.as_str())
+            .is_some_and(|(_, ops)| ops.contains(op));
+        if !met {
+            return Err(format!("{step} never called {op}: the fault was not met"));
+        }
+    }
     let (path, out) = match first {
         Ok(out) => (Path::Straight, out),
         Err(e) => {
@@ -752,10 +775,12 @@ async fn every_step_against_every_fault_deploys_or_rolls_back_cleanly() {
     let scenarios = [
         Scenario::Deploy,
         Scenario::GateRollback,
+        Scenario::MonitorRollback,
         Scenario::Standalone,
     ];
     let retry_attempts = Rig::prod().await.settings.retry_attempts;
     let mut rows = Vec::new();
+    let mut ops_of_rows = Vec::new();
     let mut failures = Vec::new();
     let mut covered = Vec::new();
     for scenario in scenarios {
@@ -828,9 +853,20 @@ async fn every_step_against_every_fault_deploys_or_rolls_back_cleanly() {
                 cells.push(cell);
             }
             rows.push((format!("{} / {step}", scenario.label()), cells));
+            ops_of_rows.push(format!(
+                "- {} / {step}: {}",
+                scenario.label(),
+                if ops.is_empty() {
+                    "none".to_string()
+                } else {
+                    ops.join(", ")
+                }
+            ));
         }
     }
     println!("{}", render(&rows));
+    println!("\nPort operations faulted, per step (one run each):");
+    println!("{}", ops_of_rows.join("\n"));
     let all = all_steps();
     assert!(all.len() >= 17, "{all:?}");
     for step in all {
