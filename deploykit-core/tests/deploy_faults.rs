@@ -72,3 +72,38 @@ async fn a_failed_scale_in_halts_and_resume_finishes_the_deploy() {
     assert_eq!(rig.merges(), 1);
     assert_eq!(rig.launched("idp"), 4);
 }
+
+#[tokio::test]
+async fn a_throttled_check_after_a_throttled_recycle_is_retried_not_halted() {
+    // The recycle's first read of the fleet is throttled, and so is the check "did the
+    // recycle happen?" made before trying again: both are retried within the budget.
+    let rig = Rig::prod().await;
+    let faults = rig.world.faults().clone();
+    let req = rig.request(DeployKind::Full);
+    let journal = MemoryJournal::new();
+    // Only the recycle's reads: the merge comes after preflight read the fleet.
+    rig.on_merge(Box::new(move |_, _| {
+        faults.inject("fleet.groups", Fault::Throttle, 2);
+    }));
+    let out = rig.deploy_with(&journal, &req).await.expect("not halted");
+    assert_eq!(out.status, FinalStatus::Deployed, "{out:#?}");
+    assert_eq!(rig.launched("idp"), 4, "capacity doubled exactly once");
+    assert_eq!(rig.releases_created(), ["RC 112"]);
+}
+
+#[tokio::test]
+async fn a_migration_log_read_that_times_out_is_retried_and_the_good_deploy_goes_on() {
+    let rig = Rig::prod().await;
+    let faults = rig.world.faults().clone();
+    rig.on_merge(Box::new(move |_, _| {
+        faults.inject("logs.read_log", Fault::Timeout, 2);
+    }));
+    let out = rig.deploy(&rig.request(DeployKind::Full)).await;
+    assert_eq!(out.status, FinalStatus::Deployed, "{out:#?}");
+    let migration = out
+        .verdicts
+        .iter()
+        .find(|v| v.gate == "migration")
+        .expect("migration verdict");
+    assert_eq!(migration.verdict, "go", "{}", migration.explanation);
+}

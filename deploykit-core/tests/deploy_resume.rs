@@ -9,7 +9,6 @@ use deploy_support::{KillAfter, Rig};
 use deploykit_core::deploy::{
     FileJournal, FinalStatus, Journal, MemoryJournal, RunId, deploy, resume,
 };
-use deploykit_core::ports::CodeHost;
 use deploykit_core::sim::MigrationScript;
 use deploykit_core::{DeployKind, ErrorKind, NullSink};
 
@@ -44,22 +43,8 @@ async fn summary(rig: &Rig, status: FinalStatus) -> WorldSummary {
         migration_launched: rig.launched("migration"),
         idp_running: rig.running("idp").len(),
         idp_shas: shas,
-        lock_free: rig
-            .ports
-            .lock
-            .holder(&rig.env, &rig.app.name)
-            .await
-            .expect("holder")
-            .is_none(),
-        revert_open: rig
-            .world
-            .sim_code_host(&deploy_support::idp())
-            .expect("host")
-            .pull_requests(&Default::default())
-            .await
-            .expect("prs")
-            .iter()
-            .any(|p| p.head.starts_with("revert-")),
+        lock_free: rig.lock_free().await,
+        revert_open: rig.revert_prs().await > 0,
     }
 }
 
@@ -129,7 +114,7 @@ async fn kill_everywhere(script: MigrationScript) {
             "kill at record {n}: {sent:?}"
         );
         assert!(sent.len() <= reference_announcements.len() + 1, "{sent:?}");
-        assert!(rig.fleet().min_healthy_in_service(&rig.group("idp")) >= 4);
+        rig.assert_capacity_kept(4, 2);
     }
 }
 
