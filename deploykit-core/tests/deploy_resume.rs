@@ -5,10 +5,8 @@ mod deploy_support;
 
 use std::sync::Arc;
 
-use deploy_support::{KillAfter, Rig};
-use deploykit_core::deploy::{
-    FileJournal, FinalStatus, Journal, MemoryJournal, RunId, deploy, resume,
-};
+use deploy_support::{KillAfter, Rig, first_run};
+use deploykit_core::deploy::{FileJournal, FinalStatus, Journal, MemoryJournal, resume};
 use deploykit_core::sim::MigrationScript;
 use deploykit_core::{DeployKind, ErrorKind, NullSink};
 
@@ -67,17 +65,12 @@ async fn kill_everywhere(script: MigrationScript) {
         .scripted_logs()
         .set_migration_script(script);
     let journal = MemoryJournal::new();
-    let out = deploy(
-        &reference_rig.ports,
-        &reference_rig.settings,
-        &journal,
-        &NullSink,
-        &reference_rig.request(DeployKind::Full),
-    )
-    .await
-    .expect("deploy");
+    let out = reference_rig
+        .deploy_with(&journal, &reference_rig.request(DeployKind::Full))
+        .await
+        .expect("deploy");
     let reference = summary(&reference_rig, strip_reason(out.status)).await;
-    let run = journal.runs().expect("runs").remove(0);
+    let run = first_run(&journal);
     let total = journal.load(&run).expect("records").len();
     let reference_announcements = reference_rig.announcements();
     assert!(total > 20, "only {total} records");
@@ -87,17 +80,12 @@ async fn kill_everywhere(script: MigrationScript) {
         rig.world.scripted_logs().set_migration_script(script);
         let memory = Arc::new(MemoryJournal::new());
         let killing = KillAfter::new(memory.clone(), n);
-        let err = deploy(
-            &rig.ports,
-            &rig.settings,
-            &killing,
-            &NullSink,
-            &rig.request(DeployKind::Full),
-        )
-        .await
-        .expect_err("killed");
+        let err = rig
+            .deploy_with(&killing, &rig.request(DeployKind::Full))
+            .await
+            .expect_err("killed");
         assert_eq!(err.kind(), ErrorKind::Interrupted, "kill at {n}: {err}");
-        let run: RunId = memory.runs().expect("runs").remove(0);
+        let run = first_run(memory.as_ref());
         // A fresh driver, from the journal alone.
         let out = resume(&rig.ports, &rig.settings, memory.as_ref(), &NullSink, &run)
             .await
@@ -135,46 +123,12 @@ async fn a_file_journal_survives_the_process_and_resumes() {
     let file = Arc::new(FileJournal::new(dir.path()));
     // Kill right after the recycle started; resume from a new journal object on the same
     // directory, as a new process would.
-    let memory = Arc::new(MemoryJournal::new());
-    let _ = memory;
-    struct FileKill(Arc<FileJournal>, std::sync::atomic::AtomicUsize);
-    impl std::fmt::Debug for FileKill {
-        fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-            f.write_str("FileKill")
-        }
-    }
-    impl Journal for FileKill {
-        fn append(
-            &self,
-            run: &RunId,
-            record: &deploykit_core::deploy::Record,
-        ) -> deploykit_core::Result<()> {
-            use std::sync::atomic::Ordering;
-            if self.1.load(Ordering::SeqCst) == 0 {
-                return Err(deploykit_core::Error::interrupted("killed"));
-            }
-            self.1.fetch_sub(1, Ordering::SeqCst);
-            self.0.append(run, record)
-        }
-        fn load(&self, run: &RunId) -> deploykit_core::Result<Vec<deploykit_core::deploy::Record>> {
-            self.0.load(run)
-        }
-        fn runs(&self) -> deploykit_core::Result<Vec<RunId>> {
-            self.0.runs()
-        }
-    }
-    let killing = FileKill(file.clone(), std::sync::atomic::AtomicUsize::new(15));
-    deploy(
-        &rig.ports,
-        &rig.settings,
-        &killing,
-        &NullSink,
-        &rig.request(DeployKind::Full),
-    )
-    .await
-    .expect_err("killed");
+    let killing = KillAfter::new(file.clone(), 15);
+    rig.deploy_with(&killing, &rig.request(DeployKind::Full))
+        .await
+        .expect_err("killed");
     let reopened = FileJournal::new(dir.path());
-    let run = reopened.runs().expect("runs").remove(0);
+    let run = first_run(&reopened);
     assert!(reopened.run_file(&run).exists());
     let out = resume(&rig.ports, &rig.settings, &reopened, &NullSink, &run)
         .await

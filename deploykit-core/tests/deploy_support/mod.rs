@@ -21,13 +21,13 @@ use deploykit_core::{
 
 /// A journal that fails every append after the first `n` (the process "dies" there).
 #[derive(Debug)]
-pub struct KillAfter {
-    pub inner: Arc<MemoryJournal>,
+pub struct KillAfter<J = MemoryJournal> {
+    pub inner: Arc<J>,
     left: AtomicUsize,
 }
 
-impl KillAfter {
-    pub fn new(inner: Arc<MemoryJournal>, n: usize) -> Self {
+impl<J> KillAfter<J> {
+    pub fn new(inner: Arc<J>, n: usize) -> Self {
         KillAfter {
             inner,
             left: AtomicUsize::new(n),
@@ -35,7 +35,7 @@ impl KillAfter {
     }
 }
 
-impl Journal for KillAfter {
+impl<J: Journal> Journal for KillAfter<J> {
     fn append(&self, run: &RunId, record: &Record) -> Result<()> {
         let left = self.left.load(Ordering::SeqCst);
         if left == 0 {
