@@ -8,11 +8,20 @@
 //! fixed the backend). After every run:
 //! - the run ended as this file says a release engineer wants (see [`expected`]);
 //! - healthy in-service capacity of the app's groups never went below the pre-deploy count;
-//! - no scheduled action is left on the app's groups;
+//! - no scheduled action is left on the app's groups (but the migration instance's own
+//!   spindown, still pending when a rollback ends early, which scales the migration group
+//!   back to its size); two hours later nothing is pending and the serving instances have
+//!   not changed;
 //! - the journal tells the truth: it replays to the outcome, and its facts agree with the
 //!   world (merged iff merged, released iff a release exists, rolled back iff the new
 //!   instances are gone, revert PR iff one is open, announcements as posted);
-//! - the deploy lock is free.
+//! - the deploy lock is free (and was held while the run was halted).
+//!
+//! Rows come from the real step lists ([`rollout_steps`], [`rollback_steps`] and the
+//! standalone rollback's `rollback_prepare`), over four runs: a deploy that succeeds, one
+//! whose migration fails (rollback before the new instances start), one whose new code fails
+//! the monitor gate (rollback with new instances serving), and `rollback` after a merge and a
+//! recycle made by hand. The test fails if any step is no row.
 //!
 //! `cargo test -p deploykit-core --test fault_matrix -- --nocapture` prints the matrix.
 
@@ -46,8 +55,8 @@ fn all_steps() -> Vec<StepName> {
         .collect()
 }
 
-/// The run that reaches each step, by an exhaustive match: a new step does not compile until the matrix knows
-/// which run reaches it.
+/// The run that reaches each step, by an exhaustive match: a new step does not compile until
+/// the matrix knows which run reaches it (and the test fails until it is a row).
 fn scenario_reaching(step: StepName) -> Scenario {
     match step {
         StepName::Preflight
