@@ -17,7 +17,19 @@ use deploykit_aws::moto::{CallCounter, MotoServer};
 use deploykit_core::ports::Fleet;
 use support::{IDP_SHA, env};
 
+/// Instances per group: 100 when benchmarking (`cargo bench`), 10 for the smoke run that
+/// `cargo test --all-targets` makes of every benchmark (the 1,000-instance poll's call count
+/// is asserted by `tests/moto_fleet.rs` already; seeding it twice would only slow CI down).
+fn instances_per_group() -> i32 {
+    if std::env::args().any(|a| a == "--bench") {
+        100
+    } else {
+        10
+    }
+}
+
 fn poll(c: &mut Criterion) {
+    let per_group = instances_per_group();
     let Some(moto) = MotoServer::start_or_skip() else {
         eprintln!("moto server not available: the AWS poll benchmark measured nothing");
         return;
@@ -36,8 +48,8 @@ fn poll(c: &mut Criterion) {
                 &clients,
                 &subnet,
                 &format!("prod-role{n}"),
-                100,
-                200,
+                per_group,
+                2 * per_group,
                 &[("gitsha:idp", IDP_SHA)],
                 None,
             )
@@ -50,7 +62,7 @@ fn poll(c: &mut Criterion) {
     counter.clear();
     let groups = rt.block_on(fleet.groups(&prod)).expect("poll");
     let instances: usize = groups.iter().map(|g| g.instances.len()).sum();
-    assert_eq!(instances, 1000, "seeded fleet");
+    assert_eq!(instances as i64, 10 * i64::from(per_group), "seeded fleet");
     println!(
         "AWS poll on moto: {} groups, {instances} instances, {} API call(s) per poll: {}",
         groups.len(),
@@ -60,7 +72,7 @@ fn poll(c: &mut Criterion) {
 
     let mut group = c.benchmark_group("aws fleet poll");
     group.sample_size(10);
-    group.bench_function("10 groups x 100 instances on moto", |b| {
+    group.bench_function(format!("10 groups x {per_group} instances on moto"), |b| {
         b.iter(|| black_box(rt.block_on(fleet.groups(&prod)).expect("poll")))
     });
     group.finish();
