@@ -118,9 +118,6 @@ fuzz_target!(|data: &[u8]| {
             for title in &changelog.invalid_titles {
                 assert!(changelog.text.contains(title.trim()), "{title:?} missing");
             }
-            // The same commits give the same text.
-            let again = build_changelog(&commits, REPOSITORY).expect("it built once");
-            assert_eq!(again.text, changelog.text);
         }
         Err(err) => {
             assert!(expected_entries.is_empty() && !skipped_any, "{err}");
