@@ -53,7 +53,13 @@ impl Category {
     /// ```
     pub fn closest(written: &str) -> Option<Category> {
         let mut best: Option<(usize, Category)> = None;
+        let written_len = written.chars().count();
         for category in Category::ALL {
+            // The distance is at least the difference in length: a long written category
+            // (a whole sentence before the first comma) costs no edit-distance table.
+            if written_len.abs_diff(category.as_str().chars().count()) > MAX_CATEGORY_DISTANCE {
+                continue;
+            }
             let distance = levenshtein(written, category.as_str());
             if distance <= MAX_CATEGORY_DISTANCE && best.is_none_or(|(d, _)| distance < d) {
                 best = Some((distance, category));

@@ -70,7 +70,14 @@ impl FromStr for RcBranch {
                 (date, ordinal)
             }
         };
-        if date.len() != 10 {
+        // Exactly four, two and two digits: chrono alone would also take `+899-01-15` or
+        // `02024-1-09`, names that print as another branch.
+        let canonical = date.len() == 10
+            && date.bytes().enumerate().all(|(i, b)| match i {
+                4 | 7 => b == b'-',
+                _ => b.is_ascii_digit(),
+            });
+        if !canonical {
             return Err(bad("the date must be YYYY-MM-DD"));
         }
         let date = NaiveDate::parse_from_str(date, "%Y-%m-%d")
@@ -137,6 +144,12 @@ mod tests {
             "stages/rc-2024-01-09.02",
             "stages/rc-2024-01-09.x",
             "stages/rc-2024-01-09.",
+            // Found by the fuzzer: chrono reads a signed or longer year, or a one-digit month,
+            // and the name printed as `stages/rc-0899-01-15`.
+            "stages/rc-+899-01-15",
+            "stages/rc-02024-1-09",
+            "stages/rc-2024-1-009",
+            "stages/rc- 2024-1-9",
         ] {
             let err = s.parse::<RcBranch>().expect_err(s);
             assert!(err.to_string().contains("stages/rc-YYYY-MM-DD"), "{err}");
