@@ -2,6 +2,9 @@
 //! deploys per seed, judged by the default rules. Prints the figures BENCHMARKS.md quotes.
 //!
 //! `cargo run -p deploykit-core --example verdict_quality --release [-- SEED...]`
+//!
+//! `DEPLOYKIT_RULES` may hold monitor thresholds as TOML (e.g. `bad_z = 4.0`) to try other
+//! rules on the same populations.
 
 use deploykit_core::deploy::MonitorThresholds;
 use deploykit_core::sim::population::{BadDeployMix, TrafficAssumptions};
@@ -18,7 +21,14 @@ async fn main() -> deploykit_core::Result<()> {
     } else {
         seeds
     };
-    let t = MonitorThresholds::default();
+    let t: MonitorThresholds = match std::env::var("DEPLOYKIT_RULES") {
+        Ok(text) => toml::from_str(&text).map_err(|e| {
+            deploykit_core::Error::invalid_input(format!(
+                "DEPLOYKIT_RULES: expected monitor thresholds as TOML (e.g. bad_z = 4.0): {e}"
+            ))
+        })?,
+        Err(_) => MonitorThresholds::default(),
+    };
     let traffic = TrafficAssumptions::login_gov();
     let mix = BadDeployMix::default();
     println!("rules: {t:?}\n");
@@ -26,7 +36,9 @@ async fn main() -> deploykit_core::Result<()> {
         (0, 0, 0, 0, 0, 0);
     for seed in seeds {
         let r = evaluate(&t, &traffic, &mix, seed, 1000, 1000).await?;
-        println!("{r}");
+        if std::env::var_os("DEPLOYKIT_QUIET").is_none() {
+            println!("{r}");
+        }
         false_rollbacks += r.false_rollbacks();
         healthy += r.healthy.deploys;
         caught2 += r.bad.rolled_back_within(2);

@@ -57,6 +57,22 @@ pub struct MonitorThresholds {
     pub min_flow_attempts: u64,
     /// A drop of the flow success rate (new below old) this large or larger is bad.
     pub max_flow_success_drop: f64,
+    /// How far a flow's success rate may drop below the old SHA's and the window still be good.
+    pub good_flow_drop_margin: f64,
+    /// Standard errors a rise (of the 5xx rate, or a flow's drop) must reach, besides its
+    /// size, to be bad.
+    pub bad_z: f64,
+    /// Standard errors from which a rise over the good margin keeps the gate watching.
+    pub watch_z: f64,
+    /// How much a SHA's 5xx rate wobbles from one window to the next beyond counting noise,
+    /// relative to the rate (0.15: a 0.1 % rate is 0.085 % to 0.115 % about two thirds of the
+    /// time). Added to the standard error of the 5xx comparison: 5xx come in bursts (a retrying
+    /// client, one instance's bad minute), so with tens of thousands of requests counting noise
+    /// alone would make such wobbles look significant.
+    pub error_rate_wobble: f64,
+    /// The same for a critical flow's failure rate (0.1: a flow failing 3 % of the time
+    /// wobbles by about 0.3 points between windows and between healthy versions).
+    pub flow_failure_wobble: f64,
 }
 
 impl Default for MonitorThresholds {
@@ -68,10 +84,15 @@ impl Default for MonitorThresholds {
             min_requests: 1000,
             good_error_rate: 0.001,
             max_error_rate: 0.01,
-            max_error_rate_increase: 0.01,
+            max_error_rate_increase: 0.002,
             good_margin_over_old: 0.001,
             min_flow_attempts: 20,
-            max_flow_success_drop: 0.05,
+            max_flow_success_drop: 0.02,
+            good_flow_drop_margin: 0.01,
+            bad_z: 4.5,
+            watch_z: 3.0,
+            error_rate_wobble: 0.15,
+            flow_failure_wobble: 0.1,
         }
     }
 }

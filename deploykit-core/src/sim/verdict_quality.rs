@@ -121,6 +121,8 @@ pub struct QualityReport {
     pub false_rollback_examples: Vec<String>,
     /// The explanations of the first few missed bad deploys (Go or Inconclusive).
     pub missed_examples: Vec<String>,
+    /// The explanations of the first few healthy deploys left inconclusive.
+    pub healthy_inconclusive_examples: Vec<String>,
 }
 
 impl QualityReport {
@@ -172,6 +174,9 @@ impl fmt::Display for QualityReport {
         for e in &self.missed_examples {
             writeln!(f, "missed: {e}")?;
         }
+        for e in &self.healthy_inconclusive_examples {
+            writeln!(f, "healthy inconclusive: {e}")?;
+        }
         Ok(())
     }
 }
@@ -217,6 +222,7 @@ pub async fn evaluate(
         bad_by_kind: Vec::new(),
         false_rollback_examples: Vec::new(),
         missed_examples: Vec::new(),
+        healthy_inconclusive_examples: Vec::new(),
     };
     for deploy in population(traffic, mix, seed, healthy, bad)? {
         let (old, new) = (deploy.old_sha.clone(), deploy.new_sha.clone());
@@ -246,6 +252,12 @@ pub async fn evaluate(
             report.healthy.add(&v);
             if v.verdict == Verdict::Rollback && report.false_rollback_examples.len() < 5 {
                 report.false_rollback_examples.push(v.explanation.clone());
+            }
+            if v.verdict == Verdict::Inconclusive && report.healthy_inconclusive_examples.len() < 3
+            {
+                report
+                    .healthy_inconclusive_examples
+                    .push(v.explanation.clone());
             }
         }
     }
