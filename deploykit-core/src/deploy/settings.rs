@@ -89,10 +89,10 @@ impl Default for MonitorThresholds {
             min_flow_attempts: 20,
             max_flow_success_drop: 0.02,
             good_flow_drop_margin: 0.01,
-            bad_z: 4.5,
+            bad_z: 5.0,
             watch_z: 3.0,
             error_rate_wobble: 0.15,
-            flow_failure_wobble: 0.1,
+            flow_failure_wobble: 0.08,
         }
     }
 }
