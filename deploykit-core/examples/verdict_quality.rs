@@ -8,7 +8,7 @@
 
 use deploykit_core::deploy::MonitorThresholds;
 use deploykit_core::sim::population::{BadDeployMix, TrafficAssumptions};
-use deploykit_core::sim::verdict_quality::evaluate;
+use deploykit_core::sim::verdict_quality::{Tally, evaluate};
 
 #[tokio::main(flavor = "current_thread")]
 async fn main() -> deploykit_core::Result<()> {
@@ -32,25 +32,48 @@ async fn main() -> deploykit_core::Result<()> {
     let traffic = TrafficAssumptions::login_gov();
     let mix = BadDeployMix::default();
     println!("rules: {t:?}\n");
-    let (mut false_rollbacks, mut healthy, mut caught2, mut bad, mut go, mut inconclusive) =
-        (0, 0, 0, 0, 0, 0);
+    let mut all: Vec<(String, Tally)> = Vec::new();
+    let mut add = |label: String, tally: &Tally| match all.iter_mut().find(|(l, _)| *l == label) {
+        Some((_, t)) => t.absorb(tally),
+        None => all.push((label, tally.clone())),
+    };
+    let n = seeds.len();
     for seed in seeds {
         let r = evaluate(&t, &traffic, &mix, seed, 1000, 1000).await?;
         if std::env::var_os("DEPLOYKIT_QUIET").is_none() {
             println!("{r}");
         }
-        false_rollbacks += r.false_rollbacks();
-        healthy += r.healthy.deploys;
-        caught2 += r.bad.rolled_back_within(2);
-        bad += r.bad.deploys;
-        go += r.missed();
-        inconclusive += r.healthy.inconclusive + r.bad.inconclusive;
+        add("healthy".into(), &r.healthy);
+        add("bad".into(), &r.bad);
+        for (label, t) in &r.bad_by_kind {
+            add(format!("bad: {label}"), t);
+        }
     }
+    all.sort_by(|a, b| a.0.cmp(&b.0));
+    println!("all {n} seeds together:\n{}", Tally::TABLE_HEADER);
+    for (label, t) in &all {
+        println!("{}", t.table_row(label));
+    }
+    let (healthy, bad) = (
+        all.iter()
+            .find(|(l, _)| l == "healthy")
+            .map(|(_, t)| t.clone())
+            .unwrap_or_default(),
+        all.iter()
+            .find(|(l, _)| l == "bad")
+            .map(|(_, t)| t.clone())
+            .unwrap_or_default(),
+    );
     println!(
-        "all seeds: {false_rollbacks} false rollbacks of {healthy} healthy; {caught2} of {bad} \
-         bad rolled back within 2 windows ({:.2}%); {go} bad given go; {inconclusive} \
-         inconclusive",
-        caught2 as f64 * 100.0 / bad.max(1) as f64
+        "all seeds: {} false rollbacks of {} healthy; {} of {} bad rolled back within 2 windows \
+         ({:.2}%); {} bad given go; {} inconclusive",
+        healthy.rollback,
+        healthy.deploys,
+        bad.rolled_back_within(2),
+        bad.deploys,
+        bad.rolled_back_within(2) as f64 * 100.0 / bad.deploys.max(1) as f64,
+        bad.go,
+        healthy.inconclusive + bad.inconclusive
     );
     Ok(())
 }

@@ -84,7 +84,27 @@ impl Tally {
         self.rollback_after.iter().take(windows).sum()
     }
 
-    fn line(&self, label: &str) -> String {
+    /// Adds another tally's counts to this one (figures of several seeds together).
+    pub fn absorb(&mut self, other: &Tally) {
+        self.deploys += other.deploys;
+        self.go += other.go;
+        self.rollback += other.rollback;
+        self.inconclusive += other.inconclusive;
+        if self.rollback_after.len() < other.rollback_after.len() {
+            self.rollback_after.resize(other.rollback_after.len(), 0);
+        }
+        for (mine, theirs) in self.rollback_after.iter_mut().zip(&other.rollback_after) {
+            *mine += theirs;
+        }
+    }
+
+    /// The table header [`Tally::table_row`] rows go under (Markdown).
+    pub const TABLE_HEADER: &'static str = "| deploys | n | rollback | go | inconclusive | rollback \
+                                            after (windows) |\n|---|---|---|---|---|---|";
+
+    /// One Markdown table row: label, deploys, rollbacks, go, inconclusive, and rollbacks by
+    /// the number of windows watched (`1w:536 2w:264`).
+    pub fn table_row(&self, label: &str) -> String {
         let hist: Vec<String> = self
             .rollback_after
             .iter()
@@ -158,15 +178,11 @@ impl fmt::Display for QualityReport {
             self.caught_within(2) * 100.0,
             self.bad.deploys
         )?;
-        writeln!(
-            f,
-            "| deploys | n | rollback | go | inconclusive | rollback after (windows) |"
-        )?;
-        writeln!(f, "|---|---|---|---|---|---|")?;
-        writeln!(f, "{}", self.healthy.line("healthy"))?;
-        writeln!(f, "{}", self.bad.line("bad"))?;
+        writeln!(f, "{}", Tally::TABLE_HEADER)?;
+        writeln!(f, "{}", self.healthy.table_row("healthy"))?;
+        writeln!(f, "{}", self.bad.table_row("bad"))?;
         for (label, t) in &self.bad_by_kind {
-            writeln!(f, "{}", t.line(&format!("bad: {label}")))?;
+            writeln!(f, "{}", t.table_row(&format!("bad: {label}")))?;
         }
         for e in &self.false_rollback_examples {
             writeln!(f, "false rollback: {e}")?;
