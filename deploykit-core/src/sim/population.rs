@@ -74,8 +74,8 @@ pub struct TrafficAssumptions {
 }
 
 impl TrafficAssumptions {
-    /// The IdP in production during deploy hours; see the crate's verdict-quality report for
-    /// where the figures come from.
+    /// The IdP in production during deploy hours (BENCHMARKS.md quotes the gate's verdict
+    /// quality on it). Estimates from public figures, to replace with New Relic's when known:
     ///
     /// - 150 to 450 requests per second for the whole role: Login.gov had about 55 million
     ///   active users a year (FY2023), roughly a million sign-ins a weekday, each a dozen IdP
@@ -170,8 +170,10 @@ pub struct BadDeployMix {
 }
 
 impl Default for BadDeployMix {
-    /// Half 5xx rises to 0.8 %-1.2 % (half of them ramping over two windows), half flow drops
-    /// of 3 to 10 points on sign-in or identity verification.
+    /// Half 5xx rises to 0.8 %-1.2 % (about ten times the baseline; half of them ramping over
+    /// two windows, as when a failing code path gets more traffic), half flow drops of 3 to 10
+    /// points on sign-in or identity verification (a change that breaks the flow for one
+    /// browser, document type or partner: a few to ten percent of the people attempting it).
     fn default() -> Self {
         BadDeployMix {
             error_rise_share: 0.5,
