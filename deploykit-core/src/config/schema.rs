@@ -161,9 +161,11 @@ pub struct MonitorConfig {
     pub min_requests: u64,
     /// Highest acceptable 5xx rate of the new SHA (fraction). Default 0.01.
     pub max_error_rate: f64,
-    /// Highest acceptable rise of the 5xx rate over the old SHA (fraction). Default 0.01.
+    /// Smallest rise of the 5xx rate over the old SHA that is bad when it is also significant
+    /// (fraction; see `MonitorThresholds`). Default 0.002.
     pub max_error_rate_increase: f64,
-    /// Highest acceptable drop of a critical flow's success rate (fraction). Default 0.05.
+    /// Smallest drop of a critical flow's success rate that is bad when it is also significant
+    /// (fraction). Default 0.02.
     pub max_flow_success_drop: f64,
     /// Seconds between samples (`monitor-deploy` refreshes every 15 s). Default 15.
     pub poll_interval_secs: u64,
@@ -181,8 +183,8 @@ impl Default for MonitorConfig {
             kind: MonitorKind::Cloudwatch,
             min_requests: 1000,
             max_error_rate: 0.01,
-            max_error_rate_increase: 0.01,
-            max_flow_success_drop: 0.05,
+            max_error_rate_increase: 0.002,
+            max_flow_success_drop: 0.02,
             poll_interval_secs: 15,
             window_secs: 900,
             observe_secs: 900,

@@ -158,8 +158,10 @@ pub async fn plan(
                 )],
                 StepName::MonitorGate => vec![format!(
                     "monitor.sample: up to {} windows of {} s; Go after {} good windows (new 5xx \
-                     <= {}), Rollback on new 5xx > {} or > old + {}, or a flow drop >= {}; at \
-                     least {} requests to judge",
+                     <= {} or not significantly above old); Rollback on new 5xx > {}, or a \
+                     rise of >= {} over old or a flow drop >= {}, each with >= {} standard \
+                     errors (per window or all windows together); at least {} requests to \
+                     judge",
                     t.max_windows,
                     t.window_secs,
                     t.good_windows_needed,
@@ -167,6 +169,7 @@ pub async fn plan(
                     t.max_error_rate,
                     t.max_error_rate_increase,
                     t.max_flow_success_drop,
+                    t.bad_z,
                     t.min_requests
                 )],
                 StepName::SpindownWait => vec![match &recycle {

@@ -21,19 +21,17 @@ pub enum InconclusivePolicy {
 /// The explicit rules of the monitor gate. Rates are fractions (0.01 is 1 %).
 ///
 /// A window is *judged* only when the new SHA served at least `min_requests` requests in it.
-/// A judged window is **bad** when any of these holds, and the deploy is rolled back at once:
-/// - the new SHA's 5xx rate is above `max_error_rate` (the canary rule's "bad" line);
-/// - the old SHA was also judged (at least `min_requests`) and the new rate exceeds the old
-///   rate by more than `max_error_rate_increase`;
-/// - a critical flow with at least `min_flow_attempts` attempts for both SHAs succeeds on the
-///   new SHA `max_flow_success_drop` or more below the old SHA.
-///
-/// A judged window is **good** when none of those holds and the new rate is at most
-/// `good_error_rate` (the canary rule's "good" line), or at most `good_margin_over_old` above
-/// the old SHA's judged rate (the new code is no worse than the code it replaces). After `good_windows_needed` good windows
-/// in a row the verdict is Go. A window that is judged but neither good nor bad (a rate
-/// between the two lines), or not judged at all (too few requests, no data), keeps the gate
-/// watching; after `max_windows` windows without a verdict it is Inconclusive.
+/// A judged window is **bad** when the new SHA's 5xx rate is above `max_error_rate`, or when,
+/// compared with the old SHA, the 5xx rate is up by `max_error_rate_increase` or more, or a
+/// critical flow (at least `min_flow_attempts` attempts on each SHA) is down by
+/// `max_flow_success_drop` or more, in either case with at least `bad_z` standard errors (of
+/// the difference of two proportions, widened by `error_rate_wobble` / `flow_failure_wobble`).
+/// It is **unclear** when a rise over `good_margin_over_old` (5xx, above `good_error_rate`) or
+/// a drop over `good_flow_drop_margin` (flows) reaches `watch_z` standard errors, and **good**
+/// otherwise. From the second window on, the running totals are judged the same way. Any bad
+/// window or bad totals: Rollback. `good_windows_needed` good windows in a row with good totals:
+/// Go. Otherwise, after `max_windows` windows: Inconclusive. The module
+/// [`crate::deploy::monitor_verdict`] explains the statistics.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 #[serde(default)]
 pub struct MonitorThresholds {
@@ -45,18 +43,37 @@ pub struct MonitorThresholds {
     pub good_windows_needed: u32,
     /// Requests of the new SHA in a window before it is judged.
     pub min_requests: u64,
-    /// 5xx rate of the new SHA at or below which a window can be good.
+    /// 5xx rate of the new SHA at or below which its 5xx never keep a window from good.
     pub good_error_rate: f64,
     /// 5xx rate of the new SHA above which a window is bad.
     pub max_error_rate: f64,
-    /// How far the new 5xx rate may exceed the old one before a window is bad.
+    /// Smallest rise of the new 5xx rate over the old one that makes a window bad (when it
+    /// also reaches `bad_z` standard errors).
     pub max_error_rate_increase: f64,
-    /// How far the new 5xx rate may exceed the old one and the window still be good.
+    /// How far the new 5xx rate may exceed the old one and the window still be good, however
+    /// many standard errors (above it, `watch_z` standard errors make the window unclear).
     pub good_margin_over_old: f64,
     /// Attempts of a flow (on each SHA) before its success rate is compared.
     pub min_flow_attempts: u64,
-    /// A drop of the flow success rate (new below old) this large or larger is bad.
+    /// A drop of the flow success rate (new below old) this large or larger is bad, when it
+    /// also reaches `bad_z` standard errors.
     pub max_flow_success_drop: f64,
+    /// How far a flow's success rate may drop below the old SHA's and the window still be good.
+    pub good_flow_drop_margin: f64,
+    /// Standard errors a rise (of the 5xx rate, or a flow's drop) must reach, besides its
+    /// size, to be bad.
+    pub bad_z: f64,
+    /// Standard errors from which a rise over the good margin keeps the gate watching.
+    pub watch_z: f64,
+    /// How much a SHA's 5xx rate wobbles from one window to the next beyond counting noise,
+    /// relative to the rate (0.15: a 0.1 % rate is 0.085 % to 0.115 % about two thirds of the
+    /// time). Added to the standard error of the 5xx comparison: 5xx come in bursts (a retrying
+    /// client, one instance's bad minute), so with tens of thousands of requests counting noise
+    /// alone would make such wobbles look significant.
+    pub error_rate_wobble: f64,
+    /// The same for a critical flow's failure rate (0.1: a flow failing 3 % of the time
+    /// wobbles by about 0.3 points between windows and between healthy versions).
+    pub flow_failure_wobble: f64,
 }
 
 impl Default for MonitorThresholds {
@@ -68,10 +85,15 @@ impl Default for MonitorThresholds {
             min_requests: 1000,
             good_error_rate: 0.001,
             max_error_rate: 0.01,
-            max_error_rate_increase: 0.01,
+            max_error_rate_increase: 0.002,
             good_margin_over_old: 0.001,
             min_flow_attempts: 20,
-            max_flow_success_drop: 0.05,
+            max_flow_success_drop: 0.02,
+            good_flow_drop_margin: 0.01,
+            bad_z: 5.0,
+            watch_z: 3.0,
+            error_rate_wobble: 0.15,
+            flow_failure_wobble: 0.08,
         }
     }
 }

@@ -9,7 +9,9 @@
 //!   the fleet;
 //! - [`SimVcs`], [`SimCodeHost`]: an in-memory git repository and its code host;
 //! - [`RecordingNotifier`], [`SimDeployStatus`], [`MemoryLock`];
-//! - [`World`]: all of the above wired together, with a realistic Login.gov starting point.
+//! - [`World`]: all of the above wired together, with a realistic Login.gov starting point;
+//! - [`population`], [`verdict_quality`]: many simulated deploys, healthy and bad, judged by
+//!   the monitor gate's rules.
 
 pub mod clock;
 pub mod code_host;
@@ -20,9 +22,11 @@ pub mod lock;
 pub mod logs;
 pub mod monitor;
 pub mod notifier;
+pub mod population;
 pub mod releasing_code_host;
 pub mod rng;
 pub mod vcs;
+pub mod verdict_quality;
 pub mod world;
 
 pub use clock::VirtualClock;

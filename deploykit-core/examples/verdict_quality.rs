@@ -1,0 +1,79 @@
+//! The monitor gate's verdict quality on simulated populations: 1,000 healthy and 1,000 bad
+//! deploys per seed, judged by the default rules. Prints the figures BENCHMARKS.md quotes.
+//!
+//! `cargo run -p deploykit-core --example verdict_quality --release [-- SEED...]`
+//!
+//! `DEPLOYKIT_RULES` may hold monitor thresholds as TOML (e.g. `bad_z = 4.0`) to try other
+//! rules on the same populations.
+
+use deploykit_core::deploy::MonitorThresholds;
+use deploykit_core::sim::population::{BadDeployMix, TrafficAssumptions};
+use deploykit_core::sim::verdict_quality::{Tally, evaluate};
+
+#[tokio::main(flavor = "current_thread")]
+async fn main() -> deploykit_core::Result<()> {
+    let seeds: Vec<u64> = std::env::args()
+        .skip(1)
+        .filter_map(|a| a.parse().ok())
+        .collect();
+    let seeds = if seeds.is_empty() {
+        vec![1, 2, 3, 4, 5, 6, 7, 8, 9, 10]
+    } else {
+        seeds
+    };
+    let t: MonitorThresholds = match std::env::var("DEPLOYKIT_RULES") {
+        Ok(text) => toml::from_str(&text).map_err(|e| {
+            deploykit_core::Error::invalid_input(format!(
+                "DEPLOYKIT_RULES: expected monitor thresholds as TOML (e.g. bad_z = 4.0): {e}"
+            ))
+        })?,
+        Err(_) => MonitorThresholds::default(),
+    };
+    let traffic = TrafficAssumptions::login_gov();
+    let mix = BadDeployMix::default();
+    println!("rules: {t:?}\n");
+    let mut all: Vec<(String, Tally)> = Vec::new();
+    let mut add = |label: String, tally: &Tally| match all.iter_mut().find(|(l, _)| *l == label) {
+        Some((_, t)) => t.absorb(tally),
+        None => all.push((label, tally.clone())),
+    };
+    let n = seeds.len();
+    for seed in seeds {
+        let r = evaluate(&t, &traffic, &mix, seed, 1000, 1000).await?;
+        if std::env::var_os("DEPLOYKIT_QUIET").is_none() {
+            println!("{r}");
+        }
+        add("healthy".into(), &r.healthy);
+        add("bad".into(), &r.bad);
+        for (label, t) in &r.bad_by_kind {
+            add(format!("bad: {label}"), t);
+        }
+    }
+    all.sort_by(|a, b| a.0.cmp(&b.0));
+    println!("all {n} seeds together:\n{}", Tally::TABLE_HEADER);
+    for (label, t) in &all {
+        println!("{}", t.table_row(label));
+    }
+    let (healthy, bad) = (
+        all.iter()
+            .find(|(l, _)| l == "healthy")
+            .map(|(_, t)| t.clone())
+            .unwrap_or_default(),
+        all.iter()
+            .find(|(l, _)| l == "bad")
+            .map(|(_, t)| t.clone())
+            .unwrap_or_default(),
+    );
+    println!(
+        "all seeds: {} false rollbacks of {} healthy; {} of {} bad rolled back within 2 windows \
+         ({:.2}%); {} bad given go; {} inconclusive",
+        healthy.rollback,
+        healthy.deploys,
+        bad.rolled_back_within(2),
+        bad.deploys,
+        bad.rolled_back_within(2) as f64 * 100.0 / bad.deploys.max(1) as f64,
+        bad.go,
+        healthy.inconclusive + bad.inconclusive
+    );
+    Ok(())
+}

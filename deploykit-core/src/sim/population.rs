@@ -1,0 +1,447 @@
+//! A seeded population of simulated deploys, healthy and bad, whose per-window figures a
+//! [`PopulationMonitor`] serves through the [`Monitor`] port (for judging the monitor gate's
+//! rules on many deploys; see [`crate::sim::verdict_quality`]).
+//!
+//! The traffic model ([`TrafficAssumptions::login_gov`]) per deploy:
+//! - total requests of the role per second, drawn log-uniformly in a range (the time of day
+//!   a deploy happens), split between the old and new SHA (half each);
+//! - requests per SHA per window ~ Poisson(rate x share x window);
+//! - a per-deploy baseline 5xx rate (log-normal around the median), the same for old and new
+//!   apart from a small real difference a healthy change may bring;
+//! - per-window noise beyond the binomial: a factor common to both SHAs (a slow dependency hurts
+//!   everyone) and a smaller one of each SHA's own (one instance having a bad minute), so 5xx
+//!   counts are over-dispersed as real ones are;
+//! - 5xx ~ Binomial(requests, rate); for each critical flow attempts ~ Poisson(requests x
+//!   share) and successes ~ Binomial(attempts, success rate with its own noise).
+//!
+//! Bad deploys either raise the new SHA's 5xx rate (at once, or ramping up over the first
+//! windows) or drop one critical flow's success rate on the new SHA.
+//!
+//! The same seed gives the same population and the same figures, window by window.
+
+use async_trait::async_trait;
+use chrono::{DateTime, Duration, Utc};
+
+use crate::error::Result;
+use crate::model::names::{EnvName, RoleName};
+use crate::model::sha::Sha;
+use crate::ports::{FlowRate, MetricsWindow, Monitor, MonitorSample, ShaMetrics};
+use crate::sim::rng::SplitMix64;
+
+/// One critical flow of the traffic model.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct FlowAssumption {
+    /// Event name, as the monitor reports it.
+    pub name: String,
+    /// Attempts of the flow per request served (0.05: one attempt per 20 requests).
+    pub share_of_requests: f64,
+    /// Median success rate across deploys.
+    pub success: f64,
+    /// Standard deviation of the success rate from one deploy (time of day) to another.
+    pub success_sd_between_deploys: f64,
+    /// Standard deviation of the success rate of both SHAs together, window to window.
+    pub common_sd_per_window: f64,
+    /// Standard deviation of each SHA's own success rate, window to window.
+    pub own_sd_per_window: f64,
+}
+
+/// The traffic and noise every simulated deploy is drawn from.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct TrafficAssumptions {
+    /// Length of one window, in seconds (the monitor gate's window).
+    pub window_secs: u64,
+    /// Fewest requests per second of the whole role (both SHAs) during a deploy.
+    pub min_requests_per_second: f64,
+    /// Most requests per second of the whole role during a deploy.
+    pub max_requests_per_second: f64,
+    /// Share of the requests the new SHA serves (0.5: half the fleet is new).
+    pub new_share: f64,
+    /// Median baseline 5xx rate across deploys.
+    pub baseline_error_rate: f64,
+    /// Sigma of the log-normal spread of the baseline 5xx rate between deploys.
+    pub baseline_error_sigma: f64,
+    /// Sigma of the log-normal 5xx factor both SHAs share in a window.
+    pub common_error_sigma: f64,
+    /// Sigma of the log-normal 5xx factor of each SHA of its own in a window.
+    pub own_error_sigma: f64,
+    /// Sigma of the log-normal factor between a healthy new SHA's 5xx rate and the old one's
+    /// (a healthy change is not exactly as good as the code it replaces).
+    pub healthy_error_change_sigma: f64,
+    /// Standard deviation of a healthy new SHA's flow success rate from the old one's.
+    pub healthy_flow_change_sd: f64,
+    /// The critical flows.
+    pub flows: Vec<FlowAssumption>,
+}
+
+impl TrafficAssumptions {
+    /// The IdP in production during deploy hours (BENCHMARKS.md quotes the gate's verdict
+    /// quality on it). Estimates from public figures, to replace with New Relic's when known:
+    ///
+    /// - 150 to 450 requests per second for the whole role: Login.gov had about 55 million
+    ///   active users a year (FY2023), roughly a million sign-ins a weekday, each a dozen IdP
+    ///   requests, plus OIDC/SAML and API traffic, mostly in US daytime when deploys happen:
+    ///   about 300 per second, within a factor 1.7 either way by the hour;
+    /// - baseline 5xx 0.1 % (the canary rule's good line), between about 0.05 % and 0.2 %
+    ///   from one deploy to another;
+    /// - window-to-window noise of 30 % common to both SHAs and 15 % of each SHA's own;
+    /// - sign-in (one attempt per 25 requests, 97 % succeed) and identity verification's
+    ///   document check (one attempt per 100 requests, 90 % succeed).
+    pub fn login_gov() -> Self {
+        TrafficAssumptions {
+            window_secs: 300,
+            min_requests_per_second: 150.0,
+            max_requests_per_second: 450.0,
+            new_share: 0.5,
+            baseline_error_rate: 0.001,
+            baseline_error_sigma: 0.4,
+            common_error_sigma: 0.3,
+            own_error_sigma: 0.15,
+            healthy_error_change_sigma: 0.1,
+            healthy_flow_change_sd: 0.003,
+            flows: vec![
+                FlowAssumption {
+                    name: "Sign in: success".into(),
+                    share_of_requests: 0.04,
+                    success: 0.97,
+                    success_sd_between_deploys: 0.005,
+                    common_sd_per_window: 0.005,
+                    own_sd_per_window: 0.002,
+                },
+                FlowAssumption {
+                    name: "IdV: doc auth verified".into(),
+                    share_of_requests: 0.01,
+                    success: 0.90,
+                    success_sd_between_deploys: 0.02,
+                    common_sd_per_window: 0.01,
+                    own_sd_per_window: 0.004,
+                },
+            ],
+        }
+    }
+}
+
+/// What is wrong with a simulated deploy.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+#[serde(rename_all = "snake_case", tag = "kind")]
+pub enum DeployFault {
+    /// Nothing: a healthy deploy.
+    Healthy,
+    /// The new SHA's 5xx rate rises to `to`, linearly over the first `ramp_windows` windows
+    /// (0: at once).
+    ErrorRise {
+        /// The 5xx rate reached.
+        to: f64,
+        /// Windows the rise takes.
+        ramp_windows: u32,
+    },
+    /// The new SHA's success rate of flow number `flow` is `drop` lower (0.05: 5 points).
+    FlowDrop {
+        /// Index into [`TrafficAssumptions::flows`].
+        flow: usize,
+        /// The drop, as a fraction.
+        drop: f64,
+    },
+}
+
+impl DeployFault {
+    /// Whether the deploy should be rolled back.
+    pub fn is_bad(&self) -> bool {
+        !matches!(self, DeployFault::Healthy)
+    }
+}
+
+/// How the bad part of a population is made.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct BadDeployMix {
+    /// Share of bad deploys that raise the 5xx rate (the rest drop a flow).
+    pub error_rise_share: f64,
+    /// Lowest 5xx rate a bad deploy rises to.
+    pub error_rise_min: f64,
+    /// Highest 5xx rate a bad deploy rises to.
+    pub error_rise_max: f64,
+    /// Share of error rises that ramp over two windows instead of starting at once.
+    pub ramping_share: f64,
+    /// Smallest flow drop (fraction).
+    pub flow_drop_min: f64,
+    /// Largest flow drop (fraction).
+    pub flow_drop_max: f64,
+    /// Flows a drop may hit (indexes into [`TrafficAssumptions::flows`]), equally likely.
+    pub dropped_flows: Vec<usize>,
+}
+
+impl Default for BadDeployMix {
+    /// Half 5xx rises to 0.8 %-1.2 % (about ten times the baseline; half of them ramping over
+    /// two windows, as when a failing code path gets more traffic), half flow drops of 3 to 10
+    /// points on sign-in or identity verification (a change that breaks the flow for one
+    /// browser, document type or partner: a few to ten percent of the people attempting it).
+    fn default() -> Self {
+        BadDeployMix {
+            error_rise_share: 0.5,
+            error_rise_min: 0.008,
+            error_rise_max: 0.012,
+            ramping_share: 0.5,
+            flow_drop_min: 0.03,
+            flow_drop_max: 0.10,
+            dropped_flows: vec![0, 1],
+        }
+    }
+}
+
+/// One simulated deploy: its traffic, its fault, and the seed of its figures.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct SimulatedDeploy {
+    /// Position in the population.
+    pub index: usize,
+    /// What is wrong with it.
+    pub fault: DeployFault,
+    /// Requests per second of the whole role.
+    pub requests_per_second: f64,
+    /// The old SHA's 5xx rate.
+    pub old_error_rate: f64,
+    /// The new SHA's 5xx rate before any fault.
+    pub new_error_rate: f64,
+    /// The old SHA's success rate of each flow.
+    pub old_flow_success: Vec<f64>,
+    /// The new SHA's success rate of each flow before any fault.
+    pub new_flow_success: Vec<f64>,
+    /// The old SHA.
+    pub old_sha: Sha,
+    /// The new SHA.
+    pub new_sha: Sha,
+    seed: u64,
+}
+
+fn log_normal(rng: &mut SplitMix64, sigma: f64) -> f64 {
+    (sigma * rng.normal()).exp()
+}
+
+fn sha_of(index: usize, salt: u64) -> Result<Sha> {
+    Sha::new(format!(
+        "{:016x}",
+        SplitMix64::seed_from(&[index as u64, salt])
+    ))
+}
+
+/// `healthy` healthy deploys followed by `bad` bad ones, drawn from `seed`.
+pub fn population(
+    traffic: &TrafficAssumptions,
+    mix: &BadDeployMix,
+    seed: u64,
+    healthy: usize,
+    bad: usize,
+) -> Result<Vec<SimulatedDeploy>> {
+    (0..healthy + bad)
+        .map(|index| {
+            let deploy_seed = SplitMix64::seed_from(&[seed, index as u64]);
+            let mut rng = SplitMix64::new(deploy_seed);
+            let (lo, hi) = (
+                traffic.min_requests_per_second.max(f64::MIN_POSITIVE),
+                traffic.max_requests_per_second.max(f64::MIN_POSITIVE),
+            );
+            let requests_per_second = (lo.ln() + (hi.ln() - lo.ln()) * rng.next_f64()).exp();
+            let old_error_rate = (traffic.baseline_error_rate
+                * log_normal(&mut rng, traffic.baseline_error_sigma))
+            .min(1.0);
+            let new_error_rate = (old_error_rate
+                * log_normal(&mut rng, traffic.healthy_error_change_sigma))
+            .min(1.0);
+            let mut old_flow_success = Vec::new();
+            let mut new_flow_success = Vec::new();
+            for f in &traffic.flows {
+                let old = (f.success + f.success_sd_between_deploys * rng.normal()).clamp(0.0, 1.0);
+                old_flow_success.push(old);
+                new_flow_success
+                    .push((old + traffic.healthy_flow_change_sd * rng.normal()).clamp(0.0, 1.0));
+            }
+            let fault = if index < healthy {
+                DeployFault::Healthy
+            } else if rng.next_f64() < mix.error_rise_share || mix.dropped_flows.is_empty() {
+                let to =
+                    mix.error_rise_min + (mix.error_rise_max - mix.error_rise_min) * rng.next_f64();
+                let ramp_windows = if rng.next_f64() < mix.ramping_share {
+                    2
+                } else {
+                    0
+                };
+                DeployFault::ErrorRise { to, ramp_windows }
+            } else {
+                let pick = ((rng.next_f64() * mix.dropped_flows.len() as f64) as usize)
+                    .min(mix.dropped_flows.len() - 1);
+                let drop =
+                    mix.flow_drop_min + (mix.flow_drop_max - mix.flow_drop_min) * rng.next_f64();
+                DeployFault::FlowDrop {
+                    flow: mix.dropped_flows[pick],
+                    drop,
+                }
+            };
+            Ok(SimulatedDeploy {
+                index,
+                fault,
+                requests_per_second,
+                old_error_rate,
+                new_error_rate,
+                old_flow_success,
+                new_flow_success,
+                old_sha: sha_of(index, seed ^ 0x01d)?,
+                new_sha: sha_of(index, seed ^ 0x0e3)?,
+                seed: deploy_seed,
+            })
+        })
+        .collect()
+}
+
+impl SimulatedDeploy {
+    /// The new SHA's 5xx rate in window `window` (0-based) with the fault applied.
+    fn new_error_rate_in(&self, window: u32) -> f64 {
+        match self.fault {
+            DeployFault::ErrorRise { to, ramp_windows } if to > self.new_error_rate => {
+                // Linear rise from the start of the first window; the window's mean.
+                let reached = if ramp_windows == 0 {
+                    1.0
+                } else {
+                    ((f64::from(window) + 0.5) / f64::from(ramp_windows)).min(1.0)
+                };
+                self.new_error_rate + (to - self.new_error_rate) * reached
+            }
+            _ => self.new_error_rate,
+        }
+    }
+
+    fn new_flow_success_in(&self, flow: usize) -> f64 {
+        let base = self.new_flow_success.get(flow).copied().unwrap_or(1.0);
+        match self.fault {
+            DeployFault::FlowDrop { flow: f, drop } if f == flow => (base - drop).max(0.0),
+            _ => base,
+        }
+    }
+
+    /// The figures of both SHAs in window `window` (0-based) of the monitor gate; the same
+    /// window always gives the same figures.
+    pub fn sample(
+        &self,
+        traffic: &TrafficAssumptions,
+        window: u32,
+        span: MetricsWindow,
+    ) -> MonitorSample {
+        let mut rng = SplitMix64::new(SplitMix64::seed_from(&[self.seed, u64::from(window)]));
+        let secs = (span.end - span.start).num_seconds().max(0) as f64;
+        let common_error = log_normal(&mut rng, traffic.common_error_sigma);
+        let common_flow: Vec<f64> = traffic
+            .flows
+            .iter()
+            .map(|f| f.common_sd_per_window * rng.normal())
+            .collect();
+        let mut per_sha = Vec::new();
+        for (sha, share, new) in [
+            (&self.old_sha, 1.0 - traffic.new_share, false),
+            (&self.new_sha, traffic.new_share, true),
+        ] {
+            let requests = rng.poisson(self.requests_per_second * share * secs);
+            let base = if new {
+                self.new_error_rate_in(window)
+            } else {
+                self.old_error_rate
+            };
+            let rate =
+                (base * common_error * log_normal(&mut rng, traffic.own_error_sigma)).min(1.0);
+            let errors_5xx = rng.binomial(requests, rate);
+            let mut flows = Vec::new();
+            for (i, f) in traffic.flows.iter().enumerate() {
+                let success = if new {
+                    self.new_flow_success_in(i)
+                } else {
+                    self.old_flow_success.get(i).copied().unwrap_or(1.0)
+                };
+                let p =
+                    (success + common_flow[i] + f.own_sd_per_window * rng.normal()).clamp(0.0, 1.0);
+                let attempts = rng.poisson(requests as f64 * f.share_of_requests);
+                flows.push(FlowRate {
+                    name: f.name.clone(),
+                    attempts,
+                    successes: rng.binomial(attempts, p),
+                });
+            }
+            per_sha.push(ShaMetrics {
+                sha: sha.clone(),
+                first_seen: Some(span.start),
+                requests,
+                errors_5xx,
+                instances: 0,
+                flows,
+            });
+        }
+        MonitorSample {
+            window: span,
+            per_sha,
+        }
+    }
+}
+
+/// A [`Monitor`] serving one simulated deploy's figures: window `i` is the one starting
+/// `i` windows after `start`.
+#[derive(Debug, Clone)]
+pub struct PopulationMonitor {
+    deploy: SimulatedDeploy,
+    traffic: TrafficAssumptions,
+    start: DateTime<Utc>,
+}
+
+impl PopulationMonitor {
+    /// Serves `deploy`'s figures for windows counted from `start`.
+    pub fn new(deploy: SimulatedDeploy, traffic: TrafficAssumptions, start: DateTime<Utc>) -> Self {
+        PopulationMonitor {
+            deploy,
+            traffic,
+            start,
+        }
+    }
+}
+
+#[async_trait]
+impl Monitor for PopulationMonitor {
+    async fn sample(
+        &self,
+        _env: &EnvName,
+        _role: &RoleName,
+        window: &MetricsWindow,
+    ) -> Result<MonitorSample> {
+        let len = i64::try_from(self.traffic.window_secs.max(1)).unwrap_or(300);
+        let index = (window.start - self.start).num_seconds().div_euclid(len);
+        let index = u32::try_from(index.max(0)).unwrap_or(u32::MAX);
+        Ok(self.deploy.sample(&self.traffic, index, *window))
+    }
+}
+
+/// The window `index` (0-based) of a gate starting at `start`.
+pub fn window_at(start: DateTime<Utc>, window_secs: u64, index: u32) -> MetricsWindow {
+    let len = i64::try_from(window_secs).unwrap_or(300);
+    MetricsWindow {
+        start: start + Duration::seconds(len * i64::from(index)),
+        end: start + Duration::seconds(len * (i64::from(index) + 1)),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_population_is_deterministic_and_near_its_assumptions() {
+        let traffic = TrafficAssumptions::login_gov();
+        let mix = BadDeployMix::default();
+        let a = population(&traffic, &mix, 11, 50, 50).expect("population");
+        assert_eq!(a, population(&traffic, &mix, 11, 50, 50).expect("again"));
+        assert!(a[..50].iter().all(|d| !d.fault.is_bad()));
+        assert!(a[50..].iter().all(|d| d.fault.is_bad()));
+        let start = "2026-11-24T15:00:00Z".parse().expect("time");
+        let span = window_at(start, 300, 0);
+        let s = a[0].sample(&traffic, 0, span);
+        assert_eq!(s, a[0].sample(&traffic, 0, span));
+        let old = &s.per_sha[0];
+        // 150-450 requests per second, half to each SHA, 300 s: 22,500 to 67,500.
+        assert!((20_000..72_000).contains(&old.requests), "{}", old.requests);
+        assert!(old.error_rate().expect("rate") < 0.005);
+        let sign_in = &old.flows[0];
+        assert!(sign_in.attempts > 500 && sign_in.successes * 100 > sign_in.attempts * 90);
+    }
+}

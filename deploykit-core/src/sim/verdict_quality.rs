@@ -1,0 +1,282 @@
+//! How well the monitor gate's rules decide: a [`population`] of simulated deploys, each
+//! watched window by window through the [`Monitor`] port and judged by the gate's own
+//! [`judge_window`] and [`verdict`], counted into false rollbacks, missed bad deploys,
+//! inconclusive verdicts and the windows detection took.
+
+use std::fmt;
+
+use chrono::{DateTime, Utc};
+
+use crate::deploy::monitor_verdict::{
+    MonitorVerdict, Verdict, WindowFigures, judge_window, verdict,
+};
+use crate::deploy::settings::MonitorThresholds;
+use crate::error::Result;
+use crate::model::names::{EnvName, RoleName};
+use crate::model::sha::Sha;
+use crate::ports::Monitor;
+use crate::sim::population::{
+    BadDeployMix, DeployFault, PopulationMonitor, TrafficAssumptions, population, window_at,
+};
+
+/// Watches windows of `monitor` from `start` the way the monitor gate does (sample a window,
+/// judge it, ask for a verdict) until the rules decide.
+pub async fn watch_deploy(
+    t: &MonitorThresholds,
+    monitor: &dyn Monitor,
+    old_sha: &Sha,
+    new_sha: &Sha,
+    start: DateTime<Utc>,
+) -> Result<MonitorVerdict> {
+    let env = EnvName::new("prod")?;
+    let role = RoleName::new("idp")?;
+    let mut windows: Vec<WindowFigures> = Vec::new();
+    for i in 0..t.max_windows.max(1) {
+        let sample = monitor
+            .sample(&env, &role, &window_at(start, t.window_secs, i))
+            .await?;
+        windows.push(judge_window(t, old_sha, new_sha, &sample, None));
+        if let Some(v) = verdict(t, &windows) {
+            return Ok(v);
+        }
+    }
+    Ok(MonitorVerdict {
+        verdict: Verdict::Inconclusive,
+        explanation: "no window was watched".into(),
+        windows,
+    })
+}
+
+/// Verdicts of a group of deploys.
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize)]
+pub struct Tally {
+    /// Deploys in the group.
+    pub deploys: usize,
+    /// Verdict Go.
+    pub go: usize,
+    /// Verdict Rollback.
+    pub rollback: usize,
+    /// Verdict Inconclusive.
+    pub inconclusive: usize,
+    /// Rollbacks by the number of windows watched when decided (index 0: after one window).
+    pub rollback_after: Vec<usize>,
+}
+
+impl Tally {
+    fn add(&mut self, v: &MonitorVerdict) {
+        self.deploys += 1;
+        match v.verdict {
+            Verdict::Go => self.go += 1,
+            Verdict::Inconclusive => self.inconclusive += 1,
+            Verdict::Rollback => {
+                self.rollback += 1;
+                let at = v.windows.len().max(1);
+                if self.rollback_after.len() < at {
+                    self.rollback_after.resize(at, 0);
+                }
+                self.rollback_after[at - 1] += 1;
+            }
+        }
+    }
+
+    /// Rollbacks decided after at most `windows` windows.
+    pub fn rolled_back_within(&self, windows: usize) -> usize {
+        self.rollback_after.iter().take(windows).sum()
+    }
+
+    /// Adds another tally's counts to this one (figures of several seeds together).
+    pub fn absorb(&mut self, other: &Tally) {
+        self.deploys += other.deploys;
+        self.go += other.go;
+        self.rollback += other.rollback;
+        self.inconclusive += other.inconclusive;
+        if self.rollback_after.len() < other.rollback_after.len() {
+            self.rollback_after.resize(other.rollback_after.len(), 0);
+        }
+        for (mine, theirs) in self.rollback_after.iter_mut().zip(&other.rollback_after) {
+            *mine += theirs;
+        }
+    }
+
+    /// The table header [`Tally::table_row`] rows go under (Markdown).
+    pub const TABLE_HEADER: &'static str = "| deploys | n | rollback | go | inconclusive | rollback \
+                                            after (windows) |\n|---|---|---|---|---|---|";
+
+    /// One Markdown table row: label, deploys, rollbacks, go, inconclusive, and rollbacks by
+    /// the number of windows watched (`1w:536 2w:264`).
+    pub fn table_row(&self, label: &str) -> String {
+        let hist: Vec<String> = self
+            .rollback_after
+            .iter()
+            .enumerate()
+            .map(|(i, n)| format!("{}w:{n}", i + 1))
+            .collect();
+        format!(
+            "| {label} | {} | {} | {} | {} | {} |",
+            self.deploys,
+            self.rollback,
+            self.go,
+            self.inconclusive,
+            if hist.is_empty() {
+                "-".to_string()
+            } else {
+                hist.join(" ")
+            }
+        )
+    }
+}
+
+/// The verdict quality of one population.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct QualityReport {
+    /// The population's seed.
+    pub seed: u64,
+    /// Healthy deploys.
+    pub healthy: Tally,
+    /// Bad deploys.
+    pub bad: Tally,
+    /// Bad deploys by kind of fault (5xx at once, 5xx ramping, each flow by drop size).
+    pub bad_by_kind: Vec<(String, Tally)>,
+    /// The explanations of the first few false rollbacks.
+    pub false_rollback_examples: Vec<String>,
+    /// The explanations of the first few missed bad deploys (Go or Inconclusive).
+    pub missed_examples: Vec<String>,
+    /// The explanations of the first few healthy deploys left inconclusive.
+    pub healthy_inconclusive_examples: Vec<String>,
+}
+
+impl QualityReport {
+    /// Healthy deploys rolled back.
+    pub fn false_rollbacks(&self) -> usize {
+        self.healthy.rollback
+    }
+
+    /// Bad deploys given Go.
+    pub fn missed(&self) -> usize {
+        self.bad.go
+    }
+
+    /// Share of bad deploys rolled back within `windows` windows.
+    pub fn caught_within(&self, windows: usize) -> f64 {
+        if self.bad.deploys == 0 {
+            return 1.0;
+        }
+        self.bad.rolled_back_within(windows) as f64 / self.bad.deploys as f64
+    }
+}
+
+impl fmt::Display for QualityReport {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        writeln!(
+            f,
+            "seed {}: {} false rollbacks of {} healthy, {} bad given go, {:.1}% of {} bad \
+             rolled back within 2 windows",
+            self.seed,
+            self.false_rollbacks(),
+            self.healthy.deploys,
+            self.missed(),
+            self.caught_within(2) * 100.0,
+            self.bad.deploys
+        )?;
+        writeln!(f, "{}", Tally::TABLE_HEADER)?;
+        writeln!(f, "{}", self.healthy.table_row("healthy"))?;
+        writeln!(f, "{}", self.bad.table_row("bad"))?;
+        for (label, t) in &self.bad_by_kind {
+            writeln!(f, "{}", t.table_row(&format!("bad: {label}")))?;
+        }
+        for e in &self.false_rollback_examples {
+            writeln!(f, "false rollback: {e}")?;
+        }
+        for e in &self.missed_examples {
+            writeln!(f, "missed: {e}")?;
+        }
+        for e in &self.healthy_inconclusive_examples {
+            writeln!(f, "healthy inconclusive: {e}")?;
+        }
+        Ok(())
+    }
+}
+
+fn kind_label(fault: &DeployFault, traffic: &TrafficAssumptions) -> String {
+    match fault {
+        DeployFault::Healthy => "healthy".into(),
+        DeployFault::ErrorRise {
+            ramp_windows: 0, ..
+        } => "5xx rise at once".into(),
+        DeployFault::ErrorRise { ramp_windows, .. } => {
+            format!("5xx rise over {ramp_windows} windows")
+        }
+        DeployFault::FlowDrop { flow, drop } => {
+            let name = traffic.flows.get(*flow).map_or("flow", |f| f.name.as_str());
+            let points = drop * 100.0;
+            let bucket = if points < 5.0 {
+                "3-5"
+            } else if points < 7.0 {
+                "5-7"
+            } else {
+                "7-10"
+            };
+            format!("{name} drop {bucket} points")
+        }
+    }
+}
+
+/// Runs `healthy` healthy and `bad` bad deploys drawn from `seed` through the rules `t`.
+pub async fn evaluate(
+    t: &MonitorThresholds,
+    traffic: &TrafficAssumptions,
+    mix: &BadDeployMix,
+    seed: u64,
+    healthy: usize,
+    bad: usize,
+) -> Result<QualityReport> {
+    let start: DateTime<Utc> = DateTime::from_timestamp(1_764_000_000, 0).unwrap_or_default();
+    let mut report = QualityReport {
+        seed,
+        healthy: Tally::default(),
+        bad: Tally::default(),
+        bad_by_kind: Vec::new(),
+        false_rollback_examples: Vec::new(),
+        missed_examples: Vec::new(),
+        healthy_inconclusive_examples: Vec::new(),
+    };
+    for deploy in population(traffic, mix, seed, healthy, bad)? {
+        let (old, new) = (deploy.old_sha.clone(), deploy.new_sha.clone());
+        let fault = deploy.fault.clone();
+        let monitor = PopulationMonitor::new(deploy, traffic.clone(), start);
+        let v = watch_deploy(t, &monitor, &old, &new, start).await?;
+        if fault.is_bad() {
+            report.bad.add(&v);
+            let label = kind_label(&fault, traffic);
+            match report.bad_by_kind.iter_mut().find(|(l, _)| *l == label) {
+                Some((_, tally)) => tally.add(&v),
+                None => {
+                    let mut tally = Tally::default();
+                    tally.add(&v);
+                    report.bad_by_kind.push((label, tally));
+                }
+            }
+            if v.verdict != Verdict::Rollback && report.missed_examples.len() < 5 {
+                report.missed_examples.push(format!(
+                    "{} ({:?}): {}",
+                    v.verdict.as_str(),
+                    fault,
+                    v.explanation
+                ));
+            }
+        } else {
+            report.healthy.add(&v);
+            if v.verdict == Verdict::Rollback && report.false_rollback_examples.len() < 5 {
+                report.false_rollback_examples.push(v.explanation.clone());
+            }
+            if v.verdict == Verdict::Inconclusive && report.healthy_inconclusive_examples.len() < 3
+            {
+                report
+                    .healthy_inconclusive_examples
+                    .push(v.explanation.clone());
+            }
+        }
+    }
+    report.bad_by_kind.sort_by(|a, b| a.0.cmp(&b.0));
+    Ok(report)
+}
