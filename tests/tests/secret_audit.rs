@@ -251,7 +251,11 @@ fn the_demo_with_secrets_everywhere_leaks_nothing() {
             "config {command} names the key: {}",
             stderr(&out)
         );
-        hits.extend(search_output(&format!("config {command} of a bad file"), &out, &secrets));
+        hits.extend(search_output(
+            &format!("config {command} of a bad file"),
+            &out,
+            &secrets,
+        ));
     }
     for dir in [run.state(), run.work()] {
         hits.extend(search_files(&dir, &secrets).0);
@@ -461,8 +465,10 @@ async fn instance_ids(c: &AwsClients, group: &str) -> Vec<String> {
 }
 
 /// What moto does not do by itself, done by hand while the deploy runs: the delayed
-/// scale-out fires as soon as it is scheduled (moto never fires scheduled actions), and each
-/// new migration instance gets a successful migration log (there is no instance to run it).
+/// scale-out fires as soon as it is scheduled (moto never fires scheduled actions), the
+/// unprotected instances above the desired capacity are terminated (a nudge: moto only does
+/// it when the capacity is set), and each new migration instance gets a successful migration
+/// log (there is no instance to run it).
 async fn play_the_world(c: AwsClients, stop: Arc<AtomicBool>) {
     use aws_sdk_cloudwatchlogs::types::InputLogEvent;
     let log_group = "prod_/var/log/cloud-init-output.log";
@@ -487,6 +493,32 @@ async fn play_the_world(c: AwsClients, stop: Arc<AtomicBool>) {
                     .delete_scheduled_action()
                     .auto_scaling_group_name("prod-idp")
                     .scheduled_action_name(&name)
+                    .send()
+                    .await
+                    .unwrap();
+            }
+        }
+        // Real Auto Scaling terminates unprotected instances above the desired capacity (the
+        // rollback's scale-in of the new instances); moto needs a nudge.
+        let g = c
+            .autoscaling
+            .describe_auto_scaling_groups()
+            .auto_scaling_group_names("prod-idp")
+            .send()
+            .await
+            .unwrap();
+        if let Some(g) = g.auto_scaling_groups().first() {
+            let desired = g.desired_capacity().unwrap_or(0);
+            let over = g.instances().len() > usize::try_from(desired).unwrap_or(0);
+            if over
+                && g.instances()
+                    .iter()
+                    .any(|i| i.protected_from_scale_in() == Some(false))
+            {
+                c.autoscaling
+                    .set_desired_capacity()
+                    .auto_scaling_group_name("prod-idp")
+                    .desired_capacity(desired)
                     .send()
                     .await
                     .unwrap();
@@ -676,7 +708,10 @@ async fn a_config_recycle_on_moto_and_local_fakes_leaks_nothing() {
         posts[0].body
     );
     let queries = newrelic.requests();
-    assert!(!queries.is_empty(), "the monitor gate asked New Relic");
+    assert!(
+        !queries.is_empty(),
+        "the monitor gate asked New Relic:\n{text}"
+    );
     assert!(
         queries
             .iter()
@@ -765,9 +800,10 @@ fn an_rc_cut_on_git_github_and_slack_fakes_leaks_nothing() {
     let config = run.config(&hooks, "");
     std::fs::write(
         &config,
-        std::fs::read_to_string(&config)
-            .unwrap()
-            .replace("[github]\n", &format!("[github]\napi_url = \"{}\"\n", github.url())),
+        std::fs::read_to_string(&config).unwrap().replace(
+            "[github]\n",
+            &format!("[github]\napi_url = \"{}\"\n", github.url()),
+        ),
     )
     .unwrap();
     let mut env = run.env(&hooks);
@@ -790,7 +826,9 @@ fn an_rc_cut_on_git_github_and_slack_fakes_leaks_nothing() {
 
     let calls = github.http.requests();
     assert!(
-        calls.iter().any(|r| r.method == "POST" && r.path().ends_with("/pulls")),
+        calls
+            .iter()
+            .any(|r| r.method == "POST" && r.path().ends_with("/pulls")),
         "the promotion PR was opened on the fake"
     );
     assert!(

@@ -83,7 +83,12 @@ pub async fn newest_migration_instance(
         let newest = group
             .instances
             .iter()
-            .filter(|i| req.launched_after.is_none_or(|t| i.launch_time >= t))
+            // EC2 launch times have whole seconds: an instance launched in the same second
+            // as `launched_after` shows an earlier time than it.
+            .filter(|i| {
+                req.launched_after
+                    .is_none_or(|t| i.launch_time >= chrono::SubsecRound::trunc_subsecs(t, 0))
+            })
             .max_by(|a, b| a.launch_time.cmp(&b.launch_time).then(a.id.cmp(&b.id)));
         if let Some(i) = newest {
             ctx.info(format!(
