@@ -265,6 +265,25 @@ mod tests {
     }
 
     #[tokio::test]
+    async fn an_instance_launched_in_the_recycles_second_is_new() {
+        // EC2 reports t0 for an instance launched at t0 + 0.9 s, after a recycle at t0 + 0.4 s.
+        let fleet = RecordingFleet::new(migration_with(vec![inst(1, -9000), inst(2, 0)]));
+        let clock = StepClock(Mutex::new(t0()));
+        let sink = RecordingSink::default();
+        let ctx = FleetContext {
+            fleet: &fleet,
+            clock: &clock,
+            events: &sink,
+        };
+        let mut req = MigrationLogRequest::new(prod());
+        req.launched_after = Some(t0() + chrono::Duration::milliseconds(400));
+        let found = newest_migration_instance(&ctx, &req)
+            .await
+            .expect("the instance launched in the same second");
+        assert_eq!(found, iid(2));
+    }
+
+    #[tokio::test]
     async fn waits_for_an_instance_then_times_out_with_waiting_events() {
         let fleet = RecordingFleet::new(migration_with(vec![inst(1, -9000)]));
         let clock = StepClock(Mutex::new(t0()));
