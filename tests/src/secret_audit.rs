@@ -171,7 +171,8 @@ mod tests {
                 &s
             )
             .len(),
-            1
+            2,
+            "the percent-encoded value, and the secret tail inside it"
         );
         let b64 = base64(s[0].value.as_bytes());
         assert_eq!(search("x", b64.as_bytes(), &s).len(), 1);
