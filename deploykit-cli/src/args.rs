@@ -211,6 +211,10 @@ pub struct DeployArgs {
     /// Print the plan: every step and the operations it would call.
     #[arg(long)]
     pub dry_run: bool,
+    /// The configuration diff a config recycle announces: a file, or `-` for standard input.
+    /// Secret values are redacted before it is announced or journalled.
+    #[arg(long, value_name = "FILE")]
+    pub config_diff: Option<PathBuf>,
 }
 
 /// `deploykit rollback`.

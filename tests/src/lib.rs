@@ -1,5 +1,7 @@
 //! Support for deploykit's end-to-end tests: finding and running the `deploykit` binary.
 
+pub mod secret_audit;
+
 use std::path::PathBuf;
 use std::process::{Command, Output};
 

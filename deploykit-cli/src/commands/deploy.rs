@@ -1,6 +1,7 @@
 //! `deploykit deploy`, `rollback` and `resume`: the guided production deploy.
 
-use std::io::{BufRead, IsTerminal, Write};
+use std::io::{BufRead, IsTerminal, Read, Write};
+use std::path::Path;
 use std::sync::Arc;
 
 use async_trait::async_trait;
@@ -9,6 +10,7 @@ use deploykit_core::deploy::{
     self, Decision, DecisionRequest, DeployOutcome, DeployPorts, DeployRequest, FileJournal,
     FinalStatus, FixedDecision, Journal, Operator, RollbackRequest, RunId,
 };
+use deploykit_core::notify::redact_config_diff;
 use deploykit_core::ports::{PrState, PullRequestQuery};
 use deploykit_core::{AppSettings, DeployKind, EnvName, Error, Event, EventSink, Result};
 
@@ -190,12 +192,48 @@ async fn open_promotion_pr(ports: &DeployPorts, app: &AppSettings) -> Result<u64
         })
 }
 
+/// The `--config-diff` of a config recycle, read from its file (`-`: standard input) and
+/// redacted with the configuration's rules before anything else sees it.
+fn config_diff(
+    config: &deploykit_core::config::EffectiveConfig,
+    kind: DeployKind,
+    path: Option<&Path>,
+) -> Result<Option<String>> {
+    let Some(path) = path else {
+        return Ok(None);
+    };
+    if kind != DeployKind::ConfigRecycle {
+        return Err(Error::invalid_input(format!(
+            "--config-diff is announced by config recycles only, but this is a {kind} deploy;              pass --kind config-recycle or drop --config-diff"
+        )));
+    }
+    let text = if path == Path::new("-") {
+        let mut text = String::new();
+        std::io::stdin().read_to_string(&mut text).map_err(|e| {
+            Error::invalid_input(format!(
+                "could not read the configuration diff from standard input: {e}"
+            ))
+        })?;
+        text
+    } else {
+        std::fs::read_to_string(path).map_err(|e| {
+            Error::invalid_input(format!(
+                "could not read the configuration diff {}: {e}; check the path",
+                path.display()
+            ))
+        })?
+    };
+    let rules = config.redaction_rules()?;
+    Ok(Some(redact_config_diff(text.trim_end(), &rules)))
+}
+
 /// `deploykit deploy ENV APP`.
 pub async fn deploy(inv: &Invocation<'_>, args: &DeployArgs) -> Result<u8> {
     let config = inv.config()?;
     let env: EnvName = args.env.parse()?;
     let app = app_settings(inv, &args.app)?;
     let kind: DeployKind = args.kind.parse()?;
+    let diff = config_diff(&config, kind, args.config_diff.as_deref())?;
     let settings = config.env_settings(&env);
     let (mut ports, world) = deploy_ports(inv.cli.sandbox, &config, &app, &env).await?;
     ports.operator = operator(inv, None);
@@ -218,6 +256,7 @@ pub async fn deploy(inv: &Invocation<'_>, args: &DeployArgs) -> Result<u8> {
     req.reason = args.reason.clone();
     req.cadence_override = args.override_cadence.clone();
     req.no_migration_override = args.override_no_migration.clone();
+    req.config_diff = diff;
     req.yes = inv.cli.yes;
     if kind.ships_code() {
         req.pr_number = Some(match pr {

@@ -89,12 +89,20 @@ pub struct EffectiveConfig {
 }
 
 impl EffectiveConfig {
-    /// The redaction rules for config-change announcements.
+    /// The redaction rules for config-change announcements: the configured SecureString
+    /// parameters and patterns, and the value of every secret deploykit knows (a diff that
+    /// carries a token or webhook URL under a harmless-looking key still hides it).
     pub fn redaction_rules(&self) -> Result<crate::notify::RedactionRules> {
-        self.redaction.patterns.iter().try_fold(
+        let rules = self.redaction.patterns.iter().try_fold(
             crate::notify::RedactionRules::new(self.redaction.secure_parameters.iter().cloned()),
             |rules, p| rules.with_pattern(p),
-        )
+        )?;
+        Ok(self
+            .secrets
+            .named()
+            .into_iter()
+            .filter_map(|(_, s)| s.as_ref())
+            .fold(rules, |rules, s| rules.with_literal(s.secret.expose())))
     }
 }
 

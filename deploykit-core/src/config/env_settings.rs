@@ -21,6 +21,9 @@ impl EffectiveConfig {
         s.monitor.max_error_rate = m.max_error_rate;
         s.monitor.max_error_rate_increase = m.max_error_rate_increase;
         s.monitor.max_flow_success_drop = m.max_flow_success_drop;
+        // The gate watches `observe_secs` in all, as `max_windows` windows.
+        s.monitor.window_secs = (m.observe_secs / u64::from(s.monitor.max_windows.max(1))).max(1);
+        s.poll_secs = m.poll_interval_secs.max(1);
         s.cadence = self.cadence.policy();
         s
     }
@@ -63,5 +66,17 @@ mod tests {
             from_config.monitor.min_requests,
             engine.monitor.min_requests
         );
+        assert_eq!(from_config.monitor, engine.monitor);
+        assert_eq!(from_config.poll_secs, engine.poll_secs);
+    }
+
+    #[test]
+    fn observe_and_poll_seconds_reach_the_gate() {
+        let text = "[monitor]\nobserve_secs = 60\npoll_interval_secs = 2\n";
+        let config = crate::config::resolve(Some(text), &BTreeMap::new(), &BTreeMap::new())
+            .expect("valid config");
+        let s = config.env_settings(&EnvName::new("prod").expect("env"));
+        assert_eq!(s.monitor.window_secs * u64::from(s.monitor.max_windows), 60);
+        assert_eq!(s.poll_secs, 2);
     }
 }

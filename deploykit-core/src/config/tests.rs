@@ -432,3 +432,25 @@ freezes = [{ start = 2026-12-21, end = 2027-01-01, reason = "holidays" }]
         "{problems:?}"
     );
 }
+
+#[test]
+fn redaction_rules_hide_every_known_secret_value() {
+    let env = map(&[
+        ("GITHUB_TOKEN", "ghp_audit0000000000000000000000000000"),
+        (
+            "SLACK_WEBHOOK_URL",
+            "https://hooks.slack.com/services/T0/B1/zz9",
+        ),
+    ]);
+    let rules = resolve(None, &env, &none())
+        .expect("valid")
+        .redaction_rules()
+        .expect("rules");
+    assert_eq!(
+        crate::notify::redact_config_diff(
+            "+ ci_auth: ghp_audit0000000000000000000000000000\n- alerts: https://hooks.slack.com/services/T0/B1/zz9",
+            &rules
+        ),
+        "+ ci_auth: [REDACTED]\n- alerts: [REDACTED]"
+    );
+}

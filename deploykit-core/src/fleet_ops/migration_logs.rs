@@ -83,7 +83,12 @@ pub async fn newest_migration_instance(
         let newest = group
             .instances
             .iter()
-            .filter(|i| req.launched_after.is_none_or(|t| i.launch_time >= t))
+            // EC2 launch times have whole seconds: an instance launched in the same second
+            // as `launched_after` shows an earlier time than it.
+            .filter(|i| {
+                req.launched_after
+                    .is_none_or(|t| i.launch_time >= chrono::SubsecRound::trunc_subsecs(t, 0))
+            })
             .max_by(|a, b| a.launch_time.cmp(&b.launch_time).then(a.id.cmp(&b.id)));
         if let Some(i) = newest {
             ctx.info(format!(
@@ -257,6 +262,25 @@ mod tests {
         assert_eq!(tail.lines_read, 3);
         let reads = log.reads.lock().expect("lock").clone();
         assert_eq!(reads, vec![(iid(2), None), (iid(2), Some("2".into()))]);
+    }
+
+    #[tokio::test]
+    async fn an_instance_launched_in_the_recycles_second_is_new() {
+        // EC2 reports t0 for an instance launched at t0 + 0.9 s, after a recycle at t0 + 0.4 s.
+        let fleet = RecordingFleet::new(migration_with(vec![inst(1, -9000), inst(2, 0)]));
+        let clock = StepClock(Mutex::new(t0()));
+        let sink = RecordingSink::default();
+        let ctx = FleetContext {
+            fleet: &fleet,
+            clock: &clock,
+            events: &sink,
+        };
+        let mut req = MigrationLogRequest::new(prod());
+        req.launched_after = Some(t0() + chrono::Duration::milliseconds(400));
+        let found = newest_migration_instance(&ctx, &req)
+            .await
+            .expect("the instance launched in the same second");
+        assert_eq!(found, iid(2));
     }
 
     #[tokio::test]

@@ -68,6 +68,32 @@ impl RedactionRules {
         Ok(self)
     }
 
+    /// Adds a value that is redacted wherever it appears, as it is and percent-encoded
+    /// (a known secret: the configured tokens and webhook URLs). Empty values are ignored.
+    ///
+    /// ```
+    /// use deploykit_core::notify::{RedactionRules, redact_config_diff};
+    /// let rules = RedactionRules::default().with_literal("https://hooks.example/T0/B1/xyz");
+    /// assert_eq!(
+    ///     redact_config_diff("+ alerts_url: https://hooks.example/T0/B1/xyz", &rules),
+    ///     "+ alerts_url: [REDACTED]"
+    /// );
+    /// ```
+    pub fn with_literal(mut self, value: &str) -> Self {
+        let value = value.trim();
+        if value.is_empty() {
+            return self;
+        }
+        let encoded = percent_encode(value);
+        for v in [value.to_string(), encoded] {
+            // An escaped literal always compiles.
+            if let Ok(re) = Regex::new(&regex_lite::escape(&v)) {
+                self.patterns.push(re);
+            }
+        }
+        self
+    }
+
     /// The configured patterns.
     pub fn patterns(&self) -> impl Iterator<Item = &str> {
         self.patterns.iter().map(Regex::as_str)
@@ -85,6 +111,21 @@ impl RedactionRules {
         let lower = key.to_ascii_lowercase();
         SECRET_WORDS.iter().any(|w| lower.contains(w)) || self.is_secure_parameter(key)
     }
+}
+
+/// `value` with every byte outside `A-Za-z0-9-._~` written as `%XX` (how a secret looks
+/// once it went through a URL query or form encoding).
+fn percent_encode(value: &str) -> String {
+    value
+        .bytes()
+        .map(|b| {
+            if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~') {
+                (b as char).to_string()
+            } else {
+                format!("%{b:02X}")
+            }
+        })
+        .collect()
 }
 
 /// Splits a diff line into its marker (`+`, `-`, ` `, `~`) with indentation, and the rest.
@@ -380,6 +421,19 @@ mod tests {
                 .kind(),
             crate::ErrorKind::InvalidInput
         );
+    }
+
+    #[test]
+    fn known_secret_values_are_redacted_under_any_key() {
+        let hook = "https://hooks.slack.com/services/T0/B1/s3cr3t?x=1";
+        let rules = RedactionRules::default()
+            .with_literal(hook)
+            .with_literal("  ");
+        let diff = format!(
+            "+ alerts: {hook}\n- form: a=https%3A%2F%2Fhooks.slack.com%2Fservices%2FT0%2FB1%2Fs3cr3t%3Fx%3D1\n  n: 1"
+        );
+        let out = redact_config_diff(&diff, &rules);
+        assert_eq!(out, "+ alerts: [REDACTED]\n- form: a=[REDACTED]\n  n: 1");
     }
 
     #[test]

@@ -1,0 +1,866 @@
+//! The secret audit (issue 8): runs with known fake secrets in every credential the
+//! configuration knows (through environment variables and `*_file` keys) and in the
+//! configuration diff, then searches every byte the run produced for them: stdout, stderr,
+//! every file under the state directory and the working directory, and every byte each
+//! local fake received. Zero hits.
+//!
+//! What is searched for each secret: the value, its percent-encoding, its base64 encoding
+//! and (for webhook URLs) the secret last path segment alone. The one place a credential
+//! may legitimately appear is where it is sent: the `Authorization` / `API-Key` header of a
+//! request carrying a token, and the request target of a post to a webhook URL (the URL
+//! *is* the credential). Those are checked to carry the credential, and excluded from the
+//! search for that credential only.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+#[path = "../../deploykit-aws/tests/support/mod.rs"]
+mod aws_support;
+#[path = "../../deploykit-github/tests/support/mod.rs"]
+mod github_support;
+
+use std::collections::BTreeSet;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+
+use deploykit_aws::AwsClients;
+use deploykit_aws::moto::MotoServer;
+use deploykit_core::DELAYED_SCALE_OUT_ACTION;
+use deploykit_tests::secret_audit::{Hit, KnownSecret, search, search_files};
+use deploykit_tests::{deploykit_bin, stderr, stdout};
+use github_support::github_fake::FakeGitHub;
+use github_support::http_fake::{HttpFake, Request, Response};
+
+const GITHUB_TOKEN: &str = "ghp_AUDITgithubTOKEN00000000000000000001";
+const SLACK_BOT_TOKEN: &str = "xoxb-AUDIT-slack-bot-token-0002";
+const NEW_RELIC_API_KEY: &str = "NRAK-AUDITnewrelicAPIkey0006";
+const AWS_SECRET_ACCESS_KEY: &str = "AUDITawsSECRETaccessKEY0007/x+y";
+const AWS_SESSION_TOKEN: &str = "AUDITawsSESSIONtoken0008";
+const SECURE_STRING: &str = "postgres://idp:AUDITsecureSTRINGvalue0009@db.internal/idp";
+const DIFF_PASSWORD: &str = "AUDITdiffPASSWORD0010";
+const DIFF_PEM_LINE: &str = "MIIEvAUDITpemBODY0011";
+
+/// The webhook URLs, on `base` (the Slack fake, or Slack's host when nothing is posted).
+fn webhooks(base: &str) -> [String; 3] {
+    [
+        format!("{base}/services/TAUDIT/BAUDIT/AUDITwebhookMAIN0003"),
+        format!("{base}/services/TAUDIT/BAUDIT/AUDITwebhookCROSS0004"),
+        format!("{base}/services/TAUDIT/BAUDIT/AUDITwebhookDEVOPS0005"),
+    ]
+}
+
+fn secrets(hooks: &[String; 3]) -> Vec<KnownSecret> {
+    vec![
+        KnownSecret::new("github token", GITHUB_TOKEN),
+        KnownSecret::new("slack bot token", SLACK_BOT_TOKEN),
+        KnownSecret::new("slack webhook (main)", hooks[0].clone()),
+        KnownSecret::new("slack webhook (cross-post)", hooks[1].clone()),
+        KnownSecret::new("slack webhook (devops)", hooks[2].clone()),
+        KnownSecret::new("new relic api key", NEW_RELIC_API_KEY),
+        KnownSecret::new("aws secret access key", AWS_SECRET_ACCESS_KEY),
+        KnownSecret::new("aws session token", AWS_SESSION_TOKEN),
+        KnownSecret::new("SecureString value", SECURE_STRING),
+        KnownSecret::new("password in the diff", DIFF_PASSWORD),
+        KnownSecret::new("PEM body in the diff", DIFF_PEM_LINE),
+    ]
+}
+
+/// A configuration diff carrying secrets in every shape the redaction knows: a secret-looking
+/// key, a SecureString parameter, known credentials under harmless keys, a PEM block.
+fn secret_diff(hooks: &[String; 3]) -> String {
+    format!(
+        "--- a/prod/idp.yml\n+++ b/prod/idp.yml\n@@ -1,9 +1,9 @@\n\
+         - pool_size: 5\n+ pool_size: 10\n\
+         - db_password: old-one\n+ db_password: {DIFF_PASSWORD}\n\
+         + /prod/idp/database_url: {SECURE_STRING}\n\
+         + alerts_endpoint: {}\n\
+         + ci_auth: {GITHUB_TOKEN}\n\
+         + AWS_SECRET_ACCESS_KEY={AWS_SECRET_ACCESS_KEY}\n\
+         + saml_cert: -----BEGIN PRIVATE KEY-----\n+ {DIFF_PEM_LINE}\n+ -----END PRIVATE KEY-----\n\
+         + feature_flag: on\n",
+        hooks[0]
+    )
+}
+
+/// A directory laid out for one audited run: inputs (config, secret files, the diff) kept
+/// apart from what the run writes (state directory, working directory).
+struct Run {
+    root: tempfile::TempDir,
+}
+
+impl Run {
+    fn new() -> Self {
+        let root = tempfile::tempdir().unwrap();
+        for d in ["inputs", "state", "work"] {
+            std::fs::create_dir_all(root.path().join(d)).unwrap();
+        }
+        Run { root }
+    }
+
+    fn inputs(&self) -> PathBuf {
+        self.root.path().join("inputs")
+    }
+
+    fn state(&self) -> PathBuf {
+        self.root.path().join("state")
+    }
+
+    fn work(&self) -> PathBuf {
+        self.root.path().join("work")
+    }
+
+    /// Writes the secret files and the configuration (`extra` appended), returns its path.
+    fn config(&self, hooks: &[String; 3], extra: &str) -> PathBuf {
+        std::fs::write(
+            self.inputs().join("github-token"),
+            format!("{GITHUB_TOKEN}\n"),
+        )
+        .unwrap();
+        std::fs::write(self.inputs().join("devops-webhook"), &hooks[2]).unwrap();
+        std::fs::write(self.inputs().join("diff.txt"), secret_diff(hooks)).unwrap();
+        let path = self.inputs().join("deploykit.toml");
+        std::fs::write(
+            &path,
+            format!(
+                "[github]\ntoken_file = \"github-token\"\n\n\
+                 [notifier]\ndevops_webhook_url_file = \"devops-webhook\"\n\n\
+                 [redaction]\nsecure_parameters = [\"/prod/idp/database_url\"]\n\n{extra}"
+            ),
+        )
+        .unwrap();
+        path
+    }
+
+    /// The environment of every audited process: the state directory, and the secrets that
+    /// come from environment variables.
+    fn env(&self, hooks: &[String; 3]) -> Vec<(&'static str, String)> {
+        vec![
+            ("XDG_STATE_HOME", self.state().display().to_string()),
+            ("HOME", self.root.path().display().to_string()),
+            ("SLACK_BOT_TOKEN", SLACK_BOT_TOKEN.into()),
+            ("SLACK_WEBHOOK_URL", hooks[0].clone()),
+            ("SLACK_CROSS_POST_WEBHOOK_URL", hooks[1].clone()),
+            ("NEW_RELIC_API_KEY", NEW_RELIC_API_KEY.into()),
+            ("AWS_SECRET_ACCESS_KEY", AWS_SECRET_ACCESS_KEY.into()),
+            ("AWS_SESSION_TOKEN", AWS_SESSION_TOKEN.into()),
+            ("AWS_ACCESS_KEY_ID", "AKIAAUDITEXAMPLE0000".into()),
+            ("AWS_REGION", "us-west-2".into()),
+        ]
+    }
+
+    /// Runs `deploykit args` in the working directory, `stdin` on its standard input.
+    fn deploykit(&self, args: &[&str], env: &[(&str, String)], stdin: Option<&str>) -> Output {
+        let mut cmd = Command::new(deploykit_bin());
+        cmd.args(args)
+            .current_dir(self.work())
+            .env_remove("GITHUB_TOKEN")
+            .env_remove("GH_TOKEN")
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped());
+        for (k, v) in env {
+            cmd.env(k, v);
+        }
+        let mut child = cmd.spawn().expect("run deploykit");
+        let mut input = child.stdin.take().expect("stdin");
+        if let Some(text) = stdin {
+            input.write_all(text.as_bytes()).unwrap();
+        }
+        drop(input);
+        child.wait_with_output().expect("deploykit output")
+    }
+}
+
+/// Everything a process printed, searched; the hits.
+fn search_output(label: &str, out: &Output, secrets: &[KnownSecret]) -> Vec<Hit> {
+    let mut hits = search(&format!("stdout of {label}"), &out.stdout, secrets);
+    hits.extend(search(&format!("stderr of {label}"), &out.stderr, secrets));
+    hits
+}
+
+fn assert_no_hits(hits: &[Hit]) {
+    assert!(
+        hits.is_empty(),
+        "secrets leaked:\n{}",
+        hits.iter()
+            .map(|h| format!("- {} in {}: …{}…", h.secret, h.source, h.context))
+            .collect::<Vec<_>>()
+            .join("\n")
+    );
+}
+
+/// The full demo, every scenario, human and JSON, with secrets set everywhere. The demo runs
+/// on the simulated world: it reads no configuration and sends nothing, so this proves no
+/// path prints what the environment holds. The sandboxed config recycle below is the run
+/// that reads the configuration (and its secrets) and announces the diff.
+#[test]
+fn the_demo_with_secrets_everywhere_leaks_nothing() {
+    let run = Run::new();
+    let hooks = webhooks("https://hooks.slack.com");
+    let secrets = secrets(&hooks);
+    let config = run.config(&hooks, "");
+    let config = config.display().to_string();
+    let env = run.env(&hooks);
+    let mut hits = Vec::new();
+    for scenario in [
+        "healthy",
+        "migration-fails",
+        "provisioning-failure",
+        "migration-hang",
+        "error-spike",
+        "unhealthy-hosts",
+    ] {
+        for json in [false, true] {
+            let mut args = vec!["--config", config.as_str()];
+            if json {
+                args.push("--json");
+            }
+            args.extend(["demo", "--scenario", scenario]);
+            let out = run.deploykit(&args, &env, None);
+            assert!(out.status.success(), "{scenario}: {}", stderr(&out));
+            assert!(!out.stdout.is_empty() && !out.stderr.is_empty());
+            hits.extend(search_output(&format!("demo {scenario}"), &out, &secrets));
+        }
+    }
+    let show = run.deploykit(&["--config", config.as_str(), "config", "show"], &env, None);
+    assert!(show.status.success(), "{}", stderr(&show));
+    assert!(
+        stdout(&show).contains("[REDACTED]"),
+        "the secrets were found and shown redacted:\n{}",
+        stdout(&show)
+    );
+    hits.extend(search_output("config show", &show, &secrets));
+    // Secrets written into the file by mistake are refused without being echoed.
+    let bad = run.inputs().join("bad.toml");
+    std::fs::write(
+        &bad,
+        format!(
+            "[notifier]\nwebhook_url = \"{}\"\n[github]\ntoken = \"{GITHUB_TOKEN}\"\n\
+             [monitor.newrelic]\napi_key = \"{NEW_RELIC_API_KEY}\"\n",
+            hooks[0]
+        ),
+    )
+    .unwrap();
+    let bad = bad.display().to_string();
+    for command in ["check", "show"] {
+        let out = run.deploykit(&["--config", bad.as_str(), "config", command], &env, None);
+        assert!(!out.status.success(), "config {command} refuses the file");
+        assert!(
+            format!("{}{}", stdout(&out), stderr(&out)).contains("notifier.webhook_url"),
+            "config {command} names the key: {}",
+            stderr(&out)
+        );
+        hits.extend(search_output(
+            &format!("config {command} of a bad file"),
+            &out,
+            &secrets,
+        ));
+    }
+    for dir in [run.state(), run.work()] {
+        hits.extend(search_files(&dir, &secrets).0);
+    }
+    assert_no_hits(&hits);
+}
+
+/// `deploy --kind config-recycle --config-diff` in the sandbox, from a file and from
+/// standard input: the configuration (with every secret) is read, the diff is redacted
+/// before it is announced or journalled, and nothing the run writes holds a secret.
+#[test]
+fn a_sandboxed_config_recycle_announces_the_diff_redacted() {
+    let run = Run::new();
+    let hooks = webhooks("https://hooks.slack.com");
+    let secrets = secrets(&hooks);
+    let config = run.config(&hooks, "");
+    let config = config.display().to_string();
+    let diff_file = run.inputs().join("diff.txt").display().to_string();
+    let env = run.env(&hooks);
+    let deploy = |diff: &str, json: bool, stdin: Option<&str>| {
+        let mut args = vec!["--config", config.as_str(), "--sandbox", "--yes"];
+        if json {
+            args.push("--json");
+        }
+        args.extend([
+            "deploy",
+            "prod",
+            "idp",
+            "--kind",
+            "config-recycle",
+            "--override-cadence",
+            "secret audit",
+            "--config-diff",
+            diff,
+        ]);
+        run.deploykit(&args, &env, stdin)
+    };
+    let from_file = deploy(&diff_file, false, None);
+    let from_stdin = deploy("-", true, Some(&secret_diff(&hooks)));
+    let mut hits = Vec::new();
+    for (label, out) in [("file", &from_file), ("stdin", &from_stdin)] {
+        assert_eq!(out.status.code(), Some(0), "{label}: {}", stderr(out));
+        hits.extend(search_output(
+            &format!("config recycle ({label})"),
+            out,
+            &secrets,
+        ));
+    }
+    let doc: serde_json::Value = serde_json::from_str(&stdout(&from_stdin)).expect("json");
+    assert_eq!(doc["status"]["status"], "deployed", "{doc}");
+
+    let (file_hits, files) = search_files(&run.state(), &secrets);
+    assert!(files >= 2, "a journal per run, at least");
+    hits.extend(file_hits);
+    hits.extend(search_files(&run.work(), &secrets).0);
+    assert_no_hits(&hits);
+
+    // The diff did reach the announcement, redacted, with its harmless lines intact.
+    let journals: Vec<PathBuf> = deploykit_tests::secret_audit::files_under(&run.state())
+        .into_iter()
+        .filter(|f| f.file_name().is_some_and(|n| n == "journal.jsonl"))
+        .collect();
+    assert_eq!(journals.len(), 2, "one journal per run");
+    for journal in journals {
+        let text = std::fs::read_to_string(&journal).unwrap();
+        let announced: Vec<&str> = text
+            .lines()
+            .filter(|l| l.contains("\"announcement\"") && l.contains("pool_size: 10"))
+            .collect();
+        assert_eq!(announced.len(), 1, "{}", journal.display());
+        for kept in [
+            "feature_flag: on",
+            "db_password: [REDACTED]",
+            "ci_auth: [REDACTED]",
+        ] {
+            assert!(announced[0].contains(kept), "{kept}: {}", announced[0]);
+        }
+    }
+}
+
+#[test]
+fn a_config_diff_is_refused_for_deploys_that_do_not_announce_one() {
+    let run = Run::new();
+    let hooks = webhooks("https://hooks.slack.com");
+    let config = run.config(&hooks, "");
+    let config = config.display().to_string();
+    let diff_file = run.inputs().join("diff.txt").display().to_string();
+    let out = run.deploykit(
+        &[
+            "--config",
+            config.as_str(),
+            "--sandbox",
+            "--yes",
+            "deploy",
+            "prod",
+            "idp",
+            "--config-diff",
+            &diff_file,
+        ],
+        &run.env(&hooks),
+        None,
+    );
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("--kind config-recycle"),
+        "{}",
+        stderr(&out)
+    );
+    let missing = run.deploykit(
+        &[
+            "--config",
+            config.as_str(),
+            "--sandbox",
+            "deploy",
+            "prod",
+            "idp",
+            "--kind",
+            "config-recycle",
+            "--config-diff",
+            "no-such-diff.txt",
+        ],
+        &run.env(&hooks),
+        None,
+    );
+    assert_eq!(missing.status.code(), Some(2), "{}", stderr(&missing));
+    assert!(stderr(&missing).contains("no-such-diff.txt"));
+}
+
+/// What a fake received, as searchable bytes: the request line, every header, the body.
+/// `legit` says which header / target may carry which secret (where it is sent); those are
+/// checked to carry it and left out of the search for that secret only.
+fn search_requests(
+    fake: &str,
+    requests: &[Request],
+    secrets: &[KnownSecret],
+    legit: &dyn Fn(&Request) -> Vec<(&'static str, &'static str)>,
+) -> Vec<Hit> {
+    let mut hits = Vec::new();
+    for (n, r) in requests.iter().enumerate() {
+        let allowed = legit(r);
+        let others = |part: &str| -> Vec<KnownSecret> {
+            secrets
+                .iter()
+                .filter(|s| {
+                    !allowed
+                        .iter()
+                        .any(|(p, name)| *p == part && *name == s.name)
+                })
+                .cloned()
+                .collect()
+        };
+        let label = format!("{fake} request {n} ({} {})", r.method, r.path());
+        hits.extend(search(
+            &format!("{label} target"),
+            r.target.as_bytes(),
+            &others("target"),
+        ));
+        for (k, v) in &r.headers {
+            hits.extend(search(
+                &format!("{label} header {k}"),
+                format!("{k}: {v}").as_bytes(),
+                &others(k),
+            ));
+        }
+        hits.extend(search(&format!("{label} body"), &r.body_bytes, secrets));
+    }
+    hits
+}
+
+async fn scheduled_actions(c: &AwsClients, group: &str) -> Vec<(String, Option<i32>)> {
+    let out = c
+        .autoscaling
+        .describe_scheduled_actions()
+        .auto_scaling_group_name(group)
+        .send()
+        .await
+        .unwrap();
+    out.scheduled_update_group_actions()
+        .iter()
+        .filter(|a| a.auto_scaling_group_name() == Some(group))
+        .map(|a| {
+            (
+                a.scheduled_action_name().unwrap_or_default().to_string(),
+                a.desired_capacity(),
+            )
+        })
+        .collect()
+}
+
+async fn instance_ids(c: &AwsClients, group: &str) -> Vec<String> {
+    let g = c
+        .autoscaling
+        .describe_auto_scaling_groups()
+        .auto_scaling_group_names(group)
+        .send()
+        .await
+        .unwrap();
+    g.auto_scaling_groups()
+        .first()
+        .map(|g| {
+            g.instances()
+                .iter()
+                .filter_map(|i| i.instance_id().map(String::from))
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+/// What moto does not do by itself, done by hand while the deploy runs: the delayed
+/// scale-out fires as soon as it is scheduled (moto never fires scheduled actions), the
+/// unprotected instances above the desired capacity are terminated (a nudge: moto only does
+/// it when the capacity is set), and each new migration instance gets a successful migration
+/// log (there is no instance to run it).
+async fn play_the_world(c: AwsClients, stop: Arc<AtomicBool>) {
+    use aws_sdk_cloudwatchlogs::types::InputLogEvent;
+    let log_group = "prod_/var/log/cloud-init-output.log";
+    let _ = c
+        .logs
+        .create_log_group()
+        .log_group_name(log_group)
+        .send()
+        .await;
+    let mut logged = BTreeSet::new();
+    while !stop.load(Ordering::SeqCst) {
+        for (name, desired) in scheduled_actions(&c, "prod-idp").await {
+            if name == DELAYED_SCALE_OUT_ACTION {
+                c.autoscaling
+                    .update_auto_scaling_group()
+                    .auto_scaling_group_name("prod-idp")
+                    .set_desired_capacity(desired)
+                    .send()
+                    .await
+                    .unwrap();
+                c.autoscaling
+                    .delete_scheduled_action()
+                    .auto_scaling_group_name("prod-idp")
+                    .scheduled_action_name(&name)
+                    .send()
+                    .await
+                    .unwrap();
+            }
+        }
+        // Real Auto Scaling terminates unprotected instances above the desired capacity (the
+        // rollback's scale-in of the new instances); moto needs a nudge.
+        let g = c
+            .autoscaling
+            .describe_auto_scaling_groups()
+            .auto_scaling_group_names("prod-idp")
+            .send()
+            .await
+            .unwrap();
+        if let Some(g) = g.auto_scaling_groups().first() {
+            let desired = g.desired_capacity().unwrap_or(0);
+            let over = g.instances().len() > usize::try_from(desired).unwrap_or(0);
+            if over
+                && g.instances()
+                    .iter()
+                    .any(|i| i.protected_from_scale_in() == Some(false))
+            {
+                c.autoscaling
+                    .set_desired_capacity()
+                    .auto_scaling_group_name("prod-idp")
+                    .desired_capacity(desired)
+                    .send()
+                    .await
+                    .unwrap();
+            }
+        }
+        for id in instance_ids(&c, "prod-migration").await {
+            if !logged.insert(id.clone()) {
+                continue;
+            }
+            c.logs
+                .create_log_stream()
+                .log_group_name(log_group)
+                .log_stream_name(&id)
+                .send()
+                .await
+                .unwrap();
+            let base = chrono::Utc::now().timestamp_millis();
+            let mut req = c
+                .logs
+                .put_log_events()
+                .log_group_name(log_group)
+                .log_stream_name(&id);
+            for (n, line) in [
+                "bundle exec rake db:create db:migrate",
+                "== 20261127120000 AddAuditColumn: migrated (0.0101s) ==",
+                "All done! provision.sh finished for identity-devops",
+            ]
+            .iter()
+            .enumerate()
+            {
+                req = req.log_events(
+                    InputLogEvent::builder()
+                        .timestamp(base + n as i64)
+                        .message(*line)
+                        .build()
+                        .unwrap(),
+                );
+            }
+            req.send().await.unwrap();
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(250)).await;
+    }
+}
+
+/// A config recycle of prod-idp through the CLI on the real backends: AWS on moto (seeded
+/// groups), Slack through incoming webhooks to a local fake, New Relic's NerdGraph on a
+/// local fake (it has no figures, so the monitor gate cannot decide and `--yes` rolls back
+/// in production: the rollback and retrospective announcements go out too), GitHub's REST
+/// fake and git in the working directory (a config recycle calls neither; both are set up
+/// so any call would be recorded). Every secret is set; stdout, stderr, every file under the
+/// state and working directories, and every byte the Slack, New Relic and GitHub fakes
+/// received are searched.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_config_recycle_on_moto_and_local_fakes_leaks_nothing() {
+    let Some(moto) = MotoServer::start_or_skip() else {
+        return;
+    };
+    let c = moto.clients().await;
+    aws_support::seed(&c).await;
+    // The new instances are past their grace period at once (time we cannot wait for).
+    c.autoscaling
+        .update_auto_scaling_group()
+        .auto_scaling_group_name("prod-idp")
+        .health_check_grace_period(0)
+        .send()
+        .await
+        .unwrap();
+
+    let slack = HttpFake::start(|_| Response::raw(200, "text/plain", "ok"));
+    let newrelic = HttpFake::start(|_| {
+        Response::json(
+            200,
+            &serde_json::json!({"data": {"actor": {"account": {"nrql": {"results": []}}}}}),
+        )
+    });
+    let github = FakeGitHub::start("18F/identity-idp", Some(GITHUB_TOKEN));
+    let hooks = webhooks(&slack.url);
+    let secrets = secrets(&hooks);
+
+    let run = Run::new();
+    let git = |args: &[&str]| {
+        let out = Command::new("git")
+            .args(args)
+            .current_dir(run.work())
+            .env("HOME", run.root.path())
+            .output()
+            .expect("git");
+        assert!(out.status.success(), "git {args:?}: {}", stderr(&out));
+    };
+    git(&["init", "-q", "-b", "main"]);
+    git(&[
+        "remote",
+        "add",
+        "origin",
+        "https://github.com/18F/identity-idp.git",
+    ]);
+    let config = run.config(
+        &hooks,
+        &format!(
+            "[apps.idp]\nroles = [{{ role = \"idp\", migrates = true }}]\n\n\
+             [environments.prod]\nproduction = true\nmigration_timeout_secs = 120\n\
+             health_timeout_secs = 120\nfollow_up_after_secs = 1\n\n\
+             [monitor]\nkind = \"newrelic\"\nobserve_secs = 3\npoll_interval_secs = 1\n\n\
+             [monitor.newrelic]\napi_url = \"{}/graphql\"\naccount_id = 1234567\n",
+            newrelic.url
+        ),
+    );
+    std::fs::write(
+        &config,
+        std::fs::read_to_string(&config).unwrap().replace(
+            "[github]\n",
+            &format!("[github]\napi_url = \"{}\"\n", github.url()),
+        ),
+    )
+    .unwrap();
+    let mut env = run.env(&hooks);
+    env.retain(|(k, _)| !k.starts_with("AWS_"));
+    for (k, v) in moto.env_vars() {
+        env.push((k, v));
+    }
+    // The audit's AWS credentials override moto's defaults.
+    env.push(("AWS_SECRET_ACCESS_KEY", AWS_SECRET_ACCESS_KEY.into()));
+    env.push(("AWS_SESSION_TOKEN", AWS_SESSION_TOKEN.into()));
+    env.push(("DEPLOYKIT_NOTIFIER_KIND", "slack-webhook".into()));
+
+    // Launch times have 1 s resolution: the recycle's instances must be newer.
+    tokio::time::sleep(std::time::Duration::from_millis(1100)).await;
+    let stop = Arc::new(AtomicBool::new(false));
+    let world = tokio::spawn(play_the_world(c.clone(), stop.clone()));
+    let config_arg = config.display().to_string();
+    let diff_arg = run.inputs().join("diff.txt").display().to_string();
+    let out = {
+        let run = &run;
+        let env = env.clone();
+        tokio::task::block_in_place(move || {
+            run.deploykit(
+                &[
+                    "--config",
+                    config_arg.as_str(),
+                    "--yes",
+                    "deploy",
+                    "prod",
+                    "idp",
+                    "--kind",
+                    "config-recycle",
+                    "--override-cadence",
+                    "secret audit",
+                    "--config-diff",
+                    diff_arg.as_str(),
+                ],
+                &env,
+                None,
+            )
+        })
+    };
+    stop.store(true, Ordering::SeqCst);
+    world.await.unwrap();
+    let text = format!("{}\n{}", stdout(&out), stderr(&out));
+    assert_eq!(
+        out.status.code(),
+        Some(5),
+        "rolled back for want of figures:\n{text}"
+    );
+    assert!(text.contains("rolled back"), "{text}");
+
+    // What each fake received is what the deploy should have sent.
+    let posts = slack.requests();
+    let kinds: Vec<String> = posts
+        .iter()
+        .map(|r| r.json()["text"].as_str().unwrap_or_default().to_string())
+        .collect();
+    assert_eq!(
+        posts.len(),
+        3,
+        "config change, rollback, retrospective: {kinds:#?}"
+    );
+    assert!(
+        posts
+            .iter()
+            .all(|r| r.method == "POST"
+                && r.path() == "/services/TAUDIT/BAUDIT/AUDITwebhookMAIN0003"),
+        "every announcement goes to the main channel's webhook"
+    );
+    assert!(
+        posts[0].body.contains("pool_size: 10") && posts[0].body.contains("[REDACTED]"),
+        "the config change carries the redacted diff: {}",
+        posts[0].body
+    );
+    let queries = newrelic.requests();
+    assert!(
+        !queries.is_empty(),
+        "the monitor gate asked New Relic:\n{text}"
+    );
+    assert!(
+        queries
+            .iter()
+            .all(|r| r.header("api-key") == Some(NEW_RELIC_API_KEY)),
+        "NerdGraph gets the key in its API-Key header"
+    );
+
+    let mut hits = search_output("deploy", &out, &secrets);
+    hits.extend(search_requests("slack", &posts, &secrets, &|r| {
+        if r.path().ends_with("AUDITwebhookMAIN0003") {
+            vec![("target", "slack webhook (main)")]
+        } else {
+            vec![]
+        }
+    }));
+    hits.extend(search_requests("new relic", &queries, &secrets, &|_| {
+        vec![("api-key", "new relic api key")]
+    }));
+    hits.extend(search_requests(
+        "github",
+        &github.http.requests(),
+        &secrets,
+        &|_| vec![("authorization", "github token")],
+    ));
+    let (state_hits, files) = search_files(&run.state(), &secrets);
+    assert!(files >= 1, "the run journalled");
+    hits.extend(state_hits);
+    hits.extend(search_files(&run.work(), &secrets).0);
+    assert_no_hits(&hits);
+}
+
+/// `rc create` through the CLI on git (a bare origin named like the GitHub repository,
+/// reached over file://), the GitHub REST fake (which requires the token) and Slack
+/// webhooks on a local fake: the token goes to GitHub in the `Authorization` header only,
+/// the pending-release announcement goes to the main and cross-post webhooks, and nothing
+/// else anywhere holds a secret.
+#[test]
+fn an_rc_cut_on_git_github_and_slack_fakes_leaks_nothing() {
+    let slack = HttpFake::start(|_| Response::raw(200, "text/plain", "ok"));
+    let github = FakeGitHub::start("18F/identity-idp", Some(GITHUB_TOKEN));
+    let hooks = webhooks(&slack.url);
+    let secrets = secrets(&hooks);
+    let run = Run::new();
+    let origin = run.root.path().join("origin/18F/identity-idp.git");
+    std::fs::create_dir_all(&origin).unwrap();
+    let git = |dir: &Path, args: &[&str]| {
+        let out = Command::new("git")
+            .args(args)
+            .current_dir(dir)
+            .env("HOME", run.root.path())
+            .env("GIT_CONFIG_NOSYSTEM", "1")
+            .env("GIT_AUTHOR_NAME", "Release Manager")
+            .env("GIT_AUTHOR_EMAIL", "rm@example.gov")
+            .env("GIT_COMMITTER_NAME", "Release Manager")
+            .env("GIT_COMMITTER_EMAIL", "rm@example.gov")
+            .output()
+            .expect("git");
+        assert!(out.status.success(), "git {args:?}: {}", stderr(&out));
+        stdout(&out).trim().to_string()
+    };
+    git(&origin, &["init", "-q", "--bare", "-b", "main"]);
+    let work = run.work();
+    git(&work, &["init", "-q", "-b", "main"]);
+    let url = format!("file://{}", origin.display());
+    git(&work, &["remote", "add", "origin", &url]);
+    git(
+        &work,
+        &["commit", "-q", "--allow-empty", "-m", "Initial commit (#1)"],
+    );
+    git(&work, &["push", "-q", "origin", "main", "main:stages/prod"]);
+    git(
+        &work,
+        &[
+            "commit",
+            "-q",
+            "--allow-empty",
+            "-m",
+            "Add an audit column (#2)",
+            "-m",
+            "changelog: Internal, Audit, Add an audit column",
+        ],
+    );
+    git(&work, &["push", "-q", "origin", "main"]);
+    let sha = git(&work, &["rev-parse", "HEAD"]);
+
+    let config = run.config(&hooks, "");
+    std::fs::write(
+        &config,
+        std::fs::read_to_string(&config).unwrap().replace(
+            "[github]\n",
+            &format!("[github]\napi_url = \"{}\"\n", github.url()),
+        ),
+    )
+    .unwrap();
+    let mut env = run.env(&hooks);
+    env.push(("DEPLOYKIT_NOTIFIER_KIND", "slack-webhook".into()));
+    let config = config.display().to_string();
+    let out = run.deploykit(
+        &[
+            "--config",
+            config.as_str(),
+            "--yes",
+            "rc",
+            "create",
+            "--source",
+            sha.as_str(),
+        ],
+        &env,
+        None,
+    );
+    assert!(out.status.success(), "{}\n{}", stdout(&out), stderr(&out));
+
+    let calls = github.http.requests();
+    assert!(
+        calls
+            .iter()
+            .any(|r| r.method == "POST" && r.path().ends_with("/pulls")),
+        "the promotion PR was opened on the fake"
+    );
+    assert!(
+        calls.iter().all(|r| r
+            .header("authorization")
+            .is_some_and(|a| a.ends_with(GITHUB_TOKEN))),
+        "every GitHub call carries the token in its Authorization header"
+    );
+    let posts = slack.requests();
+    let targets: BTreeSet<&str> = posts.iter().map(|r| r.path()).collect();
+    assert_eq!(
+        targets,
+        BTreeSet::from([
+            "/services/TAUDIT/BAUDIT/AUDITwebhookCROSS0004",
+            "/services/TAUDIT/BAUDIT/AUDITwebhookMAIN0003",
+        ]),
+        "the pending release goes to the main and cross-post channels"
+    );
+
+    let mut hits = search_output("rc create", &out, &secrets);
+    hits.extend(search_requests("slack", &posts, &secrets, &|r| {
+        if r.path().ends_with("AUDITwebhookMAIN0003") {
+            vec![("target", "slack webhook (main)")]
+        } else {
+            vec![("target", "slack webhook (cross-post)")]
+        }
+    }));
+    hits.extend(search_requests("github", &calls, &secrets, &|_| {
+        vec![("authorization", "github token")]
+    }));
+    hits.extend(search_files(&run.state(), &secrets).0);
+    hits.extend(search_files(&run.work(), &secrets).0);
+    hits.extend(search_files(&origin, &secrets).0);
+    assert_no_hits(&hits);
+}
