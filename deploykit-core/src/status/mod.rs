@@ -46,8 +46,9 @@ pub struct StatusPorts<'a> {
 pub struct AppSource<'a> {
     /// The app's settings (roles, branches, remote, repository).
     pub settings: &'a AppSettings,
-    /// Its git repository.
-    pub vcs: &'a dyn Vcs,
+    /// Its git repository; `None` when there is no local checkout of it (its pending changes
+    /// are then unknown, saying so).
+    pub vcs: Option<&'a dyn Vcs>,
     /// Its releases and pull requests.
     pub code_host: &'a dyn CodeHost,
 }
@@ -181,23 +182,31 @@ impl StatusReport {
 }
 
 /// What is read once per app whatever the environment.
-struct AppShared {
-    fetched: Result<()>,
+struct AppShared<'a> {
+    /// The repository, once fetched (or an error saying why there is none).
+    vcs: Result<&'a dyn Vcs>,
     last_rc: Field<LastRc>,
     last_release: Field<Option<LastRelease>>,
 }
 
-async fn app_shared(source: &AppSource<'_>, fetch: bool) -> AppShared {
+async fn app_shared<'a>(source: &AppSource<'a>, fetch: bool) -> AppShared<'a> {
     let settings = source.settings;
-    let fetched = if fetch {
-        source.vcs.fetch(&settings.remote).await.map_err(|e| {
-            Error::new(
-                e.kind(),
-                format!("fetching {} failed: {}", settings.remote, e.message()),
-            )
-        })
-    } else {
-        Ok(())
+    let vcs = match source.vcs {
+        None => Err(Error::not_found(format!(
+            "no local checkout of {}: run where it is checked out (or pass its directory)",
+            settings.repository
+        ))),
+        Some(vcs) if fetch => vcs
+            .fetch(&settings.remote)
+            .await
+            .map(|()| vcs)
+            .map_err(|e| {
+                Error::new(
+                    e.kind(),
+                    format!("fetching {} failed: {}", settings.remote, e.message()),
+                )
+            }),
+        Some(vcs) => Ok(vcs),
     };
     let (last_rc, last_release) = match source.code_host.releases().await {
         Ok(releases) => (
@@ -215,7 +224,7 @@ async fn app_shared(source: &AppSource<'_>, fetch: bool) -> AppShared {
         ),
     };
     AppShared {
-        fetched,
+        vcs,
         last_rc,
         last_release,
     }
@@ -287,7 +296,7 @@ fn notes(deployed: &Field<Deployed>, instances: &Field<AppInstances>) -> Vec<Str
 async fn app_status(
     ports: &StatusPorts<'_>,
     source: &AppSource<'_>,
-    shared: &AppShared,
+    shared: &AppShared<'_>,
     env: &EnvName,
     groups: &Result<Vec<Group>>,
 ) -> AppStatus {
@@ -314,21 +323,21 @@ async fn app_status(
     let migration_sha = groups_ok
         .filter(|_| migrates)
         .and_then(|g| migration_instance_sha(g, env));
-    let pending = match (&shared.fetched, base) {
+    let pending = match (&shared.vcs, base) {
         (Err(e), _) => Field::unknown("git", e),
-        (Ok(()), None) => Field::Unknown {
+        (Ok(_), None) => Field::Unknown {
             reason: "no deployed SHA: neither the deploy status document nor the instances \
                      say what runs"
                 .into(),
         },
-        (Ok(()), Some(base)) => {
+        (Ok(vcs), Some(base)) => {
             let last_migration = match &migration_sha {
                 Some(sha) => (sha, MigrationSource::MigrationInstance),
                 None => (&base, MigrationSource::Deployed),
             };
             Field::from_result(
                 "git",
-                pending::pending(source.vcs, settings, &base, last_migration).await,
+                pending::pending(*vcs, settings, &base, last_migration).await,
             )
         }
     };
