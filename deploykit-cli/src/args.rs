@@ -379,6 +379,18 @@ pub struct CadenceCheckArgs {
 pub struct StatusArgs {
     /// Only this environment.
     pub env: Option<String>,
+    /// Only this app (`idp`, `pki`).
+    #[arg(long)]
+    pub app: Option<String>,
+    /// The table and notes only, without the changelogs.
+    #[arg(long)]
+    pub short: bool,
+    /// Do not fetch the remote first (use what the local repository knows).
+    #[arg(long)]
+    pub no_fetch: bool,
+    /// The app's git checkout (its pending changes are read there).
+    #[arg(long, default_value = ".")]
+    pub dir: PathBuf,
 }
 
 /// `deploykit report`.

@@ -23,6 +23,7 @@ pub mod release;
 pub mod sim;
 #[cfg(feature = "http")]
 pub mod slack;
+pub mod status;
 
 #[cfg(all(test, feature = "http"))]
 mod http_fake;

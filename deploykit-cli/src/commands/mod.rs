@@ -7,6 +7,7 @@ mod demo;
 pub mod deploy;
 mod fleet;
 mod release;
+mod status;
 
 use std::collections::BTreeMap;
 
@@ -75,7 +76,7 @@ pub async fn run(cli: &Cli, format: Format) -> Result<u8> {
         Command::Migration(MigrationCommand::Logs(args)) => fleet::migration_logs(&inv, args).await,
         Command::Monitor(args) => fleet::monitor(&inv, args).await,
         Command::Cadence(CadenceCommand::Check(args)) => cadence::check(&inv, args).await,
-        Command::Status(_) => not_built("status", 9),
+        Command::Status(args) => status::run(&inv, args).await,
         Command::Report(_) => not_built("report", 9),
         Command::Config(cmd) => config::run(&inv, cmd).await,
     }
