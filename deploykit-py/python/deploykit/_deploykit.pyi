@@ -6,6 +6,8 @@ import pathlib
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from typing import Any, Protocol, final
 
+from typing_extensions import disjoint_base
+
 __version__: str
 
 __all__ = [
@@ -543,6 +545,7 @@ class MigrationLog:
 
 # ---------------------------------------------------------------- the simulated world
 
+@disjoint_base
 class Operations:
     """The operations shared by World and Backends (not constructed directly)."""
 
@@ -795,8 +798,8 @@ class World(Operations):
 class Backends(Operations):
     """The real backends: AWS, GitHub, git, Slack, New Relic."""
 
-    def __init__(
-        self,
+    def __new__(
+        cls,
         *,
         aws_region: str | None = None,
         aws_endpoint_url: str | None = None,
@@ -813,7 +816,7 @@ class Backends(Operations):
         overrides: Mapping[str, str] | None = None,
         repo_dir: str | os.PathLike[str] | None = None,
         journal_dir: str | os.PathLike[str] | None = None,
-    ) -> None: ...
+    ) -> Backends: ...
     @staticmethod
     def from_config(
         path: str | os.PathLike[str] | None = None,
