@@ -52,6 +52,27 @@ impl AwsClients {
         Self::from_sdk_config(&config, &[])
     }
 
+    /// Clients as [`AwsClients::from_env`], with the region, profile and endpoint of the
+    /// configuration's `[aws]` table (which already layers `AWS_REGION`, `AWS_PROFILE` and
+    /// `AWS_ENDPOINT_URL` over the file). Credentials come from the usual chain.
+    pub async fn from_settings(aws: &deploykit_core::config::AwsConfig) -> Self {
+        let mut loader = aws_config::defaults(BehaviorVersion::latest())
+            .timeout_config(default_timeouts())
+            .region(Region::new(aws.region.clone()));
+        if let Some(profile) = &aws.profile {
+            loader = loader.profile_name(profile);
+        }
+        if let Some(endpoint) = &aws.endpoint_url {
+            loader = loader.endpoint_url(endpoint);
+        }
+        if std::env::var_os("AWS_MAX_ATTEMPTS").is_none()
+            && std::env::var_os("AWS_RETRY_MODE").is_none()
+        {
+            loader = loader.retry_config(RetryConfig::standard().with_max_attempts(MAX_ATTEMPTS));
+        }
+        Self::from_sdk_config(&loader.load().await, &[])
+    }
+
     /// Clients for an explicit endpoint (a local emulator such as moto), region and static
     /// credentials, without retries (an emulator's 500 page is not worth retrying).
     pub async fn for_endpoint(

@@ -17,7 +17,7 @@ use crate::convert;
 use crate::model::PySha;
 use crate::record::record_class;
 
-/// The ports fleet operations need (the simulated world's today; AWS from a config later).
+/// The ports fleet operations need (the simulated world's, or AWS's).
 #[derive(Debug, Clone)]
 pub struct FleetBackend {
     /// The Auto Scaling groups.
@@ -428,12 +428,13 @@ record_class!(
 /// `launched_after`) until provisioning finishes or fails, calling `on_line(line)` for each.
 pub async fn migration_log(
     backend: FleetBackend,
-    logs: Arc<dyn deploykit_core::ports::LogSource>,
+    logs: Result<Arc<dyn deploykit_core::ports::LogSource>>,
     env: String,
     launched_after: Option<DateTime<Utc>>,
     on_line: Option<Py<PyAny>>,
     events: Arc<dyn EventSink>,
 ) -> Result<PyMigrationLog> {
+    let logs = logs?;
     use std::ops::ControlFlow;
 
     use deploykit_core::fleet_ops::migration_logs::{

@@ -5,6 +5,7 @@
 //! Errors are `deploykit.DeployKitError` subclasses, one per core `ErrorKind`. Python objects
 //! with the right methods can be passed as ports (`Notifier`, `Monitor`).
 
+mod backends;
 mod cadence;
 mod convert;
 mod deploy;
@@ -12,6 +13,7 @@ mod errors;
 mod events;
 mod fleet;
 mod model;
+mod operations;
 mod ports;
 mod record;
 mod release;
@@ -32,7 +34,9 @@ fn _deploykit(m: &Bound<'_, PyModule>) -> PyResult<()> {
     release::register(m)?;
     fleet::register(m)?;
     deploy::register(m)?;
+    operations::register(m)?;
     world::register(m)?;
+    backends::register(m)?;
     m.add_function(wrap_pyfunction!(wait::wait, m)?)?;
     m.add_function(wrap_pyfunction!(wait::wait_async, m)?)?;
     Ok(())

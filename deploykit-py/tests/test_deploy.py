@@ -3,6 +3,7 @@ monitor and the operator who decides when a gate cannot."""
 
 import datetime
 import os
+import re
 import signal
 import threading
 import time
@@ -22,6 +23,20 @@ def ready_world(app: str = "idp") -> tuple[deploykit.World, int]:
     world.true_up(app)
     world.approve_pr(app, rc.pr_number)
     return world, rc.pr_number
+
+
+class MergedShas:
+    """An ``on_event`` callback keeping the (short) SHA each promotion PR merged as: new
+    instances boot it, so a Python monitor must report figures for it too."""
+
+    def __init__(self) -> None:
+        self.shas: list[str] = []
+
+    def __call__(self, event: dict[str, Any]) -> None:
+        if event["event"] == "step_finished" and event["step"] == "merge_pr":
+            found = re.search(r"merged as ([0-9a-f]+)", event["detail"])
+            if found:
+                self.shas.append(found.group(1))
 
 
 def step_names(outcome: deploykit.DeployOutcome) -> list[str]:
@@ -64,9 +79,13 @@ def test_python_monitor_drives_a_rollback() -> None:
             self, env: str, role: str, start: datetime.datetime, end: datetime.datetime
         ) -> list[dict[str, Any]]:
             windows.append((start, end))
-            return [{"sha": sha, "requests": 10_000, "errors_5xx": 900, "instances": 8}]
+            return [
+                {"sha": s, "requests": 10_000, "errors_5xx": 900, "instances": 8}
+                for s in [sha, *merged.shas]
+            ]
 
-    outcome = world.deploy("idp", "prod", pr=pr, monitor=FailingMonitor())
+    merged = MergedShas()
+    outcome = world.deploy("idp", "prod", pr=pr, monitor=FailingMonitor(), on_event=merged)
     assert outcome.status == "rolled_back"
     assert outcome.reason is not None and "9.000%" in outcome.reason
     assert windows and all(end > start for start, end in windows)
@@ -142,7 +161,10 @@ def test_deploy_arguments_are_checked() -> None:
 
 def test_deploy_async_and_rollback() -> None:
     world, pr = ready_world()
-    outcome = run(lambda: world.deploy_async("idp", "staging", pr=pr, kind="full"))
+    # Staging's light traffic may leave the monitor gate undecided: the operator says go.
+    outcome = run(
+        lambda: world.deploy_async("idp", "staging", pr=pr, kind="full", decide=lambda r: "go")
+    )
     assert outcome.status in ("deployed", "stopped"), outcome.reason
     world2, pr2 = ready_world()
     world2.recycle("prod", "idp")
@@ -167,13 +189,18 @@ def test_ctrl_c_stops_a_deploy_and_resume_finishes_it() -> None:
         ) -> list[dict[str, Any]]:
             calls.append(start)
             time.sleep(0.5)  # a slow metrics backend, on the real clock
-            return [{"sha": sha, "requests": 20_000, "errors_5xx": 1, "instances": 8}]
+            return [
+                {"sha": s, "requests": 20_000, "errors_5xx": 1, "instances": 8}
+                for s in [sha, *merged.shas]
+            ]
+
+    merged = MergedShas()
 
     timer = threading.Timer(0.5, lambda: os.kill(os.getpid(), signal.SIGINT))
     timer.start()
     try:
         with pytest.raises(KeyboardInterrupt):
-            world.deploy("idp", "prod", pr=pr, monitor=SlowMonitor())
+            world.deploy("idp", "prod", pr=pr, monitor=SlowMonitor(), on_event=merged)
     finally:
         timer.cancel()
     # The run was cancelled: the monitor is not asked again.
@@ -184,8 +211,32 @@ def test_ctrl_c_stops_a_deploy_and_resume_finishes_it() -> None:
 
     class FastMonitor:
         def sample(self, *args: object) -> list[dict[str, Any]]:
-            return [{"sha": sha, "requests": 20_000, "errors_5xx": 1, "instances": 8}]
+            return [
+                {"sha": s, "requests": 20_000, "errors_5xx": 1, "instances": 8}
+                for s in [sha, *merged.shas]
+            ]
 
     resumed = world.resume(run_id, monitor=FastMonitor())
     assert resumed.deployed, resumed.reason
     assert resumed.run_id == run_id
+
+
+def test_a_deploy_boots_the_merged_commit_so_old_and_new_shas_differ() -> None:
+    world, pr = ready_world()
+    (old,) = {s.deployed_sha.text for s in world.servers("prod", "idp") if s.deployed_sha}
+    merged = MergedShas()
+    verdicts: list[str] = []
+
+    def on_event(event: dict[str, Any]) -> None:
+        merged(event)
+        if event["event"] == "gate_verdict" and event["gate"] == "monitor":
+            verdicts.append(event["explanation"])
+
+    outcome = world.deploy("idp", "prod", pr=pr, on_event=on_event)
+    assert outcome.deployed, outcome.reason
+    (new,) = {s.deployed_sha.text for s in world.servers("prod", "idp") if s.deployed_sha}
+    assert new != old
+    assert merged.shas and new.startswith(merged.shas[0])
+    # The monitor gate compared the two.
+    assert verdicts and f"new SHA {new[:7]}" in verdicts[-1]
+    assert f"old SHA {old[:7]}" in verdicts[-1]

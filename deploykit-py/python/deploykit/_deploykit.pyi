@@ -6,6 +6,8 @@ import pathlib
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from typing import Any, Protocol, final
 
+from typing_extensions import disjoint_base
+
 __version__: str
 
 __all__ = [
@@ -47,7 +49,9 @@ __all__ = [
     "GroupSize",
     "MigrationLog",
     "DeployOutcome",
+    "Operations",
     "World",
+    "Backends",
     "wait",
     "wait_async",
 ]
@@ -541,19 +545,18 @@ class MigrationLog:
 
 # ---------------------------------------------------------------- the simulated world
 
-@final
-class World:
-    """The simulated Login.gov on a virtual clock."""
+@disjoint_base
+class Operations:
+    """The operations shared by World and Backends (not constructed directly)."""
 
-    @staticmethod
-    def login_gov() -> World: ...
-    @property
-    def now(self) -> datetime.datetime: ...
-    def advance(self, seconds: float) -> None: ...
-    def apps(self) -> list[str]: ...
-    def inject_fault(self, operation: str, fault: str = "permanent", times: int = 1) -> None: ...
-    def announcements(self) -> list[dict[str, Any]]: ...
     def runs(self) -> list[str]: ...
+    @property
+    def cadence_policy(self) -> CadencePolicy: ...
+    def cadence_check(
+        self, kind: str = "full", *, date: datetime.date | None = None, reason: str | None = None
+    ) -> CadenceDecision: ...
+    def changelog(self, app: str, base: str, source: str) -> Changelog: ...
+    def changelog_async(self, app: str, base: str, source: str) -> Awaitable[Changelog]: ...
     def servers(self, env: str, role: str | None = None) -> list[Server]: ...
     def servers_async(self, env: str, role: str | None = None) -> Awaitable[list[Server]]: ...
     def group_size(self, env: str, role: str) -> GroupSize: ...
@@ -678,11 +681,6 @@ class World:
         dry_run: bool = False,
         on_event: _EventCallback | None = None,
     ) -> Awaitable[AnnounceOutcome]: ...
-    def approve_pr(self, app: str, number: int, user: str = "reviewer") -> None: ...
-    def merge_pr(self, app: str, number: int, *, approver: str | None = "reviewer") -> Sha: ...
-    def merge_pr_async(
-        self, app: str, number: int, *, approver: str | None = "reviewer"
-    ) -> Awaitable[Sha]: ...
     def create_release(
         self,
         app: str,
@@ -775,3 +773,56 @@ class World:
         notifier: _NotifierLike | None = None,
         on_event: _EventCallback | None = None,
     ) -> Awaitable[DeployOutcome]: ...
+
+
+@final
+class World(Operations):
+    """The simulated Login.gov on a virtual clock."""
+
+    @staticmethod
+    def login_gov() -> World: ...
+    @property
+    def now(self) -> datetime.datetime: ...
+    def advance(self, seconds: float) -> None: ...
+    def apps(self) -> list[str]: ...
+    def inject_fault(self, operation: str, fault: str = "permanent", times: int = 1) -> None: ...
+    def announcements(self) -> list[dict[str, Any]]: ...
+    def approve_pr(self, app: str, number: int, user: str = "reviewer") -> None: ...
+    def merge_pr(self, app: str, number: int, *, approver: str | None = "reviewer") -> Sha: ...
+    def merge_pr_async(
+        self, app: str, number: int, *, approver: str | None = "reviewer"
+    ) -> Awaitable[Sha]: ...
+
+
+@final
+class Backends(Operations):
+    """The real backends: AWS, GitHub, git, Slack, New Relic."""
+
+    def __new__(
+        cls,
+        *,
+        aws_region: str | None = None,
+        aws_endpoint_url: str | None = None,
+        aws_profile: str | None = None,
+        github_api_url: str | None = None,
+        github_repo: str | None = None,
+        github_token: str | None = None,
+        slack_webhook_url: str | None = None,
+        newrelic_api_key: str | None = None,
+        newrelic_account_id: int | None = None,
+        monitor: str | None = None,
+        app: str = "idp",
+        staging_deploy_status_url: str | None = None,
+        overrides: Mapping[str, str] | None = None,
+        repo_dir: str | os.PathLike[str] | None = None,
+        journal_dir: str | os.PathLike[str] | None = None,
+    ) -> Backends: ...
+    @staticmethod
+    def from_config(
+        path: str | os.PathLike[str] | None = None,
+        *,
+        environ: Mapping[str, str] | None = None,
+        overrides: Mapping[str, str] | None = None,
+        repo_dir: str | os.PathLike[str] | None = None,
+        journal_dir: str | os.PathLike[str] | None = None,
+    ) -> Backends: ...

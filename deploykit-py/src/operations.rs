@@ -1,0 +1,902 @@
+//! `Operations`: every bound operation (fleet, release, deploy, cadence) over a set of ports,
+//! the base class of `World` (the simulated ports) and `Backends` (the real ones). Each
+//! operation exists once, here; the subclasses only say where their ports come from.
+
+use std::fmt::Debug;
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use chrono::{DateTime, NaiveDate, Utc};
+use deploykit_backends::ReleaseBackends;
+use deploykit_core::DeployKind;
+use deploykit_core::changelog;
+use deploykit_core::deploy::{
+    DeployPorts, DeployRequest, Journal, Operator, RollbackRequest, RunId,
+};
+use deploykit_core::policy::cadence::CadencePolicy;
+use deploykit_core::ports::{DeployStatusSource, LogSource, MetricsWindow, Monitor, Notifier};
+use deploykit_core::release::{AnnounceRequest, CutRcRequest, PrReference, TrueUpRequest};
+use deploykit_core::{AppSettings, EnvName, Error, Result};
+use pyo3::prelude::*;
+
+use crate::cadence::PyCadenceDecision;
+use crate::deploy::{DeployBackend, PyDeployOutcome, run_deploy, run_resume, run_rollback};
+use crate::errors::to_py_err;
+use crate::events::sink_for;
+use crate::fleet::{
+    self, FleetBackend, PyGroupSize, PyMigrationLog, PyRecycleOutcome, PyScaleInOutcome, PyServer,
+};
+use crate::model::PyDeployStatus;
+use crate::ports::monitor::{PyMonitor, PyMonitorSample, names, take_sample};
+use crate::ports::notifier::PyNotifier;
+use crate::ports::operator::PyOperator;
+use crate::release::{
+    self, PyAnnounceOutcome, PyChangelog, PyCreateReleaseOutcome, PyCutRcOutcome, PyTrueUpOutcome,
+    ReleaseBackend,
+};
+use crate::runtime::{awaitable, block_on};
+
+/// Where a set of ports comes from: the simulated world or the real backends.
+pub trait PortSet: Debug + Send + Sync {
+    /// The settings of `app`, or a `NotFound` error naming the known apps.
+    fn settings(&self, app: &str) -> Result<AppSettings>;
+    /// The Auto Scaling groups and the clock.
+    fn fleet(&self) -> FleetBackend;
+    /// The migration logs of `env`.
+    fn logs(&self, env: &EnvName) -> Arc<dyn LogSource>;
+    /// Per-SHA figures.
+    fn monitor(&self) -> Arc<dyn Monitor>;
+    /// What an app runs where.
+    fn deploy_status(&self, app: &AppSettings) -> Arc<dyn DeployStatusSource>;
+    /// The release ports of `app` (its repository, code host, notifier).
+    fn release(&self, app: &AppSettings) -> Result<ReleaseBackends>;
+    /// Every port of a guided deploy of `app` to `env`.
+    fn deploy(&self, app: &AppSettings, env: &EnvName) -> Result<DeployPorts>;
+    /// Where deploy runs are journaled.
+    fn journal(&self) -> Arc<dyn Journal>;
+    /// The deploy calendar.
+    fn cadence(&self) -> CadencePolicy;
+    /// Where `cut_rc` writes the changelog file when not told.
+    fn working_dir(&self) -> PathBuf;
+}
+
+/// The operations shared by `World` and `Backends` (not constructed directly).
+#[pyclass(module = "deploykit", name = "Operations", subclass, frozen)]
+#[derive(Debug, Clone)]
+pub struct PyOperations {
+    ports: Arc<dyn PortSet>,
+}
+
+fn pr_reference(pr: &Bound<'_, PyAny>) -> Result<PrReference> {
+    if let Ok(number) = pr.extract::<u64>() {
+        return format!("{number}").parse();
+    }
+    match pr.extract::<String>() {
+        Ok(text) => text.parse(),
+        Err(_) => Err(Error::invalid_input(
+            "a pull request is a number, \"#123\" or its GitHub link",
+        )),
+    }
+}
+
+/// A Python notifier, when given.
+fn py_notifier(obj: Option<&Bound<'_, PyAny>>) -> PyResult<Option<Arc<dyn Notifier>>> {
+    Ok(match obj {
+        Some(obj) => Some(Arc::new(PyNotifier::new(obj)?)),
+        None => None,
+    })
+}
+
+impl PyOperations {
+    /// Operations over `ports`.
+    pub fn new(ports: Arc<dyn PortSet>) -> Self {
+        PyOperations { ports }
+    }
+
+    fn fleet(&self) -> FleetBackend {
+        self.ports.fleet()
+    }
+
+    fn logs(&self, env: &str) -> Result<Arc<dyn LogSource>> {
+        Ok(self.ports.logs(&EnvName::new(env)?))
+    }
+
+    fn status_source(&self, app: &str) -> Result<Arc<dyn DeployStatusSource>> {
+        Ok(self.ports.deploy_status(&self.ports.settings(app)?))
+    }
+
+    fn release(
+        &self,
+        app: &str,
+        notifier: Option<&Bound<'_, PyAny>>,
+    ) -> PyResult<Result<ReleaseBackend>> {
+        let notifier = py_notifier(notifier)?;
+        Ok((|| {
+            let settings = self.ports.settings(app)?;
+            let ports = self.ports.release(&settings)?;
+            Ok(ReleaseBackend {
+                vcs: ports.vcs,
+                code_host: ports.code_host,
+                deploy_status: ports.deploy_status,
+                notifier: notifier.unwrap_or(ports.notifier),
+                clock: ports.clock,
+                settings,
+            })
+        })())
+    }
+
+    /// The deploy ports of `app` in `env`, with Python replacements for the notifier, the
+    /// monitor and the operator when given.
+    fn deploy_backend(
+        &self,
+        app: Result<(AppSettings, EnvName)>,
+        notifier: Option<&Bound<'_, PyAny>>,
+        monitor: Option<&Bound<'_, PyAny>>,
+        operator: Option<&Bound<'_, PyAny>>,
+    ) -> PyResult<Result<DeployBackend>> {
+        let notifier = py_notifier(notifier)?;
+        let monitor: Option<Arc<dyn Monitor>> = match monitor {
+            Some(obj) => Some(Arc::new(PyMonitor::new(obj)?)),
+            None => None,
+        };
+        let operator: Option<Arc<dyn Operator>> = match operator {
+            Some(obj) => Some(Arc::new(PyOperator::new(obj)?)),
+            None => None,
+        };
+        Ok((|| {
+            let (settings, env) = app?;
+            let mut ports = self.ports.deploy(&settings, &env)?;
+            if let Some(notifier) = notifier {
+                ports.notifier = notifier;
+            }
+            if let Some(monitor) = monitor {
+                ports.monitor = monitor;
+            }
+            ports.operator = operator;
+            Ok(DeployBackend {
+                ports,
+                journal: self.ports.journal(),
+            })
+        })())
+    }
+
+    fn backend_for(
+        &self,
+        app: &str,
+        env: &str,
+        notifier: Option<&Bound<'_, PyAny>>,
+        monitor: Option<&Bound<'_, PyAny>>,
+        decide: Option<&Bound<'_, PyAny>>,
+    ) -> PyResult<Result<DeployBackend>> {
+        let target = (|| Ok((self.ports.settings(app)?, EnvName::new(env)?)))();
+        self.deploy_backend(target, notifier, monitor, decide)
+    }
+
+    fn backend_for_run(
+        &self,
+        run_id: &str,
+        notifier: Option<&Bound<'_, PyAny>>,
+        monitor: Option<&Bound<'_, PyAny>>,
+        decide: Option<&Bound<'_, PyAny>>,
+    ) -> PyResult<Result<DeployBackend>> {
+        let target = (|| {
+            let records = self.ports.journal().load(&RunId::parse(run_id)?)?;
+            let request = deploykit_core::deploy::replay(&records)?.request;
+            Ok((request.app, request.env))
+        })();
+        self.deploy_backend(target, notifier, monitor, decide)
+    }
+
+    fn cut_rc_request(
+        &self,
+        patch: bool,
+        source: Option<String>,
+        dry_run: bool,
+        working_dir: Option<PathBuf>,
+    ) -> CutRcRequest {
+        CutRcRequest {
+            source,
+            patch,
+            dry_run,
+            working_dir: working_dir.unwrap_or_else(|| self.ports.working_dir()),
+            utc_offset_minutes: 0,
+        }
+    }
+
+    fn changelog_inputs(&self, app: &str) -> Result<(ReleaseBackends, String)> {
+        let settings = self.ports.settings(app)?;
+        Ok((self.ports.release(&settings)?, settings.repository))
+    }
+}
+
+/// The options of `deploy(...)` besides app and environment.
+struct DeployOptions {
+    kind: String,
+    pr: Option<u64>,
+    reason: Option<String>,
+    cadence_override: Option<String>,
+    no_migration_override: Option<String>,
+    config_diff: Option<String>,
+    yes: bool,
+    run_by: String,
+}
+
+fn deploy_request(
+    settings: Result<AppSettings>,
+    env: &str,
+    o: DeployOptions,
+) -> Result<DeployRequest> {
+    let settings = settings?;
+    let kind: DeployKind = o.kind.parse()?;
+    Ok(DeployRequest {
+        pr_number: o.pr,
+        reason: o.reason,
+        cadence_override: o.cadence_override,
+        no_migration_override: o.no_migration_override,
+        config_diff: o.config_diff,
+        yes: o.yes,
+        ..DeployRequest::new(EnvName::new(env)?, settings, kind, &o.run_by)
+    })
+}
+
+fn rollback_request(
+    settings: Result<AppSettings>,
+    env: &str,
+    reason: String,
+    pr: Option<u64>,
+    run_by: String,
+) -> Result<RollbackRequest> {
+    Ok(RollbackRequest {
+        env: EnvName::new(env)?,
+        app: settings?,
+        reason,
+        pr_number: pr,
+        operator: run_by,
+    })
+}
+
+async fn deploy_status(
+    source: Result<Arc<dyn DeployStatusSource>>,
+    app: String,
+    env: String,
+) -> Result<PyDeployStatus> {
+    let (app, env) = (deploykit_core::AppName::new(app)?, EnvName::new(env)?);
+    source?.deploy_status(&app, &env).await.map(PyDeployStatus)
+}
+
+async fn changelog(
+    inputs: Result<(ReleaseBackends, String)>,
+    base: String,
+    source: String,
+) -> Result<PyChangelog> {
+    let (ports, repository) = inputs?;
+    let commits = ports.vcs.commits_between(&base, &source).await?;
+    changelog::build_changelog(&commits, &repository).map(PyChangelog)
+}
+
+#[pymethods]
+impl PyOperations {
+    /// The ids of the deploy runs in this set's journal, oldest first (`resume` takes one).
+    fn runs(&self) -> PyResult<Vec<String>> {
+        self.ports
+            .journal()
+            .runs()
+            .map(|ids| ids.iter().map(|id| id.to_string()).collect())
+            .map_err(to_py_err)
+    }
+
+    // ------------------------------------------------------------- cadence
+
+    /// The deploy calendar in force (the configuration's `[cadence]`).
+    #[getter]
+    fn cadence_policy(&self) -> crate::cadence::PyCadencePolicy {
+        crate::cadence::PyCadencePolicy(self.ports.cadence())
+    }
+
+    /// Whether a deploy of `kind` may go on `date` (default: today, by this set's clock)
+    /// under the calendar in force; `reason` is required for patch and off-cycle deploys.
+    #[pyo3(signature = (kind = "full", *, date = None, reason = None))]
+    fn cadence_check(
+        &self,
+        kind: &str,
+        date: Option<NaiveDate>,
+        reason: Option<&str>,
+    ) -> PyResult<PyCadenceDecision> {
+        let kind: DeployKind = kind.parse().map_err(to_py_err)?;
+        let date = date.unwrap_or_else(|| self.fleet().clock.now().date_naive());
+        Ok(PyCadenceDecision(
+            self.ports.cadence().check(date, kind, reason),
+        ))
+    }
+
+    // ------------------------------------------------------------- changelog
+
+    /// The changelog of `app`'s commits in `base..source` (git revisions of its repository),
+    /// with PR links into the app's GitHub repository.
+    fn changelog(
+        &self,
+        py: Python<'_>,
+        app: &str,
+        base: String,
+        source: String,
+    ) -> PyResult<PyChangelog> {
+        block_on(py, changelog(self.changelog_inputs(app), base, source))
+    }
+
+    /// `changelog` as an awaitable.
+    fn changelog_async<'py>(
+        &self,
+        py: Python<'py>,
+        app: &str,
+        base: String,
+        source: String,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        awaitable(py, changelog(self.changelog_inputs(app), base, source))
+    }
+
+    // ------------------------------------------------------------- fleet
+
+    /// The instances of `env` (all groups, or `role`'s with load-balancer state).
+    #[pyo3(signature = (env, role = None))]
+    fn servers(
+        &self,
+        py: Python<'_>,
+        env: String,
+        role: Option<String>,
+    ) -> PyResult<Vec<PyServer>> {
+        block_on(py, fleet::servers(self.fleet(), env, role))
+    }
+
+    /// `servers` as an awaitable.
+    #[pyo3(signature = (env, role = None))]
+    fn servers_async<'py>(
+        &self,
+        py: Python<'py>,
+        env: String,
+        role: Option<String>,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        awaitable(py, fleet::servers(self.fleet(), env, role))
+    }
+
+    /// The size of `<env>-<role>`.
+    fn group_size(&self, py: Python<'_>, env: String, role: String) -> PyResult<PyGroupSize> {
+        block_on(py, fleet::group_size(self.fleet(), env, role))
+    }
+
+    /// `group_size` as an awaitable.
+    fn group_size_async<'py>(
+        &self,
+        py: Python<'py>,
+        env: String,
+        role: String,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        awaitable(py, fleet::group_size(self.fleet(), env, role))
+    }
+
+    /// Recycles `roles` (`idp`, ..., or `ALL`) in `env`: doubles the groups now (migration
+    /// first) and schedules the spindown on the groups.
+    #[pyo3(signature = (env, roles, *, skip_migration = false, proceed_if_in_progress = false, allow_zero = false, dry_run = false, on_event = None))]
+    #[allow(clippy::too_many_arguments)]
+    fn recycle(
+        &self,
+        py: Python<'_>,
+        env: &str,
+        roles: &str,
+        skip_migration: bool,
+        proceed_if_in_progress: bool,
+        allow_zero: bool,
+        dry_run: bool,
+        on_event: Option<Py<PyAny>>,
+    ) -> PyResult<PyRecycleOutcome> {
+        let request = fleet::recycle_request(
+            env,
+            roles,
+            skip_migration,
+            proceed_if_in_progress,
+            allow_zero,
+            dry_run,
+        );
+        block_on(
+            py,
+            fleet::recycle(self.fleet(), request, sink_for(on_event)),
+        )
+    }
+
+    /// `recycle` as an awaitable.
+    #[pyo3(signature = (env, roles, *, skip_migration = false, proceed_if_in_progress = false, allow_zero = false, dry_run = false, on_event = None))]
+    #[allow(clippy::too_many_arguments)]
+    fn recycle_async<'py>(
+        &self,
+        py: Python<'py>,
+        env: &str,
+        roles: &str,
+        skip_migration: bool,
+        proceed_if_in_progress: bool,
+        allow_zero: bool,
+        dry_run: bool,
+        on_event: Option<Py<PyAny>>,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        let request = fleet::recycle_request(
+            env,
+            roles,
+            skip_migration,
+            proceed_if_in_progress,
+            allow_zero,
+            dry_run,
+        );
+        awaitable(
+            py,
+            fleet::recycle(self.fleet(), request, sink_for(on_event)),
+        )
+    }
+
+    /// Scales in `roles` of `env`: `mode="old"` removes the oldest instances (after a
+    /// recycle), `"new"` the newest (rolling back).
+    #[pyo3(signature = (env, roles, *, mode = "old", dry_run = false, on_event = None))]
+    fn scale_in(
+        &self,
+        py: Python<'_>,
+        env: &str,
+        roles: &str,
+        mode: &str,
+        dry_run: bool,
+        on_event: Option<Py<PyAny>>,
+    ) -> PyResult<PyScaleInOutcome> {
+        let request = fleet::scale_in_request(env, roles, mode, dry_run);
+        block_on(
+            py,
+            fleet::scale_in(self.fleet(), request, sink_for(on_event)),
+        )
+    }
+
+    /// `scale_in` as an awaitable.
+    #[pyo3(signature = (env, roles, *, mode = "old", dry_run = false, on_event = None))]
+    fn scale_in_async<'py>(
+        &self,
+        py: Python<'py>,
+        env: &str,
+        roles: &str,
+        mode: &str,
+        dry_run: bool,
+        on_event: Option<Py<PyAny>>,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        let request = fleet::scale_in_request(env, roles, mode, dry_run);
+        awaitable(
+            py,
+            fleet::scale_in(self.fleet(), request, sink_for(on_event)),
+        )
+    }
+
+    /// Follows the migration log of the newest `<env>-migration` instance (launched at or
+    /// after `launched_after`) until provisioning finishes or fails, calling
+    /// `on_line(line)` for each line; waits (on the set's clock) for it to appear.
+    #[pyo3(signature = (env, *, launched_after = None, on_line = None, on_event = None))]
+    fn migration_log(
+        &self,
+        py: Python<'_>,
+        env: String,
+        launched_after: Option<DateTime<Utc>>,
+        on_line: Option<Py<PyAny>>,
+        on_event: Option<Py<PyAny>>,
+    ) -> PyResult<PyMigrationLog> {
+        let (backend, logs) = (self.fleet(), self.logs(&env));
+        block_on(
+            py,
+            fleet::migration_log(
+                backend,
+                logs,
+                env,
+                launched_after,
+                on_line,
+                sink_for(on_event),
+            ),
+        )
+    }
+
+    /// `migration_log` as an awaitable.
+    #[pyo3(signature = (env, *, launched_after = None, on_line = None, on_event = None))]
+    fn migration_log_async<'py>(
+        &self,
+        py: Python<'py>,
+        env: String,
+        launched_after: Option<DateTime<Utc>>,
+        on_line: Option<Py<PyAny>>,
+        on_event: Option<Py<PyAny>>,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        let (backend, logs) = (self.fleet(), self.logs(&env));
+        awaitable(
+            py,
+            fleet::migration_log(
+                backend,
+                logs,
+                env,
+                launched_after,
+                on_line,
+                sink_for(on_event),
+            ),
+        )
+    }
+
+    /// Per-SHA request figures of `role` in `env` over `[start, end)` from the
+    /// set's monitor; `.render_table()` shows monitor-deploy's table.
+    fn monitor_sample(
+        &self,
+        py: Python<'_>,
+        env: &str,
+        role: &str,
+        start: DateTime<Utc>,
+        end: DateTime<Utc>,
+    ) -> PyResult<PyMonitorSample> {
+        let window = MetricsWindow { start, end };
+        block_on(
+            py,
+            take_sample(self.ports.monitor(), names(env, role), window),
+        )
+    }
+
+    /// `monitor_sample` as an awaitable.
+    fn monitor_sample_async<'py>(
+        &self,
+        py: Python<'py>,
+        env: &str,
+        role: &str,
+        start: DateTime<Utc>,
+        end: DateTime<Utc>,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        let window = MetricsWindow { start, end };
+        awaitable(
+            py,
+            take_sample(self.ports.monitor(), names(env, role), window),
+        )
+    }
+
+    // ------------------------------------------------------------- status
+
+    /// What `app` runs in `env` (its `/api/deploy.json`).
+    fn deploy_status(&self, py: Python<'_>, app: String, env: String) -> PyResult<PyDeployStatus> {
+        block_on(py, deploy_status(self.status_source(&app), app, env))
+    }
+
+    /// `deploy_status` as an awaitable.
+    fn deploy_status_async<'py>(
+        &self,
+        py: Python<'py>,
+        app: String,
+        env: String,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        awaitable(py, deploy_status(self.status_source(&app), app, env))
+    }
+
+    // ------------------------------------------------------------- release
+
+    /// Cuts a release candidate of `app` from what staging runs (or `source`): RC branch,
+    /// changelog, promotion PR. The changelog file goes under `working_dir` (default: a
+    /// `deploykit-sandbox` folder in the system temp dir).
+    #[pyo3(signature = (app, *, patch = false, source = None, dry_run = false, working_dir = None, on_event = None))]
+    #[allow(clippy::too_many_arguments)]
+    fn cut_rc(
+        &self,
+        py: Python<'_>,
+        app: &str,
+        patch: bool,
+        source: Option<String>,
+        dry_run: bool,
+        working_dir: Option<PathBuf>,
+        on_event: Option<Py<PyAny>>,
+    ) -> PyResult<PyCutRcOutcome> {
+        let request = self.cut_rc_request(patch, source, dry_run, working_dir);
+        block_on(
+            py,
+            release::cut_rc(self.release(app, None)?, request, sink_for(on_event)),
+        )
+    }
+
+    /// `cut_rc` as an awaitable.
+    #[pyo3(signature = (app, *, patch = false, source = None, dry_run = false, working_dir = None, on_event = None))]
+    #[allow(clippy::too_many_arguments)]
+    fn cut_rc_async<'py>(
+        &self,
+        py: Python<'py>,
+        app: &str,
+        patch: bool,
+        source: Option<String>,
+        dry_run: bool,
+        working_dir: Option<PathBuf>,
+        on_event: Option<Py<PyAny>>,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        let request = self.cut_rc_request(patch, source, dry_run, working_dir);
+        awaitable(
+            py,
+            release::cut_rc(self.release(app, None)?, request, sink_for(on_event)),
+        )
+    }
+
+    /// Merges `stages/prod` into the RC branch keeping the RC's tree, so the promotion PR
+    /// merges cleanly. `rc_branch` defaults to the open promotion PR's.
+    #[pyo3(signature = (app, *, rc_branch = None, force = false, dry_run = false, on_event = None))]
+    fn true_up(
+        &self,
+        py: Python<'_>,
+        app: &str,
+        rc_branch: Option<String>,
+        force: bool,
+        dry_run: bool,
+        on_event: Option<Py<PyAny>>,
+    ) -> PyResult<PyTrueUpOutcome> {
+        let request = TrueUpRequest {
+            rc_branch,
+            force,
+            dry_run,
+        };
+        block_on(
+            py,
+            release::true_up(self.release(app, None)?, request, sink_for(on_event)),
+        )
+    }
+
+    /// `true_up` as an awaitable.
+    #[pyo3(signature = (app, *, rc_branch = None, force = false, dry_run = false, on_event = None))]
+    fn true_up_async<'py>(
+        &self,
+        py: Python<'py>,
+        app: &str,
+        rc_branch: Option<String>,
+        force: bool,
+        dry_run: bool,
+        on_event: Option<Py<PyAny>>,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        let request = TrueUpRequest {
+            rc_branch,
+            force,
+            dry_run,
+        };
+        awaitable(
+            py,
+            release::true_up(self.release(app, None)?, request, sink_for(on_event)),
+        )
+    }
+
+    /// Announces the open promotion PR (or PR `pr`) of `app`, through `notifier` (any object
+    /// with `announce(dict)`) or the set's own notifier.
+    #[pyo3(signature = (app, *, pr = None, notifier = None, dry_run = false, on_event = None))]
+    fn announce_pending(
+        &self,
+        py: Python<'_>,
+        app: &str,
+        pr: Option<u64>,
+        notifier: Option<&Bound<'_, PyAny>>,
+        dry_run: bool,
+        on_event: Option<Py<PyAny>>,
+    ) -> PyResult<PyAnnounceOutcome> {
+        let request = AnnounceRequest { pr, dry_run };
+        block_on(
+            py,
+            release::announce_pending(self.release(app, notifier)?, request, sink_for(on_event)),
+        )
+    }
+
+    /// `announce_pending` as an awaitable.
+    #[pyo3(signature = (app, *, pr = None, notifier = None, dry_run = false, on_event = None))]
+    fn announce_pending_async<'py>(
+        &self,
+        py: Python<'py>,
+        app: &str,
+        pr: Option<u64>,
+        notifier: Option<&Bound<'py, PyAny>>,
+        dry_run: bool,
+        on_event: Option<Py<PyAny>>,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        let request = AnnounceRequest { pr, dry_run };
+        awaitable(
+            py,
+            release::announce_pending(self.release(app, notifier)?, request, sink_for(on_event)),
+        )
+    }
+
+    /// Creates the release `RC <N>` of the merged promotion PR `pr` (number, `#123` or link).
+    #[pyo3(signature = (app, pr, *, dry_run = false, on_event = None))]
+    fn create_release(
+        &self,
+        py: Python<'_>,
+        app: &str,
+        pr: &Bound<'_, PyAny>,
+        dry_run: bool,
+        on_event: Option<Py<PyAny>>,
+    ) -> PyResult<PyCreateReleaseOutcome> {
+        block_on(
+            py,
+            release::create_release(
+                self.release(app, None)?,
+                pr_reference(pr),
+                dry_run,
+                sink_for(on_event),
+            ),
+        )
+    }
+
+    /// `create_release` as an awaitable.
+    #[pyo3(signature = (app, pr, *, dry_run = false, on_event = None))]
+    fn create_release_async<'py>(
+        &self,
+        py: Python<'py>,
+        app: &str,
+        pr: &Bound<'py, PyAny>,
+        dry_run: bool,
+        on_event: Option<Py<PyAny>>,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        awaitable(
+            py,
+            release::create_release(
+                self.release(app, None)?,
+                pr_reference(pr),
+                dry_run,
+                sink_for(on_event),
+            ),
+        )
+    }
+
+    // ------------------------------------------------------------- deploy
+
+    /// Runs the guided deploy of `app` to `env`: preflight (calendar, pre-checks, lock),
+    /// merge the promotion PR `pr`, recycle with the migration gate, health and monitor
+    /// gates, scale-in, release, announcements; rolls back on a failed gate. `notifier`,
+    /// `monitor` and `decide` (asked when a gate cannot decide: `decide(request) -> "go" |
+    /// "rollback" | None`) replace the set's own when given.
+    #[pyo3(signature = (app, env, *, kind = "full", pr = None, reason = None, cadence_override = None, no_migration_override = None, config_diff = None, yes = false, run_by = "release-manager", notifier = None, monitor = None, decide = None, on_event = None))]
+    #[allow(clippy::too_many_arguments)]
+    fn deploy(
+        &self,
+        py: Python<'_>,
+        app: &str,
+        env: &str,
+        kind: &str,
+        pr: Option<u64>,
+        reason: Option<String>,
+        cadence_override: Option<String>,
+        no_migration_override: Option<String>,
+        config_diff: Option<String>,
+        yes: bool,
+        run_by: &str,
+        notifier: Option<&Bound<'_, PyAny>>,
+        monitor: Option<&Bound<'_, PyAny>>,
+        decide: Option<&Bound<'_, PyAny>>,
+        on_event: Option<Py<PyAny>>,
+    ) -> PyResult<PyDeployOutcome> {
+        let options = DeployOptions {
+            kind: kind.into(),
+            pr,
+            reason,
+            cadence_override,
+            no_migration_override,
+            config_diff,
+            yes,
+            run_by: run_by.into(),
+        };
+        let request = deploy_request(self.ports.settings(app), env, options);
+        let backend = self.backend_for(app, env, notifier, monitor, decide)?;
+        block_on(py, run_deploy(backend, request, sink_for(on_event)))
+    }
+
+    /// `deploy` as an awaitable.
+    #[pyo3(signature = (app, env, *, kind = "full", pr = None, reason = None, cadence_override = None, no_migration_override = None, config_diff = None, yes = false, run_by = "release-manager", notifier = None, monitor = None, decide = None, on_event = None))]
+    #[allow(clippy::too_many_arguments)]
+    fn deploy_async<'py>(
+        &self,
+        py: Python<'py>,
+        app: &str,
+        env: &str,
+        kind: &str,
+        pr: Option<u64>,
+        reason: Option<String>,
+        cadence_override: Option<String>,
+        no_migration_override: Option<String>,
+        config_diff: Option<String>,
+        yes: bool,
+        run_by: &str,
+        notifier: Option<&Bound<'py, PyAny>>,
+        monitor: Option<&Bound<'py, PyAny>>,
+        decide: Option<&Bound<'py, PyAny>>,
+        on_event: Option<Py<PyAny>>,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        let options = DeployOptions {
+            kind: kind.into(),
+            pr,
+            reason,
+            cadence_override,
+            no_migration_override,
+            config_diff,
+            yes,
+            run_by: run_by.into(),
+        };
+        let request = deploy_request(self.ports.settings(app), env, options);
+        let backend = self.backend_for(app, env, notifier, monitor, decide)?;
+        awaitable(py, run_deploy(backend, request, sink_for(on_event)))
+    }
+
+    /// Resumes a paused or interrupted run of this set's journal.
+    #[pyo3(signature = (run_id, *, notifier = None, monitor = None, decide = None, on_event = None))]
+    fn resume(
+        &self,
+        py: Python<'_>,
+        run_id: String,
+        notifier: Option<&Bound<'_, PyAny>>,
+        monitor: Option<&Bound<'_, PyAny>>,
+        decide: Option<&Bound<'_, PyAny>>,
+        on_event: Option<Py<PyAny>>,
+    ) -> PyResult<PyDeployOutcome> {
+        let backend = self.backend_for_run(&run_id, notifier, monitor, decide)?;
+        block_on(py, run_resume(backend, run_id, sink_for(on_event)))
+    }
+
+    /// `resume` as an awaitable.
+    #[pyo3(signature = (run_id, *, notifier = None, monitor = None, decide = None, on_event = None))]
+    fn resume_async<'py>(
+        &self,
+        py: Python<'py>,
+        run_id: String,
+        notifier: Option<&Bound<'py, PyAny>>,
+        monitor: Option<&Bound<'py, PyAny>>,
+        decide: Option<&Bound<'py, PyAny>>,
+        on_event: Option<Py<PyAny>>,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        let backend = self.backend_for_run(&run_id, notifier, monitor, decide)?;
+        awaitable(py, run_resume(backend, run_id, sink_for(on_event)))
+    }
+
+    /// Rolls back what was last recycled for `app` in `env` (scale in the new instances,
+    /// open the revert PR of `pr` if code shipped), announcing `reason`.
+    #[pyo3(signature = (app, env, reason, *, pr = None, run_by = "release-manager", notifier = None, on_event = None))]
+    #[allow(clippy::too_many_arguments)]
+    fn rollback(
+        &self,
+        py: Python<'_>,
+        app: &str,
+        env: &str,
+        reason: String,
+        pr: Option<u64>,
+        run_by: &str,
+        notifier: Option<&Bound<'_, PyAny>>,
+        on_event: Option<Py<PyAny>>,
+    ) -> PyResult<PyDeployOutcome> {
+        let request = rollback_request(
+            self.ports.settings(app),
+            env,
+            reason,
+            pr,
+            run_by.to_string(),
+        );
+        let backend = self.backend_for(app, env, notifier, None, None)?;
+        block_on(py, run_rollback(backend, request, sink_for(on_event)))
+    }
+
+    /// `rollback` as an awaitable.
+    #[pyo3(signature = (app, env, reason, *, pr = None, run_by = "release-manager", notifier = None, on_event = None))]
+    #[allow(clippy::too_many_arguments)]
+    fn rollback_async<'py>(
+        &self,
+        py: Python<'py>,
+        app: &str,
+        env: &str,
+        reason: String,
+        pr: Option<u64>,
+        run_by: &str,
+        notifier: Option<&Bound<'py, PyAny>>,
+        on_event: Option<Py<PyAny>>,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        let request = rollback_request(
+            self.ports.settings(app),
+            env,
+            reason,
+            pr,
+            run_by.to_string(),
+        );
+        let backend = self.backend_for(app, env, notifier, None, None)?;
+        awaitable(py, run_rollback(backend, request, sink_for(on_event)))
+    }
+}
+
+/// Registers `Operations`.
+pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
+    m.add_class::<PyOperations>()?;
+    Ok(())
+}
