@@ -7,6 +7,7 @@ mod demo;
 pub mod deploy;
 mod fleet;
 mod release;
+mod report;
 
 use std::collections::BTreeMap;
 
@@ -76,7 +77,7 @@ pub async fn run(cli: &Cli, format: Format) -> Result<u8> {
         Command::Monitor(args) => fleet::monitor(&inv, args).await,
         Command::Cadence(CadenceCommand::Check(args)) => cadence::check(&inv, args).await,
         Command::Status(_) => not_built("status", 9),
-        Command::Report(_) => not_built("report", 9),
+        Command::Report(args) => report::run(&inv, args).await,
         Command::Config(cmd) => config::run(&inv, cmd).await,
     }
 }
