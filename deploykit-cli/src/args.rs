@@ -396,9 +396,10 @@ pub struct StatusArgs {
 /// `deploykit report`.
 #[derive(Debug, Args)]
 pub struct ReportArgs {
-    /// The run id.
+    /// The run id, or `latest` (with --sandbox: among sandboxed runs and demos).
     pub run_id: String,
-    /// Open it in a browser instead of printing.
+    /// Open its chart ($BROWSER, else xdg-open) instead of printing; says where the files
+    /// are if that fails.
     #[arg(long)]
     pub open: bool,
 }

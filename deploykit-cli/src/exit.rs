@@ -14,8 +14,8 @@ pub const POLICY_REFUSED: u8 = 3;
 pub const UNSAFE: u8 = 4;
 /// The deploy ended rolled back.
 pub const ROLLED_BACK: u8 = 5;
-/// The command is planned but not built yet.
-pub const NOT_BUILT: u8 = 69;
+/// The operation is not supported here (e.g. by this backend or on this platform).
+pub const UNSUPPORTED: u8 = 69;
 /// Interrupted by the operator.
 pub const INTERRUPTED: u8 = 130;
 
@@ -26,7 +26,7 @@ pub fn code_for(error: &Error) -> u8 {
         ErrorKind::PolicyRefused => POLICY_REFUSED,
         ErrorKind::Unsafe => UNSAFE,
         ErrorKind::Interrupted => INTERRUPTED,
-        ErrorKind::Unsupported => NOT_BUILT,
+        ErrorKind::Unsupported => UNSUPPORTED,
         _ => FAILED,
     }
 }

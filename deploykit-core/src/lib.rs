@@ -19,6 +19,7 @@ pub mod notify;
 pub mod policy;
 pub mod ports;
 pub mod release;
+pub mod report;
 #[cfg(feature = "sim")]
 pub mod sim;
 #[cfg(feature = "http")]

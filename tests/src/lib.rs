@@ -47,10 +47,12 @@ pub fn run_in(dir: &std::path::Path, args: &[&str], env: &[(&str, &str)]) -> Out
         .unwrap_or_else(|e| panic!("could not run deploykit {args:?}: {e}"))
 }
 
-/// Runs `deploykit` with `args` in a temporary directory.
+/// Runs `deploykit` with `args` in a temporary directory, which is also its state directory
+/// (so runs and demos never write to the user's).
 pub fn run(args: &[&str]) -> Output {
     let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("tempdir: {e}"));
-    run_in(dir.path(), args, &[])
+    let state = dir.path().join("state").display().to_string();
+    run_in(dir.path(), args, &[("XDG_STATE_HOME", state.as_str())])
 }
 
 /// Standard output as text.

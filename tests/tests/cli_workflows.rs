@@ -205,3 +205,86 @@ fn changelog_with_nothing_valid_exits_1_and_explains() {
         stderr(&out)
     );
 }
+
+#[test]
+fn every_demo_scenario_leaves_a_report_that_deploykit_report_prints() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let env = state_env(dir.path());
+    let env: Vec<(&str, &str)> = env.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    let runs = dir.path().join("state/deploykit/sandbox/runs");
+    for scenario in [
+        "healthy",
+        "migration-fails",
+        "provisioning-failure",
+        "migration-hang",
+        "error-spike",
+        "unhealthy-hosts",
+    ] {
+        let out = run_in(dir.path(), &["demo", "--scenario", scenario], &env);
+        assert!(out.status.success(), "{scenario}: {}", stderr(&out));
+        assert!(
+            stdout(&out).contains("report: "),
+            "{scenario}: {}",
+            stdout(&out)
+        );
+        // The newest run directory is this scenario's.
+        let latest = std::fs::read_dir(&runs)
+            .expect("sandbox runs")
+            .filter_map(|e| e.ok())
+            .max_by_key(|e| e.metadata().and_then(|m| m.modified()).ok())
+            .expect("a run")
+            .path();
+        for file in ["journal.jsonl", "report.md", "report.svg"] {
+            assert!(latest.join(file).exists(), "{scenario}: no {file}");
+        }
+        let svg = std::fs::read_to_string(latest.join("report.svg")).expect("svg");
+        assert!(
+            svg.starts_with("<svg") && svg.contains("gate-marker"),
+            "{scenario}"
+        );
+        let printed = run_in(dir.path(), &["--sandbox", "report", "latest"], &env);
+        assert!(printed.status.success(), "{scenario}: {}", stderr(&printed));
+        let text = stdout(&printed);
+        assert!(
+            text.starts_with("# Deploy report: idp to prod"),
+            "{scenario}:\n{text}"
+        );
+        let word = if scenario == "healthy" {
+            "deployed"
+        } else {
+            "rolled back"
+        };
+        assert!(
+            text.contains(&format!("**Outcome: {word}")),
+            "{scenario}:\n{text}"
+        );
+    }
+    // A report whose files were lost is rebuilt from the journal.
+    let some_run = std::fs::read_dir(&runs)
+        .expect("runs")
+        .filter_map(|e| e.ok())
+        .next()
+        .expect("a run")
+        .path();
+    std::fs::remove_file(some_run.join("report.svg")).expect("remove");
+    let id = some_run
+        .file_name()
+        .and_then(|n| n.to_str())
+        .expect("id")
+        .to_string();
+    let json = run_in(dir.path(), &["--sandbox", "--json", "report", &id], &env);
+    assert!(json.status.success(), "{}", stderr(&json));
+    let doc: serde_json::Value = serde_json::from_str(&stdout(&json)).expect("json");
+    assert_eq!(doc["run_id"], id.as_str());
+    assert!(some_run.join("report.svg").exists(), "rebuilt");
+    // --open with a browser that fails says where the report is.
+    let mut env2 = env.clone();
+    env2.push(("BROWSER", "false"));
+    let opened = run_in(dir.path(), &["--sandbox", "report", &id, "--open"], &env2);
+    assert!(opened.status.success(), "{}", stderr(&opened));
+    assert!(
+        stdout(&opened).contains("report.svg"),
+        "{}",
+        stdout(&opened)
+    );
+}

@@ -2,7 +2,9 @@
 
 use deploykit_core::Result;
 use deploykit_core::deploy::FinalStatus;
-use deploykit_core::deploy::demo::{DemoScenario, run_demo_with};
+use deploykit_core::deploy::demo::{DemoScenario, run_demo_in};
+use deploykit_core::deploy::{FileJournal, Journal, MemoryJournal};
+use deploykit_core::report::REPORT_MD;
 
 use crate::args::{DemoArgs, Scenario};
 use crate::commands::Invocation;
@@ -24,7 +26,19 @@ fn scenario(s: Scenario) -> DemoScenario {
 /// (deployed when healthy, rolled back otherwise).
 pub async fn run(inv: &Invocation<'_>, args: &DemoArgs) -> Result<u8> {
     let scenario = scenario(args.scenario);
-    let outcome = run_demo_with(scenario, &inv.sink).await?;
+    // The rehearsal is journalled with the sandboxed runs, so its report stays next to its
+    // journal (`deploykit report latest --sandbox`); without a state directory it stays in
+    // memory.
+    let file_journal = FileJournal::default_dir().map(|d| FileJournal::new(d.join("sandbox")));
+    let memory = MemoryJournal::new();
+    let journal: &dyn Journal = match &file_journal {
+        Ok(j) => j,
+        Err(e) => {
+            eprintln!("deploykit: warning: {e}; the demo's journal and report are not kept");
+            &memory
+        }
+    };
+    let outcome = run_demo_in(scenario, &inv.sink, journal).await?;
     let status = &outcome.deploy.status;
     let expected = match scenario {
         DemoScenario::Healthy => matches!(status, FinalStatus::Deployed),
@@ -52,6 +66,15 @@ pub async fn run(inv: &Invocation<'_>, args: &DemoArgs) -> Result<u8> {
             outcome.announcements.len(),
             crate::commands::deploy::duration_text(outcome.virtual_secs)
         ));
+        if let Ok(j) = &file_journal
+            && let Ok(run) = deploykit_core::deploy::RunId::parse(&outcome.deploy.run_id)
+        {
+            out.push_str(&format!(
+                "report: {} (deploykit report {} --sandbox)\n",
+                j.artifact_file(&run, REPORT_MD).display(),
+                run
+            ));
+        }
         out.push_str(if expected {
             "outcome as expected for this scenario"
         } else {

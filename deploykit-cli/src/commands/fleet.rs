@@ -191,6 +191,7 @@ pub async fn monitor(inv: &Invocation<'_>, args: &MonitorArgs) -> Result<u8> {
     let interval = Duration::from_secs(args.interval.max(1));
     let window_len = chrono::Duration::minutes(5);
     let mut round = 0u32;
+    let mut trend = fleet_ops::MonitorTrend::new();
     loop {
         let now = b.clock.now();
         let window = MetricsWindow {
@@ -199,12 +200,17 @@ pub async fn monitor(inv: &Invocation<'_>, args: &MonitorArgs) -> Result<u8> {
         };
         let sample = b.monitor.sample(&env, &role, &window).await?;
         let table = fleet_ops::monitor_table(&sample);
+        trend.push(&table);
         print_result(inv.format, &table, || {
-            format!(
+            let mut text = format!(
                 "{} — last 5 minutes\n{}",
                 now.format("%H:%M:%S UTC"),
                 fleet_ops::render_monitor_table(&table)
-            )
+            );
+            if let Some(line) = trend.render(&table) {
+                text.push_str(&format!("{line} (one block per refresh, oldest first)\n"));
+            }
+            text
         });
         round += 1;
         if args.count.is_some_and(|c| round >= c) {

@@ -7,6 +7,7 @@ mod demo;
 pub mod deploy;
 mod fleet;
 mod release;
+mod report;
 mod status;
 
 use std::collections::BTreeMap;
@@ -77,13 +78,7 @@ pub async fn run(cli: &Cli, format: Format) -> Result<u8> {
         Command::Monitor(args) => fleet::monitor(&inv, args).await,
         Command::Cadence(CadenceCommand::Check(args)) => cadence::check(&inv, args).await,
         Command::Status(args) => status::run(&inv, args).await,
-        Command::Report(_) => not_built("report", 9),
+        Command::Report(args) => report::run(&inv, args).await,
         Command::Config(cmd) => config::run(&inv, cmd).await,
     }
-}
-
-fn not_built(command: &str, issue: u32) -> Result<u8> {
-    Err(Error::unsupported(format!(
-        "`deploykit {command}` is planned but not built yet (tracked in issue {issue})"
-    )))
 }

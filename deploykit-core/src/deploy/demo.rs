@@ -7,7 +7,7 @@ use std::str::FromStr;
 use std::sync::Arc;
 
 use crate::deploy::driver::deploy;
-use crate::deploy::journal::MemoryJournal;
+use crate::deploy::journal::{Journal, MemoryJournal};
 use crate::deploy::outcome::DeployOutcome;
 use crate::deploy::ports::DeployPorts;
 use crate::deploy::request::DeployRequest;
@@ -157,8 +157,19 @@ pub async fn prepare_promotion_pr(
     Ok((cut, pr_number))
 }
 
-/// Runs the rehearsal, sending progress to `events`.
+/// Runs the rehearsal, sending progress to `events` (the run's journal and report kept in
+/// memory).
 pub async fn run_demo_with(scenario: DemoScenario, events: &dyn EventSink) -> Result<DemoOutcome> {
+    run_demo_in(scenario, events, &MemoryJournal::new()).await
+}
+
+/// Runs the rehearsal, journalling the deploy in `journal` (where its report is kept too:
+/// `deploykit demo` uses the sandbox state directory).
+pub async fn run_demo_in(
+    scenario: DemoScenario,
+    events: &dyn EventSink,
+    journal: &dyn Journal,
+) -> Result<DemoOutcome> {
     let world = World::login_gov();
     let idp = AppName::new("idp")?;
     let prod = EnvName::new("prod")?;
@@ -213,8 +224,7 @@ pub async fn run_demo_with(scenario: DemoScenario, events: &dyn EventSink) -> Re
     let mut req = DeployRequest::new(prod.clone(), app, DeployKind::Full, "demo");
     req.pr_number = Some(pr_number);
     req.yes = true;
-    let journal = MemoryJournal::new();
-    let outcome = deploy(&ports, &EnvSettings::for_env(&prod), &journal, events, &req).await?;
+    let outcome = deploy(&ports, &EnvSettings::for_env(&prod), journal, events, &req).await?;
     Ok(DemoOutcome {
         scenario,
         rc: cut.rc,

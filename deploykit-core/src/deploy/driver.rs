@@ -98,7 +98,9 @@ pub async fn resume(
         "resuming run {run_id} at {}",
         state.next.map(|s| s.as_str()).unwrap_or("its end")
     ));
-    drive(&ctx, state).await
+    let result = drive(&ctx, state).await;
+    keep_report(journal, events, run_id, ports.clock.now());
+    result
 }
 
 /// The state a journal describes: the initial state with every finished step folded in.
@@ -176,7 +178,29 @@ async fn begin(
         state: Box::new(state.clone()),
     })?;
     ctx.info(format!("run {run} started (journal records every step)"));
-    drive(&ctx, state).await
+    let result = drive(&ctx, state).await;
+    keep_report(journal, events, &run, ports.clock.now());
+    result
+}
+
+/// Writes the run's report next to its journal, however the run ended (finished, paused or
+/// halted); a report that cannot be written is a warning, never a failed deploy.
+fn keep_report(journal: &dyn Journal, events: &dyn EventSink, run: &RunId, now: DateTime<Utc>) {
+    let event = match crate::report::write_report(journal, run) {
+        Ok((_, path)) => Event::Info {
+            at: now,
+            message: format!("report: {path}"),
+        },
+        Err(e) if e.kind() == crate::ErrorKind::Unsupported => return,
+        Err(e) => Event::Warning {
+            at: now,
+            message: format!(
+                "the run's report could not be written ({e}); `deploykit report {run}` \
+                 rebuilds it from the journal"
+            ),
+        },
+    };
+    events.emit(event);
 }
 
 /// When the step about to run first started, if this is a resumed attempt of it (its

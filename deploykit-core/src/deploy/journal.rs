@@ -145,12 +145,46 @@ pub trait Journal: Send + Sync + Debug {
     fn load(&self, run: &RunId) -> Result<Vec<Record>>;
     /// Every run id, oldest first.
     fn runs(&self) -> Result<Vec<RunId>>;
+
+    /// Keeps a file made from `run`'s records (its report) next to them, replacing any earlier
+    /// one of that `name` (a plain file name such as `report.md`); returns where it is, for
+    /// people. Journals that keep no files answer Unsupported.
+    fn put_artifact(&self, run: &RunId, name: &str, contents: &[u8]) -> Result<String> {
+        let _ = (contents, name);
+        Err(Error::unsupported(format!(
+            "this journal keeps no files next to run {run}"
+        )))
+    }
+
+    /// A file kept with [`Journal::put_artifact`], if there is one.
+    fn artifact(&self, run: &RunId, name: &str) -> Result<Option<Vec<u8>>> {
+        let _ = (run, name);
+        Ok(None)
+    }
+}
+
+/// Refuses artifact names that are not plain file names (no directories, no `..`).
+fn check_artifact_name(name: &str) -> Result<()> {
+    let ok = !name.is_empty()
+        && name.len() <= 100
+        && !name.starts_with('.')
+        && name
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'));
+    if ok {
+        Ok(())
+    } else {
+        Err(Error::invalid_input(format!(
+            "invalid run file name {name:?}: expected a plain file name such as report.md"
+        )))
+    }
 }
 
 /// A journal in memory (tests, dry runs, embedding programs that keep their own records).
 #[derive(Debug, Default)]
 pub struct MemoryJournal {
     runs: Mutex<std::collections::BTreeMap<RunId, Vec<Record>>>,
+    artifacts: Mutex<std::collections::BTreeMap<(RunId, String), Vec<u8>>>,
 }
 
 impl MemoryJournal {
@@ -179,6 +213,19 @@ impl Journal for MemoryJournal {
     fn runs(&self) -> Result<Vec<RunId>> {
         let runs = self.runs.lock().map_err(|_| poisoned())?;
         Ok(runs.keys().cloned().collect())
+    }
+
+    fn put_artifact(&self, run: &RunId, name: &str, contents: &[u8]) -> Result<String> {
+        check_artifact_name(name)?;
+        let mut artifacts = self.artifacts.lock().map_err(|_| poisoned())?;
+        artifacts.insert((run.clone(), name.to_string()), contents.to_vec());
+        Ok(format!("memory:{run}/{name}"))
+    }
+
+    fn artifact(&self, run: &RunId, name: &str) -> Result<Option<Vec<u8>>> {
+        check_artifact_name(name)?;
+        let artifacts = self.artifacts.lock().map_err(|_| poisoned())?;
+        Ok(artifacts.get(&(run.clone(), name.to_string())).cloned())
     }
 }
 
@@ -234,6 +281,11 @@ impl FileJournal {
             .join("runs")
             .join(run.as_str())
             .join("journal.jsonl")
+    }
+
+    /// Where a file kept next to a run's journal (e.g. `report.svg`) is.
+    pub fn artifact_file(&self, run: &RunId, name: &str) -> PathBuf {
+        self.dir.join("runs").join(run.as_str()).join(name)
     }
 }
 
@@ -312,6 +364,29 @@ impl Journal for FileJournal {
         ids.sort();
         Ok(ids)
     }
+
+    fn put_artifact(&self, run: &RunId, name: &str, contents: &[u8]) -> Result<String> {
+        check_artifact_name(name)?;
+        let path = self.artifact_file(run, name);
+        if let Some(parent) = path.parent() {
+            std::fs::create_dir_all(parent).map_err(|e| io_error("create", parent, e))?;
+        }
+        // Written aside and renamed, so a reader never sees half a report.
+        let tmp = path.with_extension("tmp");
+        std::fs::write(&tmp, contents).map_err(|e| io_error("write", &tmp, e))?;
+        std::fs::rename(&tmp, &path).map_err(|e| io_error("write", &path, e))?;
+        Ok(path.display().to_string())
+    }
+
+    fn artifact(&self, run: &RunId, name: &str) -> Result<Option<Vec<u8>>> {
+        check_artifact_name(name)?;
+        let path = self.artifact_file(run, name);
+        match std::fs::read(&path) {
+            Ok(b) => Ok(Some(b)),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+            Err(e) => Err(io_error("read", &path, e)),
+        }
+    }
 }
 
 #[cfg(test)]
@@ -386,6 +461,13 @@ mod tests {
             .expect("open");
         f.write_all(b"{\"record\":\"no").expect("write");
         assert_eq!(j.load(&run).expect("load").len(), 2);
+        j.put_artifact(&run, "report.md", b"# report").expect("put");
+        assert_eq!(
+            j.artifact(&run, "report.md").expect("read"),
+            Some(b"# report".to_vec())
+        );
+        assert!(j.artifact_file(&run, "report.md").exists());
+        assert!(j.put_artifact(&run, "../x", b"no").is_err());
         let missing = RunId::parse("20261124T150000Z-pki-prod").expect("id");
         assert_eq!(
             j.load(&missing).expect_err("missing").kind(),

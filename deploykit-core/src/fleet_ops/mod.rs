@@ -9,6 +9,7 @@
 pub mod group_size;
 pub mod migration_logs;
 pub mod monitor_table;
+pub mod monitor_trend;
 pub mod prechecks;
 pub mod recycle;
 pub mod scale_in;
@@ -27,6 +28,7 @@ pub use migration_logs::{
     MigrationLogRequest, MigrationLogTail, newest_migration_instance, tail_migration_log,
 };
 pub use monitor_table::{MonitorRow, MonitorTable, ShaLabel, monitor_table, render_monitor_table};
+pub use monitor_trend::{MonitorTrend, window_trend};
 pub use prechecks::{GroupPreCheck, PreCheckReport, check_groups, prechecks};
 pub use recycle::{
     GroupRecycle, InProgressPolicy, RecycleOutcome, RecyclePlan, RecycleRequest, plan_recycle,

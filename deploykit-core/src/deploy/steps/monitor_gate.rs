@@ -95,13 +95,16 @@ pub(crate) async fn watch(
                 w
             }
         };
-        ctx.info(format!(
-            "{prefix} window {}: {:?}: {}",
-            i + 1,
-            figures.judgement,
-            figures.explanation
-        ));
         windows.push(figures);
+        if let Some(figures) = windows.last() {
+            ctx.info(format!(
+                "{prefix} window {}: {:?}: {}{}",
+                i + 1,
+                figures.judgement,
+                figures.explanation,
+                crate::fleet_ops::monitor_trend::window_trend(&windows)
+            ));
+        }
         if let Some(v) = verdict(t, &windows) {
             return Ok(v);
         }

@@ -270,6 +270,19 @@ async fn check_pr(
             app.production_branch
         )));
     }
+    // Who approved goes in the journal for the deploy report.
+    let approvers: Vec<&str> = latest
+        .iter()
+        .filter(|(_, s)| **s == ReviewState::Approved)
+        .map(|(u, _)| u.as_str())
+        .collect();
+    ctx.note(
+        "approval",
+        format!(
+            "promotion PR #{number} approved by {}",
+            approvers.join(", ")
+        ),
+    )?;
     // GitHub computes mergeability lazily: ask a few times before giving up.
     let mut tries = 0;
     while pr.mergeable.is_none() && tries < 3 {

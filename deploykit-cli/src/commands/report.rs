@@ -1,0 +1,122 @@
+//! `deploykit report RUN_ID [--open]`: the report of a deploy run, rebuilt from its journal
+//! (and kept next to it again if its files are missing).
+
+use std::path::{Path, PathBuf};
+
+use deploykit_core::deploy::{FileJournal, Journal, RunId};
+use deploykit_core::report::{DeployReport, REPORT_MD, REPORT_SVG, render_markdown, render_svg};
+use deploykit_core::{Error, Result};
+
+use crate::args::ReportArgs;
+use crate::commands::Invocation;
+use crate::exit;
+use crate::output::print_result;
+
+/// The run journal the command reads: the state directory, or its `sandbox` folder.
+fn journal(inv: &Invocation<'_>) -> Result<FileJournal> {
+    let dir = FileJournal::default_dir()?;
+    Ok(FileJournal::new(if inv.cli.sandbox {
+        dir.join("sandbox")
+    } else {
+        dir
+    }))
+}
+
+/// `latest` is the run whose journal was written last (ids with a `-2` suffix do not sort by
+/// time); anything else must be a run id.
+fn resolve(journal: &FileJournal, run: &str) -> Result<RunId> {
+    if run != "latest" {
+        return RunId::parse(run);
+    }
+    let modified = |id: &RunId| {
+        std::fs::metadata(journal.run_file(id))
+            .and_then(|m| m.modified())
+            .ok()
+    };
+    journal
+        .runs()?
+        .into_iter()
+        .filter(|id| journal.run_file(id).exists())
+        .max_by_key(|id| (modified(id), id.clone()))
+        .ok_or_else(|| {
+            Error::not_found(format!(
+                "no deploy run in {}: run a deploy (or `deploykit demo`) first, or pass \
+                 --sandbox for sandboxed runs",
+                journal.dir().join("runs").display()
+            ))
+        })
+}
+
+/// Keeps the report's files next to the journal when they are missing (a run killed before
+/// its end, or one from before reports existed).
+fn keep_missing(journal: &FileJournal, run: &RunId, report: &DeployReport) -> Result<()> {
+    if journal.artifact(run, REPORT_SVG)?.is_none() {
+        journal.put_artifact(run, REPORT_SVG, render_svg(report).as_bytes())?;
+    }
+    if journal.artifact(run, REPORT_MD)?.is_none() {
+        journal.put_artifact(
+            run,
+            REPORT_MD,
+            render_markdown(report, Some(REPORT_SVG)).as_bytes(),
+        )?;
+    }
+    Ok(())
+}
+
+/// Opens `path` with `$BROWSER`, else `xdg-open` (`open` on macOS).
+fn open(path: &Path) -> std::result::Result<(), String> {
+    let opener = std::env::var("BROWSER")
+        .ok()
+        .filter(|b| !b.trim().is_empty())
+        .unwrap_or_else(|| {
+            if cfg!(target_os = "macos") {
+                "open".into()
+            } else {
+                "xdg-open".into()
+            }
+        });
+    match std::process::Command::new(&opener)
+        .arg(path)
+        .stdin(std::process::Stdio::null())
+        .status()
+    {
+        Ok(s) if s.success() => Ok(()),
+        Ok(s) => Err(format!("{opener} exited with {s}")),
+        Err(e) => Err(format!("could not run {opener}: {e}")),
+    }
+}
+
+/// `deploykit report RUN_ID [--open]`.
+pub async fn run(inv: &Invocation<'_>, args: &ReportArgs) -> Result<u8> {
+    let journal = journal(inv)?;
+    let run = resolve(&journal, &args.run_id)?;
+    let report = DeployReport::from_records(&journal.load(&run)?)?;
+    let md_path: PathBuf = journal.artifact_file(&run, REPORT_MD);
+    let svg_path: PathBuf = journal.artifact_file(&run, REPORT_SVG);
+    if let Err(e) = keep_missing(&journal, &run, &report) {
+        eprintln!("deploykit: warning: could not keep the report next to the journal: {e}");
+    }
+    if args.open {
+        match open(&svg_path) {
+            Ok(()) => println!(
+                "opened {} (the Markdown is {})",
+                svg_path.display(),
+                md_path.display()
+            ),
+            Err(why) => println!(
+                "could not open the report ({why}); it is at {} and {}",
+                md_path.display(),
+                svg_path.display()
+            ),
+        }
+        return Ok(exit::OK);
+    }
+    print_result(inv.format, &report, || {
+        format!(
+            "{}\n(chart: {})",
+            render_markdown(&report, Some(REPORT_SVG)).trim_end(),
+            svg_path.display()
+        )
+    });
+    Ok(exit::OK)
+}
