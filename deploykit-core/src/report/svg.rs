@@ -123,10 +123,10 @@ pub fn render_svg(report: &DeployReport) -> String {
     header(&mut s, report, start);
 
     for (metric, top) in METRICS.iter().zip(&panels) {
-        panel(&mut s, report, metric, *top, &x, &xpx, start);
+        panel(&mut s, report, metric, *top, &x, &xpx);
     }
     time_axis(&mut s, start, end, &xpx, &panels, plot_bottom);
-    markers(&mut s, &label_rows, &xpx, band_top, panels[0], plot_bottom);
+    markers(&mut s, &label_rows, &xpx, band_top, plot_bottom);
     legend(&mut s, report, legend_y);
     s.push_str("</svg>\n");
     s
@@ -187,7 +187,6 @@ fn header(s: &mut String, report: &DeployReport, start: DateTime<Utc>) {
     );
 }
 
-#[allow(clippy::too_many_arguments)]
 fn panel(
     s: &mut String,
     report: &DeployReport,
@@ -195,7 +194,6 @@ fn panel(
     top: f64,
     x: &Scale,
     xpx: &dyn Fn(DateTime<Utc>) -> f64,
-    start: DateTime<Utc>,
 ) {
     let bottom = top + PANEL_HEIGHT;
     let values = report.windows.iter().flat_map(|w| {
@@ -279,7 +277,6 @@ fn panel(
     ] {
         series(s, report, metric, which, colour, pick, &y, xpx);
     }
-    let _ = start;
     s.push_str("</g>");
 }
 
@@ -419,14 +416,13 @@ fn markers(
     placed: &[(&GateMarker, usize)],
     xpx: &dyn Fn(DateTime<Utc>) -> f64,
     band_top: f64,
-    plot_top: f64,
     plot_bottom: f64,
 ) {
     for (m, row) in placed {
         let x = xpx(m.at);
         let colour = verdict_colour(&m.verdict);
         let label_y = band_top + *row as f64 * LABEL_ROW + 11.0;
-        let (x0, x1) = label_span(m, x);
+        let (_, x1) = label_span(m, x);
         let (anchor, tx) = if (x1 - x).abs() < f64::EPSILON {
             ("end", x - 4.0)
         } else {
@@ -448,7 +444,6 @@ fn markers(
             r#"<text x="{tx:.1}" y="{label_y:.1}" text-anchor="{anchor}" stroke="none" font-weight="bold">{}</text>"#,
             esc(&m.label())
         );
-        let _ = (x0, plot_top);
         s.push_str("</g>");
     }
 }
