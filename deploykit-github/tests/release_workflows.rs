@@ -5,8 +5,7 @@
 
 mod support;
 
-use std::path::{Path, PathBuf};
-use std::process::Command;
+use std::path::PathBuf;
 use std::sync::Mutex;
 
 use async_trait::async_trait;
@@ -18,29 +17,10 @@ use deploykit_core::release::{
 };
 use deploykit_core::{AppName, AppSettings, DeployStatus, EnvName, ErrorKind, NullSink, Result};
 use deploykit_github::{GitHubCodeHost, GitVcs, Token};
+use support::git_world::git_as_release_manager as git;
 use support::github_fake::FakeGitHub;
 
 const TOKEN: &str = "ghp_release_workflow_test_token";
-
-fn git(dir: &Path, home: &Path, args: &[&str]) -> String {
-    let out = Command::new("git")
-        .args(args)
-        .current_dir(dir)
-        .env("HOME", home)
-        .env("GIT_CONFIG_NOSYSTEM", "1")
-        .env("GIT_AUTHOR_NAME", "Release Manager")
-        .env("GIT_AUTHOR_EMAIL", "rm@example.gov")
-        .env("GIT_COMMITTER_NAME", "Release Manager")
-        .env("GIT_COMMITTER_EMAIL", "rm@example.gov")
-        .output()
-        .expect("git runs");
-    assert!(
-        out.status.success(),
-        "git {args:?}: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8_lossy(&out.stdout).trim().to_string()
-}
 
 #[derive(Debug)]
 struct Staging(String);

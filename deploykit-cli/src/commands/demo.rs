@@ -64,7 +64,7 @@ pub async fn run(inv: &Invocation<'_>, args: &DemoArgs) -> Result<u8> {
         out.push_str(&format!(
             "{} announcements; {} of virtual time\n",
             outcome.announcements.len(),
-            crate::commands::deploy::duration_text(outcome.virtual_secs)
+            deploykit_core::report::duration_text(outcome.virtual_secs)
         ));
         if let Ok(j) = &file_journal
             && let Ok(run) = deploykit_core::deploy::RunId::parse(&outcome.deploy.run_id)

@@ -12,6 +12,7 @@ use deploykit_core::deploy::{
 };
 use deploykit_core::notify::redact_config_diff;
 use deploykit_core::ports::{PrState, PullRequestQuery};
+use deploykit_core::report::duration_text;
 use deploykit_core::{AppSettings, DeployKind, EnvName, Error, Event, EventSink, Result};
 
 use crate::args::{DeployArgs, ResumeArgs, RollbackArgs};
@@ -52,18 +53,6 @@ pub fn step_line(step: &deploy::state::StepRecord) -> String {
         duration_text(secs),
         step.detail
     )
-}
-
-/// `1h02m`, `15m00s`, `42s`.
-pub fn duration_text(secs: i64) -> String {
-    let secs = secs.max(0);
-    if secs >= 3600 {
-        format!("{}h{:02}m", secs / 3600, secs % 3600 / 60)
-    } else if secs >= 60 {
-        format!("{}m{:02}s", secs / 60, secs % 60)
-    } else {
-        format!("{secs}s")
-    }
 }
 
 fn exit_code(status: &FinalStatus) -> u8 {

@@ -277,7 +277,7 @@ async fn drive(ctx: &StepContext<'_>, mut state: DeployState) -> Result<DeployOu
                 ctx.events.emit(Event::StepFinished {
                     at: report.finished_at,
                     step: name.to_string(),
-                    outcome: outcome_word(&report.outcome).into(),
+                    outcome: report.outcome.word().into(),
                     detail: report.detail.clone(),
                 });
                 let (next, acts) = step(&state, &report);
@@ -285,17 +285,5 @@ async fn drive(ctx: &StepContext<'_>, mut state: DeployState) -> Result<DeployOu
                 actions = acts;
             }
         }
-    }
-}
-
-fn outcome_word(o: &StepOutcome) -> &'static str {
-    match o {
-        StepOutcome::Done => "ok",
-        StepOutcome::Skipped => "skipped",
-        StepOutcome::Refused { .. } => "refused",
-        StepOutcome::GateFailed { .. } => "failed",
-        StepOutcome::Verdict { verdict, .. } => verdict.as_str(),
-        StepOutcome::AwaitDecision { .. } => "awaiting_decision",
-        StepOutcome::Failed { .. } => "error",
     }
 }

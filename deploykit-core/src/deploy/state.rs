@@ -162,6 +162,22 @@ pub enum StepOutcome {
     },
 }
 
+impl StepOutcome {
+    /// The word for this outcome in progress lines and reports (`ok`, `skipped`, `refused`,
+    /// `failed`, the verdict, `awaiting_decision`, `error`).
+    pub fn word(&self) -> &'static str {
+        match self {
+            StepOutcome::Done => "ok",
+            StepOutcome::Skipped => "skipped",
+            StepOutcome::Refused { .. } => "refused",
+            StepOutcome::GateFailed { .. } => "failed",
+            StepOutcome::Verdict { verdict, .. } => verdict.as_str(),
+            StepOutcome::AwaitDecision { .. } => "awaiting_decision",
+            StepOutcome::Failed { .. } => "error",
+        }
+    }
+}
+
 /// Old instances and capacity of one group before the deploy.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct GroupSnapshot {

@@ -33,7 +33,7 @@ impl DeployReport {
                 started_at: s.started_at,
                 finished_at: s.finished_at,
                 duration_secs: (s.finished_at - s.started_at).num_seconds().max(0),
-                outcome: outcome_word(&s.outcome).into(),
+                outcome: s.outcome.word().into(),
                 detail: s.detail.clone(),
             })
             .collect();
@@ -107,19 +107,6 @@ impl DeployReport {
             windows: windows(records),
             markers,
         })
-    }
-}
-
-/// The word for a step's outcome, as the deploy's progress shows it.
-fn outcome_word(o: &StepOutcome) -> &'static str {
-    match o {
-        StepOutcome::Done => "ok",
-        StepOutcome::Skipped => "skipped",
-        StepOutcome::Refused { .. } => "refused",
-        StepOutcome::GateFailed { .. } => "failed",
-        StepOutcome::Verdict { verdict, .. } => verdict.as_str(),
-        StepOutcome::AwaitDecision { .. } => "awaiting_decision",
-        StepOutcome::Failed { .. } => "error",
     }
 }
 

@@ -32,7 +32,7 @@ pub mod svg;
 mod test_support;
 
 pub use markdown::render_markdown;
-pub use model::{DeployReport, GateMarker, ReportStep, ReportWindow, SeriesPoint};
+pub use model::{DeployReport, GateMarker, ReportStep, ReportWindow, SeriesPoint, duration_text};
 pub use publish::{REPORT_MD, REPORT_SVG, write_report};
 pub use sparkline::{sparkline, sparklines};
 pub use svg::render_svg;

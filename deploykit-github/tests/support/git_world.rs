@@ -26,6 +26,21 @@ pub fn git_in(dir: &Path, home: &Path, args: &[&str], date: Option<i64>) -> Stri
     }
 }
 
+/// Runs git like [`git_in`] as the release manager (`Release Manager <rm@example.gov>`, for
+/// commits and merges in repositories with no identity configured); panics on failure.
+pub fn git_as_release_manager(dir: &Path, home: &Path, args: &[&str]) -> String {
+    let identity = [
+        ("GIT_AUTHOR_NAME", "Release Manager"),
+        ("GIT_AUTHOR_EMAIL", "rm@example.gov"),
+        ("GIT_COMMITTER_NAME", "Release Manager"),
+        ("GIT_COMMITTER_EMAIL", "rm@example.gov"),
+    ];
+    match try_git_in(dir, home, args, None, &identity, None) {
+        Ok(out) => out.trim().to_string(),
+        Err(e) => panic!("{e}"),
+    }
+}
+
 /// Runs git like [`git_in`] with extra environment and standard input; `Err` says what failed.
 pub fn try_git_in(
     dir: &Path,
