@@ -4,7 +4,8 @@
 //! `cargo run -p deploykit-core --example verdict_quality --release [-- SEED...]`
 //!
 //! `DEPLOYKIT_RULES` may hold monitor thresholds as TOML (e.g. `bad_z = 4.0`) to try other
-//! rules on the same populations.
+//! rules on the same populations. `DEPLOYKIT_POPULATION=small-flow-drops` judges
+//! `BadDeployMix::small_flow_drops` instead of the issue's population.
 
 use deploykit_core::deploy::MonitorThresholds;
 use deploykit_core::sim::population::{BadDeployMix, TrafficAssumptions};
@@ -30,7 +31,15 @@ async fn main() -> deploykit_core::Result<()> {
         Err(_) => MonitorThresholds::default(),
     };
     let traffic = TrafficAssumptions::login_gov();
-    let mix = BadDeployMix::default();
+    let mix = match std::env::var("DEPLOYKIT_POPULATION").as_deref() {
+        Ok("small-flow-drops") => BadDeployMix::small_flow_drops(),
+        Ok("issue") | Err(_) => BadDeployMix::default(),
+        Ok(other) => {
+            return Err(deploykit_core::Error::invalid_input(format!(
+                "DEPLOYKIT_POPULATION: expected `issue` or `small-flow-drops`, found `{other}`"
+            )));
+        }
+    };
     println!("rules: {t:?}\n");
     let mut all: Vec<(String, Tally)> = Vec::new();
     let mut add = |label: String, tally: &Tally| match all.iter_mut().find(|(l, _)| *l == label) {

@@ -4,7 +4,7 @@
 //! (`cargo test -p deploykit-core --test verdict_quality -- --nocapture`).
 
 use deploykit_core::deploy::MonitorThresholds;
-use deploykit_core::sim::population::{BadDeployMix, TrafficAssumptions};
+use deploykit_core::sim::population::{BadDeployMix, FlowDropSize, TrafficAssumptions};
 use deploykit_core::sim::verdict_quality::{QualityReport, evaluate};
 
 async fn run(mix: BadDeployMix, seed: u64, healthy: usize, bad: usize) -> QualityReport {
@@ -51,8 +51,10 @@ async fn no_healthy_deploy_is_rolled_back_and_5xx_rises_are_caught_within_two_wi
 async fn sign_in_drops_of_five_points_or_more_are_caught_within_two_windows() {
     let sign_in = BadDeployMix {
         error_rise_share: 0.0,
-        flow_drop_min: 0.05,
-        flow_drop_max: 0.10,
+        flow_drop: FlowDropSize::Points {
+            min: 0.05,
+            max: 0.10,
+        },
         dropped_flows: vec![0],
         ..Default::default()
     };
@@ -62,17 +64,18 @@ async fn sign_in_drops_of_five_points_or_more_are_caught_within_two_windows() {
     assert!(r.caught_within(2) >= 0.99, "{r}");
 }
 
-/// The issue's mixed population: half 5xx rises, half flow drops of 3 to 10 points on sign-in
-/// or identity verification. The goal holds for 0 false rollbacks; it cannot hold for "99 %
-/// within two windows" because identity verification sees about 450 attempts per SHA per
-/// window, and a drop of a few points there is within counting noise for ten minutes (see the
-/// report in BENCHMARKS.md). These bounds pin today's figures so a change of rules that loses
-/// detection fails here; the goal itself is asserted per kind in the tests above.
+/// The issue's mixed population: half 5xx rises to about 1 %, half a critical flow failing two
+/// to four times as often (sign-in 3 to 9 points down, identity verification 10 to 30). No
+/// healthy deploy is rolled back. "99 % within two windows" does not hold: about 95 % are (50
+/// seeds: 95.3 %), every 5xx rise and nearly every flow failing three times as often or more;
+/// the misses are flows failing about twice as often, where counting noise over ten minutes is
+/// within a standard error or so of what the rules need (BENCHMARKS.md). These bounds sit a
+/// little under today's figures so that a change of rules that loses detection fails here.
 #[tokio::test]
-async fn the_issue_population_has_no_false_rollback_and_known_limits() {
+async fn the_issue_population_has_no_false_rollback_and_catches_most_within_two_windows() {
     let r = run(BadDeployMix::default(), 1, 1000, 1000).await;
     assert_eq!(r.false_rollbacks(), 0, "{r}");
-    assert!(r.caught_within(2) >= 0.7, "{r}");
+    assert!(r.caught_within(2) >= 0.93, "{r}");
     let within = |label: &str| {
         let (_, t) = r
             .bad_by_kind
@@ -82,9 +85,41 @@ async fn the_issue_population_has_no_false_rollback_and_known_limits() {
         t.rolled_back_within(2) as f64 / t.deploys as f64
     };
     assert!(within("5xx rise at once") >= 0.99, "{r}");
-    // About 250 and 70 deploys of each kind here: bounds a little under the 50-seed figures.
     assert!(within("5xx rise over 2 windows") >= 0.97, "{r}");
+    assert!(within("Sign in: success failures x3-4") >= 0.98, "{r}");
+    assert!(
+        within("IdV: doc auth verified failures x3-4") >= 0.98,
+        "{r}"
+    );
+    assert!(within("Sign in: success failures x2-2.5") >= 0.6, "{r}");
+    assert!(
+        within("IdV: doc auth verified failures x2-2.5") >= 0.6,
+        "{r}"
+    );
+}
+
+/// Flow drops of 3 to 10 points whatever the flow's failure rate: on identity verification
+/// (about 450 attempts per SHA per window) most are too small to tell from noise in ten
+/// minutes, so only floors under today's figures are asserted, with no false rollback.
+#[tokio::test]
+async fn small_flow_drops_have_no_false_rollback_and_known_limits() {
+    let r = run(BadDeployMix::small_flow_drops(), 1, 1000, 1000).await;
+    assert_eq!(r.false_rollbacks(), 0, "{r}");
+    assert!(r.caught_within(2) >= 0.72, "{r}");
+    let within = |label: &str| {
+        let (_, t) = r
+            .bad_by_kind
+            .iter()
+            .find(|(k, _)| k == label)
+            .expect("kind");
+        t.rolled_back_within(2) as f64 / t.deploys as f64
+    };
+    assert!(within("5xx rise at once") >= 0.99, "{r}");
     assert!(within("Sign in: success drop 5-7 points") >= 0.95, "{r}");
     assert!(within("Sign in: success drop 7-10 points") >= 0.99, "{r}");
     assert!(within("Sign in: success drop 3-5 points") >= 0.6, "{r}");
+    assert!(
+        within("IdV: doc auth verified drop 7-10 points") >= 0.3,
+        "{r}"
+    );
 }

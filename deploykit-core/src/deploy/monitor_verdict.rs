@@ -11,10 +11,14 @@
 //!
 //! A comparison of a bad outcome (5xx per request, or a flow's failures per attempt) between
 //! the SHAs has a **size** (new rate minus old rate, in points) and a **weight**: the size in
-//! standard errors, z = size / sqrt(p(1-p)(1/n_new + 1/n_old) + 2(w x old rate)^2), where p is
-//! the pooled rate and w the *wobble*: how much a healthy SHA's rate moves between windows
-//! beyond counting noise (`error_rate_wobble` (0.15) for 5xx, `flow_failure_wobble` (0.08)
-//! for flows). Without the wobble, tens of thousands of requests make any burst look certain.
+//! standard errors, z = size / sqrt(p(1-p)(1/n_new + 1/n_old) + (w x old rate)^2 (1/k_new +
+//! 1/k_old) + d^2), where p is the pooled rate, w the *wobble*: how much a healthy SHA's rate
+//! moves from window to window beyond counting noise (`error_rate_wobble` (0.15) for 5xx,
+//! `flow_failure_wobble` (0.07) for flows), k the number of windows added up on each side (one
+//! for a single window or a baseline), and d the *drift*: how much a healthy new SHA lastingly
+//! differs from the old (`error_rate_drift` (0.1) x the old 5xx rate; `flow_success_drift` (0.3
+//! points)). Without them, tens of thousands of requests make any burst or harmless change
+//! look certain; the wobble averages down over windows, the drift does not.
 //!
 //! A judged window is **bad** (roll back at once) when:
 //! 1. the new 5xx rate is above `max_error_rate` (1 %) (the canary rule's ceiling); or
@@ -37,11 +41,12 @@
 //! either (a person decides, or `--yes` applies the environment's policy).
 //!
 //! `sim::verdict_quality` measures these rules on simulated populations of healthy and bad
-//! deploys (BENCHMARKS.md has the figures): with Login.gov traffic no healthy deploy of 1000 is
-//! rolled back on 95 % of seeds (about 1 in 20,000 overall), 5xx rises to 1 % and sign-in drops
-//! of 5 points or more are caught within two windows 99 % of the time, and drops of a few
-//! points on a flow with a few hundred attempts per window (identity verification) cannot be
-//! told from noise in ten minutes by any rule that keeps false rollbacks that rare.
+//! deploys (BENCHMARKS.md has the figures): with Login.gov traffic about 1 healthy deploy in
+//! 50,000 is rolled back; 5xx rises to 1 % and flows failing three to four times as often are
+//! caught within two windows 99 % of the time, flows failing twice as often two times in three;
+//! drops of a few points on a flow with a few hundred attempts per window (identity
+//! verification) cannot be told from noise in ten minutes by any rule that keeps false
+//! rollbacks that rare.
 
 use crate::deploy::settings::MonitorThresholds;
 use crate::model::sha::Sha;
@@ -212,7 +217,7 @@ pub fn judge_window(
     };
     let old_is_baseline = own_old.is_none() && baseline.is_some();
     let old = own_old.or_else(|| baseline.cloned());
-    let (judgement, explanation) = judge(t, old.as_ref(), new.as_ref());
+    let (judgement, explanation) = judge(t, old.as_ref(), new.as_ref(), Added::ONE);
     WindowFigures {
         window: sample.window,
         old,
@@ -233,12 +238,38 @@ struct Rise {
     z: f64,
 }
 
-/// `wobble`: how much a healthy SHA's rate spreads from window to window beyond counting
-/// noise, relative to the rate. Under "the new SHA is as good as the old" both rates wobble
-/// around the old rate, so twice its square (of `wobble` x old rate) joins the counting
-/// variance: tens of thousands of requests then do not make a burst look certain, while a
-/// tenfold rise stays many standard errors away.
-fn rise(new_bad: u64, new_n: u64, old_bad: u64, old_n: u64, wobble: f64) -> Rise {
+/// How much a healthy SHA's rate moves beyond counting noise, as the comparison's standard
+/// error needs it.
+#[derive(Debug, Clone, Copy, PartialEq)]
+struct Spread {
+    /// Window-to-window wobble, relative to the old rate (a burst, one instance's bad minute):
+    /// independent between windows, so it averages down over the windows added up.
+    wobble: f64,
+    /// Standard deviation of a healthy change's lasting difference, in the rate's own units
+    /// (a healthy new SHA is not exactly as good as the old one): it does not average down.
+    drift: f64,
+    /// Windows added up on the new SHA's side.
+    new_windows: f64,
+    /// Windows added up on the old side (1 for a baseline, counted once).
+    old_windows: f64,
+}
+
+impl Spread {
+    /// The variance the spread adds to the difference of the two rates when the old rate is
+    /// `old_rate`.
+    fn variance(&self, old_rate: f64) -> f64 {
+        let w = self.wobble.max(0.0) * old_rate;
+        w * w * (1.0 / self.new_windows.max(1.0) + 1.0 / self.old_windows.max(1.0))
+            + self.drift * self.drift
+    }
+}
+
+/// Under "the new SHA is as good as the old" both rates move around the old rate: beside the
+/// counting variance of two proportions (pooled), `spread` adds each SHA's window wobble
+/// (averaged over the windows added up) and a healthy change's lasting drift. Tens of
+/// thousands of requests then do not make a burst look certain, while a tenfold rise stays
+/// many standard errors away, and evidence still adds up over windows.
+fn rise(new_bad: u64, new_n: u64, old_bad: u64, old_n: u64, spread: Spread) -> Rise {
     if new_n == 0 || old_n == 0 {
         return Rise { by: 0.0, z: 0.0 };
     }
@@ -247,8 +278,7 @@ fn rise(new_bad: u64, new_n: u64, old_bad: u64, old_n: u64, wobble: f64) -> Rise
     let by = new_rate - old_rate;
     let pooled = (nb + ob) / (nn + on);
     let counting = pooled * (1.0 - pooled) * (1.0 / nn + 1.0 / on);
-    let spread = wobble.max(0.0) * old_rate;
-    let se = (counting + 2.0 * spread * spread).sqrt();
+    let se = (counting + spread.variance(old_rate)).sqrt();
     let z = if se > 0.0 { by / se } else { 0.0 };
     Rise { by, z }
 }
@@ -288,6 +318,7 @@ fn flow_comparisons<'a>(
     t: &MonitorThresholds,
     old: &'a ShaFigures,
     new: &'a ShaFigures,
+    added: Added,
 ) -> Vec<FlowComparison<'a>> {
     new.flows
         .iter()
@@ -309,17 +340,39 @@ fn flow_comparisons<'a>(
                     *attempts,
                     old_attempts - old_successes,
                     *old_attempts,
-                    t.flow_failure_wobble,
+                    added.spread(t.flow_failure_wobble, t.flow_success_drift),
                 ),
             })
         })
         .collect()
 }
 
+/// How many windows the figures judged add up, on each side.
+#[derive(Debug, Clone, Copy, PartialEq)]
+struct Added {
+    new: usize,
+    old: usize,
+}
+
+impl Added {
+    /// One window on each side.
+    const ONE: Added = Added { new: 1, old: 1 };
+
+    fn spread(self, wobble: f64, drift: f64) -> Spread {
+        Spread {
+            wobble,
+            drift,
+            new_windows: self.new as f64,
+            old_windows: self.old as f64,
+        }
+    }
+}
+
 fn judge(
     t: &MonitorThresholds,
     old: Option<&ShaFigures>,
     new: Option<&ShaFigures>,
+    added: Added,
 ) -> (WindowJudgement, String) {
     let Some(new) = new.filter(|n| n.requests >= t.min_requests) else {
         let seen = new.map(|n| n.requests).unwrap_or(0);
@@ -371,7 +424,7 @@ fn judge(
         new.requests,
         old.errors_5xx,
         old.requests,
-        t.error_rate_wobble,
+        added.spread(t.error_rate_wobble, t.error_rate_drift * old.error_rate),
     );
     let old_text = format!(
         "old SHA {} ({} 5xx of {} requests, {})",
@@ -393,7 +446,7 @@ fn judge(
             ),
         );
     }
-    let flows = flow_comparisons(t, old, new);
+    let flows = flow_comparisons(t, old, new, added);
     if let Some(f) = flows
         .iter()
         .find(|f| f.drop.by >= t.max_flow_success_drop && f.drop.z >= t.bad_z)
@@ -507,7 +560,15 @@ pub fn verdict(t: &MonitorThresholds, windows: &[WindowFigures]) -> Option<Monit
     // Evidence adds up: a flow drop too small to prove in one window may be proven in two.
     let totals = (windows.len() >= 2).then(|| {
         let (old, new) = running_totals(windows);
-        judge(t, old.as_ref(), new.as_ref())
+        let added = Added {
+            new: windows.iter().filter(|w| w.new.is_some()).count(),
+            old: if windows.iter().any(|w| w.old_is_baseline) {
+                1
+            } else {
+                windows.iter().filter(|w| w.old.is_some()).count()
+            },
+        };
+        judge(t, old.as_ref(), new.as_ref(), added)
     });
     if let Some((WindowJudgement::Bad, why)) = &totals {
         return Some(done(
@@ -849,5 +910,30 @@ mod tests {
         );
         assert_eq!(w.judgement, WindowJudgement::Good, "{}", w.explanation);
         assert!(w.explanation.contains("within"), "{}", w.explanation);
+    }
+
+    #[test]
+    fn window_wobble_averages_down_over_windows_but_a_lasting_drift_does_not() {
+        // The same totals (a flow failing 10 % on the old SHA, 13 % on the new) are stronger
+        // evidence when they add up four windows than one: each window's wobble is its own.
+        let z = |added: Added, scale: u64| {
+            rise(
+                130 * scale,
+                1000 * scale,
+                100 * scale,
+                1000 * scale,
+                added.spread(0.07, 0.003),
+            )
+            .z
+        };
+        let four = Added { new: 4, old: 4 };
+        assert!(z(four, 4) > z(Added::ONE, 4) + 0.5);
+        // A baseline counts once: its wobble stays whole.
+        assert!(z(Added { new: 4, old: 1 }, 4) < z(four, 4));
+        // However many attempts, a 3-point drop stays a bounded number of standard errors
+        // (here about 5.2: the wobble of 0.7 points averaged over four windows on each side,
+        // and the 0.3-point drift): it never becomes "certain".
+        let z_many = z(four, 1_000_000);
+        assert!(z_many > 5.0 && z_many < 5.5, "{z_many}");
     }
 }

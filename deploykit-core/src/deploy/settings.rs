@@ -25,7 +25,8 @@ pub enum InconclusivePolicy {
 /// compared with the old SHA, the 5xx rate is up by `max_error_rate_increase` or more, or a
 /// critical flow (at least `min_flow_attempts` attempts on each SHA) is down by
 /// `max_flow_success_drop` or more, in either case with at least `bad_z` standard errors (of
-/// the difference of two proportions, widened by `error_rate_wobble` / `flow_failure_wobble`).
+/// the difference of two proportions, widened by the wobbles `error_rate_wobble` /
+/// `flow_failure_wobble` and the drifts `error_rate_drift` / `flow_success_drift`).
 /// It is **unclear** when a rise over `good_margin_over_old` (5xx, above `good_error_rate`) or
 /// a drop over `good_flow_drop_margin` (flows) reaches `watch_z` standard errors, and **good**
 /// otherwise. From the second window on, the running totals are judged the same way. Any bad
@@ -71,9 +72,16 @@ pub struct MonitorThresholds {
     /// client, one instance's bad minute), so with tens of thousands of requests counting noise
     /// alone would make such wobbles look significant.
     pub error_rate_wobble: f64,
-    /// The same for a critical flow's failure rate (0.1: a flow failing 3 % of the time
-    /// wobbles by about 0.3 points between windows and between healthy versions).
+    /// The same for a critical flow's failure rate (0.07: a flow failing 10 % of the time
+    /// wobbles by about 0.7 points between windows).
     pub flow_failure_wobble: f64,
+    /// How much a healthy new SHA's 5xx rate lastingly differs from the old one's, relative to
+    /// the old rate (0.1: a healthy change is within about 10 % of the old rate two times in
+    /// three). Unlike the wobble, it does not average out over windows.
+    pub error_rate_drift: f64,
+    /// How much a healthy new SHA's flow success rate lastingly differs from the old one's,
+    /// in points as a fraction (0.003: within 0.3 points two times in three).
+    pub flow_success_drift: f64,
 }
 
 impl Default for MonitorThresholds {
@@ -93,7 +101,9 @@ impl Default for MonitorThresholds {
             bad_z: 5.0,
             watch_z: 3.0,
             error_rate_wobble: 0.15,
-            flow_failure_wobble: 0.08,
+            flow_failure_wobble: 0.07,
+            error_rate_drift: 0.1,
+            flow_success_drift: 0.003,
         }
     }
 }

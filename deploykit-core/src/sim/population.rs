@@ -140,6 +140,9 @@ pub enum DeployFault {
         flow: usize,
         /// The drop, as a fraction.
         drop: f64,
+        /// How many times as many attempts fail as would without the fault (a 3-point drop of
+        /// a flow failing 3 % of the time: 2).
+        failures_times: f64,
     },
 }
 
@@ -148,6 +151,27 @@ impl DeployFault {
     pub fn is_bad(&self) -> bool {
         !matches!(self, DeployFault::Healthy)
     }
+}
+
+/// How large the flow drops of bad deploys are.
+#[derive(Debug, Clone, Copy, PartialEq, serde::Serialize)]
+#[serde(rename_all = "snake_case", tag = "kind")]
+pub enum FlowDropSize {
+    /// Drops of `min` to `max` (fractions: 0.03 is 3 points), whatever the flow's failure rate.
+    Points {
+        /// Smallest drop.
+        min: f64,
+        /// Largest drop.
+        max: f64,
+    },
+    /// The flow's failures on the new SHA multiplied by `min` to `max` (2: twice as many
+    /// attempts fail), as the 5xx rises multiply the 5xx rate.
+    FailureFactor {
+        /// Smallest factor.
+        min: f64,
+        /// Largest factor.
+        max: f64,
+    },
 }
 
 /// How the bad part of a population is made.
@@ -161,28 +185,47 @@ pub struct BadDeployMix {
     pub error_rise_max: f64,
     /// Share of error rises that ramp over two windows instead of starting at once.
     pub ramping_share: f64,
-    /// Smallest flow drop (fraction).
-    pub flow_drop_min: f64,
-    /// Largest flow drop (fraction).
-    pub flow_drop_max: f64,
+    /// How large the flow drops are.
+    pub flow_drop: FlowDropSize,
     /// Flows a drop may hit (indexes into [`TrafficAssumptions::flows`]), equally likely.
     pub dropped_flows: Vec<usize>,
 }
 
 impl Default for BadDeployMix {
-    /// Half 5xx rises to 0.8 %-1.2 % (about ten times the baseline; half of them ramping over
-    /// two windows, as when a failing code path gets more traffic), half flow drops of 3 to 10
-    /// points on sign-in or identity verification (a change that breaks the flow for one
-    /// browser, document type or partner: a few to ten percent of the people attempting it).
+    /// The population. Half 5xx rises to 0.8 %-1.2 % (eight to twelve times the
+    /// baseline; half of them ramping over two windows, as when a failing code path gets more
+    /// traffic), half a critical flow failing two to four times as often on the new SHA, on
+    /// sign-in or identity verification equally (a change that breaks the flow for one browser,
+    /// document type or partner). Sized like the 5xx rises, by how many times the bad outcome
+    /// multiplies, but four times milder: sign-in drops 3 to 9 points, identity verification
+    /// 10 to 30. [`BadDeployMix::small_flow_drops`] has the smaller drops no rule can catch in
+    /// two windows.
     fn default() -> Self {
         BadDeployMix {
             error_rise_share: 0.5,
             error_rise_min: 0.008,
             error_rise_max: 0.012,
             ramping_share: 0.5,
-            flow_drop_min: 0.03,
-            flow_drop_max: 0.10,
+            flow_drop: FlowDropSize::FailureFactor { min: 2.0, max: 4.0 },
             dropped_flows: vec![0, 1],
+        }
+    }
+}
+
+impl BadDeployMix {
+    /// The 5xx rises of [`BadDeployMix::default`], and flow drops of 3 to 10 points on either
+    /// flow whatever its failure rate. On identity verification (about 450 attempts per SHA per
+    /// window, 90 % succeed) the standard error of two windows' difference is about 1.5 points,
+    /// so a drop under about 10 points cannot be caught 99 % of the time within two windows by
+    /// any rule that rolls back healthy deploys less than once in ten thousand; the gate's
+    /// figures on this population show how much of it the rules still catch, and when.
+    pub fn small_flow_drops() -> Self {
+        BadDeployMix {
+            flow_drop: FlowDropSize::Points {
+                min: 0.03,
+                max: 0.10,
+            },
+            ..Self::default()
         }
     }
 }
@@ -267,11 +310,21 @@ pub fn population(
             } else {
                 let pick = ((rng.next_f64() * mix.dropped_flows.len() as f64) as usize)
                     .min(mix.dropped_flows.len() - 1);
-                let drop =
-                    mix.flow_drop_min + (mix.flow_drop_max - mix.flow_drop_min) * rng.next_f64();
+                let flow = mix.dropped_flows[pick];
+                let failing = 1.0 - new_flow_success.get(flow).copied().unwrap_or(1.0);
+                let mut between = |min: f64, max: f64| min + (max - min) * rng.next_f64();
+                let drop = match mix.flow_drop {
+                    FlowDropSize::Points { min, max } => between(min, max),
+                    FlowDropSize::FailureFactor { min, max } => failing * (between(min, max) - 1.0),
+                };
                 DeployFault::FlowDrop {
-                    flow: mix.dropped_flows[pick],
+                    flow,
                     drop,
+                    failures_times: if failing > 0.0 {
+                        (failing + drop) / failing
+                    } else {
+                        f64::INFINITY
+                    },
                 }
             };
             Ok(SimulatedDeploy {
@@ -310,7 +363,7 @@ impl SimulatedDeploy {
     fn new_flow_success_in(&self, flow: usize) -> f64 {
         let base = self.new_flow_success.get(flow).copied().unwrap_or(1.0);
         match self.fault {
-            DeployFault::FlowDrop { flow: f, drop } if f == flow => (base - drop).max(0.0),
+            DeployFault::FlowDrop { flow: f, drop, .. } if f == flow => (base - drop).max(0.0),
             _ => base,
         }
     }

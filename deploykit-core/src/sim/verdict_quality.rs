@@ -16,7 +16,8 @@ use crate::model::names::{EnvName, RoleName};
 use crate::model::sha::Sha;
 use crate::ports::Monitor;
 use crate::sim::population::{
-    BadDeployMix, DeployFault, PopulationMonitor, TrafficAssumptions, population, window_at,
+    BadDeployMix, DeployFault, FlowDropSize, PopulationMonitor, TrafficAssumptions, population,
+    window_at,
 };
 
 /// Watches windows of `monitor` from `start` the way the monitor gate does (sample a window,
@@ -197,7 +198,7 @@ impl fmt::Display for QualityReport {
     }
 }
 
-fn kind_label(fault: &DeployFault, traffic: &TrafficAssumptions) -> String {
+fn kind_label(fault: &DeployFault, traffic: &TrafficAssumptions, size: FlowDropSize) -> String {
     match fault {
         DeployFault::Healthy => "healthy".into(),
         DeployFault::ErrorRise {
@@ -206,17 +207,35 @@ fn kind_label(fault: &DeployFault, traffic: &TrafficAssumptions) -> String {
         DeployFault::ErrorRise { ramp_windows, .. } => {
             format!("5xx rise over {ramp_windows} windows")
         }
-        DeployFault::FlowDrop { flow, drop } => {
+        DeployFault::FlowDrop {
+            flow,
+            drop,
+            failures_times,
+        } => {
             let name = traffic.flows.get(*flow).map_or("flow", |f| f.name.as_str());
-            let points = drop * 100.0;
-            let bucket = if points < 5.0 {
-                "3-5"
-            } else if points < 7.0 {
-                "5-7"
-            } else {
-                "7-10"
-            };
-            format!("{name} drop {bucket} points")
+            match size {
+                FlowDropSize::Points { .. } => {
+                    let points = drop * 100.0;
+                    let bucket = if points < 5.0 {
+                        "3-5"
+                    } else if points < 7.0 {
+                        "5-7"
+                    } else {
+                        "7-10"
+                    };
+                    format!("{name} drop {bucket} points")
+                }
+                FlowDropSize::FailureFactor { .. } => {
+                    let bucket = if *failures_times < 2.5 {
+                        "2-2.5"
+                    } else if *failures_times < 3.0 {
+                        "2.5-3"
+                    } else {
+                        "3-4"
+                    };
+                    format!("{name} failures x{bucket}")
+                }
+            }
         }
     }
 }
@@ -247,7 +266,7 @@ pub async fn evaluate(
         let v = watch_deploy(t, &monitor, &old, &new, start).await?;
         if fault.is_bad() {
             report.bad.add(&v);
-            let label = kind_label(&fault, traffic);
+            let label = kind_label(&fault, traffic, mix.flow_drop);
             match report.bad_by_kind.iter_mut().find(|(l, _)| *l == label) {
                 Some((_, tally)) => tally.add(&v),
                 None => {
