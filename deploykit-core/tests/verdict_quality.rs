@@ -22,6 +22,16 @@ async fn run(mix: BadDeployMix, seed: u64, healthy: usize, bad: usize) -> Qualit
     report
 }
 
+/// The share of the bad deploys of kind `label` rolled back within two windows.
+fn within_two_windows(r: &QualityReport, label: &str) -> f64 {
+    let (_, t) = r
+        .bad_by_kind
+        .iter()
+        .find(|(k, _)| k == label)
+        .unwrap_or_else(|| panic!("no bad deploys of kind {label}:\n{r}"));
+    t.rolled_back_within(2) as f64 / t.deploys as f64
+}
+
 #[tokio::test]
 async fn no_healthy_deploy_is_rolled_back_and_5xx_rises_are_caught_within_two_windows() {
     let errors_only = BadDeployMix {
@@ -76,14 +86,7 @@ async fn the_issue_population_has_no_false_rollback_and_catches_most_within_two_
     let r = run(BadDeployMix::default(), 1, 1000, 1000).await;
     assert_eq!(r.false_rollbacks(), 0, "{r}");
     assert!(r.caught_within(2) >= 0.93, "{r}");
-    let within = |label: &str| {
-        let (_, t) = r
-            .bad_by_kind
-            .iter()
-            .find(|(k, _)| k == label)
-            .expect("kind");
-        t.rolled_back_within(2) as f64 / t.deploys as f64
-    };
+    let within = |label: &str| within_two_windows(&r, label);
     assert!(within("5xx rise at once") >= 0.99, "{r}");
     assert!(within("5xx rise over 2 windows") >= 0.97, "{r}");
     assert!(within("Sign in: success failures x3-4") >= 0.98, "{r}");
@@ -106,14 +109,7 @@ async fn small_flow_drops_have_no_false_rollback_and_known_limits() {
     let r = run(BadDeployMix::small_flow_drops(), 1, 1000, 1000).await;
     assert_eq!(r.false_rollbacks(), 0, "{r}");
     assert!(r.caught_within(2) >= 0.72, "{r}");
-    let within = |label: &str| {
-        let (_, t) = r
-            .bad_by_kind
-            .iter()
-            .find(|(k, _)| k == label)
-            .expect("kind");
-        t.rolled_back_within(2) as f64 / t.deploys as f64
-    };
+    let within = |label: &str| within_two_windows(&r, label);
     assert!(within("5xx rise at once") >= 0.99, "{r}");
     assert!(within("Sign in: success drop 5-7 points") >= 0.95, "{r}");
     assert!(within("Sign in: success drop 7-10 points") >= 0.99, "{r}");
