@@ -1,5 +1,6 @@
 //! Support for deploykit's end-to-end tests: finding and running the `deploykit` binary.
 
+pub mod release_repo;
 pub mod secret_audit;
 
 use std::path::PathBuf;

@@ -17,19 +17,21 @@ mod aws_support;
 #[path = "../../deploykit-github/tests/support/mod.rs"]
 mod github_support;
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
-use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
 
 use deploykit_aws::AwsClients;
 use deploykit_aws::moto::MotoServer;
 use deploykit_core::DELAYED_SCALE_OUT_ACTION;
+use deploykit_core::model::RECYCLE_ACTION;
+use deploykit_tests::release_repo::{PRODUCTION_BRANCH, ReleaseRepo};
 use deploykit_tests::secret_audit::{Hit, KnownSecret, search, search_files};
 use deploykit_tests::{deploykit_bin, stderr, stdout};
-use github_support::github_fake::FakeGitHub;
+use github_support::github_fake::{FakeGitHub, branch_tip};
 use github_support::http_fake::{HttpFake, Request, Response};
 
 const GITHUB_TOKEN: &str = "ghp_AUDITgithubTOKEN00000000000000000001";
@@ -464,12 +466,38 @@ async fn instance_ids(c: &AwsClients, group: &str) -> Vec<String> {
         .unwrap_or_default()
 }
 
+/// What the world does besides what moto does by itself.
+#[derive(Default)]
+struct Rules {
+    /// Fire each recycled group's spindown ([`RECYCLE_ACTION`]) once this is set (the real
+    /// spindown is 10 minutes or more after the recycle: it lands while the monitor gate
+    /// watches, after the migration and health gates).
+    spindowns_due: Option<Arc<AtomicBool>>,
+    /// New prod-idp instances boot the production branch of this origin (the SHA goes in
+    /// their `gitsha:idp` tag, as a real boot does), and what serves is recorded for the
+    /// New Relic fake.
+    boot: Option<Boot>,
+}
+
+/// The code prod-idp instances boot, and the SHAs serving traffic (what New Relic sees).
+struct Boot {
+    origin: PathBuf,
+    serving: Serving,
+}
+
+/// The SHAs running on prod-idp instances: SHA -> (first seen, epoch ms; instances now).
+type Serving = Arc<Mutex<BTreeMap<String, (i64, usize)>>>;
+
+/// The groups a deploy of idp recycles.
+const GROUPS: [&str; 2] = ["prod-idp", "prod-migration"];
+
 /// What moto does not do by itself, done by hand while the deploy runs: the delayed
-/// scale-out fires as soon as it is scheduled (moto never fires scheduled actions), the
-/// unprotected instances above the desired capacity are terminated (a nudge: moto only does
-/// it when the capacity is set), and each new migration instance gets a successful migration
-/// log (there is no instance to run it).
-async fn play_the_world(c: AwsClients, stop: Arc<AtomicBool>) {
+/// scale-out fires as soon as it is scheduled (moto never fires scheduled actions; the
+/// spindown fires once `spindowns_due` is set), the unprotected instances above the desired
+/// capacity are terminated (a nudge: moto only does it when the capacity is set), each new
+/// migration instance gets a successful migration log (there is no instance to run it) and,
+/// with `boot`, new prod-idp instances launch tagged with the production branch's tip.
+async fn play_the_world(c: AwsClients, stop: Arc<AtomicBool>, rules: Rules) {
     use aws_sdk_cloudwatchlogs::types::InputLogEvent;
     let log_group = "prod_/var/log/cloud-init-output.log";
     let _ = c
@@ -479,49 +507,100 @@ async fn play_the_world(c: AwsClients, stop: Arc<AtomicBool>) {
         .send()
         .await;
     let mut logged = BTreeSet::new();
+    let mut booted: Option<String> = None;
     while !stop.load(Ordering::SeqCst) {
-        for (name, desired) in scheduled_actions(&c, "prod-idp").await {
-            if name == DELAYED_SCALE_OUT_ACTION {
+        // A real instance boots the production branch's tip: instances launched from now on
+        // carry it (the group's tag propagates at launch).
+        if let Some(boot) = &rules.boot {
+            let tip = branch_tip(&boot.origin, PRODUCTION_BRANCH);
+            if tip.is_some() && tip != booted {
+                let sha = tip.clone().unwrap_or_default();
                 c.autoscaling
-                    .update_auto_scaling_group()
-                    .auto_scaling_group_name("prod-idp")
-                    .set_desired_capacity(desired)
+                    .create_or_update_tags()
+                    .tags(
+                        aws_sdk_autoscaling::types::Tag::builder()
+                            .resource_id("prod-idp")
+                            .resource_type("auto-scaling-group")
+                            .key("gitsha:idp")
+                            .value(sha)
+                            .propagate_at_launch(true)
+                            .build(),
+                    )
+                    .send()
+                    .await
+                    .unwrap();
+                booted = tip;
+            }
+        }
+        for group in GROUPS {
+            let actions = scheduled_actions(&c, group).await;
+            // The spindown is due after the delayed scale-out, never before it.
+            let scaling_out = actions.iter().any(|(n, _)| n == DELAYED_SCALE_OUT_ACTION);
+            for (name, desired) in actions {
+                let fire = name == DELAYED_SCALE_OUT_ACTION
+                    || (name == RECYCLE_ACTION
+                        && !scaling_out
+                        && rules
+                            .spindowns_due
+                            .as_ref()
+                            .is_some_and(|due| due.load(Ordering::SeqCst)));
+                let Some(desired) = desired.filter(|_| fire) else {
+                    continue;
+                };
+                // SetDesiredCapacity, not UpdateAutoScalingGroup: moto ignores a desired
+                // capacity of 0 in the latter (the migration group's spindown).
+                c.autoscaling
+                    .set_desired_capacity()
+                    .auto_scaling_group_name(group)
+                    .desired_capacity(desired)
                     .send()
                     .await
                     .unwrap();
                 c.autoscaling
                     .delete_scheduled_action()
-                    .auto_scaling_group_name("prod-idp")
+                    .auto_scaling_group_name(group)
                     .scheduled_action_name(&name)
                     .send()
                     .await
                     .unwrap();
+                // moto keys scheduled actions by name alone, so prod-idp's spindown replaced
+                // the migration group's (back to 0, as every recycle schedules it): fire
+                // that one with it.
+                if name == RECYCLE_ACTION {
+                    c.autoscaling
+                        .set_desired_capacity()
+                        .auto_scaling_group_name("prod-migration")
+                        .desired_capacity(0)
+                        .send()
+                        .await
+                        .unwrap();
+                }
             }
-        }
-        // Real Auto Scaling terminates unprotected instances above the desired capacity (the
-        // rollback's scale-in of the new instances); moto needs a nudge.
-        let g = c
-            .autoscaling
-            .describe_auto_scaling_groups()
-            .auto_scaling_group_names("prod-idp")
-            .send()
-            .await
-            .unwrap();
-        if let Some(g) = g.auto_scaling_groups().first() {
-            let desired = g.desired_capacity().unwrap_or(0);
-            let over = g.instances().len() > usize::try_from(desired).unwrap_or(0);
-            if over
-                && g.instances()
-                    .iter()
-                    .any(|i| i.protected_from_scale_in() == Some(false))
-            {
-                c.autoscaling
-                    .set_desired_capacity()
-                    .auto_scaling_group_name("prod-idp")
-                    .desired_capacity(desired)
-                    .send()
-                    .await
-                    .unwrap();
+            // Real Auto Scaling terminates unprotected instances above the desired capacity
+            // (a scale-in of old or new instances); moto needs a nudge.
+            let g = c
+                .autoscaling
+                .describe_auto_scaling_groups()
+                .auto_scaling_group_names(group)
+                .send()
+                .await
+                .unwrap();
+            if let Some(g) = g.auto_scaling_groups().first() {
+                let desired = g.desired_capacity().unwrap_or(0);
+                let over = g.instances().len() > usize::try_from(desired).unwrap_or(0);
+                if over
+                    && g.instances()
+                        .iter()
+                        .any(|i| i.protected_from_scale_in() == Some(false))
+                {
+                    c.autoscaling
+                        .set_desired_capacity()
+                        .auto_scaling_group_name(group)
+                        .desired_capacity(desired)
+                        .send()
+                        .await
+                        .unwrap();
+                }
             }
         }
         for id in instance_ids(&c, "prod-migration").await {
@@ -559,8 +638,48 @@ async fn play_the_world(c: AwsClients, stop: Arc<AtomicBool>) {
             }
             req.send().await.unwrap();
         }
+        if let Some(boot) = &rules.boot {
+            let now = chrono::Utc::now().timestamp_millis();
+            let running = running_shas(&c, "prod-idp").await;
+            let mut serving = boot.serving.lock().unwrap();
+            for entry in serving.values_mut() {
+                entry.1 = 0;
+            }
+            for sha in running {
+                serving.entry(sha).or_insert((now, 0)).1 += 1;
+            }
+        }
         tokio::time::sleep(std::time::Duration::from_millis(250)).await;
     }
+}
+
+/// The `gitsha:*` tag of every running instance of `group` (one entry per instance).
+async fn running_shas(c: &AwsClients, group: &str) -> Vec<String> {
+    let ids = instance_ids(c, group).await;
+    if ids.is_empty() {
+        return Vec::new();
+    }
+    let out = c
+        .ec2
+        .describe_instances()
+        .set_instance_ids(Some(ids))
+        .send()
+        .await
+        .unwrap();
+    out.reservations()
+        .iter()
+        .flat_map(|r| r.instances())
+        .filter(|i| {
+            i.state().and_then(|s| s.name())
+                == Some(&aws_sdk_ec2::types::InstanceStateName::Running)
+        })
+        .filter_map(|i| {
+            i.tags()
+                .iter()
+                .find(|t| t.key().is_some_and(|k| k.starts_with("gitsha:")))
+                .and_then(|t| t.value().map(String::from))
+        })
+        .collect()
 }
 
 /// A config recycle of prod-idp through the CLI on the real backends: AWS on moto (seeded
@@ -626,14 +745,7 @@ async fn a_config_recycle_on_moto_and_local_fakes_leaks_nothing() {
             newrelic.url
         ),
     );
-    std::fs::write(
-        &config,
-        std::fs::read_to_string(&config).unwrap().replace(
-            "[github]\n",
-            &format!("[github]\napi_url = \"{}\"\n", github.url()),
-        ),
-    )
-    .unwrap();
+    point_github_at(&config, &github.url());
     let mut env = run.env(&hooks);
     env.retain(|(k, _)| !k.starts_with("AWS_"));
     for (k, v) in moto.env_vars() {
@@ -647,7 +759,7 @@ async fn a_config_recycle_on_moto_and_local_fakes_leaks_nothing() {
     // Launch times have 1 s resolution: the recycle's instances must be newer.
     tokio::time::sleep(std::time::Duration::from_millis(1100)).await;
     let stop = Arc::new(AtomicBool::new(false));
-    let world = tokio::spawn(play_the_world(c.clone(), stop.clone()));
+    let world = tokio::spawn(play_the_world(c.clone(), stop.clone(), Rules::default()));
     let config_arg = config.display().to_string();
     let diff_arg = run.inputs().join("diff.txt").display().to_string();
     let out = {
@@ -755,57 +867,12 @@ fn an_rc_cut_on_git_github_and_slack_fakes_leaks_nothing() {
     let hooks = webhooks(&slack.url);
     let secrets = secrets(&hooks);
     let run = Run::new();
-    let origin = run.root.path().join("origin/18F/identity-idp.git");
-    std::fs::create_dir_all(&origin).unwrap();
-    let git = |dir: &Path, args: &[&str]| {
-        let out = Command::new("git")
-            .args(args)
-            .current_dir(dir)
-            .env("HOME", run.root.path())
-            .env("GIT_CONFIG_NOSYSTEM", "1")
-            .env("GIT_AUTHOR_NAME", "Release Manager")
-            .env("GIT_AUTHOR_EMAIL", "rm@example.gov")
-            .env("GIT_COMMITTER_NAME", "Release Manager")
-            .env("GIT_COMMITTER_EMAIL", "rm@example.gov")
-            .output()
-            .expect("git");
-        assert!(out.status.success(), "git {args:?}: {}", stderr(&out));
-        stdout(&out).trim().to_string()
-    };
-    git(&origin, &["init", "-q", "--bare", "-b", "main"]);
-    let work = run.work();
-    git(&work, &["init", "-q", "-b", "main"]);
-    let url = format!("file://{}", origin.display());
-    git(&work, &["remote", "add", "origin", &url]);
-    git(
-        &work,
-        &["commit", "-q", "--allow-empty", "-m", "Initial commit (#1)"],
-    );
-    git(&work, &["push", "-q", "origin", "main", "main:stages/prod"]);
-    git(
-        &work,
-        &[
-            "commit",
-            "-q",
-            "--allow-empty",
-            "-m",
-            "Add an audit column (#2)",
-            "-m",
-            "changelog: Internal, Audit, Add an audit column",
-        ],
-    );
-    git(&work, &["push", "-q", "origin", "main"]);
-    let sha = git(&work, &["rev-parse", "HEAD"]);
+    let repo = ReleaseRepo::seed(run.root.path(), &run.work(), "18F/identity-idp");
+    let origin = repo.origin.clone();
+    let sha = repo.work_rev("HEAD");
 
     let config = run.config(&hooks, "");
-    std::fs::write(
-        &config,
-        std::fs::read_to_string(&config).unwrap().replace(
-            "[github]\n",
-            &format!("[github]\napi_url = \"{}\"\n", github.url()),
-        ),
-    )
-    .unwrap();
+    point_github_at(&config, &github.url());
     let mut env = run.env(&hooks);
     env.push(("DEPLOYKIT_NOTIFIER_KIND", "slack-webhook".into()));
     let config = config.display().to_string();
@@ -863,4 +930,344 @@ fn an_rc_cut_on_git_github_and_slack_fakes_leaks_nothing() {
     hits.extend(search_files(&run.work(), &secrets).0);
     hits.extend(search_files(&origin, &secrets).0);
     assert_no_hits(&hits);
+}
+
+/// Healthy New Relic figures for every SHA serving prod-idp now (as the world records it):
+/// plenty of requests, a 0.05 % 5xx rate, one row per SHA in NerdGraph's NRQL result shape.
+fn healthy_figures(serving: &Serving) -> serde_json::Value {
+    let rows: Vec<serde_json::Value> = serving
+        .lock()
+        .unwrap()
+        .iter()
+        .filter(|(_, (_, instances))| *instances > 0)
+        .map(|(sha, (first_seen, instances))| {
+            serde_json::json!({
+                "facet": sha,
+                "tags.gitSha": sha,
+                "requests": 6000,
+                "errors_5xx": 3,
+                "instances": instances,
+                "first_seen": *first_seen as f64,
+            })
+        })
+        .collect();
+    serde_json::json!({"data": {"actor": {"account": {"nrql": {"results": rows}}}}})
+}
+
+/// A full code deploy of prod-idp through the CLI on the real backends, ending deployed:
+/// `rc create` cuts the RC and opens the promotion PR (GitHub's REST fake over a bare git
+/// origin, so the merge is a real merge commit on `stages/prod`), a reviewer approves it,
+/// then `deploy prod idp` merges it, announces, recycles on moto (the migration instance
+/// first, its log followed), waits for health, passes the monitor gate on New Relic's
+/// NerdGraph fake (healthy figures for the old and the new SHA: new instances boot the
+/// merged `stages/prod`), waits for the spindown, scales in the old instances, runs the
+/// follow-up check, creates the release and reports. Every secret is set (a code deploy
+/// refuses `--config-diff`, so the diff's secrets only sit in the inputs; the New Relic key
+/// comes from a file the configuration names); stdout, stderr, every file under the state
+/// and working directories and the origin, and every byte the Slack, New Relic and GitHub
+/// fakes received are searched.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_full_code_deploy_on_moto_and_local_fakes_leaks_nothing() {
+    let Some(moto) = MotoServer::start_or_skip() else {
+        return;
+    };
+    let c = moto.clients().await;
+    aws_support::seed(&c).await;
+    // The new instances are past their grace period at once (time we cannot wait for).
+    c.autoscaling
+        .update_auto_scaling_group()
+        .auto_scaling_group_name("prod-idp")
+        .health_check_grace_period(0)
+        .send()
+        .await
+        .unwrap();
+
+    // The migration instance is not protected from scale-in: the spindown removes it.
+    c.autoscaling
+        .update_auto_scaling_group()
+        .auto_scaling_group_name("prod-migration")
+        .new_instances_protected_from_scale_in(false)
+        .send()
+        .await
+        .unwrap();
+
+    let run = Run::new();
+    let repo = ReleaseRepo::seed(run.root.path(), &run.work(), "18F/identity-idp");
+    let old_sha = repo.origin_rev(PRODUCTION_BRANCH);
+    // The fleet serves what the production branch holds.
+    let old_instances = instance_ids(&c, "prod-idp").await;
+    assert_eq!(old_instances.len(), 2);
+    c.ec2
+        .create_tags()
+        .set_resources(Some(old_instances.clone()))
+        .tags(
+            aws_sdk_ec2::types::Tag::builder()
+                .key("gitsha:idp")
+                .value(&old_sha)
+                .build(),
+        )
+        .send()
+        .await
+        .unwrap();
+
+    let serving: Serving = Arc::new(Mutex::new(BTreeMap::new()));
+    let slack = HttpFake::start(|_| Response::raw(200, "text/plain", "ok"));
+    // The spindowns are due once the monitor gate watches (New Relic is asked).
+    let spindowns_due = Arc::new(AtomicBool::new(false));
+    let newrelic = {
+        let serving = serving.clone();
+        let due = spindowns_due.clone();
+        HttpFake::start(move |_| {
+            due.store(true, Ordering::SeqCst);
+            Response::json(200, &healthy_figures(&serving))
+        })
+    };
+    let github =
+        FakeGitHub::start("18F/identity-idp", Some(GITHUB_TOKEN)).with_origin(&repo.origin);
+    let hooks = webhooks(&slack.url);
+    let secrets = secrets(&hooks);
+
+    std::fs::write(
+        run.inputs().join("newrelic-key"),
+        format!("{NEW_RELIC_API_KEY}\n"),
+    )
+    .unwrap();
+    let config = run.config(
+        &hooks,
+        &format!(
+            "[apps.idp]\nroles = [{{ role = \"idp\", migrates = true }}]\n\n\
+             [environments.prod]\nproduction = true\nmigration_timeout_secs = 120\n\
+             health_timeout_secs = 120\nfollow_up_after_secs = 1\n\n\
+             [monitor]\nkind = \"newrelic\"\nobserve_secs = 3\npoll_interval_secs = 1\n\n\
+             [monitor.newrelic]\napi_url = \"{}/graphql\"\naccount_id = 1234567\n\
+             api_key_file = \"newrelic-key\"\n",
+            newrelic.url
+        ),
+    );
+    point_github_at(&config, &github.url());
+    let mut env = run.env(&hooks);
+    env.retain(|(k, _)| !k.starts_with("AWS_") && *k != "NEW_RELIC_API_KEY");
+    for (k, v) in moto.env_vars() {
+        env.push((k, v));
+    }
+    // The audit's AWS credentials override moto's defaults.
+    env.push(("AWS_SECRET_ACCESS_KEY", AWS_SECRET_ACCESS_KEY.into()));
+    env.push(("AWS_SESSION_TOKEN", AWS_SESSION_TOKEN.into()));
+    env.push(("DEPLOYKIT_NOTIFIER_KIND", "slack-webhook".into()));
+    let config_arg = config.display().to_string();
+
+    // The RC and its promotion PR, as the release manager cuts them; a reviewer approves.
+    let source = repo.work_rev("main");
+    let cut = run.deploykit(
+        &[
+            "--config",
+            config_arg.as_str(),
+            "--yes",
+            "rc",
+            "create",
+            "--source",
+            source.as_str(),
+        ],
+        &env,
+        None,
+    );
+    assert!(cut.status.success(), "{}\n{}", stdout(&cut), stderr(&cut));
+    let (pr, rc_branch, title) = {
+        let s = github.state.lock().unwrap();
+        let p = s.pulls.last().expect("rc create opened the promotion PR");
+        (
+            p["number"].as_u64().unwrap(),
+            p["head"]["ref"].as_str().unwrap().to_string(),
+            p["title"].as_str().unwrap().to_string(),
+        )
+    };
+    github.add_review(pr, "code-reviewer", "APPROVED", "2026-11-27T12:00:00Z");
+    let rc_head = repo.origin_rev(&rc_branch);
+    let posts_before = slack.requests().len();
+
+    // Launch times have 1 s resolution: the recycle's instances must be newer.
+    tokio::time::sleep(std::time::Duration::from_millis(1100)).await;
+    let stop = Arc::new(AtomicBool::new(false));
+    let rules = Rules {
+        spindowns_due: Some(spindowns_due),
+        boot: Some(Boot {
+            origin: repo.origin.clone(),
+            serving: serving.clone(),
+        }),
+    };
+    let world = tokio::spawn(play_the_world(c.clone(), stop.clone(), rules));
+    let out = {
+        let run = &run;
+        let env = env.clone();
+        let config_arg = config_arg.clone();
+        tokio::task::block_in_place(move || {
+            run.deploykit(
+                &[
+                    "--config",
+                    config_arg.as_str(),
+                    "--yes",
+                    "deploy",
+                    "prod",
+                    "idp",
+                    "--override-cadence",
+                    "secret audit",
+                ],
+                &env,
+                None,
+            )
+        })
+    };
+    // Auto Scaling terminates the unprotected old instances after the deploy let them go.
+    for _ in 0..60 {
+        if instance_ids(&c, "prod-idp").await.len() <= 2
+            && instance_ids(&c, "prod-migration").await.is_empty()
+        {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(250)).await;
+    }
+    stop.store(true, Ordering::SeqCst);
+    world.await.unwrap();
+    let text = format!("{}\n{}", stdout(&out), stderr(&out));
+    assert_eq!(out.status.code(), Some(0), "deployed:\n{text}");
+    assert!(text.contains("deployed"), "{text}");
+
+    // The promotion PR was merged with a merge commit on stages/prod, and that is what the
+    // new instances run; the old instances are gone.
+    let merged = repo.origin_rev(PRODUCTION_BRANCH);
+    assert_eq!(
+        repo.git(
+            &repo.origin,
+            &["rev-parse", &format!("{merged}^1"), &format!("{merged}^2")]
+        ),
+        format!("{old_sha}\n{rc_head}"),
+        "stages/prod is the merge of the RC into the old production tip"
+    );
+    {
+        let s = github.state.lock().unwrap();
+        let p = s.pulls.iter().find(|p| p["number"] == pr).unwrap();
+        assert_eq!(p["merged"], true, "{title} merged");
+        assert_eq!(p["merge_commit_sha"], merged.as_str());
+        let release = s.releases.first().expect("the deploy created the release");
+        let rc_name = title
+            .strip_prefix("Deploy ")
+            .and_then(|t| t.strip_suffix(" to Production"))
+            .unwrap();
+        assert_eq!(release["name"], rc_name, "{release}");
+        assert_eq!(release["target_commitish"], merged.as_str(), "{release}");
+    }
+    let now_running = instance_ids(&c, "prod-idp").await;
+    assert_eq!(
+        now_running.len(),
+        2,
+        "back to the old capacity: {now_running:?}"
+    );
+    assert!(
+        now_running.iter().all(|i| !old_instances.contains(i)),
+        "the old instances were scaled in: {now_running:?} (old: {old_instances:?})"
+    );
+    assert_eq!(
+        running_shas(&c, "prod-idp").await,
+        vec![merged.clone(), merged.clone()],
+        "the new instances run the merged stages/prod"
+    );
+    assert!(
+        instance_ids(&c, "prod-migration").await.is_empty(),
+        "the migration instance is gone"
+    );
+
+    // What each fake received is what the deploy should have sent.
+    let posts = slack.requests();
+    let deploy_posts = &posts[posts_before..];
+    let announced: Vec<(&str, String)> = deploy_posts
+        .iter()
+        .map(|r| {
+            assert_eq!(r.method, "POST");
+            let channel = r.path().rsplit('/').next().unwrap_or_default();
+            let text = r.json()["text"].as_str().unwrap_or_default().to_string();
+            (channel, text)
+        })
+        .collect();
+    let release_url = |(_, text): &(&str, String)| text.contains("/releases/tag/");
+    assert_eq!(
+        announced.iter().map(|(c, _)| *c).collect::<Vec<_>>(),
+        [
+            "AUDITwebhookMAIN0003",
+            "AUDITwebhookDEVOPS0005",
+            "AUDITwebhookMAIN0003"
+        ],
+        "the recycle start goes to the main and devops channels, the deploy's end to the \
+         main channel: {announced:#?}"
+    );
+    assert!(
+        announced[..2]
+            .iter()
+            .all(|(_, t)| t.starts_with("Starting a recycle of idp in prod to deploy RC")),
+        "{announced:#?}"
+    );
+    assert!(
+        announced[2].1.contains("is complete") && release_url(&announced[2]),
+        "the deploy's end names the release: {announced:#?}"
+    );
+    let queries = newrelic.requests();
+    assert!(
+        queries.len() >= 4,
+        "the monitor gate and the follow-up asked New Relic:\n{text}"
+    );
+    assert!(
+        queries
+            .iter()
+            .all(|r| r.header("api-key") == Some(NEW_RELIC_API_KEY)),
+        "NerdGraph gets the key in its API-Key header"
+    );
+    let calls = github.http.requests();
+    assert!(
+        calls.iter().all(|r| r
+            .header("authorization")
+            .is_some_and(|a| a.ends_with(GITHUB_TOKEN))),
+        "every GitHub call carries the token in its Authorization header"
+    );
+
+    let mut hits = search_output("rc create", &cut, &secrets);
+    hits.extend(search_output("deploy", &out, &secrets));
+    hits.extend(search_requests("slack", &posts, &secrets, &|r| {
+        let path = r.path();
+        if path.ends_with("AUDITwebhookMAIN0003") {
+            vec![("target", "slack webhook (main)")]
+        } else if path.ends_with("AUDITwebhookDEVOPS0005") {
+            vec![("target", "slack webhook (devops)")]
+        } else {
+            vec![("target", "slack webhook (cross-post)")]
+        }
+    }));
+    hits.extend(search_requests("new relic", &queries, &secrets, &|_| {
+        vec![("api-key", "new relic api key")]
+    }));
+    hits.extend(search_requests("github", &calls, &secrets, &|_| {
+        vec![("authorization", "github token")]
+    }));
+    let state_files = deploykit_tests::secret_audit::files_under(&run.state());
+    for wanted in ["journal.jsonl", "report.md", "report.svg"] {
+        assert!(
+            state_files
+                .iter()
+                .any(|f| f.file_name().is_some_and(|n| n == wanted)),
+            "the deploy kept its {wanted}: {state_files:?}"
+        );
+    }
+    hits.extend(search_files(&run.state(), &secrets).0);
+    hits.extend(search_files(&run.work(), &secrets).0);
+    hits.extend(search_files(&repo.origin, &secrets).0);
+    assert_no_hits(&hits);
+}
+
+/// Points the configuration file `config` at the GitHub API on `url` (the fake).
+fn point_github_at(config: &Path, url: &str) {
+    std::fs::write(
+        config,
+        std::fs::read_to_string(config)
+            .unwrap()
+            .replace("[github]\n", &format!("[github]\napi_url = \"{url}\"\n")),
+    )
+    .unwrap();
 }

@@ -4,10 +4,12 @@
 
 #![allow(dead_code)]
 
+use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 
 use serde_json::{Value, json};
 
+use super::git_world::try_git_in;
 use super::http_fake::{HttpFake, Request, Response, percent_decode};
 
 const DOCS: &str = "https://docs.github.com/rest";
@@ -50,6 +52,10 @@ pub struct State {
     pub api_prefix: String,
     /// The largest page size served (GitHub's is 100); lower it to force many pages.
     pub max_per_page: usize,
+    /// The bare git repository that is this GitHub repository, if any: a new PR's head SHA
+    /// is its head branch's tip there, and merging a PR makes a real merge commit on the
+    /// base branch there (what `git fetch` then sees).
+    pub origin: Option<PathBuf>,
 }
 
 /// The running fake.
@@ -108,6 +114,12 @@ impl FakeGitHub {
             state,
             repository: repository.to_string(),
         }
+    }
+
+    /// Makes `origin` (a bare repository) the repository's git side: see [`State::origin`].
+    pub fn with_origin(self, origin: &Path) -> Self {
+        self.state.lock().expect("lock").origin = Some(origin.to_path_buf());
+        self
     }
 
     /// The API base URL.
@@ -452,6 +464,9 @@ fn handle(repo: &str, base: &str, s: &mut State, req: &Request) -> Response {
             if let Some((_, tip)) = s.branches.iter().find(|(b, _)| *b == head) {
                 pull["head"]["sha"] = json!(tip);
             }
+            if let Some(tip) = s.origin.as_deref().and_then(|o| branch_tip(o, &head)) {
+                pull["head"]["sha"] = json!(tip);
+            }
             s.pulls.push(pull.clone());
             // A freshly opened PR's mergeability is not computed yet.
             let mut created = pull;
@@ -527,6 +542,13 @@ fn handle(repo: &str, base: &str, s: &mut State, req: &Request) -> Response {
             if pull["state"] != "open" || pull["mergeable"] == false {
                 return error(405, "Pull Request is not mergeable");
             }
+            let sha = match s.origin.as_deref() {
+                Some(origin) => match merge_in_origin(origin, repo, pull) {
+                    Ok(sha) => sha,
+                    Err(e) => return error(405, &format!("Pull Request is not mergeable: {e}")),
+                },
+                None => sha,
+            };
             pull["state"] = json!("closed");
             pull["merged"] = json!(true);
             pull["merged_at"] = json!("2024-01-09T18:01:02Z");
@@ -539,4 +561,64 @@ fn handle(repo: &str, base: &str, s: &mut State, req: &Request) -> Response {
         }
         _ => error(404, "Not Found"),
     }
+}
+
+/// The tip of `branch` in the bare repository `origin`, if it has that branch.
+pub fn branch_tip(origin: &Path, branch: &str) -> Option<String> {
+    let name = format!("refs/heads/{branch}");
+    try_git_in(
+        origin,
+        origin,
+        &["rev-parse", "--verify", "-q", &name],
+        None,
+        &[],
+        None,
+    )
+    .ok()
+    .map(|s| s.trim().to_string())
+}
+
+/// Merges `pull`'s head branch into its base branch inside the bare `origin` as GitHub's
+/// merge button does (a merge commit with both tips as parents, GitHub's message); returns
+/// the merge commit's SHA, or why it could not merge.
+fn merge_in_origin(origin: &Path, repo: &str, pull: &Value) -> Result<String, String> {
+    let head = pull["head"]["ref"].as_str().unwrap_or("");
+    let base = pull["base"]["ref"].as_str().unwrap_or("");
+    let head_tip =
+        branch_tip(origin, head).ok_or_else(|| format!("no branch {head} in the repository"))?;
+    let base_tip =
+        branch_tip(origin, base).ok_or_else(|| format!("no branch {base} in the repository"))?;
+    let identity = [
+        ("GIT_AUTHOR_NAME", "GitHub"),
+        ("GIT_AUTHOR_EMAIL", "noreply@github.com"),
+        ("GIT_COMMITTER_NAME", "GitHub"),
+        ("GIT_COMMITTER_EMAIL", "noreply@github.com"),
+    ];
+    let git = |args: &[&str]| try_git_in(origin, origin, args, None, &identity, None);
+    let tree = git(&["merge-tree", "--write-tree", &base_tip, &head_tip])?;
+    let tree = tree.lines().next().unwrap_or("").trim().to_string();
+    let owner = repo.split('/').next().unwrap_or("");
+    let message = format!(
+        "Merge pull request #{} from {owner}/{head}\n\n{}",
+        pull["number"],
+        pull["title"].as_str().unwrap_or("")
+    );
+    let commit = git(&[
+        "commit-tree",
+        &tree,
+        "-p",
+        &base_tip,
+        "-p",
+        &head_tip,
+        "-m",
+        &message,
+    ])?;
+    let commit = commit.trim().to_string();
+    git(&[
+        "update-ref",
+        &format!("refs/heads/{base}"),
+        &commit,
+        &base_tip,
+    ])?;
+    Ok(commit)
 }
