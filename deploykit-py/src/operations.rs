@@ -34,7 +34,7 @@ use crate::release::{
     self, PyAnnounceOutcome, PyChangelog, PyCreateReleaseOutcome, PyCutRcOutcome, PyTrueUpOutcome,
     ReleaseBackend,
 };
-use crate::runtime::{awaitable, block_on};
+use crate::runtime::sync_and_async;
 
 /// Where a set of ports comes from: the simulated world or the real backends.
 pub trait PortSet: Debug + Send + Sync {
@@ -274,214 +274,131 @@ async fn changelog(
     changelog::build_changelog(&commits, &repository).map(PyChangelog)
 }
 
-#[pymethods]
-impl PyOperations {
-    /// The ids of the deploy runs in this set's journal, oldest first (`resume` takes one).
-    fn runs(&self) -> PyResult<Vec<String>> {
-        self.ports
-            .journal()
-            .runs()
-            .map(|ids| ids.iter().map(|id| id.to_string()).collect())
-            .map_err(to_py_err)
-    }
+sync_and_async! {
+    impl PyOperations {
+        plain {
+            /// The ids of the deploy runs in this set's journal, oldest first (`resume` takes
+            /// one).
+            fn runs(&self) -> PyResult<Vec<String>> {
+                self.ports
+                    .journal()
+                    .runs()
+                    .map(|ids| ids.iter().map(|id| id.to_string()).collect())
+                    .map_err(to_py_err)
+            }
 
-    // ------------------------------------------------------------- cadence
+            // --------------------------------------------------------- cadence
 
-    /// The deploy calendar in force (the configuration's `[cadence]`).
-    #[getter]
-    fn cadence_policy(&self) -> crate::cadence::PyCadencePolicy {
-        crate::cadence::PyCadencePolicy(self.ports.cadence())
-    }
+            /// The deploy calendar in force (the configuration's `[cadence]`).
+            #[getter]
+            fn cadence_policy(&self) -> crate::cadence::PyCadencePolicy {
+                crate::cadence::PyCadencePolicy(self.ports.cadence())
+            }
 
-    /// Whether a deploy of `kind` may go on `date` (default: today, by this set's clock)
-    /// under the calendar in force; `reason` is required for patch and off-cycle deploys.
-    #[pyo3(signature = (kind = "full", *, date = None, reason = None))]
-    fn cadence_check(
-        &self,
-        kind: &str,
-        date: Option<NaiveDate>,
-        reason: Option<&str>,
-    ) -> PyResult<PyCadenceDecision> {
-        let kind: DeployKind = kind.parse().map_err(to_py_err)?;
-        let date = date.unwrap_or_else(|| self.fleet().clock.now().date_naive());
-        Ok(PyCadenceDecision(
-            self.ports.cadence().check(date, kind, reason),
-        ))
-    }
+            /// Whether a deploy of `kind` may go on `date` (default: today, by this set's clock)
+            /// under the calendar in force; `reason` is required for patch and off-cycle deploys.
+            #[pyo3(signature = (kind = "full", *, date = None, reason = None))]
+            fn cadence_check(
+                &self,
+                kind: &str,
+                date: Option<NaiveDate>,
+                reason: Option<&str>,
+            ) -> PyResult<PyCadenceDecision> {
+                let kind: DeployKind = kind.parse().map_err(to_py_err)?;
+                let date = date.unwrap_or_else(|| self.fleet().clock.now().date_naive());
+                Ok(PyCadenceDecision(
+                    self.ports.cadence().check(date, kind, reason),
+                ))
+            }
+        }
 
-    // ------------------------------------------------------------- changelog
+        // ------------------------------------------------------------- changelog
 
-    /// The changelog of `app`'s commits in `base..source` (git revisions of its repository),
-    /// with PR links into the app's GitHub repository.
-    fn changelog(
-        &self,
-        py: Python<'_>,
-        app: &str,
-        base: String,
-        source: String,
-    ) -> PyResult<PyChangelog> {
-        block_on(py, changelog(self.changelog_inputs(app), base, source))
-    }
-
-    /// `changelog` as an awaitable.
-    fn changelog_async<'py>(
-        &self,
-        py: Python<'py>,
-        app: &str,
-        base: String,
-        source: String,
-    ) -> PyResult<Bound<'py, PyAny>> {
-        awaitable(py, changelog(self.changelog_inputs(app), base, source))
-    }
-
-    // ------------------------------------------------------------- fleet
-
-    /// The instances of `env` (all groups, or `role`'s with load-balancer state).
-    #[pyo3(signature = (env, role = None))]
-    fn servers(
-        &self,
-        py: Python<'_>,
-        env: String,
-        role: Option<String>,
-    ) -> PyResult<Vec<PyServer>> {
-        block_on(py, fleet::servers(self.fleet(), env, role))
-    }
-
-    /// `servers` as an awaitable.
-    #[pyo3(signature = (env, role = None))]
-    fn servers_async<'py>(
-        &self,
-        py: Python<'py>,
-        env: String,
-        role: Option<String>,
-    ) -> PyResult<Bound<'py, PyAny>> {
-        awaitable(py, fleet::servers(self.fleet(), env, role))
-    }
-
-    /// The size of `<env>-<role>`.
-    fn group_size(&self, py: Python<'_>, env: String, role: String) -> PyResult<PyGroupSize> {
-        block_on(py, fleet::group_size(self.fleet(), env, role))
-    }
-
-    /// `group_size` as an awaitable.
-    fn group_size_async<'py>(
-        &self,
-        py: Python<'py>,
-        env: String,
-        role: String,
-    ) -> PyResult<Bound<'py, PyAny>> {
-        awaitable(py, fleet::group_size(self.fleet(), env, role))
-    }
-
-    /// Recycles `roles` (`idp`, ..., or `ALL`) in `env`: doubles the groups now (migration
-    /// first) and schedules the spindown on the groups.
-    #[pyo3(signature = (env, roles, *, skip_migration = false, proceed_if_in_progress = false, allow_zero = false, dry_run = false, on_event = None))]
-    #[allow(clippy::too_many_arguments)]
-    fn recycle(
-        &self,
-        py: Python<'_>,
-        env: &str,
-        roles: &str,
-        skip_migration: bool,
-        proceed_if_in_progress: bool,
-        allow_zero: bool,
-        dry_run: bool,
-        on_event: Option<Py<PyAny>>,
-    ) -> PyResult<PyRecycleOutcome> {
-        let request = fleet::recycle_request(
-            env,
-            roles,
-            skip_migration,
-            proceed_if_in_progress,
-            allow_zero,
-            dry_run,
-        );
-        block_on(
+        /// The changelog of `app`'s commits in `base..source` (git revisions of its repository),
+        /// with PR links into the app's GitHub repository.
+        fn changelog / changelog_async(
+            &self,
             py,
-            fleet::recycle(self.fleet(), request, sink_for(on_event)),
-        )
-    }
+            app: &str,
+            base: String,
+            source: String,
+        ) -> PyChangelog {
+            changelog(self.changelog_inputs(app), base, source)
+        }
 
-    /// `recycle` as an awaitable.
-    #[pyo3(signature = (env, roles, *, skip_migration = false, proceed_if_in_progress = false, allow_zero = false, dry_run = false, on_event = None))]
-    #[allow(clippy::too_many_arguments)]
-    fn recycle_async<'py>(
-        &self,
-        py: Python<'py>,
-        env: &str,
-        roles: &str,
-        skip_migration: bool,
-        proceed_if_in_progress: bool,
-        allow_zero: bool,
-        dry_run: bool,
-        on_event: Option<Py<PyAny>>,
-    ) -> PyResult<Bound<'py, PyAny>> {
-        let request = fleet::recycle_request(
-            env,
-            roles,
-            skip_migration,
-            proceed_if_in_progress,
-            allow_zero,
-            dry_run,
-        );
-        awaitable(
-            py,
-            fleet::recycle(self.fleet(), request, sink_for(on_event)),
-        )
-    }
+        // ------------------------------------------------------------- fleet
 
-    /// Scales in `roles` of `env`: `mode="old"` removes the oldest instances (after a
-    /// recycle), `"new"` the newest (rolling back).
-    #[pyo3(signature = (env, roles, *, mode = "old", dry_run = false, on_event = None))]
-    fn scale_in(
-        &self,
-        py: Python<'_>,
-        env: &str,
-        roles: &str,
-        mode: &str,
-        dry_run: bool,
-        on_event: Option<Py<PyAny>>,
-    ) -> PyResult<PyScaleInOutcome> {
-        let request = fleet::scale_in_request(env, roles, mode, dry_run);
-        block_on(
+        /// The instances of `env` (all groups, or `role`'s with load-balancer state).
+        #[pyo3(signature = (env, role = None))]
+        fn servers / servers_async(
+            &self,
             py,
-            fleet::scale_in(self.fleet(), request, sink_for(on_event)),
-        )
-    }
+            env: String,
+            role: Option<String>,
+        ) -> Vec<PyServer> {
+            fleet::servers(self.fleet(), env, role)
+        }
 
-    /// `scale_in` as an awaitable.
-    #[pyo3(signature = (env, roles, *, mode = "old", dry_run = false, on_event = None))]
-    fn scale_in_async<'py>(
-        &self,
-        py: Python<'py>,
-        env: &str,
-        roles: &str,
-        mode: &str,
-        dry_run: bool,
-        on_event: Option<Py<PyAny>>,
-    ) -> PyResult<Bound<'py, PyAny>> {
-        let request = fleet::scale_in_request(env, roles, mode, dry_run);
-        awaitable(
-            py,
-            fleet::scale_in(self.fleet(), request, sink_for(on_event)),
-        )
-    }
+        /// The size of `<env>-<role>`.
+        fn group_size / group_size_async(&self, py, env: String, role: String) -> PyGroupSize {
+            fleet::group_size(self.fleet(), env, role)
+        }
 
-    /// Follows the migration log of the newest `<env>-migration` instance (launched at or
-    /// after `launched_after`) until provisioning finishes or fails, calling
-    /// `on_line(line)` for each line; waits (on the set's clock) for it to appear.
-    #[pyo3(signature = (env, *, launched_after = None, on_line = None, on_event = None))]
-    fn migration_log(
-        &self,
-        py: Python<'_>,
-        env: String,
-        launched_after: Option<DateTime<Utc>>,
-        on_line: Option<Py<PyAny>>,
-        on_event: Option<Py<PyAny>>,
-    ) -> PyResult<PyMigrationLog> {
-        let (backend, logs) = (self.fleet(), self.logs(&env));
-        block_on(
+        /// Recycles `roles` (`idp`, ..., or `ALL`) in `env`: doubles the groups now (migration
+        /// first) and schedules the spindown on the groups.
+        #[pyo3(signature = (env, roles, *, skip_migration = false, proceed_if_in_progress = false, allow_zero = false, dry_run = false, on_event = None))]
+        #[allow(clippy::too_many_arguments)]
+        fn recycle / recycle_async(
+            &self,
             py,
+            env: &str,
+            roles: &str,
+            skip_migration: bool,
+            proceed_if_in_progress: bool,
+            allow_zero: bool,
+            dry_run: bool,
+            on_event: Option<Py<PyAny>>,
+        ) -> PyRecycleOutcome {
+            let request = fleet::recycle_request(
+                env,
+                roles,
+                skip_migration,
+                proceed_if_in_progress,
+                allow_zero,
+                dry_run,
+            );
+            fleet::recycle(self.fleet(), request, sink_for(on_event))
+        }
+
+        /// Scales in `roles` of `env`: `mode="old"` removes the oldest instances (after a
+        /// recycle), `"new"` the newest (rolling back).
+        #[pyo3(signature = (env, roles, *, mode = "old", dry_run = false, on_event = None))]
+        fn scale_in / scale_in_async(
+            &self,
+            py,
+            env: &str,
+            roles: &str,
+            mode: &str,
+            dry_run: bool,
+            on_event: Option<Py<PyAny>>,
+        ) -> PyScaleInOutcome {
+            let request = fleet::scale_in_request(env, roles, mode, dry_run);
+            fleet::scale_in(self.fleet(), request, sink_for(on_event))
+        }
+
+        /// Follows the migration log of the newest `<env>-migration` instance (launched at or
+        /// after `launched_after`) until provisioning finishes or fails, calling
+        /// `on_line(line)` for each line; waits (on the set's clock) for it to appear.
+        #[pyo3(signature = (env, *, launched_after = None, on_line = None, on_event = None))]
+        fn migration_log / migration_log_async(
+            &self,
+            py,
+            env: String,
+            launched_after: Option<DateTime<Utc>>,
+            on_line: Option<Py<PyAny>>,
+            on_event: Option<Py<PyAny>>,
+        ) -> PyMigrationLog {
+            let (backend, logs) = (self.fleet(), self.logs(&env));
             fleet::migration_log(
                 backend,
                 logs,
@@ -489,409 +406,193 @@ impl PyOperations {
                 launched_after,
                 on_line,
                 sink_for(on_event),
-            ),
-        )
-    }
+            )
+        }
 
-    /// `migration_log` as an awaitable.
-    #[pyo3(signature = (env, *, launched_after = None, on_line = None, on_event = None))]
-    fn migration_log_async<'py>(
-        &self,
-        py: Python<'py>,
-        env: String,
-        launched_after: Option<DateTime<Utc>>,
-        on_line: Option<Py<PyAny>>,
-        on_event: Option<Py<PyAny>>,
-    ) -> PyResult<Bound<'py, PyAny>> {
-        let (backend, logs) = (self.fleet(), self.logs(&env));
-        awaitable(
+        /// Per-SHA request figures of `role` in `env` over `[start, end)` from the
+        /// set's monitor; `.render_table()` shows monitor-deploy's table.
+        fn monitor_sample / monitor_sample_async(
+            &self,
             py,
-            fleet::migration_log(
-                backend,
-                logs,
+            env: &str,
+            role: &str,
+            start: DateTime<Utc>,
+            end: DateTime<Utc>,
+        ) -> PyMonitorSample {
+            let window = MetricsWindow { start, end };
+            take_sample(self.ports.monitor(), names(env, role), window)
+        }
+
+        // ------------------------------------------------------------- status
+
+        /// What `app` runs in `env` (its `/api/deploy.json`).
+        fn deploy_status / deploy_status_async(
+            &self,
+            py,
+            app: String,
+            env: String,
+        ) -> PyDeployStatus {
+            deploy_status(self.status_source(&app), app, env)
+        }
+
+        // ------------------------------------------------------------- release
+
+        /// Cuts a release candidate of `app` from what staging runs (or `source`): RC branch,
+        /// changelog, promotion PR. The changelog file goes under `working_dir` (default: a
+        /// `deploykit-sandbox` folder in the system temp dir).
+        #[pyo3(signature = (app, *, patch = false, source = None, dry_run = false, working_dir = None, on_event = None))]
+        #[allow(clippy::too_many_arguments)]
+        fn cut_rc / cut_rc_async(
+            &self,
+            py,
+            app: &str,
+            patch: bool,
+            source: Option<String>,
+            dry_run: bool,
+            working_dir: Option<PathBuf>,
+            on_event: Option<Py<PyAny>>,
+        ) -> PyCutRcOutcome {
+            let request = self.cut_rc_request(patch, source, dry_run, working_dir);
+            release::cut_rc(self.release(app, None)?, request, sink_for(on_event))
+        }
+
+        /// Merges `stages/prod` into the RC branch keeping the RC's tree, so the promotion PR
+        /// merges cleanly. `rc_branch` defaults to the open promotion PR's.
+        #[pyo3(signature = (app, *, rc_branch = None, force = false, dry_run = false, on_event = None))]
+        fn true_up / true_up_async(
+            &self,
+            py,
+            app: &str,
+            rc_branch: Option<String>,
+            force: bool,
+            dry_run: bool,
+            on_event: Option<Py<PyAny>>,
+        ) -> PyTrueUpOutcome {
+            let request = TrueUpRequest {
+                rc_branch,
+                force,
+                dry_run,
+            };
+            release::true_up(self.release(app, None)?, request, sink_for(on_event))
+        }
+
+        /// Announces the open promotion PR (or PR `pr`) of `app`, through `notifier` (any object
+        /// with `announce(dict)`) or the set's own notifier.
+        #[pyo3(signature = (app, *, pr = None, notifier = None, dry_run = false, on_event = None))]
+        fn announce_pending / announce_pending_async(
+            &self,
+            py,
+            app: &str,
+            pr: Option<u64>,
+            notifier: Option<&Bound<'_, PyAny>>,
+            dry_run: bool,
+            on_event: Option<Py<PyAny>>,
+        ) -> PyAnnounceOutcome {
+            let request = AnnounceRequest { pr, dry_run };
+            let backend = self.release(app, notifier)?;
+            release::announce_pending(backend, request, sink_for(on_event))
+        }
+
+        /// Creates the release `RC <N>` of the merged promotion PR `pr` (number, `#123` or link).
+        #[pyo3(signature = (app, pr, *, dry_run = false, on_event = None))]
+        fn create_release / create_release_async(
+            &self,
+            py,
+            app: &str,
+            pr: &Bound<'_, PyAny>,
+            dry_run: bool,
+            on_event: Option<Py<PyAny>>,
+        ) -> PyCreateReleaseOutcome {
+            release::create_release(
+                self.release(app, None)?,
+                pr_reference(pr),
+                dry_run,
+                sink_for(on_event),
+            )
+        }
+
+        // ------------------------------------------------------------- deploy
+
+        /// Runs the guided deploy of `app` to `env`: preflight (calendar, pre-checks, lock),
+        /// merge the promotion PR `pr`, recycle with the migration gate, health and monitor
+        /// gates, scale-in, release, announcements; rolls back on a failed gate. `notifier`,
+        /// `monitor` and `decide` (asked when a gate cannot decide: `decide(request) -> "go" |
+        /// "rollback" | None`) replace the set's own when given.
+        #[pyo3(signature = (app, env, *, kind = "full", pr = None, reason = None, cadence_override = None, no_migration_override = None, config_diff = None, yes = false, run_by = "release-manager", notifier = None, monitor = None, decide = None, on_event = None))]
+        #[allow(clippy::too_many_arguments)]
+        fn deploy / deploy_async(
+            &self,
+            py,
+            app: &str,
+            env: &str,
+            kind: &str,
+            pr: Option<u64>,
+            reason: Option<String>,
+            cadence_override: Option<String>,
+            no_migration_override: Option<String>,
+            config_diff: Option<String>,
+            yes: bool,
+            run_by: &str,
+            notifier: Option<&Bound<'_, PyAny>>,
+            monitor: Option<&Bound<'_, PyAny>>,
+            decide: Option<&Bound<'_, PyAny>>,
+            on_event: Option<Py<PyAny>>,
+        ) -> PyDeployOutcome {
+            let options = DeployOptions {
+                kind: kind.into(),
+                pr,
+                reason,
+                cadence_override,
+                no_migration_override,
+                config_diff,
+                yes,
+                run_by: run_by.into(),
+            };
+            let request = deploy_request(self.ports.settings(app), env, options);
+            let backend = self.backend_for(app, env, notifier, monitor, decide)?;
+            run_deploy(backend, request, sink_for(on_event))
+        }
+
+        /// Resumes a paused or interrupted run of this set's journal.
+        #[pyo3(signature = (run_id, *, notifier = None, monitor = None, decide = None, on_event = None))]
+        fn resume / resume_async(
+            &self,
+            py,
+            run_id: String,
+            notifier: Option<&Bound<'_, PyAny>>,
+            monitor: Option<&Bound<'_, PyAny>>,
+            decide: Option<&Bound<'_, PyAny>>,
+            on_event: Option<Py<PyAny>>,
+        ) -> PyDeployOutcome {
+            let backend = self.backend_for_run(&run_id, notifier, monitor, decide)?;
+            run_resume(backend, run_id, sink_for(on_event))
+        }
+
+        /// Rolls back what was last recycled for `app` in `env` (scale in the new instances,
+        /// open the revert PR of `pr` if code shipped), announcing `reason`.
+        #[pyo3(signature = (app, env, reason, *, pr = None, run_by = "release-manager", notifier = None, on_event = None))]
+        #[allow(clippy::too_many_arguments)]
+        fn rollback / rollback_async(
+            &self,
+            py,
+            app: &str,
+            env: &str,
+            reason: String,
+            pr: Option<u64>,
+            run_by: &str,
+            notifier: Option<&Bound<'_, PyAny>>,
+            on_event: Option<Py<PyAny>>,
+        ) -> PyDeployOutcome {
+            let request = rollback_request(
+                self.ports.settings(app),
                 env,
-                launched_after,
-                on_line,
-                sink_for(on_event),
-            ),
-        )
-    }
-
-    /// Per-SHA request figures of `role` in `env` over `[start, end)` from the
-    /// set's monitor; `.render_table()` shows monitor-deploy's table.
-    fn monitor_sample(
-        &self,
-        py: Python<'_>,
-        env: &str,
-        role: &str,
-        start: DateTime<Utc>,
-        end: DateTime<Utc>,
-    ) -> PyResult<PyMonitorSample> {
-        let window = MetricsWindow { start, end };
-        block_on(
-            py,
-            take_sample(self.ports.monitor(), names(env, role), window),
-        )
-    }
-
-    /// `monitor_sample` as an awaitable.
-    fn monitor_sample_async<'py>(
-        &self,
-        py: Python<'py>,
-        env: &str,
-        role: &str,
-        start: DateTime<Utc>,
-        end: DateTime<Utc>,
-    ) -> PyResult<Bound<'py, PyAny>> {
-        let window = MetricsWindow { start, end };
-        awaitable(
-            py,
-            take_sample(self.ports.monitor(), names(env, role), window),
-        )
-    }
-
-    // ------------------------------------------------------------- status
-
-    /// What `app` runs in `env` (its `/api/deploy.json`).
-    fn deploy_status(&self, py: Python<'_>, app: String, env: String) -> PyResult<PyDeployStatus> {
-        block_on(py, deploy_status(self.status_source(&app), app, env))
-    }
-
-    /// `deploy_status` as an awaitable.
-    fn deploy_status_async<'py>(
-        &self,
-        py: Python<'py>,
-        app: String,
-        env: String,
-    ) -> PyResult<Bound<'py, PyAny>> {
-        awaitable(py, deploy_status(self.status_source(&app), app, env))
-    }
-
-    // ------------------------------------------------------------- release
-
-    /// Cuts a release candidate of `app` from what staging runs (or `source`): RC branch,
-    /// changelog, promotion PR. The changelog file goes under `working_dir` (default: a
-    /// `deploykit-sandbox` folder in the system temp dir).
-    #[pyo3(signature = (app, *, patch = false, source = None, dry_run = false, working_dir = None, on_event = None))]
-    #[allow(clippy::too_many_arguments)]
-    fn cut_rc(
-        &self,
-        py: Python<'_>,
-        app: &str,
-        patch: bool,
-        source: Option<String>,
-        dry_run: bool,
-        working_dir: Option<PathBuf>,
-        on_event: Option<Py<PyAny>>,
-    ) -> PyResult<PyCutRcOutcome> {
-        let request = self.cut_rc_request(patch, source, dry_run, working_dir);
-        block_on(
-            py,
-            release::cut_rc(self.release(app, None)?, request, sink_for(on_event)),
-        )
-    }
-
-    /// `cut_rc` as an awaitable.
-    #[pyo3(signature = (app, *, patch = false, source = None, dry_run = false, working_dir = None, on_event = None))]
-    #[allow(clippy::too_many_arguments)]
-    fn cut_rc_async<'py>(
-        &self,
-        py: Python<'py>,
-        app: &str,
-        patch: bool,
-        source: Option<String>,
-        dry_run: bool,
-        working_dir: Option<PathBuf>,
-        on_event: Option<Py<PyAny>>,
-    ) -> PyResult<Bound<'py, PyAny>> {
-        let request = self.cut_rc_request(patch, source, dry_run, working_dir);
-        awaitable(
-            py,
-            release::cut_rc(self.release(app, None)?, request, sink_for(on_event)),
-        )
-    }
-
-    /// Merges `stages/prod` into the RC branch keeping the RC's tree, so the promotion PR
-    /// merges cleanly. `rc_branch` defaults to the open promotion PR's.
-    #[pyo3(signature = (app, *, rc_branch = None, force = false, dry_run = false, on_event = None))]
-    fn true_up(
-        &self,
-        py: Python<'_>,
-        app: &str,
-        rc_branch: Option<String>,
-        force: bool,
-        dry_run: bool,
-        on_event: Option<Py<PyAny>>,
-    ) -> PyResult<PyTrueUpOutcome> {
-        let request = TrueUpRequest {
-            rc_branch,
-            force,
-            dry_run,
-        };
-        block_on(
-            py,
-            release::true_up(self.release(app, None)?, request, sink_for(on_event)),
-        )
-    }
-
-    /// `true_up` as an awaitable.
-    #[pyo3(signature = (app, *, rc_branch = None, force = false, dry_run = false, on_event = None))]
-    fn true_up_async<'py>(
-        &self,
-        py: Python<'py>,
-        app: &str,
-        rc_branch: Option<String>,
-        force: bool,
-        dry_run: bool,
-        on_event: Option<Py<PyAny>>,
-    ) -> PyResult<Bound<'py, PyAny>> {
-        let request = TrueUpRequest {
-            rc_branch,
-            force,
-            dry_run,
-        };
-        awaitable(
-            py,
-            release::true_up(self.release(app, None)?, request, sink_for(on_event)),
-        )
-    }
-
-    /// Announces the open promotion PR (or PR `pr`) of `app`, through `notifier` (any object
-    /// with `announce(dict)`) or the set's own notifier.
-    #[pyo3(signature = (app, *, pr = None, notifier = None, dry_run = false, on_event = None))]
-    fn announce_pending(
-        &self,
-        py: Python<'_>,
-        app: &str,
-        pr: Option<u64>,
-        notifier: Option<&Bound<'_, PyAny>>,
-        dry_run: bool,
-        on_event: Option<Py<PyAny>>,
-    ) -> PyResult<PyAnnounceOutcome> {
-        let request = AnnounceRequest { pr, dry_run };
-        block_on(
-            py,
-            release::announce_pending(self.release(app, notifier)?, request, sink_for(on_event)),
-        )
-    }
-
-    /// `announce_pending` as an awaitable.
-    #[pyo3(signature = (app, *, pr = None, notifier = None, dry_run = false, on_event = None))]
-    fn announce_pending_async<'py>(
-        &self,
-        py: Python<'py>,
-        app: &str,
-        pr: Option<u64>,
-        notifier: Option<&Bound<'py, PyAny>>,
-        dry_run: bool,
-        on_event: Option<Py<PyAny>>,
-    ) -> PyResult<Bound<'py, PyAny>> {
-        let request = AnnounceRequest { pr, dry_run };
-        awaitable(
-            py,
-            release::announce_pending(self.release(app, notifier)?, request, sink_for(on_event)),
-        )
-    }
-
-    /// Creates the release `RC <N>` of the merged promotion PR `pr` (number, `#123` or link).
-    #[pyo3(signature = (app, pr, *, dry_run = false, on_event = None))]
-    fn create_release(
-        &self,
-        py: Python<'_>,
-        app: &str,
-        pr: &Bound<'_, PyAny>,
-        dry_run: bool,
-        on_event: Option<Py<PyAny>>,
-    ) -> PyResult<PyCreateReleaseOutcome> {
-        block_on(
-            py,
-            release::create_release(
-                self.release(app, None)?,
-                pr_reference(pr),
-                dry_run,
-                sink_for(on_event),
-            ),
-        )
-    }
-
-    /// `create_release` as an awaitable.
-    #[pyo3(signature = (app, pr, *, dry_run = false, on_event = None))]
-    fn create_release_async<'py>(
-        &self,
-        py: Python<'py>,
-        app: &str,
-        pr: &Bound<'py, PyAny>,
-        dry_run: bool,
-        on_event: Option<Py<PyAny>>,
-    ) -> PyResult<Bound<'py, PyAny>> {
-        awaitable(
-            py,
-            release::create_release(
-                self.release(app, None)?,
-                pr_reference(pr),
-                dry_run,
-                sink_for(on_event),
-            ),
-        )
-    }
-
-    // ------------------------------------------------------------- deploy
-
-    /// Runs the guided deploy of `app` to `env`: preflight (calendar, pre-checks, lock),
-    /// merge the promotion PR `pr`, recycle with the migration gate, health and monitor
-    /// gates, scale-in, release, announcements; rolls back on a failed gate. `notifier`,
-    /// `monitor` and `decide` (asked when a gate cannot decide: `decide(request) -> "go" |
-    /// "rollback" | None`) replace the set's own when given.
-    #[pyo3(signature = (app, env, *, kind = "full", pr = None, reason = None, cadence_override = None, no_migration_override = None, config_diff = None, yes = false, run_by = "release-manager", notifier = None, monitor = None, decide = None, on_event = None))]
-    #[allow(clippy::too_many_arguments)]
-    fn deploy(
-        &self,
-        py: Python<'_>,
-        app: &str,
-        env: &str,
-        kind: &str,
-        pr: Option<u64>,
-        reason: Option<String>,
-        cadence_override: Option<String>,
-        no_migration_override: Option<String>,
-        config_diff: Option<String>,
-        yes: bool,
-        run_by: &str,
-        notifier: Option<&Bound<'_, PyAny>>,
-        monitor: Option<&Bound<'_, PyAny>>,
-        decide: Option<&Bound<'_, PyAny>>,
-        on_event: Option<Py<PyAny>>,
-    ) -> PyResult<PyDeployOutcome> {
-        let options = DeployOptions {
-            kind: kind.into(),
-            pr,
-            reason,
-            cadence_override,
-            no_migration_override,
-            config_diff,
-            yes,
-            run_by: run_by.into(),
-        };
-        let request = deploy_request(self.ports.settings(app), env, options);
-        let backend = self.backend_for(app, env, notifier, monitor, decide)?;
-        block_on(py, run_deploy(backend, request, sink_for(on_event)))
-    }
-
-    /// `deploy` as an awaitable.
-    #[pyo3(signature = (app, env, *, kind = "full", pr = None, reason = None, cadence_override = None, no_migration_override = None, config_diff = None, yes = false, run_by = "release-manager", notifier = None, monitor = None, decide = None, on_event = None))]
-    #[allow(clippy::too_many_arguments)]
-    fn deploy_async<'py>(
-        &self,
-        py: Python<'py>,
-        app: &str,
-        env: &str,
-        kind: &str,
-        pr: Option<u64>,
-        reason: Option<String>,
-        cadence_override: Option<String>,
-        no_migration_override: Option<String>,
-        config_diff: Option<String>,
-        yes: bool,
-        run_by: &str,
-        notifier: Option<&Bound<'py, PyAny>>,
-        monitor: Option<&Bound<'py, PyAny>>,
-        decide: Option<&Bound<'py, PyAny>>,
-        on_event: Option<Py<PyAny>>,
-    ) -> PyResult<Bound<'py, PyAny>> {
-        let options = DeployOptions {
-            kind: kind.into(),
-            pr,
-            reason,
-            cadence_override,
-            no_migration_override,
-            config_diff,
-            yes,
-            run_by: run_by.into(),
-        };
-        let request = deploy_request(self.ports.settings(app), env, options);
-        let backend = self.backend_for(app, env, notifier, monitor, decide)?;
-        awaitable(py, run_deploy(backend, request, sink_for(on_event)))
-    }
-
-    /// Resumes a paused or interrupted run of this set's journal.
-    #[pyo3(signature = (run_id, *, notifier = None, monitor = None, decide = None, on_event = None))]
-    fn resume(
-        &self,
-        py: Python<'_>,
-        run_id: String,
-        notifier: Option<&Bound<'_, PyAny>>,
-        monitor: Option<&Bound<'_, PyAny>>,
-        decide: Option<&Bound<'_, PyAny>>,
-        on_event: Option<Py<PyAny>>,
-    ) -> PyResult<PyDeployOutcome> {
-        let backend = self.backend_for_run(&run_id, notifier, monitor, decide)?;
-        block_on(py, run_resume(backend, run_id, sink_for(on_event)))
-    }
-
-    /// `resume` as an awaitable.
-    #[pyo3(signature = (run_id, *, notifier = None, monitor = None, decide = None, on_event = None))]
-    fn resume_async<'py>(
-        &self,
-        py: Python<'py>,
-        run_id: String,
-        notifier: Option<&Bound<'py, PyAny>>,
-        monitor: Option<&Bound<'py, PyAny>>,
-        decide: Option<&Bound<'py, PyAny>>,
-        on_event: Option<Py<PyAny>>,
-    ) -> PyResult<Bound<'py, PyAny>> {
-        let backend = self.backend_for_run(&run_id, notifier, monitor, decide)?;
-        awaitable(py, run_resume(backend, run_id, sink_for(on_event)))
-    }
-
-    /// Rolls back what was last recycled for `app` in `env` (scale in the new instances,
-    /// open the revert PR of `pr` if code shipped), announcing `reason`.
-    #[pyo3(signature = (app, env, reason, *, pr = None, run_by = "release-manager", notifier = None, on_event = None))]
-    #[allow(clippy::too_many_arguments)]
-    fn rollback(
-        &self,
-        py: Python<'_>,
-        app: &str,
-        env: &str,
-        reason: String,
-        pr: Option<u64>,
-        run_by: &str,
-        notifier: Option<&Bound<'_, PyAny>>,
-        on_event: Option<Py<PyAny>>,
-    ) -> PyResult<PyDeployOutcome> {
-        let request = rollback_request(
-            self.ports.settings(app),
-            env,
-            reason,
-            pr,
-            run_by.to_string(),
-        );
-        let backend = self.backend_for(app, env, notifier, None, None)?;
-        block_on(py, run_rollback(backend, request, sink_for(on_event)))
-    }
-
-    /// `rollback` as an awaitable.
-    #[pyo3(signature = (app, env, reason, *, pr = None, run_by = "release-manager", notifier = None, on_event = None))]
-    #[allow(clippy::too_many_arguments)]
-    fn rollback_async<'py>(
-        &self,
-        py: Python<'py>,
-        app: &str,
-        env: &str,
-        reason: String,
-        pr: Option<u64>,
-        run_by: &str,
-        notifier: Option<&Bound<'py, PyAny>>,
-        on_event: Option<Py<PyAny>>,
-    ) -> PyResult<Bound<'py, PyAny>> {
-        let request = rollback_request(
-            self.ports.settings(app),
-            env,
-            reason,
-            pr,
-            run_by.to_string(),
-        );
-        let backend = self.backend_for(app, env, notifier, None, None)?;
-        awaitable(py, run_rollback(backend, request, sink_for(on_event)))
+                reason,
+                pr,
+                run_by.to_string(),
+            );
+            let backend = self.backend_for(app, env, notifier, None, None)?;
+            run_rollback(backend, request, sink_for(on_event))
+        }
     }
 }
 

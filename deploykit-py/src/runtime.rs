@@ -128,3 +128,44 @@ where
         ))
     })
 }
+
+/// Writes a `#[pymethods]` block of `$target` in which each operation, declared once as
+/// `fn name / name_async(&self, py, args...) -> T { future }`, becomes two methods with the
+/// same arguments, attributes and docs: `name(...) -> T`, blocking on the future through
+/// [`block_on`], and `name_async(...)`, an awaitable of it through [`awaitable`]. The
+/// methods in `plain { ... }` are copied as they are (pyo3 allows one `#[pymethods]` block
+/// per class).
+macro_rules! sync_and_async {
+    (
+        impl $target:ident {
+            plain { $($plain:tt)* }
+            $(
+                $(#[$attr:meta])*
+                fn $name:ident / $name_async:ident(
+                    &$self:ident, $py:ident $(, $arg:ident: $ty:ty)* $(,)?
+                ) -> $out:ty $body:block
+            )*
+        }
+    ) => {
+        #[pyo3::pymethods]
+        impl $target {
+            $($plain)*
+            $(
+                $(#[$attr])*
+                fn $name(&$self, $py: pyo3::Python<'_>, $($arg: $ty),*) -> pyo3::PyResult<$out> {
+                    $crate::runtime::block_on($py, $body)
+                }
+
+                $(#[$attr])*
+                fn $name_async<'py>(
+                    &$self,
+                    $py: pyo3::Python<'py>,
+                    $($arg: $ty),*
+                ) -> pyo3::PyResult<pyo3::Bound<'py, pyo3::PyAny>> {
+                    $crate::runtime::awaitable($py, $body)
+                }
+            )*
+        }
+    };
+}
+pub(crate) use sync_and_async;
