@@ -4,8 +4,12 @@
 
 mod deploy_support;
 
-use deploy_support::{Rig, first_run, rolled_back_reason, stopped_reason};
-use deploykit_core::deploy::{FinalStatus, MemoryJournal, resume};
+use std::sync::Arc;
+
+use deploy_support::{KillAfter, Rig, first_run, rolled_back_reason, stopped_reason};
+use deploykit_core::deploy::{FinalStatus, Journal, MemoryJournal, Record, StepName, resume};
+use deploykit_core::model::{CapacityChange, RECYCLE_ACTION};
+use deploykit_core::ports::Fleet;
 use deploykit_core::sim::Fault;
 use deploykit_core::{DeployKind, NullSink};
 
@@ -106,4 +110,88 @@ async fn a_migration_log_read_that_times_out_is_retried_and_the_good_deploy_goes
         .find(|v| v.gate == "migration")
         .expect("migration verdict");
     assert_eq!(migration.verdict, "go", "{}", migration.explanation);
+}
+
+/// Someone deletes the spindown (the scheduled action that takes a recycled group back to its
+/// old capacity) while the deploy waits for it: the run must not report the group back to its
+/// old capacity and go on to "deployed" with twice the instances. It halts naming the group,
+/// and once a person sets the capacity back, resume finishes the deploy.
+#[tokio::test]
+async fn a_spindown_deleted_by_hand_halts_the_run_until_the_capacity_is_set_back() {
+    // Where the migration gate begins (the recycle done, its spindown scheduled) in a run of
+    // this deploy.
+    let reference = Rig::prod().await;
+    let journal = MemoryJournal::new();
+    reference
+        .deploy_with(&journal, &reference.request(DeployKind::Full))
+        .await
+        .expect("deploy");
+    let records = journal.load(&first_run(&journal)).expect("records");
+    let at = records
+        .iter()
+        .position(|r| {
+            matches!(
+                r,
+                Record::StepStarted {
+                    step: StepName::MigrationGate,
+                    ..
+                }
+            )
+        })
+        .expect("the migration gate ran");
+
+    // The same deploy, stopped as the migration gate begins; the spindown is deleted
+    // meanwhile, and the deploy resumed.
+    let rig = Rig::prod().await;
+    let idp = rig.group("idp");
+    let old = rig
+        .fleet()
+        .group(&idp)
+        .await
+        .expect("group")
+        .capacity
+        .desired;
+    let memory = Arc::new(MemoryJournal::new());
+    rig.deploy_with(
+        &KillAfter::new(memory.clone(), at),
+        &rig.request(DeployKind::Full),
+    )
+    .await
+    .expect_err("stopped before the migration gate");
+    rig.fleet()
+        .delete_scheduled_action(&idp, RECYCLE_ACTION)
+        .await
+        .expect("delete the spindown");
+    let run = first_run(memory.as_ref());
+    let halted = resume(&rig.ports, &rig.settings, memory.as_ref(), &NullSink, &run).await;
+    let message = match &halted {
+        Err(e) => e.to_string(),
+        Ok(out) => panic!("the run went on: {out:#?}"),
+    };
+    assert!(message.contains(&idp.to_string()), "{message}");
+    assert!(message.contains("deleted or changed"), "{message}");
+    let doubled = rig
+        .fleet()
+        .group(&idp)
+        .await
+        .expect("group")
+        .capacity
+        .desired;
+    assert_eq!(doubled, 2 * old, "the recycle's capacity is still there");
+    assert!(
+        message.contains(&format!("desired {doubled}, {old} before the recycle")),
+        "{message}"
+    );
+    assert!(rig.releases_created().is_empty(), "no release while halted");
+
+    // A person sets the capacity back (asg size), then resumes.
+    rig.fleet()
+        .set_capacity(&idp, CapacityChange::desired(old))
+        .await
+        .expect("set back");
+    let out = resume(&rig.ports, &rig.settings, memory.as_ref(), &NullSink, &run)
+        .await
+        .expect("resume");
+    assert_eq!(out.status, FinalStatus::Deployed, "{out:#?}");
+    assert_eq!(rig.releases_created(), ["RC 112"]);
 }
