@@ -172,6 +172,12 @@ impl Run {
         drop(input);
         child.wait_with_output().expect("deploykit output")
     }
+
+    /// `deploykit args` from a multi-threaded tokio test, whose runtime goes on (the fakes
+    /// and the moto world answer) while the process runs.
+    fn deploykit_in_place(&self, args: &[&str], env: &[(&str, String)]) -> Output {
+        tokio::task::block_in_place(|| self.deploykit(args, env, None))
+    }
 }
 
 /// Everything a process printed, searched; the hits.
@@ -682,6 +688,22 @@ async fn running_shas(c: &AwsClients, group: &str) -> Vec<String> {
         .collect()
 }
 
+/// A moto server seeded with the test groups, prod-idp's new instances past their grace
+/// period at once (time the tests cannot wait for); `None` when moto is not installed.
+async fn seeded_moto() -> Option<(MotoServer, AwsClients)> {
+    let moto = MotoServer::start_or_skip()?;
+    let c = moto.clients().await;
+    aws_support::seed(&c).await;
+    c.autoscaling
+        .update_auto_scaling_group()
+        .auto_scaling_group_name("prod-idp")
+        .health_check_grace_period(0)
+        .send()
+        .await
+        .unwrap();
+    Some((moto, c))
+}
+
 /// A config recycle of prod-idp through the CLI on the real backends: AWS on moto (seeded
 /// groups), Slack through incoming webhooks to a local fake, New Relic's NerdGraph on a
 /// local fake (it has no figures, so the monitor gate cannot decide and `--yes` rolls back
@@ -692,19 +714,9 @@ async fn running_shas(c: &AwsClients, group: &str) -> Vec<String> {
 /// received are searched.
 #[tokio::test(flavor = "multi_thread")]
 async fn a_config_recycle_on_moto_and_local_fakes_leaks_nothing() {
-    let Some(moto) = MotoServer::start_or_skip() else {
+    let Some((moto, c)) = seeded_moto().await else {
         return;
     };
-    let c = moto.clients().await;
-    aws_support::seed(&c).await;
-    // The new instances are past their grace period at once (time we cannot wait for).
-    c.autoscaling
-        .update_auto_scaling_group()
-        .auto_scaling_group_name("prod-idp")
-        .health_check_grace_period(0)
-        .send()
-        .await
-        .unwrap();
 
     let slack = HttpFake::start(|_| Response::raw(200, "text/plain", "ok"));
     let newrelic = HttpFake::start(|_| {
@@ -762,30 +774,23 @@ async fn a_config_recycle_on_moto_and_local_fakes_leaks_nothing() {
     let world = tokio::spawn(play_the_world(c.clone(), stop.clone(), Rules::default()));
     let config_arg = config.display().to_string();
     let diff_arg = run.inputs().join("diff.txt").display().to_string();
-    let out = {
-        let run = &run;
-        let env = env.clone();
-        tokio::task::block_in_place(move || {
-            run.deploykit(
-                &[
-                    "--config",
-                    config_arg.as_str(),
-                    "--yes",
-                    "deploy",
-                    "prod",
-                    "idp",
-                    "--kind",
-                    "config-recycle",
-                    "--override-cadence",
-                    "secret audit",
-                    "--config-diff",
-                    diff_arg.as_str(),
-                ],
-                &env,
-                None,
-            )
-        })
-    };
+    let out = run.deploykit_in_place(
+        &[
+            "--config",
+            config_arg.as_str(),
+            "--yes",
+            "deploy",
+            "prod",
+            "idp",
+            "--kind",
+            "config-recycle",
+            "--override-cadence",
+            "secret audit",
+            "--config-diff",
+            diff_arg.as_str(),
+        ],
+        &env,
+    );
     stop.store(true, Ordering::SeqCst);
     world.await.unwrap();
     let text = format!("{}\n{}", stdout(&out), stderr(&out));
@@ -968,19 +973,9 @@ fn healthy_figures(serving: &Serving) -> serde_json::Value {
 /// fakes received are searched.
 #[tokio::test(flavor = "multi_thread")]
 async fn a_full_code_deploy_on_moto_and_local_fakes_leaks_nothing() {
-    let Some(moto) = MotoServer::start_or_skip() else {
+    let Some((moto, c)) = seeded_moto().await else {
         return;
     };
-    let c = moto.clients().await;
-    aws_support::seed(&c).await;
-    // The new instances are past their grace period at once (time we cannot wait for).
-    c.autoscaling
-        .update_auto_scaling_group()
-        .auto_scaling_group_name("prod-idp")
-        .health_check_grace_period(0)
-        .send()
-        .await
-        .unwrap();
 
     // The migration instance is not protected from scale-in: the spindown removes it.
     c.autoscaling
@@ -1096,27 +1091,19 @@ async fn a_full_code_deploy_on_moto_and_local_fakes_leaks_nothing() {
         }),
     };
     let world = tokio::spawn(play_the_world(c.clone(), stop.clone(), rules));
-    let out = {
-        let run = &run;
-        let env = env.clone();
-        let config_arg = config_arg.clone();
-        tokio::task::block_in_place(move || {
-            run.deploykit(
-                &[
-                    "--config",
-                    config_arg.as_str(),
-                    "--yes",
-                    "deploy",
-                    "prod",
-                    "idp",
-                    "--override-cadence",
-                    "secret audit",
-                ],
-                &env,
-                None,
-            )
-        })
-    };
+    let out = run.deploykit_in_place(
+        &[
+            "--config",
+            config_arg.as_str(),
+            "--yes",
+            "deploy",
+            "prod",
+            "idp",
+            "--override-cadence",
+            "secret audit",
+        ],
+        &env,
+    );
     // Auto Scaling terminates the unprotected old instances after the deploy let them go.
     for _ in 0..60 {
         if instance_ids(&c, "prod-idp").await.len() <= 2
