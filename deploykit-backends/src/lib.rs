@@ -1,6 +1,6 @@
 //! Builds deploykit's ports from the configuration: the real backends (AWS fleet, migration
-//! logs, deploy lock and Logs Insights monitor; New Relic; GitHub; git; the staging deploy
-//! status over HTTPS; Slack) or the simulated world. Both front ends (the `deploykit` CLI
+//! logs, deploy lock and Logs Insights monitor; New Relic; GitHub; git; the deploy status
+//! documents over HTTPS; Slack) or the simulated world. Both front ends (the `deploykit` CLI
 //! and the Python bindings) build their ports here, so they behave the same.
 //!
 //! It is a crate of its own (rather than a `lib.rs` in the CLI) so that the Python extension
@@ -15,4 +15,4 @@ mod release;
 pub use deploy::{deploy_ports, real_deploy_ports, sandbox_code_host, sandbox_deploy_ports};
 pub use fleet::{FleetBackends, monitor_for};
 pub use printed::PrintedNotifier;
-pub use release::{ReleaseBackends, deploy_status_source};
+pub use release::{ReleaseBackends, deploy_status_source, deploy_status_source_for};

@@ -19,7 +19,7 @@ pub struct ReleaseBackends {
     pub vcs: Arc<dyn Vcs>,
     /// Its releases and pull requests.
     pub code_host: Arc<dyn CodeHost>,
-    /// What staging runs.
+    /// What each environment runs (its `deploy.json`).
     pub deploy_status: Arc<dyn DeployStatusSource>,
     /// Where announcements go.
     pub notifier: Arc<dyn Notifier>,
@@ -39,7 +39,7 @@ impl ReleaseBackends {
         })
     }
 
-    /// git in `dir`, GitHub, the staging deploy status over HTTPS, and Slack when configured
+    /// git in `dir`, GitHub, the configured deploy status documents over HTTPS, and Slack when configured
     /// (else announcements are printed).
     pub fn real(config: &EffectiveConfig, settings: &AppSettings, dir: &Path) -> Result<Self> {
         let token = config
@@ -65,11 +65,20 @@ impl ReleaseBackends {
     }
 }
 
-/// What `app` runs, read over HTTPS from its staging deploy status URL.
+/// What `app` runs, read over HTTPS from its deploy status URLs: the built-in staging ones of
+/// idp and pki, replaced and extended by the configured ones
+/// ([`AppSettings::all_deploy_status_urls`]).
 pub fn deploy_status_source(settings: &AppSettings) -> HttpDeployStatus {
-    HttpDeployStatus::new().with_url(
-        settings.name.as_str(),
-        "staging",
-        settings.staging_deploy_status_url.clone(),
-    )
+    deploy_status_source_for(std::slice::from_ref(settings))
+}
+
+/// [`deploy_status_source`] for several apps at once (what `deploykit status` reads).
+pub fn deploy_status_source_for(apps: &[AppSettings]) -> HttpDeployStatus {
+    apps.iter().fold(HttpDeployStatus::new(), |source, app| {
+        app.all_deploy_status_urls()
+            .into_iter()
+            .fold(source, |source, (env, url)| {
+                source.with_url(app.name.as_str(), env, url)
+            })
+    })
 }

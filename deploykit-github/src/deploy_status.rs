@@ -1,9 +1,10 @@
 //! `HttpDeployStatus`: the [`DeployStatusSource`] port reading each environment's
 //! `/api/deploy.json` over HTTPS.
 //!
-//! URLs are configured per (app, environment). Only the staging documents of Login.gov's
-//! two apps are built in: hostnames differ between environments in ways a string
-//! substitution cannot guess, so any other pair must be configured.
+//! URLs are configured per (app, environment) (`[apps.NAME.deploy_status_urls]` in
+//! `deploykit.toml`). Only the staging documents of Login.gov's two apps are built in:
+//! hostnames differ between environments in ways a string substitution cannot guess, so any
+//! other pair must be configured.
 
 use std::collections::BTreeMap;
 use std::fmt;
@@ -179,7 +180,8 @@ impl DeployStatusSource for HttpDeployStatus {
                 .collect();
             return Err(Error::not_found(format!(
                 "no deploy status URL is configured for {app} in {env} (known: {}); \
-                 configure one (its /api/deploy.json)",
+                 configure one (its /api/deploy.json) in deploykit.toml: \
+                 [apps.{app}.deploy_status_urls] {env} = \"https://.../api/deploy.json\"",
                 if known.is_empty() {
                     "none".to_string()
                 } else {

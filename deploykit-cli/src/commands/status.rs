@@ -13,7 +13,7 @@ use deploykit_core::release::check_remote;
 use deploykit_core::sim::World;
 use deploykit_core::status::{self, AppSource, StatusPorts, StatusRequest, render_status};
 use deploykit_core::{AppSettings, EnvName, Error, Result};
-use deploykit_github::{GitHubCodeHost, GitVcs, HttpDeployStatus, Token};
+use deploykit_github::{GitHubCodeHost, GitVcs, Token};
 
 use crate::args::StatusArgs;
 use crate::backends::FleetBackends;
@@ -97,14 +97,7 @@ async fn real_ports(
         .github_token
         .as_ref()
         .and_then(|s| Token::new(s.secret.expose()));
-    let mut deploy_status = HttpDeployStatus::new();
-    for app in apps {
-        deploy_status = deploy_status.with_url(
-            app.name.as_str(),
-            "staging",
-            app.staging_deploy_status_url.clone(),
-        );
-    }
+    let deploy_status = deploykit_backends::deploy_status_source_for(apps);
     let mut ports = Vec::new();
     for settings in apps {
         let code_host =

@@ -279,7 +279,8 @@ fn evaluate(
     (config, w.problems)
 }
 
-fn is_url(s: &str) -> bool {
+/// Whether `s` is an http(s) URL.
+pub(crate) fn is_url(s: &str) -> bool {
     s.starts_with("https://") || s.starts_with("http://")
 }
 

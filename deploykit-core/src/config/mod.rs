@@ -16,6 +16,13 @@
 //! [apps.idp]
 //! production_branch = "stages/prod"
 //!
+//! # Deploy status documents (`/api/deploy.json`) by environment, for `deploykit status` and
+//! # the RC cut. Staging's of idp and pki are built in; `staging` here replaces it (and is
+//! # the same setting as the older `staging_deploy_status_url`: give one, or both equal).
+//! # These URLs are not secrets: `config show` and errors print them in full.
+//! [apps.idp.deploy_status_urls]
+//! prod = "https://secure.login.gov/api/deploy.json"
+//!
 //! [environments.prod]
 //! production = true
 //! follow_up_after_secs = 3600

@@ -5,12 +5,13 @@ use std::collections::BTreeMap;
 
 use toml::Table;
 
+use super::effective::is_url;
 use super::schema::{
     AwsConfig, CadenceConfig, DateSpan, EnvironmentConfig, GithubConfig, MonitorConfig,
     NotifierConfig, NotifierKind, RedactionConfig,
 };
 use super::walk::{Walk, join};
-use crate::model::{AppName, AppSettings, RoleName, RoleSettings};
+use crate::model::{AppName, AppSettings, EnvName, RoleName, RoleSettings};
 
 /// The top-level sections.
 pub(crate) const TOP_KEYS: &[&str] = &[
@@ -29,6 +30,7 @@ const APP_KEYS: &[&str] = &[
     "production_branch",
     "main_branch",
     "staging_deploy_status_url",
+    "deploy_status_urls",
     "pr_title_template",
     "promotion_label",
     "release_style",
@@ -162,6 +164,7 @@ fn read_apps(w: &mut Walk, apps: &Table) -> BTreeMap<String, AppSettings> {
             &path,
             &mut app.staging_deploy_status_url,
         );
+        read_deploy_status_urls(w, t, &path, &mut app);
         w.set(t, "pr_title_template", &path, &mut app.pr_title_template);
         w.set(t, "promotion_label", &path, &mut app.promotion_label);
         w.set(t, "release_style", &path, &mut app.release_style);
@@ -193,7 +196,15 @@ fn read_apps(w: &mut Walk, apps: &Table) -> BTreeMap<String, AppSettings> {
                 if value && !t.contains_key(field) {
                     w.problem(
                         &join(&path, field),
-                        format!("missing: `{key}` is not a built-in app (idp, pki), so it needs `{field}`"),
+                        format!(
+                            "missing: `{key}` is not a built-in app (idp, pki), so it needs \
+                             `{field}`{}",
+                            if field == "staging_deploy_status_url" {
+                                " (or `deploy_status_urls.staging`)"
+                            } else {
+                                ""
+                            }
+                        ),
                     );
                 }
             }
@@ -210,6 +221,55 @@ fn read_apps(w: &mut Walk, apps: &Table) -> BTreeMap<String, AppSettings> {
         out.insert(key.clone(), app);
     }
     out
+}
+
+/// `[apps.NAME.deploy_status_urls]`: environment name -> deploy status URL. The `staging`
+/// entry sets `staging_deploy_status_url` (the older key); giving both with different
+/// values is a problem, since either could be the one meant.
+fn read_deploy_status_urls(w: &mut Walk, t: &Table, path: &str, app: &mut AppSettings) {
+    let Some(urls) = w.table(t, "deploy_status_urls", path) else {
+        return;
+    };
+    let up = join(path, "deploy_status_urls");
+    for env in urls.keys() {
+        let kp = join(&up, env);
+        if let Err(e) = EnvName::new(env) {
+            w.problem(
+                &kp,
+                format!("keys of [{up}] are environment names; {}", e.message()),
+            );
+            continue;
+        }
+        let Some(url) = w.get::<String>(urls, env, &up) else {
+            continue;
+        };
+        if !is_url(&url) {
+            w.problem(
+                &kp,
+                format!(
+                    "expected an http(s) URL of {env}'s deploy status document (its \
+                     /api/deploy.json), found {url:?}"
+                ),
+            );
+            continue;
+        }
+        if env == "staging" {
+            if t.contains_key("staging_deploy_status_url") && app.staging_deploy_status_url != url {
+                w.problem(
+                    &kp,
+                    format!(
+                        "conflicts with {path}.staging_deploy_status_url = {:?}: both set \
+                         staging's deploy status URL; keep one of them",
+                        app.staging_deploy_status_url
+                    ),
+                );
+                continue;
+            }
+            app.staging_deploy_status_url = url;
+        } else {
+            app.deploy_status_urls.insert(env.clone(), url);
+        }
+    }
 }
 
 fn read_environments(w: &mut Walk, envs: &Table) -> BTreeMap<String, EnvironmentConfig> {

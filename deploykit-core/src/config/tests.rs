@@ -408,6 +408,9 @@ fn the_documented_example_is_valid_apart_from_its_secret_file() {
 [apps.idp]
 production_branch = "stages/prod"
 
+[apps.idp.deploy_status_urls]
+prod = "https://secure.login.gov/api/deploy.json"
+
 [environments.prod]
 production = true
 follow_up_after_secs = 3600
@@ -452,5 +455,167 @@ fn redaction_rules_hide_every_known_secret_value() {
             &rules
         ),
         "+ ci_auth: [REDACTED]\n- alerts: [REDACTED]"
+    );
+}
+
+#[test]
+fn deploy_status_urls_are_read_per_environment_and_shown() {
+    let text = r#"
+[apps.idp.deploy_status_urls]
+prod = "https://secure.login.gov/api/deploy.json"
+int = "https://idp.int.identitysandbox.gov/api/deploy.json"
+"#;
+    let c = resolve(Some(text), &none(), &none()).expect("valid");
+    let idp = &c.apps["idp"];
+    assert_eq!(
+        idp.deploy_status_url("prod"),
+        Some("https://secure.login.gov/api/deploy.json")
+    );
+    assert_eq!(
+        idp.deploy_status_url("int"),
+        Some("https://idp.int.identitysandbox.gov/api/deploy.json")
+    );
+    // The built-in staging URL is kept.
+    assert_eq!(
+        idp.deploy_status_url("staging"),
+        Some("https://idp.staging.login.gov/api/deploy.json")
+    );
+    let shown = render_show(&c);
+    assert!(shown.contains("[apps.idp.deploy_status_urls]"), "{shown}");
+    assert!(
+        shown.contains("prod = \"https://secure.login.gov/api/deploy.json\""),
+        "{shown}"
+    );
+    // What `config show` prints reads back as the same configuration.
+    let mut table: toml::Table = shown.parse().expect("show prints TOML");
+    table.remove("secrets");
+    let again = resolve(Some(&table.to_string()), &none(), &none()).expect("reads back");
+    assert_eq!(again, c);
+}
+
+#[test]
+fn the_staging_entry_sets_the_staging_url() {
+    let text = r#"
+[apps.web]
+repository = "example/web"
+roles = [{ role = "web" }]
+deploy_status_urls = { staging = "https://web.staging.example.gov/api/deploy.json", prod = "https://web.example.gov/api/deploy.json" }
+"#;
+    let c = resolve(Some(text), &none(), &none()).expect("valid: staging comes from the table");
+    let web = &c.apps["web"];
+    assert_eq!(
+        web.staging_deploy_status_url,
+        "https://web.staging.example.gov/api/deploy.json"
+    );
+    assert_eq!(
+        web.all_deploy_status_urls(),
+        vec![
+            ("staging", "https://web.staging.example.gov/api/deploy.json"),
+            ("prod", "https://web.example.gov/api/deploy.json"),
+        ]
+    );
+    // Both forms with the same URL agree: no problem.
+    let same = r#"
+[apps.idp]
+staging_deploy_status_url = "https://idp.staging.example.gov/api/deploy.json"
+deploy_status_urls = { staging = "https://idp.staging.example.gov/api/deploy.json" }
+"#;
+    assert!(check(Some(same), &none(), &none()).is_empty());
+}
+
+#[test]
+fn a_conflicting_staging_url_is_refused() {
+    let text = r#"
+[apps.idp]
+staging_deploy_status_url = "https://old.staging.example.gov/api/deploy.json"
+
+[apps.idp.deploy_status_urls]
+staging = "https://new.staging.example.gov/api/deploy.json"
+"#;
+    let problems = check(Some(text), &none(), &none());
+    assert_eq!(
+        paths(&problems),
+        ["apps.idp.deploy_status_urls.staging"],
+        "{problems:?}"
+    );
+    let message = &problems[0].message;
+    assert!(
+        message.contains("apps.idp.staging_deploy_status_url"),
+        "{message}"
+    );
+    assert!(message.contains("keep one"), "{message}");
+    assert!(
+        message.contains("https://old.staging.example.gov/api/deploy.json"),
+        "{message}"
+    );
+    // The same conflict through a flag override names where the value came from.
+    let flags = map(&[(
+        "apps.idp.deploy_status_urls.staging",
+        "https://flag.example.gov/api/deploy.json",
+    )]);
+    let problems = check(
+        Some("[apps.idp]\nstaging_deploy_status_url = \"https://file.example.gov/d.json\"\n"),
+        &none(),
+        &flags,
+    );
+    assert_eq!(paths(&problems), ["apps.idp.deploy_status_urls.staging"]);
+}
+
+#[test]
+fn bad_deploy_status_urls_name_their_key_path() {
+    let text = r#"
+[apps.idp.deploy_status_urls]
+prod = "secure.login.gov/api/deploy.json"
+Prod = "https://secure.login.gov/api/deploy.json"
+int = 3
+dev = ""
+
+[apps.pki]
+deploy_status_urls = "https://pivcac.prod.login.gov/api/deploy.json"
+"#;
+    let problems = check(Some(text), &none(), &none());
+    assert_eq!(
+        paths(&problems),
+        [
+            "apps.idp.deploy_status_urls.Prod",
+            "apps.idp.deploy_status_urls.dev",
+            "apps.idp.deploy_status_urls.int",
+            "apps.idp.deploy_status_urls.prod",
+            "apps.pki.deploy_status_urls",
+        ],
+        "{problems:?}"
+    );
+    let at = |p: &str| {
+        &problems
+            .iter()
+            .find(|x| x.key_path == p)
+            .expect("problem")
+            .message
+    };
+    let bad_url = at("apps.idp.deploy_status_urls.prod");
+    assert!(bad_url.contains("expected an http(s) URL"), "{bad_url}");
+    assert!(
+        bad_url.contains("\"secure.login.gov/api/deploy.json\""),
+        "{bad_url}"
+    );
+    let bad_env = at("apps.idp.deploy_status_urls.Prod");
+    assert!(bad_env.contains("environment names"), "{bad_env}");
+    assert!(bad_env.contains("lowercase"), "{bad_env}");
+    assert!(at("apps.idp.deploy_status_urls.int").contains("invalid value"));
+    assert!(at("apps.pki.deploy_status_urls").contains("expected a table"));
+    // Unknown keys near the new one are suggested.
+    let problems = check(
+        Some("[apps.idp]\ndeploy_status_url = \"https://x.example.gov/api/deploy.json\"\n"),
+        &none(),
+        &none(),
+    );
+    assert!(
+        problems[0]
+            .message
+            .contains("did you mean `deploy_status_urls`?")
+            || problems[0]
+                .message
+                .contains("did you mean `staging_deploy_status_url`?"),
+        "{problems:?}"
     );
 }

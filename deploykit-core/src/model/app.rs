@@ -1,6 +1,8 @@
 //! What deploykit knows about each app: repository, branches, PR title, release style, roles.
 //! The defaults reproduce the Login.gov setup of the guide.
 
+use std::collections::BTreeMap;
+
 use crate::model::names::{AppName, RoleName};
 use crate::model::release_number::ReleaseNumber;
 
@@ -39,6 +41,10 @@ pub struct AppSettings {
     pub main_branch: String,
     /// The staging deploy status document.
     pub staging_deploy_status_url: String,
+    /// The deploy status documents of the other environments, by environment name (`prod`,
+    /// `int`, ...). Staging's is [`AppSettings::staging_deploy_status_url`], never here.
+    #[serde(default)]
+    pub deploy_status_urls: BTreeMap<String, String>,
     /// Promotion PR title; `{rc}` is replaced by the RC number.
     pub pr_title_template: String,
     /// The label on promotion PRs.
@@ -68,6 +74,7 @@ impl AppSettings {
             production_branch: "stages/prod".into(),
             main_branch: "main".into(),
             staging_deploy_status_url: "https://idp.staging.login.gov/api/deploy.json".into(),
+            deploy_status_urls: BTreeMap::new(),
             pr_title_template: "Deploy RC {rc} to Production".into(),
             promotion_label: "status - promotion".into(),
             release_style: ReleaseStyle::GithubRelease,
@@ -104,6 +111,32 @@ impl AppSettings {
         self.pr_title_template.replace("{rc}", &rc.to_string())
     }
 
+    /// The deploy status document of `env`, if configured (staging's is
+    /// [`AppSettings::staging_deploy_status_url`]).
+    pub fn deploy_status_url(&self, env: &str) -> Option<&str> {
+        let url = if env == "staging" {
+            Some(self.staging_deploy_status_url.as_str())
+        } else {
+            self.deploy_status_urls.get(env).map(String::as_str)
+        };
+        url.filter(|u| !u.is_empty())
+    }
+
+    /// Every configured deploy status document as (environment, URL), staging's included.
+    pub fn all_deploy_status_urls(&self) -> Vec<(&str, &str)> {
+        let staging = Some(("staging", self.staging_deploy_status_url.as_str()))
+            .filter(|(_, u)| !u.is_empty());
+        staging
+            .into_iter()
+            .chain(
+                self.deploy_status_urls
+                    .iter()
+                    .filter(|(env, _)| env.as_str() != "staging")
+                    .map(|(e, u)| (e.as_str(), u.as_str())),
+            )
+            .collect()
+    }
+
     /// The main role (first listed).
     pub fn main_role(&self) -> Option<&RoleName> {
         self.roles.first().map(|r| &r.role)
@@ -132,5 +165,26 @@ mod tests {
         assert_eq!(pki.main_role().map(|r| r.as_str()), Some("pivcac"));
         assert!(AppSettings::builtin(&AppName::new("pki").expect("name")).is_some());
         assert!(AppSettings::builtin(&AppName::new("other").expect("name")).is_none());
+    }
+
+    #[test]
+    fn deploy_status_urls_include_staging_and_the_configured_ones() {
+        let mut idp = AppSettings::idp();
+        assert_eq!(idp.deploy_status_url("prod"), None);
+        idp.deploy_status_urls.insert(
+            "prod".into(),
+            "https://secure.login.gov/api/deploy.json".into(),
+        );
+        assert_eq!(
+            idp.deploy_status_url("prod"),
+            Some("https://secure.login.gov/api/deploy.json")
+        );
+        assert_eq!(
+            idp.all_deploy_status_urls(),
+            vec![
+                ("staging", "https://idp.staging.login.gov/api/deploy.json"),
+                ("prod", "https://secure.login.gov/api/deploy.json"),
+            ]
+        );
     }
 }
