@@ -1,10 +1,16 @@
 """Shared helpers for the deploykit binding tests."""
 
 import asyncio
+import signal
 from collections.abc import Awaitable, Callable
 from typing import Any, TypeVar
 
 T = TypeVar("T")
+
+# Python turns SIGINT into KeyboardInterrupt only when SIGINT was not ignored as it started;
+# a runner started in the background by a non-interactive shell (as CI jobs may be) ignores
+# it. The Ctrl-C tests send SIGINT and need Python's own handler, whoever started pytest.
+signal.signal(signal.SIGINT, signal.default_int_handler)
 
 
 def run(make: Callable[[], Awaitable[T]]) -> T:
