@@ -530,14 +530,23 @@ fn judge(
 }
 
 /// The figures of every window watched so far added up: the new SHA's, and the old SHA's
-/// (or the baseline, counted once, when the windows compared with one).
-fn running_totals(windows: &[WindowFigures]) -> (Option<ShaFigures>, Option<ShaFigures>) {
-    let new = ShaFigures::total(windows.iter().filter_map(|w| w.new.as_ref()));
-    let old = match windows.iter().find(|w| w.old_is_baseline) {
-        Some(w) => w.old.clone(),
-        None => ShaFigures::total(windows.iter().filter_map(|w| w.old.as_ref())),
+/// (or the baseline, counted once, when the windows compared with one), with how many
+/// windows each side adds up.
+fn running_totals(windows: &[WindowFigures]) -> (Option<ShaFigures>, Option<ShaFigures>, Added) {
+    let new_windows: Vec<&ShaFigures> = windows.iter().filter_map(|w| w.new.as_ref()).collect();
+    let old_windows: Vec<&ShaFigures> = match windows.iter().find(|w| w.old_is_baseline) {
+        Some(w) => w.old.iter().collect(),
+        None => windows.iter().filter_map(|w| w.old.as_ref()).collect(),
     };
-    (old, new)
+    let added = Added {
+        new: new_windows.len(),
+        old: old_windows.len(),
+    };
+    (
+        ShaFigures::total(old_windows),
+        ShaFigures::total(new_windows),
+        added,
+    )
 }
 
 /// The verdict after the windows watched so far, or `None` to keep watching.
@@ -559,15 +568,7 @@ pub fn verdict(t: &MonitorThresholds, windows: &[WindowFigures]) -> Option<Monit
     }
     // Evidence adds up: a flow drop too small to prove in one window may be proven in two.
     let totals = (windows.len() >= 2).then(|| {
-        let (old, new) = running_totals(windows);
-        let added = Added {
-            new: windows.iter().filter(|w| w.new.is_some()).count(),
-            old: if windows.iter().any(|w| w.old_is_baseline) {
-                1
-            } else {
-                windows.iter().filter(|w| w.old.is_some()).count()
-            },
-        };
+        let (old, new, added) = running_totals(windows);
         judge(t, old.as_ref(), new.as_ref(), added)
     });
     if let Some((WindowJudgement::Bad, why)) = &totals {
@@ -850,7 +851,8 @@ mod tests {
             Some(&base),
         );
         assert!(w.old_is_baseline);
-        let (old, new) = running_totals(&[w.clone(), w]);
+        let (old, new, added) = running_totals(&[w.clone(), w]);
+        assert_eq!(added, Added { new: 2, old: 1 });
         assert_eq!(old.map(|o| o.requests), Some(3000));
         assert_eq!(new.map(|n| n.requests), Some(6000));
     }
