@@ -195,3 +195,35 @@ async fn a_spindown_deleted_by_hand_halts_the_run_until_the_capacity_is_set_back
     assert_eq!(out.status, FinalStatus::Deployed, "{out:#?}");
     assert_eq!(rig.releases_created(), ["RC 112"]);
 }
+
+#[tokio::test]
+async fn an_interrupted_gate_is_run_again_on_resume_not_rolled_back() {
+    let rig = Rig::prod().await;
+    rig.world
+        .faults()
+        .inject("monitor.sample", Fault::Interrupted, 1);
+    let journal = MemoryJournal::new();
+    let err = rig
+        .deploy_with(&journal, &rig.request(DeployKind::Full))
+        .await
+        .expect_err("stops where it was interrupted");
+    assert_eq!(err.kind(), deploykit_core::ErrorKind::Interrupted, "{err}");
+    assert_eq!(err.context_value("step"), Some("monitor_gate"), "{err}");
+    assert!(err.to_string().contains("deploykit resume"), "{err}");
+    let run = first_run(&journal);
+    let records = journal.load(&run).expect("journal");
+    let gate_finished = records.iter().any(|r| {
+        matches!(r, Record::StepFinished { report, .. } if report.step == StepName::MonitorGate)
+    });
+    assert!(
+        !gate_finished,
+        "an interruption is not a finished (failed) gate"
+    );
+    let out = resume(&rig.ports, &rig.settings, &journal, &NullSink, &run)
+        .await
+        .expect("resume");
+    assert_eq!(out.status, FinalStatus::Deployed, "{out:#?}");
+    assert_eq!(rig.merges(), 1);
+    assert_eq!(rig.launched("idp"), 4);
+    assert_eq!(rig.releases_created(), ["RC 112"]);
+}

@@ -5,11 +5,13 @@ use std::sync::Arc;
 use deploykit_core::{Event, EventSink, NullSink};
 use pyo3::prelude::*;
 
+use crate::call::PyCall;
 use crate::convert;
 
 /// Calls a Python callable with each event as a dict (`{"event": "waiting", "at": ..., ...}`).
 /// A callback that raises does not stop the workflow: the exception is reported through
-/// `sys.unraisablehook`, as Python does for errors in finalizers.
+/// `sys.unraisablehook`, as Python does for errors in finalizers. Once the call is cancelled
+/// (Ctrl-C, a cancelled awaitable) no more events are delivered.
 #[derive(Debug)]
 pub struct CallbackSink {
     callback: Py<PyAny>,
@@ -24,7 +26,8 @@ impl CallbackSink {
 
 impl EventSink for CallbackSink {
     fn emit(&self, event: Event) {
-        Python::attach(|py| {
+        // Events of a cancelled call (after Ctrl-C) are dropped, not delivered late.
+        PyCall::current().attach(|py| {
             let result = convert::to_py(py, &event)
                 .and_then(|dict| self.callback.call1(py, (dict,)).map(|_| ()));
             if let Err(err) = result {

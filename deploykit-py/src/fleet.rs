@@ -13,6 +13,7 @@ use deploykit_core::ports::{Clock, Fleet};
 use deploykit_core::{EnvName, Error, EventSink, GroupName, Result, RoleName, RoleSelector};
 use pyo3::prelude::*;
 
+use crate::call::PyCall;
 use crate::convert;
 use crate::model::PySha;
 use crate::record::record_class;
@@ -452,10 +453,11 @@ pub async fn migration_log(
     };
     let mut lines = Vec::new();
     let mut outcome = "done";
+    let call = PyCall::current();
     let mut on_line_fn = |line: &str| {
         lines.push(line.to_string());
         if let Some(callback) = &on_line {
-            Python::attach(|py| {
+            call.attach(|py| {
                 if let Err(err) = callback.call1(py, (line,)) {
                     err.write_unraisable(py, Some(callback.bind(py)));
                 }

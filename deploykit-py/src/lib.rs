@@ -7,6 +7,7 @@
 
 mod backends;
 mod cadence;
+mod call;
 mod convert;
 mod deploy;
 mod errors;

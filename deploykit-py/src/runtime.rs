@@ -7,6 +7,7 @@ use std::time::Duration;
 use pyo3::exceptions::PyRuntimeError;
 use pyo3::prelude::*;
 
+use crate::call::PyCall;
 use crate::errors::to_py_err;
 
 /// How long a blocking call waits with the GIL released before it checks for signals.
@@ -20,10 +21,13 @@ pub fn runtime() -> &'static tokio::runtime::Runtime {
 
 /// Runs `fut` to completion on the shared runtime with the GIL released.
 ///
-/// The future runs as a task; this thread waits on it in short slices and, between slices,
-/// re-attaches to run Python's signal handlers. When one raises (Ctrl-C gives
-/// `KeyboardInterrupt`), the task is aborted (the Rust future is dropped at its next await
-/// point) and the exception propagates.
+/// The future runs as a task, as one [`PyCall`]; this thread waits on it in short slices and,
+/// between slices, re-attaches to run Python's signal handlers. When one raises (Ctrl-C gives
+/// `KeyboardInterrupt`), the call is cancelled (no Python port or callback of it starts
+/// after this), the task is aborted, and this thread waits, GIL released, until the work
+/// has stopped at its next await point; only then does the exception propagate, so a
+/// deploy interrupted with Ctrl-C has stopped when the caller sees `KeyboardInterrupt`. A
+/// second signal while waiting propagates at once.
 pub fn block_on<T, F>(py: Python<'_>, fut: F) -> PyResult<T>
 where
     F: Future<Output = deploykit_core::Result<T>> + Send + 'static,
@@ -37,7 +41,8 @@ where
              call the *_async variant or do it after the outer call returns",
         ));
     }
-    let mut task = runtime().spawn(fut);
+    let call = PyCall::new();
+    let mut task = runtime().spawn(call.scope(fut));
     loop {
         let finished = py.detach(|| {
             runtime().block_on(async {
@@ -55,7 +60,9 @@ where
             }
             None => {
                 if let Err(signal) = py.check_signals() {
+                    call.cancel();
                     task.abort();
+                    wait_until_stopped(py, &call, task)?;
                     return Err(signal);
                 }
             }
@@ -63,14 +70,47 @@ where
     }
 }
 
-/// Turns `fut` into a Python awaitable running on the shared runtime. Cancelling the awaitable
-/// (e.g. `asyncio.wait_for` timing out) drops the Rust future.
+/// Waits, GIL released, until the aborted `task` and the worker threads of `call` have
+/// stopped. A signal raised meanwhile (a second Ctrl-C) stops the waiting.
+fn wait_until_stopped<T: Send + 'static>(
+    py: Python<'_>,
+    call: &PyCall,
+    mut task: tokio::task::JoinHandle<T>,
+) -> PyResult<()> {
+    let mut task_done = false;
+    loop {
+        let stopped = py.detach(|| {
+            if !task_done {
+                task_done = runtime().block_on(async {
+                    tokio::time::timeout(SIGNAL_CHECK_INTERVAL, &mut task)
+                        .await
+                        .is_ok()
+                });
+            }
+            task_done && call.wait_for_workers(SIGNAL_CHECK_INTERVAL)
+        });
+        if stopped {
+            return Ok(());
+        }
+        py.check_signals()?;
+    }
+}
+
+/// Turns `fut` into a Python awaitable running on the shared runtime, as one [`PyCall`].
+/// Cancelling the awaitable (e.g. `asyncio.wait_for` timing out) drops the Rust future and
+/// cancels the call, so none of its Python ports or callbacks starts afterwards.
 pub fn awaitable<'py, T, F>(py: Python<'py>, fut: F) -> PyResult<Bound<'py, PyAny>>
 where
     F: Future<Output = deploykit_core::Result<T>> + Send + 'static,
     T: for<'a> IntoPyObject<'a> + Send + 'static,
 {
-    pyo3_async_runtimes::tokio::future_into_py(py, async move { fut.await.map_err(to_py_err) })
+    let call = PyCall::new();
+    pyo3_async_runtimes::tokio::future_into_py(py, async move {
+        let cancel_if_dropped = call.cancel_on_drop();
+        let result = call.scope(fut).await;
+        cancel_if_dropped.finished();
+        result.map_err(to_py_err)
+    })
 }
 
 /// Python's `None`, the result of awaitables of operations that return nothing (`()` would
@@ -101,7 +141,8 @@ where
 ///
 /// Dropping the returned future (Ctrl-C, a cancelled awaitable) cancels the inner one: the
 /// blocking thread waits on the work and on a cancel signal, and stops at the work's next
-/// await point when the signal comes.
+/// await point when the signal comes. The thread runs in the current [`PyCall`] and counts
+/// as its worker, so [`block_on`] can wait for it to stop.
 pub async fn run_pinned<T, F, Fut>(make: F) -> deploykit_core::Result<T>
 where
     F: FnOnce() -> Fut + Send + 'static,
@@ -110,13 +151,16 @@ where
 {
     let (cancel, cancelled) = tokio::sync::oneshot::channel::<()>();
     let handle = tokio::runtime::Handle::current();
+    let call = PyCall::current();
+    let worker = call.worker();
     let task = tokio::task::spawn_blocking(move || {
-        handle.block_on(async move {
+        let _worker = worker;
+        handle.block_on(call.scope(async move {
             tokio::select! {
                 result = make() => Some(result),
                 _ = cancelled => None,
             }
-        })
+        }))
     });
     let outcome = task.await.map_err(|e| {
         deploykit_core::Error::backend(format!("the deploykit worker thread failed: {e}"))

@@ -195,18 +195,25 @@ def test_ctrl_c_stops_a_deploy_and_resume_finishes_it() -> None:
             ]
 
     merged = MergedShas()
+    events: list[str] = []
+
+    def on_event(event: dict[str, Any]) -> None:
+        merged(event)
+        events.append(event["event"])
 
     timer = threading.Timer(0.5, lambda: os.kill(os.getpid(), signal.SIGINT))
     timer.start()
     try:
         with pytest.raises(KeyboardInterrupt):
-            world.deploy("idp", "prod", pr=pr, monitor=SlowMonitor(), on_event=merged)
+            world.deploy("idp", "prod", pr=pr, monitor=SlowMonitor(), on_event=on_event)
     finally:
         timer.cancel()
-    # The run was cancelled: the monitor is not asked again.
-    seen = len(calls)
+    # The run has stopped when Ctrl-C reaches the caller: the monitor is not asked again and
+    # no event arrives late.
+    seen, events_seen = len(calls), len(events)
     time.sleep(1.0)
     assert len(calls) == seen
+    assert len(events) == events_seen
     (run_id,) = world.runs()
 
     class FastMonitor:

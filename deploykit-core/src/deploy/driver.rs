@@ -13,7 +13,7 @@ use crate::deploy::settings::EnvSettings;
 use crate::deploy::state::{DeployState, Facts, Phase, StepName, StepOutcome, StepReport};
 use crate::deploy::step::{Action, start, step};
 use crate::deploy::steps::{StepBody, run_step};
-use crate::error::{Error, Result};
+use crate::error::{Error, ErrorKind, Result};
 use crate::events::{Event, EventSink};
 use crate::model::deploy_kind::DeployKind;
 
@@ -217,6 +217,14 @@ fn resumed_start(ctx: &StepContext<'_>, step: StepName) -> Option<DateTime<Utc>>
     })
 }
 
+/// `error`, which stopped the run at `step`, with the run, the step and how to resume.
+fn resumable(ctx: &StepContext<'_>, step: StepName, error: Error) -> Error {
+    error
+        .with("run", ctx.run_id())
+        .with("step", step)
+        .with("resume", format!("deploykit resume {}", ctx.run_id()))
+}
+
 async fn drive(ctx: &StepContext<'_>, mut state: DeployState) -> Result<DeployOutcome> {
     let mut actions = start(&state);
     let mut last_error: Option<Error> = None;
@@ -227,11 +235,8 @@ async fn drive(ctx: &StepContext<'_>, mut state: DeployState) -> Result<DeployOu
         match action {
             Action::Finish { .. } => return Ok(DeployOutcome::from_state(&state)),
             Action::Halt { step, reason } => {
-                return Err(last_error
-                    .unwrap_or_else(|| Error::backend(reason.clone()))
-                    .with("run", ctx.run_id())
-                    .with("step", step)
-                    .with("resume", format!("deploykit resume {}", ctx.run_id())));
+                let error = last_error.unwrap_or_else(|| Error::backend(reason.clone()));
+                return Err(resumable(ctx, step, error));
             }
             Action::Run { step: name } => {
                 let started_at = match resumed_start(ctx, name) {
@@ -249,6 +254,12 @@ async fn drive(ctx: &StepContext<'_>, mut state: DeployState) -> Result<DeployOu
                 let body = match run_step(ctx, &state, name, started_at).await {
                     Ok(b) => b,
                     Err(e) if ctx.journal_failed() => return Err(e),
+                    // Stopped by the operator (Ctrl-C reaching a port): the step did not
+                    // fail, it did not finish. Its start stays journaled without an end, as
+                    // when the process is killed, so `resume` runs it again.
+                    Err(e) if e.kind() == ErrorKind::Interrupted => {
+                        return Err(resumable(ctx, name, e));
+                    }
                     Err(e) => {
                         let body = StepBody {
                             outcome: StepOutcome::Failed {

@@ -15,6 +15,9 @@ pub enum Fault {
     Throttle,
     /// A call that did not finish in time ([`crate::ErrorKind::Timeout`], temporary).
     Timeout,
+    /// A call the operator stopped ([`crate::ErrorKind::Interrupted`]): what a port gives
+    /// back after Ctrl-C, e.g. a Python monitor whose caller pressed it.
+    Interrupted,
 }
 
 #[derive(Debug, Default)]
@@ -90,6 +93,9 @@ impl Faults {
             )),
             Fault::Timeout => Error::timeout(format!(
                 "{op} timed out: a timeout was injected by the simulated world; retry later"
+            )),
+            Fault::Interrupted => Error::interrupted(format!(
+                "{op} was interrupted: an interruption was injected by the simulated world"
             )),
         }
         .with("op", op)

@@ -11,6 +11,7 @@ use deploykit_core::{EnvName, Error, Result, RoleName};
 use pyo3::prelude::*;
 use serde_json::Value;
 
+use crate::call::PyCall;
 use crate::convert;
 use crate::errors::{from_py_err, to_py_err};
 use crate::model::PySha;
@@ -78,8 +79,9 @@ impl Monitor for PyMonitor {
     ) -> Result<MonitorSample> {
         let obj = Arc::clone(&self.obj);
         let (env, role, window) = (env.to_string(), role.to_string(), *window);
+        let call = PyCall::current();
         let per_sha = tokio::task::spawn_blocking(move || {
-            Python::attach(|py| {
+            call.attach_port("the Python monitor's sample()", |py| {
                 let returned = obj
                     .call_method1(py, "sample", (env, role, window.start, window.end))
                     .map_err(|e| from_py_err(py, &e, "the Python monitor's sample()"))?;

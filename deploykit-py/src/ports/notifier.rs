@@ -8,6 +8,7 @@ use deploykit_core::{Error, Result};
 use pyo3::prelude::*;
 use pyo3::types::PyDict;
 
+use crate::call::PyCall;
 use crate::convert;
 use crate::errors::from_py_err;
 use crate::runtime::{awaitable_none, block_on};
@@ -48,8 +49,9 @@ impl Notifier for PyNotifier {
     async fn announce(&self, announcement: &Announcement) -> Result<()> {
         let obj = Arc::clone(&self.obj);
         let announcement = announcement.clone();
+        let call = PyCall::current();
         tokio::task::spawn_blocking(move || {
-            Python::attach(|py| {
+            call.attach_port("the Python notifier's announce()", |py| {
                 announcement_dict(py, &announcement)
                     .and_then(|dict| obj.call_method1(py, "announce", (dict,)))
                     .map(|_| ())

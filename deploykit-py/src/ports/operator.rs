@@ -8,6 +8,7 @@ use deploykit_core::deploy::{Decision, DecisionRequest, Operator};
 use deploykit_core::{Error, Result};
 use pyo3::prelude::*;
 
+use crate::call::PyCall;
 use crate::convert;
 use crate::errors::{from_py_err, to_py_err};
 
@@ -52,8 +53,9 @@ impl Operator for PyOperator {
     async fn decide(&self, request: &DecisionRequest) -> Result<Option<Decision>> {
         let obj = Arc::clone(&self.obj);
         let request = request.clone();
+        let call = PyCall::current();
         tokio::task::spawn_blocking(move || {
-            Python::attach(|py| {
+            call.attach_port("the Python operator's decide()", |py| {
                 let dict = convert::to_py(py, &request)
                     .map_err(|e| from_py_err(py, &e, "building the decision request"))?;
                 let target = obj.bind(py);
