@@ -38,18 +38,7 @@ pub fn sandbox_deploy_ports(
     app: &AppSettings,
     env: &EnvName,
 ) -> Result<DeployPorts> {
-    Ok(DeployPorts {
-        vcs: world.vcs(&app.name)?,
-        code_host: sandbox_code_host(world, app, env)?,
-        fleet: world.fleet(),
-        logs: world.logs(),
-        monitor: world.monitor(),
-        notifier: world.notifier(),
-        lock: world.lock(),
-        clock: world.clock(),
-        deploy_status: world.deploy_status(),
-        operator: None,
-    })
+    world.deploy_ports(&app.name, sandbox_code_host(world, app, env)?)
 }
 
 /// Every real port of a guided deploy: `fleet` (AWS, built by the caller), git in `dir`,

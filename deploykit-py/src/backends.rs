@@ -201,13 +201,15 @@ fn put(map: &mut BTreeMap<String, String>, key: &str, value: Option<String>) {
 #[pymethods]
 impl PyBackends {
     /// The backends from keyword arguments, over the process environment (`AWS_REGION`,
-    /// `GITHUB_TOKEN`, ...; arguments win). `github_repo` and `staging_deploy_status_url`
-    /// describe `app`. `monitor` is `"cloudwatch"`, `"newrelic"` or `"none"`. `overrides`
+    /// `GITHUB_TOKEN`, ...; arguments win). `github_repo`, `staging_deploy_status_url` and
+    /// `deploy_status_urls` (environment name -> its `/api/deploy.json` URL, e.g.
+    /// `{"prod": "https://secure.login.gov/api/deploy.json"}`, for `deploy_status` and the
+    /// RC cut in every environment) describe `app`. `monitor` is `"cloudwatch"`, `"newrelic"` or `"none"`. `overrides`
     /// sets any configuration key (`{"monitor.min_requests": "500"}`), as `--set` does.
     /// `repo_dir` is the app's git checkout (default: the current directory); deploy runs
     /// are journaled under `journal_dir` (default: deploykit's state directory).
     #[new]
-    #[pyo3(signature = (*, aws_region = None, aws_endpoint_url = None, aws_profile = None, github_api_url = None, github_repo = None, github_token = None, slack_webhook_url = None, newrelic_api_key = None, newrelic_account_id = None, monitor = None, app = "idp", staging_deploy_status_url = None, overrides = None, repo_dir = None, journal_dir = None))]
+    #[pyo3(signature = (*, aws_region = None, aws_endpoint_url = None, aws_profile = None, github_api_url = None, github_repo = None, github_token = None, slack_webhook_url = None, newrelic_api_key = None, newrelic_account_id = None, monitor = None, app = "idp", staging_deploy_status_url = None, deploy_status_urls = None, overrides = None, repo_dir = None, journal_dir = None))]
     #[allow(clippy::too_many_arguments)]
     fn new(
         py: Python<'_>,
@@ -223,6 +225,7 @@ impl PyBackends {
         monitor: Option<String>,
         app: &str,
         staging_deploy_status_url: Option<String>,
+        deploy_status_urls: Option<BTreeMap<String, String>>,
         overrides: Option<BTreeMap<String, String>>,
         repo_dir: Option<PathBuf>,
         journal_dir: Option<PathBuf>,
@@ -244,6 +247,9 @@ impl PyBackends {
             &format!("apps.{app}.staging_deploy_status_url"),
             staging_deploy_status_url,
         );
+        for (env, url) in deploy_status_urls.unwrap_or_default() {
+            flags.insert(format!("apps.{app}.deploy_status_urls.{env}"), url);
+        }
         put(&mut flags, "monitor.kind", monitor);
         put(
             &mut flags,

@@ -171,12 +171,22 @@ def test_changelog_from_a_local_git_repository(
 
 
 class Recorder(http.server.BaseHTTPRequestHandler):
-    """Answers GitHub's `GET /repos/o/r/pulls/7` and records Slack webhook posts."""
+    """Answers GitHub's `GET /repos/o/r/pulls/7` and prod's `GET /prod/api/deploy.json`, and
+    records Slack webhook posts."""
 
     posts: list[tuple[str, dict[str, Any]]] = []
 
     def do_GET(self) -> None:
-        if self.path.endswith("/pulls/7"):
+        if self.path == "/prod/api/deploy.json":
+            body = json.dumps(
+                {"env": "prod", "branch": "stages/prod", "git_sha": "c" * 40, "user": "root"}
+            ).encode()
+            self.send_response(200)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+        elif self.path.endswith("/pulls/7"):
             body = json.dumps(
                 {
                     "number": 7,
@@ -244,6 +254,22 @@ def test_slack_webhook_receives_the_pending_release_announcement(
     posted = json.dumps(Recorder.posts[0][1])
     assert "RC 112" in posted
     assert "https://github.com/18F/identity-idp/pull/7" in posted
+
+
+def test_deploy_status_urls_say_what_each_environment_runs(
+    aws_env: None, fake_http: str, tmp_path: Path
+) -> None:
+    backends = deploykit.Backends(
+        deploy_status_urls={"prod": f"{fake_http}/prod/api/deploy.json"},
+        journal_dir=tmp_path / "state",
+    )
+    status = backends.deploy_status("idp", "prod")
+    assert status.git_sha.text == "c" * 40
+    assert status.branch == "stages/prod"
+    with pytest.raises(deploykit.InvalidInputError, match="deploy_status_urls"):
+        deploykit.Backends(
+            deploy_status_urls={"prod": "not a url"}, journal_dir=tmp_path / "state"
+        )
 
 
 def test_secrets_given_as_arguments_never_show(

@@ -9,7 +9,6 @@ use std::sync::Arc;
 use crate::deploy::driver::deploy;
 use crate::deploy::journal::{Journal, MemoryJournal};
 use crate::deploy::outcome::DeployOutcome;
-use crate::deploy::ports::DeployPorts;
 use crate::deploy::request::DeployRequest;
 use crate::deploy::settings::EnvSettings;
 use crate::error::{Error, Result};
@@ -188,7 +187,6 @@ pub async fn run_demo_in(
             .set_migration_script(MigrationScript::Hang),
         _ => {}
     }
-    let vcs = world.vcs(&idp)?;
     let host = world.sim_code_host(&idp)?;
     let releasing = ReleasingCodeHost::new(host.clone(), world.clone(), prod.clone(), "gitsha:idp");
     releasing.on_merge(Box::new(move |world, sha| match scenario {
@@ -199,8 +197,6 @@ pub async fn run_demo_in(
         _ => {}
     }));
     let code_host: Arc<dyn CodeHost> = Arc::new(releasing);
-    let notifier = world.notifier();
-    let deploy_status = world.deploy_status();
 
     let (cut, pr_number) =
         prepare_promotion_pr(&world, code_host.as_ref(), &app, scenario.as_str(), events).await?;
@@ -209,18 +205,7 @@ pub async fn run_demo_in(
     let idp_group = GroupName::new(&prod, &RoleName::new("idp")?);
     fleet.mark_capacity_baseline();
     let before = fleet.min_healthy_in_service(&idp_group);
-    let ports = DeployPorts {
-        vcs,
-        code_host,
-        fleet: world.fleet(),
-        logs: world.logs(),
-        monitor: world.monitor(),
-        notifier,
-        lock: world.lock(),
-        clock: clock.clone(),
-        deploy_status,
-        operator: None,
-    };
+    let ports = world.deploy_ports(&idp, code_host)?;
     let mut req = DeployRequest::new(prod.clone(), app, DeployKind::Full, "demo");
     req.pr_number = Some(pr_number);
     req.yes = true;

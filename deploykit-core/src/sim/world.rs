@@ -183,6 +183,27 @@ impl World {
     pub fn sim_deploy_status(&self) -> &Arc<SimDeployStatus> {
         &self.deploy_status
     }
+    /// Every port of a guided deploy of `app` in this world, merging through `code_host`
+    /// (usually a [`crate::sim::ReleasingCodeHost`], so that new instances boot the merged
+    /// commit); no operator (gates that cannot decide pause or follow `--yes`).
+    pub fn deploy_ports(
+        &self,
+        app: &AppName,
+        code_host: Arc<dyn CodeHost>,
+    ) -> Result<crate::deploy::DeployPorts> {
+        Ok(crate::deploy::DeployPorts {
+            vcs: self.vcs(app)?,
+            code_host,
+            fleet: self.fleet(),
+            logs: self.logs(),
+            monitor: self.monitor(),
+            notifier: self.notifier(),
+            lock: self.lock(),
+            clock: self.clock(),
+            deploy_status: self.deploy_status(),
+            operator: None,
+        })
+    }
     /// The apps that have a repository, sorted.
     pub fn apps(&self) -> Vec<AppName> {
         self.repos.keys().cloned().collect()

@@ -125,18 +125,7 @@ impl Rig {
             env.clone(),
             "gitsha:idp",
         ));
-        let ports = DeployPorts {
-            vcs: world.vcs(&idp()).expect("vcs"),
-            code_host: linked.clone(),
-            fleet: world.fleet(),
-            logs: world.logs(),
-            monitor: world.monitor(),
-            notifier: world.notifier(),
-            lock: world.lock(),
-            clock: world.clock(),
-            deploy_status: world.deploy_status(),
-            operator: None,
-        };
+        let ports = world.deploy_ports(&idp(), linked.clone()).expect("ports");
         world.sim_fleet().mark_capacity_baseline();
         Rig {
             settings: EnvSettings::for_env(&env),

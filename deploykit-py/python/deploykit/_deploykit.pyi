@@ -813,6 +813,7 @@ class Backends(Operations):
         monitor: str | None = None,
         app: str = "idp",
         staging_deploy_status_url: str | None = None,
+        deploy_status_urls: Mapping[str, str] | None = None,
         overrides: Mapping[str, str] | None = None,
         repo_dir: str | os.PathLike[str] | None = None,
         journal_dir: str | os.PathLike[str] | None = None,
