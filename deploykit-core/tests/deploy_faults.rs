@@ -7,11 +7,11 @@ mod deploy_support;
 use std::sync::Arc;
 
 use deploy_support::{KillAfter, Rig, first_run, rolled_back_reason, stopped_reason};
-use deploykit_core::deploy::{FinalStatus, Journal, MemoryJournal, Record, StepName, resume};
+use deploykit_core::DeployKind;
+use deploykit_core::deploy::{FinalStatus, Journal, MemoryJournal, Record, StepName};
 use deploykit_core::model::{CapacityChange, RECYCLE_ACTION};
 use deploykit_core::ports::Fleet;
 use deploykit_core::sim::Fault;
-use deploykit_core::{DeployKind, NullSink};
 
 #[tokio::test]
 async fn throttling_and_timeouts_are_retried_and_nothing_is_done_twice() {
@@ -67,10 +67,7 @@ async fn a_failed_scale_in_halts_and_resume_finishes_the_deploy() {
         .expect_err("halts");
     assert_eq!(err.context_value("step"), Some("scale_in_old"), "{err}");
     assert!(err.to_string().contains("deploykit resume"), "{err}");
-    let run = first_run(&journal);
-    let out = resume(&rig.ports, &rig.settings, &journal, &NullSink, &run)
-        .await
-        .expect("resume");
+    let out = rig.resume(&journal).await.expect("resume");
     assert_eq!(out.status, FinalStatus::Deployed, "{out:#?}");
     assert_eq!(rig.running("idp").len(), 4);
     assert_eq!(rig.merges(), 1);
@@ -162,8 +159,7 @@ async fn a_spindown_deleted_by_hand_halts_the_run_until_the_capacity_is_set_back
         .delete_scheduled_action(&idp, RECYCLE_ACTION)
         .await
         .expect("delete the spindown");
-    let run = first_run(memory.as_ref());
-    let halted = resume(&rig.ports, &rig.settings, memory.as_ref(), &NullSink, &run).await;
+    let halted = rig.resume(memory.as_ref()).await;
     let message = match &halted {
         Err(e) => e.to_string(),
         Ok(out) => panic!("the run went on: {out:#?}"),
@@ -189,9 +185,7 @@ async fn a_spindown_deleted_by_hand_halts_the_run_until_the_capacity_is_set_back
         .set_capacity(&idp, CapacityChange::desired(old))
         .await
         .expect("set back");
-    let out = resume(&rig.ports, &rig.settings, memory.as_ref(), &NullSink, &run)
-        .await
-        .expect("resume");
+    let out = rig.resume(memory.as_ref()).await.expect("resume");
     assert_eq!(out.status, FinalStatus::Deployed, "{out:#?}");
     assert_eq!(rig.releases_created(), ["RC 112"]);
 }
@@ -210,8 +204,7 @@ async fn an_interrupted_gate_is_run_again_on_resume_not_rolled_back() {
     assert_eq!(err.kind(), deploykit_core::ErrorKind::Interrupted, "{err}");
     assert_eq!(err.context_value("step"), Some("monitor_gate"), "{err}");
     assert!(err.to_string().contains("deploykit resume"), "{err}");
-    let run = first_run(&journal);
-    let records = journal.load(&run).expect("journal");
+    let records = journal.load(&first_run(&journal)).expect("journal");
     let gate_finished = records.iter().any(|r| {
         matches!(r, Record::StepFinished { report, .. } if report.step == StepName::MonitorGate)
     });
@@ -219,9 +212,7 @@ async fn an_interrupted_gate_is_run_again_on_resume_not_rolled_back() {
         !gate_finished,
         "an interruption is not a finished (failed) gate"
     );
-    let out = resume(&rig.ports, &rig.settings, &journal, &NullSink, &run)
-        .await
-        .expect("resume");
+    let out = rig.resume(&journal).await.expect("resume");
     assert_eq!(out.status, FinalStatus::Deployed, "{out:#?}");
     assert_eq!(rig.merges(), 1);
     assert_eq!(rig.launched("idp"), 4);

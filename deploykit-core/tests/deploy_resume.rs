@@ -6,9 +6,9 @@ mod deploy_support;
 use std::sync::Arc;
 
 use deploy_support::{KillAfter, Rig, first_run};
-use deploykit_core::deploy::{FileJournal, FinalStatus, Journal, MemoryJournal, resume};
+use deploykit_core::deploy::{FileJournal, FinalStatus, Journal, MemoryJournal};
 use deploykit_core::sim::MigrationScript;
-use deploykit_core::{DeployKind, ErrorKind, NullSink};
+use deploykit_core::{DeployKind, ErrorKind};
 
 /// What must be the same after any interrupted-and-resumed run.
 #[derive(Debug, PartialEq)]
@@ -85,9 +85,9 @@ async fn kill_everywhere(script: MigrationScript) {
             .await
             .expect_err("killed");
         assert_eq!(err.kind(), ErrorKind::Interrupted, "kill at {n}: {err}");
-        let run = first_run(memory.as_ref());
         // A fresh driver, from the journal alone.
-        let out = resume(&rig.ports, &rig.settings, memory.as_ref(), &NullSink, &run)
+        let out = rig
+            .resume(memory.as_ref())
             .await
             .unwrap_or_else(|e| panic!("resume after a kill at record {n}: {e}"));
         let got = summary(&rig, strip_reason(out.status)).await;
@@ -130,16 +130,12 @@ async fn a_file_journal_survives_the_process_and_resumes() {
     let reopened = FileJournal::new(dir.path());
     let run = first_run(&reopened);
     assert!(reopened.run_file(&run).exists());
-    let out = resume(&rig.ports, &rig.settings, &reopened, &NullSink, &run)
-        .await
-        .expect("resume");
+    let out = rig.resume(&reopened).await.expect("resume");
     assert_eq!(out.status, FinalStatus::Deployed);
     assert_eq!(rig.merges(), 1);
     assert_eq!(rig.launched("idp"), 4);
     // Resuming a finished run changes nothing and reports the same outcome.
-    let again = resume(&rig.ports, &rig.settings, &reopened, &NullSink, &run)
-        .await
-        .expect("resume again");
+    let again = rig.resume(&reopened).await.expect("resume again");
     assert_eq!(again.status, FinalStatus::Deployed);
     assert_eq!(rig.merges(), 1);
 }

@@ -36,12 +36,11 @@ use std::time::Duration;
 use deploy_support::{KillAfter, Rig, first_run};
 use deploykit_core::deploy::step::{rollback_steps, rollout_steps};
 use deploykit_core::deploy::{
-    DeployOutcome, FinalStatus, Journal, MemoryJournal, Record, StepName, deploy, replay, resume,
-    rollback,
+    DeployOutcome, FinalStatus, Journal, MemoryJournal, Record, StepName, deploy, replay, rollback,
 };
 use deploykit_core::model::fleet::RECYCLE_ACTION;
 use deploykit_core::sim::{Fault, Faults, MigrationScript, TrafficProfile};
-use deploykit_core::{DeployKind, ErrorKind, Event, EventSink, NullSink, Result};
+use deploykit_core::{DeployKind, ErrorKind, Event, EventSink, Result};
 
 /// Every step there is, in declaration order (serde identifies unit variants by index too).
 fn all_steps() -> Vec<StepName> {
@@ -532,7 +531,8 @@ async fn run_trial(scenario: Scenario, trial: &Trial) -> std::result::Result<Obs
                     }
                 }
             }
-            let out = resume(&rig.ports, &rig.settings, memory.as_ref(), &NullSink, &run)
+            let out = rig
+                .resume(memory.as_ref())
                 .await
                 .map_err(|e| format!("resume: {e}"))?;
             let path = match trial {

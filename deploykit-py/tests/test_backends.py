@@ -178,16 +178,11 @@ class Recorder(http.server.BaseHTTPRequestHandler):
 
     def do_GET(self) -> None:
         if self.path == "/prod/api/deploy.json":
-            body = json.dumps(
+            self.send_json(
                 {"env": "prod", "branch": "stages/prod", "git_sha": "c" * 40, "user": "root"}
-            ).encode()
-            self.send_response(200)
-            self.send_header("Content-Type", "application/json")
-            self.send_header("Content-Length", str(len(body)))
-            self.end_headers()
-            self.wfile.write(body)
+            )
         elif self.path.endswith("/pulls/7"):
-            body = json.dumps(
+            self.send_json(
                 {
                     "number": 7,
                     "title": "Deploy RC 112 to Production",
@@ -202,16 +197,19 @@ class Recorder(http.server.BaseHTTPRequestHandler):
                     "user": {"login": "release-manager"},
                     "mergeable": True,
                 }
-            ).encode()
-            self.send_response(200)
-            self.send_header("Content-Type", "application/json")
-            self.send_header("Content-Length", str(len(body)))
-            self.end_headers()
-            self.wfile.write(body)
+            )
         else:
             self.send_response(404)
             self.send_header("Content-Length", "0")
             self.end_headers()
+
+    def send_json(self, document: dict[str, Any]) -> None:
+        body = json.dumps(document).encode()
+        self.send_response(200)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
 
     def do_POST(self) -> None:
         length = int(self.headers.get("Content-Length", "0"))

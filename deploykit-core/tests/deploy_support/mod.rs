@@ -9,7 +9,7 @@ use std::time::Duration;
 
 use deploykit_core::deploy::{
     DeployOutcome, DeployPorts, DeployRequest, EnvSettings, FinalStatus, Journal, MemoryJournal,
-    Record, RollbackRequest, RunId, deploy,
+    Record, RollbackRequest, RunId, deploy, resume,
 };
 use deploykit_core::fleet_ops::{FleetContext, RecycleRequest, recycle};
 use deploykit_core::model::fleet::GroupName;
@@ -220,6 +220,18 @@ impl Rig {
         req: &DeployRequest,
     ) -> Result<DeployOutcome> {
         deploy(&self.ports, &self.settings, journal, &NullSink, req).await
+    }
+
+    /// Resumes the first run recorded in `journal`, events dropped; Err when it halts again.
+    pub async fn resume(&self, journal: &dyn Journal) -> Result<DeployOutcome> {
+        resume(
+            &self.ports,
+            &self.settings,
+            journal,
+            &NullSink,
+            &first_run(journal),
+        )
+        .await
     }
 
     /// Who holds the deploy lock of idp in this environment.
