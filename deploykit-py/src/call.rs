@@ -99,13 +99,6 @@ impl PyCall {
         *workers == 0
     }
 
-    /// A guard that cancels the call if dropped before [`CancelOnDrop::finished`].
-    pub fn cancel_on_drop(&self) -> CancelOnDrop {
-        CancelOnDrop {
-            call: Some(self.clone()),
-        }
-    }
-
     fn lock_workers(&self) -> std::sync::MutexGuard<'_, usize> {
         self.state
             .workers
@@ -130,28 +123,6 @@ impl Drop for WorkerGuard {
     }
 }
 
-/// Cancels its call when dropped, unless told the call finished (see
-/// [`PyCall::cancel_on_drop`]): how a dropped awaitable cancels its call.
-#[derive(Debug)]
-pub struct CancelOnDrop {
-    call: Option<PyCall>,
-}
-
-impl CancelOnDrop {
-    /// The call finished: dropping the guard no longer cancels it.
-    pub fn finished(mut self) {
-        self.call = None;
-    }
-}
-
-impl Drop for CancelOnDrop {
-    fn drop(&mut self) {
-        if let Some(call) = &self.call {
-            call.cancel();
-        }
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -167,16 +138,6 @@ mod tests {
         };
         drop(guard);
         assert!(waiter.join().expect("the waiter ran"));
-    }
-
-    #[test]
-    fn a_dropped_guard_cancels_unless_the_call_finished() {
-        let finished = PyCall::new();
-        finished.cancel_on_drop().finished();
-        assert!(!finished.is_cancelled());
-        let abandoned = PyCall::new();
-        drop(abandoned.cancel_on_drop());
-        assert!(abandoned.is_cancelled());
     }
 
     #[test]

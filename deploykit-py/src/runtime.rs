@@ -6,6 +6,7 @@ use std::time::Duration;
 
 use pyo3::exceptions::PyRuntimeError;
 use pyo3::prelude::*;
+use pyo3::types::{PyCFunction, PyDict, PyTuple};
 
 use crate::call::PyCall;
 use crate::errors::to_py_err;
@@ -97,20 +98,35 @@ fn wait_until_stopped<T: Send + 'static>(
 }
 
 /// Turns `fut` into a Python awaitable running on the shared runtime, as one [`PyCall`].
-/// Cancelling the awaitable (e.g. `asyncio.wait_for` timing out) drops the Rust future and
-/// cancels the call, so none of its Python ports or callbacks starts afterwards.
+/// Cancelling the awaitable (e.g. `asyncio.wait_for` timing out) cancels the call from the
+/// awaitable's first done-callback, on the event loop with the GIL held, before the code
+/// awaiting it resumes; so none of its Python ports or callbacks starts afterwards. The Rust
+/// future is dropped at its next await point.
 pub fn awaitable<'py, T, F>(py: Python<'py>, fut: F) -> PyResult<Bound<'py, PyAny>>
 where
     F: Future<Output = deploykit_core::Result<T>> + Send + 'static,
     T: for<'a> IntoPyObject<'a> + Send + 'static,
 {
     let call = PyCall::new();
-    pyo3_async_runtimes::tokio::future_into_py(py, async move {
-        let cancel_if_dropped = call.cancel_on_drop();
-        let result = call.scope(fut).await;
-        cancel_if_dropped.finished();
-        result.map_err(to_py_err)
-    })
+    let scoped = call.scope(fut);
+    let awaitable =
+        pyo3_async_runtimes::tokio::future_into_py(
+            py,
+            async move { scoped.await.map_err(to_py_err) },
+        )?;
+    let on_done = PyCFunction::new_closure(
+        py,
+        Some(c"cancel_deploykit_call"),
+        None,
+        move |args: &Bound<'_, PyTuple>, _: Option<&Bound<'_, PyDict>>| -> PyResult<()> {
+            if args.get_item(0)?.call_method0("cancelled")?.is_truthy()? {
+                call.cancel();
+            }
+            Ok(())
+        },
+    )?;
+    awaitable.call_method1("add_done_callback", (on_done,))?;
+    Ok(awaitable)
 }
 
 /// Python's `None`, the result of awaitables of operations that return nothing (`()` would

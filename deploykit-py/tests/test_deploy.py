@@ -1,6 +1,7 @@
 """The guided deploy on the simulated world, with Python ports for the notifier, the
 monitor and the operator who decides when a gate cannot."""
 
+import asyncio
 import datetime
 import os
 import re
@@ -176,56 +177,79 @@ def test_deploy_async_and_rollback() -> None:
     assert rolled_async.status in ("rolled_back", "stopped")
 
 
+class HealthyFigures:
+    """A monitor reporting healthy figures for the SHA deployed before and every merged one,
+    taking ``delay`` seconds of the real clock per sample (a slow metrics backend); ``calls``
+    has the start of each window asked for."""
+
+    def __init__(self, old_sha: str, merged: MergedShas, delay: float = 0.0) -> None:
+        self.old_sha, self.merged, self.delay = old_sha, merged, delay
+        self.calls: list[datetime.datetime] = []
+
+    def sample(
+        self, env: str, role: str, start: datetime.datetime, end: datetime.datetime
+    ) -> list[dict[str, Any]]:
+        self.calls.append(start)
+        time.sleep(self.delay)
+        return [
+            {"sha": s, "requests": 20_000, "errors_5xx": 1, "instances": 8}
+            for s in [self.old_sha, *self.merged.shas]
+        ]
+
+
+class StoppedDeploy:
+    """A deploy about to be stopped mid-gate: its world, PR, slow monitor and the events it
+    sent (``on_event``)."""
+
+    def __init__(self) -> None:
+        self.world, self.pr = ready_world()
+        deployed = self.world.servers("prod", "idp")[0].deployed_sha
+        assert deployed is not None
+        self.old_sha = deployed.text
+        self.merged = MergedShas()
+        self.monitor = HealthyFigures(self.old_sha, self.merged, delay=0.5)
+        self.events: list[str] = []
+
+    def on_event(self, event: dict[str, Any]) -> None:
+        self.merged(event)
+        self.events.append(event["event"])
+
+    def assert_stopped_then_resumable(self) -> None:
+        """Once the caller saw the interruption, the monitor is not asked again and no event
+        arrives late; resume finishes the same run."""
+        seen = (len(self.monitor.calls), len(self.events))
+        time.sleep(1.0)
+        assert (len(self.monitor.calls), len(self.events)) == seen
+        (run_id,) = self.world.runs()
+        resumed = self.world.resume(run_id, monitor=HealthyFigures(self.old_sha, self.merged))
+        assert resumed.deployed, resumed.reason
+        assert resumed.run_id == run_id
+
+
 def test_ctrl_c_stops_a_deploy_and_resume_finishes_it() -> None:
-    world, pr = ready_world()
-    deployed = world.servers("prod", "idp")[0].deployed_sha
-    assert deployed is not None
-    sha = deployed.text
-    calls: list[datetime.datetime] = []
-
-    class SlowMonitor:
-        def sample(
-            self, env: str, role: str, start: datetime.datetime, end: datetime.datetime
-        ) -> list[dict[str, Any]]:
-            calls.append(start)
-            time.sleep(0.5)  # a slow metrics backend, on the real clock
-            return [
-                {"sha": s, "requests": 20_000, "errors_5xx": 1, "instances": 8}
-                for s in [sha, *merged.shas]
-            ]
-
-    merged = MergedShas()
-    events: list[str] = []
-
-    def on_event(event: dict[str, Any]) -> None:
-        merged(event)
-        events.append(event["event"])
-
+    d = StoppedDeploy()
     timer = threading.Timer(0.5, lambda: os.kill(os.getpid(), signal.SIGINT))
     timer.start()
     try:
         with pytest.raises(KeyboardInterrupt):
-            world.deploy("idp", "prod", pr=pr, monitor=SlowMonitor(), on_event=on_event)
+            d.world.deploy("idp", "prod", pr=d.pr, monitor=d.monitor, on_event=d.on_event)
     finally:
         timer.cancel()
-    # The run has stopped when Ctrl-C reaches the caller: the monitor is not asked again and
-    # no event arrives late.
-    seen, events_seen = len(calls), len(events)
-    time.sleep(1.0)
-    assert len(calls) == seen
-    assert len(events) == events_seen
-    (run_id,) = world.runs()
+    d.assert_stopped_then_resumable()
 
-    class FastMonitor:
-        def sample(self, *args: object) -> list[dict[str, Any]]:
-            return [
-                {"sha": s, "requests": 20_000, "errors_5xx": 1, "instances": 8}
-                for s in [sha, *merged.shas]
-            ]
 
-    resumed = world.resume(run_id, monitor=FastMonitor())
-    assert resumed.deployed, resumed.reason
-    assert resumed.run_id == run_id
+def test_cancelling_an_awaited_deploy_stops_it_and_resume_finishes_it() -> None:
+    d = StoppedDeploy()
+
+    async def main() -> None:
+        deploying = d.world.deploy_async(
+            "idp", "prod", pr=d.pr, monitor=d.monitor, on_event=d.on_event
+        )
+        with pytest.raises(asyncio.TimeoutError):
+            await asyncio.wait_for(deploying, 0.5)
+
+    asyncio.run(main())
+    d.assert_stopped_then_resumable()
 
 
 def test_a_deploy_boots_the_merged_commit_so_old_and_new_shas_differ() -> None:
