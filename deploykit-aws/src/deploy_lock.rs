@@ -109,8 +109,8 @@ impl SsmDeployLock {
 
 fn held_by(name: &str, holder: &LockHolder) -> Error {
     Error::conflict(format!(
-        "the deploy lock of {} in {} is held by {} since {} (until {}); wait for them to \
-         finish, or break it once it expires",
+        "the deploy lock of {} in {} is held by {} since {} (until {}); wait for that \
+         deploy to finish (a lock past its expiry is taken over by the next deploy)",
         holder.app, holder.env, holder.owner, holder.acquired_at, holder.expires_at
     ))
     .with("owner", &holder.owner)

@@ -137,6 +137,11 @@ async fn a_second_deploy_is_refused_naming_the_holder() {
         reason.contains("bob (run 20261124T143000Z-idp-prod)"),
         "{reason}"
     );
+    // The way out when bob's run was interrupted rather than still running.
+    assert!(
+        reason.contains("deploykit resume 20261124T143000Z-idp-prod"),
+        "{reason}"
+    );
     assert_eq!(rig.merges(), 0);
     assert_eq!(rig.launched("idp"), 0);
     // Bob still holds it.

@@ -132,7 +132,7 @@ pub struct EnvSettings {
     pub follow_up_after_secs: u64,
     /// What `--yes` does with an inconclusive verdict.
     pub inconclusive_with_yes: InconclusivePolicy,
-    /// How long a deploy lock lasts before others may break it.
+    /// How long a deploy lock lasts before the next deploy may take it over.
     pub lock_ttl_secs: u64,
     /// Attempts of a call failing with a temporary error (throttling, timeouts).
     pub retry_attempts: u32,

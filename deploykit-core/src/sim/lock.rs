@@ -43,7 +43,7 @@ impl DeployLock for MemoryLock {
         {
             return Err(Error::conflict(format!(
                 "the deploy lock of {} in {} is held by {} since {} (until {}); wait for that \
-                 deploy to finish, or break the lock if it is stale",
+                 deploy to finish (a lock past its expiry is taken over by the next deploy)",
                 holder.app,
                 holder.env,
                 current.owner,

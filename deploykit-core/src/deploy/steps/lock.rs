@@ -11,6 +11,12 @@ pub(crate) fn owner(state: &DeployState) -> String {
     format!("{} (run {})", state.request.operator, state.run_id)
 }
 
+/// The run id in a lock owner string written by [`owner`], if it is one.
+fn run_of(owner: &str) -> Option<&str> {
+    let run = owner.strip_suffix(')')?.rsplit_once(" (run ")?.1;
+    (!run.is_empty() && !run.contains(char::is_whitespace)).then_some(run)
+}
+
 /// Takes the lock: Ok(owner), or Err(refusal naming the holder).
 pub(crate) async fn acquire(
     ctx: &StepContext<'_>,
@@ -41,11 +47,9 @@ pub(crate) async fn acquire(
     match result {
         Ok(()) => Ok(Ok(me)),
         Err(e) if e.kind() == ErrorKind::Conflict => {
-            let who = lock
-                .holder(&req.env, &req.app.name)
-                .await
-                .ok()
-                .flatten()
+            let holder = lock.holder(&req.env, &req.app.name).await.ok().flatten();
+            let who = holder
+                .as_ref()
                 .map(|h| {
                     format!(
                         "{} since {} (expires {})",
@@ -53,8 +57,15 @@ pub(crate) async fn acquire(
                     )
                 })
                 .unwrap_or_else(|| e.message().to_string());
+            let way_out = match holder.as_ref().and_then(|h| run_of(&h.owner)) {
+                Some(run) => format!(
+                    "wait for it to finish, or, if that run was interrupted, continue it with \
+                     `deploykit resume {run}` (the lock is taken over once it expires)"
+                ),
+                None => "wait for it to finish (the lock is taken over once it expires)".into(),
+            };
             Ok(Err(format!(
-                "another deploy of {} in {} holds the lock: {who}; wait for it to finish",
+                "another deploy of {} in {} holds the lock: {who}; {way_out}",
                 req.app.name, req.env
             )))
         }
@@ -75,4 +86,19 @@ pub(crate) async fn release_lock(ctx: &StepContext<'_>, state: &DeployState) -> 
     )
     .await?;
     Ok(StepBody::done("lock released", vec![Fact::LockReleased]))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::run_of;
+
+    #[test]
+    fn the_run_id_is_read_back_from_a_lock_owner() {
+        assert_eq!(
+            run_of("bob (run 20261124T143000Z-idp-prod)"),
+            Some("20261124T143000Z-idp-prod")
+        );
+        assert_eq!(run_of("someone by hand"), None);
+        assert_eq!(run_of("bob (run )"), None);
+    }
 }
