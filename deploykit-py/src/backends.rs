@@ -10,7 +10,7 @@ use deploykit_backends::{
     FleetBackends, ReleaseBackends, deploy_status_source, monitor_for, real_deploy_ports,
 };
 use deploykit_core::config::{EffectiveConfig, find_config_file, resolve_file};
-use deploykit_core::deploy::{DeployPorts, FileJournal, Journal};
+use deploykit_core::deploy::{DeployPorts, EnvSettings, FileJournal, Journal};
 use deploykit_core::policy::cadence::CadencePolicy;
 use deploykit_core::ports::{Clock, DeployStatusSource, Fleet, LogSource, Monitor, SystemClock};
 use deploykit_core::slack::SlackNotifier;
@@ -85,6 +85,10 @@ impl PortSet for RealPorts {
             self.clients.clone(),
             &self.repo_dir,
         )
+    }
+
+    fn env_settings(&self, env: &EnvName) -> EnvSettings {
+        self.config.env_settings(env)
     }
 
     fn journal(&self) -> Arc<dyn Journal> {

@@ -101,6 +101,8 @@ record_class!(
 pub struct DeployBackend {
     /// The ports.
     pub ports: DeployPorts,
+    /// The engine's settings for the environment deployed to (from the configuration).
+    pub settings: EnvSettings,
     /// Where runs are journaled (so `resume` finds them).
     pub journal: Arc<dyn Journal>,
 }
@@ -113,10 +115,9 @@ pub async fn run_deploy(
 ) -> Result<PyDeployOutcome> {
     let (backend, request) = (backend?, request?);
     run_pinned(move || async move {
-        let settings = EnvSettings::for_env(&request.env);
         deploy::deploy(
             &backend.ports,
-            &settings,
+            &backend.settings,
             backend.journal.as_ref(),
             events.as_ref(),
             &request,
@@ -135,13 +136,10 @@ pub async fn run_resume(
 ) -> Result<PyDeployOutcome> {
     let backend = backend?;
     let run_id = RunId::parse(&run_id)?;
-    let records = backend.journal.load(&run_id)?;
-    let env = deploy::replay(&records)?.request.env;
     run_pinned(move || async move {
-        let settings = EnvSettings::for_env(&env);
         deploy::resume(
             &backend.ports,
-            &settings,
+            &backend.settings,
             backend.journal.as_ref(),
             events.as_ref(),
             &run_id,
@@ -160,10 +158,9 @@ pub async fn run_rollback(
 ) -> Result<PyDeployOutcome> {
     let (backend, request) = (backend?, request?);
     run_pinned(move || async move {
-        let settings = EnvSettings::for_env(&request.env);
         deploy::rollback(
             &backend.ports,
-            &settings,
+            &backend.settings,
             backend.journal.as_ref(),
             events.as_ref(),
             &request,

@@ -11,7 +11,7 @@ use deploykit_backends::ReleaseBackends;
 use deploykit_core::DeployKind;
 use deploykit_core::changelog;
 use deploykit_core::deploy::{
-    DeployPorts, DeployRequest, Journal, Operator, RollbackRequest, RunId,
+    DeployPorts, DeployRequest, EnvSettings, Journal, Operator, RollbackRequest, RunId,
 };
 use deploykit_core::policy::cadence::CadencePolicy;
 use deploykit_core::ports::{DeployStatusSource, LogSource, MetricsWindow, Monitor, Notifier};
@@ -52,6 +52,9 @@ pub trait PortSet: Debug + Send + Sync {
     fn release(&self, app: &AppSettings) -> Result<ReleaseBackends>;
     /// Every port of a guided deploy of `app` to `env`.
     fn deploy(&self, app: &AppSettings, env: &EnvName) -> Result<DeployPorts>;
+    /// The deploy engine's settings for `env` (gates, timeouts, monitor rules, calendar), as
+    /// the CLI would use them with the same configuration.
+    fn env_settings(&self, env: &EnvName) -> EnvSettings;
     /// Where deploy runs are journaled.
     fn journal(&self) -> Arc<dyn Journal>;
     /// The deploy calendar.
@@ -155,6 +158,7 @@ impl PyOperations {
             ports.operator = operator;
             Ok(DeployBackend {
                 ports,
+                settings: self.ports.env_settings(&env),
                 journal: self.ports.journal(),
             })
         })())

@@ -10,7 +10,7 @@ use std::time::Duration;
 use chrono::{DateTime, Utc};
 use deploykit_backends::{ReleaseBackends, sandbox_deploy_ports};
 use deploykit_core::config::EffectiveConfig;
-use deploykit_core::deploy::{DeployPorts, Journal, MemoryJournal};
+use deploykit_core::deploy::{DeployPorts, EnvSettings, Journal, MemoryJournal};
 use deploykit_core::policy::cadence::CadencePolicy;
 use deploykit_core::ports::{Announcement, DeployStatusSource, LogSource, MergeMethod, Monitor};
 use deploykit_core::sim::{Fault, World};
@@ -65,6 +65,10 @@ impl PortSet for WorldPorts {
 
     fn deploy(&self, app: &AppSettings, env: &EnvName) -> Result<DeployPorts> {
         sandbox_deploy_ports(&self.world, app, env)
+    }
+
+    fn env_settings(&self, env: &EnvName) -> EnvSettings {
+        EnvSettings::for_env(env)
     }
 
     fn journal(&self) -> Arc<dyn Journal> {

@@ -114,6 +114,23 @@ def test_async_forms_work_on_the_real_backends(moto_url: str, tmp_path: Path) ->
     assert asyncio.run(main()) == 2
 
 
+def test_a_deploy_follows_the_configured_calendar(
+    aws_env: None, repo: Path, tmp_path: Path
+) -> None:
+    """The same deploykit.toml rules a deploy from Python as from the CLI: here a freeze."""
+    config = tmp_path / "deploykit.toml"
+    config.write_text(
+        "[cadence]\n"
+        'freezes = [{ start = 2000-01-01, end = 2099-12-31, reason = "the test freeze" }]\n'
+    )
+    backends = deploykit.Backends.from_config(
+        config, repo_dir=repo, journal_dir=tmp_path / "state"
+    )
+    outcome = backends.deploy("idp", "prod", pr=7)
+    assert outcome.status == "stopped", outcome
+    assert "the test freeze" in (outcome.reason or ""), outcome.reason
+
+
 def test_a_bad_configuration_names_the_key(aws_env: None, tmp_path: Path) -> None:
     config = tmp_path / "deploykit.toml"
     config.write_text('[aws]\nregoin = "us-east-1"\n')
