@@ -45,13 +45,7 @@ where
     let call = PyCall::new();
     let mut task = runtime().spawn(call.scope(fut));
     loop {
-        let finished = py.detach(|| {
-            runtime().block_on(async {
-                tokio::time::timeout(SIGNAL_CHECK_INTERVAL, &mut task)
-                    .await
-                    .ok()
-            })
-        });
+        let finished = py.detach(|| wait_a_slice(&mut task));
         match finished {
             Some(Ok(result)) => return result.map_err(to_py_err),
             Some(Err(join_error)) => {
@@ -71,6 +65,14 @@ where
     }
 }
 
+/// Waits up to [`SIGNAL_CHECK_INTERVAL`] for `task` (call it with the GIL released): its
+/// outcome, or `None` while it runs.
+fn wait_a_slice<T>(
+    task: &mut tokio::task::JoinHandle<T>,
+) -> Option<Result<T, tokio::task::JoinError>> {
+    runtime().block_on(async { tokio::time::timeout(SIGNAL_CHECK_INTERVAL, task).await.ok() })
+}
+
 /// Waits, GIL released, until the aborted `task` and the worker threads of `call` have
 /// stopped. A signal raised meanwhile (a second Ctrl-C) stops the waiting.
 fn wait_until_stopped<T: Send + 'static>(
@@ -82,11 +84,7 @@ fn wait_until_stopped<T: Send + 'static>(
     loop {
         let stopped = py.detach(|| {
             if !task_done {
-                task_done = runtime().block_on(async {
-                    tokio::time::timeout(SIGNAL_CHECK_INTERVAL, &mut task)
-                        .await
-                        .is_ok()
-                });
+                task_done = wait_a_slice(&mut task).is_some();
             }
             task_done && call.wait_for_workers(SIGNAL_CHECK_INTERVAL)
         });
