@@ -156,13 +156,7 @@ async fn recycle_and_scale_in_prod_idp_through_the_cli() {
         .collect();
 
     // The new instances are past their grace period (time we cannot wait for here).
-    c.autoscaling
-        .update_auto_scaling_group()
-        .auto_scaling_group_name("prod-idp")
-        .health_check_grace_period(0)
-        .send()
-        .await
-        .unwrap();
+    support::end_grace_period(&c, "prod-idp").await;
     let scale_in = cli(&moto, &["--json", "scale-in", "old", "prod", "idp"]);
     assert!(scale_in.status.success(), "{}", stderr(&scale_in));
     let doc: serde_json::Value = serde_json::from_str(&stdout(&scale_in)).unwrap();

@@ -497,6 +497,29 @@ type Serving = Arc<Mutex<BTreeMap<String, (i64, usize)>>>;
 /// The groups a deploy of idp recycles.
 const GROUPS: [&str; 2] = ["prod-idp", "prod-migration"];
 
+/// [`play_the_world`] running in the background while a deploy runs, until `stop`.
+struct PlayingWorld {
+    stop: Arc<AtomicBool>,
+    task: tokio::task::JoinHandle<()>,
+}
+
+impl PlayingWorld {
+    /// Starts playing moto's missing parts under `rules`, once anything launched before is
+    /// older than what the deploy will launch (launch times have 1 s resolution).
+    async fn start(c: &AwsClients, rules: Rules) -> Self {
+        tokio::time::sleep(std::time::Duration::from_millis(1100)).await;
+        let stop = Arc::new(AtomicBool::new(false));
+        let task = tokio::spawn(play_the_world(c.clone(), stop.clone(), rules));
+        PlayingWorld { stop, task }
+    }
+
+    /// Stops playing and waits for the last round to end.
+    async fn stop(self) {
+        self.stop.store(true, Ordering::SeqCst);
+        self.task.await.unwrap();
+    }
+}
+
 /// What moto does not do by itself, done by hand while the deploy runs: the delayed
 /// scale-out fires as soon as it is scheduled (moto never fires scheduled actions; the
 /// spindown fires once `spindowns_due` is set), the unprotected instances above the desired
@@ -694,13 +717,7 @@ async fn seeded_moto() -> Option<(MotoServer, AwsClients)> {
     let moto = MotoServer::start_or_skip()?;
     let c = moto.clients().await;
     aws_support::seed(&c).await;
-    c.autoscaling
-        .update_auto_scaling_group()
-        .auto_scaling_group_name("prod-idp")
-        .health_check_grace_period(0)
-        .send()
-        .await
-        .unwrap();
+    aws_support::end_grace_period(&c, "prod-idp").await;
     Some((moto, c))
 }
 
@@ -768,10 +785,7 @@ async fn a_config_recycle_on_moto_and_local_fakes_leaks_nothing() {
     env.push(("AWS_SESSION_TOKEN", AWS_SESSION_TOKEN.into()));
     env.push(("DEPLOYKIT_NOTIFIER_KIND", "slack-webhook".into()));
 
-    // Launch times have 1 s resolution: the recycle's instances must be newer.
-    tokio::time::sleep(std::time::Duration::from_millis(1100)).await;
-    let stop = Arc::new(AtomicBool::new(false));
-    let world = tokio::spawn(play_the_world(c.clone(), stop.clone(), Rules::default()));
+    let world = PlayingWorld::start(&c, Rules::default()).await;
     let config_arg = config.display().to_string();
     let diff_arg = run.inputs().join("diff.txt").display().to_string();
     let out = run.deploykit_in_place(
@@ -791,8 +805,7 @@ async fn a_config_recycle_on_moto_and_local_fakes_leaks_nothing() {
         ],
         &env,
     );
-    stop.store(true, Ordering::SeqCst);
-    world.await.unwrap();
+    world.stop().await;
     let text = format!("{}\n{}", stdout(&out), stderr(&out));
     assert_eq!(
         out.status.code(),
@@ -1080,9 +1093,6 @@ async fn a_full_code_deploy_on_moto_and_local_fakes_leaks_nothing() {
     let rc_head = repo.origin_rev(&rc_branch);
     let posts_before = slack.requests().len();
 
-    // Launch times have 1 s resolution: the recycle's instances must be newer.
-    tokio::time::sleep(std::time::Duration::from_millis(1100)).await;
-    let stop = Arc::new(AtomicBool::new(false));
     let rules = Rules {
         spindowns_due: Some(spindowns_due),
         boot: Some(Boot {
@@ -1090,7 +1100,7 @@ async fn a_full_code_deploy_on_moto_and_local_fakes_leaks_nothing() {
             serving: serving.clone(),
         }),
     };
-    let world = tokio::spawn(play_the_world(c.clone(), stop.clone(), rules));
+    let world = PlayingWorld::start(&c, rules).await;
     let out = run.deploykit_in_place(
         &[
             "--config",
@@ -1113,8 +1123,7 @@ async fn a_full_code_deploy_on_moto_and_local_fakes_leaks_nothing() {
         }
         tokio::time::sleep(std::time::Duration::from_millis(250)).await;
     }
-    stop.store(true, Ordering::SeqCst);
-    world.await.unwrap();
+    world.stop().await;
     let text = format!("{}\n{}", stdout(&out), stderr(&out));
     assert_eq!(out.status.code(), Some(0), "deployed:\n{text}");
     assert!(text.contains("deployed"), "{text}");

@@ -159,3 +159,15 @@ pub async fn seed(c: &AwsClients) -> Seeded {
         target_group_arn,
     }
 }
+
+/// Puts `group`'s instances past their health check grace period at once (time the tests
+/// cannot wait for): the grace period becomes 0.
+pub async fn end_grace_period(c: &AwsClients, group: &str) {
+    c.autoscaling
+        .update_auto_scaling_group()
+        .auto_scaling_group_name(group)
+        .health_check_grace_period(0)
+        .send()
+        .await
+        .unwrap();
+}

@@ -222,6 +222,18 @@ impl Rig {
         deploy(&self.ports, &self.settings, journal, &NullSink, req).await
     }
 
+    /// Deploys a full release recording in `journal`, which must halt at `step` with the
+    /// command that resumes it; the error.
+    pub async fn halts_at(&self, journal: &dyn Journal, step: &str) -> Error {
+        let err = self
+            .deploy_with(journal, &self.request(DeployKind::Full))
+            .await
+            .expect_err("the run halts");
+        assert_eq!(err.context_value("step"), Some(step), "{err}");
+        assert!(err.to_string().contains("deploykit resume"), "{err}");
+        err
+    }
+
     /// Resumes the first run recorded in `journal`, events dropped; Err when it halts again.
     pub async fn resume(&self, journal: &dyn Journal) -> Result<DeployOutcome> {
         resume(
