@@ -151,6 +151,19 @@ impl Run {
         ]
     }
 
+    /// [`Run::env`] for a deploy on `moto`: moto's endpoint and region, the audit's AWS
+    /// secret key and session token over moto's defaults, and announcements through the Slack
+    /// webhooks.
+    fn moto_env(&self, hooks: &[String; 3], moto: &MotoServer) -> Vec<(&'static str, String)> {
+        let mut env = self.env(hooks);
+        env.retain(|(k, _)| !k.starts_with("AWS_"));
+        env.extend(moto.env_vars());
+        env.push(("AWS_SECRET_ACCESS_KEY", AWS_SECRET_ACCESS_KEY.into()));
+        env.push(("AWS_SESSION_TOKEN", AWS_SESSION_TOKEN.into()));
+        env.push(("DEPLOYKIT_NOTIFIER_KIND", "slack-webhook".into()));
+        env
+    }
+
     /// Runs `deploykit args` in the working directory, `stdin` on its standard input.
     fn deploykit(&self, args: &[&str], env: &[(&str, String)], stdin: Option<&str>) -> Output {
         let mut cmd = Command::new(deploykit_bin());
@@ -775,15 +788,7 @@ async fn a_config_recycle_on_moto_and_local_fakes_leaks_nothing() {
         ),
     );
     point_github_at(&config, &github.url());
-    let mut env = run.env(&hooks);
-    env.retain(|(k, _)| !k.starts_with("AWS_"));
-    for (k, v) in moto.env_vars() {
-        env.push((k, v));
-    }
-    // The audit's AWS credentials override moto's defaults.
-    env.push(("AWS_SECRET_ACCESS_KEY", AWS_SECRET_ACCESS_KEY.into()));
-    env.push(("AWS_SESSION_TOKEN", AWS_SESSION_TOKEN.into()));
-    env.push(("DEPLOYKIT_NOTIFIER_KIND", "slack-webhook".into()));
+    let env = run.moto_env(&hooks, &moto);
 
     let world = PlayingWorld::start(&c, Rules::default()).await;
     let config_arg = config.display().to_string();
@@ -1053,15 +1058,9 @@ async fn a_full_code_deploy_on_moto_and_local_fakes_leaks_nothing() {
         ),
     );
     point_github_at(&config, &github.url());
-    let mut env = run.env(&hooks);
-    env.retain(|(k, _)| !k.starts_with("AWS_") && *k != "NEW_RELIC_API_KEY");
-    for (k, v) in moto.env_vars() {
-        env.push((k, v));
-    }
-    // The audit's AWS credentials override moto's defaults.
-    env.push(("AWS_SECRET_ACCESS_KEY", AWS_SECRET_ACCESS_KEY.into()));
-    env.push(("AWS_SESSION_TOKEN", AWS_SESSION_TOKEN.into()));
-    env.push(("DEPLOYKIT_NOTIFIER_KIND", "slack-webhook".into()));
+    let mut env = run.moto_env(&hooks, &moto);
+    // The New Relic key comes from its file here.
+    env.retain(|(k, _)| *k != "NEW_RELIC_API_KEY");
     let config_arg = config.display().to_string();
 
     // The RC and its promotion PR, as the release manager cuts them; a reviewer approves.
