@@ -6,7 +6,7 @@ use std::sync::Arc;
 use deploykit_aws::{AwsClients, SsmDeployLock};
 use deploykit_core::config::EffectiveConfig;
 use deploykit_core::deploy::DeployPorts;
-use deploykit_core::ports::CodeHost;
+use deploykit_core::ports::{Clock, CodeHost, DeployLock, SystemClock};
 use deploykit_core::sim::{ReleasingCodeHost, World};
 use deploykit_core::{AppSettings, EnvName, Result};
 
@@ -83,4 +83,21 @@ pub async fn deploy_ports(
     let fleet = FleetBackends::aws_with(config, env, clients.clone())?;
     let ports = real_deploy_ports(config, app, fleet, clients, Path::new("."))?;
     Ok((ports, None))
+}
+
+/// The deploy lock alone, with the clock that tells a stale lock: the simulated world's (a
+/// fresh world holds no lock), or the SSM lock on the configured AWS account. The world (when
+/// sandboxed) is returned so it lives as long as the lock.
+pub async fn deploy_lock(
+    sandbox: bool,
+    config: &EffectiveConfig,
+) -> Result<(Arc<dyn DeployLock>, Arc<dyn Clock>, Option<World>)> {
+    if sandbox {
+        let world = World::login_gov();
+        return Ok((world.lock(), world.clock(), Some(world)));
+    }
+    let clients = AwsClients::from_settings(&config.aws).await;
+    let clock: Arc<dyn Clock> = Arc::new(SystemClock);
+    let lock = SsmDeployLock::new(clients, clock.clone());
+    Ok((Arc::new(lock), clock, None))
 }

@@ -12,7 +12,9 @@ mod fleet;
 mod printed;
 mod release;
 
-pub use deploy::{deploy_ports, real_deploy_ports, sandbox_code_host, sandbox_deploy_ports};
+pub use deploy::{
+    deploy_lock, deploy_ports, real_deploy_ports, sandbox_code_host, sandbox_deploy_ports,
+};
 pub use fleet::{FleetBackends, monitor_for};
 pub use printed::PrintedNotifier;
 pub use release::{ReleaseBackends, deploy_status_source, deploy_status_source_for};

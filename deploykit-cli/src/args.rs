@@ -68,6 +68,9 @@ pub enum Command {
     /// The deploy calendar.
     #[command(subcommand)]
     Cadence(CadenceCommand),
+    /// The deploy lock: who holds it, or release one whose run will not be resumed.
+    #[command(subcommand)]
+    Lock(LockCommand),
     /// What is deployed where, and what is pending.
     Status(StatusArgs),
     /// Print or open the report of a deploy run.
@@ -372,6 +375,36 @@ pub struct CadenceCheckArgs {
     /// The day (default: today).
     #[arg(long, value_name = "YYYY-MM-DD")]
     pub date: Option<String>,
+}
+
+/// `deploykit lock ...`.
+#[derive(Debug, Subcommand)]
+pub enum LockCommand {
+    /// Who holds the deploy lock of an app in an environment, and how to go on.
+    Show(LockShowArgs),
+    /// Release a deploy lock whose run will not be resumed (asks first, unless --yes).
+    Release(LockReleaseArgs),
+}
+
+/// `deploykit lock show ENV APP`.
+#[derive(Debug, Args)]
+pub struct LockShowArgs {
+    /// The environment.
+    pub env: String,
+    /// The app (idp, pki).
+    pub app: String,
+}
+
+/// `deploykit lock release ENV APP HOLDER`.
+#[derive(Debug, Args)]
+pub struct LockReleaseArgs {
+    /// The environment.
+    pub env: String,
+    /// The app (idp, pki).
+    pub app: String,
+    /// The holder, as `deploykit lock show` names it: its run id, or the owner text of a lock
+    /// taken outside a run. A lock held by anyone else is left alone.
+    pub holder: String,
 }
 
 /// `deploykit status`.

@@ -16,8 +16,10 @@ pub const UNSAFE: u8 = 4;
 pub const ROLLED_BACK: u8 = 5;
 /// The operation is not supported here (e.g. by this backend or on this platform).
 pub const UNSUPPORTED: u8 = 69;
-/// Interrupted by the operator.
+/// Interrupted by the operator (Ctrl-C, SIGINT), or a run's input could not be read.
 pub const INTERRUPTED: u8 = 130;
+/// Stopped by SIGTERM (a cancelled CI job, a stopped service).
+pub const TERMINATED: u8 = 143;
 
 /// The exit code for an error.
 pub fn code_for(error: &Error) -> u8 {

@@ -4,7 +4,10 @@ mod args;
 mod backends;
 mod commands;
 mod exit;
+mod interrupt;
 mod output;
+mod prompt;
+mod run_tracker;
 
 use std::process::ExitCode;
 
@@ -12,6 +15,7 @@ use clap::Parser;
 
 use crate::args::Cli;
 use crate::output::Format;
+use crate::run_tracker::RunTracker;
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
@@ -31,7 +35,13 @@ fn main() -> ExitCode {
             return ExitCode::from(exit::FAILED);
         }
     };
-    match runtime.block_on(commands::run(&cli, format)) {
+    let tracker = RunTracker::default();
+    let command = commands::run(&cli, format, tracker.clone());
+    let (result, signal) = runtime.block_on(interrupt::run_until_signalled(command, &tracker));
+    // Work the stopped command left on other threads (a read of the terminal) is not waited
+    // for.
+    runtime.shutdown_background();
+    match result {
         Ok(code) => ExitCode::from(code),
         Err(error) => {
             match format {
@@ -47,7 +57,7 @@ fn main() -> ExitCode {
                 }
                 Format::Human => eprintln!("deploykit: {error}"),
             }
-            ExitCode::from(exit::code_for(&error))
+            ExitCode::from(signal.map_or_else(|| exit::code_for(&error), |s| s.exit_code()))
         }
     }
 }

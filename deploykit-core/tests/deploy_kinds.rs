@@ -137,9 +137,14 @@ async fn a_second_deploy_is_refused_naming_the_holder() {
         reason.contains("bob (run 20261124T143000Z-idp-prod)"),
         "{reason}"
     );
-    // The way out when bob's run was interrupted rather than still running.
+    // The ways out when bob's run was interrupted rather than still running: continue it, or
+    // release its lock when it will not be resumed.
     assert!(
         reason.contains("deploykit resume 20261124T143000Z-idp-prod"),
+        "{reason}"
+    );
+    assert!(
+        reason.contains("deploykit lock release prod idp 20261124T143000Z-idp-prod"),
         "{reason}"
     );
     assert_eq!(rig.merges(), 0);

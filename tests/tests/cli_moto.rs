@@ -1,7 +1,7 @@
 //! The `deploykit` binary against a moto server (`AWS_ENDPOINT_URL` pointing at it):
 //! servers ls, asg size, recycle of `prod-idp` with the migration group first, the scheduled
 //! actions checked with the SDK and their effect applied by hand (moto never fires them),
-//! then scale-in of the old instances.
+//! then scale-in of the old instances; the deploy lock shown and released by name.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 #[path = "../../deploykit-aws/tests/support/mod.rs"]
@@ -9,8 +9,9 @@ mod support;
 
 use std::collections::BTreeSet;
 
-use deploykit_aws::AwsClients;
 use deploykit_aws::moto::MotoServer;
+use deploykit_aws::{AwsClients, SsmDeployLock};
+use deploykit_core::ports::{Clock, DeployLock, LockHolder, SystemClock};
 use deploykit_core::{DELAYED_SCALE_OUT_ACTION, RECYCLE_ACTION};
 use deploykit_tests::{run_in, stderr, stdout};
 
@@ -259,4 +260,73 @@ async fn migration_logs_and_monitor_through_the_cli() {
     assert!(monitor.status.success(), "{}", stderr(&monitor));
     let doc: serde_json::Value = serde_json::from_str(&stdout(&monitor)).unwrap();
     assert_eq!(doc["rows"].as_array().map(Vec::len), Some(0), "{doc}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_deploy_lock_is_shown_and_released_only_by_naming_its_holder() {
+    let Some(moto) = MotoServer::start_or_skip() else {
+        return;
+    };
+    let c = moto.clients().await;
+    let lock = SsmDeployLock::new(c.clone(), std::sync::Arc::new(SystemClock));
+    let (env, app) = (
+        support::env("prod"),
+        deploykit_core::AppName::new("idp").unwrap(),
+    );
+    let run = "20261124T150000Z-idp-prod";
+    let now = SystemClock.now();
+    lock.acquire(&LockHolder {
+        env: env.clone(),
+        app: app.clone(),
+        owner: format!("bob@laptop (run {run})"),
+        acquired_at: now,
+        expires_at: now + chrono::Duration::hours(4),
+    })
+    .await
+    .unwrap();
+    let cli_in_place = |args: &[&str]| tokio::task::block_in_place(|| cli(&moto, args));
+
+    let show = cli_in_place(&["lock", "show", "prod", "idp"]);
+    assert!(show.status.success(), "{}", stderr(&show));
+    let text = stdout(&show);
+    assert!(
+        text.contains("held by bob@laptop (run 20261124T150000Z-idp-prod)"),
+        "{text}"
+    );
+    assert!(text.contains(&format!("deploykit resume {run}")), "{text}");
+
+    // Another run named: refused, naming the real holder; the lock stays.
+    let wrong = cli_in_place(&[
+        "--yes",
+        "lock",
+        "release",
+        "prod",
+        "idp",
+        "20261124T090000Z-idp-prod",
+    ]);
+    assert_eq!(wrong.status.code(), Some(1), "{}", stderr(&wrong));
+    assert!(stderr(&wrong).contains("bob@laptop"), "{}", stderr(&wrong));
+    assert!(lock.holder(&env, &app).await.unwrap().is_some());
+
+    // Not at a terminal and no --yes: refused, saying how to confirm.
+    let unconfirmed = cli_in_place(&["lock", "release", "prod", "idp", run]);
+    assert_eq!(
+        unconfirmed.status.code(),
+        Some(2),
+        "{}",
+        stderr(&unconfirmed)
+    );
+    assert!(
+        stderr(&unconfirmed).contains("--yes"),
+        "{}",
+        stderr(&unconfirmed)
+    );
+    assert!(lock.holder(&env, &app).await.unwrap().is_some());
+
+    let released = cli_in_place(&["--yes", "lock", "release", "prod", "idp", run]);
+    assert!(released.status.success(), "{}", stderr(&released));
+    assert!(stdout(&released).contains("released the deploy lock of idp in prod"));
+    assert_eq!(lock.holder(&env, &app).await.unwrap(), None);
+    let show = cli_in_place(&["lock", "show", "prod", "idp"]);
+    assert!(stdout(&show).contains("is free"), "{}", stdout(&show));
 }

@@ -1,6 +1,6 @@
 //! `deploykit deploy`, `rollback` and `resume`: the guided production deploy.
 
-use std::io::{BufRead, IsTerminal, Read, Write};
+use std::io::{IsTerminal, Write};
 use std::path::Path;
 use std::sync::Arc;
 
@@ -20,6 +20,8 @@ use crate::backends::deploy_ports;
 use crate::commands::Invocation;
 use crate::exit;
 use crate::output::print_result;
+use crate::prompt::{all_of_stdin, ask};
+use crate::run_tracker::TrackedJournal;
 
 /// One line for a final status.
 pub fn status_line(status: &FinalStatus) -> String {
@@ -102,25 +104,20 @@ struct TerminalOperator;
 #[async_trait]
 impl Operator for TerminalOperator {
     async fn decide(&self, request: &DecisionRequest) -> Result<Option<Decision>> {
-        let mut err = std::io::stderr().lock();
-        let _ = writeln!(
-            err,
-            "\nThe {} gate cannot decide: {}",
-            request.gate, request.explanation
-        );
-        let _ = writeln!(err, "Roll back if any of these is yes:");
-        for c in &request.criteria {
-            let _ = writeln!(err, "  - {c}");
+        {
+            let mut err = std::io::stderr().lock();
+            let _ = writeln!(
+                err,
+                "\nThe {} gate cannot decide: {}",
+                request.gate, request.explanation
+            );
+            let _ = writeln!(err, "Roll back if any of these is yes:");
+            for c in &request.criteria {
+                let _ = writeln!(err, "  - {c}");
+            }
         }
-        let _ = write!(err, "Go on or roll back? [go/rollback/later] ");
-        let _ = err.flush();
-        drop(err);
-        let mut line = String::new();
-        std::io::stdin()
-            .lock()
-            .read_line(&mut line)
-            .map_err(|e| Error::interrupted(format!("could not read the answer: {e}")))?;
-        Ok(match line.trim() {
+        let answer = ask("Go on or roll back? [go/rollback/later]").await?;
+        Ok(match answer.as_str() {
             "go" | "g" => Some(Decision::Go),
             "rollback" | "r" => Some(Decision::Rollback),
             _ => None,
@@ -138,14 +135,14 @@ fn operator(inv: &Invocation<'_>, decision: Option<&str>) -> Option<Arc<dyn Oper
 }
 
 /// The run journal: the state directory, or its `sandbox` folder for simulated runs (so
-/// rehearsals never mix with real deploys).
-fn journal(inv: &Invocation<'_>) -> Result<FileJournal> {
+/// rehearsals never mix with real deploys); what is written to it is noted in `inv.runs`.
+fn journal(inv: &Invocation<'_>) -> Result<TrackedJournal<FileJournal>> {
     let dir = FileJournal::default_dir()?;
-    Ok(FileJournal::new(if inv.cli.sandbox {
+    Ok(inv.runs.journal(FileJournal::new(if inv.cli.sandbox {
         dir.join("sandbox")
     } else {
         dir
-    }))
+    })))
 }
 
 fn whoami() -> String {
@@ -154,7 +151,8 @@ fn whoami() -> String {
     format!("{user}@{}", host.trim())
 }
 
-fn app_settings(inv: &Invocation<'_>, app: &str) -> Result<AppSettings> {
+/// The configured settings of `app`; InvalidInput for an app the configuration does not know.
+pub(crate) fn app_settings(inv: &Invocation<'_>, app: &str) -> Result<AppSettings> {
     inv.config()?.apps.get(app).cloned().ok_or_else(|| {
         Error::invalid_input(format!(
             "unknown app {app:?}: expected one of the configured apps"
@@ -183,7 +181,7 @@ async fn open_promotion_pr(ports: &DeployPorts, app: &AppSettings) -> Result<u64
 
 /// The `--config-diff` of a config recycle, read from its file (`-`: standard input) and
 /// redacted with the configuration's rules before anything else sees it.
-fn config_diff(
+async fn config_diff(
     config: &deploykit_core::config::EffectiveConfig,
     kind: DeployKind,
     path: Option<&Path>,
@@ -197,13 +195,11 @@ fn config_diff(
         )));
     }
     let text = if path == Path::new("-") {
-        let mut text = String::new();
-        std::io::stdin().read_to_string(&mut text).map_err(|e| {
+        all_of_stdin().await.map_err(|e| {
             Error::invalid_input(format!(
                 "could not read the configuration diff from standard input: {e}"
             ))
-        })?;
-        text
+        })?
     } else {
         std::fs::read_to_string(path).map_err(|e| {
             Error::invalid_input(format!(
@@ -222,7 +218,7 @@ pub async fn deploy(inv: &Invocation<'_>, args: &DeployArgs) -> Result<u8> {
     let env: EnvName = args.env.parse()?;
     let app = app_settings(inv, &args.app)?;
     let kind: DeployKind = args.kind.parse()?;
-    let diff = config_diff(&config, kind, args.config_diff.as_deref())?;
+    let diff = config_diff(&config, kind, args.config_diff.as_deref()).await?;
     let settings = config.env_settings(&env);
     let (mut ports, world) = deploy_ports(inv.cli.sandbox, &config, &app, &env).await?;
     ports.operator = operator(inv, None);

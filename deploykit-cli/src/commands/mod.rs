@@ -6,6 +6,7 @@ mod config;
 mod demo;
 pub mod deploy;
 mod fleet;
+mod lock;
 mod release;
 mod report;
 mod status;
@@ -16,10 +17,11 @@ use deploykit_core::config::EffectiveConfig;
 use deploykit_core::{Error, Result};
 
 use crate::args::{
-    AsgCommand, CadenceCommand, Cli, Command, MigrationCommand, RcCommand, ReleaseCommand,
-    ServersCommand,
+    AsgCommand, CadenceCommand, Cli, Command, LockCommand, MigrationCommand, RcCommand,
+    ReleaseCommand, ServersCommand,
 };
 use crate::output::{Format, TerminalSink};
+use crate::run_tracker::RunTracker;
 
 /// What every command gets: the parsed command line, the output format and the event sink.
 #[derive(Debug)]
@@ -30,6 +32,8 @@ pub struct Invocation<'a> {
     pub format: Format,
     /// Where progress goes.
     pub sink: TerminalSink,
+    /// Notes which run the command drives, for the message when a signal stops it.
+    pub runs: RunTracker,
 }
 
 impl Invocation<'_> {
@@ -54,12 +58,13 @@ impl Invocation<'_> {
     }
 }
 
-/// Runs the command and returns the exit code.
-pub async fn run(cli: &Cli, format: Format) -> Result<u8> {
+/// Runs the command and returns the exit code; the runs it journals are noted in `runs`.
+pub async fn run(cli: &Cli, format: Format, runs: RunTracker) -> Result<u8> {
     let inv = Invocation {
         cli,
         format,
         sink: TerminalSink::new(format),
+        runs,
     };
     match &cli.command {
         Command::Demo(args) => demo::run(&inv, args).await,
@@ -77,6 +82,8 @@ pub async fn run(cli: &Cli, format: Format) -> Result<u8> {
         Command::Migration(MigrationCommand::Logs(args)) => fleet::migration_logs(&inv, args).await,
         Command::Monitor(args) => fleet::monitor(&inv, args).await,
         Command::Cadence(CadenceCommand::Check(args)) => cadence::check(&inv, args).await,
+        Command::Lock(LockCommand::Show(args)) => lock::show(&inv, args).await,
+        Command::Lock(LockCommand::Release(args)) => lock::release(&inv, args).await,
         Command::Status(args) => status::run(&inv, args).await,
         Command::Report(args) => report::run(&inv, args).await,
         Command::Config(cmd) => config::run(&inv, cmd).await,

@@ -219,10 +219,7 @@ fn resumed_start(ctx: &StepContext<'_>, step: StepName) -> Option<DateTime<Utc>>
 
 /// `error`, which stopped the run at `step`, with the run, the step and how to resume.
 fn resumable(ctx: &StepContext<'_>, step: StepName, error: Error) -> Error {
-    error
-        .with("run", ctx.run_id())
-        .with("step", step)
-        .with("resume", format!("deploykit resume {}", ctx.run_id()))
+    ctx.run_id().resumable(error, Some(step))
 }
 
 async fn drive(ctx: &StepContext<'_>, mut state: DeployState) -> Result<DeployOutcome> {

@@ -48,6 +48,17 @@ impl RunId {
     pub fn as_str(&self) -> &str {
         &self.0
     }
+
+    /// `error` with what a person needs to go on with this run: the run, the step it stopped
+    /// at (when one was under way) and the `deploykit resume` command.
+    pub fn resumable(&self, error: Error, step: Option<StepName>) -> Error {
+        let error = error.with("run", self);
+        let error = match step {
+            Some(step) => error.with("step", step),
+            None => error,
+        };
+        error.with("resume", format!("deploykit resume {self}"))
+    }
 }
 
 impl TryFrom<String> for RunId {

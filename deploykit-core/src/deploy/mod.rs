@@ -15,6 +15,7 @@
 //! - `context` (internal): side effects at most once per run (recorded before, replayed or checked
 //!   against the world on resume), retries of temporary errors on the clock;
 //! - [`driver`]: [`deploy`], [`resume`], [`rollback`];
+//! - [`held_lock`]: who holds a deploy lock, and releasing one whose run will not be resumed;
 //! - [`plan`](mod@plan): the dry-run plan;
 //! - gates' rules: [`migration_log`], [`monitor_verdict`] with [`MonitorThresholds`];
 //! - `demo` (feature `sim`): the rehearsal on the simulated Login.gov world.
@@ -36,6 +37,7 @@ mod context;
 #[cfg(feature = "sim")]
 pub mod demo;
 pub mod driver;
+pub mod held_lock;
 pub mod journal;
 pub mod migration_log;
 pub mod monitor_verdict;

@@ -43,7 +43,8 @@ impl DeployLock for MemoryLock {
         {
             return Err(Error::conflict(format!(
                 "the deploy lock of {} in {} is held by {} since {} (until {}); wait for that \
-                 deploy to finish (a lock past its expiry is taken over by the next deploy)",
+                 deploy to finish (a lock past its expiry is taken over by the next deploy; \
+                 `deploykit lock show` says how to go on)",
                 holder.app,
                 holder.env,
                 current.owner,

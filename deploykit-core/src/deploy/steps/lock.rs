@@ -12,7 +12,7 @@ pub(crate) fn owner(state: &DeployState) -> String {
 }
 
 /// The run id in a lock owner string written by [`owner`], if it is one.
-fn run_of(owner: &str) -> Option<&str> {
+pub(crate) fn run_of(owner: &str) -> Option<&str> {
     let run = owner.strip_suffix(')')?.rsplit_once(" (run ")?.1;
     (!run.is_empty() && !run.contains(char::is_whitespace)).then_some(run)
 }
@@ -57,12 +57,18 @@ pub(crate) async fn acquire(
                     )
                 })
                 .unwrap_or_else(|| e.message().to_string());
+            let (env, app) = (&req.env, &req.app.name);
             let way_out = match holder.as_ref().and_then(|h| run_of(&h.owner)) {
                 Some(run) => format!(
                     "wait for it to finish, or, if that run was interrupted, continue it with \
-                     `deploykit resume {run}` (the lock is taken over once it expires)"
+                     `deploykit resume {run}`, or release the lock of a run that will not be \
+                     resumed with `deploykit lock release {env} {app} {run}` (an expired lock \
+                     is taken over)"
                 ),
-                None => "wait for it to finish (the lock is taken over once it expires)".into(),
+                None => format!(
+                    "wait for it to finish (an expired lock is taken over); `deploykit lock \
+                     show {env} {app}` says how to release it"
+                ),
             };
             Ok(Err(format!(
                 "another deploy of {} in {} holds the lock: {who}; {way_out}",

@@ -4,7 +4,7 @@
 mod announce;
 mod follow_up;
 mod health_gate;
-mod lock;
+pub(crate) mod lock;
 mod merge_pr;
 mod migration_gate;
 mod monitor_gate;

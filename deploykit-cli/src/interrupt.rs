@@ -1,0 +1,265 @@
+//! Ctrl-C and SIGTERM: the command stops at its next await point and the person is told what
+//! stopped and how to go on.
+//!
+//! A journaled run (deploy, rollback, resume) is then left exactly as a killed process would
+//! leave it: the step under way is started and not finished, nothing is rolled back, and the
+//! deploy lock stays with the run, so `deploykit resume RUN` runs that step again. What a
+//! signal adds over a kill is the message naming the run, the step and the resume command,
+//! and the certainty that no journal record was cut in half: records are written between
+//! await points, so the command can only stop between them.
+
+use std::future::Future;
+
+use deploykit_core::{Error, Result};
+use tokio::sync::mpsc::{UnboundedReceiver, unbounded_channel};
+
+use crate::exit;
+use crate::run_tracker::RunTracker;
+
+/// A signal that stops the command.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Signal {
+    /// SIGINT: Ctrl-C at the terminal.
+    Interrupt,
+    /// SIGTERM: a supervisor (a CI job cancelled, a service stopped).
+    Terminate,
+}
+
+impl Signal {
+    /// For people.
+    pub fn describe(self) -> &'static str {
+        match self {
+            Signal::Interrupt => "Ctrl-C (SIGINT)",
+            Signal::Terminate => "SIGTERM",
+        }
+    }
+
+    /// The exit code after stopping on this signal (128 + its number, as shells report it).
+    pub fn exit_code(self) -> u8 {
+        match self {
+            Signal::Interrupt => exit::INTERRUPTED,
+            Signal::Terminate => exit::TERMINATED,
+        }
+    }
+}
+
+/// Runs `command` until it ends, or until SIGINT or SIGTERM stops it. Returns its result (an
+/// Interrupted error when a signal stopped it) and the signal, if one did.
+pub async fn run_until_signalled<F>(
+    command: F,
+    tracker: &RunTracker,
+) -> (Result<u8>, Option<Signal>)
+where
+    F: Future<Output = Result<u8>>,
+{
+    // Listening starts before the command does, so that no signal finds the default action.
+    let mut signals = match listen() {
+        Ok(signals) => signals,
+        Err(e) => return (Err(e), None),
+    };
+    until_stopped(command, &mut signals, tracker).await
+}
+
+/// SIGINT and SIGTERM, as they arrive.
+fn listen() -> Result<UnboundedReceiver<Signal>> {
+    use tokio::signal::unix::{SignalKind, signal};
+    let listen_to = |kind: SignalKind, name: &str| {
+        signal(kind).map_err(|e| {
+            Error::backend(format!(
+                "could not listen for {name}: {e}; without it a Ctrl-C would stop the command \
+                 without saying how to go on"
+            ))
+        })
+    };
+    let mut interrupt = listen_to(SignalKind::interrupt(), "SIGINT")?;
+    let mut terminate = listen_to(SignalKind::terminate(), "SIGTERM")?;
+    let (sender, receiver) = unbounded_channel();
+    tokio::spawn(async move {
+        loop {
+            let signal = tokio::select! {
+                Some(()) = interrupt.recv() => Signal::Interrupt,
+                Some(()) = terminate.recv() => Signal::Terminate,
+                else => return,
+            };
+            if sender.send(signal).is_err() {
+                return;
+            }
+        }
+    });
+    Ok(receiver)
+}
+
+/// Drives `command` until it ends or the first of `signals` arrives; then the command is
+/// dropped where it waits (its next await point) and the error says what stopped. A command
+/// that is ready when the signal comes keeps its own result.
+pub async fn until_stopped<F>(
+    command: F,
+    signals: &mut UnboundedReceiver<Signal>,
+    tracker: &RunTracker,
+) -> (Result<u8>, Option<Signal>)
+where
+    F: Future<Output = Result<u8>>,
+{
+    tokio::select! {
+        biased;
+        result = command => (result, None),
+        Some(signal) = signals.recv() => (Err(stopped_by(signal, tracker)), Some(signal)),
+    }
+}
+
+/// What a person needs after `signal` stopped the command.
+fn stopped_by(signal: Signal, tracker: &RunTracker) -> Error {
+    match tracker.progress() {
+        Some(progress) => {
+            let at = match progress.step {
+                Some(step) => format!("during its {step} step"),
+                None => "between steps".to_string(),
+            };
+            progress.run.resumable(
+                Error::interrupted(format!(
+                    "{} stopped run {} {at}: nothing was rolled back, and the deploy lock stays \
+                     with the run until it is resumed (or the lock expires)",
+                    signal.describe(),
+                    progress.run
+                )),
+                progress.step,
+            )
+        }
+        None => Error::interrupted(format!(
+            "{} stopped the command before it finished; what it had already done is not undone",
+            signal.describe()
+        )),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::{Arc, Mutex};
+
+    use async_trait::async_trait;
+    use deploykit_core::config::EffectiveConfig;
+    use deploykit_core::deploy::{
+        self, DeployRequest, FinalStatus, Journal, MemoryJournal, Record, StepName,
+    };
+    use deploykit_core::events::NullSink;
+    use deploykit_core::ports::{MetricsWindow, Monitor, MonitorSample};
+    use deploykit_core::{DeployKind, EnvName, ErrorKind, RoleName};
+    use tokio::sync::oneshot;
+
+    use super::*;
+
+    /// A monitor that says when the gate first asks it, then never answers: the run waits
+    /// there until it is stopped.
+    #[derive(Debug)]
+    struct NeverAnswers(Mutex<Option<oneshot::Sender<()>>>);
+
+    #[async_trait]
+    impl Monitor for NeverAnswers {
+        async fn sample(
+            &self,
+            _env: &EnvName,
+            _role: &RoleName,
+            _window: &MetricsWindow,
+        ) -> Result<MonitorSample> {
+            let asked = self.0.lock().expect("lock").take();
+            if let Some(asked) = asked {
+                let _ = asked.send(());
+            }
+            std::future::pending().await
+        }
+    }
+
+    #[tokio::test]
+    async fn ctrl_c_at_the_monitor_gate_names_the_run_and_resume_finishes_it() {
+        let config = EffectiveConfig::default();
+        let env: EnvName = "prod".parse().expect("env");
+        let app = config.apps.get("idp").expect("idp").clone();
+        let settings = config.env_settings(&env);
+        let (ports, _world) = deploykit_backends::deploy_ports(true, &config, &app, &env)
+            .await
+            .expect("sandbox ports");
+        let (asked, gate_reached) = oneshot::channel();
+        let mut stalled = ports.clone();
+        stalled.monitor = Arc::new(NeverAnswers(Mutex::new(Some(asked))));
+
+        let tracker = RunTracker::default();
+        let journal = Arc::new(tracker.journal(MemoryJournal::default()));
+        let request = DeployRequest::new(env, app, DeployKind::ConfigRecycle, "tester");
+        let command = async {
+            deploy::deploy(&stalled, &settings, journal.as_ref(), &NullSink, &request)
+                .await
+                .map(|_| exit::OK)
+        };
+        let (press, mut signals) = unbounded_channel();
+        tokio::spawn(async move {
+            if gate_reached.await.is_ok() {
+                let _ = press.send(Signal::Interrupt);
+            }
+        });
+
+        let (result, signal) = until_stopped(command, &mut signals, &tracker).await;
+        assert_eq!(signal, Some(Signal::Interrupt));
+        assert_eq!(signal.map(Signal::exit_code), Some(130));
+        let error = result.expect_err("the signal stops the deploy");
+        assert_eq!(error.kind(), ErrorKind::Interrupted);
+        let progress = tracker.progress().expect("the run was journaled");
+        let text = error.to_string();
+        for expected in [
+            "Ctrl-C (SIGINT) stopped run".to_string(),
+            "during its monitor_gate step".to_string(),
+            "nothing was rolled back".to_string(),
+            format!("deploykit resume {}", progress.run),
+        ] {
+            assert!(
+                text.contains(&expected),
+                "{expected:?} missing from: {text}"
+            );
+        }
+
+        // The journal tells the truth: the gate was started and never finished.
+        let records = journal.load(&progress.run).expect("records");
+        assert!(matches!(
+            records.last(),
+            Some(Record::StepStarted {
+                step: StepName::MonitorGate,
+                ..
+            })
+        ));
+
+        // Resume runs the gate again, with a monitor that answers, and the deploy finishes.
+        let outcome = deploy::resume(
+            &ports,
+            &settings,
+            journal.as_ref(),
+            &NullSink,
+            &progress.run,
+        )
+        .await
+        .expect("resume");
+        assert_eq!(outcome.status, FinalStatus::Deployed);
+    }
+
+    #[tokio::test]
+    async fn a_command_that_finished_first_keeps_its_own_result() {
+        let (press, mut signals) = unbounded_channel();
+        press.send(Signal::Terminate).expect("send");
+        let command = async { Ok(exit::ROLLED_BACK) };
+        let (result, signal) = until_stopped(command, &mut signals, &RunTracker::default()).await;
+        assert_eq!(result.expect("result"), exit::ROLLED_BACK);
+        assert_eq!(signal, None);
+    }
+
+    #[tokio::test]
+    async fn sigterm_outside_a_run_says_nothing_was_undone() {
+        let (press, mut signals) = unbounded_channel();
+        press.send(Signal::Terminate).expect("send");
+        let command = std::future::pending::<Result<u8>>();
+        let (result, signal) = until_stopped(command, &mut signals, &RunTracker::default()).await;
+        assert_eq!(signal.map(Signal::exit_code), Some(143));
+        let text = result.expect_err("stopped").to_string();
+        assert!(
+            text.contains("SIGTERM stopped the command before it finished"),
+            "{text}"
+        );
+    }
+}

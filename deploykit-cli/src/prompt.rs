@@ -1,0 +1,44 @@
+//! Reading standard input, and asking the person at the terminal.
+//!
+//! Reads run on a blocking thread, so that a Ctrl-C stops the command at that await point
+//! instead of after the input ends.
+
+use std::io::{BufRead, Read, StdinLock, Write};
+
+use deploykit_core::{Error, Result};
+
+/// Runs `read` over standard input on a blocking thread.
+pub async fn from_stdin<F>(read: F) -> std::io::Result<String>
+where
+    F: FnOnce(&mut StdinLock<'static>) -> std::io::Result<String> + Send + 'static,
+{
+    tokio::task::spawn_blocking(move || read(&mut std::io::stdin().lock()))
+        .await
+        .map_err(std::io::Error::other)
+        .and_then(|read| read)
+}
+
+/// Standard input, to its end.
+pub async fn all_of_stdin() -> std::io::Result<String> {
+    from_stdin(|input| {
+        let mut text = String::new();
+        input.read_to_string(&mut text).map(|_| text)
+    })
+    .await
+}
+
+/// Writes `question` on stderr and reads one line of answer, trimmed.
+pub async fn ask(question: &str) -> Result<String> {
+    {
+        let mut err = std::io::stderr().lock();
+        let _ = write!(err, "{question} ");
+        let _ = err.flush();
+    }
+    from_stdin(|input| {
+        let mut line = String::new();
+        input.read_line(&mut line).map(|_| line)
+    })
+    .await
+    .map(|line| line.trim().to_string())
+    .map_err(|e| Error::interrupted(format!("could not read the answer: {e}")))
+}

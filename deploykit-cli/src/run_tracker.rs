@@ -1,0 +1,127 @@
+//! Which run a command is driving and how far it got: a journal that notes what is written
+//! to it, so that a command stopped by a signal can name the run and the step to resume.
+
+use std::sync::{Arc, Mutex, MutexGuard};
+
+use deploykit_core::Result;
+use deploykit_core::deploy::state::StepName;
+use deploykit_core::deploy::{Journal, Record, RunId};
+
+/// How far a journaled run had got, as far as its journal says.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RunProgress {
+    /// The run.
+    pub run: RunId,
+    /// The step under way: started and not yet finished (none between steps).
+    pub step: Option<StepName>,
+}
+
+/// Shared between the command (through [`RunTracker::journal`]) and whoever stops it.
+#[derive(Debug, Clone, Default)]
+pub struct RunTracker(Arc<Mutex<Option<RunProgress>>>);
+
+impl RunTracker {
+    /// The run last written to, if any, and its step under way.
+    pub fn progress(&self) -> Option<RunProgress> {
+        self.slot().clone()
+    }
+
+    /// `journal`, with every record it keeps noted here.
+    pub fn journal<J: Journal>(&self, journal: J) -> TrackedJournal<J> {
+        TrackedJournal {
+            inner: journal,
+            tracker: self.clone(),
+        }
+    }
+
+    fn slot(&self) -> MutexGuard<'_, Option<RunProgress>> {
+        // A panic elsewhere cannot leave the progress half-written: it is replaced whole.
+        self.0
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    fn noted(&self, run: &RunId, record: &Record) {
+        let mut slot = self.slot();
+        let step = match (record, slot.as_ref()) {
+            (Record::StepStarted { step, .. }, _) => Some(*step),
+            (Record::StepFinished { .. } | Record::RunStarted { .. }, _) => None,
+            (_, Some(progress)) if progress.run == *run => progress.step,
+            _ => None,
+        };
+        *slot = Some(RunProgress {
+            run: run.clone(),
+            step,
+        });
+    }
+}
+
+/// A journal whose appends are noted by a [`RunTracker`] once they are durable.
+#[derive(Debug)]
+pub struct TrackedJournal<J> {
+    inner: J,
+    tracker: RunTracker,
+}
+
+impl<J: Journal> Journal for TrackedJournal<J> {
+    fn append(&self, run: &RunId, record: &Record) -> Result<()> {
+        self.inner.append(run, record)?;
+        self.tracker.noted(run, record);
+        Ok(())
+    }
+
+    fn load(&self, run: &RunId) -> Result<Vec<Record>> {
+        self.inner.load(run)
+    }
+
+    fn runs(&self) -> Result<Vec<RunId>> {
+        self.inner.runs()
+    }
+
+    fn put_artifact(&self, run: &RunId, name: &str, contents: &[u8]) -> Result<String> {
+        self.inner.put_artifact(run, name, contents)
+    }
+
+    fn artifact(&self, run: &RunId, name: &str) -> Result<Option<Vec<u8>>> {
+        self.inner.artifact(run, name)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use deploykit_core::deploy::MemoryJournal;
+
+    fn at() -> chrono::DateTime<chrono::Utc> {
+        "2026-11-24T15:00:00Z".parse().expect("time")
+    }
+
+    #[test]
+    fn the_step_under_way_is_the_one_started_and_not_finished() {
+        let tracker = RunTracker::default();
+        let journal = tracker.journal(MemoryJournal::default());
+        let run = RunId::parse("20261124T150000Z-idp-prod").expect("run id");
+        assert_eq!(tracker.progress(), None);
+
+        let started = Record::StepStarted {
+            at: at(),
+            step: StepName::MonitorGate,
+        };
+        journal.append(&run, &started).expect("append");
+        let note = Record::Note {
+            at: at(),
+            kind: "verdict".into(),
+            text: "unclear".into(),
+        };
+        journal.append(&run, &note).expect("append");
+        assert_eq!(
+            tracker.progress(),
+            Some(RunProgress {
+                run: run.clone(),
+                step: Some(StepName::MonitorGate)
+            })
+        );
+        // What the tracker saw is what the journal kept.
+        assert_eq!(journal.load(&run).expect("load"), vec![started, note]);
+    }
+}
