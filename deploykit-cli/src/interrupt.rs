@@ -61,6 +61,7 @@ where
 }
 
 /// SIGINT and SIGTERM, as they arrive.
+#[cfg(unix)]
 fn listen() -> Result<UnboundedReceiver<Signal>> {
     use tokio::signal::unix::{SignalKind, signal};
     let listen_to = |kind: SignalKind, name: &str| {
@@ -82,6 +83,20 @@ fn listen() -> Result<UnboundedReceiver<Signal>> {
                 else => return,
             };
             if sender.send(signal).is_err() {
+                return;
+            }
+        }
+    });
+    Ok(receiver)
+}
+
+/// Ctrl-C, as it arrives (there is no SIGTERM to listen for here).
+#[cfg(not(unix))]
+fn listen() -> Result<UnboundedReceiver<Signal>> {
+    let (sender, receiver) = unbounded_channel();
+    tokio::spawn(async move {
+        while tokio::signal::ctrl_c().await.is_ok() {
+            if sender.send(Signal::Interrupt).is_err() {
                 return;
             }
         }

@@ -5,14 +5,16 @@ use std::collections::BTreeMap;
 use std::path::PathBuf;
 use std::sync::Arc;
 
-use deploykit_aws::{AwsClients, AwsFleet, CloudWatchMigrationLogs};
+use deploykit_aws::{AwsClients, AwsFleet, CloudWatchMigrationLogs, SsmDeployLock};
 use deploykit_backends::{
     FleetBackends, ReleaseBackends, deploy_status_source, monitor_for, real_deploy_ports,
 };
 use deploykit_core::config::{EffectiveConfig, find_config_file, resolve_file};
 use deploykit_core::deploy::{DeployPorts, EnvSettings, FileJournal, Journal};
 use deploykit_core::policy::cadence::CadencePolicy;
-use deploykit_core::ports::{Clock, DeployStatusSource, Fleet, LogSource, Monitor, SystemClock};
+use deploykit_core::ports::{
+    Clock, DeployLock, DeployStatusSource, Fleet, LogSource, Monitor, SystemClock,
+};
 use deploykit_core::slack::SlackNotifier;
 use deploykit_core::{AppSettings, EnvName, Error, Result};
 use pyo3::prelude::*;
@@ -93,6 +95,10 @@ impl PortSet for RealPorts {
 
     fn journal(&self) -> Arc<dyn Journal> {
         self.journal.clone()
+    }
+
+    fn lock(&self) -> Arc<dyn DeployLock> {
+        Arc::new(SsmDeployLock::new(self.clients.clone(), self.clock.clone()))
     }
 
     fn cadence(&self) -> CadencePolicy {

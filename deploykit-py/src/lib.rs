@@ -13,6 +13,7 @@ mod deploy;
 mod errors;
 mod events;
 mod fleet;
+mod lock;
 mod model;
 mod operations;
 mod ports;
@@ -34,6 +35,7 @@ fn _deploykit(m: &Bound<'_, PyModule>) -> PyResult<()> {
     cadence::register(m)?;
     release::register(m)?;
     fleet::register(m)?;
+    lock::register(m)?;
     deploy::register(m)?;
     operations::register(m)?;
     world::register(m)?;

@@ -14,7 +14,9 @@ use deploykit_core::deploy::{
     DeployPorts, DeployRequest, EnvSettings, Journal, Operator, RollbackRequest, RunId,
 };
 use deploykit_core::policy::cadence::CadencePolicy;
-use deploykit_core::ports::{DeployStatusSource, LogSource, MetricsWindow, Monitor, Notifier};
+use deploykit_core::ports::{
+    DeployLock, DeployStatusSource, LogSource, MetricsWindow, Monitor, Notifier,
+};
 use deploykit_core::release::{AnnounceRequest, CutRcRequest, PrReference, TrueUpRequest};
 use deploykit_core::{AppSettings, EnvName, Error, Result};
 use pyo3::prelude::*;
@@ -26,6 +28,7 @@ use crate::events::sink_for;
 use crate::fleet::{
     self, FleetBackend, PyGroupSize, PyMigrationLog, PyRecycleOutcome, PyScaleInOutcome, PyServer,
 };
+use crate::lock::{self, PyLockStatus};
 use crate::model::PyDeployStatus;
 use crate::ports::monitor::{PyMonitor, PyMonitorSample, names, take_sample};
 use crate::ports::notifier::PyNotifier;
@@ -57,6 +60,8 @@ pub trait PortSet: Debug + Send + Sync {
     fn env_settings(&self, env: &EnvName) -> EnvSettings;
     /// Where deploy runs are journaled.
     fn journal(&self) -> Arc<dyn Journal>;
+    /// The deploy locks.
+    fn lock(&self) -> Arc<dyn DeployLock>;
     /// The deploy calendar.
     fn cadence(&self) -> CadencePolicy;
     /// Where `cut_rc` writes the changelog file when not told.
@@ -555,6 +560,28 @@ sync_and_async! {
             let request = deploy_request(self.ports.settings(app), env, options);
             let backend = self.backend_for(app, env, notifier, monitor, decide)?;
             run_deploy(backend, request, sink_for(on_event))
+        }
+
+        /// Who holds the deploy lock of `app` in `env`, since when and until when, and the
+        /// run that took it (as `deploykit lock show`).
+        fn lock_status / lock_status_async(&self, py, env: String, app: &str) -> PyLockStatus {
+            let app = self.ports.settings(app).map(|s| s.name);
+            lock::lock_status(self.ports.lock(), self.fleet().clock, env, app)
+        }
+
+        /// Releases the deploy lock of `app` in `env` when `holder` names its holder (its run
+        /// id, or the owner text of a lock taken outside a run): for a run that will not be
+        /// resumed. A lock held by anyone else is left alone (ConflictError naming the holder);
+        /// a free lock is a NotFoundError. Returns the lock as it was.
+        fn release_lock / release_lock_async(
+            &self,
+            py,
+            env: String,
+            app: &str,
+            holder: String,
+        ) -> PyLockStatus {
+            let app = self.ports.settings(app).map(|s| s.name);
+            lock::release_lock(self.ports.lock(), self.fleet().clock, env, app, holder)
         }
 
         /// Resumes a paused or interrupted run of this set's journal.

@@ -12,7 +12,9 @@ use deploykit_backends::{ReleaseBackends, sandbox_deploy_ports};
 use deploykit_core::config::EffectiveConfig;
 use deploykit_core::deploy::{DeployPorts, EnvSettings, Journal, MemoryJournal};
 use deploykit_core::policy::cadence::CadencePolicy;
-use deploykit_core::ports::{Announcement, DeployStatusSource, LogSource, MergeMethod, Monitor};
+use deploykit_core::ports::{
+    Announcement, DeployLock, DeployStatusSource, LogSource, MergeMethod, Monitor,
+};
 use deploykit_core::sim::{Fault, World};
 use deploykit_core::{AppName, AppSettings, EnvName, Error, Result};
 use pyo3::prelude::*;
@@ -73,6 +75,10 @@ impl PortSet for WorldPorts {
 
     fn journal(&self) -> Arc<dyn Journal> {
         self.journal.clone()
+    }
+
+    fn lock(&self) -> Arc<dyn DeployLock> {
+        self.world.lock()
     }
 
     fn cadence(&self) -> CadencePolicy {

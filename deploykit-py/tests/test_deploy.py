@@ -125,6 +125,38 @@ def test_an_undecided_gate_asks_the_python_operator_then_resumes() -> None:
     assert resumed.run_id == paused.run_id
 
 
+def test_a_paused_run_s_lock_is_shown_and_released_only_by_naming_it() -> None:
+    world, pr = ready_world()
+
+    class NoData:
+        def sample(self, *args: object) -> list[dict[str, Any]]:
+            return []
+
+    assert world.lock_status("prod", "idp").free
+    paused = world.deploy("idp", "prod", pr=pr, monitor=NoData())
+    assert paused.status == "paused"
+
+    held = world.lock_status("prod", "idp")
+    assert not held.free and not held.stale
+    assert held.run == paused.run_id
+    assert held.owner is not None and paused.run_id in held.owner
+    assert held.expires_at is not None and held.acquired_at is not None
+    assert held.expires_at > held.acquired_at
+    assert f"deploykit resume {paused.run_id}" in held.render()
+
+    with pytest.raises(deploykit.ConflictError, match="left alone"):
+        world.release_lock("prod", "idp", "20260101T000000Z-idp-prod")
+    assert world.lock_status("prod", "idp").run == paused.run_id
+
+    released = run(lambda: world.release_lock_async("prod", "idp", paused.run_id))
+    assert released.run == paused.run_id
+    assert world.lock_status("prod", "idp").free
+    with pytest.raises(deploykit.NotFoundError):
+        world.release_lock("prod", "idp", paused.run_id)
+    with pytest.raises(deploykit.NotFoundError, match="nope"):
+        world.lock_status("prod", "nope")
+
+
 def test_an_operator_answering_nonsense_fails_the_gate_safely() -> None:
     world, pr = ready_world()
 

@@ -35,6 +35,25 @@ fn names(holder: &LockHolder, expected: &str) -> bool {
 }
 
 impl LockStatus {
+    /// The lock of `app` in `env` held by `holder` (none: free), judged stale or not at `now`.
+    pub fn of(
+        env: &EnvName,
+        app: &AppName,
+        holder: Option<LockHolder>,
+        now: DateTime<Utc>,
+    ) -> Self {
+        LockStatus {
+            env: env.clone(),
+            app: app.clone(),
+            run: holder
+                .as_ref()
+                .and_then(|h| run_of(&h.owner))
+                .map(String::from),
+            stale: holder.as_ref().is_some_and(|h| h.expires_at <= now),
+            holder,
+        }
+    }
+
     /// Whether `expected` names the holder (its run id, or its whole owner text).
     pub fn is_held_by(&self, expected: &str) -> bool {
         self.holder.as_ref().is_some_and(|h| names(h, expected))
@@ -82,17 +101,7 @@ pub async fn lock_status(
     app: &AppName,
     now: DateTime<Utc>,
 ) -> Result<LockStatus> {
-    let holder = lock.holder(env, app).await?;
-    Ok(LockStatus {
-        env: env.clone(),
-        app: app.clone(),
-        run: holder
-            .as_ref()
-            .and_then(|h| run_of(&h.owner))
-            .map(String::from),
-        stale: holder.as_ref().is_some_and(|h| h.expires_at <= now),
-        holder,
-    })
+    Ok(LockStatus::of(env, app, lock.holder(env, app).await?, now))
 }
 
 /// Releases the deploy lock of `app` in `env` if `expected` names its holder (the holder's
