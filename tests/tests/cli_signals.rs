@@ -70,32 +70,32 @@ fn ended(child: &mut Child) -> ExitStatus {
     }
 }
 
-/// Sends `signal` and waits for the process to end: its exit status and standard error.
-fn stop_with(running: Running, signal: &str) -> (ExitStatus, String) {
-    let Running { mut child, stderr } = running;
+/// Starts the refreshing monitor, sends `signal`, and checks that the process ended with
+/// `code` and said `said` on standard error.
+fn stops_on(signal: &str, code: i32, said: &str) {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let Running { mut child, stderr } = refreshing_monitor(dir.path());
     send(&child, signal);
     let status = ended(&mut child);
-    (status, stderr.join().expect("stderr reader"))
+    let err = stderr.join().expect("stderr reader");
+    assert_eq!(status.code(), Some(code), "stderr: {err}");
+    assert!(err.contains(said), "{said:?} missing from stderr: {err}");
 }
 
 #[test]
 fn ctrl_c_stops_a_command_with_exit_130_and_says_so() {
-    let dir = tempfile::tempdir().expect("tempdir");
-    let (status, err) = stop_with(refreshing_monitor(dir.path()), "INT");
-    assert_eq!(status.code(), Some(130), "stderr: {err}");
-    assert!(
-        err.contains("Ctrl-C (SIGINT) stopped the command before it finished"),
-        "stderr: {err}"
+    stops_on(
+        "INT",
+        130,
+        "Ctrl-C (SIGINT) stopped the command before it finished",
     );
 }
 
 #[test]
 fn sigterm_stops_a_command_with_exit_143_and_says_so() {
-    let dir = tempfile::tempdir().expect("tempdir");
-    let (status, err) = stop_with(refreshing_monitor(dir.path()), "TERM");
-    assert_eq!(status.code(), Some(143), "stderr: {err}");
-    assert!(
-        err.contains("SIGTERM stopped the command before it finished"),
-        "stderr: {err}"
+    stops_on(
+        "TERM",
+        143,
+        "SIGTERM stopped the command before it finished",
     );
 }
