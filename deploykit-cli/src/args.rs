@@ -68,6 +68,9 @@ pub enum Command {
     /// The deploy calendar.
     #[command(subcommand)]
     Cadence(CadenceCommand),
+    /// The deploy runs of the journal, a line each: where each stands, and which can be
+    /// resumed.
+    Runs(RunsArgs),
     /// The deploy lock: who holds it, or release one whose run will not be resumed.
     #[command(subcommand)]
     Lock(LockCommand),
@@ -375,6 +378,14 @@ pub struct CadenceCheckArgs {
     /// The day (default: today).
     #[arg(long, value_name = "YYYY-MM-DD")]
     pub date: Option<String>,
+}
+
+/// `deploykit runs`.
+#[derive(Debug, Args)]
+pub struct RunsArgs {
+    /// How many of the newest runs to list (0: all).
+    #[arg(long, default_value_t = 20)]
+    pub last: usize,
 }
 
 /// `deploykit lock ...`.

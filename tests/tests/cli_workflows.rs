@@ -91,6 +91,26 @@ fn sandboxed_deploy_runs_the_guide_and_journals_it() {
         journal.lines().count() > 10,
         "every transition is journalled"
     );
+
+    // `deploykit runs` lists it, deployed, in text and in JSON.
+    let listed = run_in(dir.path(), &["--sandbox", "runs"], &env);
+    assert!(listed.status.success(), "{}", stderr(&listed));
+    let run_id = journals[0]
+        .parent()
+        .and_then(|d| d.file_name())
+        .and_then(|n| n.to_str())
+        .expect("run dir")
+        .to_string();
+    let row = stdout(&listed)
+        .lines()
+        .find(|l| l.starts_with(&run_id))
+        .map(String::from)
+        .unwrap_or_else(|| panic!("{run_id} not listed:\n{}", stdout(&listed)));
+    assert!(row.contains("deployed") && row.contains("idp"), "{row}");
+    let json = run_in(dir.path(), &["--sandbox", "--json", "runs"], &env);
+    let doc: serde_json::Value = serde_json::from_slice(&json.stdout).expect("JSON");
+    assert_eq!(doc["runs"][0]["run_id"], run_id.as_str());
+    assert_eq!(doc["runs"][0]["standing"], "deployed");
 }
 
 #[test]

@@ -134,15 +134,9 @@ fn operator(inv: &Invocation<'_>, decision: Option<&str>) -> Option<Arc<dyn Oper
     }
 }
 
-/// The run journal: the state directory, or its `sandbox` folder for simulated runs (so
-/// rehearsals never mix with real deploys); what is written to it is noted in `inv.runs`.
+/// The run journal ([`Invocation::journal`]), with what is written to it noted in `inv.runs`.
 fn journal(inv: &Invocation<'_>) -> Result<TrackedJournal<FileJournal>> {
-    let dir = FileJournal::default_dir()?;
-    Ok(inv.runs.journal(FileJournal::new(if inv.cli.sandbox {
-        dir.join("sandbox")
-    } else {
-        dir
-    })))
+    Ok(inv.runs.journal(inv.journal()?))
 }
 
 fn whoami() -> String {

@@ -9,11 +9,13 @@ mod fleet;
 mod lock;
 mod release;
 mod report;
+mod runs;
 mod status;
 
 use std::collections::BTreeMap;
 
 use deploykit_core::config::EffectiveConfig;
+use deploykit_core::deploy::FileJournal;
 use deploykit_core::{Error, Result};
 
 use crate::args::{
@@ -40,6 +42,17 @@ impl Invocation<'_> {
     /// The effective configuration (file, then env, then `--set` flags).
     pub fn config(&self) -> Result<EffectiveConfig> {
         deploykit_core::config::load(self.cli.config.as_deref(), &self.flag_overrides()?)
+    }
+
+    /// The run journal: the state directory, or its `sandbox` folder for simulated runs (so
+    /// rehearsals never mix with real deploys).
+    pub fn journal(&self) -> Result<FileJournal> {
+        let dir = FileJournal::default_dir()?;
+        Ok(FileJournal::new(if self.cli.sandbox {
+            dir.join("sandbox")
+        } else {
+            dir
+        }))
     }
 
     /// The `--set KEY=VALUE` overrides as a map of key paths to values.
@@ -75,6 +88,7 @@ pub async fn run(cli: &Cli, format: Format, runs: RunTracker) -> Result<u8> {
         Command::Deploy(args) => deploy::deploy(&inv, args).await,
         Command::Rollback(args) => deploy::rollback(&inv, args).await,
         Command::Resume(args) => deploy::resume(&inv, args).await,
+        Command::Runs(args) => runs::run(&inv, args).await,
         Command::Recycle(args) => fleet::recycle(&inv, args).await,
         Command::ScaleIn(args) => fleet::scale_in(&inv, args).await,
         Command::Servers(ServersCommand::Ls(args)) => fleet::servers_ls(&inv, args).await,

@@ -12,16 +12,6 @@ use crate::commands::Invocation;
 use crate::exit;
 use crate::output::print_result;
 
-/// The run journal the command reads: the state directory, or its `sandbox` folder.
-fn journal(inv: &Invocation<'_>) -> Result<FileJournal> {
-    let dir = FileJournal::default_dir()?;
-    Ok(FileJournal::new(if inv.cli.sandbox {
-        dir.join("sandbox")
-    } else {
-        dir
-    }))
-}
-
 /// `latest` is the run whose journal was written last (ids with a `-2` suffix do not sort by
 /// time); anything else must be a run id.
 fn resolve(journal: &FileJournal, run: &str) -> Result<RunId> {
@@ -88,7 +78,7 @@ fn open(path: &Path) -> std::result::Result<(), String> {
 
 /// `deploykit report RUN_ID [--open]`.
 pub async fn run(inv: &Invocation<'_>, args: &ReportArgs) -> Result<u8> {
-    let journal = journal(inv)?;
+    let journal = inv.journal()?;
     let run = resolve(&journal, &args.run_id)?;
     let report = DeployReport::from_records(&journal.load(&run)?)?;
     let md_path: PathBuf = journal.artifact_file(&run, REPORT_MD);

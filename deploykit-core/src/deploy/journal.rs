@@ -17,11 +17,59 @@ use crate::model::names::{AppName, EnvName};
 
 /// A run id: UTC start time, app and environment, so ids sort by time
 /// (`20261124T150000Z-idp-prod`).
-#[derive(
-    Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize, serde::Deserialize,
-)]
+///
+/// Ids order oldest first: the start time leads, and the `-N` suffix of a run started in the
+/// same second counts as a number (`-9` before `-10`).
+#[derive(Debug, Clone, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
 #[serde(try_from = "String", into = "String")]
 pub struct RunId(String);
+
+/// `a` and `b` compared with their runs of digits as numbers (`x-9` before `x-10`); the
+/// plain text decides what numbers alone do not (`x-09` and `x-9`).
+fn natural_order(a: &str, b: &str) -> std::cmp::Ordering {
+    fn pieces(s: &str) -> impl Iterator<Item = (bool, &str)> {
+        let mut rest = s;
+        std::iter::from_fn(move || {
+            let first = rest.chars().next()?;
+            let digits = first.is_ascii_digit();
+            let end = rest
+                .find(|c: char| c.is_ascii_digit() != digits)
+                .unwrap_or(rest.len());
+            let (piece, tail) = rest.split_at(end);
+            rest = tail;
+            Some((digits, piece))
+        })
+    }
+    let mut left = pieces(a);
+    let mut right = pieces(b);
+    loop {
+        let order = match (left.next(), right.next()) {
+            (None, None) => return a.cmp(b),
+            (None, Some(_)) => return std::cmp::Ordering::Less,
+            (Some(_), None) => return std::cmp::Ordering::Greater,
+            (Some((true, x)), Some((true, y))) => {
+                let (x, y) = (x.trim_start_matches('0'), y.trim_start_matches('0'));
+                x.len().cmp(&y.len()).then_with(|| x.cmp(y))
+            }
+            (Some((_, x)), Some((_, y))) => x.cmp(y),
+        };
+        if order.is_ne() {
+            return order;
+        }
+    }
+}
+
+impl Ord for RunId {
+    fn cmp(&self, other: &Self) -> std::cmp::Ordering {
+        natural_order(&self.0, &other.0)
+    }
+}
+
+impl PartialOrd for RunId {
+    fn partial_cmp(&self, other: &Self) -> Option<std::cmp::Ordering> {
+        Some(self.cmp(other))
+    }
+}
 
 impl RunId {
     /// The id of a run of `app` in `env` started at `at`.
@@ -410,6 +458,45 @@ mod tests {
             kind: "warning".into(),
             text: text.into(),
         }
+    }
+
+    #[test]
+    fn runs_list_oldest_first_with_same_second_suffixes_as_numbers() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let journal = FileJournal::new(dir.path());
+        let ids = [
+            "20261124T150000Z-idp-prod-10",
+            "20261124T150000Z-idp-prod",
+            "20261124T160000Z-idp-prod",
+            "20261124T150000Z-idp-prod-9",
+            "20261124T150000Z-idp-prod-2",
+        ];
+        for id in ids {
+            let run = RunId::parse(id).expect("id");
+            journal.append(&run, &note(id)).expect("append");
+        }
+        let listed: Vec<String> = journal
+            .runs()
+            .expect("runs")
+            .iter()
+            .map(|r| r.to_string())
+            .collect();
+        assert_eq!(
+            listed,
+            [
+                "20261124T150000Z-idp-prod",
+                "20261124T150000Z-idp-prod-2",
+                "20261124T150000Z-idp-prod-9",
+                "20261124T150000Z-idp-prod-10",
+                "20261124T160000Z-idp-prod",
+            ]
+        );
+        // Leading zeros do not make two different ids equal.
+        let (a, b) = (
+            RunId::parse("x-09").expect("id"),
+            RunId::parse("x-9").expect("id"),
+        );
+        assert_ne!(a.cmp(&b), std::cmp::Ordering::Equal);
     }
 
     #[test]

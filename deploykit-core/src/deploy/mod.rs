@@ -16,6 +16,7 @@
 //!   against the world on resume), retries of temporary errors on the clock;
 //! - [`driver`]: [`deploy`], [`resume`], [`rollback`];
 //! - [`held_lock`]: who holds a deploy lock, and releasing one whose run will not be resumed;
+//! - [`run_list`]: a journal's runs a line each, and which can be resumed;
 //! - [`plan`](mod@plan): the dry-run plan;
 //! - gates' rules: [`migration_log`], [`monitor_verdict`] with [`MonitorThresholds`];
 //! - `demo` (feature `sim`): the rehearsal on the simulated Login.gov world.
@@ -45,6 +46,7 @@ pub mod outcome;
 pub mod plan;
 pub mod ports;
 pub mod request;
+pub mod run_list;
 pub mod settings;
 pub mod state;
 pub mod step;

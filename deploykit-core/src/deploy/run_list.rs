@@ -1,0 +1,182 @@
+//! The runs of a journal, a line each (`deploykit runs`): so that a person finds the run to
+//! resume, or to report on, without knowing its id.
+
+use chrono::{DateTime, Utc};
+
+use crate::deploy::driver::replay;
+use crate::deploy::journal::{Journal, RunId};
+use crate::deploy::state::{DeployState, FinalStatus, StepName};
+use crate::error::Result;
+use crate::model::deploy_kind::DeployKind;
+use crate::model::names::{AppName, EnvName};
+
+/// Where a run stands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum RunStanding {
+    /// The new code serves.
+    Deployed,
+    /// Rolled back.
+    RolledBack,
+    /// Ended without deploying (a refusal, a failed precheck).
+    Stopped,
+    /// Waiting at a gate for a person's decision.
+    Paused,
+    /// Stopped part way by a kill, a signal or an error: `resume` runs its next step.
+    Unfinished,
+}
+
+impl RunStanding {
+    /// `deployed`, `rolled_back`, `stopped`, `paused`, `unfinished`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            RunStanding::Deployed => "deployed",
+            RunStanding::RolledBack => "rolled_back",
+            RunStanding::Stopped => "stopped",
+            RunStanding::Paused => "paused",
+            RunStanding::Unfinished => "unfinished",
+        }
+    }
+
+    /// Whether `deploykit resume` goes on with it.
+    pub fn resumable(self) -> bool {
+        matches!(self, RunStanding::Paused | RunStanding::Unfinished)
+    }
+}
+
+/// One run of the journal.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct RunSummary {
+    /// The run id.
+    pub run_id: String,
+    /// The app deployed.
+    pub app: AppName,
+    /// The environment.
+    pub env: EnvName,
+    /// What kind of deploy.
+    pub kind: DeployKind,
+    /// Who ran it.
+    pub operator: String,
+    /// When it started.
+    pub started_at: DateTime<Utc>,
+    /// Where it stands.
+    pub standing: RunStanding,
+    /// The step it runs next when resumed (paused and unfinished runs).
+    pub next_step: Option<StepName>,
+    /// Why it ended, stopped or paused, as the run said.
+    pub reason: Option<String>,
+}
+
+impl RunSummary {
+    /// The summary of a run's state, as replayed from its journal.
+    pub fn of(state: &DeployState) -> Self {
+        let (standing, reason) = match &state.status {
+            Some(FinalStatus::Deployed) => (RunStanding::Deployed, None),
+            Some(FinalStatus::RolledBack { reason }) => {
+                (RunStanding::RolledBack, Some(reason.clone()))
+            }
+            Some(FinalStatus::Stopped { reason }) => (RunStanding::Stopped, Some(reason.clone())),
+            Some(FinalStatus::Paused { reason }) => (RunStanding::Paused, Some(reason.clone())),
+            None if state.next.is_some() => (RunStanding::Unfinished, None),
+            None => (
+                RunStanding::Stopped,
+                Some("the run has no step to run".into()),
+            ),
+        };
+        RunSummary {
+            run_id: state.run_id.clone(),
+            app: state.request.app.name.clone(),
+            env: state.request.env.clone(),
+            kind: state.request.kind,
+            operator: state.request.operator.clone(),
+            started_at: state.started_at,
+            next_step: state.next.filter(|_| standing.resumable()),
+            standing,
+            reason,
+        }
+    }
+}
+
+/// A run whose journal could not be read back.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct UnreadableRun {
+    /// The run id.
+    pub run_id: String,
+    /// What is wrong with its journal.
+    pub error: String,
+}
+
+/// The runs of a journal, oldest first.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct RunList {
+    /// The runs read.
+    pub runs: Vec<RunSummary>,
+    /// The runs whose journal could not be read (listed, not fatal).
+    pub unreadable: Vec<UnreadableRun>,
+}
+
+impl RunList {
+    /// Text for people: a table, and the way on when a run can be resumed.
+    pub fn render(&self) -> String {
+        if self.runs.is_empty() && self.unreadable.is_empty() {
+            return "no deploy runs in this journal".into();
+        }
+        let width = self
+            .runs
+            .iter()
+            .map(|r| r.run_id.len())
+            .chain(self.unreadable.iter().map(|r| r.run_id.len()))
+            .max()
+            .unwrap_or(0)
+            .max(3);
+        let mut text = format!(
+            "{:<width$}  {:<4} {:<8} {:<14} {:<16}  {:<11} NEXT\n",
+            "RUN", "APP", "ENV", "KIND", "STARTED (UTC)", "STANDING"
+        );
+        for r in &self.runs {
+            let row = format!(
+                "{:<width$}  {:<4} {:<8} {:<14} {:<16}  {:<11} {}",
+                r.run_id,
+                r.app.as_str(),
+                r.env.as_str(),
+                r.kind.as_str(),
+                r.started_at.format("%Y-%m-%d %H:%M"),
+                r.standing.as_str(),
+                r.next_step.map(|s| s.as_str()).unwrap_or("")
+            );
+            text.push_str(row.trim_end());
+            text.push('\n');
+        }
+        for u in &self.unreadable {
+            text.push_str(&format!("{:<width$}  unreadable: {}\n", u.run_id, u.error));
+        }
+        if self.runs.iter().any(|r| r.standing.resumable()) {
+            text.push_str(
+                "continue an unfinished run with `deploykit resume RUN`; a paused one waits for \
+                 `--decision go|rollback` (or the answer at a terminal)\n",
+            );
+        }
+        text.trim_end().to_string()
+    }
+}
+
+/// The last `last` runs of `journal` (all with `None`), oldest first; a run whose journal
+/// cannot be read is listed as unreadable rather than failing the list.
+pub fn list_runs(journal: &dyn Journal, last: Option<usize>) -> Result<RunList> {
+    let ids: Vec<RunId> = journal.runs()?;
+    let skip = last.map_or(0, |n| ids.len().saturating_sub(n));
+    let mut list = RunList {
+        runs: Vec::new(),
+        unreadable: Vec::new(),
+    };
+    for id in ids.into_iter().skip(skip) {
+        match journal.load(&id).and_then(|records| replay(&records)) {
+            Ok(state) => list.runs.push(RunSummary::of(&state)),
+            Err(e) => list.unreadable.push(UnreadableRun {
+                run_id: id.to_string(),
+                error: e.to_string(),
+            }),
+        }
+    }
+    Ok(list)
+}
