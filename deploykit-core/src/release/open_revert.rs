@@ -89,7 +89,10 @@ pub async fn open_revert(
         None => rc_merged_as(ctx, &merge_sha).await?.ok_or_else(|| {
             Error::invalid_input(format!(
                 "no merged promotion PR has {} as its merge commit, so the RC number is \
-                 unknown; give it (e.g. --rc 112)",
+                 unknown; name the promotion PR that shipped it (its title carries the RC \
+                 number: `deploykit rollback ... --pr N`), or revert the merge by hand (git \
+                 revert -m 1 {})",
+                merge_sha.short(),
                 merge_sha.short()
             ))
         })?,
