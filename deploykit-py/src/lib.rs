@@ -19,6 +19,7 @@ mod operations;
 mod ports;
 mod record;
 mod release;
+mod runs;
 mod runtime;
 mod wait;
 mod world;
@@ -37,6 +38,7 @@ fn _deploykit(m: &Bound<'_, PyModule>) -> PyResult<()> {
     fleet::register(m)?;
     lock::register(m)?;
     deploy::register(m)?;
+    runs::register(m)?;
     operations::register(m)?;
     world::register(m)?;
     backends::register(m)?;

@@ -10,6 +10,7 @@ use chrono::{DateTime, NaiveDate, Utc};
 use deploykit_backends::ReleaseBackends;
 use deploykit_core::DeployKind;
 use deploykit_core::changelog;
+use deploykit_core::deploy::run_list::list_runs;
 use deploykit_core::deploy::{
     DeployPorts, DeployRequest, EnvSettings, Journal, Operator, RollbackRequest, RunId,
 };
@@ -37,6 +38,7 @@ use crate::release::{
     self, PyAnnounceOutcome, PyChangelog, PyCreateReleaseOutcome, PyCutRcOutcome, PyTrueUpOutcome,
     ReleaseBackend,
 };
+use crate::runs::PyRunList;
 use crate::runtime::sync_and_async;
 
 /// Where a set of ports comes from: the simulated world or the real backends.
@@ -293,6 +295,15 @@ sync_and_async! {
                     .journal()
                     .runs()
                     .map(|ids| ids.iter().map(|id| id.to_string()).collect())
+                    .map_err(to_py_err)
+            }
+
+            /// The runs of this set's journal a line each, oldest first (the newest `last`;
+            /// all by default): where each stands and the step `resume` runs next.
+            #[pyo3(signature = (last = None))]
+            fn run_list(&self, last: Option<usize>) -> PyResult<PyRunList> {
+                list_runs(self.ports.journal().as_ref(), last)
+                    .map(PyRunList)
                     .map_err(to_py_err)
             }
 

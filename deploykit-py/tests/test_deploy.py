@@ -115,6 +115,9 @@ def test_an_undecided_gate_asks_the_python_operator_then_resumes() -> None:
     (request,) = asked
     assert request["gate"] == "monitor"
     assert len(request["criteria"]) == 4  # the guide's rollback questions
+    (listed,) = world.run_list().runs
+    assert (listed["run_id"], listed["standing"]) == (paused.run_id, "paused")
+    assert listed["next_step"] == "monitor_gate"
 
     class Operator:
         def decide(self, request: dict[str, Any]) -> str | None:
@@ -123,6 +126,8 @@ def test_an_undecided_gate_asks_the_python_operator_then_resumes() -> None:
     resumed = world.resume(paused.run_id, monitor=NoData(), decide=Operator())
     assert resumed.deployed
     assert resumed.run_id == paused.run_id
+    assert world.run_list(last=1).runs[0]["standing"] == "deployed"
+    assert "deployed" in world.run_list().render()
 
 
 def test_a_paused_run_s_lock_is_shown_and_released_only_by_naming_it() -> None:
