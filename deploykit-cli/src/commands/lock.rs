@@ -4,7 +4,7 @@
 use std::io::IsTerminal;
 
 use deploykit_core::deploy::held_lock::{lock_status, release_held_lock};
-use deploykit_core::{EnvName, Error, Event, EventSink, Result};
+use deploykit_core::{EnvName, Error, Result};
 
 use crate::args::{LockReleaseArgs, LockShowArgs};
 use crate::backends::deploy_lock;
@@ -59,11 +59,6 @@ pub async fn release(inv: &Invocation<'_>, args: &LockReleaseArgs) -> Result<u8>
         released.owner,
         released.acquired_at.format("%Y-%m-%d %H:%M:%S UTC")
     );
-    inv.sink.emit(Event::Action {
-        at: clock.now(),
-        description: description.clone(),
-        dry_run: false,
-    });
     print_result(
         inv.format,
         &serde_json::json!({ "released": released }),
