@@ -43,10 +43,20 @@ impl Signal {
     }
 }
 
+/// How a stopped command is described.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Stopping {
+    /// It only reads (or simulates): stopping it is all there is to say.
+    ReadOnly,
+    /// It changes things outside deploykit: a stop part way may leave a change half made.
+    Changes,
+}
+
 /// Runs `command` until it ends, or until SIGINT or SIGTERM stops it. Returns its result (an
 /// Interrupted error when a signal stopped it) and the signal, if one did.
 pub async fn run_until_signalled<F>(
     command: F,
+    stopping: Stopping,
     tracker: &RunTracker,
 ) -> (Result<u8>, Option<Signal>)
 where
@@ -57,7 +67,7 @@ where
         Ok(signals) => signals,
         Err(e) => return (Err(e), None),
     };
-    until_stopped(command, &mut signals, tracker).await
+    until_stopped(command, stopping, &mut signals, tracker).await
 }
 
 /// SIGINT and SIGTERM, as they arrive.
@@ -109,6 +119,7 @@ fn listen() -> Result<UnboundedReceiver<Signal>> {
 /// that is ready when the signal comes keeps its own result.
 pub async fn until_stopped<F>(
     command: F,
+    stopping: Stopping,
     signals: &mut UnboundedReceiver<Signal>,
     tracker: &RunTracker,
 ) -> (Result<u8>, Option<Signal>)
@@ -118,12 +129,12 @@ where
     tokio::select! {
         biased;
         result = command => (result, None),
-        Some(signal) = signals.recv() => (Err(stopped_by(signal, tracker)), Some(signal)),
+        Some(signal) = signals.recv() => (Err(stopped_by(signal, stopping, tracker)), Some(signal)),
     }
 }
 
 /// What a person needs after `signal` stopped the command.
-fn stopped_by(signal: Signal, tracker: &RunTracker) -> Error {
+fn stopped_by(signal: Signal, stopping: Stopping, tracker: &RunTracker) -> Error {
     match tracker.progress() {
         Some(progress) => {
             let at = match progress.step {
@@ -140,10 +151,14 @@ fn stopped_by(signal: Signal, tracker: &RunTracker) -> Error {
                 progress.step,
             )
         }
-        None => Error::interrupted(format!(
-            "{} stopped the command before it finished; what it had already done is not undone",
-            signal.describe()
-        )),
+        None => Error::interrupted(match stopping {
+            Stopping::ReadOnly => format!("{} stopped the command", signal.describe()),
+            Stopping::Changes => format!(
+                "{} stopped the command before it finished; what it had already done is not \
+                 undone",
+                signal.describe()
+            ),
+        }),
     }
 }
 
@@ -212,7 +227,8 @@ mod tests {
             }
         });
 
-        let (result, signal) = until_stopped(command, &mut signals, &tracker).await;
+        let (result, signal) =
+            until_stopped(command, Stopping::Changes, &mut signals, &tracker).await;
         assert_eq!(signal, Some(Signal::Interrupt));
         assert_eq!(signal.map(Signal::exit_code), Some(130));
         let error = result.expect_err("the signal stops the deploy");
@@ -259,22 +275,30 @@ mod tests {
         let (press, mut signals) = unbounded_channel();
         press.send(Signal::Terminate).expect("send");
         let command = async { Ok(exit::ROLLED_BACK) };
-        let (result, signal) = until_stopped(command, &mut signals, &RunTracker::default()).await;
+        let tracker = RunTracker::default();
+        let (result, signal) =
+            until_stopped(command, Stopping::Changes, &mut signals, &tracker).await;
         assert_eq!(result.expect("result"), exit::ROLLED_BACK);
         assert_eq!(signal, None);
     }
 
     #[tokio::test]
-    async fn sigterm_outside_a_run_says_nothing_was_undone() {
-        let (press, mut signals) = unbounded_channel();
-        press.send(Signal::Terminate).expect("send");
-        let command = std::future::pending::<Result<u8>>();
-        let (result, signal) = until_stopped(command, &mut signals, &RunTracker::default()).await;
-        assert_eq!(signal.map(Signal::exit_code), Some(143));
-        let text = result.expect_err("stopped").to_string();
-        assert!(
-            text.contains("SIGTERM stopped the command before it finished"),
-            "{text}"
-        );
+    async fn sigterm_outside_a_run_says_whether_anything_may_be_half_done() {
+        for (stopping, said) in [
+            (
+                Stopping::Changes,
+                "SIGTERM stopped the command before it finished; what it had already done is \
+                 not undone",
+            ),
+            (Stopping::ReadOnly, "SIGTERM stopped the command"),
+        ] {
+            let (press, mut signals) = unbounded_channel();
+            press.send(Signal::Terminate).expect("send");
+            let command = std::future::pending::<Result<u8>>();
+            let tracker = RunTracker::default();
+            let (result, signal) = until_stopped(command, stopping, &mut signals, &tracker).await;
+            assert_eq!(signal.map(Signal::exit_code), Some(143));
+            assert_eq!(result.expect_err("stopped").to_string(), said);
+        }
     }
 }

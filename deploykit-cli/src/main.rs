@@ -14,6 +14,7 @@ use std::process::ExitCode;
 use clap::Parser;
 
 use crate::args::Cli;
+use crate::interrupt::Stopping;
 use crate::output::Format;
 use crate::run_tracker::RunTracker;
 
@@ -36,8 +37,14 @@ fn main() -> ExitCode {
         }
     };
     let tracker = RunTracker::default();
+    let stopping = if commands::changes_things(&cli) {
+        Stopping::Changes
+    } else {
+        Stopping::ReadOnly
+    };
     let command = commands::run(&cli, format, tracker.clone());
-    let (result, signal) = runtime.block_on(interrupt::run_until_signalled(command, &tracker));
+    let (result, signal) =
+        runtime.block_on(interrupt::run_until_signalled(command, stopping, &tracker));
     // Work the stopped command left on other threads (a read of the terminal) is not waited
     // for.
     runtime.shutdown_background();

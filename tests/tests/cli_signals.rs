@@ -1,6 +1,7 @@
 //! The `deploykit` binary stopped by Ctrl-C (SIGINT) or SIGTERM: it stops, says what
-//! stopped, and exits with the code a shell reports for the signal. (That a stopped deploy
-//! names its run and resumes is tested with the stopping itself, in the CLI's `interrupt`.)
+//! stopped (for a command that only reads, no more than that), and exits with the code a
+//! shell reports for the signal. (That a stopped deploy names its run and resumes is tested
+//! with the stopping itself, in the CLI's `interrupt`.)
 
 use std::io::{BufRead, BufReader};
 use std::process::{Child, Command, ExitStatus, Stdio};
@@ -87,15 +88,11 @@ fn ctrl_c_stops_a_command_with_exit_130_and_says_so() {
     stops_on(
         "INT",
         130,
-        "Ctrl-C (SIGINT) stopped the command before it finished",
+        "deploykit: Ctrl-C (SIGINT) stopped the command\n",
     );
 }
 
 #[test]
 fn sigterm_stops_a_command_with_exit_143_and_says_so() {
-    stops_on(
-        "TERM",
-        143,
-        "SIGTERM stopped the command before it finished",
-    );
+    stops_on("TERM", 143, "deploykit: SIGTERM stopped the command\n");
 }

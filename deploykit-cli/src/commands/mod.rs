@@ -71,6 +71,39 @@ impl Invocation<'_> {
     }
 }
 
+/// Whether the command changes anything outside deploykit (AWS, GitHub, Slack): what a signal
+/// that stops it part way may leave half done. Simulated (`--sandbox`) and dry runs, and
+/// commands that only read, change nothing.
+pub fn changes_things(cli: &Cli) -> bool {
+    if cli.sandbox {
+        return false;
+    }
+    match &cli.command {
+        Command::Rc(RcCommand::Create(args)) => !args.dry_run,
+        Command::Rc(RcCommand::TrueUp(_)) => true,
+        Command::Release(ReleaseCommand::Create(args)) => !args.dry_run,
+        Command::Deploy(args) => !args.dry_run,
+        Command::Rollback(_) | Command::Resume(_) => true,
+        Command::Recycle(args) => !args.dry_run,
+        Command::ScaleIn(args) => !args.dry_run,
+        Command::Asg(AsgCommand::Size(args)) => {
+            args.min.is_some() || args.desired.is_some() || args.max.is_some()
+        }
+        Command::Lock(LockCommand::Release(_)) => true,
+        Command::Demo(_)
+        | Command::Changelog(_)
+        | Command::Servers(_)
+        | Command::Migration(_)
+        | Command::Monitor(_)
+        | Command::Cadence(_)
+        | Command::Runs(_)
+        | Command::Lock(LockCommand::Show(_))
+        | Command::Status(_)
+        | Command::Report(_)
+        | Command::Config(_) => false,
+    }
+}
+
 /// Runs the command and returns the exit code; the runs it journals are noted in `runs`.
 pub async fn run(cli: &Cli, format: Format, runs: RunTracker) -> Result<u8> {
     let inv = Invocation {
@@ -101,5 +134,29 @@ pub async fn run(cli: &Cli, format: Format, runs: RunTracker) -> Result<u8> {
         Command::Status(args) => status::run(&inv, args).await,
         Command::Report(args) => report::run(&inv, args).await,
         Command::Config(cmd) => config::run(&inv, cmd).await,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use clap::Parser;
+
+    use super::*;
+
+    fn changes(args: &[&str]) -> bool {
+        let cli = Cli::try_parse_from([&["deploykit"], args].concat()).expect("arguments");
+        changes_things(&cli)
+    }
+
+    #[test]
+    fn only_real_changes_count_as_changing_things() {
+        assert!(changes(&["recycle", "prod", "idp"]));
+        assert!(changes(&["asg", "size", "prod", "idp", "--desired", "4"]));
+        assert!(changes(&["lock", "release", "prod", "idp", "run"]));
+        assert!(!changes(&["recycle", "prod", "idp", "--dry-run"]));
+        assert!(!changes(&["--sandbox", "recycle", "prod", "idp"]));
+        assert!(!changes(&["asg", "size", "prod", "idp"]));
+        assert!(!changes(&["monitor", "prod", "idp"]));
+        assert!(!changes(&["runs"]));
     }
 }
