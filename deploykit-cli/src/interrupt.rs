@@ -144,7 +144,8 @@ fn stopped_by(signal: Signal, stopping: Stopping, tracker: &RunTracker) -> Error
             progress.run.resumable(
                 Error::interrupted(format!(
                     "{} stopped run {} {at}: nothing was rolled back, and the deploy lock stays \
-                     with the run until it is resumed (or the lock expires)",
+                     with the run until it is resumed, released (`deploykit lock release`) or \
+                     expires",
                     signal.describe(),
                     progress.run
                 )),

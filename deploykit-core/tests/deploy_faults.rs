@@ -7,11 +7,11 @@ mod deploy_support;
 use std::sync::Arc;
 
 use deploy_support::{KillAfter, Rig, first_run, rolled_back_reason, stopped_reason};
-use deploykit_core::DeployKind;
 use deploykit_core::deploy::{FinalStatus, Journal, MemoryJournal, Record, StepName};
 use deploykit_core::model::{CapacityChange, RECYCLE_ACTION};
-use deploykit_core::ports::Fleet;
+use deploykit_core::ports::{Fleet, LockHolder};
 use deploykit_core::sim::Fault;
+use deploykit_core::{DeployKind, ErrorKind};
 
 #[tokio::test]
 async fn throttling_and_timeouts_are_retried_and_nothing_is_done_twice() {
@@ -207,4 +207,64 @@ async fn an_interrupted_gate_is_run_again_on_resume_not_rolled_back() {
     assert_eq!(rig.merges(), 1);
     assert_eq!(rig.launched("idp"), 4);
     assert_eq!(rig.releases_created(), ["RC 112"]);
+}
+
+#[tokio::test]
+async fn a_resumed_run_takes_its_released_lock_back_but_never_from_another_deploy() {
+    let rig = Rig::prod().await;
+    let journal = Arc::new(MemoryJournal::new());
+    // Killed well past the preflight, holding the lock.
+    let killed = KillAfter::new(journal.clone(), 20);
+    rig.deploy_with(&killed, &rig.request(DeployKind::Full))
+        .await
+        .expect_err("killed");
+    let mine = rig
+        .lock_holder()
+        .await
+        .expect("the killed run holds the lock");
+    let run = first_run(journal.as_ref());
+    assert!(mine.owner.contains(run.as_str()), "{mine:?}");
+
+    // Released by hand (`deploykit lock release`), then taken by another deploy.
+    let lock = &rig.ports.lock;
+    lock.release(&rig.env, &rig.app.name, &mine.owner)
+        .await
+        .expect("release");
+    let carol = LockHolder {
+        owner: "carol (run 20261124T170000Z-idp-prod)".into(),
+        ..mine.clone()
+    };
+    lock.acquire(&carol).await.expect("carol takes it");
+    let records = journal.load(&run).expect("records").len();
+    let err = rig.resume(journal.as_ref()).await.expect_err("refused");
+    assert_eq!(err.kind(), ErrorKind::Conflict, "{err}");
+    assert!(err.to_string().contains("carol"), "{err}");
+    assert_eq!(
+        journal.load(&run).expect("records").len(),
+        records,
+        "nothing done"
+    );
+    assert_eq!(
+        rig.lock_holder().await.map(|h| h.owner),
+        Some(carol.owner.clone())
+    );
+
+    // Carol's deploy is over: the run takes its lock back, finishes, and releases it.
+    lock.release(&rig.env, &rig.app.name, &carol.owner)
+        .await
+        .expect("release");
+    let out = rig.resume(journal.as_ref()).await.expect("resume");
+    assert_eq!(out.status, FinalStatus::Deployed, "{out:#?}");
+    assert!(rig.lock_free().await);
+    assert!(
+        journal
+            .load(&run)
+            .expect("records")
+            .iter()
+            .any(|r| matches!(
+                r,
+                Record::Note { text, .. } if text.contains("took the deploy lock")
+            )),
+        "the journal says the lock was taken back"
+    );
 }

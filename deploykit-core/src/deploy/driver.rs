@@ -12,6 +12,7 @@ use crate::deploy::request::{DeployRequest, RollbackRequest};
 use crate::deploy::settings::EnvSettings;
 use crate::deploy::state::{DeployState, Facts, Phase, StepName, StepOutcome, StepReport};
 use crate::deploy::step::{Action, start, step};
+use crate::deploy::steps::lock::hold_again;
 use crate::deploy::steps::{StepBody, run_step};
 use crate::error::{Error, ErrorKind, Result};
 use crate::events::{Event, EventSink};
@@ -98,6 +99,7 @@ pub async fn resume(
         "resuming run {run_id} at {}",
         state.next.map(|s| s.as_str()).unwrap_or("its end")
     ));
+    hold_again(&ctx, &state).await?;
     let result = drive(&ctx, state).await;
     keep_report(journal, events, run_id, ports.clock.now());
     result

@@ -3,7 +3,7 @@
 use crate::deploy::context::StepContext;
 use crate::deploy::state::{DeployState, Fact};
 use crate::deploy::steps::{StepBody, plus};
-use crate::error::{ErrorKind, Result};
+use crate::error::{Error, ErrorKind, Result};
 use crate::ports::deploy_lock::LockHolder;
 
 /// The lock owner string of a run.
@@ -76,6 +76,56 @@ pub(crate) async fn acquire(
             )))
         }
         Err(e) => Err(e),
+    }
+}
+
+/// Before a resumed run goes on: if it took the deploy lock and has not released it, the lock
+/// must still be its own. A lock released by hand (`deploykit lock release`) or expired is
+/// taken back; one that another deploy took meanwhile refuses the resume (Conflict naming
+/// the holder), so two deploys never go on at once.
+pub(crate) async fn hold_again(ctx: &StepContext<'_>, state: &DeployState) -> Result<()> {
+    let took = ctx.memo::<()>("lock/acquire")?.is_some();
+    if state.next.is_none() || !took || ctx.was_started("lock/release") {
+        return Ok(());
+    }
+    let req = &state.request;
+    let me = owner(state);
+    let now = ctx.now();
+    let lock = &ctx.ports.lock;
+    let holder = ctx
+        .retry("read the deploy lock", async || {
+            lock.holder(&req.env, &req.app.name).await
+        })
+        .await?;
+    match holder {
+        Some(h) if h.owner == me && h.expires_at > now => Ok(()),
+        Some(h) if h.owner != me && h.expires_at > now => Err(Error::conflict(format!(
+            "run {} cannot go on: its deploy lock of {} in {} was released, and {} has held it \
+             since {}; wait for that deploy to finish, then resume again",
+            ctx.run_id(),
+            req.app.name,
+            req.env,
+            h.owner,
+            h.acquired_at
+        ))
+        .with("owner", h.owner)),
+        _ => {
+            let taken = LockHolder {
+                env: req.env.clone(),
+                app: req.app.name.clone(),
+                owner: me,
+                acquired_at: now,
+                expires_at: plus(now, ctx.settings.lock_ttl_secs),
+            };
+            lock.acquire(&taken).await?;
+            let text = format!(
+                "took the deploy lock of {} in {} back: it had been released or had expired \
+                 while the run was stopped",
+                req.app.name, req.env
+            );
+            ctx.warn(text.clone());
+            ctx.note("warning", text)
+        }
     }
 }
 
