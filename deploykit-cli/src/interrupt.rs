@@ -48,8 +48,12 @@ impl Signal {
 pub enum Stopping {
     /// It only reads (or simulates): stopping it is all there is to say.
     ReadOnly,
-    /// It changes things outside deploykit: a stop part way may leave a change half made.
-    Changes,
+    /// It changes things outside deploykit: a stop part way may leave a change half made;
+    /// `hint` says how to finish it, where there is a known way.
+    Changes {
+        /// How to finish what the command had started.
+        hint: Option<&'static str>,
+    },
 }
 
 /// Runs `command` until it ends, or until SIGINT or SIGTERM stops it. Returns its result (an
@@ -154,10 +158,11 @@ fn stopped_by(signal: Signal, stopping: Stopping, tracker: &RunTracker) -> Error
         }
         None => Error::interrupted(match stopping {
             Stopping::ReadOnly => format!("{} stopped the command", signal.describe()),
-            Stopping::Changes => format!(
+            Stopping::Changes { hint } => format!(
                 "{} stopped the command before it finished; what it had already done is not \
-                 undone",
-                signal.describe()
+                 undone{}",
+                signal.describe(),
+                hint.map(|h| format!(": {h}")).unwrap_or_default()
             ),
         }),
     }
@@ -228,8 +233,13 @@ mod tests {
             }
         });
 
-        let (result, signal) =
-            until_stopped(command, Stopping::Changes, &mut signals, &tracker).await;
+        let (result, signal) = until_stopped(
+            command,
+            Stopping::Changes { hint: None },
+            &mut signals,
+            &tracker,
+        )
+        .await;
         assert_eq!(signal, Some(Signal::Interrupt));
         assert_eq!(signal.map(Signal::exit_code), Some(130));
         let error = result.expect_err("the signal stops the deploy");
@@ -277,8 +287,13 @@ mod tests {
         press.send(Signal::Terminate).expect("send");
         let command = async { Ok(exit::ROLLED_BACK) };
         let tracker = RunTracker::default();
-        let (result, signal) =
-            until_stopped(command, Stopping::Changes, &mut signals, &tracker).await;
+        let (result, signal) = until_stopped(
+            command,
+            Stopping::Changes { hint: None },
+            &mut signals,
+            &tracker,
+        )
+        .await;
         assert_eq!(result.expect("result"), exit::ROLLED_BACK);
         assert_eq!(signal, None);
     }
@@ -287,9 +302,16 @@ mod tests {
     async fn sigterm_outside_a_run_says_whether_anything_may_be_half_done() {
         for (stopping, said) in [
             (
-                Stopping::Changes,
+                Stopping::Changes { hint: None },
                 "SIGTERM stopped the command before it finished; what it had already done is \
                  not undone",
+            ),
+            (
+                Stopping::Changes {
+                    hint: Some("run it again"),
+                },
+                "SIGTERM stopped the command before it finished; what it had already done is \
+                 not undone: run it again",
             ),
             (Stopping::ReadOnly, "SIGTERM stopped the command"),
         ] {

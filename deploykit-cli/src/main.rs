@@ -14,7 +14,6 @@ use std::process::ExitCode;
 use clap::Parser;
 
 use crate::args::Cli;
-use crate::interrupt::Stopping;
 use crate::output::Format;
 use crate::run_tracker::RunTracker;
 
@@ -37,11 +36,7 @@ fn main() -> ExitCode {
         }
     };
     let tracker = RunTracker::default();
-    let stopping = if commands::changes_things(&cli) {
-        Stopping::Changes
-    } else {
-        Stopping::ReadOnly
-    };
+    let stopping = commands::stopping(&cli);
     let command = commands::run(&cli, format, tracker.clone());
     let (result, signal) =
         runtime.block_on(interrupt::run_until_signalled(command, stopping, &tracker));

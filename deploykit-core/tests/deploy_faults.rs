@@ -4,9 +4,7 @@
 
 mod deploy_support;
 
-use std::sync::Arc;
-
-use deploy_support::{KillAfter, Rig, first_run, rolled_back_reason, stopped_reason};
+use deploy_support::{Rig, first_run, rolled_back_reason, stopped_reason};
 use deploykit_core::deploy::{FinalStatus, Journal, MemoryJournal, Record, StepName};
 use deploykit_core::model::{CapacityChange, RECYCLE_ACTION};
 use deploykit_core::ports::{Fleet, LockHolder};
@@ -143,13 +141,8 @@ async fn a_spindown_deleted_by_hand_halts_the_run_until_the_capacity_is_set_back
         .expect("group")
         .capacity
         .desired;
-    let memory = Arc::new(MemoryJournal::new());
-    rig.deploy_with(
-        &KillAfter::new(memory.clone(), at),
-        &rig.request(DeployKind::Full),
-    )
-    .await
-    .expect_err("stopped before the migration gate");
+    // Stopped before the migration gate.
+    let memory = rig.killed_after(at).await;
     rig.fleet()
         .delete_scheduled_action(&idp, RECYCLE_ACTION)
         .await
@@ -212,12 +205,8 @@ async fn an_interrupted_gate_is_run_again_on_resume_not_rolled_back() {
 #[tokio::test]
 async fn a_resumed_run_takes_its_released_lock_back_but_never_from_another_deploy() {
     let rig = Rig::prod().await;
-    let journal = Arc::new(MemoryJournal::new());
     // Killed well past the preflight, holding the lock.
-    let killed = KillAfter::new(journal.clone(), 20);
-    rig.deploy_with(&killed, &rig.request(DeployKind::Full))
-        .await
-        .expect_err("killed");
+    let journal = rig.killed_after(20).await;
     let mine = rig
         .lock_holder()
         .await

@@ -3,9 +3,7 @@
 
 mod deploy_support;
 
-use std::sync::Arc;
-
-use deploy_support::{KillAfter, Rig};
+use deploy_support::Rig;
 use deploykit_core::DeployKind;
 use deploykit_core::deploy::run_list::{RunStanding, list_runs};
 use deploykit_core::deploy::{FinalStatus, Journal, MemoryJournal, Record, RunId, StepName};
@@ -13,12 +11,8 @@ use deploykit_core::deploy::{FinalStatus, Journal, MemoryJournal, Record, RunId,
 #[tokio::test]
 async fn a_killed_run_is_listed_unfinished_with_its_next_step_then_deployed_once_resumed() {
     let rig = Rig::prod().await;
-    let journal = Arc::new(MemoryJournal::new());
     // The process dies a dozen records in, part way through a step.
-    let killed = KillAfter::new(journal.clone(), 12);
-    rig.deploy_with(&killed, &rig.request(DeployKind::Full))
-        .await
-        .expect_err("killed");
+    let journal = rig.killed_after(12).await;
 
     let list = list_runs(journal.as_ref(), None).expect("list");
     let [run] = list.runs.as_slice() else {

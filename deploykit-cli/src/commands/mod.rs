@@ -22,6 +22,7 @@ use crate::args::{
     AsgCommand, CadenceCommand, Cli, Command, LockCommand, MigrationCommand, RcCommand,
     ReleaseCommand, ServersCommand,
 };
+use crate::interrupt::Stopping;
 use crate::output::{Format, TerminalSink};
 use crate::run_tracker::RunTracker;
 
@@ -71,10 +72,10 @@ impl Invocation<'_> {
     }
 }
 
-/// Whether the command changes anything outside deploykit (AWS, GitHub, Slack): what a signal
-/// that stops it part way may leave half done. Simulated (`--sandbox`) and dry runs, and
+/// Whether the command changes anything outside deploykit (AWS, GitHub, Slack), which a
+/// signal that stops it part way may leave half done. Simulated (`--sandbox`) and dry runs, and
 /// commands that only read, change nothing.
-pub fn changes_things(cli: &Cli) -> bool {
+fn changes_things(cli: &Cli) -> bool {
     if cli.sandbox {
         return false;
     }
@@ -102,6 +103,23 @@ pub fn changes_things(cli: &Cli) -> bool {
         | Command::Report(_)
         | Command::Config(_) => false,
     }
+}
+
+/// What to say when a signal stops the command: whether it may have left a change half made
+/// and, where there is a known way, how to finish it.
+pub fn stopping(cli: &Cli) -> Stopping {
+    if !changes_things(cli) {
+        return Stopping::ReadOnly;
+    }
+    let hint = match &cli.command {
+        Command::Recycle(_) => Some(
+            "run the same recycle again with --force to finish it (it starts from the capacity \
+             the groups return to, not the doubled one), and check with `deploykit asg size`",
+        ),
+        Command::Asg(_) => Some("check the group with `deploykit asg size ENV ROLE`"),
+        _ => None,
+    };
+    Stopping::Changes { hint }
 }
 
 /// Runs the command and returns the exit code; the runs it journals are noted in `runs`.
@@ -158,5 +176,16 @@ mod tests {
         assert!(!changes(&["asg", "size", "prod", "idp"]));
         assert!(!changes(&["monitor", "prod", "idp"]));
         assert!(!changes(&["runs"]));
+    }
+
+    #[test]
+    fn a_stopped_recycle_says_how_to_finish_it() {
+        let cli = Cli::try_parse_from(["deploykit", "recycle", "prod", "idp"]).expect("args");
+        let Stopping::Changes { hint: Some(hint) } = stopping(&cli) else {
+            panic!("a recycle changes things and has a hint");
+        };
+        assert!(hint.contains("--force"), "{hint}");
+        let cli = Cli::try_parse_from(["deploykit", "rc", "true-up"]).expect("args");
+        assert_eq!(stopping(&cli), Stopping::Changes { hint: None });
     }
 }

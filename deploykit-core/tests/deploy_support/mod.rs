@@ -234,6 +234,19 @@ impl Rig {
         err
     }
 
+    /// Deploys a full release whose process is killed after `records` journal records; the
+    /// journal it left.
+    pub async fn killed_after(&self, records: usize) -> Arc<MemoryJournal> {
+        let journal = Arc::new(MemoryJournal::new());
+        self.deploy_with(
+            &KillAfter::new(journal.clone(), records),
+            &self.request(DeployKind::Full),
+        )
+        .await
+        .expect_err("killed");
+        journal
+    }
+
     /// Resumes the first run recorded in `journal`, events dropped; Err when it halts again.
     pub async fn resume(&self, journal: &dyn Journal) -> Result<DeployOutcome> {
         resume(
