@@ -128,7 +128,9 @@ impl DeployLock for SsmDeployLock {
         }
         let current = self.read(&name).await?;
         match current {
-            Some(current) if current.expires_at > self.clock.now() => Err(held_by(&name, &current)),
+            Some(current) if !current.has_expired(self.clock.now()) => {
+                Err(held_by(&name, &current))
+            }
             _ => {
                 // Stale (or vanished meanwhile): break it and try once more.
                 self.delete(&name).await?;

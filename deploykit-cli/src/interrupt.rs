@@ -184,6 +184,9 @@ mod tests {
 
     use super::*;
 
+    /// A command that changes things, with no hint.
+    const CHANGES: Stopping = Stopping::Changes { hint: None };
+
     /// A monitor that says when the gate first asks it, then never answers: the run waits
     /// there until it is stopped.
     #[derive(Debug)]
@@ -233,13 +236,7 @@ mod tests {
             }
         });
 
-        let (result, signal) = until_stopped(
-            command,
-            Stopping::Changes { hint: None },
-            &mut signals,
-            &tracker,
-        )
-        .await;
+        let (result, signal) = until_stopped(command, CHANGES, &mut signals, &tracker).await;
         assert_eq!(signal, Some(Signal::Interrupt));
         assert_eq!(signal.map(Signal::exit_code), Some(130));
         let error = result.expect_err("the signal stops the deploy");
@@ -287,13 +284,7 @@ mod tests {
         press.send(Signal::Terminate).expect("send");
         let command = async { Ok(exit::ROLLED_BACK) };
         let tracker = RunTracker::default();
-        let (result, signal) = until_stopped(
-            command,
-            Stopping::Changes { hint: None },
-            &mut signals,
-            &tracker,
-        )
-        .await;
+        let (result, signal) = until_stopped(command, CHANGES, &mut signals, &tracker).await;
         assert_eq!(result.expect("result"), exit::ROLLED_BACK);
         assert_eq!(signal, None);
     }
@@ -302,7 +293,7 @@ mod tests {
     async fn sigterm_outside_a_run_says_whether_anything_may_be_half_done() {
         for (stopping, said) in [
             (
-                Stopping::Changes { hint: None },
+                CHANGES,
                 "SIGTERM stopped the command before it finished; what it had already done is \
                  not undone",
             ),

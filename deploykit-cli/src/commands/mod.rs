@@ -72,26 +72,41 @@ impl Invocation<'_> {
     }
 }
 
-/// Whether the command changes anything outside deploykit (AWS, GitHub, Slack), which a
-/// signal that stops it part way may leave half done. Simulated (`--sandbox`) and dry runs, and
-/// commands that only read, change nothing.
-fn changes_things(cli: &Cli) -> bool {
+/// What to say when a signal stops the command: whether it changes anything outside
+/// deploykit (AWS, GitHub, Slack), which a stop part way may leave half made, and, where there
+/// is a known way, how to finish it. Simulated (`--sandbox`) and dry runs, and commands that
+/// only read, change nothing.
+pub fn stopping(cli: &Cli) -> Stopping {
+    const CHANGES: Stopping = Stopping::Changes { hint: None };
     if cli.sandbox {
-        return false;
+        return Stopping::ReadOnly;
     }
+    let changes_if = |changes: bool| if changes { CHANGES } else { Stopping::ReadOnly };
     match &cli.command {
-        Command::Rc(RcCommand::Create(args)) => !args.dry_run,
-        Command::Rc(RcCommand::TrueUp(_)) => true,
-        Command::Release(ReleaseCommand::Create(args)) => !args.dry_run,
-        Command::Deploy(args) => !args.dry_run,
-        Command::Rollback(_) | Command::Resume(_) => true,
-        Command::Recycle(args) => !args.dry_run,
-        Command::ScaleIn(args) => !args.dry_run,
-        Command::Asg(AsgCommand::Size(args)) => {
-            args.min.is_some() || args.desired.is_some() || args.max.is_some()
+        Command::Rc(RcCommand::Create(args)) => changes_if(!args.dry_run),
+        Command::Rc(RcCommand::TrueUp(_)) => CHANGES,
+        Command::Release(ReleaseCommand::Create(args)) => changes_if(!args.dry_run),
+        Command::Deploy(args) => changes_if(!args.dry_run),
+        Command::Rollback(_) | Command::Resume(_) => CHANGES,
+        Command::Recycle(args) if !args.dry_run => Stopping::Changes {
+            hint: Some(
+                "run the same recycle again with --force to finish it (it starts from the \
+                 capacity the groups return to, not the doubled one), and check with \
+                 `deploykit asg size`",
+            ),
+        },
+        Command::ScaleIn(args) => changes_if(!args.dry_run),
+        Command::Asg(AsgCommand::Size(args))
+            if args.min.is_some() || args.desired.is_some() || args.max.is_some() =>
+        {
+            Stopping::Changes {
+                hint: Some("check the group with `deploykit asg size ENV ROLE`"),
+            }
         }
-        Command::Lock(LockCommand::Release(_)) => true,
-        Command::Demo(_)
+        Command::Lock(LockCommand::Release(_)) => CHANGES,
+        Command::Recycle(_)
+        | Command::Asg(_)
+        | Command::Demo(_)
         | Command::Changelog(_)
         | Command::Servers(_)
         | Command::Migration(_)
@@ -101,25 +116,8 @@ fn changes_things(cli: &Cli) -> bool {
         | Command::Lock(LockCommand::Show(_))
         | Command::Status(_)
         | Command::Report(_)
-        | Command::Config(_) => false,
+        | Command::Config(_) => Stopping::ReadOnly,
     }
-}
-
-/// What to say when a signal stops the command: whether it may have left a change half made
-/// and, where there is a known way, how to finish it.
-pub fn stopping(cli: &Cli) -> Stopping {
-    if !changes_things(cli) {
-        return Stopping::ReadOnly;
-    }
-    let hint = match &cli.command {
-        Command::Recycle(_) => Some(
-            "run the same recycle again with --force to finish it (it starts from the capacity \
-             the groups return to, not the doubled one), and check with `deploykit asg size`",
-        ),
-        Command::Asg(_) => Some("check the group with `deploykit asg size ENV ROLE`"),
-        _ => None,
-    };
-    Stopping::Changes { hint }
 }
 
 /// Runs the command and returns the exit code; the runs it journals are noted in `runs`.
@@ -163,7 +161,7 @@ mod tests {
 
     fn changes(args: &[&str]) -> bool {
         let cli = Cli::try_parse_from([&["deploykit"], args].concat()).expect("arguments");
-        changes_things(&cli)
+        matches!(stopping(&cli), Stopping::Changes { .. })
     }
 
     #[test]

@@ -49,7 +49,7 @@ impl LockStatus {
                 .as_ref()
                 .and_then(|h| run_of(&h.owner))
                 .map(String::from),
-            stale: holder.as_ref().is_some_and(|h| h.expires_at <= now),
+            stale: holder.as_ref().is_some_and(|h| h.has_expired(now)),
             holder,
         }
     }
@@ -113,7 +113,6 @@ pub async fn release_held_lock(
     app: &AppName,
     expected: &str,
 ) -> Result<LockHolder> {
-    let expected = expected.trim();
     let Some(holder) = lock.holder(env, app).await? else {
         return Err(Error::not_found(format!(
             "nobody holds the deploy lock of {app} in {env}: there is nothing to release"

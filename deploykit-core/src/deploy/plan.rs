@@ -60,7 +60,7 @@ pub async fn plan(
         }
     }
     if let Some(h) = ports.lock.holder(env, &app.name).await?
-        && h.expires_at > now
+        && !h.has_expired(now)
     {
         blockers.push(format!("the deploy lock is held by {}", h.owner));
     }

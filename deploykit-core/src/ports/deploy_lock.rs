@@ -23,6 +23,13 @@ pub struct LockHolder {
     pub expires_at: DateTime<Utc>,
 }
 
+impl LockHolder {
+    /// Whether the lock is past its expiry at `now` (the next deploy may take it over).
+    pub fn has_expired(&self, now: DateTime<Utc>) -> bool {
+        self.expires_at <= now
+    }
+}
+
 /// A lock store.
 #[cfg_attr(any(test, feature = "mocks"), mockall::automock)]
 #[async_trait]

@@ -39,7 +39,7 @@ impl DeployLock for MemoryLock {
         let key = (holder.env.clone(), holder.app.clone());
         if let Some(current) = held.get(&key)
             && current.owner != holder.owner
-            && current.expires_at > now
+            && !current.has_expired(now)
         {
             return Err(Error::conflict(format!(
                 "the deploy lock of {} in {} is held by {} since {} (until {}); wait for that \

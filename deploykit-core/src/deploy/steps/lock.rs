@@ -17,21 +17,26 @@ pub(crate) fn run_of(owner: &str) -> Option<&str> {
     (!run.is_empty() && !run.contains(char::is_whitespace)).then_some(run)
 }
 
+/// The lock a run takes now: its owner string, for the configured time to live.
+fn holder_of(ctx: &StepContext<'_>, state: &DeployState) -> LockHolder {
+    let now = ctx.now();
+    LockHolder {
+        env: state.request.env.clone(),
+        app: state.request.app.name.clone(),
+        owner: owner(state),
+        acquired_at: now,
+        expires_at: plus(now, ctx.settings.lock_ttl_secs),
+    }
+}
+
 /// Takes the lock: Ok(owner), or Err(refusal naming the holder).
 pub(crate) async fn acquire(
     ctx: &StepContext<'_>,
     state: &DeployState,
 ) -> Result<std::result::Result<String, String>> {
     let req = &state.request;
-    let me = owner(state);
-    let now = ctx.now();
-    let holder = LockHolder {
-        env: req.env.clone(),
-        app: req.app.name.clone(),
-        owner: me.clone(),
-        acquired_at: now,
-        expires_at: plus(now, ctx.settings.lock_ttl_secs),
-    };
+    let holder = holder_of(ctx, state);
+    let me = holder.owner.clone();
     let lock = &ctx.ports.lock;
     let result = ctx
         .effect(
@@ -98,8 +103,8 @@ pub(crate) async fn hold_again(ctx: &StepContext<'_>, state: &DeployState) -> Re
         })
         .await?;
     match holder {
-        Some(h) if h.owner == me && h.expires_at > now => Ok(()),
-        Some(h) if h.owner != me && h.expires_at > now => Err(Error::conflict(format!(
+        Some(h) if h.owner == me && !h.has_expired(now) => Ok(()),
+        Some(h) if h.owner != me && !h.has_expired(now) => Err(Error::conflict(format!(
             "run {} cannot go on: its deploy lock of {} in {} was released, and {} has held it \
              since {}; wait for that deploy to finish, then resume again",
             ctx.run_id(),
@@ -110,14 +115,7 @@ pub(crate) async fn hold_again(ctx: &StepContext<'_>, state: &DeployState) -> Re
         ))
         .with("owner", h.owner)),
         _ => {
-            let taken = LockHolder {
-                env: req.env.clone(),
-                app: req.app.name.clone(),
-                owner: me,
-                acquired_at: now,
-                expires_at: plus(now, ctx.settings.lock_ttl_secs),
-            };
-            lock.acquire(&taken).await?;
+            lock.acquire(&holder_of(ctx, state)).await?;
             let text = format!(
                 "took the deploy lock of {} in {} back: it had been released or had expired \
                  while the run was stopped",
