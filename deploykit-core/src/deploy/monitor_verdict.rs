@@ -41,8 +41,8 @@
 //! either (a person decides, or `--yes` applies the environment's policy).
 //!
 //! `sim::verdict_quality` measures these rules on simulated populations of healthy and bad
-//! deploys (BENCHMARKS.md has the figures): with Login.gov traffic about 1 healthy deploy in
-//! 50,000 is rolled back; 5xx rises to 1 % and flows failing three to four times as often are
+//! deploys (BENCHMARKS.md has the figures): with Login.gov traffic about 7 healthy deploys in
+//! 100,000 are rolled back; 5xx rises to 1 % and flows failing three to four times as often are
 //! caught within two windows 99 % of the time, flows failing twice as often two times in three;
 //! drops of a few points on a flow with a few hundred attempts per window (identity
 //! verification) cannot be told from noise in ten minutes by any rule that keeps false
