@@ -1,12 +1,13 @@
 //! The pre-deploy half of the guide on the simulated Login.gov world: cut an RC (dry run,
-//! then for real), a second one the same day, announce it, true it up, merge it, release it.
+//! then for real), a second one the same day, announce it, true it up, merge it, release it;
+//! a cut that stopped at any of its writes, run again.
 
-use deploykit_core::ports::{MergeMethod, PrState};
+use deploykit_core::ports::{MergeMethod, PrState, PullRequestQuery};
 use deploykit_core::release::{
     AnnounceRequest, CreateReleaseRequest, CutRcRequest, ReleaseContext, TrueUpRequest,
     announce_pending, create_release, cut_rc, true_up,
 };
-use deploykit_core::sim::World;
+use deploykit_core::sim::{Fault, World};
 use deploykit_core::{AppName, AppSettings, ErrorKind, RecordingSink};
 
 #[tokio::test]
@@ -76,17 +77,23 @@ async fn idp_release_candidate_from_cut_to_release() {
     let written = std::fs::read_to_string(dir.path().join("tmp/.rc-changelog.md")).expect("file");
     assert_eq!(written, format!("{}\n", pr.body));
 
-    // A second RC the same day gets `.2`.
-    let second = cut_rc(
-        &ctx,
-        &CutRcRequest {
-            dry_run: true,
-            ..request.clone()
-        },
-    )
-    .await
-    .expect("second dry run");
-    assert_eq!(second.branch.to_string(), "stages/rc-2026-11-24.2");
+    // Cutting again while RC 112's PR is open (a cut that stopped part way, run again)
+    // finishes that PR: no second branch, no second PR.
+    let pushes = sim_vcs.pushes().len();
+    let again = cut_rc(&ctx, &request).await.expect("cut again");
+    assert!(again.pr_already_open);
+    assert_eq!(again.pr_number, Some(number));
+    assert_eq!(again.branch, cut.branch);
+    assert_eq!(sim_vcs.pushes().len(), pushes);
+    let open = host
+        .pull_requests(&PullRequestQuery {
+            base: Some("stages/prod".into()),
+            head: None,
+            state: Some(PrState::Open),
+        })
+        .await
+        .expect("open PRs");
+    assert_eq!(open.len(), 1, "{open:?}");
 
     // Announce it.
     let announced = announce_pending(&ctx, &AnnounceRequest::default())
@@ -129,6 +136,27 @@ async fn idp_release_candidate_from_cut_to_release() {
     assert_eq!(err.kind(), ErrorKind::Conflict);
     let releases = host.releases().await.expect("releases");
     assert_eq!(releases.iter().filter(|r| r.name == "RC 112").count(), 1);
+
+    // The next RC the same day gets `.2`.
+    sim_vcs.commit(
+        "main",
+        "Fix the remember-device checkbox (#11500)",
+        "changelog: Bug Fixes, Login, Fix the remember-device checkbox",
+        &[("app/remember.rb", "fixed\n")],
+    );
+    let second = cut_rc(
+        &ctx,
+        &CutRcRequest {
+            source: Some("main".into()),
+            dry_run: true,
+            ..request.clone()
+        },
+    )
+    .await
+    .expect("second dry run");
+    assert_eq!(second.rc.to_string(), "113");
+    assert!(!second.pr_already_open);
+    assert_eq!(second.branch.to_string(), "stages/rc-2026-11-24.2");
     assert_eq!(
         host.pull_request(number).await.expect("PR").state,
         PrState::Merged
@@ -246,4 +274,74 @@ async fn pki_release_is_a_signed_pushed_tag_then_the_release() {
         let release = released.release.expect("release");
         assert_eq!(release.name, "RC 41");
     });
+}
+
+#[tokio::test]
+async fn a_cut_stopped_at_any_write_run_again_leaves_one_branch_and_one_labelled_pr() {
+    for op in [
+        "vcs.push",
+        "code_host.ensure_label",
+        "code_host.create_pull_request",
+        "code_host.add_labels",
+    ] {
+        let world = World::login_gov();
+        let idp: AppName = "idp".parse().expect("app");
+        let settings = AppSettings::idp();
+        let sim_vcs = world.sim_vcs(&idp).expect("repo");
+        let events = RecordingSink::default();
+        let dir = tempfile::tempdir().expect("temp dir");
+        let request = CutRcRequest {
+            working_dir: dir.path().to_path_buf(),
+            ..CutRcRequest::default()
+        };
+        let branches_before = sim_vcs.branches();
+        with_ctx!(world, idp, settings, &events, |ctx| {
+            world.faults().inject(op, Fault::Permanent, 1);
+            cut_rc(&ctx, &request)
+                .await
+                .expect_err(&format!("{op} fails"));
+            let cut = cut_rc(&ctx, &request)
+                .await
+                .unwrap_or_else(|e| panic!("run again after {op} failed: {e}"));
+            assert_eq!(cut.rc.to_string(), "112", "{op}");
+            assert_eq!(cut.branch.to_string(), "stages/rc-2026-11-24", "{op}");
+            let new_branches: Vec<String> = sim_vcs
+                .branches()
+                .into_iter()
+                .filter(|b| !branches_before.contains(b))
+                .map(|(name, _)| name)
+                .collect();
+            assert_eq!(
+                new_branches,
+                vec!["stages/rc-2026-11-24".to_string()],
+                "{op}"
+            );
+            assert_eq!(
+                sim_vcs.branch_tip("stages/rc-2026-11-24"),
+                Some(cut.sha.clone()),
+                "{op}"
+            );
+            let open = ctx
+                .code_host
+                .pull_requests(&PullRequestQuery {
+                    base: Some("stages/prod".into()),
+                    head: None,
+                    state: Some(PrState::Open),
+                })
+                .await
+                .expect("open PRs");
+            assert_eq!(open.len(), 1, "{op}: {open:?}");
+            assert_eq!(open[0].title, "Deploy RC 112 to Production", "{op}");
+            assert_eq!(
+                open[0].labels,
+                vec!["status - promotion".to_string()],
+                "{op}"
+            );
+            assert_eq!(cut.pr_number, Some(open[0].number), "{op}");
+            assert_eq!(cut.pr_already_open, op == "code_host.add_labels", "{op}");
+            let written = std::fs::read_to_string(dir.path().join("tmp/.rc-changelog.md"))
+                .expect("changelog file");
+            assert_eq!(written, format!("{}\n", open[0].body), "{op}");
+        });
+    }
 }

@@ -10,7 +10,8 @@ use std::sync::Mutex;
 
 use async_trait::async_trait;
 use deploykit_core::ports::{
-    Announcement, CodeHost, DeployStatusSource, MergeMethod, Notifier, SystemClock,
+    Announcement, CodeHost, DeployStatusSource, MergeMethod, Notifier, PrState, PullRequestQuery,
+    SystemClock,
 };
 use deploykit_core::release::{
     self, CreateReleaseRequest, CutRcRequest, ReleaseContext, TrueUpRequest,
@@ -98,7 +99,8 @@ async fn cut_true_up_and_release_on_git_and_the_github_fake() {
     git(&r.work, &r.home, &["push", "-q", "origin", "main"]);
     let staging_sha = git(&r.work, &r.home, &["rev-parse", "HEAD"]);
 
-    let github = FakeGitHub::start("18F/identity-idp", Some(TOKEN));
+    // With the origin, the fake gives each PR its branch's real head SHA.
+    let github = FakeGitHub::start("18F/identity-idp", Some(TOKEN)).with_origin(&r.origin);
     github.add_release(
         "RC 111",
         "2024-01-02T180102",
@@ -122,6 +124,21 @@ async fn cut_true_up_and_release_on_git_and_the_github_fake() {
         settings: &settings,
     };
 
+    // A cut that stopped after pushing today's RC branch, before opening its PR: the cut
+    // below uses that branch (resolved through the fetched origin/...) instead of `.2`.
+    let today = chrono::Utc::now().date_naive();
+    let stopped_branch = format!("stages/rc-{}", today.format("%Y-%m-%d"));
+    git(
+        &r.work,
+        &r.home,
+        &[
+            "push",
+            "-q",
+            "origin",
+            &format!("{staging_sha}:refs/heads/{stopped_branch}"),
+        ],
+    );
+
     // Cut RC 112 from what staging runs.
     let cut = release::cut_rc(
         &ctx,
@@ -135,6 +152,9 @@ async fn cut_true_up_and_release_on_git_and_the_github_fake() {
     assert_eq!(cut.rc.to_string(), "112");
     assert_eq!(cut.sha.as_str(), staging_sha);
     let branch = cut.branch.to_string();
+    if chrono::Utc::now().date_naive() == today {
+        assert_eq!(branch, stopped_branch, "the stopped cut's branch is used");
+    }
     let pushed = git(
         &r.origin,
         &r.home,
@@ -164,6 +184,29 @@ async fn cut_true_up_and_release_on_git_and_the_github_fake() {
         "{:?}",
         pr.labels
     );
+
+    // Cut again, as after a stop: the open PR of RC 112 is finished, not opened twice.
+    let again = release::cut_rc(
+        &ctx,
+        &CutRcRequest {
+            working_dir: r.work.clone(),
+            ..CutRcRequest::default()
+        },
+    )
+    .await
+    .expect("cut again");
+    assert!(again.pr_already_open);
+    assert_eq!(again.pr_number, Some(pr_number));
+    assert_eq!(again.branch, cut.branch);
+    let open = host
+        .pull_requests(&PullRequestQuery {
+            base: Some("stages/prod".into()),
+            head: None,
+            state: Some(PrState::Open),
+        })
+        .await
+        .expect("open PRs");
+    assert_eq!(open.len(), 1, "{open:?}");
 
     // A hotfix lands on stages/prod: the true-up merges it with `-s ours`.
     git(

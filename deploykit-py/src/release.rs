@@ -147,6 +147,12 @@ record_class!(
         fn pr_url(&self) -> Option<&str> {
             self.0.pr_url.as_deref()
         }
+        /// The promotion PR of this RC was open already at the same commit (a cut run again
+        /// after it stopped part way): it was finished, not opened a second time.
+        #[getter]
+        fn pr_already_open(&self) -> bool {
+            self.0.pr_already_open
+        }
         /// Whether this was a dry run.
         #[getter]
         fn dry_run(&self) -> bool {

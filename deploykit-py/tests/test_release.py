@@ -84,6 +84,12 @@ def test_release_day_on_the_simulated_world(tmp_path: pathlib.Path) -> None:
     assert rc.changelog.text.startswith("## ")
     assert rc.changelog_path.read_text().strip() == rc.changelog.text
     assert [e["description"] for e in events if e["event"] == "action"] == rc.actions
+    assert not rc.pr_already_open
+
+    # Cut again (as after a stop): RC 112's open PR is finished, not opened a second time.
+    again = world.cut_rc("idp", working_dir=tmp_path)
+    assert again.pr_already_open
+    assert (again.rc, again.branch, again.pr_number) == (rc.rc, rc.branch, rc.pr_number)
 
     # A Python notifier receives the announcement from the workflow.
     notifier = RecordingNotifier()

@@ -83,9 +83,20 @@ pub fn stopping(cli: &Cli) -> Stopping {
     }
     let changes_if = |changes: bool| if changes { CHANGES } else { Stopping::ReadOnly };
     match &cli.command {
-        Command::Rc(RcCommand::Create(args)) => changes_if(!args.dry_run),
+        Command::Rc(RcCommand::Create(args)) if !args.dry_run => Stopping::Changes {
+            hint: Some(
+                "run the same `deploykit rc create` again to finish it: it takes up the branch \
+                 it pushed and the PR it opened instead of making a second one",
+            ),
+        },
         Command::Rc(RcCommand::TrueUp(_)) => CHANGES,
-        Command::Release(ReleaseCommand::Create(args)) => changes_if(!args.dry_run),
+        Command::Release(ReleaseCommand::Create(args)) if !args.dry_run => Stopping::Changes {
+            hint: Some(
+                "run the same `deploykit release create` again: it creates the release if it is \
+                 missing and says so if it exists (for an app that signs its tags, a tag \
+                 pushed before the stop stays, and the new run tags again)",
+            ),
+        },
         Command::Deploy(args) => changes_if(!args.dry_run),
         Command::Rollback(_) | Command::Resume(_) => CHANGES,
         Command::Recycle(args) if !args.dry_run => Stopping::Changes {
@@ -105,6 +116,8 @@ pub fn stopping(cli: &Cli) -> Stopping {
         }
         Command::Lock(LockCommand::Release(_)) => CHANGES,
         Command::Recycle(_)
+        | Command::Rc(RcCommand::Create(_))
+        | Command::Release(ReleaseCommand::Create(_))
         | Command::Asg(_)
         | Command::Demo(_)
         | Command::Changelog(_)
@@ -185,5 +198,23 @@ mod tests {
         assert!(hint.contains("--force"), "{hint}");
         let cli = Cli::try_parse_from(["deploykit", "rc", "true-up"]).expect("args");
         assert_eq!(stopping(&cli), Stopping::Changes { hint: None });
+    }
+
+    #[test]
+    fn a_stopped_cut_or_release_says_to_run_it_again() {
+        for (args, command) in [
+            (&["rc", "create", "--app", "idp"][..], "deploykit rc create"),
+            (
+                &["release", "create", "9700"][..],
+                "deploykit release create",
+            ),
+        ] {
+            let cli = Cli::try_parse_from([&["deploykit"], args].concat()).expect("args");
+            let Stopping::Changes { hint: Some(hint) } = stopping(&cli) else {
+                panic!("{args:?} changes things and has a hint");
+            };
+            assert!(hint.contains(command), "{hint}");
+            assert!(!changes(&[args, &["--dry-run"]].concat()), "{args:?}");
+        }
     }
 }

@@ -84,6 +84,18 @@ pub async fn rc_create(inv: &Invocation<'_>, args: &RcCreateArgs) -> Result<u8> 
             outcome.branch,
             outcome.changelog_path.display()
         );
+        if let (true, Some(pr)) = (outcome.pr_already_open, outcome.pr_number) {
+            let announce = if outcome.dry_run {
+                "would finish it"
+            } else {
+                "finished it and announced it again"
+            };
+            out.push_str(&format!(
+                "\nPR #{pr} for RC {} was already open at {} (a cut run again): {announce}",
+                outcome.rc,
+                outcome.sha.short()
+            ));
+        }
         for action in &outcome.actions {
             let verb = if outcome.dry_run { "would" } else { "did" };
             out.push_str(&format!("\n  {verb}: {action}"));

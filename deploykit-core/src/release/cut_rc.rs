@@ -1,5 +1,13 @@
 //! Cut a release candidate (create-deploy-pr): last RC -> next RC -> branch name -> changelog
 //! -> push -> label -> promotion PR -> changelog file.
+//!
+//! A cut can be run again after it stopped part way (Ctrl-C, a code host error):
+//! - when the promotion PR of the same RC is already open from an RC branch at the commit
+//!   being released, the cut finishes that PR (label, changelog file) instead of pushing
+//!   another branch and opening a second PR for the same RC;
+//! - when one of the day's RC branches already points at that commit with no PR open from it
+//!   (the cut stopped between the push and the PR), it is used instead of pushing `.2`;
+//! - an open PR of the same RC at another commit is a conflict: nothing is written.
 
 use std::path::PathBuf;
 
@@ -8,7 +16,7 @@ use chrono::{Duration, NaiveDate};
 use crate::changelog::{Changelog, build_changelog};
 use crate::error::{Error, ErrorKind, Result};
 use crate::model::{EnvName, RcBranch, ReleaseNumber, Sha};
-use crate::ports::NewPullRequest;
+use crate::ports::{NewPullRequest, PrState, PullRequest, PullRequestQuery};
 use crate::release::last_rc::last_release_number;
 use crate::release::repository::check_remote;
 use crate::release::{ReleaseContext, Writes};
@@ -52,6 +60,10 @@ pub struct CutRcOutcome {
     pub pr_number: Option<u64>,
     /// The promotion PR's link, once opened.
     pub pr_url: Option<String>,
+    /// The promotion PR of this RC was open already, at the same commit (a cut run again after
+    /// it stopped part way): it was finished (labelled, changelog written), not opened again.
+    #[serde(default)]
+    pub pr_already_open: bool,
     /// Whether this was a dry run.
     pub dry_run: bool,
     /// The writes done (or that would be done), in order.
@@ -103,14 +115,35 @@ async fn release_sha(ctx: &ReleaseContext<'_>, source: Option<&str>) -> Result<S
     }
 }
 
-/// The first RC branch of `date` that does not exist on the remote yet.
-async fn free_branch(ctx: &ReleaseContext<'_>, date: NaiveDate) -> Result<RcBranch> {
+/// Where a cut pushes: the first RC branch of `date` that does not exist on the remote yet, or
+/// an earlier one that already points at `sha` with no open PR from it (pushed by a cut that
+/// stopped before opening its PR), which is reused. The flag says whether it is pushed already.
+async fn free_branch(
+    ctx: &ReleaseContext<'_>,
+    date: NaiveDate,
+    sha: &Sha,
+    open_prs: &[PullRequest],
+) -> Result<(RcBranch, bool)> {
+    let remote = &ctx.settings.remote;
     let mut branch = RcBranch::first(date);
-    while ctx
-        .vcs
-        .remote_branch_exists(&ctx.settings.remote, &branch.to_string())
-        .await?
-    {
+    loop {
+        let name = branch.to_string();
+        if !ctx.vcs.remote_branch_exists(remote, &name).await? {
+            return Ok((branch, false));
+        }
+        let tip = match ctx.vcs.resolve(&format!("{remote}/{name}")).await {
+            Ok(tip) => Some(tip),
+            Err(e) if e.kind() == ErrorKind::NotFound => None,
+            Err(e) => return Err(e),
+        };
+        if tip.is_some_and(|t| t.matches(sha)) && open_prs.iter().all(|pr| pr.head != name) {
+            ctx.warning(format!(
+                "{remote}/{name} already points at {} and no PR is open from it (a cut that \
+                 stopped before opening its PR?): using it instead of pushing another branch",
+                sha.short()
+            ));
+            return Ok((branch, true));
+        }
         if branch.ordinal >= MAX_SAME_DAY {
             return Err(Error::conflict(format!(
                 "{MAX_SAME_DAY} RC branches already exist for {date}; delete unused ones"
@@ -118,11 +151,73 @@ async fn free_branch(ctx: &ReleaseContext<'_>, date: NaiveDate) -> Result<RcBran
         }
         branch = branch.next_same_day();
     }
-    Ok(branch)
+}
+
+/// The PRs open into the production branch.
+async fn open_prs(ctx: &ReleaseContext<'_>) -> Result<Vec<PullRequest>> {
+    let production = &ctx.settings.production_branch;
+    let query = PullRequestQuery {
+        base: Some(production.clone()),
+        head: None,
+        state: Some(PrState::Open),
+    };
+    let prs = ctx.code_host.pull_requests(&query).await?;
+    Ok(prs
+        .into_iter()
+        .filter(|pr| pr.state == PrState::Open && &pr.base == production)
+        .collect())
+}
+
+/// The open PR into the production branch from an RC branch whose title names `rc`: what a cut
+/// of the same RC that stopped part way left. It must be at `sha`, else it is a conflict (a PR
+/// for this RC is open with other code).
+fn open_pr_of(
+    open_prs: &[PullRequest],
+    rc: ReleaseNumber,
+    sha: &Sha,
+) -> Result<Option<(PullRequest, RcBranch)>> {
+    let found = open_prs
+        .iter()
+        .filter(|pr| ReleaseNumber::from_pr_title(&pr.title).is_ok_and(|n| n == rc))
+        .find_map(|pr| {
+            pr.head
+                .parse::<RcBranch>()
+                .ok()
+                .map(|branch| (pr.clone(), branch))
+        });
+    let Some((pr, branch)) = found else {
+        return Ok(None);
+    };
+    match &pr.head_sha {
+        Some(head) if head.matches(sha) => Ok(Some((pr, branch))),
+        head => {
+            let (at, finish_it) = match head {
+                Some(h) => (
+                    h.short().to_string(),
+                    format!(" (or pass --source {h} to finish that one)"),
+                ),
+                None => (
+                    "a commit the code host does not give".to_string(),
+                    String::new(),
+                ),
+            };
+            Err(Error::conflict(format!(
+                "PR #{} ({:?}) is already open from {} at {at}, and this cut would release {} \
+                 as RC {rc}; merge or close PR #{} first{finish_it}",
+                pr.number,
+                pr.title,
+                pr.head,
+                sha.short(),
+                pr.number,
+            ))
+            .with("pr", pr.number))
+        }
+    }
 }
 
 /// Cuts a release candidate. A changelog that fails stops everything before any write, with
-/// the changelog's explanation.
+/// the changelog's explanation. The promotion PR of the same RC left open at the same commit
+/// by a cut that stopped part way is finished, not opened twice.
 pub async fn cut_rc(ctx: &ReleaseContext<'_>, request: &CutRcRequest) -> Result<CutRcOutcome> {
     let settings = ctx.settings;
     let url = ctx.vcs.remote_url(&settings.remote).await?;
@@ -139,7 +234,24 @@ pub async fn cut_rc(ctx: &ReleaseContext<'_>, request: &CutRcRequest) -> Result<
     ctx.info(format!("last RC is {last_rc}; this is RC {rc}"));
 
     let sha = release_sha(ctx, request.source.as_deref()).await?;
-    let branch = free_branch(ctx, today(ctx, request.utc_offset_minutes)).await?;
+    let open_prs = open_prs(ctx).await?;
+    let open = open_pr_of(&open_prs, rc, &sha)?;
+    let (branch, pushed) = match &open {
+        Some((pr, branch)) => {
+            ctx.warning(format!(
+                "PR #{} for RC {rc} is already open from {branch} at {}, the commit this cut \
+                 releases (a cut that stopped part way?): finishing it instead of opening \
+                 another",
+                pr.number,
+                sha.short()
+            ));
+            (*branch, true)
+        }
+        None => {
+            let date = today(ctx, request.utc_offset_minutes);
+            free_branch(ctx, date, &sha, &open_prs).await?
+        }
+    };
 
     let commits = ctx
         .vcs
@@ -157,22 +269,27 @@ pub async fn cut_rc(ctx: &ReleaseContext<'_>, request: &CutRcRequest) -> Result<
     let label = settings.promotion_label.clone();
     let branch_name = branch.to_string();
     let mut writes = Writes::new(ctx, request.dry_run);
-    let mut pr_number = None;
-    let mut pr_url = None;
+    let mut pr_number = open.as_ref().map(|(pr, _)| pr.number);
+    let mut pr_url = open.as_ref().map(|(pr, _)| pr.html_url.clone());
+    let labelled = open
+        .as_ref()
+        .is_some_and(|(pr, _)| pr.labels.contains(&label));
 
-    if writes.record(format!("push {sha} to {}/{branch_name}", settings.remote)) {
+    if !pushed && writes.record(format!("push {sha} to {}/{branch_name}", settings.remote)) {
         ctx.vcs
             .push(&settings.remote, &sha, &branch_name, false)
             .await?;
     }
-    if writes.record(format!("make sure the label {label:?} exists")) {
+    if !labelled && writes.record(format!("make sure the label {label:?} exists")) {
         ctx.code_host.ensure_label(&label).await?;
     }
     let title = settings.pr_title(rc);
-    if writes.record(format!(
-        "open PR {title:?} from {branch_name} into {}",
-        settings.production_branch
-    )) {
+    if open.is_none()
+        && writes.record(format!(
+            "open PR {title:?} from {branch_name} into {}",
+            settings.production_branch
+        ))
+    {
         let pr = ctx
             .code_host
             .create_pull_request(&NewPullRequest {
@@ -186,7 +303,8 @@ pub async fn cut_rc(ctx: &ReleaseContext<'_>, request: &CutRcRequest) -> Result<
         pr_url = Some(pr.html_url);
     }
     let on_pr = pr_number.map_or_else(|| "the PR".to_string(), |n| format!("PR #{n}"));
-    if writes.record(format!("add the label {label:?} to {on_pr}"))
+    if !labelled
+        && writes.record(format!("add the label {label:?} to {on_pr}"))
         && let Some(number) = pr_number
     {
         ctx.code_host.add_labels(number, &[label]).await?;
@@ -207,6 +325,7 @@ pub async fn cut_rc(ctx: &ReleaseContext<'_>, request: &CutRcRequest) -> Result<
         changelog_path,
         pr_number,
         pr_url,
+        pr_already_open: open.is_some(),
         dry_run: request.dry_run,
         actions: writes.into_list(),
     })
@@ -237,9 +356,24 @@ mod tests {
 
     const GOOD_BODY: &str = "changelog: Bug Fixes, Login, fix the button";
 
-    /// Every read of a cut: remote, fetch, releases, staging status, resolve, branches,
-    /// commits. `staging` is what staging runs; `main` resolves too.
+    /// Every read of a cut: remote, fetch, releases, staging status, resolve, open PRs (none),
+    /// branches, commits. `staging` is what staging runs; `main` resolves too.
     fn reads(p: &mut Ports, releases: Vec<Release>, taken: &[&str], commits: Vec<Commit>) {
+        reads_with_open(p, releases, taken, commits, Vec::new());
+    }
+
+    /// [`reads`] with these PRs open into the production branch.
+    fn reads_with_open(
+        p: &mut Ports,
+        releases: Vec<Release>,
+        taken: &[&str],
+        commits: Vec<Commit>,
+        open: Vec<PullRequest>,
+    ) {
+        p.host
+            .expect_pull_requests()
+            .withf(|q| q.base.as_deref() == Some("stages/prod") && q.state == Some(PrState::Open))
+            .returning(move |_| Ok(open.clone()));
         p.vcs
             .expect_remote_url()
             .returning(|_| Ok("git@github.com:18F/identity-idp.git".into()));
@@ -529,6 +663,132 @@ mod tests {
         let json = serde_json::to_value(&outcome).expect("serialisable");
         assert_eq!(json["branch"], "stages/rc-2024-01-09");
         assert_eq!(json["rc"], "113");
+    }
+
+    /// The promotion PR of RC 113, open from today's RC branch at `head`, labelled or not.
+    fn open_rc_113(head: Sha, labelled: bool) -> PullRequest {
+        let mut pr = pull_request(
+            9700,
+            "Deploy RC 113 to Production",
+            "stages/rc-2024-01-09",
+            PrState::Open,
+        );
+        pr.head_sha = Some(head);
+        if !labelled {
+            pr.labels.clear();
+        }
+        pr
+    }
+
+    #[tokio::test]
+    async fn a_cut_run_again_finishes_the_open_pr_of_its_rc_instead_of_opening_another() {
+        // The first cut pushed the branch and opened the PR, then stopped before the label.
+        let dir = tempfile::tempdir().expect("temp dir");
+        let mut p = Ports::new(AppSettings::idp());
+        reads_with_open(
+            &mut p,
+            vec![release("RC 112", false, false)],
+            &["stages/rc-2024-01-09"],
+            good_commits(),
+            vec![open_rc_113(sha('a'), false)],
+        );
+        // No push and no create_pull_request expectation: either would panic the mock.
+        p.host.expect_ensure_label().times(1).returning(|_| Ok(()));
+        p.host
+            .expect_add_labels()
+            .withf(|n, labels| *n == 9700 && labels == ["status - promotion".to_string()])
+            .times(1)
+            .returning(|_, _| Ok(()));
+        let request = CutRcRequest {
+            working_dir: dir.path().to_path_buf(),
+            ..CutRcRequest::default()
+        };
+        let outcome = cut_rc(&p.ctx(), &request).await.expect("finished");
+        assert!(outcome.pr_already_open);
+        assert_eq!(outcome.pr_number, Some(9700));
+        assert_eq!(outcome.branch.to_string(), "stages/rc-2024-01-09");
+        assert_eq!(outcome.rc.to_string(), "113");
+        assert_eq!(outcome.actions.len(), 3, "{:?}", outcome.actions);
+        assert!(
+            outcome.actions[1].contains("PR #9700"),
+            "{:?}",
+            outcome.actions
+        );
+        let written = std::fs::read_to_string(dir.path().join("tmp/.rc-changelog.md"))
+            .expect("changelog file");
+        assert_eq!(written, format!("{}\n", outcome.changelog.text));
+
+        // Run once more (it had finished): only the changelog file is written again.
+        let mut p = Ports::new(AppSettings::idp());
+        reads_with_open(
+            &mut p,
+            vec![release("RC 112", false, false)],
+            &["stages/rc-2024-01-09"],
+            good_commits(),
+            vec![open_rc_113(sha('a'), true)],
+        );
+        let outcome = cut_rc(&p.ctx(), &request).await.expect("nothing left");
+        assert!(outcome.pr_already_open);
+        assert_eq!(outcome.actions.len(), 1, "{:?}", outcome.actions);
+        assert!(outcome.actions[0].starts_with("write the changelog"));
+    }
+
+    #[tokio::test]
+    async fn an_open_pr_of_the_same_rc_at_another_commit_stops_the_cut_before_any_write() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let mut p = Ports::new(AppSettings::idp());
+        reads_with_open(
+            &mut p,
+            vec![release("RC 112", false, false)],
+            &["stages/rc-2024-01-09"],
+            good_commits(),
+            vec![open_rc_113(sha('d'), true)],
+        );
+        let request = CutRcRequest {
+            working_dir: dir.path().to_path_buf(),
+            ..CutRcRequest::default()
+        };
+        let err = cut_rc(&p.ctx(), &request).await.expect_err("conflict");
+        assert_eq!(err.kind(), ErrorKind::Conflict);
+        let text = err.to_string();
+        assert!(text.contains("PR #9700"), "{text}");
+        assert!(text.contains("merge or close PR #9700"), "{text}");
+        assert!(text.contains(&format!("--source {}", sha('d'))), "{text}");
+        assert!(p.actions().is_empty());
+        assert!(!dir.path().join("tmp/.rc-changelog.md").exists());
+    }
+
+    #[tokio::test]
+    async fn an_open_pr_of_another_rc_does_not_stop_a_cut() {
+        // RC 112's PR is open (a patch release is being cut meanwhile): the cut of 112.1 opens
+        // its own PR.
+        let mut p = Ports::new(AppSettings::idp());
+        let mut rc_112 = pull_request(
+            9600,
+            "Deploy RC 112 to Production",
+            "stages/rc-2024-01-08",
+            PrState::Open,
+        );
+        rc_112.head_sha = Some(sha('d'));
+        reads_with_open(
+            &mut p,
+            vec![release("RC 112", false, false)],
+            &[],
+            good_commits(),
+            vec![rc_112],
+        );
+        let outcome = cut_rc(
+            &p.ctx(),
+            &CutRcRequest {
+                patch: true,
+                ..dry(PathBuf::new())
+            },
+        )
+        .await
+        .expect("cut");
+        assert_eq!(outcome.rc.to_string(), "112.1");
+        assert!(!outcome.pr_already_open);
+        assert_eq!(outcome.actions.len(), 5);
     }
 
     #[tokio::test]
