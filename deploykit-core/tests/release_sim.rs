@@ -86,11 +86,7 @@ async fn idp_release_candidate_from_cut_to_release() {
     assert_eq!(again.branch, cut.branch);
     assert_eq!(sim_vcs.pushes().len(), pushes);
     let open = host
-        .pull_requests(&PullRequestQuery {
-            base: Some("stages/prod".into()),
-            head: None,
-            state: Some(PrState::Open),
-        })
+        .pull_requests(&PullRequestQuery::into_base("stages/prod", PrState::Open))
         .await
         .expect("open PRs");
     assert_eq!(open.len(), 1, "{open:?}");
@@ -323,11 +319,7 @@ async fn a_cut_stopped_at_any_write_run_again_leaves_one_branch_and_one_labelled
             );
             let open = ctx
                 .code_host
-                .pull_requests(&PullRequestQuery {
-                    base: Some("stages/prod".into()),
-                    head: None,
-                    state: Some(PrState::Open),
-                })
+                .pull_requests(&PullRequestQuery::into_base("stages/prod", PrState::Open))
                 .await
                 .expect("open PRs");
             assert_eq!(open.len(), 1, "{op}: {open:?}");

@@ -199,11 +199,7 @@ async fn cut_true_up_and_release_on_git_and_the_github_fake() {
     assert_eq!(again.pr_number, Some(pr_number));
     assert_eq!(again.branch, cut.branch);
     let open = host
-        .pull_requests(&PullRequestQuery {
-            base: Some("stages/prod".into()),
-            head: None,
-            state: Some(PrState::Open),
-        })
+        .pull_requests(&PullRequestQuery::into_base("stages/prod", PrState::Open))
         .await
         .expect("open PRs");
     assert_eq!(open.len(), 1, "{open:?}");

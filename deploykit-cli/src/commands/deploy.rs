@@ -11,7 +11,7 @@ use deploykit_core::deploy::{
     FinalStatus, FixedDecision, Journal, Operator, RollbackRequest, RunId,
 };
 use deploykit_core::notify::redact_config_diff;
-use deploykit_core::ports::{PrState, PullRequestQuery};
+use deploykit_core::release;
 use deploykit_core::report::duration_text;
 use deploykit_core::{AppSettings, DeployKind, EnvName, Error, Event, EventSink, Result};
 
@@ -158,22 +158,8 @@ pub(crate) fn app_settings(inv: &Invocation<'_>, app: &str) -> Result<AppSetting
 }
 
 async fn open_promotion_pr(ports: &DeployPorts, app: &AppSettings) -> Result<u64> {
-    let query = PullRequestQuery {
-        base: Some(app.production_branch.clone()),
-        head: None,
-        state: Some(PrState::Open),
-    };
-    let prs = ports.code_host.pull_requests(&query).await?;
-    prs.iter()
-        .find(|p| p.labels.iter().any(|l| l == &app.promotion_label))
-        .map(|p| p.number)
-        .ok_or_else(|| {
-            Error::not_found(format!(
-                "no open promotion PR into {} labelled {:?}; cut one with `deploykit rc create` \
-                 or pass --pr",
-                app.production_branch, app.promotion_label
-            ))
-        })
+    let (pr, _) = release::newest_promotion_pr(ports.code_host.as_ref(), app).await?;
+    Ok(pr.number)
 }
 
 /// The `--config-diff` of a config recycle, read from its file (`-`: standard input) and

@@ -109,6 +109,17 @@ pub struct PullRequestQuery {
     pub state: Option<PrState>,
 }
 
+impl PullRequestQuery {
+    /// The PRs into `base` in `state`, from any head.
+    pub fn into_base(base: impl Into<String>, state: PrState) -> Self {
+        PullRequestQuery {
+            base: Some(base.into()),
+            head: None,
+            state: Some(state),
+        }
+    }
+}
+
 /// The verdict of one review.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
 #[serde(rename_all = "snake_case")]

@@ -16,10 +16,10 @@ use chrono::{Duration, NaiveDate};
 use crate::changelog::{Changelog, build_changelog};
 use crate::error::{Error, ErrorKind, Result};
 use crate::model::{EnvName, RcBranch, ReleaseNumber, Sha};
-use crate::ports::{NewPullRequest, PrState, PullRequest, PullRequestQuery};
+use crate::ports::{NewPullRequest, PullRequest};
 use crate::release::last_rc::last_release_number;
 use crate::release::repository::check_remote;
-use crate::release::{ReleaseContext, Writes};
+use crate::release::{ReleaseContext, Writes, open_prs};
 
 /// How many same-day RC branches are tried before giving up.
 const MAX_SAME_DAY: u32 = 99;
@@ -153,21 +153,6 @@ async fn free_branch(
     }
 }
 
-/// The PRs open into the production branch.
-async fn open_prs(ctx: &ReleaseContext<'_>) -> Result<Vec<PullRequest>> {
-    let production = &ctx.settings.production_branch;
-    let query = PullRequestQuery {
-        base: Some(production.clone()),
-        head: None,
-        state: Some(PrState::Open),
-    };
-    let prs = ctx.code_host.pull_requests(&query).await?;
-    Ok(prs
-        .into_iter()
-        .filter(|pr| pr.state == PrState::Open && &pr.base == production)
-        .collect())
-}
-
 /// The open PR into the production branch from an RC branch whose title names `rc`: what a cut
 /// of the same RC that stopped part way left. It must be at `sha`, else it is a conflict (a PR
 /// for this RC is open with other code).
@@ -234,7 +219,7 @@ pub async fn cut_rc(ctx: &ReleaseContext<'_>, request: &CutRcRequest) -> Result<
     ctx.info(format!("last RC is {last_rc}; this is RC {rc}"));
 
     let sha = release_sha(ctx, request.source.as_deref()).await?;
-    let open_prs = open_prs(ctx).await?;
+    let open_prs = open_prs(ctx.code_host, settings).await?;
     let open = open_pr_of(&open_prs, rc, &sha)?;
     let (branch, pushed) = match &open {
         Some((pr, branch)) => {

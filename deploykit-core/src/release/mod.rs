@@ -109,25 +109,40 @@ impl<'a> Writes<'a> {
     }
 }
 
+/// The PRs open into the app's production branch.
+async fn open_prs(code_host: &dyn CodeHost, settings: &AppSettings) -> Result<Vec<PullRequest>> {
+    let production = &settings.production_branch;
+    let query = PullRequestQuery::into_base(production.clone(), PrState::Open);
+    let prs = code_host.pull_requests(&query).await?;
+    Ok(prs
+        .into_iter()
+        .filter(|pr| pr.state == PrState::Open && &pr.base == production)
+        .collect())
+}
+
 /// The open promotion PR (base = production branch, labelled with the promotion label) whose
 /// head is the newest RC branch; NotFound when there is none.
 pub async fn open_promotion_pr(ctx: &ReleaseContext<'_>) -> Result<(PullRequest, RcBranch)> {
-    let query = PullRequestQuery {
-        base: Some(ctx.settings.production_branch.clone()),
-        head: None,
-        state: Some(PrState::Open),
-    };
-    let prs = ctx.code_host.pull_requests(&query).await?;
-    prs.into_iter()
-        .filter(|pr| pr.state == PrState::Open && pr.base == ctx.settings.production_branch)
-        .filter(|pr| pr.labels.contains(&ctx.settings.promotion_label))
+    newest_promotion_pr(ctx.code_host, ctx.settings).await
+}
+
+/// [`open_promotion_pr`] for a front end that holds the code host and settings but no
+/// [`ReleaseContext`] (the deploy's `--pr` default).
+pub async fn newest_promotion_pr(
+    code_host: &dyn CodeHost,
+    settings: &AppSettings,
+) -> Result<(PullRequest, RcBranch)> {
+    open_prs(code_host, settings)
+        .await?
+        .into_iter()
+        .filter(|pr| pr.labels.contains(&settings.promotion_label))
         .filter_map(|pr| pr.head.parse::<RcBranch>().ok().map(|branch| (pr, branch)))
         .max_by_key(|(_, branch)| *branch)
         .ok_or_else(|| {
             Error::not_found(format!(
-                "no open promotion PR into {} labelled {:?} from a stages/rc-* branch; \
-                 cut a release candidate first (`rc create`) or name the RC branch",
-                ctx.settings.production_branch, ctx.settings.promotion_label
+                "no open promotion PR into {} labelled {:?} from a stages/rc-* branch; cut a \
+                 release candidate first (`deploykit rc create`), or name the PR or RC branch",
+                settings.production_branch, settings.promotion_label
             ))
         })
 }

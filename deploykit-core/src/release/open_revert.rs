@@ -48,11 +48,8 @@ async fn resolves(ctx: &ReleaseContext<'_>, rev: &str) -> Result<bool> {
 
 /// The RC whose promotion PR was merged as `merge`.
 async fn rc_merged_as(ctx: &ReleaseContext<'_>, merge: &Sha) -> Result<Option<ReleaseNumber>> {
-    let query = PullRequestQuery {
-        base: Some(ctx.settings.production_branch.clone()),
-        head: None,
-        state: Some(PrState::Merged),
-    };
+    let query =
+        PullRequestQuery::into_base(ctx.settings.production_branch.clone(), PrState::Merged);
     let prs = ctx.code_host.pull_requests(&query).await?;
     Ok(prs
         .iter()
