@@ -665,18 +665,24 @@ mod tests {
         pr
     }
 
-    #[tokio::test]
-    async fn a_cut_run_again_finishes_the_open_pr_of_its_rc_instead_of_opening_another() {
-        // The first cut pushed the branch and opened the PR, then stopped before the label.
-        let dir = tempfile::tempdir().expect("temp dir");
+    /// The reads of a cut after RC 112, with RC 113's PR open from today's branch at `head`.
+    fn rc_113_open(head: Sha, labelled: bool) -> Ports {
         let mut p = Ports::new(AppSettings::idp());
         reads_with_open(
             &mut p,
             vec![release("RC 112", false, false)],
             &["stages/rc-2024-01-09"],
             good_commits(),
-            vec![open_rc_113(sha('a'), false)],
+            vec![open_rc_113(head, labelled)],
         );
+        p
+    }
+
+    #[tokio::test]
+    async fn a_cut_run_again_finishes_the_open_pr_of_its_rc_instead_of_opening_another() {
+        // The first cut pushed the branch and opened the PR, then stopped before the label.
+        let dir = tempfile::tempdir().expect("temp dir");
+        let mut p = rc_113_open(sha('a'), false);
         // No push and no create_pull_request expectation: either would panic the mock.
         p.host.expect_ensure_label().times(1).returning(|_| Ok(()));
         p.host
@@ -704,14 +710,7 @@ mod tests {
         assert_eq!(written, format!("{}\n", outcome.changelog.text));
 
         // Run once more (it had finished): only the changelog file is written again.
-        let mut p = Ports::new(AppSettings::idp());
-        reads_with_open(
-            &mut p,
-            vec![release("RC 112", false, false)],
-            &["stages/rc-2024-01-09"],
-            good_commits(),
-            vec![open_rc_113(sha('a'), true)],
-        );
+        let p = rc_113_open(sha('a'), true);
         let outcome = cut_rc(&p.ctx(), &request).await.expect("nothing left");
         assert!(outcome.pr_already_open);
         assert_eq!(outcome.actions.len(), 1, "{:?}", outcome.actions);
@@ -721,14 +720,7 @@ mod tests {
     #[tokio::test]
     async fn an_open_pr_of_the_same_rc_at_another_commit_stops_the_cut_before_any_write() {
         let dir = tempfile::tempdir().expect("temp dir");
-        let mut p = Ports::new(AppSettings::idp());
-        reads_with_open(
-            &mut p,
-            vec![release("RC 112", false, false)],
-            &["stages/rc-2024-01-09"],
-            good_commits(),
-            vec![open_rc_113(sha('d'), true)],
-        );
+        let p = rc_113_open(sha('d'), true);
         let request = CutRcRequest {
             working_dir: dir.path().to_path_buf(),
             ..CutRcRequest::default()
@@ -745,23 +737,9 @@ mod tests {
 
     #[tokio::test]
     async fn an_open_pr_of_another_rc_does_not_stop_a_cut() {
-        // RC 112's PR is open (a patch release is being cut meanwhile): the cut of 112.1 opens
-        // its own PR.
-        let mut p = Ports::new(AppSettings::idp());
-        let mut rc_112 = pull_request(
-            9600,
-            "Deploy RC 112 to Production",
-            "stages/rc-2024-01-08",
-            PrState::Open,
-        );
-        rc_112.head_sha = Some(sha('d'));
-        reads_with_open(
-            &mut p,
-            vec![release("RC 112", false, false)],
-            &[],
-            good_commits(),
-            vec![rc_112],
-        );
+        // RC 113's PR waits for its deploy while a patch of RC 112 is cut: 112.1 gets its own
+        // branch (today's is RC 113's) and its own PR.
+        let p = rc_113_open(sha('d'), true);
         let outcome = cut_rc(
             &p.ctx(),
             &CutRcRequest {
@@ -773,6 +751,7 @@ mod tests {
         .expect("cut");
         assert_eq!(outcome.rc.to_string(), "112.1");
         assert!(!outcome.pr_already_open);
+        assert_eq!(outcome.branch.to_string(), "stages/rc-2024-01-09.2");
         assert_eq!(outcome.actions.len(), 5);
     }
 
