@@ -396,6 +396,22 @@ mod tests {
         ]
     }
 
+    /// PR #9700 gets the promotion label, once.
+    fn labels_pr_9700_once(p: &mut Ports) {
+        p.host
+            .expect_add_labels()
+            .withf(|n, labels| *n == 9700 && labels == ["status - promotion".to_string()])
+            .times(1)
+            .returning(|_, _| Ok(()));
+    }
+
+    fn for_real(working_dir: PathBuf) -> CutRcRequest {
+        CutRcRequest {
+            working_dir,
+            ..CutRcRequest::default()
+        }
+    }
+
     fn dry(working_dir: PathBuf) -> CutRcRequest {
         CutRcRequest {
             dry_run: true,
@@ -543,10 +559,7 @@ mod tests {
             &[],
             vec![commit("Oops (#43)", "no trailer")],
         );
-        let request = CutRcRequest {
-            working_dir: dir.path().to_path_buf(),
-            ..CutRcRequest::default()
-        };
+        let request = for_real(dir.path().to_path_buf());
         let err = cut_rc(&p.ctx(), &request).await.expect_err("no changelog");
         assert_eq!(err.kind(), ErrorKind::InvalidInput);
         assert_eq!(err.message(), TRAILER_HELP);
@@ -627,15 +640,8 @@ mod tests {
                 let pr: PullRequest = pull_request(9700, &new.title, &new.head, PrState::Open);
                 Ok(pr)
             });
-        p.host
-            .expect_add_labels()
-            .withf(|n, labels| *n == 9700 && labels == ["status - promotion".to_string()])
-            .times(1)
-            .returning(|_, _| Ok(()));
-        let request = CutRcRequest {
-            working_dir: dir.path().to_path_buf(),
-            ..CutRcRequest::default()
-        };
+        labels_pr_9700_once(&mut p);
+        let request = for_real(dir.path().to_path_buf());
         let outcome = cut_rc(&p.ctx(), &request).await.expect("cut");
         assert_eq!(
             outcome.pr_url.as_deref(),
@@ -685,15 +691,8 @@ mod tests {
         let mut p = rc_113_open(sha('a'), false);
         // No push and no create_pull_request expectation: either would panic the mock.
         p.host.expect_ensure_label().times(1).returning(|_| Ok(()));
-        p.host
-            .expect_add_labels()
-            .withf(|n, labels| *n == 9700 && labels == ["status - promotion".to_string()])
-            .times(1)
-            .returning(|_, _| Ok(()));
-        let request = CutRcRequest {
-            working_dir: dir.path().to_path_buf(),
-            ..CutRcRequest::default()
-        };
+        labels_pr_9700_once(&mut p);
+        let request = for_real(dir.path().to_path_buf());
         let outcome = cut_rc(&p.ctx(), &request).await.expect("finished");
         assert!(outcome.pr_already_open);
         assert_eq!(outcome.pr_number, Some(9700));
@@ -721,10 +720,7 @@ mod tests {
     async fn an_open_pr_of_the_same_rc_at_another_commit_stops_the_cut_before_any_write() {
         let dir = tempfile::tempdir().expect("temp dir");
         let p = rc_113_open(sha('d'), true);
-        let request = CutRcRequest {
-            working_dir: dir.path().to_path_buf(),
-            ..CutRcRequest::default()
-        };
+        let request = for_real(dir.path().to_path_buf());
         let err = cut_rc(&p.ctx(), &request).await.expect_err("conflict");
         assert_eq!(err.kind(), ErrorKind::Conflict);
         let text = err.to_string();
