@@ -108,15 +108,7 @@ impl SsmDeployLock {
 }
 
 fn held_by(name: &str, holder: &LockHolder) -> Error {
-    Error::conflict(format!(
-        "the deploy lock of {} in {} is held by {} since {} (until {}); wait for that \
-         deploy to finish (a lock past its expiry is taken over by the next deploy; \
-         `deploykit lock show` says how to go on)",
-        holder.app, holder.env, holder.owner, holder.acquired_at, holder.expires_at
-    ))
-    .with("owner", &holder.owner)
-    .with("acquired_at", holder.acquired_at)
-    .with("parameter", name)
+    holder.held_error().with("parameter", name)
 }
 
 #[async_trait]

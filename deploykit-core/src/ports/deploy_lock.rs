@@ -5,7 +5,7 @@ use std::fmt::Debug;
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 
-use crate::error::Result;
+use crate::error::{Error, Result};
 use crate::model::names::{AppName, EnvName};
 
 /// Who holds a deploy lock, since when and until when.
@@ -27,6 +27,24 @@ impl LockHolder {
     /// Whether the lock is past its expiry at `now` (the next deploy may take it over).
     pub fn has_expired(&self, now: DateTime<Utc>) -> bool {
         self.expires_at <= now
+    }
+
+    /// The Conflict a lock store gives another deploy while this holder holds the lock: who,
+    /// since and until when, and how to go on.
+    pub fn held_error(&self) -> Error {
+        let time = |t: &DateTime<Utc>| t.format("%Y-%m-%d %H:%M:%S UTC").to_string();
+        Error::conflict(format!(
+            "the deploy lock of {} in {} is held by {} since {} (until {}); wait for that \
+             deploy to finish (a lock past its expiry is taken over by the next deploy; \
+             `deploykit lock show` says how to go on)",
+            self.app,
+            self.env,
+            self.owner,
+            time(&self.acquired_at),
+            time(&self.expires_at),
+        ))
+        .with("owner", &self.owner)
+        .with("since", self.acquired_at.to_rfc3339())
     }
 }
 

@@ -5,7 +5,7 @@ use std::sync::{Arc, Mutex};
 
 use async_trait::async_trait;
 
-use crate::error::{Error, Result};
+use crate::error::Result;
 use crate::model::names::{AppName, EnvName};
 use crate::ports::{Clock, DeployLock, LockHolder};
 use crate::sim::{Faults, lock};
@@ -41,18 +41,7 @@ impl DeployLock for MemoryLock {
             && current.owner != holder.owner
             && !current.has_expired(now)
         {
-            return Err(Error::conflict(format!(
-                "the deploy lock of {} in {} is held by {} since {} (until {}); wait for that \
-                 deploy to finish (a lock past its expiry is taken over by the next deploy; \
-                 `deploykit lock show` says how to go on)",
-                holder.app,
-                holder.env,
-                current.owner,
-                current.acquired_at.format("%Y-%m-%d %H:%M:%S UTC"),
-                current.expires_at.format("%Y-%m-%d %H:%M:%S UTC"),
-            ))
-            .with("owner", &current.owner)
-            .with("since", current.acquired_at.to_rfc3339()));
+            return Err(current.held_error());
         }
         held.insert(key, holder.clone());
         Ok(())
