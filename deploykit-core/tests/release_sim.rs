@@ -337,3 +337,61 @@ async fn a_cut_stopped_at_any_write_run_again_leaves_one_branch_and_one_labelled
         });
     }
 }
+
+#[tokio::test]
+async fn a_signed_release_stopped_after_its_tag_uses_that_tag_when_run_again() {
+    for op in ["vcs.push_tag", "code_host.create_release"] {
+        let world = World::login_gov();
+        let pki: AppName = "pki".parse().expect("app");
+        let settings = AppSettings::pki();
+        let sim_vcs = world.sim_vcs(&pki).expect("repo");
+        let events = RecordingSink::default();
+        let dir = tempfile::tempdir().expect("temp dir");
+        with_ctx!(world, pki, settings, &events, |ctx| {
+            let cut = cut_rc(
+                &ctx,
+                &CutRcRequest {
+                    working_dir: dir.path().to_path_buf(),
+                    ..CutRcRequest::default()
+                },
+            )
+            .await
+            .expect("cut");
+            let number = cut.pr_number.expect("PR");
+            let merge = ctx
+                .code_host
+                .merge_pull_request(number, MergeMethod::Merge)
+                .await
+                .expect("merge");
+            let request = CreateReleaseRequest {
+                pr: number.to_string().parse().expect("number"),
+                dry_run: false,
+            };
+            world.faults().inject(op, Fault::Permanent, 1);
+            create_release(&ctx, &request)
+                .await
+                .expect_err(&format!("{op} fails"));
+            let first_tags = ctx.vcs.tags_at(&merge).await.expect("tags");
+            assert_eq!(first_tags.len(), 1, "{op}: {first_tags:?}");
+            // A minute later: a new tag would have another name.
+            world
+                .virtual_clock()
+                .advance(std::time::Duration::from_secs(60));
+            let released = create_release(&ctx, &request)
+                .await
+                .unwrap_or_else(|e| panic!("run again after {op} failed: {e}"));
+            assert_eq!(released.tag, first_tags[0], "{op}");
+            assert_eq!(
+                ctx.vcs.tags_at(&merge).await.expect("tags"),
+                first_tags,
+                "{op}"
+            );
+            let tag = sim_vcs.tag(&released.tag).expect("tag");
+            assert!(tag.signed && tag.pushed, "{op}");
+            let releases = ctx.code_host.releases().await.expect("releases");
+            let rc_41: Vec<_> = releases.iter().filter(|r| r.name == "RC 41").collect();
+            assert_eq!(rc_41.len(), 1, "{op}");
+            assert_eq!(rc_41[0].tag_name, released.tag, "{op}");
+        });
+    }
+}

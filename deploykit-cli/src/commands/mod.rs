@@ -93,8 +93,8 @@ pub fn stopping(cli: &Cli) -> Stopping {
         Command::Release(ReleaseCommand::Create(args)) if !args.dry_run => Stopping::Changes {
             hint: Some(
                 "run the same `deploykit release create` again: it creates the release if it is \
-                 missing and says so if it exists (for an app that signs its tags, a tag \
-                 pushed before the stop stays, and the new run tags again)",
+                 missing (using the tag a stopped run left, for an app that signs its tags) \
+                 and says so if it exists",
             ),
         },
         Command::Deploy(args) => changes_if(!args.dry_run),

@@ -347,9 +347,12 @@ pub async fn revert_merge_restores_first_parent(h: &dyn VcsHarness) -> Outcome {
 }
 
 /// Tags are created once (Conflict on a second one of the same name) and pushed; pushing a
-/// missing tag is NotFound.
+/// missing tag is NotFound; `tags_at` names the tags on a commit, and only those.
 pub async fn tags_created_and_pushed(h: &dyn VcsHarness) -> Outcome {
     let a = h.commit("ct-tags", "Tagged", "", &[("t.txt", "t")]).await?;
+    let b = h
+        .commit("ct-tags", "Untagged", "", &[("u.txt", "u")])
+        .await?;
     fetch(h).await?;
     call(
         "create_tag",
@@ -361,6 +364,25 @@ pub async fn tags_created_and_pushed(h: &dyn VcsHarness) -> Outcome {
     ensure!(
         resolve(h, "ct-tag-1").await? == a,
         "the tag should point at {a}"
+    );
+    call(
+        "create_tag",
+        h.vcs()
+            .create_tag("ct-tag-0", &a, "ct-tag-0 release", false)
+            .await,
+    )?;
+    let on_a = call("tags_at", h.vcs().tags_at(&a).await)?;
+    ensure!(
+        on_a.iter()
+            .filter(|t| t.starts_with("ct-tag-"))
+            .collect::<Vec<_>>()
+            == ["ct-tag-0", "ct-tag-1"],
+        "tags_at({a}) should be [ct-tag-0, ct-tag-1], sorted; got {on_a:?}"
+    );
+    let on_b = call("tags_at", h.vcs().tags_at(&b).await)?;
+    ensure!(
+        on_b.iter().all(|t| !t.starts_with("ct-tag-")),
+        "tags_at({b}) should name no ct-tag; got {on_b:?}"
     );
     expect_error(
         "create_tag(existing)",

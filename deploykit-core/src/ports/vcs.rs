@@ -53,4 +53,6 @@ pub trait Vcs: Send + Sync + Debug {
     -> Result<()>;
     /// Pushes tag `name` to `remote`.
     async fn push_tag(&self, remote: &str, name: &str) -> Result<()>;
+    /// The names of the tags that point at `target` (created here or fetched), sorted.
+    async fn tags_at(&self, target: &Sha) -> Result<Vec<String>>;
 }

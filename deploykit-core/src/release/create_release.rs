@@ -53,8 +53,28 @@ pub fn tag_name(now: DateTime<Utc>) -> String {
     now.format("%Y-%m-%dT%H%M%S").to_string()
 }
 
+/// The newest release tag (`YYYY-MM-DDTHHMMSS`) on `tip` that no release uses: what a release
+/// of a signed-tag app that stopped between its tag and its release left.
+async fn leftover_release_tag(
+    ctx: &ReleaseContext<'_>,
+    tip: &Sha,
+    releases: &[Release],
+) -> Result<Option<String>> {
+    let is_release_tag =
+        |t: &str| chrono::NaiveDateTime::parse_from_str(t, "%Y-%m-%dT%H%M%S").is_ok();
+    Ok(ctx
+        .vcs
+        .tags_at(tip)
+        .await?
+        .into_iter()
+        .filter(|t| is_release_tag(t) && releases.iter().all(|r| &r.tag_name != t))
+        .max())
+}
+
 /// Creates the release of a merged promotion PR. Refuses unmerged PRs, PRs into another
-/// branch, and an RC whose release (titled exactly `RC <N>`) exists already.
+/// branch, and an RC whose release (titled exactly `RC <N>`) exists already. For an app that
+/// signs its tags, a release tag already on the production tip that no release uses (left by
+/// a run that stopped before publishing) is pushed and used instead of tagging again.
 pub async fn create_release(
     ctx: &ReleaseContext<'_>,
     request: &CreateReleaseRequest,
@@ -92,7 +112,7 @@ pub async fn create_release(
         ))
         .with("tag", &existing.tag_name));
     }
-    let tag = tag_name(ctx.clock.now());
+    let mut tag = tag_name(ctx.clock.now());
     let merge_commit = pr.merge_commit_sha.clone();
     let mut writes = Writes::new(ctx, request.dry_run);
 
@@ -119,13 +139,26 @@ pub async fn create_release(
                     merge.short()
                 ));
             }
-            let message = format!("{tag} release");
-            if writes.record(format!(
-                "create the signed tag {tag} on {} ({})",
-                settings.production_branch,
-                tip.short()
-            )) {
-                ctx.vcs.create_tag(&tag, &tip, &message, true).await?;
+            match leftover_release_tag(ctx, &tip, &releases).await? {
+                Some(left) => {
+                    ctx.warning(format!(
+                        "the release tag {left} is already on {} with no release of its own (a \
+                         release create that stopped before publishing?): using it instead of \
+                         tagging again",
+                        tip.short()
+                    ));
+                    tag = left;
+                }
+                None => {
+                    let message = format!("{tag} release");
+                    if writes.record(format!(
+                        "create the signed tag {tag} on {} ({})",
+                        settings.production_branch,
+                        tip.short()
+                    )) {
+                        ctx.vcs.create_tag(&tag, &tip, &message, true).await?;
+                    }
+                }
             }
             if writes.record(format!("push the tag {tag} to {}", settings.remote)) {
                 ctx.vcs.push_tag(&settings.remote, &tag).await?;
@@ -295,6 +328,10 @@ mod tests {
             .expect_resolve()
             .withf(|rev| rev == "origin/stages/prod")
             .returning(|_| Ok(sha('e')));
+        p.vcs
+            .expect_tags_at()
+            .withf(|target| *target == sha('e'))
+            .returning(|_| Ok(vec!["v0-not-a-release-tag".into()]));
         let mut seq = mockall::Sequence::new();
         p.vcs
             .expect_create_tag()
@@ -330,12 +367,51 @@ mod tests {
     }
 
     #[tokio::test]
+    async fn a_release_run_again_uses_the_tag_a_stopped_run_left_on_the_tip() {
+        // The run before pushed 2024-01-09T170000 and stopped before the release. The tip also
+        // carries RC 39's tag (a release uses it) and a tag of another kind.
+        let mut p = Ports::new(AppSettings::pki());
+        merged_pr(&mut p, "Deploy RC 40 to Prod");
+        p.host.expect_releases().returning(|| {
+            let mut rc_39 = release("RC 39", false, false);
+            rc_39.tag_name = "2024-01-09T160000".into();
+            Ok(vec![rc_39])
+        });
+        p.vcs.expect_fetch().returning(|_| Ok(()));
+        p.vcs.expect_resolve().returning(|_| Ok(sha('e')));
+        p.vcs.expect_tags_at().returning(|_| {
+            Ok(vec![
+                "2024-01-09T160000".into(),
+                "2024-01-09T170000".into(),
+                "v40".into(),
+            ])
+        });
+        // No create_tag expectation: tagging again would panic the mock.
+        p.vcs
+            .expect_push_tag()
+            .withf(|remote, name| remote == "origin" && name == "2024-01-09T170000")
+            .times(1)
+            .returning(|_, _| Ok(()));
+        p.host
+            .expect_create_release()
+            .withf(|new| new.name == "RC 40" && new.tag_name == "2024-01-09T170000")
+            .times(1)
+            .returning(|new| Ok(release(&new.name, false, false)));
+        let outcome = create_release(&p.ctx(), &request("17", false))
+            .await
+            .expect("release");
+        assert_eq!(outcome.tag, "2024-01-09T170000");
+        assert_eq!(outcome.actions.len(), 2, "{:?}", outcome.actions);
+    }
+
+    #[tokio::test]
     async fn a_dry_run_tags_and_releases_nothing() {
         let mut p = Ports::new(AppSettings::pki());
         merged_pr(&mut p, "Deploy RC 40 to Prod");
         p.host.expect_releases().returning(|| Ok(vec![]));
         p.vcs.expect_fetch().returning(|_| Ok(()));
         p.vcs.expect_resolve().returning(|_| Ok(sha('e')));
+        p.vcs.expect_tags_at().returning(|_| Ok(vec![]));
         let outcome = create_release(&p.ctx(), &request("17", true))
             .await
             .expect("dry run");

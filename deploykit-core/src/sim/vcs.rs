@@ -519,6 +519,18 @@ impl Vcs for SimVcs {
         tag.pushed = true;
         Ok(())
     }
+
+    async fn tags_at(&self, target: &Sha) -> Result<Vec<String>> {
+        self.faults.check("vcs.tags_at")?;
+        let st = lock(&self.state);
+        let target = st.resolve(target.as_str())?;
+        Ok(st
+            .tags
+            .iter()
+            .filter(|(_, t)| t.target == target)
+            .map(|(name, _)| name.clone())
+            .collect())
+    }
 }
 
 #[cfg(test)]

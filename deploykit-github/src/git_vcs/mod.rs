@@ -235,4 +235,9 @@ impl Vcs for GitVcs {
         })
         .await
     }
+
+    async fn tags_at(&self, target: &Sha) -> Result<Vec<String>> {
+        let target = target.clone();
+        self.run(move |repo, _| tag::tags_at(repo, &target)).await
+    }
 }

@@ -90,3 +90,23 @@ pub(crate) fn create_tag(
     .map_err(fail)?;
     Ok(())
 }
+
+/// The names of the tags (lightweight or annotated) whose commit is `target`, sorted.
+pub(crate) fn tags_at(repo: &Repository, target: &Sha) -> Result<Vec<String>> {
+    let target = commit_oid(repo, target)?;
+    let names = repo
+        .tag_names(None)
+        .map_err(|e| git_error("listing tags", &e, None))?;
+    let mut found = Vec::new();
+    for name in names.iter().flatten().flatten() {
+        let on_target = repo
+            .find_reference(&format!("refs/tags/{name}"))
+            .and_then(|r| r.peel_to_commit())
+            .is_ok_and(|c| c.id() == target);
+        if on_target {
+            found.push(name.to_string());
+        }
+    }
+    found.sort();
+    Ok(found)
+}
