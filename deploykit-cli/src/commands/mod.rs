@@ -89,7 +89,12 @@ pub fn stopping(cli: &Cli) -> Stopping {
                  it pushed and the PR it opened instead of making a second one",
             ),
         },
-        Command::Rc(RcCommand::TrueUp(_)) => CHANGES,
+        Command::Rc(RcCommand::TrueUp(_)) => Stopping::Changes {
+            hint: Some(
+                "run `deploykit rc true-up` again: it merges what the RC branch still lacks \
+                 of the production branch, and nothing once the branch has it all",
+            ),
+        },
         Command::Release(ReleaseCommand::Create(args)) if !args.dry_run => Stopping::Changes {
             hint: Some(
                 "run the same `deploykit release create` again: it creates the release if it is \
@@ -196,12 +201,13 @@ mod tests {
             panic!("a recycle changes things and has a hint");
         };
         assert!(hint.contains("--force"), "{hint}");
-        let cli = Cli::try_parse_from(["deploykit", "rc", "true-up"]).expect("args");
+        let cli = Cli::try_parse_from(["deploykit", "lock", "release", "prod", "idp", "run"])
+            .expect("args");
         assert_eq!(stopping(&cli), Stopping::Changes { hint: None });
     }
 
     #[test]
-    fn a_stopped_cut_or_release_says_to_run_it_again() {
+    fn a_stopped_cut_true_up_or_release_says_to_run_it_again() {
         for (args, command) in [
             (&["rc", "create", "--app", "idp"][..], "deploykit rc create"),
             (
@@ -216,5 +222,10 @@ mod tests {
             assert!(hint.contains(command), "{hint}");
             assert!(!changes(&[args, &["--dry-run"]].concat()), "{args:?}");
         }
+        let cli = Cli::try_parse_from(["deploykit", "rc", "true-up"]).expect("args");
+        let Stopping::Changes { hint: Some(hint) } = stopping(&cli) else {
+            panic!("a true-up changes things and has a hint");
+        };
+        assert!(hint.contains("deploykit rc true-up"), "{hint}");
     }
 }
