@@ -4,8 +4,8 @@
 
 use deploykit_core::ports::{MergeMethod, PrState, PullRequestQuery};
 use deploykit_core::release::{
-    AnnounceRequest, CreateReleaseRequest, CutRcRequest, ReleaseContext, TrueUpRequest,
-    announce_pending, create_release, cut_rc, true_up,
+    AnnounceRequest, CreateReleaseRequest, CutRcOutcome, CutRcRequest, ReleaseContext,
+    TrueUpRequest, announce_pending, create_release, cut_rc, true_up,
 };
 use deploykit_core::sim::{Fault, World};
 use deploykit_core::{AppName, AppSettings, ErrorKind, RecordingSink};
@@ -159,6 +159,15 @@ async fn idp_release_candidate_from_cut_to_release() {
     );
 }
 
+/// Cuts an RC of the context's app for real, its changelog written into `dir`.
+async fn cut_into(ctx: &ReleaseContext<'_>, dir: &tempfile::TempDir) -> CutRcOutcome {
+    let request = CutRcRequest {
+        working_dir: dir.path().to_path_buf(),
+        ..CutRcRequest::default()
+    };
+    cut_rc(ctx, &request).await.expect("cut")
+}
+
 /// The ports of `app` in `world`, as a context, for the closure `f`.
 macro_rules! with_ctx {
     ($world:expr, $app:expr, $settings:expr, $events:expr, |$ctx:ident| $body:block) => {{
@@ -189,15 +198,7 @@ async fn true_up_merges_a_production_hotfix_keeping_the_rc_tree() {
     let events = RecordingSink::default();
     let dir = tempfile::tempdir().expect("temp dir");
     with_ctx!(world, idp, settings, &events, |ctx| {
-        let cut = cut_rc(
-            &ctx,
-            &CutRcRequest {
-                working_dir: dir.path().to_path_buf(),
-                ..CutRcRequest::default()
-            },
-        )
-        .await
-        .expect("cut");
+        let cut = cut_into(&ctx, &dir).await;
         let branch = cut.branch.to_string();
         let rc_files = sim_vcs.files_at(&branch).expect("rc files");
         let hotfix = sim_vcs.commit(
@@ -235,15 +236,7 @@ async fn pki_release_is_a_signed_pushed_tag_then_the_release() {
     let events = RecordingSink::default();
     let dir = tempfile::tempdir().expect("temp dir");
     with_ctx!(world, pki, settings, &events, |ctx| {
-        let cut = cut_rc(
-            &ctx,
-            &CutRcRequest {
-                working_dir: dir.path().to_path_buf(),
-                ..CutRcRequest::default()
-            },
-        )
-        .await
-        .expect("cut");
+        let cut = cut_into(&ctx, &dir).await;
         assert_eq!(cut.rc.to_string(), "41");
         let number = cut.pr_number.expect("PR");
         let merge = ctx
@@ -348,15 +341,7 @@ async fn a_signed_release_stopped_after_its_tag_uses_that_tag_when_run_again() {
         let events = RecordingSink::default();
         let dir = tempfile::tempdir().expect("temp dir");
         with_ctx!(world, pki, settings, &events, |ctx| {
-            let cut = cut_rc(
-                &ctx,
-                &CutRcRequest {
-                    working_dir: dir.path().to_path_buf(),
-                    ..CutRcRequest::default()
-                },
-            )
-            .await
-            .expect("cut");
+            let cut = cut_into(&ctx, &dir).await;
             let number = cut.pr_number.expect("PR");
             let merge = ctx
                 .code_host
