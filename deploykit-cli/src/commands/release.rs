@@ -88,7 +88,7 @@ pub async fn rc_create(inv: &Invocation<'_>, args: &RcCreateArgs) -> Result<u8> 
             let announce = if outcome.dry_run {
                 "would finish it"
             } else {
-                "finished it and announced it again"
+                "finished it and announced it (a second time, if the stopped run had got that far)"
             };
             out.push_str(&format!(
                 "\nPR #{pr} for RC {} was already open at {} (a cut run again): {announce}",
