@@ -7,8 +7,8 @@ use std::sync::Arc;
 use async_trait::async_trait;
 use deploykit_core::deploy::demo::prepare_promotion_pr;
 use deploykit_core::deploy::{
-    self, Decision, DecisionRequest, DeployOutcome, DeployPorts, DeployRequest, FileJournal,
-    FinalStatus, FixedDecision, Journal, Operator, RollbackRequest, RunId,
+    self, Decision, DecisionRequest, DeployOutcome, DeployRequest, FileJournal, FinalStatus,
+    FixedDecision, Journal, Operator, RollbackRequest, RunId,
 };
 use deploykit_core::notify::redact_config_diff;
 use deploykit_core::release;
@@ -157,11 +157,6 @@ pub(crate) fn app_settings(inv: &Invocation<'_>, app: &str) -> Result<AppSetting
     })
 }
 
-async fn open_promotion_pr(ports: &DeployPorts, app: &AppSettings) -> Result<u64> {
-    let (pr, _) = release::newest_promotion_pr(ports.code_host.as_ref(), app).await?;
-    Ok(pr.number)
-}
-
 /// The `--config-diff` of a config recycle, read from its file (`-`: standard input) and
 /// redacted with the configuration's rules before anything else sees it.
 async fn config_diff(
@@ -229,7 +224,12 @@ pub async fn deploy(inv: &Invocation<'_>, args: &DeployArgs) -> Result<u8> {
     if kind.ships_code() {
         req.pr_number = Some(match pr {
             Some(n) => n,
-            None => open_promotion_pr(&ports, &app).await?,
+            None => {
+                release::open_promotion_pr(ports.code_host.as_ref(), &app)
+                    .await?
+                    .0
+                    .number
+            }
         });
     }
     if args.dry_run {

@@ -38,7 +38,7 @@ pub async fn announce_pending(
 ) -> Result<AnnounceOutcome> {
     let pr = match request.pr {
         Some(number) => ctx.code_host.pull_request(number).await?,
-        None => open_promotion_pr(ctx).await?.0,
+        None => open_promotion_pr(ctx.code_host, ctx.settings).await?.0,
     };
     let rc = rc_of(&pr)?;
     let announcement = Announcement::PendingReleasePr {

@@ -50,8 +50,11 @@ pub struct CreateReleaseOutcome {
 /// assert_eq!(tag_name(now), "2024-01-09T180102");
 /// ```
 pub fn tag_name(now: DateTime<Utc>) -> String {
-    now.format("%Y-%m-%dT%H%M%S").to_string()
+    now.format(TAG_FORMAT).to_string()
 }
+
+/// How a release tag names its time (UTC).
+const TAG_FORMAT: &str = "%Y-%m-%dT%H%M%S";
 
 /// The newest release tag (`YYYY-MM-DDTHHMMSS`) on `tip` that no release uses: what a release
 /// of a signed-tag app that stopped between its tag and its release left.
@@ -60,8 +63,7 @@ async fn leftover_release_tag(
     tip: &Sha,
     releases: &[Release],
 ) -> Result<Option<String>> {
-    let is_release_tag =
-        |t: &str| chrono::NaiveDateTime::parse_from_str(t, "%Y-%m-%dT%H%M%S").is_ok();
+    let is_release_tag = |t: &str| chrono::NaiveDateTime::parse_from_str(t, TAG_FORMAT).is_ok();
     Ok(ctx
         .vcs
         .tags_at(tip)

@@ -121,14 +121,9 @@ async fn open_prs(code_host: &dyn CodeHost, settings: &AppSettings) -> Result<Ve
 }
 
 /// The open promotion PR (base = production branch, labelled with the promotion label) whose
-/// head is the newest RC branch; NotFound when there is none.
-pub async fn open_promotion_pr(ctx: &ReleaseContext<'_>) -> Result<(PullRequest, RcBranch)> {
-    newest_promotion_pr(ctx.code_host, ctx.settings).await
-}
-
-/// [`open_promotion_pr`] for a front end that holds the code host and settings but no
-/// [`ReleaseContext`] (the deploy's `--pr` default).
-pub async fn newest_promotion_pr(
+/// head is the newest RC branch; NotFound when there is none. Takes the code host and settings
+/// rather than a [`ReleaseContext`], for the deploy's `--pr` default too.
+pub async fn open_promotion_pr(
     code_host: &dyn CodeHost,
     settings: &AppSettings,
 ) -> Result<(PullRequest, RcBranch)> {

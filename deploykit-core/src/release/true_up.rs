@@ -62,7 +62,7 @@ pub async fn true_up(ctx: &ReleaseContext<'_>, request: &TrueUpRequest) -> Resul
     let settings = ctx.settings;
     let branch = match &request.rc_branch {
         Some(name) => rc_branch(name, &settings.production_branch)?,
-        None => open_promotion_pr(ctx).await?.1,
+        None => open_promotion_pr(ctx.code_host, ctx.settings).await?.1,
     };
     let branch_name = branch.to_string();
     // Checked again on the printed name: the push below must never reach production.

@@ -98,7 +98,8 @@ pub(crate) fn tags_at(repo: &Repository, target: &Sha) -> Result<Vec<String>> {
         .tag_names(None)
         .map_err(|e| git_error("listing tags", &e, None))?;
     let mut found = Vec::new();
-    for name in names.iter().flatten().flatten() {
+    // A name that is not UTF-8 (or that git2 cannot read) is skipped: no release tag is one.
+    for name in names.iter().filter_map(|n| n.ok().flatten()) {
         let on_target = repo
             .find_reference(&format!("refs/tags/{name}"))
             .and_then(|r| r.peel_to_commit())
