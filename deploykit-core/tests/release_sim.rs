@@ -1,6 +1,6 @@
 //! The pre-deploy half of the guide on the simulated Login.gov world: cut an RC (dry run,
 //! then for real), a second one the same day, announce it, true it up, merge it, release it;
-//! a cut that stopped at any of its writes, run again.
+//! a cut, a true-up and a signed release that stopped at any of their writes, run again.
 
 use deploykit_core::ports::{MergeMethod, PrState, PullRequestQuery};
 use deploykit_core::release::{
@@ -189,6 +189,16 @@ macro_rules! with_ctx {
     }};
 }
 
+/// A hotfix committed straight to idp's production branch, as the guide's true-up expects.
+fn hotfix_on_production(sim_vcs: &deploykit_core::sim::SimVcs) -> deploykit_core::Sha {
+    sim_vcs.commit(
+        "stages/prod",
+        "Hotfix: raise the rate limit (#11490)",
+        "changelog: Bug Fixes, Rate limits, Raise the limit",
+        &[("config/hotfix.yml", "limit: 10\n")],
+    )
+}
+
 #[tokio::test]
 async fn true_up_merges_a_production_hotfix_keeping_the_rc_tree() {
     let world = World::login_gov();
@@ -201,12 +211,7 @@ async fn true_up_merges_a_production_hotfix_keeping_the_rc_tree() {
         let cut = cut_into(&ctx, &dir).await;
         let branch = cut.branch.to_string();
         let rc_files = sim_vcs.files_at(&branch).expect("rc files");
-        let hotfix = sim_vcs.commit(
-            "stages/prod",
-            "Hotfix: raise the rate limit (#11490)",
-            "changelog: Bug Fixes, Rate limits, Raise the limit",
-            &[("config/hotfix.yml", "limit: 10\n")],
-        );
+        let hotfix = hotfix_on_production(&sim_vcs);
         let trued = true_up(
             &ctx,
             &TrueUpRequest {
@@ -377,6 +382,58 @@ async fn a_signed_release_stopped_after_its_tag_uses_that_tag_when_run_again() {
             let rc_41: Vec<_> = releases.iter().filter(|r| r.name == "RC 41").collect();
             assert_eq!(rc_41.len(), 1, "{op}");
             assert_eq!(rc_41[0].tag_name, released.tag, "{op}");
+        });
+    }
+}
+
+#[tokio::test]
+async fn a_true_up_stopped_at_any_write_run_again_merges_and_pushes_once() {
+    // `None`: the stop came after the push (the run was killed before it could say so).
+    for op in [Some("vcs.merge_ours"), Some("vcs.push"), None] {
+        let world = World::login_gov();
+        let idp: AppName = "idp".parse().expect("app");
+        let settings = AppSettings::idp();
+        let sim_vcs = world.sim_vcs(&idp).expect("repo");
+        let events = RecordingSink::default();
+        let dir = tempfile::tempdir().expect("temp dir");
+        with_ctx!(world, idp, settings, &events, |ctx| {
+            let cut = cut_into(&ctx, &dir).await;
+            let branch = cut.branch.to_string();
+            let rc_files = sim_vcs.files_at(&branch).expect("rc files");
+            let hotfix = hotfix_on_production(&sim_vcs);
+            let pushes_before = sim_vcs.pushes().len();
+            let request = TrueUpRequest::default();
+            match op {
+                Some(op) => {
+                    world.faults().inject(op, Fault::Permanent, 1);
+                    true_up(&ctx, &request)
+                        .await
+                        .expect_err(&format!("{op} fails"));
+                }
+                None => assert!(true_up(&ctx, &request).await.expect("true-up").merged),
+            }
+            let again = true_up(&ctx, &request)
+                .await
+                .unwrap_or_else(|e| panic!("run again after {op:?}: {e}"));
+            assert_eq!(again.branch.to_string(), branch, "{op:?}");
+            assert_eq!(again.merged, op.is_some(), "{op:?}");
+            // One push of one merge of the hotfix into the cut, with the RC's tree.
+            let pushes = sim_vcs.pushes()[pushes_before..].to_vec();
+            assert_eq!(pushes.len(), 1, "{op:?}: {pushes:?}");
+            let (pushed_to, merge, forced) = &pushes[0];
+            assert_eq!((pushed_to.as_str(), *forced), (branch.as_str(), false));
+            assert_eq!(sim_vcs.branch_tip(&branch).as_ref(), Some(merge), "{op:?}");
+            let info = sim_vcs.commit_info(merge.as_str()).expect("merge");
+            assert_eq!(info.parents, vec![cut.sha.clone(), hotfix], "{op:?}");
+            assert_eq!(
+                sim_vcs.files_at(&branch).expect("files"),
+                rc_files,
+                "{op:?}"
+            );
+            // A third run finds nothing to do.
+            let third = true_up(&ctx, &request).await.expect("third run");
+            assert!(!third.merged && third.new_sha.is_none(), "{op:?}");
+            assert_eq!(sim_vcs.pushes().len(), pushes_before + 1, "{op:?}");
         });
     }
 }
