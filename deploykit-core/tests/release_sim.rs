@@ -2,13 +2,16 @@
 //! then for real), a second one the same day, announce it, true it up, merge it, release it;
 //! a cut, a true-up and a signed release that stopped at any of their writes, run again.
 
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
 use deploykit_core::ports::{MergeMethod, PrState, PullRequestQuery};
 use deploykit_core::release::{
     AnnounceRequest, CreateReleaseRequest, CutRcOutcome, CutRcRequest, ReleaseContext,
     TrueUpRequest, announce_pending, create_release, cut_rc, true_up,
 };
-use deploykit_core::sim::{Fault, World};
-use deploykit_core::{AppName, AppSettings, ErrorKind, RecordingSink};
+use deploykit_core::sim::{Fault, SimVcs, World};
+use deploykit_core::{AppName, AppSettings, ErrorKind, RecordingSink, Sha};
 
 #[tokio::test]
 async fn idp_release_candidate_from_cut_to_release() {
@@ -159,59 +162,97 @@ async fn idp_release_candidate_from_cut_to_release() {
     );
 }
 
-/// Cuts an RC of the context's app for real, its changelog written into `dir`.
-async fn cut_into(ctx: &ReleaseContext<'_>, dir: &tempfile::TempDir) -> CutRcOutcome {
-    let request = CutRcRequest {
-        working_dir: dir.path().to_path_buf(),
-        ..CutRcRequest::default()
-    };
-    cut_rc(ctx, &request).await.expect("cut")
+/// Cuts an RC of the context's app for real, its changelog written into the rehearsal's
+/// working directory.
+async fn cut_into(ctx: &ReleaseContext<'_>, r: &Rehearsal) -> CutRcOutcome {
+    cut_rc(ctx, &r.cut_request()).await.expect("cut")
 }
 
-/// The ports of `app` in `world`, as a context, for the closure `f`.
+/// One app of a fresh simulated Login.gov world, with what the tests look at.
+struct Rehearsal {
+    world: World,
+    app: AppName,
+    settings: AppSettings,
+    sim_vcs: Arc<SimVcs>,
+    events: RecordingSink,
+    dir: tempfile::TempDir,
+}
+
+impl Rehearsal {
+    /// `idp` or `pki` of a fresh world, a temporary working directory for the changelog.
+    fn of(app: &str) -> Self {
+        let world = World::login_gov();
+        let app: AppName = app.parse().expect("app");
+        let settings = match app.as_str() {
+            "pki" => AppSettings::pki(),
+            _ => AppSettings::idp(),
+        };
+        Rehearsal {
+            sim_vcs: world.sim_vcs(&app).expect("repo"),
+            world,
+            app,
+            settings,
+            events: RecordingSink::default(),
+            dir: tempfile::tempdir().expect("temp dir"),
+        }
+    }
+
+    /// A cut's request writing its changelog into the working directory.
+    fn cut_request(&self) -> CutRcRequest {
+        CutRcRequest {
+            working_dir: self.dir.path().to_path_buf(),
+            ..CutRcRequest::default()
+        }
+    }
+}
+
+/// The ports of a [`Rehearsal`]'s app, as a release context `ctx`, for the block.
 macro_rules! with_ctx {
-    ($world:expr, $app:expr, $settings:expr, $events:expr, |$ctx:ident| $body:block) => {{
-        let vcs = $world.vcs(&$app).expect("repo");
-        let host = $world.code_host(&$app).expect("host");
-        let status = $world.deploy_status();
-        let notifier = $world.notifier();
-        let clock = $world.clock();
+    ($r:expr, |$ctx:ident| $body:block) => {{
+        let vcs = $r.world.vcs(&$r.app).expect("repo");
+        let host = $r.world.code_host(&$r.app).expect("host");
+        let status = $r.world.deploy_status();
+        let notifier = $r.world.notifier();
+        let clock = $r.world.clock();
         let $ctx = ReleaseContext {
             vcs: vcs.as_ref(),
             code_host: host.as_ref(),
             deploy_status: status.as_ref(),
             notifier: notifier.as_ref(),
             clock: clock.as_ref(),
-            events: $events,
-            settings: &$settings,
+            events: &$r.events,
+            settings: &$r.settings,
         };
         $body
     }};
 }
 
-/// A hotfix committed straight to idp's production branch, as the guide's true-up expects.
-fn hotfix_on_production(sim_vcs: &deploykit_core::sim::SimVcs) -> deploykit_core::Sha {
-    sim_vcs.commit(
+/// An RC of idp cut for real, then a hotfix committed straight to the production branch, as
+/// the guide's true-up expects: the cut, the RC branch's files, the hotfix.
+async fn cut_then_hotfix(
+    ctx: &ReleaseContext<'_>,
+    r: &Rehearsal,
+) -> (CutRcOutcome, BTreeMap<String, String>, Sha) {
+    let cut = cut_into(ctx, r).await;
+    let rc_files = r
+        .sim_vcs
+        .files_at(&cut.branch.to_string())
+        .expect("rc files");
+    let hotfix = r.sim_vcs.commit(
         "stages/prod",
         "Hotfix: raise the rate limit (#11490)",
         "changelog: Bug Fixes, Rate limits, Raise the limit",
         &[("config/hotfix.yml", "limit: 10\n")],
-    )
+    );
+    (cut, rc_files, hotfix)
 }
 
 #[tokio::test]
 async fn true_up_merges_a_production_hotfix_keeping_the_rc_tree() {
-    let world = World::login_gov();
-    let idp: AppName = "idp".parse().expect("app");
-    let settings = AppSettings::idp();
-    let sim_vcs = world.sim_vcs(&idp).expect("repo");
-    let events = RecordingSink::default();
-    let dir = tempfile::tempdir().expect("temp dir");
-    with_ctx!(world, idp, settings, &events, |ctx| {
-        let cut = cut_into(&ctx, &dir).await;
+    let r = Rehearsal::of("idp");
+    with_ctx!(r, |ctx| {
+        let (cut, rc_files, hotfix) = cut_then_hotfix(&ctx, &r).await;
         let branch = cut.branch.to_string();
-        let rc_files = sim_vcs.files_at(&branch).expect("rc files");
-        let hotfix = hotfix_on_production(&sim_vcs);
         let trued = true_up(
             &ctx,
             &TrueUpRequest {
@@ -223,25 +264,20 @@ async fn true_up_merges_a_production_hotfix_keeping_the_rc_tree() {
         .expect("true-up");
         assert!(trued.merged && !trued.forced);
         let new_sha = trued.new_sha.expect("merge commit");
-        assert_eq!(sim_vcs.branch_tip(&branch), Some(new_sha.clone()));
-        let merge = sim_vcs.commit_info(new_sha.as_str()).expect("merge");
+        assert_eq!(r.sim_vcs.branch_tip(&branch), Some(new_sha.clone()));
+        let merge = r.sim_vcs.commit_info(new_sha.as_str()).expect("merge");
         assert_eq!(merge.parents, vec![cut.sha.clone(), hotfix]);
         // The RC branch's tree wins: the hotfix file does not appear.
-        assert_eq!(sim_vcs.files_at(&branch).expect("files"), rc_files);
-        assert!(sim_vcs.pushes().iter().all(|(_, _, forced)| !forced));
+        assert_eq!(r.sim_vcs.files_at(&branch).expect("files"), rc_files);
+        assert!(r.sim_vcs.pushes().iter().all(|(_, _, forced)| !forced));
     });
 }
 
 #[tokio::test]
 async fn pki_release_is_a_signed_pushed_tag_then_the_release() {
-    let world = World::login_gov();
-    let pki: AppName = "pki".parse().expect("app");
-    let settings = AppSettings::pki();
-    let sim_vcs = world.sim_vcs(&pki).expect("repo");
-    let events = RecordingSink::default();
-    let dir = tempfile::tempdir().expect("temp dir");
-    with_ctx!(world, pki, settings, &events, |ctx| {
-        let cut = cut_into(&ctx, &dir).await;
+    let r = Rehearsal::of("pki");
+    with_ctx!(r, |ctx| {
+        let cut = cut_into(&ctx, &r).await;
         assert_eq!(cut.rc.to_string(), "41");
         let number = cut.pr_number.expect("PR");
         let merge = ctx
@@ -261,7 +297,7 @@ async fn pki_release_is_a_signed_pushed_tag_then_the_release() {
         assert!(released.signed_tag);
         assert_eq!(released.title, "RC 41");
         assert_eq!(released.target, merge);
-        let tag = sim_vcs.tag(&released.tag).expect("tag");
+        let tag = r.sim_vcs.tag(&released.tag).expect("tag");
         assert!(tag.signed && tag.pushed);
         assert_eq!(tag.message, format!("{} release", released.tag));
         assert_eq!(tag.target, merge);
@@ -278,19 +314,11 @@ async fn a_cut_stopped_at_any_write_run_again_leaves_one_branch_and_one_labelled
         "code_host.create_pull_request",
         "code_host.add_labels",
     ] {
-        let world = World::login_gov();
-        let idp: AppName = "idp".parse().expect("app");
-        let settings = AppSettings::idp();
-        let sim_vcs = world.sim_vcs(&idp).expect("repo");
-        let events = RecordingSink::default();
-        let dir = tempfile::tempdir().expect("temp dir");
-        let request = CutRcRequest {
-            working_dir: dir.path().to_path_buf(),
-            ..CutRcRequest::default()
-        };
-        let branches_before = sim_vcs.branches();
-        with_ctx!(world, idp, settings, &events, |ctx| {
-            world.faults().inject(op, Fault::Permanent, 1);
+        let r = Rehearsal::of("idp");
+        let request = r.cut_request();
+        let branches_before = r.sim_vcs.branches();
+        with_ctx!(r, |ctx| {
+            r.world.faults().inject(op, Fault::Permanent, 1);
             cut_rc(&ctx, &request)
                 .await
                 .expect_err(&format!("{op} fails"));
@@ -299,7 +327,8 @@ async fn a_cut_stopped_at_any_write_run_again_leaves_one_branch_and_one_labelled
                 .unwrap_or_else(|e| panic!("run again after {op} failed: {e}"));
             assert_eq!(cut.rc.to_string(), "112", "{op}");
             assert_eq!(cut.branch.to_string(), "stages/rc-2026-11-24", "{op}");
-            let new_branches: Vec<String> = sim_vcs
+            let new_branches: Vec<String> = r
+                .sim_vcs
                 .branches()
                 .into_iter()
                 .filter(|b| !branches_before.contains(b))
@@ -311,7 +340,7 @@ async fn a_cut_stopped_at_any_write_run_again_leaves_one_branch_and_one_labelled
                 "{op}"
             );
             assert_eq!(
-                sim_vcs.branch_tip("stages/rc-2026-11-24"),
+                r.sim_vcs.branch_tip("stages/rc-2026-11-24"),
                 Some(cut.sha.clone()),
                 "{op}"
             );
@@ -329,7 +358,7 @@ async fn a_cut_stopped_at_any_write_run_again_leaves_one_branch_and_one_labelled
             );
             assert_eq!(cut.pr_number, Some(open[0].number), "{op}");
             assert_eq!(cut.pr_already_open, op == "code_host.add_labels", "{op}");
-            let written = std::fs::read_to_string(dir.path().join("tmp/.rc-changelog.md"))
+            let written = std::fs::read_to_string(r.dir.path().join("tmp/.rc-changelog.md"))
                 .expect("changelog file");
             assert_eq!(written, format!("{}\n", open[0].body), "{op}");
         });
@@ -339,14 +368,9 @@ async fn a_cut_stopped_at_any_write_run_again_leaves_one_branch_and_one_labelled
 #[tokio::test]
 async fn a_signed_release_stopped_after_its_tag_uses_that_tag_when_run_again() {
     for op in ["vcs.push_tag", "code_host.create_release"] {
-        let world = World::login_gov();
-        let pki: AppName = "pki".parse().expect("app");
-        let settings = AppSettings::pki();
-        let sim_vcs = world.sim_vcs(&pki).expect("repo");
-        let events = RecordingSink::default();
-        let dir = tempfile::tempdir().expect("temp dir");
-        with_ctx!(world, pki, settings, &events, |ctx| {
-            let cut = cut_into(&ctx, &dir).await;
+        let r = Rehearsal::of("pki");
+        with_ctx!(r, |ctx| {
+            let cut = cut_into(&ctx, &r).await;
             let number = cut.pr_number.expect("PR");
             let merge = ctx
                 .code_host
@@ -357,14 +381,14 @@ async fn a_signed_release_stopped_after_its_tag_uses_that_tag_when_run_again() {
                 pr: number.to_string().parse().expect("number"),
                 dry_run: false,
             };
-            world.faults().inject(op, Fault::Permanent, 1);
+            r.world.faults().inject(op, Fault::Permanent, 1);
             create_release(&ctx, &request)
                 .await
                 .expect_err(&format!("{op} fails"));
             let first_tags = ctx.vcs.tags_at(&merge).await.expect("tags");
             assert_eq!(first_tags.len(), 1, "{op}: {first_tags:?}");
             // A minute later: a new tag would have another name.
-            world
+            r.world
                 .virtual_clock()
                 .advance(std::time::Duration::from_secs(60));
             let released = create_release(&ctx, &request)
@@ -376,7 +400,7 @@ async fn a_signed_release_stopped_after_its_tag_uses_that_tag_when_run_again() {
                 first_tags,
                 "{op}"
             );
-            let tag = sim_vcs.tag(&released.tag).expect("tag");
+            let tag = r.sim_vcs.tag(&released.tag).expect("tag");
             assert!(tag.signed && tag.pushed, "{op}");
             let releases = ctx.code_host.releases().await.expect("releases");
             let rc_41: Vec<_> = releases.iter().filter(|r| r.name == "RC 41").collect();
@@ -390,22 +414,15 @@ async fn a_signed_release_stopped_after_its_tag_uses_that_tag_when_run_again() {
 async fn a_true_up_stopped_at_any_write_run_again_merges_and_pushes_once() {
     // `None`: the stop came after the push (the run was killed before it could say so).
     for op in [Some("vcs.merge_ours"), Some("vcs.push"), None] {
-        let world = World::login_gov();
-        let idp: AppName = "idp".parse().expect("app");
-        let settings = AppSettings::idp();
-        let sim_vcs = world.sim_vcs(&idp).expect("repo");
-        let events = RecordingSink::default();
-        let dir = tempfile::tempdir().expect("temp dir");
-        with_ctx!(world, idp, settings, &events, |ctx| {
-            let cut = cut_into(&ctx, &dir).await;
+        let r = Rehearsal::of("idp");
+        with_ctx!(r, |ctx| {
+            let (cut, rc_files, hotfix) = cut_then_hotfix(&ctx, &r).await;
             let branch = cut.branch.to_string();
-            let rc_files = sim_vcs.files_at(&branch).expect("rc files");
-            let hotfix = hotfix_on_production(&sim_vcs);
-            let pushes_before = sim_vcs.pushes().len();
+            let pushes_before = r.sim_vcs.pushes().len();
             let request = TrueUpRequest::default();
             match op {
                 Some(op) => {
-                    world.faults().inject(op, Fault::Permanent, 1);
+                    r.world.faults().inject(op, Fault::Permanent, 1);
                     true_up(&ctx, &request)
                         .await
                         .expect_err(&format!("{op} fails"));
@@ -418,22 +435,26 @@ async fn a_true_up_stopped_at_any_write_run_again_merges_and_pushes_once() {
             assert_eq!(again.branch.to_string(), branch, "{op:?}");
             assert_eq!(again.merged, op.is_some(), "{op:?}");
             // One push of one merge of the hotfix into the cut, with the RC's tree.
-            let pushes = sim_vcs.pushes()[pushes_before..].to_vec();
+            let pushes = r.sim_vcs.pushes()[pushes_before..].to_vec();
             assert_eq!(pushes.len(), 1, "{op:?}: {pushes:?}");
             let (pushed_to, merge, forced) = &pushes[0];
             assert_eq!((pushed_to.as_str(), *forced), (branch.as_str(), false));
-            assert_eq!(sim_vcs.branch_tip(&branch).as_ref(), Some(merge), "{op:?}");
-            let info = sim_vcs.commit_info(merge.as_str()).expect("merge");
+            assert_eq!(
+                r.sim_vcs.branch_tip(&branch).as_ref(),
+                Some(merge),
+                "{op:?}"
+            );
+            let info = r.sim_vcs.commit_info(merge.as_str()).expect("merge");
             assert_eq!(info.parents, vec![cut.sha.clone(), hotfix], "{op:?}");
             assert_eq!(
-                sim_vcs.files_at(&branch).expect("files"),
+                r.sim_vcs.files_at(&branch).expect("files"),
                 rc_files,
                 "{op:?}"
             );
             // A third run finds nothing to do.
             let third = true_up(&ctx, &request).await.expect("third run");
             assert!(!third.merged && third.new_sha.is_none(), "{op:?}");
-            assert_eq!(sim_vcs.pushes().len(), pushes_before + 1, "{op:?}");
+            assert_eq!(r.sim_vcs.pushes().len(), pushes_before + 1, "{op:?}");
         });
     }
 }
