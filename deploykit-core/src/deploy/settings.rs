@@ -21,12 +21,14 @@ pub enum InconclusivePolicy {
 /// The explicit rules of the monitor gate. Rates are fractions (0.01 is 1 %).
 ///
 /// A window is *judged* only when the new SHA served at least `min_requests` requests in it.
-/// A judged window is **bad** when the new SHA's 5xx rate is above `max_error_rate`, or when,
-/// compared with the old SHA, the 5xx rate is up by `max_error_rate_increase` or more, or a
-/// critical flow (at least `min_flow_attempts` attempts on each SHA) is down by
-/// `max_flow_success_drop` or more, in either case with at least `bad_z` standard errors (of
-/// the difference of two proportions, widened by the wobbles `error_rate_wobble` /
-/// `flow_failure_wobble` and the drifts `error_rate_drift` / `flow_success_drift`).
+/// A judged window is **bad** when the new SHA's 5xx rate is above `max_error_rate` (and, beside
+/// an old SHA, at least `watch_z` standard errors above it), or when, compared with the old SHA,
+/// the 5xx rate is up by `max_error_rate_increase` or more with at least `bad_z` standard errors
+/// (and `ratio_bad_z` on the ratio of the rates), or a critical flow (at least
+/// `min_flow_attempts` attempts on each SHA) is down by `max_flow_success_drop` or more with at
+/// least `flow_bad_z` standard errors. Standard errors are those of the difference of two
+/// proportions, widened by the wobbles `error_rate_wobble` / `flow_failure_wobble` and the drifts
+/// `error_rate_drift` / `flow_success_drift`.
 /// It is **unclear** when a rise over `good_margin_over_old` (5xx, above `good_error_rate`) or
 /// a drop over `good_flow_drop_margin` (flows) reaches `watch_z` standard errors, and **good**
 /// otherwise. From the second window on, the running totals are judged the same way. Any bad
@@ -61,9 +63,17 @@ pub struct MonitorThresholds {
     pub max_flow_success_drop: f64,
     /// How far a flow's success rate may drop below the old SHA's and the window still be good.
     pub good_flow_drop_margin: f64,
-    /// Standard errors a rise (of the 5xx rate, or a flow's drop) must reach, besides its
-    /// size, to be bad.
+    /// Standard errors a rise of the 5xx rate must reach, besides its size, to be bad.
     pub bad_z: f64,
+    /// Standard errors the same rise must also reach on the log of the ratio of the rates (new
+    /// over old) to be bad. 5xx bursts multiply a rate: a healthy SHA's rate at two or three
+    /// times the other's for one window is within a burst's reach even when, with tens of
+    /// thousands of requests, the difference looks many standard errors away; a fault's rise
+    /// to ten times the old rate is far beyond it.
+    pub ratio_bad_z: f64,
+    /// Standard errors a critical flow's drop must reach, besides its size, to be bad. Flow
+    /// outcomes vary about as counting predicts, without the 5xx bursts, so they need fewer.
+    pub flow_bad_z: f64,
     /// Standard errors from which a rise over the good margin keeps the gate watching.
     pub watch_z: f64,
     /// How much a SHA's 5xx rate wobbles from one window to the next beyond counting noise,
@@ -99,6 +109,8 @@ impl Default for MonitorThresholds {
             max_flow_success_drop: 0.02,
             good_flow_drop_margin: 0.01,
             bad_z: 5.0,
+            ratio_bad_z: 4.0,
+            flow_bad_z: 4.75,
             watch_z: 3.0,
             error_rate_wobble: 0.15,
             flow_failure_wobble: 0.07,
