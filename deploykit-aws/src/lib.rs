@@ -5,7 +5,7 @@
 //! Build clients with [`AwsClients::from_env`] (profiles, aws-vault, `AWS_REGION`,
 //! `AWS_ENDPOINT_URL`) or [`AwsClients::for_endpoint`] (tests against moto). The IAM actions
 //! deploykit needs are in `deploykit-aws/iam-policy.json`. With the `moto-harness` feature,
-//! [`moto`] starts a moto server for tests.
+//! the `moto` module starts a moto server for tests.
 
 pub mod clients;
 pub mod deploy_lock;

@@ -5,7 +5,7 @@
 //! - [`trailer`]: the trailer grammar and the automatic entries' patterns;
 //! - [`category`]: the categories and Levenshtein mapping;
 //! - [`entry`]: one commit's entry;
-//! - [`format`]: the printed text.
+//! - [`format`](mod@format): the printed text.
 
 pub mod category;
 pub mod entry;

@@ -1,4 +1,4 @@
-//! The driver: runs the actions [`step`](crate::deploy::step::step) asks for through the
+//! The driver: runs the actions [`step`] asks for through the
 //! ports, appending every transition to the journal before the next action, and resumes a
 //! run from its journal.
 

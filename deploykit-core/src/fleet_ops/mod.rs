@@ -3,8 +3,8 @@
 //! monitor-deploy's table.
 //!
 //! Each operation plans with a pure function first (so `--dry-run` and the deploy engine see
-//! exactly what would happen), then acts through [`Fleet`](crate::ports::Fleet), emitting an
-//! [`Event::Action`](crate::Event::Action) per change.
+//! exactly what would happen), then acts through [`Fleet`], emitting an
+//! [`Event::Action`] per change.
 
 pub mod group_size;
 pub mod migration_logs;

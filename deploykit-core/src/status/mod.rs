@@ -5,7 +5,7 @@
 //! - [`field`]: a value or why its source failed ([`Field`]);
 //! - [`instances`]: SHAs per role, mixed-SHA detection;
 //! - [`releases`]: last RC and last release;
-//! - [`pending`]: commits, changelog, migrations and assets pending on main;
+//! - [`pending`](mod@pending): commits, changelog, migrations and assets pending on main;
 //! - [`table`]: the human table.
 //!
 //! The workflow never fails as a whole: a source that fails makes its fields
