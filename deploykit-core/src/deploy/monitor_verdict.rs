@@ -22,10 +22,10 @@
 //!
 //! A 5xx rise also has a weight on the **ratio** of the rates: the log of new rate over old
 //! rate, in standard errors of that log (1/count per side at the pooled rate, plus the wobble's
-//! w^2 (1/k_new + 1/k_old) and the drift's relative d^2). 5xx bursts multiply a rate, so their tails are
-//! heavy on the difference and close to normal on the ratio: a healthy SHA at three times the
-//! other's rate for one window can look five standard errors away on the difference, but not
-//! on the ratio, while a fault's tenfold rise is far out on both.
+//! w^2 (1/k_new + 1/k_old) and the drift's relative d^2). 5xx bursts multiply a rate, so their
+//! tails are heavy on the difference and close to normal on the ratio: a healthy SHA at three
+//! times the other's rate for one window can look five standard errors away on the
+//! difference, but not on the ratio, while a fault's tenfold rise is far out on both.
 //!
 //! A judged window is **bad** (roll back at once) when:
 //! 1. the new 5xx rate is above `max_error_rate` (1 %) (the canary rule's ceiling), unless the
