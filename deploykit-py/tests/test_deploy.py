@@ -80,8 +80,14 @@ def test_python_monitor_drives_a_rollback() -> None:
             self, env: str, role: str, start: datetime.datetime, end: datetime.datetime
         ) -> list[dict[str, Any]]:
             windows.append((start, end))
+            # The old SHA serves 0.1 % 5xx, the new one 9 %.
             return [
-                {"sha": s, "requests": 10_000, "errors_5xx": 900, "instances": 8}
+                {
+                    "sha": s,
+                    "requests": 10_000,
+                    "errors_5xx": 10 if s == sha else 900,
+                    "instances": 8,
+                }
                 for s in [sha, *merged.shas]
             ]
 
@@ -94,6 +100,29 @@ def test_python_monitor_drives_a_rollback() -> None:
     assert outcome.revert_pr_url is not None
     kinds = [a["type"] for a in world.announcements()]
     assert kinds == ["recycle_start", "rollback_started", "retrospective_to_schedule"]
+
+
+def test_a_whole_role_failing_is_left_to_a_person_not_rolled_back() -> None:
+    world, pr = ready_world()
+    deployed = world.servers("prod", "idp")[0].deployed_sha
+    assert deployed is not None
+    sha = deployed.text
+
+    class EveryoneFailing:
+        def sample(self, *args: object) -> list[dict[str, Any]]:
+            # Old and new SHAs alike at 9 % 5xx: an incident, not the new code.
+            return [
+                {"sha": s, "requests": 10_000, "errors_5xx": 900, "instances": 8}
+                for s in [sha, *merged.shas]
+            ]
+
+    merged = MergedShas()
+    outcome = world.deploy("idp", "prod", pr=pr, monitor=EveryoneFailing(), on_event=merged)
+    assert outcome.status == "paused"
+    assert "rollback_scale_in_new" not in step_names(outcome)
+    monitor = [v for v in outcome.verdicts if v["gate"] == "monitor"]
+    assert monitor and monitor[-1]["verdict"] == "inconclusive", outcome.verdicts
+    assert "whole role" in str(monitor[-1]), monitor[-1]
 
 
 def test_an_undecided_gate_asks_the_python_operator_then_resumes() -> None:
