@@ -1,5 +1,5 @@
 //! Inconclusive verdicts (a person decides, or `--yes` follows the policy, or the run pauses
-//! and resumes with a decision), a rollback after the old instances are gone, the standalone
+//! and resumes with a decision; the whole role failing is one), a rollback after the old instances are gone, the standalone
 //! rollback, and the dry-run plan.
 
 mod deploy_support;
@@ -60,6 +60,45 @@ async fn without_yes_the_run_pauses_holding_the_lock_and_resumes_with_a_decision
     assert_eq!(out.overrides[0].what, "inconclusive_verdict");
     assert_eq!(rig.merges(), 1);
     assert_eq!(rig.launched("idp"), 4);
+}
+
+#[tokio::test]
+async fn the_whole_role_failing_is_left_to_a_person_not_rolled_back() {
+    // Old and new SHAs alike at 5 % 5xx: an incident (a slow dependency), not the new code,
+    // and rolling the new code back would not help.
+    let rig = Rig::prod().await;
+    let (_, old) = rig
+        .running("idp")
+        .into_iter()
+        .next()
+        .expect("an old instance");
+    rig.on_merge(Box::new(move |world, new| {
+        for sha in [&old, new] {
+            world
+                .scripted_monitor()
+                .set_profile(sha, TrafficProfile::with_error_rate(0.05));
+        }
+    }));
+    let mut req = rig.request(DeployKind::Full);
+    req.yes = false;
+    let out = rig.deploy(&req).await;
+    assert!(matches!(out.status, FinalStatus::Paused { .. }), "{out:#?}");
+    let monitor = out
+        .verdicts
+        .iter()
+        .rfind(|v| v.gate == "monitor")
+        .expect("a monitor verdict");
+    assert_eq!(monitor.verdict, "inconclusive", "{monitor:#?}");
+    assert!(
+        monitor.explanation.contains("the whole role's 5xx are up"),
+        "{monitor:#?}"
+    );
+    assert!(!rig.lock_free().await, "a paused deploy keeps its lock");
+    assert_eq!(
+        rig.running("idp").len(),
+        8,
+        "nothing scaled in: old and new instances still serve"
+    );
 }
 
 #[tokio::test]
