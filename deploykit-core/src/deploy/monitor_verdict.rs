@@ -446,14 +446,18 @@ fn judge(
         if let (Some(old), Some(errors)) = (old, errors)
             && errors.z < t.watch_z
         {
+            let change = if errors.by > 0.0 {
+                format!("up only {}", points(errors.by))
+            } else {
+                format!("down {}", points(-errors.by))
+            };
             return (
                 WindowJudgement::Unclear,
                 format!(
-                    "{new_text} is above the {} ceiling, but up only {} ({:.1} standard \
-                     errors, under {:.1}) on old SHA {}: the whole role's 5xx are up, not only \
-                     the new code's, and rolling it back would not help; a person should look",
+                    "{new_text} is above the {} ceiling, but {change} ({:.1} standard errors, \
+                     under {:.1}) on old SHA {}: the whole role's 5xx are up, not only the new \
+                     code's, and rolling it back would not help; a person should look",
                     pct(t.max_error_rate),
-                    points(errors.by),
                     errors.z,
                     t.watch_z,
                     sha_rate_text(old)
@@ -500,8 +504,9 @@ fn judge(
         old.requests,
         added.spread(t.error_rate_wobble, t.error_rate_drift),
     );
+    // The ratio's weight is quoted either way: it can decide the judgement.
     let times = if old.errors_5xx == 0 {
-        "the old SHA had none".to_string()
+        format!("the old SHA had none, {ratio:.1} standard errors on the ratio")
     } else {
         format!(
             "{:.1} times the old rate, {ratio:.1} standard errors on the ratio",
@@ -790,6 +795,18 @@ mod tests {
             w.explanation
                 .contains("on old SHA aaaa111 (400 5xx of 40000")
                 && w.explanation.contains("the whole role's 5xx are up"),
+            "{}",
+            w.explanation
+        );
+        // An old SHA even worse: the new one is down on it, and the text says so.
+        let w = judge_of(vec![
+            metrics("aaaa111", 40_000, 480, None),
+            metrics("bbbb222", 40_000, 440, None),
+        ]);
+        assert_eq!(w.judgement, WindowJudgement::Unclear);
+        assert!(
+            w.explanation.contains("but down 0.100 points (-")
+                && w.explanation.contains("on old SHA aaaa111 (480 5xx"),
             "{}",
             w.explanation
         );
