@@ -257,3 +257,48 @@ async fn a_resumed_run_takes_its_released_lock_back_but_never_from_another_deplo
         "the journal says the lock was taken back"
     );
 }
+
+/// A recycle stopped between scheduling a group's spindown and scaling the group out (the
+/// scale-out failing for good, then the run resumed; or throttled, then retried): each group
+/// scales out once, never twice, and the deploy finishes with the groups at their size.
+#[tokio::test]
+async fn a_recycle_stopped_before_a_scale_out_is_finished_once() {
+    // A no-migration recycle scales idp, then worker, out at once (no migration head start):
+    // spindown idp, scale out idp, spindown worker, scale out worker.
+    for (op, passes, fault) in [
+        ("fleet.set_capacity", 0, Fault::Permanent),
+        ("fleet.set_capacity", 1, Fault::Permanent),
+        ("fleet.put_scheduled_action", 1, Fault::Permanent),
+        ("fleet.set_capacity", 1, Fault::Throttle),
+        ("fleet.set_capacity", 1, Fault::Timeout),
+    ] {
+        let rig = Rig::prod().await;
+        let journal = MemoryJournal::new();
+        rig.world.faults().inject_after(op, passes, fault, 1);
+        let req = rig.request(DeployKind::NoMigrationRecycle);
+        let out = match rig.deploy_with(&journal, &req).await {
+            Ok(out) => out,
+            Err(e) => {
+                // A temporary fault is retried within the run, never halts it.
+                assert_eq!(fault, Fault::Permanent, "{op} {passes}: halted: {e}");
+                assert_eq!(
+                    e.context_value("step"),
+                    Some("recycle"),
+                    "{op} {passes}: {e}"
+                );
+                rig.resume(&journal).await.expect("resume")
+            }
+        };
+        assert_eq!(out.status, FinalStatus::Deployed, "{op} {passes}: {out:#?}");
+        assert_eq!(rig.launched("idp"), 4, "{op} {passes}: idp doubled once");
+        assert_eq!(
+            rig.launched("worker"),
+            2,
+            "{op} {passes}: worker doubled once"
+        );
+        assert_eq!(rig.running("idp").len(), 4, "{op} {passes}");
+        assert_eq!(rig.running("worker").len(), 2, "{op} {passes}");
+        rig.assert_capacity_kept(4, 2);
+        assert!(rig.lock_free().await);
+    }
+}

@@ -9,10 +9,11 @@ use std::time::Duration;
 
 use chrono::{DateTime, Utc};
 use deploykit_core::fleet_ops::{
-    FleetContext, RecycleRequest, ScaleInMode, ScaleInRequest, prechecks, recycle, scale_in,
+    FleetContext, InProgressPolicy, NOT_RECYCLED_KEY, RECYCLED_KEY, RecycleRequest, ScaleInMode,
+    ScaleInRequest, prechecks, recycle, scale_in, stopped_before_scale_out,
 };
 use deploykit_core::ports::Clock;
-use deploykit_core::sim::{Faults, GroupSpec, SimFleet, SimFleetConfig, VirtualClock};
+use deploykit_core::sim::{Fault, Faults, GroupSpec, SimFleet, SimFleetConfig, VirtualClock};
 use deploykit_core::{
     Capacity, EnvName, ErrorKind, GroupName, RECYCLE_ACTION, RecordingSink, RoleName, RoleSelector,
     Sha,
@@ -41,10 +42,15 @@ fn new_sha() -> Sha {
 /// Production: idp 4 and worker 2, protected from scale-in; the migration group (utility,
 /// EC2 checks only) empty.
 fn prod_fleet() -> (Arc<VirtualClock>, Arc<SimFleet>) {
+    prod_fleet_with(Arc::new(Faults::new()))
+}
+
+/// [`prod_fleet`], its calls meeting `faults`.
+fn prod_fleet_with(faults: Arc<Faults>) -> (Arc<VirtualClock>, Arc<SimFleet>) {
     let clock = Arc::new(VirtualClock::new(start()));
     let fleet = Arc::new(SimFleet::new(
         clock.clone(),
-        Arc::new(Faults::new()),
+        faults,
         SimFleetConfig::default(),
     ));
     for (role, desired, max) in [("idp", 4, 16), ("worker", 2, 8)] {
@@ -218,4 +224,159 @@ async fn rolling_back_with_scale_in_new_keeps_the_old_instances() {
     clock.sleep(Duration::from_secs(60)).await;
     assert_eq!(running_shas(&fleet, "idp"), vec![Some(old_sha()); 4]);
     assert!(fleet.min_healthy_in_service(&gname("idp")) >= 4);
+}
+
+/// A fleet of `prod-pki` (2 instances; no migration) and the production idp groups, with
+/// the faults its calls meet.
+fn fleet_with_faults() -> (Arc<VirtualClock>, Arc<SimFleet>, Arc<Faults>) {
+    let faults = Arc::new(Faults::new());
+    let (clock, fleet) = prod_fleet_with(faults.clone());
+    let mut pki = GroupSpec::simple(gname("pki"), 2, old_sha());
+    pki.capacity = Capacity {
+        min: 1,
+        desired: 2,
+        max: 16,
+    };
+    fleet.add_group(pki);
+    (clock, fleet, faults)
+}
+
+fn desired_and_spindown(fleet: &SimFleet, role: &str) -> (u32, Option<u32>) {
+    let g = fleet.group_snapshot(&gname(role)).expect("group");
+    let back_to = g.recycle_in_progress().and_then(|a| a.change.desired);
+    (g.capacity.desired, back_to)
+}
+
+/// Stopped between its calls (an error, or the process killed, at any of them), a recycle run
+/// again over itself finishes at twice the baseline, with the spindown back to the baseline:
+/// never doubled twice, never left without its spindown.
+#[tokio::test]
+async fn a_recycle_stopped_part_way_then_run_again_doubles_each_group_once() {
+    let pki = RoleSelector::Role(RoleName::new("pki").expect("role"));
+    let idp = RoleSelector::Role(RoleName::new("idp").expect("role"));
+    // pki scales out at once: put the spindown, set the capacity.
+    // idp: the migration group's spindown and scale-out, then idp's and worker's spindowns
+    // and delayed scale-outs (five scheduled actions in all).
+    let mut cells = vec![
+        (pki.clone(), "fleet.put_scheduled_action", 0),
+        (pki.clone(), "fleet.set_capacity", 0),
+        (idp.clone(), "fleet.set_capacity", 0),
+    ];
+    cells.extend((0..5).map(|n| (idp.clone(), "fleet.put_scheduled_action", n)));
+    for (roles, op, passes) in cells {
+        let cell = format!("{roles} stopped at call {} of {op}", passes + 1);
+        let (clock, fleet, faults) = fleet_with_faults();
+        let ctx = FleetContext {
+            fleet: &*fleet,
+            clock: &*clock,
+            events: &deploykit_core::NullSink,
+        };
+        let mut req = RecycleRequest::new(prod(), roles.clone());
+        faults.inject_after(op, passes, Fault::Permanent, 1);
+        let stopped = recycle(&ctx, &req).await.expect_err("stopped part way");
+        assert_eq!(stopped.kind(), ErrorKind::Backend, "{cell}");
+        let changed: Vec<&str> = ["migration", "idp", "worker", "pki"]
+            .into_iter()
+            .filter(|r| desired_and_spindown(&fleet, r).1.is_some())
+            .collect();
+        // Run again: over a recycle stopped before any group changed, as a new recycle;
+        // otherwise the default refuses, and proceeding finishes it.
+        if !changed.is_empty() {
+            let refused = recycle(&ctx, &req).await.expect_err("refused");
+            assert_eq!(refused.kind(), ErrorKind::Conflict, "{cell}: {refused}");
+            req.if_in_progress = InProgressPolicy::Proceed;
+        }
+        recycle(&ctx, &req)
+            .await
+            .unwrap_or_else(|e| panic!("{cell}: {e}"));
+        let expect: &[(&str, u32, u32)] = if roles == pki {
+            &[("pki", 4, 2)]
+        } else {
+            &[("migration", 1, 0), ("idp", 4, 4), ("worker", 2, 2)]
+        };
+        for (role, desired_now, back_to) in expect {
+            let (desired, spindown) = desired_and_spindown(&fleet, role);
+            assert_eq!(desired, *desired_now, "{cell}: {role} desired");
+            assert_eq!(spindown, Some(*back_to), "{cell}: {role} spindown");
+        }
+        // The delayed scale-outs and the spindowns run: every group doubled once, then back.
+        clock.advance_to(start() + chrono::Duration::seconds(400));
+        clock.sleep(Duration::from_secs(1)).await;
+        if roles == idp {
+            assert_eq!(desired_and_spindown(&fleet, "idp").0, 8, "{cell}: idp out");
+            assert_eq!(
+                desired_and_spindown(&fleet, "worker").0,
+                4,
+                "{cell}: worker out"
+            );
+        }
+        clock.advance_to(start() + chrono::Duration::seconds(3600));
+        clock.sleep(Duration::from_secs(1)).await;
+        for (role, back) in [("migration", 0), ("idp", 4), ("worker", 2), ("pki", 2)] {
+            assert_eq!(
+                desired_and_spindown(&fleet, role),
+                (back, None),
+                "{cell}: {role} after the spindown"
+            );
+        }
+    }
+}
+
+/// The error of a recycle that stopped after some groups were recycled names them, and the
+/// groups it had not reached.
+#[tokio::test]
+async fn a_recycle_stopped_part_way_says_which_groups_were_recycled() {
+    let (clock, fleet, faults) = fleet_with_faults();
+    let ctx = FleetContext {
+        fleet: &*fleet,
+        clock: &*clock,
+        events: &deploykit_core::NullSink,
+    };
+    // Worker's spindown (the fourth scheduled action) fails.
+    faults.inject_after("fleet.put_scheduled_action", 3, Fault::Permanent, 1);
+    let req = RecycleRequest::new(
+        prod(),
+        RoleSelector::Role(RoleName::new("idp").expect("role")),
+    );
+    let e = recycle(&ctx, &req).await.expect_err("stopped");
+    assert_eq!(
+        e.context_value(RECYCLED_KEY),
+        Some("prod-migration, prod-idp"),
+        "{e}"
+    );
+    assert_eq!(
+        e.context_value(NOT_RECYCLED_KEY),
+        Some("prod-worker"),
+        "{e}"
+    );
+    assert!(e.to_string().contains("permanent backend failure"), "{e}");
+}
+
+/// Run again without proceeding, a recycle stopped before its group scaled out is refused
+/// with a message that says so and how to finish it.
+#[tokio::test]
+async fn a_recycle_stopped_before_its_scale_out_is_refused_as_stopped_part_way() {
+    let (clock, fleet, faults) = fleet_with_faults();
+    let ctx = FleetContext {
+        fleet: &*fleet,
+        clock: &*clock,
+        events: &deploykit_core::NullSink,
+    };
+    faults.inject("fleet.set_capacity", Fault::Permanent, 1);
+    let req = RecycleRequest::new(
+        prod(),
+        RoleSelector::Role(RoleName::new("pki").expect("role")),
+    );
+    recycle(&ctx, &req).await.expect_err("stopped");
+    let group = fleet.group_snapshot(&gname("pki")).expect("group");
+    assert!(stopped_before_scale_out(&group));
+    let e = recycle(&ctx, &req).await.expect_err("refused");
+    assert_eq!(e.kind(), ErrorKind::Conflict);
+    let text = e.to_string();
+    assert!(text.contains("prod-pki was stopped part way"), "{text}");
+    assert!(text.contains("never scaled out (desired 2)"), "{text}");
+    assert!(
+        text.contains("proceed over the recycle in progress"),
+        "{text}"
+    );
 }

@@ -8,7 +8,9 @@ use deploykit_core::fleet_ops::{
     ScaleInRequest,
 };
 use deploykit_core::ports::MetricsWindow;
-use deploykit_core::{CapacityChange, EnvName, GroupName, Result, RoleName, RoleSelector};
+use deploykit_core::{
+    CapacityChange, EnvName, Error, ErrorKind, GroupName, Result, RoleName, RoleSelector,
+};
 
 use crate::args::{
     AsgSizeArgs, MigrationLogsArgs, MonitorArgs, RecycleArgs, ScaleInArgs, ScaleInWhich,
@@ -39,7 +41,9 @@ pub async fn recycle(inv: &Invocation<'_>, args: &RecycleArgs) -> Result<u8> {
         clock: b.clock.as_ref(),
         events: &inv.sink,
     };
-    let outcome = fleet_ops::recycle(&ctx, &req).await?;
+    let outcome = fleet_ops::recycle(&ctx, &req)
+        .await
+        .map_err(|e| with_force_hint(e, args))?;
     print_result(inv.format, &outcome, || {
         let mut out = String::new();
         let verb = if args.dry_run {
@@ -67,6 +71,28 @@ pub async fn recycle(inv: &Invocation<'_>, args: &RecycleArgs) -> Result<u8> {
         out
     });
     Ok(exit::OK)
+}
+
+/// `e` with the command that goes on from it, when that is the same recycle with `--force`: a
+/// recycle stopped after some groups were recycled ([`fleet_ops::RECYCLED_KEY`]), or one
+/// refused over a recycle in progress (the refusal names its spindown).
+fn with_force_hint(e: Error, args: &RecycleArgs) -> Error {
+    let key = if e.context_value(fleet_ops::RECYCLED_KEY).is_some() {
+        "to finish it"
+    } else if e.kind() == ErrorKind::Conflict && e.context_value("spindown_at").is_some() {
+        "to go on"
+    } else {
+        return e;
+    };
+    let skip = if args.skip_migration {
+        " --skip-migration"
+    } else {
+        ""
+    };
+    e.with(
+        key,
+        format!("deploykit recycle {} {}{skip} --force", args.env, args.role),
+    )
 }
 
 /// `deploykit scale-in old|new ENV ROLE|ALL`.
@@ -217,5 +243,46 @@ pub async fn monitor(inv: &Invocation<'_>, args: &MonitorArgs) -> Result<u8> {
             return Ok(exit::OK);
         }
         b.clock.sleep(interval).await;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use clap::Parser;
+
+    use super::*;
+    use crate::args::{Cli, Command};
+
+    fn recycle_args(args: &[&str]) -> RecycleArgs {
+        let cli = Cli::try_parse_from([&["deploykit", "recycle"], args].concat()).expect("args");
+        match cli.command {
+            Command::Recycle(a) => a,
+            other => panic!("not a recycle: {other:?}"),
+        }
+    }
+
+    #[test]
+    fn a_recycle_stopped_part_way_says_the_command_that_finishes_it() {
+        let args = recycle_args(&["prod", "idp", "--skip-migration"]);
+        let stopped = Error::backend("UpdateAutoScalingGroup failed")
+            .with(fleet_ops::RECYCLED_KEY, "prod-idp")
+            .with(fleet_ops::NOT_RECYCLED_KEY, "prod-worker");
+        let text = with_force_hint(stopped, &args).to_string();
+        assert!(
+            text.contains("to finish it: deploykit recycle prod idp --skip-migration --force"),
+            "{text}"
+        );
+        let refused = Error::conflict("a recycle of prod-idp is already in progress")
+            .with("group", "prod-idp")
+            .with("spindown_at", "2026-11-24 15:15:00 UTC");
+        let text = with_force_hint(refused, &recycle_args(&["prod", "ALL"])).to_string();
+        assert!(
+            text.contains("to go on: deploykit recycle prod ALL --force"),
+            "{text}"
+        );
+        // Anything else is left as it is.
+        let other = Error::not_found("no Auto Scaling group named prod-nosuch");
+        let text = with_force_hint(other, &args).to_string();
+        assert!(!text.contains("--force"), "{text}");
     }
 }

@@ -18,6 +18,12 @@
 //! One improvement over cloudlib: when going on over a recycle in progress
 //! ([`InProgressPolicy::Proceed`]), the baseline is the desired capacity that recycle returns
 //! to, not the already doubled current one, so the group is not left at 4x.
+//!
+//! Another: the spindown is scheduled *before* the scale-out (cloudlib schedules it after).
+//! Stopped between the two, cloudlib would leave a doubled group with no spindown, and running
+//! it again would double the group again, for good. Here the group is found with its baseline
+//! recorded and no scale-out ([`stopped_before_scale_out`]), and running the recycle again over
+//! it finishes the job.
 
 use chrono::{DateTime, Duration, Utc};
 
@@ -169,6 +175,17 @@ fn in_progress_check(
     if let Some(action) = group.recycle_in_progress() {
         let when = show_time(action.start_time);
         match req.if_in_progress {
+            InProgressPolicy::Refuse if stopped_before_scale_out(group) => {
+                return Err(Error::conflict(format!(
+                    "a recycle of {} was stopped part way: its spindown ({RECYCLE_ACTION}) at \
+                     {when} is scheduled but the group never scaled out (desired {}); run the \
+                     recycle again and choose to proceed over the recycle in progress to finish \
+                     it (the group keeps its baseline)",
+                    group.name, group.capacity.desired
+                ))
+                .with("group", &group.name)
+                .with("spindown_at", when));
+            }
             InProgressPolicy::Refuse => {
                 return Err(Error::conflict(format!(
                     "a recycle of {} is already in progress: its spindown ({RECYCLE_ACTION}) \
@@ -187,6 +204,19 @@ fn in_progress_check(
         }
     }
     Ok(())
+}
+
+/// Whether `group` has a recycle's spindown but no scale-out, done or scheduled: the recycle
+/// was stopped between the two (the spindown is scheduled first).
+pub fn stopped_before_scale_out(group: &Group) -> bool {
+    let Some(target) = group.recycle_in_progress().and_then(|a| a.change.desired) else {
+        return false;
+    };
+    let delayed = group
+        .scheduled_actions
+        .iter()
+        .any(|a| a.name == DELAYED_SCALE_OUT_ACTION);
+    !delayed && group.capacity.desired <= target
 }
 
 /// The desired capacity a recycle returns to: the in-progress recycle's target if any.
@@ -428,6 +458,26 @@ async fn apply(
                 .await?;
         }
     }
+    // The spindown first: it records the baseline on the group before anything changes, so a
+    // recycle stopped between the two calls is found in progress, and a recycle run again over
+    // it returns to the same baseline instead of doubling the group twice.
+    let spindown = ScheduledAction {
+        name: RECYCLE_ACTION.to_string(),
+        start_time: g.spindown_at,
+        change: CapacityChange::desired(g.old.desired),
+    };
+    ctx.action(
+        format!(
+            "schedule {RECYCLE_ACTION} on {} at {}: desired back to {}",
+            g.group,
+            show_time(g.spindown_at),
+            g.old.desired
+        ),
+        dry_run,
+    );
+    if !dry_run {
+        ctx.fleet.put_scheduled_action(&g.group, &spindown).await?;
+    }
     if g.is_delayed(now) {
         let action = ScheduledAction {
             name: DELAYED_SCALE_OUT_ACTION.to_string(),
@@ -461,30 +511,41 @@ async fn apply(
                 .await?;
         }
     }
-    let spindown = ScheduledAction {
-        name: RECYCLE_ACTION.to_string(),
-        start_time: g.spindown_at,
-        change: CapacityChange::desired(g.old.desired),
-    };
-    ctx.action(
-        format!(
-            "schedule {RECYCLE_ACTION} on {} at {}: desired back to {}",
-            g.group,
-            show_time(g.spindown_at),
-            g.old.desired
-        ),
-        dry_run,
-    );
-    if !dry_run {
-        ctx.fleet.put_scheduled_action(&g.group, &spindown).await?;
-    }
     Ok(())
 }
 
+/// `e`, with which groups were recycled before it stopped the recycle and which were not,
+/// when some were: running the recycle again and proceeding over the recycle in progress
+/// finishes it, each group keeping its baseline.
+fn stopped_part_way(e: Error, done: &[&GroupRecycle], rest: &[&GroupRecycle]) -> Error {
+    let names = |gs: &[&GroupRecycle]| {
+        gs.iter()
+            .filter(|g| !g.is_noop())
+            .map(|g| g.group.to_string())
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
+    let recycled = names(done);
+    if recycled.is_empty() {
+        return e;
+    }
+    e.with(RECYCLED_KEY, recycled)
+        .with(NOT_RECYCLED_KEY, names(rest))
+}
+
+/// The error context key naming the groups a failed recycle had already recycled.
+pub const RECYCLED_KEY: &str = "recycled";
+/// The error context key naming the groups a failed recycle had not recycled.
+pub const NOT_RECYCLED_KEY: &str = "not recycled";
+
 /// Recycles the groups of `req` (see the module documentation for the rules): reads the
-/// environment's groups, plans with [`plan_recycle`], then scales out (or schedules the
-/// delayed scale-out) and schedules the spindown on each group, migration group first.
+/// environment's groups, plans with [`plan_recycle`], then, on each group, migration group
+/// first, schedules the spindown and scales out (or schedules the delayed scale-out).
 /// In a dry run, only the [`Event::Action`](crate::Event::Action)s are emitted.
+///
+/// The spindown comes first so that a recycle stopped at any point can be run again over
+/// itself (proceeding over the recycle in progress) without doubling a group twice. An error
+/// after some groups were recycled names them ([`RECYCLED_KEY`], [`NOT_RECYCLED_KEY`]).
 pub async fn recycle(ctx: &FleetContext<'_>, req: &RecycleRequest) -> Result<RecycleOutcome> {
     let groups = ctx.fleet.groups(&req.env).await?;
     let now = ctx.clock.now();
@@ -500,8 +561,11 @@ pub async fn recycle(ctx: &FleetContext<'_>, req: &RecycleRequest) -> Result<Rec
                     .any(|a| a.name == DELAYED_SCALE_OUT_ACTION)
         })
     };
-    for g in plan.migration.iter().chain(plan.groups.iter()) {
-        apply(ctx, g, has_delayed(&g.group), now, req.dry_run).await?;
+    let all: Vec<&GroupRecycle> = plan.migration.iter().chain(plan.groups.iter()).collect();
+    for (i, g) in all.iter().enumerate() {
+        if let Err(e) = apply(ctx, g, has_delayed(&g.group), now, req.dry_run).await {
+            return Err(stopped_part_way(e, &all[..i], &all[i..]));
+        }
     }
     ctx.info(format!(
         "recycle of {} {} {}: every group back to its old desired capacity at {}",
@@ -675,7 +739,7 @@ mod tests {
             Call::DeleteAction("prod-idp".into(), DELAYED_SCALE_OUT_ACTION.into())
         );
         assert_eq!(
-            calls[1],
+            calls[2],
             Call::SetCapacity("prod-idp".into(), CapacityChange::desired(8))
         );
     }
@@ -717,13 +781,15 @@ mod tests {
         };
         assert_eq!(
             fleet.calls(),
+            // Each group's spindown before its scale-out, so that a recycle stopped between
+            // the two leaves the baseline recorded on the group.
             vec![
-                Call::SetCapacity("prod-migration".into(), CapacityChange::desired(1)),
                 put("prod-migration", RECYCLE_ACTION, 600, 0),
-                put("prod-idp", DELAYED_SCALE_OUT_ACTION, 300, 8),
+                Call::SetCapacity("prod-migration".into(), CapacityChange::desired(1)),
                 put("prod-idp", RECYCLE_ACTION, 900, 4),
-                put("prod-worker", DELAYED_SCALE_OUT_ACTION, 300, 4),
+                put("prod-idp", DELAYED_SCALE_OUT_ACTION, 300, 8),
                 put("prod-worker", RECYCLE_ACTION, 900, 2),
+                put("prod-worker", DELAYED_SCALE_OUT_ACTION, 300, 4),
             ]
         );
         let actions = sink

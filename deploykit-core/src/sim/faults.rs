@@ -22,7 +22,8 @@ pub enum Fault {
 
 #[derive(Debug, Default)]
 struct State {
-    pending: BTreeMap<String, VecDeque<(Fault, u32)>>,
+    /// Per operation, what its next calls do: `None` lets them through.
+    pending: BTreeMap<String, VecDeque<(Option<Fault>, u32)>>,
     calls: BTreeMap<String, u64>,
 }
 
@@ -54,6 +55,28 @@ impl Faults {
 
     /// Makes the next `times` calls of `op` fail with `fault` (after faults already queued).
     pub fn inject(&self, op: &str, fault: Fault, times: u32) {
+        self.queue(op, Some(fault), times);
+    }
+
+    /// Lets the next `passes` calls of `op` through, then makes `times` calls fail with
+    /// `fault` (after faults already queued): to stop a run between two calls of one
+    /// operation.
+    ///
+    /// ```
+    /// use deploykit_core::sim::{Fault, Faults};
+    /// let faults = Faults::new();
+    /// faults.inject_after("fleet.put_scheduled_action", 2, Fault::Permanent, 1);
+    /// assert!(faults.check("fleet.put_scheduled_action").is_ok());
+    /// assert!(faults.check("fleet.put_scheduled_action").is_ok());
+    /// assert!(faults.check("fleet.put_scheduled_action").is_err());
+    /// assert!(faults.check("fleet.put_scheduled_action").is_ok());
+    /// ```
+    pub fn inject_after(&self, op: &str, passes: u32, fault: Fault, times: u32) {
+        self.queue(op, None, passes);
+        self.queue(op, Some(fault), times);
+    }
+
+    fn queue(&self, op: &str, fault: Option<Fault>, times: u32) {
         if times == 0 {
             return;
         }
@@ -84,6 +107,9 @@ impl Faults {
         if *left == 0 {
             queue.pop_front();
         }
+        let Some(fault) = fault else {
+            return Ok(());
+        };
         Err(match fault {
             Fault::Permanent => Error::backend(format!(
                 "{op} failed: a permanent backend failure was injected by the simulated world"

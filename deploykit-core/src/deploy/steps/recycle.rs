@@ -11,6 +11,7 @@ use crate::deploy::steps::{StepBody, main_role};
 use crate::error::Result;
 use crate::fleet_ops::{
     GroupRecycle, InProgressPolicy, RecycleOutcome, RecycleRequest, recycle as fleet_recycle,
+    stopped_before_scale_out,
 };
 use crate::model::fleet::{Capacity, DELAYED_SCALE_OUT_ACTION, Group, RECYCLE_ACTION};
 use crate::model::names::RoleSelector;
@@ -28,8 +29,12 @@ pub(crate) fn request(state: &DeployState) -> Result<RecycleRequest> {
 }
 
 /// Whether `g` shows this recycle happened: its timers are on the group, or instances
-/// launched since the recycle started run in it.
+/// launched since the recycle started run in it. A spindown without a scale-out (done or
+/// scheduled) is a recycle stopped part way, not one that happened.
 fn recycled_since(g: &Group, since: DateTime<Utc>) -> Option<GroupRecycle> {
+    if stopped_before_scale_out(g) {
+        return None;
+    }
     let spindown = g.recycle_in_progress();
     let delayed = g
         .scheduled_actions
@@ -66,6 +71,7 @@ pub(crate) async fn recycle(ctx: &StepContext<'_>, state: &DeployState) -> Resul
         ));
     }
     let resumed = ctx.was_started(KEY);
+    let mut tries = 0u32;
     let fleet = &ctx.ports.fleet;
     let env = &state.request.env;
     let expected: Vec<_> = state
@@ -127,11 +133,13 @@ pub(crate) async fn recycle(ctx: &StepContext<'_>, state: &DeployState) -> Resul
             },
             async || {
                 let mut r = req.clone();
-                if resumed {
-                    // Over our own half-done recycle: replace its timers; the baseline stays the
-                    // capacity before the deploy, so nothing is doubled twice.
+                if resumed || tries > 0 {
+                    // Over our own half-done recycle (resumed, or retried after a temporary
+                    // error): replace its timers; the baseline stays the capacity before the
+                    // deploy, so nothing is doubled twice.
                     r.if_in_progress = InProgressPolicy::Proceed;
                 }
+                tries += 1;
                 fleet_recycle(&ctx.fleet_ctx(), &r).await
             },
         )
