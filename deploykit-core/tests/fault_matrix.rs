@@ -1,10 +1,11 @@
 //! The fault matrix of issue 8: every step of the guided deploy and of the rollback, against
 //! each fault (a permanent error, throttling, a timeout, the process killed then `resume`d).
 //!
-//! A fault is injected on one port operation the step calls (each operation the step calls in
-//! a clean run, one run per operation), only while that step runs; a kill stops the driver at
-//! each journal record the step writes, one run per record, and a fresh driver resumes from
-//! the journal. A run that halts on an error is resumed after the fault is gone (the operator
+//! A fault is injected on one call of one port operation the step calls (every call the step
+//! makes in a clean run, one run per call, so a run is also stopped between two calls of one
+//! operation, e.g. between two groups' recycles), only while that step runs; a kill stops the
+//! driver at each journal record the step writes, one run per record, and a fresh driver
+//! resumes from the journal. A run that halts on an error is resumed after the fault is gone (the operator
 //! fixed the backend). After every run:
 //! - the run ended as this file says a release engineer wants (see [`expected`]);
 //! - healthy in-service capacity of the app's groups never went below the pre-deploy count;
@@ -290,14 +291,14 @@ fn permanent(scenario: Scenario, step: StepName, op: &str) -> Observed {
 #[derive(Debug)]
 struct StepProbe {
     faults: Arc<Faults>,
-    inject: Option<(StepName, String, Fault, u32)>,
+    inject: Option<(StepName, String, u32, Fault, u32)>,
     injected: AtomicBool,
     before: Mutex<BTreeMap<String, u64>>,
-    calls: Mutex<Vec<(String, Vec<String>)>>,
+    calls: Mutex<Vec<(String, Vec<(String, u64)>)>>,
 }
 
 impl StepProbe {
-    fn new(faults: Arc<Faults>, inject: Option<(StepName, String, Fault, u32)>) -> Self {
+    fn new(faults: Arc<Faults>, inject: Option<(StepName, String, u32, Fault, u32)>) -> Self {
         StepProbe {
             faults,
             inject,
@@ -307,8 +308,8 @@ impl StepProbe {
         }
     }
 
-    /// The operations each step called, in the order the steps ran.
-    fn calls(&self) -> Vec<(String, Vec<String>)> {
+    /// The operations each step called and how many times, in the order the steps ran.
+    fn calls(&self) -> Vec<(String, Vec<(String, u64)>)> {
         self.calls.lock().expect("calls").clone()
     }
 }
@@ -319,11 +320,11 @@ impl EventSink for StepProbe {
             Event::StepStarted { step, .. } => {
                 *self.before.lock().expect("before") =
                     self.faults.call_counts().into_iter().collect();
-                if let Some((target, op, fault, times)) = &self.inject
+                if let Some((target, op, passes, fault, times)) = &self.inject
                     && target.as_str() == step
                     && !self.injected.swap(true, Ordering::SeqCst)
                 {
-                    self.faults.inject(op, *fault, *times);
+                    self.faults.inject_after(op, *passes, *fault, *times);
                 }
             }
             Event::StepFinished { step, .. } => {
@@ -333,8 +334,11 @@ impl EventSink for StepProbe {
                     .faults
                     .call_counts()
                     .into_iter()
-                    .filter(|(op, n)| before.get(op).copied().unwrap_or(0) < *n)
-                    .map(|(op, _)| op)
+                    .map(|(op, n)| {
+                        let earlier = before.get(&op).copied().unwrap_or(0);
+                        (op, n - earlier)
+                    })
+                    .filter(|(_, n)| *n > 0)
                     .collect();
                 self.calls.lock().expect("calls").push((step, ops));
             }
@@ -409,10 +413,10 @@ async fn start(
     }
 }
 
-/// What one clean run of a scenario did: the operations of each step and the journal
-/// records each step wrote (first and last index).
+/// What one clean run of a scenario did: the operations of each step (with how many times it
+/// called each) and the journal records each step wrote (first and last index).
 struct Reference {
-    ops: Vec<(StepName, Vec<String>)>,
+    ops: Vec<(StepName, Vec<(String, u64)>)>,
     records: Vec<(StepName, usize, usize)>,
 }
 
@@ -459,12 +463,14 @@ async fn reference(scenario: Scenario) -> Reference {
     Reference { ops, records }
 }
 
-/// One run of one cell: a fault on `op` during `step`, or a kill before record `kill_at`.
+/// One run of one cell: a fault on call `passes + 1` of `op` during `step`, or a kill before
+/// record `kill_at`.
 #[derive(Debug, Clone)]
 enum Trial {
     Fault {
         step: StepName,
         op: String,
+        passes: u32,
         fault: Fault,
         times: u32,
     },
@@ -479,9 +485,10 @@ async fn run_trial(scenario: Scenario, trial: &Trial) -> std::result::Result<Obs
         Trial::Fault {
             step,
             op,
+            passes,
             fault,
             times,
-        } => Some((*step, op.clone(), *fault, *times)),
+        } => Some((*step, op.clone(), *passes, *fault, *times)),
         Trial::Kill { .. } => None,
     };
     let probe = StepProbe::new(rig.world.faults().clone(), inject);
@@ -492,15 +499,21 @@ async fn run_trial(scenario: Scenario, trial: &Trial) -> std::result::Result<Obs
     };
     let journal = KillAfter::new(memory.clone(), kill_at);
     let first = start(&rig, scenario, &journal, &probe).await;
-    if let Trial::Fault { step, op, .. } = trial {
-        // The fault was met: the step called the operation while it ran.
+    if let Trial::Fault {
+        step, op, passes, ..
+    } = trial
+    {
+        // The fault was met: the step called the operation that often while it ran.
         let met = probe
             .calls()
             .iter()
             .find(|(s, _)| s == step.as_str())
-            .is_some_and(|(_, ops)| ops.contains(op));
+            .is_some_and(|(_, ops)| ops.iter().any(|(o, n)| o == op && *n > u64::from(*passes)));
         if !met {
-            return Err(format!("{step} never called {op}: the fault was not met"));
+            return Err(format!(
+                "{step} never made call {} of {op}: the fault was not met",
+                passes + 1
+            ));
         }
     }
     let (path, out) = match first {
@@ -796,7 +809,7 @@ async fn every_step_against_every_fault_deploys_or_rolls_back_cleanly() {
         let reference = reference(scenario).await;
         for step in scenario.rows() {
             covered.push(step);
-            let ops: Vec<String> = reference
+            let ops: Vec<(String, u64)> = reference
                 .ops
                 .iter()
                 .filter(|(s, _)| *s == step)
@@ -810,7 +823,8 @@ async fn every_step_against_every_fault_deploys_or_rolls_back_cleanly() {
             let mut cells = Vec::new();
             for column in COLUMNS {
                 let mut cell = Cell::default();
-                let trials: Vec<(Trial, String)> = match column.fault() {
+                // (the trial, what it stops, the operation it faults)
+                let trials: Vec<(Trial, String, String)> = match column.fault() {
                     Some(fault) => {
                         // Temporary faults: as many in a row as the retry budget absorbs.
                         let times = if fault == Fault::Permanent {
@@ -818,29 +832,36 @@ async fn every_step_against_every_fault_deploys_or_rolls_back_cleanly() {
                         } else {
                             retry_attempts.saturating_sub(1).max(1)
                         };
+                        // Every call the step made of each operation, so that the run is
+                        // also stopped between two calls of one operation (e.g. between one
+                        // group's recycle and the next).
                         ops.iter()
-                            .map(|op| {
-                                (
-                                    Trial::Fault {
-                                        step,
-                                        op: op.clone(),
-                                        fault,
-                                        times,
-                                    },
-                                    op.clone(),
-                                )
+                            .flat_map(|(op, calls)| {
+                                (0..u32::try_from(*calls).unwrap_or(u32::MAX)).map(move |passes| {
+                                    (
+                                        Trial::Fault {
+                                            step,
+                                            op: op.clone(),
+                                            passes,
+                                            fault,
+                                            times,
+                                        },
+                                        format!("{op} call {}", passes + 1),
+                                        op.clone(),
+                                    )
+                                })
                             })
                             .collect()
                     }
                     None => (first..=last)
-                        .map(|at| (Trial::Kill { at }, format!("record {at}")))
+                        .map(|at| (Trial::Kill { at }, format!("record {at}"), String::new()))
                         .collect(),
                 };
                 if trials.is_empty() {
                     cell.note = Some("no port call");
                 }
-                for (trial, what) in trials {
-                    let want = expected(scenario, step, column, &what);
+                for (trial, what, op) in trials {
+                    let want = expected(scenario, step, column, &op);
                     match run_trial(scenario, &trial).await {
                         Ok(got) if got == want => *cell.seen.entry(got).or_default() += 1,
                         Ok(got) => {
@@ -868,13 +889,16 @@ async fn every_step_against_every_fault_deploys_or_rolls_back_cleanly() {
                 if ops.is_empty() {
                     "none".to_string()
                 } else {
-                    ops.join(", ")
+                    ops.iter()
+                        .map(|(op, n)| format!("{op} x{n}"))
+                        .collect::<Vec<_>>()
+                        .join(", ")
                 }
             ));
         }
     }
     println!("{}", render(&rows));
-    println!("\nPort operations faulted, per step (one run each):");
+    println!("\nPort operations faulted, per step (one run per call):");
     println!("{}", ops_of_rows.join("\n"));
     let all = all_steps();
     assert!(all.len() >= 17, "{all:?}");
