@@ -5,7 +5,7 @@
 mod deploy_support;
 
 use deploy_support::{Rig, first_run, rolled_back_reason, stopped_reason};
-use deploykit_core::deploy::{FinalStatus, Journal, MemoryJournal, Record, StepName};
+use deploykit_core::deploy::{FinalStatus, Journal, MemoryJournal, Record, StepName, replay};
 use deploykit_core::model::{CapacityChange, RECYCLE_ACTION};
 use deploykit_core::ports::{Fleet, LockHolder};
 use deploykit_core::sim::Fault;
@@ -301,4 +301,39 @@ async fn a_recycle_stopped_before_a_scale_out_is_finished_once() {
         rig.assert_capacity_kept(4, 2);
         assert!(rig.lock_free().await);
     }
+}
+
+/// Chat cannot be asked whether a message was posted, so an announcement whose post timed
+/// out is not posted again (it may have gone through with only its reply lost): the run goes
+/// on, and its warning says to check the channel. A post refused for its rate is retried.
+#[tokio::test]
+async fn an_announcement_that_timed_out_is_not_posted_twice_and_the_run_says_to_check() {
+    let rig = Rig::prod().await;
+    let faults = rig.world.faults();
+    faults.inject("notifier.announce", Fault::LostReply, 1);
+    faults.inject("notifier.announce", Fault::Throttle, 1);
+    let journal = MemoryJournal::new();
+    let out = rig
+        .deploy_with(&journal, &rig.request(DeployKind::Full))
+        .await
+        .expect("deploy");
+    assert_eq!(out.status, FinalStatus::Deployed, "{out:#?}");
+    // The first post went through with its reply lost; the second was throttled once, then
+    // posted.
+    assert_eq!(rig.announcements(), ["recycle_start", "deploy_done"]);
+    let state = replay(&journal.load(&first_run(&journal)).expect("records")).expect("replay");
+    let kinds: Vec<&str> = state.facts.announcements.iter().map(|a| a.kind()).collect();
+    assert_eq!(
+        kinds,
+        ["deploy_done"],
+        "only the confirmed post is recorded"
+    );
+    let warning = state
+        .facts
+        .notes
+        .iter()
+        .find(|n| n.contains("recycle_start"))
+        .expect("a warning about the recycle announcement");
+    assert!(warning.contains("may have been posted"), "{warning}");
+    assert!(warning.contains("check the channel"), "{warning}");
 }

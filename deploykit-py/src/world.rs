@@ -106,8 +106,10 @@ fn fault_named(name: &str) -> Result<Fault> {
         "permanent" => Ok(Fault::Permanent),
         "throttle" => Ok(Fault::Throttle),
         "timeout" => Ok(Fault::Timeout),
+        "lost_reply" => Ok(Fault::LostReply),
         other => Err(Error::invalid_input(format!(
-            "fault {other:?}: expected \"permanent\", \"throttle\" or \"timeout\""
+            "fault {other:?}: expected \"permanent\", \"throttle\", \"timeout\" or \
+             \"lost_reply\""
         ))),
     }
 }
@@ -167,7 +169,8 @@ impl PyWorld {
 
     /// Makes the next `times` calls of `operation` (e.g. `fleet.set_capacity`, `vcs.push`,
     /// `code_host.create_release`, `notifier.announce`) fail with `fault`: `permanent`
-    /// (BackendError), `throttle` (RateLimitedError) or `timeout` (DeployTimeoutError).
+    /// (BackendError), `throttle` (RateLimitedError), `timeout` (DeployTimeoutError) or
+    /// `lost_reply` (DeployTimeoutError after the call made its change).
     #[pyo3(signature = (operation, fault = "permanent", times = 1))]
     fn inject_fault(&self, operation: &str, fault: &str, times: u32) -> PyResult<()> {
         let fault = fault_named(fault).map_err(to_py_err)?;

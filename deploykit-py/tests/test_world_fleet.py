@@ -105,8 +105,27 @@ def test_fleet_errors_map_to_the_tree(world: deploykit.World) -> None:
     with pytest.raises(deploykit.RateLimitedError) as throttled:
         world.recycle("prod", "pivcac")
     assert throttled.value.retryable is True
-    with pytest.raises(deploykit.InvalidInputError, match="throttle"):
+    with pytest.raises(deploykit.InvalidInputError, match="lost_reply"):
         world.inject_fault("fleet.set_capacity", "meteor")
+
+
+def test_a_recycle_whose_reply_was_lost_is_finished_by_proceeding_not_doubled_again(
+    world: deploykit.World,
+) -> None:
+    # The scale-out happened, but its reply never came back.
+    world.inject_fault("fleet.set_capacity", "lost_reply")
+    with pytest.raises(deploykit.DeployTimeoutError) as lost:
+        world.recycle("prod", "pivcac")
+    assert lost.value.retryable is True
+    assert world.group_size("prod", "pivcac").desired == 4
+    # Run again: refused as a recycle in progress; proceeding keeps the baseline of 2.
+    with pytest.raises(deploykit.ConflictError, match="already in progress"):
+        world.recycle("prod", "pivcac")
+    outcome = world.recycle("prod", "pivcac", proceed_if_in_progress=True)
+    assert [(g.old_desired, g.new_desired) for g in outcome.groups] == [(2, 4)]
+    assert world.group_size("prod", "pivcac").desired == 4
+    world.advance(3600)
+    assert world.group_size("prod", "pivcac").desired == 2
 
 
 def test_virtual_time(world: deploykit.World) -> None:

@@ -272,124 +272,126 @@ impl CodeHost for SimCodeHost {
     }
 
     async fn create_release(&self, release: &NewRelease) -> Result<Release> {
-        self.faults.check("code_host.create_release")?;
-        if release.name.trim().is_empty() || release.tag_name.trim().is_empty() {
-            return Err(Error::invalid_input(
-                "a release needs a name (e.g. RC 112) and a tag name",
-            ));
-        }
-        let now = self.clock.now();
-        if let Some(r) = lock(&self.state)
-            .releases
-            .iter()
-            .find(|r| r.tag_name == release.tag_name)
-        {
-            return Err(Error::conflict(format!(
-                "tag {} already has a release ({}); pick another tag",
-                release.tag_name, r.name
-            ))
-            .with("tag", &release.tag_name));
-        }
-        if self.vcs.tag(&release.tag_name).is_none() {
-            // The host creates the tag on the target, as GitHub does.
-            self.vcs.add_tag(
+        self.faults.act("code_host.create_release", || {
+            if release.name.trim().is_empty() || release.tag_name.trim().is_empty() {
+                return Err(Error::invalid_input(
+                    "a release needs a name (e.g. RC 112) and a tag name",
+                ));
+            }
+            let now = self.clock.now();
+            if let Some(r) = lock(&self.state)
+                .releases
+                .iter()
+                .find(|r| r.tag_name == release.tag_name)
+            {
+                return Err(Error::conflict(format!(
+                    "tag {} already has a release ({}); pick another tag",
+                    release.tag_name, r.name
+                ))
+                .with("tag", &release.tag_name));
+            }
+            if self.vcs.tag(&release.tag_name).is_none() {
+                // The host creates the tag on the target, as GitHub does.
+                self.vcs.add_tag(
+                    &release.tag_name,
+                    &release.target,
+                    &format!("{} release", release.tag_name),
+                    false,
+                    true,
+                )?;
+            }
+            let mut st = lock(&self.state);
+            let created = self.new_release(
+                &mut st,
+                &release.name,
                 &release.tag_name,
-                &release.target,
-                &format!("{} release", release.tag_name),
-                false,
-                true,
-            )?;
-        }
-        let mut st = lock(&self.state);
-        let created = self.new_release(
-            &mut st,
-            &release.name,
-            &release.tag_name,
-            &release.body,
-            now,
-        );
-        st.releases.push(created.clone());
-        st.created.push(CreatedRelease {
-            request: release.clone(),
-            release: created.clone(),
-        });
-        Ok(created)
+                &release.body,
+                now,
+            );
+            st.releases.push(created.clone());
+            st.created.push(CreatedRelease {
+                request: release.clone(),
+                release: created.clone(),
+            });
+            Ok(created)
+        })
     }
 
     async fn ensure_label(&self, name: &str) -> Result<()> {
-        self.faults.check("code_host.ensure_label")?;
-        lock(&self.state).labels.insert(name.to_string());
-        Ok(())
+        self.faults.act("code_host.ensure_label", || {
+            lock(&self.state).labels.insert(name.to_string());
+            Ok(())
+        })
     }
 
     async fn add_labels(&self, number: u64, labels: &[String]) -> Result<()> {
-        self.faults.check("code_host.add_labels")?;
-        let mut st = lock(&self.state);
-        let rec = st
-            .prs
-            .get_mut(&number)
-            .ok_or_else(|| pr_not_found(number))?;
-        for l in labels {
-            if !rec.pr.labels.contains(l) {
-                rec.pr.labels.push(l.clone());
+        self.faults.act("code_host.add_labels", || {
+            let mut st = lock(&self.state);
+            let rec = st
+                .prs
+                .get_mut(&number)
+                .ok_or_else(|| pr_not_found(number))?;
+            for l in labels {
+                if !rec.pr.labels.contains(l) {
+                    rec.pr.labels.push(l.clone());
+                }
             }
-        }
-        st.labels.extend(labels.iter().cloned());
-        Ok(())
+            st.labels.extend(labels.iter().cloned());
+            Ok(())
+        })
     }
 
     async fn create_pull_request(&self, pr: &NewPullRequest) -> Result<PullRequest> {
-        self.faults.check("code_host.create_pull_request")?;
-        let head_sha = self.vcs.branch_tip(&pr.head).ok_or_else(|| {
-            Error::invalid_input(format!(
-                "head branch {} does not exist on {}; push it first",
-                pr.head, self.repo
-            ))
-            .with("head", &pr.head)
-        })?;
-        if self.vcs.branch_tip(&pr.base).is_none() {
-            return Err(Error::invalid_input(format!(
-                "base branch {} does not exist on {}",
-                pr.base, self.repo
-            ))
-            .with("base", &pr.base));
-        }
-        let mut st = lock(&self.state);
-        if let Some(open) = st
-            .prs
-            .values()
-            .find(|r| r.pr.state == PrState::Open && r.pr.head == pr.head && r.pr.base == pr.base)
-        {
-            return Err(Error::conflict(format!(
-                "a pull request from {} into {} is already open: #{} {}",
-                pr.head, pr.base, open.pr.number, open.pr.html_url
-            ))
-            .with("pr", open.pr.number));
-        }
-        let number = st.next_pr;
-        st.next_pr += 1;
-        let created = PullRequest {
-            number,
-            title: pr.title.clone(),
-            body: pr.body.clone(),
-            head: pr.head.clone(),
-            head_sha: Some(head_sha),
-            base: pr.base.clone(),
-            state: PrState::Open,
-            merge_commit_sha: None,
-            mergeable: Some(true),
-            labels: Vec::new(),
-            html_url: self.pr_url(number),
-            author: Some(st.user.clone()),
-        };
-        st.prs.insert(
-            number,
-            PrRecord {
-                pr: created.clone(),
-                reviews: Vec::new(),
-            },
-        );
-        Ok(created)
+        self.faults.act("code_host.create_pull_request", || {
+            let head_sha = self.vcs.branch_tip(&pr.head).ok_or_else(|| {
+                Error::invalid_input(format!(
+                    "head branch {} does not exist on {}; push it first",
+                    pr.head, self.repo
+                ))
+                .with("head", &pr.head)
+            })?;
+            if self.vcs.branch_tip(&pr.base).is_none() {
+                return Err(Error::invalid_input(format!(
+                    "base branch {} does not exist on {}",
+                    pr.base, self.repo
+                ))
+                .with("base", &pr.base));
+            }
+            let mut st = lock(&self.state);
+            if let Some(open) = st.prs.values().find(|r| {
+                r.pr.state == PrState::Open && r.pr.head == pr.head && r.pr.base == pr.base
+            }) {
+                return Err(Error::conflict(format!(
+                    "a pull request from {} into {} is already open: #{} {}",
+                    pr.head, pr.base, open.pr.number, open.pr.html_url
+                ))
+                .with("pr", open.pr.number));
+            }
+            let number = st.next_pr;
+            st.next_pr += 1;
+            let created = PullRequest {
+                number,
+                title: pr.title.clone(),
+                body: pr.body.clone(),
+                head: pr.head.clone(),
+                head_sha: Some(head_sha),
+                base: pr.base.clone(),
+                state: PrState::Open,
+                merge_commit_sha: None,
+                mergeable: Some(true),
+                labels: Vec::new(),
+                html_url: self.pr_url(number),
+                author: Some(st.user.clone()),
+            };
+            st.prs.insert(
+                number,
+                PrRecord {
+                    pr: created.clone(),
+                    reviews: Vec::new(),
+                },
+            );
+            Ok(created)
+        })
     }
 
     async fn pull_request(&self, number: u64) -> Result<PullRequest> {
@@ -430,55 +432,56 @@ impl CodeHost for SimCodeHost {
     }
 
     async fn merge_pull_request(&self, number: u64, method: MergeMethod) -> Result<Sha> {
-        self.faults.check("code_host.merge_pull_request")?;
-        let mut st = lock(&self.state);
-        let rec = st
-            .prs
-            .get_mut(&number)
-            .ok_or_else(|| pr_not_found(number))?;
-        let pr = &mut rec.pr;
-        if pr.state != PrState::Open {
-            return Err(Error::conflict(format!(
-                "pull request #{number} is {} and cannot be merged",
-                match pr.state {
-                    PrState::Merged => "already merged",
-                    _ => "closed",
-                }
-            ))
-            .with("pr", number));
-        }
-        if pr.mergeable == Some(false) {
-            return Err(Error::conflict(format!(
-                "pull request #{number} has conflicts with {}; resolve them first",
-                pr.base
-            ))
-            .with("pr", number));
-        }
-        let base_tip = self.vcs.rev(&pr.base)?;
-        let head_tip = self.vcs.rev(&pr.head)?;
-        let files = self.vcs.files_at(head_tip.as_str())?;
-        let sha = match method {
-            MergeMethod::Merge => self.vcs.create_commit(
-                &[base_tip, head_tip],
-                &format!("Merge pull request #{number} from {}", pr.head),
-                &pr.title,
-                files,
-            )?,
-            MergeMethod::Squash | MergeMethod::Rebase => self.vcs.create_commit(
-                &[base_tip],
-                &format!("{} (#{number})", pr.title),
-                &pr.body,
-                files,
-            )?,
-        };
-        self.vcs.branch(&pr.base, &sha);
-        pr.state = PrState::Merged;
-        pr.merge_commit_sha = Some(sha.clone());
-        st.merges.push(MergeRecord {
-            number,
-            method,
-            sha: sha.clone(),
-        });
-        Ok(sha)
+        self.faults.act("code_host.merge_pull_request", || {
+            let mut st = lock(&self.state);
+            let rec = st
+                .prs
+                .get_mut(&number)
+                .ok_or_else(|| pr_not_found(number))?;
+            let pr = &mut rec.pr;
+            if pr.state != PrState::Open {
+                return Err(Error::conflict(format!(
+                    "pull request #{number} is {} and cannot be merged",
+                    match pr.state {
+                        PrState::Merged => "already merged",
+                        _ => "closed",
+                    }
+                ))
+                .with("pr", number));
+            }
+            if pr.mergeable == Some(false) {
+                return Err(Error::conflict(format!(
+                    "pull request #{number} has conflicts with {}; resolve them first",
+                    pr.base
+                ))
+                .with("pr", number));
+            }
+            let base_tip = self.vcs.rev(&pr.base)?;
+            let head_tip = self.vcs.rev(&pr.head)?;
+            let files = self.vcs.files_at(head_tip.as_str())?;
+            let sha = match method {
+                MergeMethod::Merge => self.vcs.create_commit(
+                    &[base_tip, head_tip],
+                    &format!("Merge pull request #{number} from {}", pr.head),
+                    &pr.title,
+                    files,
+                )?,
+                MergeMethod::Squash | MergeMethod::Rebase => self.vcs.create_commit(
+                    &[base_tip],
+                    &format!("{} (#{number})", pr.title),
+                    &pr.body,
+                    files,
+                )?,
+            };
+            self.vcs.branch(&pr.base, &sha);
+            pr.state = PrState::Merged;
+            pr.merge_commit_sha = Some(sha.clone());
+            st.merges.push(MergeRecord {
+                number,
+                method,
+                sha: sha.clone(),
+            });
+            Ok(sha)
+        })
     }
 }

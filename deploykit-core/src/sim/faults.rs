@@ -18,6 +18,12 @@ pub enum Fault {
     /// A call the operator stopped ([`crate::ErrorKind::Interrupted`]): what a port gives
     /// back after Ctrl-C, e.g. a Python monitor whose caller pressed it.
     Interrupted,
+    /// A call that did what it was asked but whose reply was lost: a timeout
+    /// ([`crate::ErrorKind::Timeout`], temporary) *after* the change was made, as when a
+    /// connection drops on the way back. The operations that change something remote go
+    /// through [`Faults::act`], which makes the change first; for any other operation a lost
+    /// reply is the same as [`Fault::Timeout`].
+    LostReply,
 }
 
 #[derive(Debug, Default)]
@@ -94,38 +100,51 @@ impl Faults {
 
     /// Counts one call of `op` and returns the next injected fault for it, if any.
     pub fn check(&self, op: &str) -> Result<()> {
+        match self.next(op) {
+            None => Ok(()),
+            Some(fault) => Err(fault_error(op, fault)),
+        }
+    }
+
+    /// Counts one call of `op`, an operation that changes something, and runs `change`
+    /// unless an injected fault stops it first; a [`Fault::LostReply`] runs `change` and
+    /// then fails as a timeout.
+    ///
+    /// ```
+    /// use deploykit_core::sim::{Fault, Faults};
+    /// let faults = Faults::new();
+    /// faults.inject("vcs.push", Fault::LostReply, 1);
+    /// let mut pushed = 0;
+    /// let lost = faults.act("vcs.push", || {
+    ///     pushed += 1;
+    ///     Ok(())
+    /// });
+    /// assert!(lost.is_err() && lost.unwrap_err().is_temporary());
+    /// assert_eq!(pushed, 1, "the push happened; only its reply was lost");
+    /// ```
+    pub fn act<T>(&self, op: &str, change: impl FnOnce() -> Result<T>) -> Result<T> {
+        match self.next(op) {
+            None => change(),
+            Some(Fault::LostReply) => {
+                change()?;
+                Err(fault_error(op, Fault::LostReply))
+            }
+            Some(fault) => Err(fault_error(op, fault)),
+        }
+    }
+
+    /// Counts one call of `op` and takes the next injected fault for it, if any.
+    fn next(&self, op: &str) -> Option<Fault> {
         let mut state = lock(&self.state);
         *state.calls.entry(op.to_string()).or_default() += 1;
-        let Some(queue) = state.pending.get_mut(op) else {
-            return Ok(());
-        };
-        let Some((fault, left)) = queue.front_mut() else {
-            return Ok(());
-        };
+        let queue = state.pending.get_mut(op)?;
+        let (fault, left) = queue.front_mut()?;
         let fault = *fault;
         *left -= 1;
         if *left == 0 {
             queue.pop_front();
         }
-        let Some(fault) = fault else {
-            return Ok(());
-        };
-        Err(match fault {
-            Fault::Permanent => Error::backend(format!(
-                "{op} failed: a permanent backend failure was injected by the simulated world"
-            )),
-            Fault::Throttle => Error::rate_limited(format!(
-                "{op} was throttled: a rate limit was injected by the simulated world; retry later"
-            )),
-            Fault::Timeout => Error::timeout(format!(
-                "{op} timed out: a timeout was injected by the simulated world; retry later"
-            )),
-            Fault::Interrupted => Error::interrupted(format!(
-                "{op} was interrupted: an interruption was injected by the simulated world"
-            )),
-        }
-        .with("op", op)
-        .with("injected", true))
+        fault
     }
 
     /// How many times `op` was called since the last [`Faults::reset_counts`].
@@ -151,6 +170,30 @@ impl Faults {
     pub fn reset_counts(&self) {
         lock(&self.state).calls.clear();
     }
+}
+
+/// The error `fault` gives for a call of `op`, marked as injected.
+fn fault_error(op: &str, fault: Fault) -> Error {
+    match fault {
+        Fault::Permanent => Error::backend(format!(
+            "{op} failed: a permanent backend failure was injected by the simulated world"
+        )),
+        Fault::Throttle => Error::rate_limited(format!(
+            "{op} was throttled: a rate limit was injected by the simulated world; retry later"
+        )),
+        Fault::Timeout => Error::timeout(format!(
+            "{op} timed out: a timeout was injected by the simulated world; retry later"
+        )),
+        Fault::LostReply => Error::timeout(format!(
+            "{op} timed out after it acted: a lost reply was injected by the simulated world; \
+             retry later"
+        )),
+        Fault::Interrupted => Error::interrupted(format!(
+            "{op} was interrupted: an interruption was injected by the simulated world"
+        )),
+    }
+    .with("op", op)
+    .with("injected", true)
 }
 
 #[cfg(test)]

@@ -671,14 +671,15 @@ impl SimFleet {
         name: &GroupName,
         f: impl FnOnce(&Self, &mut State, DateTime<Utc>) -> Result<T>,
     ) -> Result<T> {
-        self.faults.check(op)?;
-        let now = self.clock.now();
-        let mut st = lock(&self.state);
-        self.catch_up(&mut st, now);
-        if !st.groups.contains_key(name) {
-            return Err(group_not_found(name));
-        }
-        f(self, &mut st, now)
+        self.faults.act(op, || {
+            let now = self.clock.now();
+            let mut st = lock(&self.state);
+            self.catch_up(&mut st, now);
+            if !st.groups.contains_key(name) {
+                return Err(group_not_found(name));
+            }
+            f(self, &mut st, now)
+        })
     }
 }
 

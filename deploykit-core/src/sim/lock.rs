@@ -33,28 +33,30 @@ impl MemoryLock {
 #[async_trait]
 impl DeployLock for MemoryLock {
     async fn acquire(&self, holder: &LockHolder) -> Result<()> {
-        self.faults.check("lock.acquire")?;
-        let now = self.clock.now();
-        let mut held = lock(&self.held);
-        let key = (holder.env.clone(), holder.app.clone());
-        if let Some(current) = held.get(&key)
-            && current.owner != holder.owner
-            && !current.has_expired(now)
-        {
-            return Err(current.held_error());
-        }
-        held.insert(key, holder.clone());
-        Ok(())
+        self.faults.act("lock.acquire", || {
+            let now = self.clock.now();
+            let mut held = lock(&self.held);
+            let key = (holder.env.clone(), holder.app.clone());
+            if let Some(current) = held.get(&key)
+                && current.owner != holder.owner
+                && !current.has_expired(now)
+            {
+                return Err(current.held_error());
+            }
+            held.insert(key, holder.clone());
+            Ok(())
+        })
     }
 
     async fn release(&self, env: &EnvName, app: &AppName, owner: &str) -> Result<()> {
-        self.faults.check("lock.release")?;
-        let mut held = lock(&self.held);
-        let key = (env.clone(), app.clone());
-        if held.get(&key).is_some_and(|h| h.owner == owner) {
-            held.remove(&key);
-        }
-        Ok(())
+        self.faults.act("lock.release", || {
+            let mut held = lock(&self.held);
+            let key = (env.clone(), app.clone());
+            if held.get(&key).is_some_and(|h| h.owner == owner) {
+                held.remove(&key);
+            }
+            Ok(())
+        })
     }
 
     async fn holder(&self, env: &EnvName, app: &AppName) -> Result<Option<LockHolder>> {

@@ -43,8 +43,9 @@ impl RecordingNotifier {
 #[async_trait]
 impl Notifier for RecordingNotifier {
     async fn announce(&self, announcement: &Announcement) -> Result<()> {
-        self.faults.check("notifier.announce")?;
-        lock(&self.sent).push(announcement.clone());
-        Ok(())
+        self.faults.act("notifier.announce", || {
+            lock(&self.sent).push(announcement.clone());
+            Ok(())
+        })
     }
 }

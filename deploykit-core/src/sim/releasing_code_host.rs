@@ -9,6 +9,7 @@ use async_trait::async_trait;
 use crate::error::Result;
 use crate::model::names::EnvName;
 use crate::model::sha::Sha;
+use crate::ports::code_host::PrState;
 use crate::ports::{
     CodeHost, MergeMethod, NewPullRequest, NewRelease, PullRequest, PullRequestQuery, Release,
     Review,
@@ -26,6 +27,7 @@ pub struct ReleasingCodeHost {
     env: EnvName,
     app_tag: String,
     on_merge: Mutex<Option<OnMerge>>,
+    released: Mutex<Option<Sha>>,
 }
 
 impl fmt::Debug for ReleasingCodeHost {
@@ -46,6 +48,25 @@ impl ReleasingCodeHost {
             env,
             app_tag: app_tag.to_string(),
             on_merge: Mutex::new(None),
+            released: Mutex::new(None),
+        }
+    }
+
+    /// New instances now boot `sha`, and the `on_merge` hook runs, once per merge commit.
+    fn released(&self, sha: &Sha) {
+        if let Ok(mut last) = self.released.lock() {
+            if last.as_ref() == Some(sha) {
+                return;
+            }
+            *last = Some(sha.clone());
+        }
+        self.world
+            .sim_fleet()
+            .set_app_release_sha(&self.env, &self.app_tag, sha);
+        if let Ok(hook) = self.on_merge.lock()
+            && let Some(f) = hook.as_ref()
+        {
+            f(&self.world, sha);
         }
     }
 
@@ -84,15 +105,22 @@ impl CodeHost for ReleasingCodeHost {
         self.inner.reviews(number).await
     }
     async fn merge_pull_request(&self, number: u64, method: MergeMethod) -> Result<Sha> {
-        let sha = self.inner.merge_pull_request(number, method).await?;
-        self.world
-            .sim_fleet()
-            .set_app_release_sha(&self.env, &self.app_tag, &sha);
-        if let Ok(hook) = self.on_merge.lock()
-            && let Some(f) = hook.as_ref()
-        {
-            f(&self.world, &sha);
+        match self.inner.merge_pull_request(number, method).await {
+            Ok(sha) => {
+                self.released(&sha);
+                Ok(sha)
+            }
+            Err(e) => {
+                // The merge may have happened with only its reply lost: the world follows the
+                // PR, not the reply.
+                if let Ok(pr) = self.inner.pull_request(number).await
+                    && pr.state == PrState::Merged
+                    && let Some(sha) = pr.merge_commit_sha
+                {
+                    self.released(&sha);
+                }
+                Err(e)
+            }
         }
-        Ok(sha)
     }
 }

@@ -444,28 +444,29 @@ impl Vcs for SimVcs {
     }
 
     async fn push(&self, remote: &str, sha: &Sha, branch: &str, force: bool) -> Result<()> {
-        self.faults.check("vcs.push")?;
-        self.check_remote(remote)?;
-        let mut st = lock(&self.state);
-        let sha = st.resolve(sha.as_str())?;
-        if let Some(current) = st.branches.get(branch).cloned()
-            && !force
-            && !st.ancestors(&sha).contains(current.as_str())
-        {
-            return Err(Error::conflict(format!(
-                "push of {} to {remote}/{branch} refused: not a fast-forward of {} \
-                 (someone pushed to {branch}, or history was rewritten); fetch and retry, \
-                 or force only if you mean to discard {}",
-                sha.short(),
-                current.short(),
-                current.short()
-            ))
-            .with("branch", branch)
-            .with("remote_tip", &current));
-        }
-        st.branches.insert(branch.to_string(), sha.clone());
-        st.pushes.push((branch.to_string(), sha, force));
-        Ok(())
+        self.faults.act("vcs.push", || {
+            self.check_remote(remote)?;
+            let mut st = lock(&self.state);
+            let sha = st.resolve(sha.as_str())?;
+            if let Some(current) = st.branches.get(branch).cloned()
+                && !force
+                && !st.ancestors(&sha).contains(current.as_str())
+            {
+                return Err(Error::conflict(format!(
+                    "push of {} to {remote}/{branch} refused: not a fast-forward of {} \
+                     (someone pushed to {branch}, or history was rewritten); fetch and retry, \
+                     or force only if you mean to discard {}",
+                    sha.short(),
+                    current.short(),
+                    current.short()
+                ))
+                .with("branch", branch)
+                .with("remote_tip", &current));
+            }
+            st.branches.insert(branch.to_string(), sha.clone());
+            st.pushes.push((branch.to_string(), sha, force));
+            Ok(())
+        })
     }
 
     async fn merge_ours(&self, ours: &Sha, theirs: &Sha, message: &str) -> Result<Sha> {
@@ -509,15 +510,16 @@ impl Vcs for SimVcs {
     }
 
     async fn push_tag(&self, remote: &str, name: &str) -> Result<()> {
-        self.faults.check("vcs.push_tag")?;
-        self.check_remote(remote)?;
-        let mut st = lock(&self.state);
-        let tag = st.tags.get_mut(name).ok_or_else(|| {
-            Error::not_found(format!("no tag named {name} to push; create it first"))
-                .with("tag", name)
-        })?;
-        tag.pushed = true;
-        Ok(())
+        self.faults.act("vcs.push_tag", || {
+            self.check_remote(remote)?;
+            let mut st = lock(&self.state);
+            let tag = st.tags.get_mut(name).ok_or_else(|| {
+                Error::not_found(format!("no tag named {name} to push; create it first"))
+                    .with("tag", name)
+            })?;
+            tag.pushed = true;
+            Ok(())
+        })
     }
 
     async fn tags_at(&self, target: &Sha) -> Result<Vec<String>> {

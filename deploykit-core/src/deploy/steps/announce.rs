@@ -5,12 +5,15 @@
 use crate::deploy::context::StepContext;
 use crate::deploy::state::{DeployState, Fact, Phase};
 use crate::deploy::steps::StepBody;
-use crate::error::Result;
+use crate::error::{ErrorKind, Result};
 use crate::model::deploy_kind::DeployKind;
 use crate::ports::notifier::Announcement;
 
 /// Posts one announcement at most once per run (an interruption between the post and its
 /// record may repeat it: chat has no way to ask whether a message was posted).
+///
+/// A post refused for its rate is retried; a post that timed out is not, as it may have gone
+/// through with only its reply lost: the warning says to check the channel.
 pub(crate) async fn post(
     ctx: &StepContext<'_>,
     key: &str,
@@ -23,13 +26,28 @@ pub(crate) async fn post(
             &format!("announce/{key}"),
             &description,
             async || Ok(None),
-            async || notifier.announce(&announcement).await,
+            async || {
+                notifier.announce(&announcement).await.map_err(|e| {
+                    let retry = e.is_temporary() && e.kind() != ErrorKind::Timeout;
+                    e.temporary(retry)
+                })
+            },
         )
         .await;
     match posted {
         Ok(()) => {
             ctx.note("announcement", announcement.to_string())?;
             Ok(vec![Fact::Announced(announcement)])
+        }
+        Err(e) if e.kind() == ErrorKind::Timeout && !ctx.journal_failed() => {
+            let msg = format!(
+                "the {} announcement timed out ({e}) and may have been posted all the same; \
+                 check the channel, and post it by hand if it is not there",
+                announcement.kind()
+            );
+            ctx.warn(msg.clone());
+            ctx.note("warning", msg.clone())?;
+            Ok(vec![Fact::note(msg)])
         }
         Err(e) if !ctx.journal_failed() => {
             let msg = format!(
