@@ -308,25 +308,31 @@ async fn pki_release_is_a_signed_pushed_tag_then_the_release() {
 
 #[tokio::test]
 async fn a_cut_stopped_at_any_write_run_again_leaves_one_branch_and_one_labelled_pr() {
-    for op in [
+    // Each write failing before it acts (Permanent), or after (its reply lost).
+    let writes = [
         "vcs.push",
         "code_host.ensure_label",
         "code_host.create_pull_request",
         "code_host.add_labels",
-    ] {
+    ];
+    let cells = writes
+        .into_iter()
+        .flat_map(|op| [(op, Fault::Permanent), (op, Fault::LostReply)]);
+    for (op, fault) in cells {
         let r = Rehearsal::of("idp");
         let request = r.cut_request();
         let branches_before = r.sim_vcs.branches();
         with_ctx!(r, |ctx| {
-            r.world.faults().inject(op, Fault::Permanent, 1);
+            let cell = format!("{op} {fault:?}");
+            r.world.faults().inject(op, fault, 1);
             cut_rc(&ctx, &request)
                 .await
-                .expect_err(&format!("{op} fails"));
+                .expect_err(&format!("{cell} fails"));
             let cut = cut_rc(&ctx, &request)
                 .await
-                .unwrap_or_else(|e| panic!("run again after {op} failed: {e}"));
-            assert_eq!(cut.rc.to_string(), "112", "{op}");
-            assert_eq!(cut.branch.to_string(), "stages/rc-2026-11-24", "{op}");
+                .unwrap_or_else(|e| panic!("run again after {cell}: {e}"));
+            assert_eq!(cut.rc.to_string(), "112", "{cell}");
+            assert_eq!(cut.branch.to_string(), "stages/rc-2026-11-24", "{cell}");
             let new_branches: Vec<String> = r
                 .sim_vcs
                 .branches()
@@ -337,37 +343,44 @@ async fn a_cut_stopped_at_any_write_run_again_leaves_one_branch_and_one_labelled
             assert_eq!(
                 new_branches,
                 vec!["stages/rc-2026-11-24".to_string()],
-                "{op}"
+                "{cell}"
             );
             assert_eq!(
                 r.sim_vcs.branch_tip("stages/rc-2026-11-24"),
                 Some(cut.sha.clone()),
-                "{op}"
+                "{cell}"
             );
             let open = ctx
                 .code_host
                 .pull_requests(&PullRequestQuery::into_base("stages/prod", PrState::Open))
                 .await
                 .expect("open PRs");
-            assert_eq!(open.len(), 1, "{op}: {open:?}");
-            assert_eq!(open[0].title, "Deploy RC 112 to Production", "{op}");
+            assert_eq!(open.len(), 1, "{cell}: {open:?}");
+            assert_eq!(open[0].title, "Deploy RC 112 to Production", "{cell}");
             assert_eq!(
                 open[0].labels,
                 vec!["status - promotion".to_string()],
-                "{op}"
+                "{cell}"
             );
-            assert_eq!(cut.pr_number, Some(open[0].number), "{op}");
-            assert_eq!(cut.pr_already_open, op == "code_host.add_labels", "{op}");
+            assert_eq!(cut.pr_number, Some(open[0].number), "{cell}");
+            // The PR was opened by the first run when its create or its labelling went through.
+            let opened_before = op == "code_host.add_labels"
+                || (op, fault) == ("code_host.create_pull_request", Fault::LostReply);
+            assert_eq!(cut.pr_already_open, opened_before, "{cell}");
             let written = std::fs::read_to_string(r.dir.path().join("tmp/.rc-changelog.md"))
                 .expect("changelog file");
-            assert_eq!(written, format!("{}\n", open[0].body), "{op}");
+            assert_eq!(written, format!("{}\n", open[0].body), "{cell}");
         });
     }
 }
 
 #[tokio::test]
 async fn a_signed_release_stopped_after_its_tag_uses_that_tag_when_run_again() {
-    for op in ["vcs.push_tag", "code_host.create_release"] {
+    // Each remote write failing before it acts (Permanent), or after (its reply lost).
+    let cells = ["vcs.push_tag", "code_host.create_release"]
+        .into_iter()
+        .flat_map(|op| [(op, Fault::Permanent), (op, Fault::LostReply)]);
+    for (op, fault) in cells {
         let r = Rehearsal::of("pki");
         with_ctx!(r, |ctx| {
             let cut = cut_into(&ctx, &r).await;
@@ -381,31 +394,40 @@ async fn a_signed_release_stopped_after_its_tag_uses_that_tag_when_run_again() {
                 pr: number.to_string().parse().expect("number"),
                 dry_run: false,
             };
-            r.world.faults().inject(op, Fault::Permanent, 1);
+            let cell = format!("{op} {fault:?}");
+            r.world.faults().inject(op, fault, 1);
             create_release(&ctx, &request)
                 .await
-                .expect_err(&format!("{op} fails"));
+                .expect_err(&format!("{cell} fails"));
             let first_tags = ctx.vcs.tags_at(&merge).await.expect("tags");
-            assert_eq!(first_tags.len(), 1, "{op}: {first_tags:?}");
+            assert_eq!(first_tags.len(), 1, "{cell}: {first_tags:?}");
             // A minute later: a new tag would have another name.
             r.world
                 .virtual_clock()
                 .advance(std::time::Duration::from_secs(60));
-            let released = create_release(&ctx, &request)
-                .await
-                .unwrap_or_else(|e| panic!("run again after {op} failed: {e}"));
-            assert_eq!(released.tag, first_tags[0], "{op}");
+            let tag_used = match create_release(&ctx, &request).await {
+                Ok(released) => released.tag,
+                // The release was published, only its reply was lost: the run again says so,
+                // naming the tag, and changes nothing.
+                Err(e) if (op, fault) == ("code_host.create_release", Fault::LostReply) => {
+                    assert_eq!(e.kind(), ErrorKind::Conflict, "{cell}: {e}");
+                    assert!(e.to_string().contains("already exists"), "{cell}: {e}");
+                    e.context_value("tag").expect("the tag").to_string()
+                }
+                Err(e) => panic!("run again after {cell}: {e}"),
+            };
+            assert_eq!(tag_used, first_tags[0], "{cell}");
             assert_eq!(
                 ctx.vcs.tags_at(&merge).await.expect("tags"),
                 first_tags,
-                "{op}"
+                "{cell}"
             );
-            let tag = r.sim_vcs.tag(&released.tag).expect("tag");
-            assert!(tag.signed && tag.pushed, "{op}");
+            let tag = r.sim_vcs.tag(&tag_used).expect("tag");
+            assert!(tag.signed && tag.pushed, "{cell}");
             let releases = ctx.code_host.releases().await.expect("releases");
             let rc_41: Vec<_> = releases.iter().filter(|r| r.name == "RC 41").collect();
-            assert_eq!(rc_41.len(), 1, "{op}");
-            assert_eq!(rc_41[0].tag_name, released.tag, "{op}");
+            assert_eq!(rc_41.len(), 1, "{cell}");
+            assert_eq!(rc_41[0].tag_name, tag_used, "{cell}");
         });
     }
 }
