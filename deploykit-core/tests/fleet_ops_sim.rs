@@ -79,6 +79,20 @@ fn prod_fleet_with(faults: Arc<Faults>) -> (Arc<VirtualClock>, Arc<SimFleet>) {
     (clock, fleet)
 }
 
+/// The fleet operations' context on `fleet` and `clock`, events dropped.
+fn quiet<'a>(clock: &'a VirtualClock, fleet: &'a SimFleet) -> FleetContext<'a> {
+    FleetContext {
+        fleet,
+        clock,
+        events: &deploykit_core::NullSink,
+    }
+}
+
+/// One role.
+fn role(name: &str) -> RoleSelector {
+    RoleSelector::Role(RoleName::new(name).expect("role"))
+}
+
 fn running_shas(fleet: &SimFleet, role: &str) -> Vec<Option<Sha>> {
     let g = fleet.group_snapshot(&gname(role)).expect("group");
     g.running_instances().map(|i| i.deployed_sha()).collect()
@@ -93,7 +107,7 @@ async fn a_production_recycle_then_scale_in_old_replaces_every_instance_safely()
         clock: &*clock,
         events: &sink,
     };
-    let idp = RoleSelector::Role(RoleName::new("idp").expect("role"));
+    let idp = role("idp");
     let out = recycle(&ctx, &RecycleRequest::new(prod(), idp.clone()))
         .await
         .expect("recycle");
@@ -170,12 +184,8 @@ async fn a_production_recycle_then_scale_in_old_replaces_every_instance_safely()
 #[tokio::test]
 async fn the_migration_runs_before_the_apps_scale_out() {
     let (clock, fleet) = prod_fleet();
-    let ctx = FleetContext {
-        fleet: &*fleet,
-        clock: &*clock,
-        events: &deploykit_core::NullSink,
-    };
-    let idp = RoleSelector::Role(RoleName::new("idp").expect("role"));
+    let ctx = quiet(&clock, &fleet);
+    let idp = role("idp");
     recycle(&ctx, &RecycleRequest::new(prod(), idp))
         .await
         .expect("recycle");
@@ -202,15 +212,8 @@ async fn the_migration_runs_before_the_apps_scale_out() {
 #[tokio::test]
 async fn rolling_back_with_scale_in_new_keeps_the_old_instances() {
     let (clock, fleet) = prod_fleet();
-    let ctx = FleetContext {
-        fleet: &*fleet,
-        clock: &*clock,
-        events: &deploykit_core::NullSink,
-    };
-    let mut req = RecycleRequest::new(
-        prod(),
-        RoleSelector::Role(RoleName::new("idp").expect("role")),
-    );
+    let ctx = quiet(&clock, &fleet);
+    let mut req = RecycleRequest::new(prod(), role("idp"));
     req.skip_migration = true;
     let out = recycle(&ctx, &req).await.expect("recycle");
     clock.advance_to(out.finishes_at + chrono::Duration::seconds(60));
@@ -252,8 +255,8 @@ fn desired_and_spindown(fleet: &SimFleet, role: &str) -> (u32, Option<u32>) {
 /// never doubled twice, never left without its spindown.
 #[tokio::test]
 async fn a_recycle_stopped_part_way_then_run_again_doubles_each_group_once() {
-    let pki = RoleSelector::Role(RoleName::new("pki").expect("role"));
-    let idp = RoleSelector::Role(RoleName::new("idp").expect("role"));
+    let pki = role("pki");
+    let idp = role("idp");
     // pki scales out at once: put the spindown, set the capacity.
     // idp: the migration group's spindown and scale-out, then idp's and worker's spindowns
     // and delayed scale-outs (five scheduled actions in all).
@@ -266,11 +269,7 @@ async fn a_recycle_stopped_part_way_then_run_again_doubles_each_group_once() {
     for (roles, op, passes) in cells {
         let cell = format!("{roles} stopped at call {} of {op}", passes + 1);
         let (clock, fleet, faults) = fleet_with_faults();
-        let ctx = FleetContext {
-            fleet: &*fleet,
-            clock: &*clock,
-            events: &deploykit_core::NullSink,
-        };
+        let ctx = quiet(&clock, &fleet);
         let mut req = RecycleRequest::new(prod(), roles.clone());
         faults.inject_after(op, passes, Fault::Permanent, 1);
         let stopped = recycle(&ctx, &req).await.expect_err("stopped part way");
@@ -327,17 +326,10 @@ async fn a_recycle_stopped_part_way_then_run_again_doubles_each_group_once() {
 #[tokio::test]
 async fn a_recycle_stopped_part_way_says_which_groups_were_recycled() {
     let (clock, fleet, faults) = fleet_with_faults();
-    let ctx = FleetContext {
-        fleet: &*fleet,
-        clock: &*clock,
-        events: &deploykit_core::NullSink,
-    };
+    let ctx = quiet(&clock, &fleet);
     // Worker's spindown (the fourth scheduled action) fails.
     faults.inject_after("fleet.put_scheduled_action", 3, Fault::Permanent, 1);
-    let req = RecycleRequest::new(
-        prod(),
-        RoleSelector::Role(RoleName::new("idp").expect("role")),
-    );
+    let req = RecycleRequest::new(prod(), role("idp"));
     let e = recycle(&ctx, &req).await.expect_err("stopped");
     assert_eq!(
         e.context_value(RECYCLED_KEY),
@@ -357,16 +349,9 @@ async fn a_recycle_stopped_part_way_says_which_groups_were_recycled() {
 #[tokio::test]
 async fn a_recycle_stopped_before_its_scale_out_is_refused_as_stopped_part_way() {
     let (clock, fleet, faults) = fleet_with_faults();
-    let ctx = FleetContext {
-        fleet: &*fleet,
-        clock: &*clock,
-        events: &deploykit_core::NullSink,
-    };
+    let ctx = quiet(&clock, &fleet);
     faults.inject("fleet.set_capacity", Fault::Permanent, 1);
-    let req = RecycleRequest::new(
-        prod(),
-        RoleSelector::Role(RoleName::new("pki").expect("role")),
-    );
+    let req = RecycleRequest::new(prod(), role("pki"));
     recycle(&ctx, &req).await.expect_err("stopped");
     let group = fleet.group_snapshot(&gname("pki")).expect("group");
     assert!(stopped_before_scale_out(&group));
