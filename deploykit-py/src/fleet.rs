@@ -248,6 +248,12 @@ record_class!(
         fn scheduled_actions<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
             convert::to_py(py, &self.0.scheduled_actions)
         }
+        /// A recycle was stopped before this group scaled out: its spindown is scheduled, its
+        /// scale-out is not (run the recycle again, proceeding over it, to finish it).
+        #[getter]
+        fn recycle_stopped(&self) -> bool {
+            self.0.recycle_stopped
+        }
         /// The text asg-size prints.
         fn render(&self) -> String {
             self.0.render()

@@ -118,6 +118,7 @@ def test_a_recycle_whose_reply_was_lost_is_finished_by_proceeding_not_doubled_ag
         world.recycle("prod", "pivcac")
     assert lost.value.retryable is True
     assert world.group_size("prod", "pivcac").desired == 4
+    assert world.group_size("prod", "pivcac").recycle_stopped is False  # it did scale out
     # Run again: refused as a recycle in progress; proceeding keeps the baseline of 2.
     with pytest.raises(deploykit.ConflictError, match="already in progress"):
         world.recycle("prod", "pivcac")
@@ -126,6 +127,20 @@ def test_a_recycle_whose_reply_was_lost_is_finished_by_proceeding_not_doubled_ag
     assert world.group_size("prod", "pivcac").desired == 4
     world.advance(3600)
     assert world.group_size("prod", "pivcac").desired == 2
+
+
+def test_a_recycle_stopped_before_its_scale_out_shows_in_the_group_size(
+    world: deploykit.World,
+) -> None:
+    world.inject_fault("fleet.set_capacity", "permanent")
+    with pytest.raises(deploykit.BackendError):
+        world.recycle("prod", "pivcac")
+    size = world.group_size("prod", "pivcac")
+    assert size.recycle_stopped is True
+    assert "deploykit recycle prod pivcac --force" in size.render()
+    world.recycle("prod", "pivcac", proceed_if_in_progress=True)
+    size = world.group_size("prod", "pivcac")
+    assert (size.desired, size.recycle_stopped) == (4, False)
 
 
 def test_virtual_time(world: deploykit.World) -> None:

@@ -1,7 +1,7 @@
 //! asg-size: read a group's min / desired / max and scheduled actions; set some of them.
 
 use crate::error::{Error, Result};
-use crate::fleet_ops::{FleetContext, show_time};
+use crate::fleet_ops::{FleetContext, show_time, stopped_before_scale_out};
 use crate::model::fleet::{Capacity, CapacityChange, GroupName, ScheduledAction};
 
 /// A group's size as asg-size prints it.
@@ -15,6 +15,10 @@ pub struct GroupSize {
     pub running: u32,
     /// Scheduled actions on the group, earliest first.
     pub scheduled_actions: Vec<ScheduledAction>,
+    /// A recycle was stopped before this group scaled out: its spindown is scheduled, its
+    /// scale-out is not ([`stopped_before_scale_out`]).
+    #[serde(default)]
+    pub recycle_stopped: bool,
 }
 
 impl GroupSize {
@@ -43,6 +47,14 @@ impl GroupSize {
                 parts.join(", ")
             ));
         }
+        if self.recycle_stopped {
+            out.push_str(&format!(
+                "  a recycle was stopped before this group scaled out (its spindown is \
+                 scheduled, its scale-out is not): finish it by running the recycle again over \
+                 it (deploykit recycle {} {} --force)\n",
+                self.group.env, self.group.role
+            ));
+        }
         out
     }
 }
@@ -57,6 +69,7 @@ pub async fn group_size(ctx: &FleetContext<'_>, group: &GroupName) -> Result<Gro
         capacity: g.capacity,
         running: u32::try_from(g.running_instances().count()).unwrap_or(u32::MAX),
         scheduled_actions: actions,
+        recycle_stopped: stopped_before_scale_out(&g),
     })
 }
 
@@ -162,6 +175,11 @@ mod tests {
             "{text}"
         );
         assert!(text.contains("RecycleOnce.asg-recycle at 2026-11-24 17:10:00 UTC: desired 2"));
+        assert!(
+            !size.recycle_stopped,
+            "desired 4 is above the spindown's 2: it scaled out"
+        );
+        assert!(!text.contains("stopped"), "{text}");
         set_group_size(&ctx, &gname("idp"), CapacityChange::desired(3), true)
             .await
             .expect("dry");
@@ -180,5 +198,29 @@ mod tests {
             .await
             .expect_err("above max");
         assert_eq!(err.kind(), ErrorKind::InvalidInput);
+    }
+
+    #[tokio::test]
+    async fn a_recycle_stopped_before_the_scale_out_is_pointed_out_with_the_way_to_finish_it() {
+        // The spindown back to 2 is scheduled, but the group is still at 2.
+        let idp = with_recycle(group("idp", 1, 2, 8), at(600), 2);
+        let fleet = RecordingFleet::new(vec![idp]);
+        let clock = FixedClock(t0());
+        let ctx = FleetContext {
+            fleet: &fleet,
+            clock: &clock,
+            events: &crate::NullSink,
+        };
+        let size = group_size(&ctx, &gname("idp")).await.expect("size");
+        assert!(size.recycle_stopped);
+        let text = size.render();
+        assert!(
+            text.contains("a recycle was stopped before this group scaled out"),
+            "{text}"
+        );
+        assert!(
+            text.contains("deploykit recycle prod idp --force"),
+            "{text}"
+        );
     }
 }
