@@ -20,10 +20,11 @@
 //! - the deploy lock is free (and was held while the run was halted).
 //!
 //! Rows come from the real step lists ([`rollout_steps`], [`rollback_steps`] and the
-//! standalone rollback's `rollback_prepare`), over four runs: a deploy that succeeds, one
-//! whose migration fails (rollback before the new instances start), one whose new code fails
-//! the monitor gate (rollback with new instances serving), and `rollback` after a merge and a
-//! recycle made by hand. The test fails if any step is no row.
+//! standalone rollback's `rollback_prepare`), over five runs: a deploy that succeeds, a
+//! no-migration recycle that succeeds (its groups scale out at once, not after the migration
+//! head start), a deploy whose migration fails (rollback before the new instances start), one
+//! whose new code fails the monitor gate (rollback with new instances serving), and `rollback`
+//! after a merge and a recycle made by hand. The test fails if any step is no row.
 //!
 //! `cargo test -p deploykit-core --test fault_matrix -- --nocapture` prints the matrix.
 
@@ -42,7 +43,7 @@ use deploykit_core::deploy::{
 };
 use deploykit_core::model::fleet::RECYCLE_ACTION;
 use deploykit_core::sim::{Fault, Faults, MigrationScript, TrafficProfile};
-use deploykit_core::{DeployKind, ErrorKind, Event, EventSink, Result};
+use deploykit_core::{DeployKind, ErrorKind, Event, EventSink, Result, Sha};
 
 /// Every step there is, in declaration order (serde identifies unit variants by index too).
 fn all_steps() -> Vec<StepName> {
@@ -85,6 +86,9 @@ fn scenario_reaching(step: StepName) -> Scenario {
 enum Scenario {
     /// A full production deploy of RC 112 that succeeds.
     Deploy,
+    /// A no-migration recycle that succeeds: no merge, no migration gate, and the groups scale
+    /// out at once (no migration head start), so the recycle's calls come in another order.
+    NoMigration,
     /// The same deploy whose migration fails: the rollback path before the new instances
     /// start (the delayed scale-out is deleted).
     GateRollback,
@@ -99,6 +103,7 @@ impl Scenario {
     fn label(self) -> &'static str {
         match self {
             Scenario::Deploy => "deploy",
+            Scenario::NoMigration => "no-migration recycle",
             Scenario::GateRollback => "rollback (migration)",
             Scenario::MonitorRollback => "rollback (monitor)",
             Scenario::Standalone => "rollback (standalone)",
@@ -110,6 +115,7 @@ impl Scenario {
     fn rows(self) -> Vec<StepName> {
         match self {
             Scenario::Deploy => rollout_steps(DeployKind::Full, true),
+            Scenario::NoMigration => rollout_steps(DeployKind::NoMigrationRecycle, true),
             Scenario::GateRollback | Scenario::MonitorRollback => rollback_steps(),
             Scenario::Standalone => {
                 let mut s = vec![StepName::RollbackPrepare];
@@ -122,7 +128,7 @@ impl Scenario {
     /// How a clean run ends.
     fn clean_ending(self) -> Ending {
         match self {
-            Scenario::Deploy => Ending::Deployed,
+            Scenario::Deploy | Scenario::NoMigration => Ending::Deployed,
             Scenario::GateRollback | Scenario::MonitorRollback | Scenario::Standalone => {
                 Ending::RolledBack
             }
@@ -262,17 +268,21 @@ fn permanent(scenario: Scenario, step: StepName, op: &str) -> Observed {
     }
     match (scenario, step) {
         // The pending-changes summary (commits, migration and asset files) is information
-        // for the operator: without it the deploy goes on, with a warning.
+        // for the operator: without it the deploy goes on, with a warning. A no-migration
+        // recycle reads the same history for its risk check (migrations or assets changed
+        // since the last migration): unread, the recycle is not known to be safe, so it stops.
         (Scenario::Deploy, StepName::Preflight) if op.starts_with("vcs.") => straight(Deployed),
         // Nothing changed in the fleet yet: stop, releasing the lock if it was taken.
-        (Scenario::Deploy, StepName::Preflight | StepName::MergePr) => straight(Stopped),
+        (Scenario::Deploy | Scenario::NoMigration, StepName::Preflight | StepName::MergePr) => {
+            straight(Stopped)
+        }
         // The recycle may be half done: the fleet changed and the new code has not been
         // judged. Halting keeps the lock; resume finishes the recycle over itself (nothing
         // is doubled twice) and the gates judge the code as usual.
-        (Scenario::Deploy, StepName::Recycle) => halt_then(Deployed),
+        (Scenario::Deploy | Scenario::NoMigration, StepName::Recycle) => halt_then(Deployed),
         // A gate that cannot observe cannot vouch for the new code: roll back.
         (
-            Scenario::Deploy,
+            Scenario::Deploy | Scenario::NoMigration,
             StepName::MigrationGate | StepName::HealthGate | StepName::MonitorGate,
         ) => straight(RolledBack),
         // After the gates passed, the new code serves and was judged good: a backend error
@@ -280,7 +290,7 @@ fn permanent(scenario: Scenario, step: StepName, op: &str) -> Observed {
         // deploys over a half-finished one) and resume finishes it: the spindown wait, the
         // scale-in, the follow-up check, the release, the lock.
         (
-            Scenario::Deploy,
+            Scenario::Deploy | Scenario::NoMigration,
             StepName::SpindownWait
             | StepName::ScaleInOld
             | StepName::FollowUp
@@ -361,6 +371,8 @@ impl EventSink for StepProbe {
 struct Before {
     idp: Vec<String>,
     worker: Vec<String>,
+    /// What the old idp instances run (and new ones boot, when nothing is merged).
+    sha: Sha,
     migration_desired: u32,
 }
 
@@ -370,6 +382,7 @@ async fn rig_for(scenario: Scenario) -> (Rig, Before) {
     let before = Before {
         idp: ids(&rig, "idp"),
         worker: ids(&rig, "worker"),
+        sha: rig.running("idp")[0].1.clone(),
         migration_desired: rig
             .fleet()
             .group_snapshot(&rig.group("migration"))
@@ -378,7 +391,7 @@ async fn rig_for(scenario: Scenario) -> (Rig, Before) {
             .desired,
     };
     match scenario {
-        Scenario::Deploy => {}
+        Scenario::Deploy | Scenario::NoMigration => {}
         Scenario::GateRollback => rig
             .world
             .scripted_logs()
@@ -407,6 +420,16 @@ async fn start(
                 journal,
                 events,
                 &rig.request(DeployKind::Full),
+            )
+            .await
+        }
+        Scenario::NoMigration => {
+            deploy(
+                &rig.ports,
+                &rig.settings,
+                journal,
+                events,
+                &rig.request(DeployKind::NoMigrationRecycle),
             )
             .await
         }
@@ -705,7 +728,7 @@ async fn check_world(
                 }
             }
             Some(Ending::Deployed) => {
-                let merge = f.merge_sha.clone().expect("a deploy merged");
+                let merge = f.merge_sha.clone().unwrap_or_else(|| before.sha.clone());
                 let shas: Vec<_> = rig.running(role).into_iter().map(|(_, s)| s).collect();
                 if now.iter().any(|i| old.contains(i))
                     || shas.iter().any(|s| *s != merge)
@@ -827,6 +850,7 @@ fn render(rows: &[(String, Vec<Cell>)]) -> String {
 async fn every_step_against_every_fault_deploys_or_rolls_back_cleanly() {
     let scenarios = [
         Scenario::Deploy,
+        Scenario::NoMigration,
         Scenario::GateRollback,
         Scenario::MonitorRollback,
         Scenario::Standalone,
