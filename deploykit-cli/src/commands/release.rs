@@ -5,7 +5,7 @@ use deploykit_core::release::{
     TrueUpRequest,
 };
 use deploykit_core::sim::World;
-use deploykit_core::{AppSettings, Error, Result};
+use deploykit_core::{AppSettings, Error, ErrorKind, ReleaseNumber, Result};
 
 use crate::args::{RcCreateArgs, RcTrueUpArgs, ReleaseCreateArgs};
 use crate::backends::ReleaseBackends;
@@ -54,6 +54,30 @@ fn context<'a>(
     }
 }
 
+/// The error of an announcement that failed after RC `rc` was cut and its PR (`pr`, an
+/// address or a number) opened: what was done, and how to finish. A post that timed out may
+/// have gone through (chat cannot be asked), so the message says to check the channel first.
+fn not_announced(e: Error, rc: ReleaseNumber, pr: &str) -> Error {
+    let again = "run `deploykit rc create` again to announce it (it takes up the same branch \
+                 and PR)";
+    let message = if e.kind() == ErrorKind::Timeout {
+        format!(
+            "RC {rc} is cut and its promotion PR {pr} is open, but its announcement timed out \
+             and may have been posted all the same ({e}); check the channel, and if it is not \
+             there, {again}"
+        )
+    } else {
+        format!(
+            "RC {rc} is cut and its promotion PR {pr} is open, but it could not be announced \
+             ({e}); {again}"
+        )
+    };
+    Error::new(e.kind(), message)
+        .temporary(e.is_temporary())
+        .with("rc", rc)
+        .with("pr", pr)
+}
+
 /// `deploykit rc create`: cut an RC, open its promotion PR, announce it.
 pub async fn rc_create(inv: &Invocation<'_>, args: &RcCreateArgs) -> Result<u8> {
     let settings = app_settings(inv, &args.app)?;
@@ -68,12 +92,23 @@ pub async fn rc_create(inv: &Invocation<'_>, args: &RcCreateArgs) -> Result<u8> 
         utc_offset_minutes: offset,
     };
     let outcome = release::cut_rc(&ctx, &request).await?;
-    if let (false, Some(pr)) = (args.dry_run, outcome.pr_number) {
-        let announce = AnnounceRequest {
-            pr: Some(pr),
-            dry_run: false,
-        };
-        release::announce_pending(&ctx, &announce).await?;
+    let announced = match (args.dry_run, outcome.pr_number) {
+        (false, Some(pr)) => {
+            let announce = AnnounceRequest {
+                pr: Some(pr),
+                dry_run: false,
+            };
+            let url = outcome.pr_url.clone().unwrap_or_else(|| format!("#{pr}"));
+            release::announce_pending(&ctx, &announce)
+                .await
+                .map(|_| ())
+                .map_err(|e| not_announced(e, outcome.rc, &url))
+        }
+        _ => Ok(()),
+    };
+    // The RC and its PR exist either way: say so (as JSON, the error carries them instead).
+    if announced.is_err() && inv.format == crate::output::Format::Json {
+        return announced.map(|()| exit::OK);
     }
     print_result(inv.format, &outcome, || {
         let mut out = format!(
@@ -107,7 +142,7 @@ pub async fn rc_create(inv: &Invocation<'_>, args: &RcCreateArgs) -> Result<u8> 
         }
         out
     });
-    Ok(exit::OK)
+    announced.map(|()| exit::OK)
 }
 
 /// `deploykit rc true-up`.
@@ -165,4 +200,32 @@ pub async fn release_create(inv: &Invocation<'_>, args: &ReleaseCreateArgs) -> R
         )
     });
     Ok(exit::OK)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_announcement_that_timed_out_says_to_check_the_channel_before_announcing_again() {
+        let rc: ReleaseNumber = "112".parse().expect("rc");
+        let url = "https://github.com/18F/identity-idp/pull/9";
+        let timed_out = not_announced(Error::timeout("Slack did not answer in 30 s"), rc, url);
+        let text = timed_out.to_string();
+        assert_eq!(timed_out.kind(), ErrorKind::Timeout);
+        assert!(
+            text.contains("RC 112 is cut and its promotion PR"),
+            "{text}"
+        );
+        assert!(text.contains(url), "{text}");
+        assert!(text.contains("may have been posted all the same"), "{text}");
+        assert!(text.contains("check the channel"), "{text}");
+        let refused = not_announced(Error::backend("Slack answered 500"), rc, url).to_string();
+        assert!(refused.contains("could not be announced"), "{refused}");
+        assert!(!refused.contains("check the channel"), "{refused}");
+        assert!(
+            refused.contains("run `deploykit rc create` again"),
+            "{refused}"
+        );
+    }
 }
