@@ -163,11 +163,7 @@ mod tests {
         let idp = with_recycle(group("idp", 1, 4, 8), at(600), 2);
         let fleet = RecordingFleet::new(vec![idp]);
         let clock = FixedClock(t0());
-        let ctx = FleetContext {
-            fleet: &fleet,
-            clock: &clock,
-            events: &crate::NullSink,
-        };
+        let ctx = quiet(&fleet, &clock);
         let size = group_size(&ctx, &gname("idp")).await.expect("size");
         let text = size.render();
         assert!(
@@ -206,11 +202,7 @@ mod tests {
         let idp = with_recycle(group("idp", 1, 2, 8), at(600), 2);
         let fleet = RecordingFleet::new(vec![idp]);
         let clock = FixedClock(t0());
-        let ctx = FleetContext {
-            fleet: &fleet,
-            clock: &clock,
-            events: &crate::NullSink,
-        };
+        let ctx = quiet(&fleet, &clock);
         let size = group_size(&ctx, &gname("idp")).await.expect("size");
         assert!(size.recycle_stopped);
         let text = size.render();

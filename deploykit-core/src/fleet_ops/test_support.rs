@@ -8,6 +8,7 @@ use async_trait::async_trait;
 use chrono::{DateTime, TimeZone, Utc};
 
 use crate::error::{Error, Result};
+use crate::fleet_ops::FleetContext;
 use crate::model::fleet::{
     Capacity, CapacityChange, Group, GroupName, HealthStatus, Instance, InstanceId, Lifecycle,
     RECYCLE_ACTION, ScheduledAction, TargetHealth,
@@ -100,6 +101,15 @@ impl Clock for FixedClock {
         self.0
     }
     async fn sleep(&self, _duration: Duration) {}
+}
+
+/// The fleet operations' context on `fleet` at `clock`, events dropped.
+pub fn quiet<'a>(fleet: &'a RecordingFleet, clock: &'a FixedClock) -> FleetContext<'a> {
+    FleetContext {
+        fleet,
+        clock,
+        events: &crate::NullSink,
+    }
 }
 
 /// One change a fleet was asked to make.
