@@ -10,6 +10,7 @@ use chrono::{DateTime, Utc};
 
 use crate::error::{ErrorKind, Result};
 use crate::events::{Event, EventSink};
+use crate::notify::timed_out_post_warning;
 use crate::ports::{Announcement, Clock, Notifier};
 
 /// What happened to one announcement, for the deploy journal.
@@ -19,7 +20,8 @@ pub struct AnnouncementRecord {
     pub at: DateTime<Utc>,
     /// The announcement type (`pending_release_pr`, ...).
     pub kind: String,
-    /// Whether it was posted.
+    /// Whether it was confirmed posted (one that timed out may have gone through all the
+    /// same: chat cannot be asked).
     pub delivered: bool,
     /// Why not, if it was not (never contains a secret: notifier errors do not).
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -64,15 +66,20 @@ impl BestEffortNotifier {
                 error_kind: None,
             },
             Err(e) => {
-                self.events.emit(Event::Warning {
-                    at,
-                    message: format!(
+                let message = if e.kind() == ErrorKind::Timeout {
+                    format!(
+                        "{}:\n{announcement}",
+                        timed_out_post_warning(announcement.kind(), &e)
+                    )
+                } else {
+                    format!(
                         "could not post the {} announcement ({}): {e}; post it by hand:\n{}",
                         announcement.kind(),
                         e.kind(),
                         announcement
-                    ),
-                });
+                    )
+                };
+                self.events.emit(Event::Warning { at, message });
                 AnnouncementRecord {
                     at,
                     kind: announcement.kind().to_string(),
@@ -127,6 +134,23 @@ mod tests {
         assert_eq!(events.len(), 2);
         assert!(matches!(&events[0], Event::Warning { message, .. }
             if message.contains("channel_not_found") && message.contains("post it by hand")));
+    }
+
+    #[tokio::test]
+    async fn a_post_that_timed_out_is_not_called_lost_the_channel_is_to_be_checked() {
+        let mut inner = MockNotifier::new();
+        inner
+            .expect_announce()
+            .returning(|_| Err(crate::Error::timeout("Slack did not answer within 30 s")));
+        let sink = Arc::new(RecordingSink::default());
+        let n = BestEffortNotifier::new(Arc::new(inner), sink.clone(), Arc::new(SystemClock));
+        let record = n.announce_recorded(&done()).await;
+        assert!(!record.delivered);
+        assert_eq!(record.error_kind, Some(ErrorKind::Timeout));
+        let events = sink.events();
+        assert!(matches!(&events[0], Event::Warning { message, .. }
+            if message.contains("may have been posted all the same")
+                && message.contains("check the channel")));
     }
 
     #[tokio::test]

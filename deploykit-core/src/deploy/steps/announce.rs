@@ -7,6 +7,7 @@ use crate::deploy::state::{DeployState, Fact, Phase};
 use crate::deploy::steps::StepBody;
 use crate::error::{ErrorKind, Result};
 use crate::model::deploy_kind::DeployKind;
+use crate::notify::timed_out_post_warning;
 use crate::ports::notifier::Announcement;
 
 /// Posts one announcement at most once per run (an interruption between the post and its
@@ -40,11 +41,7 @@ pub(crate) async fn post(
             Ok(vec![Fact::Announced(announcement)])
         }
         Err(e) if e.kind() == ErrorKind::Timeout && !ctx.journal_failed() => {
-            let msg = format!(
-                "the {} announcement timed out ({e}) and may have been posted all the same; \
-                 check the channel, and post it by hand if it is not there",
-                announcement.kind()
-            );
+            let msg = timed_out_post_warning(announcement.kind(), &e);
             ctx.warn(msg.clone());
             ctx.note("warning", msg.clone())?;
             Ok(vec![Fact::note(msg)])
