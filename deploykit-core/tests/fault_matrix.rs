@@ -20,9 +20,10 @@
 //! - the deploy lock is free (and was held while the run was halted).
 //!
 //! Rows come from the real step lists ([`rollout_steps`], [`rollback_steps`] and the
-//! standalone rollback's `rollback_prepare`), over five runs: a deploy that succeeds, a
+//! standalone rollback's `rollback_prepare`), over six runs: a deploy that succeeds, a
 //! no-migration recycle that succeeds (its groups scale out at once, not after the migration
-//! head start), a deploy whose migration fails (rollback before the new instances start), one
+//! head start), a config recycle that succeeds (no merge, the migration first, the diff
+//! announced), a deploy whose migration fails (rollback before the new instances start), one
 //! whose new code fails the monitor gate (rollback with new instances serving), and `rollback`
 //! after a merge and a recycle made by hand. The test fails if any step is no row.
 //!
@@ -89,6 +90,9 @@ enum Scenario {
     /// A no-migration recycle that succeeds: no merge, no migration gate, and the groups scale
     /// out at once (no migration head start), so the recycle's calls come in another order.
     NoMigration,
+    /// A config recycle that succeeds: no merge, but the migration instance runs first, and
+    /// the announcement carries the (redacted) configuration diff.
+    ConfigRecycle,
     /// The same deploy whose migration fails: the rollback path before the new instances
     /// start (the delayed scale-out is deleted).
     GateRollback,
@@ -104,6 +108,7 @@ impl Scenario {
         match self {
             Scenario::Deploy => "deploy",
             Scenario::NoMigration => "no-migration recycle",
+            Scenario::ConfigRecycle => "config recycle",
             Scenario::GateRollback => "rollback (migration)",
             Scenario::MonitorRollback => "rollback (monitor)",
             Scenario::Standalone => "rollback (standalone)",
@@ -116,6 +121,7 @@ impl Scenario {
         match self {
             Scenario::Deploy => rollout_steps(DeployKind::Full, true),
             Scenario::NoMigration => rollout_steps(DeployKind::NoMigrationRecycle, true),
+            Scenario::ConfigRecycle => rollout_steps(DeployKind::ConfigRecycle, true),
             Scenario::GateRollback | Scenario::MonitorRollback => rollback_steps(),
             Scenario::Standalone => {
                 let mut s = vec![StepName::RollbackPrepare];
@@ -128,7 +134,7 @@ impl Scenario {
     /// How a clean run ends.
     fn clean_ending(self) -> Ending {
         match self {
-            Scenario::Deploy | Scenario::NoMigration => Ending::Deployed,
+            Scenario::Deploy | Scenario::NoMigration | Scenario::ConfigRecycle => Ending::Deployed,
             Scenario::GateRollback | Scenario::MonitorRollback | Scenario::Standalone => {
                 Ending::RolledBack
             }
@@ -266,40 +272,42 @@ fn permanent(scenario: Scenario, step: StepName, op: &str) -> Observed {
     if op == "notifier.announce" {
         return straight(scenario.clean_ending());
     }
-    match (scenario, step) {
+    // The runs that deploy, as opposed to the rollbacks.
+    let rollout = scenario.clean_ending() == Deployed;
+    match step {
         // The pending-changes summary (commits, migration and asset files) is information
         // for the operator: without it the deploy goes on, with a warning. A no-migration
         // recycle reads the same history for its risk check (migrations or assets changed
         // since the last migration): unread, the recycle is not known to be safe, so it stops.
-        (Scenario::Deploy, StepName::Preflight) if op.starts_with("vcs.") => straight(Deployed),
-        // Nothing changed in the fleet yet: stop, releasing the lock if it was taken.
-        (Scenario::Deploy | Scenario::NoMigration, StepName::Preflight | StepName::MergePr) => {
-            straight(Stopped)
+        StepName::Preflight if scenario != Scenario::NoMigration && op.starts_with("vcs.") => {
+            straight(Deployed)
         }
+        // Nothing changed in the fleet yet: stop, releasing the lock if it was taken.
+        StepName::Preflight | StepName::MergePr if rollout => straight(Stopped),
         // The recycle may be half done: the fleet changed and the new code has not been
         // judged. Halting keeps the lock; resume finishes the recycle over itself (nothing
         // is doubled twice) and the gates judge the code as usual.
-        (Scenario::Deploy | Scenario::NoMigration, StepName::Recycle) => halt_then(Deployed),
+        StepName::Recycle if rollout => halt_then(Deployed),
         // A gate that cannot observe cannot vouch for the new code: roll back.
-        (
-            Scenario::Deploy | Scenario::NoMigration,
-            StepName::MigrationGate | StepName::HealthGate | StepName::MonitorGate,
-        ) => straight(RolledBack),
+        StepName::MigrationGate | StepName::HealthGate | StepName::MonitorGate if rollout => {
+            straight(RolledBack)
+        }
         // After the gates passed, the new code serves and was judged good: a backend error
         // must not roll the fleet back. The run halts holding the lock (so nobody else
         // deploys over a half-finished one) and resume finishes it: the spindown wait, the
         // scale-in, the follow-up check, the release, the lock.
-        (
-            Scenario::Deploy | Scenario::NoMigration,
-            StepName::SpindownWait
-            | StepName::ScaleInOld
-            | StepName::FollowUp
-            | StepName::CreateRelease
-            | StepName::ReleaseLock,
-        ) => halt_then(Deployed),
+        StepName::SpindownWait
+        | StepName::ScaleInOld
+        | StepName::FollowUp
+        | StepName::CreateRelease
+        | StepName::ReleaseLock
+            if rollout =>
+        {
+            halt_then(Deployed)
+        }
         // A rollback that fails halfway halts (rolling back a rollback makes no sense); resume
         // finishes it.
-        (_, _) => halt_then(scenario.clean_ending()),
+        _ => halt_then(scenario.clean_ending()),
     }
 }
 
@@ -391,7 +399,7 @@ async fn rig_for(scenario: Scenario) -> (Rig, Before) {
             .desired,
     };
     match scenario {
-        Scenario::Deploy | Scenario::NoMigration => {}
+        Scenario::Deploy | Scenario::NoMigration | Scenario::ConfigRecycle => {}
         Scenario::GateRollback => rig
             .world
             .scripted_logs()
@@ -432,6 +440,11 @@ async fn start(
                 &rig.request(DeployKind::NoMigrationRecycle),
             )
             .await
+        }
+        Scenario::ConfigRecycle => {
+            let mut req = rig.request(DeployKind::ConfigRecycle);
+            req.config_diff = Some("- idv_max_attempts: 5\n+ idv_max_attempts: 6".into());
+            deploy(&rig.ports, &rig.settings, journal, events, &req).await
         }
         Scenario::Standalone => {
             rollback(
@@ -851,6 +864,7 @@ async fn every_step_against_every_fault_deploys_or_rolls_back_cleanly() {
     let scenarios = [
         Scenario::Deploy,
         Scenario::NoMigration,
+        Scenario::ConfigRecycle,
         Scenario::GateRollback,
         Scenario::MonitorRollback,
         Scenario::Standalone,
