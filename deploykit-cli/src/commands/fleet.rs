@@ -79,7 +79,9 @@ pub async fn recycle(inv: &Invocation<'_>, args: &RecycleArgs) -> Result<u8> {
 fn with_force_hint(e: Error, args: &RecycleArgs) -> Error {
     let key = if e.context_value(fleet_ops::RECYCLED_KEY).is_some() {
         "to finish it"
-    } else if e.kind() == ErrorKind::Conflict && e.context_value("spindown_at").is_some() {
+    } else if e.kind() == ErrorKind::Conflict
+        && e.context_value(fleet_ops::SPINDOWN_AT_KEY).is_some()
+    {
         "to go on"
     } else {
         return e;
@@ -274,7 +276,7 @@ mod tests {
         );
         let refused = Error::conflict("a recycle of prod-idp is already in progress")
             .with("group", "prod-idp")
-            .with("spindown_at", "2026-11-24 15:15:00 UTC");
+            .with(fleet_ops::SPINDOWN_AT_KEY, "2026-11-24 15:15:00 UTC");
         let text = with_force_hint(refused, &recycle_args(&["prod", "ALL"])).to_string();
         assert!(
             text.contains("to go on: deploykit recycle prod ALL --force"),

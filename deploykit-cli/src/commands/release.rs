@@ -1,5 +1,6 @@
 //! `deploykit rc create|true-up` and `deploykit release create`.
 
+use deploykit_core::notify::timed_out_post_warning;
 use deploykit_core::release::{
     self, AnnounceRequest, CreateReleaseRequest, CutRcRequest, PrReference, ReleaseContext,
     TrueUpRequest,
@@ -61,11 +62,8 @@ fn not_announced(e: Error, rc: ReleaseNumber, pr: &str) -> Error {
     let again = "run `deploykit rc create` again to announce it (it takes up the same branch \
                  and PR)";
     let message = if e.kind() == ErrorKind::Timeout {
-        format!(
-            "RC {rc} is cut and its promotion PR {pr} is open, but its announcement timed out \
-             and may have been posted all the same ({e}); check the channel, and if it is not \
-             there, {again}"
-        )
+        let warning = timed_out_post_warning(&format!("RC {rc}"), &e);
+        format!("RC {rc} is cut and its promotion PR {pr} is open, but {warning}, or {again}")
     } else {
         format!(
             "RC {rc} is cut and its promotion PR {pr} is open, but it could not be announced \

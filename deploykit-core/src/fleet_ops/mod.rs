@@ -32,7 +32,7 @@ pub use monitor_trend::{MonitorTrend, window_trend};
 pub use prechecks::{GroupPreCheck, PreCheckReport, check_groups, prechecks};
 pub use recycle::{
     GroupRecycle, InProgressPolicy, NOT_RECYCLED_KEY, RECYCLED_KEY, RecycleOutcome, RecyclePlan,
-    RecycleRequest, plan_recycle, recycle, stopped_before_scale_out,
+    RecycleRequest, SPINDOWN_AT_KEY, plan_recycle, recycle, stopped_before_scale_out,
 };
 pub use scale_in::{
     GroupScaleIn, ScaleInMode, ScaleInOutcome, ScaleInPlan, ScaleInRequest, plan_scale_in, scale_in,

@@ -184,7 +184,7 @@ fn in_progress_check(
                     group.name, group.capacity.desired
                 ))
                 .with("group", &group.name)
-                .with("spindown_at", when));
+                .with(SPINDOWN_AT_KEY, when));
             }
             InProgressPolicy::Refuse => {
                 return Err(Error::conflict(format!(
@@ -194,7 +194,7 @@ fn in_progress_check(
                     group.name
                 ))
                 .with("group", &group.name)
-                .with("spindown_at", when));
+                .with(SPINDOWN_AT_KEY, when));
             }
             InProgressPolicy::Proceed => warnings.push(format!(
                 "{} already had a recycle in progress (spindown at {when}); its scheduled \
@@ -212,11 +212,7 @@ pub fn stopped_before_scale_out(group: &Group) -> bool {
     let Some(target) = group.recycle_in_progress().and_then(|a| a.change.desired) else {
         return false;
     };
-    let delayed = group
-        .scheduled_actions
-        .iter()
-        .any(|a| a.name == DELAYED_SCALE_OUT_ACTION);
-    !delayed && group.capacity.desired <= target
+    group.delayed_scale_out().is_none() && group.capacity.desired <= target
 }
 
 /// The desired capacity a recycle returns to: the in-progress recycle's target if any.
@@ -533,6 +529,8 @@ fn stopped_part_way(e: Error, done: &[&GroupRecycle], rest: &[&GroupRecycle]) ->
         .with(NOT_RECYCLED_KEY, names(rest))
 }
 
+/// The error context key of a refusal over a recycle in progress: when its spindown runs.
+pub const SPINDOWN_AT_KEY: &str = "spindown_at";
 /// The error context key naming the groups a failed recycle had already recycled.
 pub const RECYCLED_KEY: &str = "recycled";
 /// The error context key naming the groups a failed recycle had not recycled.
@@ -554,12 +552,9 @@ pub async fn recycle(ctx: &FleetContext<'_>, req: &RecycleRequest) -> Result<Rec
         ctx.warning(w.clone());
     }
     let has_delayed = |name: &GroupName| {
-        groups.iter().any(|g| {
-            &g.name == name
-                && g.scheduled_actions
-                    .iter()
-                    .any(|a| a.name == DELAYED_SCALE_OUT_ACTION)
-        })
+        groups
+            .iter()
+            .any(|g| &g.name == name && g.delayed_scale_out().is_some())
     };
     let all: Vec<&GroupRecycle> = plan.migration.iter().chain(plan.groups.iter()).collect();
     for (i, g) in all.iter().enumerate() {

@@ -345,6 +345,14 @@ impl Group {
             .find(|a| a.name == RECYCLE_ACTION)
     }
 
+    /// A recycle's delayed scale-out, if one is scheduled (it fires at the end of the
+    /// migration head start).
+    pub fn delayed_scale_out(&self) -> Option<&ScheduledAction> {
+        self.scheduled_actions
+            .iter()
+            .find(|a| a.name == DELAYED_SCALE_OUT_ACTION)
+    }
+
     /// Instances that are running (pending, in service or standby).
     pub fn running_instances(&self) -> impl Iterator<Item = &Instance> {
         self.instances.iter().filter(|i| i.lifecycle.is_running())

@@ -1,7 +1,6 @@
 //! Announcing safely: redaction of configuration diffs before they are announced, a
 //! notifier wrapper whose failures never abort a deploy step, and what to say of a post that
-//! timed out. The Slack notifier itself is
-//! in `crate::slack` (feature `http`).
+//! timed out. The Slack notifier itself is in `crate::slack` (feature `http`).
 
 mod best_effort;
 mod redact;

@@ -3,11 +3,12 @@
 
 use crate::error::Error;
 
-/// The warning for the `kind` announcement (`recycle_start`, ...) whose post failed with the
-/// timeout `e`: it may have been posted; check the channel, and post it by hand if not.
-pub fn timed_out_post_warning(kind: &str, e: &Error) -> String {
+/// The warning for the `what` announcement (its kind, e.g. `recycle_start`, or a name such as
+/// `RC 112`) whose post failed with the timeout `e`: it may have been posted; check the
+/// channel, and post it by hand if not.
+pub fn timed_out_post_warning(what: &str, e: &Error) -> String {
     format!(
-        "the {kind} announcement timed out and may have been posted all the same ({e}); check \
+        "the {what} announcement timed out and may have been posted all the same ({e}); check \
          the channel, and post it by hand if it is not there"
     )
 }

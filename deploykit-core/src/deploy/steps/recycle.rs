@@ -13,7 +13,7 @@ use crate::fleet_ops::{
     GroupRecycle, InProgressPolicy, RecycleOutcome, RecycleRequest, recycle as fleet_recycle,
     stopped_before_scale_out,
 };
-use crate::model::fleet::{Capacity, DELAYED_SCALE_OUT_ACTION, Group, RECYCLE_ACTION};
+use crate::model::fleet::{Capacity, Group, RECYCLE_ACTION};
 use crate::model::names::RoleSelector;
 
 const KEY: &str = "recycle";
@@ -36,10 +36,7 @@ fn recycled_since(g: &Group, since: DateTime<Utc>) -> Option<GroupRecycle> {
         return None;
     }
     let spindown = g.recycle_in_progress();
-    let delayed = g
-        .scheduled_actions
-        .iter()
-        .find(|a| a.name == DELAYED_SCALE_OUT_ACTION);
+    let delayed = g.delayed_scale_out();
     let launched = g.running_instances().any(|i| i.launch_time >= since);
     if spindown.is_none() && delayed.is_none() && !launched {
         return None;
