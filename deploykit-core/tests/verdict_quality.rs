@@ -76,9 +76,9 @@ async fn sign_in_drops_of_five_points_or_more_are_caught_within_two_windows() {
 
 /// The issue's mixed population: half 5xx rises to about 1 %, half a critical flow failing two
 /// to four times as often (sign-in 3 to 9 points down, identity verification 10 to 30). No
-/// healthy deploy of this seed is rolled back (over 2,000 seeds, 5 in 100,000 are). "99 % within
-/// two windows" does not hold: about 96 % are (2,000 seeds: 96.2 %), nearly every 5xx rise and
-/// every flow failing three times as often or more;
+/// healthy deploy of this seed is rolled back (over 2,000 seeds, 4.5 in 100,000 are). "99 %
+/// within two windows" does not hold: about 96.5 % are (2,000 seeds: 96.6 %), nearly every 5xx
+/// rise and every flow failing three times as often or more;
 /// the misses are flows failing about twice as often, where counting noise over ten minutes is
 /// within a standard error or so of what the rules need (BENCHMARKS.md). These bounds sit a
 /// little under today's figures so that a change of rules that loses detection fails here.
@@ -86,7 +86,7 @@ async fn sign_in_drops_of_five_points_or_more_are_caught_within_two_windows() {
 async fn the_issue_population_has_no_false_rollback_and_catches_most_within_two_windows() {
     let r = run(BadDeployMix::default(), 1, 1000, 1000).await;
     assert_eq!(r.false_rollbacks(), 0, "{r}");
-    assert!(r.caught_within(2) >= 0.93, "{r}");
+    assert!(r.caught_within(2) >= 0.95, "{r}");
     let within = |label: &str| within_two_windows(&r, label);
     assert!(within("5xx rise at once") >= 0.99, "{r}");
     assert!(within("5xx rise over 2 windows") >= 0.97, "{r}");

@@ -160,8 +160,8 @@ pub async fn plan(
                     "monitor.sample: up to {} windows of {} s; Go after {} good windows (new 5xx \
                      <= {} or not significantly above old); Rollback on new 5xx > {}, or a \
                      rise of >= {} over old with >= {} standard errors ({} on the ratio), or a \
-                     flow drop >= {} with >= {} (per window or all windows together); at least \
-                     {} requests to judge",
+                     flow drop >= {} with >= {} in one window or >= {} over the windows \
+                     together; at least {} requests to judge",
                     t.max_windows,
                     t.window_secs,
                     t.good_windows_needed,
@@ -171,6 +171,7 @@ pub async fn plan(
                     t.bad_z,
                     t.ratio_bad_z,
                     t.max_flow_success_drop,
+                    t.flow_window_bad_z,
                     t.flow_bad_z,
                     t.min_requests
                 )],

@@ -26,7 +26,8 @@ pub enum InconclusivePolicy {
 /// the 5xx rate is up by `max_error_rate_increase` or more with at least `bad_z` standard errors
 /// (and `ratio_bad_z` on the ratio of the rates), or a critical flow (at least
 /// `min_flow_attempts` attempts on each SHA) is down by `max_flow_success_drop` or more with at
-/// least `flow_bad_z` standard errors. Standard errors are those of the difference of two
+/// least `flow_window_bad_z` standard errors in one window, or `flow_bad_z` in the running
+/// totals. Standard errors are those of the difference of two
 /// proportions, widened by the wobbles `error_rate_wobble` / `flow_failure_wobble` and the drifts
 /// `error_rate_drift` / `flow_success_drift`.
 /// It is **unclear** when a rise over `good_margin_over_old` (5xx, above `good_error_rate`) or
@@ -71,9 +72,15 @@ pub struct MonitorThresholds {
     /// thousands of requests, the difference looks many standard errors away; a fault's rise
     /// to ten times the old rate is far beyond it.
     pub ratio_bad_z: f64,
-    /// Standard errors a critical flow's drop must reach, besides its size, to be bad. Flow
-    /// outcomes vary about as counting predicts, without the 5xx bursts, so they need fewer.
+    /// Standard errors a critical flow's drop must reach, besides its size, to be bad in the
+    /// running totals of two or more windows. Flow outcomes vary about as counting predicts,
+    /// without the 5xx bursts, so they need fewer than the 5xx.
     pub flow_bad_z: f64,
+    /// Standard errors a critical flow's drop must reach in one window alone to be bad at once
+    /// (a flow that collapsed). A smaller drop waits for the running totals: for a drop that
+    /// lasts, they hold all the evidence the single windows do, and each extra look at a
+    /// single window is one more chance for a healthy deploy's noise to be taken for a fault.
+    pub flow_window_bad_z: f64,
     /// Standard errors from which a rise over the good margin keeps the gate watching.
     pub watch_z: f64,
     /// How much a SHA's 5xx rate wobbles from one window to the next beyond counting noise,
@@ -110,7 +117,8 @@ impl Default for MonitorThresholds {
             good_flow_drop_margin: 0.01,
             bad_z: 5.0,
             ratio_bad_z: 4.0,
-            flow_bad_z: 4.75,
+            flow_bad_z: 4.6,
+            flow_window_bad_z: 5.25,
             watch_z: 3.0,
             error_rate_wobble: 0.15,
             flow_failure_wobble: 0.07,
