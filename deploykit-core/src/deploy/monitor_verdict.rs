@@ -624,7 +624,7 @@ fn judge(
     } else if errors.by <= t.good_margin_over_old {
         format!(
             "within {} of the old rate {}",
-            pct(t.good_margin_over_old),
+            points(t.good_margin_over_old),
             pct(old.error_rate)
         )
     } else {
@@ -1026,6 +1026,22 @@ mod tests {
             metrics("bbbb222", 40_000, 40, Some((300, 270))),
         ]);
         assert_eq!(w.judgement, WindowJudgement::Good, "{}", w.explanation);
+    }
+
+    #[test]
+    fn a_rise_within_the_margin_is_good_and_says_so_in_points() {
+        // 0.350 % against 0.300 %: up 0.05 points, inside the 0.1-point margin.
+        let w = judge_of(vec![
+            metrics("aaaa111", 40_000, 120, None),
+            metrics("bbbb222", 40_000, 140, None),
+        ]);
+        assert_eq!(w.judgement, WindowJudgement::Good, "{}", w.explanation);
+        assert!(
+            w.explanation
+                .ends_with("within 0.100 points of the old rate 0.300%"),
+            "{}",
+            w.explanation
+        );
     }
 
     #[test]
