@@ -370,6 +370,19 @@ pub struct MonitorArgs {
 pub enum CadenceCommand {
     /// Whether a full deploy is allowed on a day (exit 0) or refused (exit 3).
     Check(CadenceCheckArgs),
+    /// The coming deploy days, each with whether a full deploy may go and why not.
+    Show(CadenceShowArgs),
+}
+
+/// `deploykit cadence show`.
+#[derive(Debug, Args)]
+pub struct CadenceShowArgs {
+    /// The first day shown (default: today).
+    #[arg(long, value_name = "YYYY-MM-DD")]
+    pub from: Option<String>,
+    /// How many weeks to show (1 to 53).
+    #[arg(long, default_value_t = 4, value_parser = clap::value_parser!(u32).range(1..=53))]
+    pub weeks: u32,
 }
 
 /// `deploykit cadence check`.

@@ -2,6 +2,7 @@
 
 use chrono::NaiveDate;
 use deploykit_core::policy::cadence::{CadenceDecision, CadencePolicy};
+use deploykit_core::policy::calendar::DeployDay;
 use deploykit_core::{DeployKind, Error};
 use pyo3::prelude::*;
 
@@ -42,6 +43,37 @@ record_class!(
         fn raise_if_refused(slf: Py<Self>) -> PyResult<Py<Self>> {
             slf.get().0.clone().into_result().map_err(to_py_err)?;
             Ok(slf)
+        }
+        fn __bool__(&self) -> bool {
+            self.0.allowed
+        }
+    }
+);
+
+record_class!(
+    /// One of the coming deploy days: whether a full deploy may go on it, and why not.
+    PyDeployDay(DeployDay) as "DeployDay",
+    repr = |r| format!(
+        "DeployDay(date={}, allowed={}, concerns={:?})",
+        r.date,
+        if r.allowed { "True" } else { "False" },
+        r.concerns
+    ),
+    {
+        /// The date.
+        #[getter]
+        fn date(&self) -> NaiveDate {
+            self.0.date
+        }
+        /// Whether a full deploy may go that day.
+        #[getter]
+        fn allowed(&self) -> bool {
+            self.0.allowed
+        }
+        /// Why not (holiday, the day before one, a freeze, team leave); empty when allowed.
+        #[getter]
+        fn concerns(&self) -> Vec<String> {
+            self.0.concerns.clone()
         }
         fn __bool__(&self) -> bool {
             self.0.allowed
@@ -113,6 +145,17 @@ impl PyCadencePolicy {
         self.0.next_full_deploy_day(start)
     }
 
+    /// The deploy days among the `weeks` weeks from `start` (itself included), each with
+    /// whether a full deploy may go on it and why not (`deploykit cadence show`).
+    #[pyo3(signature = (start, weeks = 4))]
+    fn deploy_days_from(&self, start: NaiveDate, weeks: u32) -> Vec<PyDeployDay> {
+        self.0
+            .deploy_days_from(start, weeks.saturating_mul(7))
+            .into_iter()
+            .map(PyDeployDay)
+            .collect()
+    }
+
     /// The calendar as plain data.
     fn to_dict<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
         convert::to_py(py, &self.0)
@@ -136,5 +179,6 @@ impl PyCadencePolicy {
 pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<PyCadencePolicy>()?;
     m.add_class::<PyCadenceDecision>()?;
+    m.add_class::<PyDeployDay>()?;
     Ok(())
 }

@@ -68,6 +68,15 @@ def test_cadence_with_freezes_and_leave() -> None:
     assert any("end of year" in r for r in policy.check(datetime.date(2026, 12, 22)).reasons)
     assert any("offsite" in c for c in policy.concerns(datetime.date(2026, 12, 2)))
     assert policy.to_dict()["freezes"][0]["reason"] == "end of year"
+    days = policy.deploy_days_from(datetime.date(2026, 11, 30), weeks=2)
+    assert [(d.date.isoformat(), bool(d)) for d in days] == [
+        ("2026-12-01", True),
+        ("2026-12-03", False),
+        ("2026-12-08", True),
+        ("2026-12-10", True),
+    ]
+    assert days[1].concerns == ["2026-12-03 is a team leave day (offsite)"]
+    assert days[0].to_dict() == {"date": "2026-12-01", "allowed": True, "concerns": []}
     with pytest.raises(deploykit.InvalidInputError, match="deploy calendar"):
         deploykit.CadencePolicy(freezes=[{"start": "soon"}])
 

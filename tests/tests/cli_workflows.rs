@@ -134,6 +134,53 @@ fn cadence_check_exit_codes_follow_the_calendar() {
     assert!(stderr(&bad).contains("YYYY-MM-DD"), "{}", stderr(&bad));
 }
 
+#[test]
+fn cadence_show_lays_out_the_deploy_days_with_why_not() {
+    let out = run(&["cadence", "show", "--from", "2026-12-21", "--weeks", "2"]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert_eq!(
+        stdout(&out).trim_end(),
+        "Deploy days from 2026-12-21 to 2027-01-03:\n  \
+         2026-12-22 Tue  full deploy\n  \
+         2026-12-24 Thu  no full deploy: 2026-12-24 is the day before Christmas Day (observed \
+         2026-12-25)\n  \
+         2026-12-29 Tue  full deploy\n  \
+         2026-12-31 Thu  no full deploy: 2026-12-31 is the day before New Year's Day (observed \
+         2027-01-01)"
+    );
+    let json = run(&[
+        "--json",
+        "cadence",
+        "show",
+        "--from",
+        "2026-11-23",
+        "--weeks",
+        "1",
+    ]);
+    assert!(json.status.success(), "{}", stderr(&json));
+    let doc: serde_json::Value = serde_json::from_slice(&json.stdout).expect("JSON");
+    assert_eq!(doc["to"], "2026-11-29");
+    assert_eq!(doc["deploy_days"][0]["date"], "2026-11-24");
+    assert_eq!(doc["deploy_days"][0]["allowed"], true);
+    assert_eq!(doc["deploy_days"][1]["allowed"], false);
+    assert!(
+        doc["deploy_days"][1]["concerns"][0]
+            .as_str()
+            .is_some_and(|c| c.contains("Thanksgiving")),
+        "{doc}"
+    );
+    let bad = run(&["cadence", "show", "--from", "21/12/2026"]);
+    assert_eq!(bad.status.code(), Some(2));
+    assert!(stderr(&bad).contains("invalid --from"), "{}", stderr(&bad));
+    let too_long = run(&["cadence", "show", "--weeks", "60"]);
+    assert_eq!(too_long.status.code(), Some(2));
+    assert!(
+        stderr(&too_long).contains("--weeks"),
+        "{}",
+        stderr(&too_long)
+    );
+}
+
 fn fixtures() -> PathBuf {
     workspace_root().join("deploykit-core/tests/fixtures/changelog")
 }

@@ -1,24 +1,71 @@
-//! `deploykit cadence check [--date YYYY-MM-DD]`: exit 0 when a full deploy is allowed,
-//! 3 when the calendar refuses it.
+//! The deploy calendar: `deploykit cadence check [--date YYYY-MM-DD]` exits 0 when a full
+//! deploy is allowed, 3 when the calendar refuses it; `deploykit cadence show [--from
+//! YYYY-MM-DD] [--weeks N]` lays out the coming deploy days.
 
 use chrono::NaiveDate;
 use deploykit_core::{DeployKind, Error, Result};
 
-use crate::args::CadenceCheckArgs;
+use crate::args::{CadenceCheckArgs, CadenceShowArgs};
 use crate::commands::Invocation;
 use crate::exit;
 use crate::output::print_result;
 
-/// Checks the calendar for a full deploy on a day.
-pub async fn check(inv: &Invocation<'_>, args: &CadenceCheckArgs) -> Result<u8> {
-    let date = match &args.date {
+/// The day a `--date`/`--from` flag names, or today.
+fn day(flag: &str, text: Option<&str>) -> Result<NaiveDate> {
+    match text {
         Some(text) => NaiveDate::parse_from_str(text, "%Y-%m-%d").map_err(|_| {
             Error::invalid_input(format!(
-                "invalid --date {text:?}: expected YYYY-MM-DD, e.g. 2026-12-01"
+                "invalid {flag} {text:?}: expected YYYY-MM-DD, e.g. 2026-12-01"
             ))
-        })?,
-        None => chrono::Local::now().date_naive(),
-    };
+        }),
+        None => Ok(chrono::Local::now().date_naive()),
+    }
+}
+
+/// Lays out the deploy days of the coming weeks.
+pub async fn show(inv: &Invocation<'_>, args: &CadenceShowArgs) -> Result<u8> {
+    let from = day("--from", args.from.as_deref())?;
+    let policy = inv.config()?.cadence.policy();
+    let days = args.weeks.saturating_mul(7);
+    let deploy_days = policy.deploy_days_from(from, days);
+    let to = from
+        .checked_add_signed(chrono::Duration::days(i64::from(days) - 1))
+        .ok_or_else(|| {
+            Error::invalid_input(format!(
+                "--from {from} is too close to the end of the calendar for --weeks {}",
+                args.weeks
+            ))
+        })?;
+    let doc = serde_json::json!({
+        "from": from,
+        "to": to,
+        "deploy_days": deploy_days,
+    });
+    print_result(inv.format, &doc, || {
+        let mut out = format!("Deploy days from {from} to {to}:");
+        if deploy_days.is_empty() {
+            out.push_str("\n  none (no deploy days are configured: [cadence] deploy_days)");
+        }
+        for d in &deploy_days {
+            let verdict = if d.allowed {
+                "full deploy".to_string()
+            } else {
+                format!("no full deploy: {}", d.concerns.join("; "))
+            };
+            out.push_str(&format!(
+                "\n  {} {}  {verdict}",
+                d.date,
+                d.date.format("%a")
+            ));
+        }
+        out
+    });
+    Ok(exit::OK)
+}
+
+/// Checks the calendar for a full deploy on a day.
+pub async fn check(inv: &Invocation<'_>, args: &CadenceCheckArgs) -> Result<u8> {
+    let date = day("--date", args.date.as_deref())?;
     let policy = inv.config()?.cadence.policy();
     let decision = policy.check(date, DeployKind::Full, None);
     let next = policy.next_full_deploy_day(date);

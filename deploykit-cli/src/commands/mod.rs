@@ -163,6 +163,7 @@ pub async fn run(cli: &Cli, format: Format, runs: RunTracker) -> Result<u8> {
         Command::Migration(MigrationCommand::Logs(args)) => fleet::migration_logs(&inv, args).await,
         Command::Monitor(args) => fleet::monitor(&inv, args).await,
         Command::Cadence(CadenceCommand::Check(args)) => cadence::check(&inv, args).await,
+        Command::Cadence(CadenceCommand::Show(args)) => cadence::show(&inv, args).await,
         Command::Lock(LockCommand::Show(args)) => lock::show(&inv, args).await,
         Command::Lock(LockCommand::Release(args)) => lock::release(&inv, args).await,
         Command::Status(args) => status::run(&inv, args).await,
