@@ -38,10 +38,10 @@
 //!    least `max_flow_success_drop` (2 points) less on the new SHA, with at least
 //!    `flow_window_bad_z` (5.25) standard errors in one window alone (a flow that collapsed),
 //!    or `flow_bad_z` (4.6) in the running totals (below). Flow outcomes vary about as
-//!    counting predicts, without bursts, so they need fewer than the 5xx. A flow drop that
-//!    lasts is proven by the totals with all the evidence the single windows hold; judging
-//!    each window alone at the totals' threshold would only add looks at a healthy deploy's
-//!    noise, so single windows keep a higher bar.
+//!    counting predicts, without bursts, so the totals need fewer standard errors than the
+//!    5xx. A flow drop that lasts is proven by the totals with all the evidence the single
+//!    windows hold; judging each window alone at the totals' threshold would only add looks
+//!    at a healthy deploy's noise, so single windows keep a higher bar.
 //!
 //! Otherwise it is **unclear** (keep watching) when the 5xx rate is above `good_error_rate`
 //! (0.1 %) and up more than `good_margin_over_old` (0.1 points) with at least `watch_z` (3.0)
@@ -51,10 +51,10 @@
 //!
 //! Evidence adds up: from the second window on, the running totals of all windows watched (old
 //! and new added up; a baseline counted once) are judged by the same rules, flows with
-//! `flow_bad_z`. The **verdict** is
-//! Rollback when any window or the running totals are bad; Go after `good_windows_needed` (2)
-//! good windows in a row with good running totals; Inconclusive after `max_windows` without
-//! either (a person decides, or `--yes` applies the environment's policy).
+//! `flow_bad_z`. The **verdict** is Rollback when any window or the running totals are bad; Go
+//! after `good_windows_needed` (2) good windows in a row with good running totals;
+//! Inconclusive after `max_windows` without either (a person decides, or `--yes` applies the
+//! environment's policy).
 //!
 //! `sim::verdict_quality` measures these rules on simulated populations of healthy and bad
 //! deploys (BENCHMARKS.md has the figures): with Login.gov traffic about 5 healthy deploys in
