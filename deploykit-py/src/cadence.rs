@@ -145,15 +145,24 @@ impl PyCadencePolicy {
         self.0.next_full_deploy_day(start)
     }
 
-    /// The deploy days among the `weeks` weeks from `start` (itself included), each with
-    /// whether a full deploy may go on it and why not (`deploykit cadence show`).
+    /// The deploy days among the `weeks` weeks (1 to 53) from `start` (itself included), each
+    /// with whether a full deploy may go on it and why not (`deploykit cadence show`).
     #[pyo3(signature = (start, weeks = 4))]
-    fn deploy_days_from(&self, start: NaiveDate, weeks: u32) -> Vec<PyDeployDay> {
-        self.0
-            .deploy_days_from(start, weeks.saturating_mul(7))
+    fn deploy_days_from(&self, start: NaiveDate, weeks: i64) -> PyResult<Vec<PyDeployDay>> {
+        let weeks = u32::try_from(weeks)
+            .ok()
+            .filter(|w| (1..=53).contains(w))
+            .ok_or_else(|| {
+                to_py_err(Error::invalid_input(format!(
+                    "weeks must be 1 to 53 (a year ahead at most), not {weeks}"
+                )))
+            })?;
+        Ok(self
+            .0
+            .deploy_days_from(start, weeks * 7)
             .into_iter()
             .map(PyDeployDay)
-            .collect()
+            .collect())
     }
 
     /// The calendar as plain data.

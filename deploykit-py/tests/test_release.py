@@ -77,6 +77,9 @@ def test_cadence_with_freezes_and_leave() -> None:
     ]
     assert days[1].concerns == ["2026-12-03 is a team leave day (offsite)"]
     assert days[0].to_dict() == {"date": "2026-12-01", "allowed": True, "concerns": []}
+    for weeks in (0, -1, 54):
+        with pytest.raises(deploykit.InvalidInputError, match="weeks must be 1 to 53"):
+            policy.deploy_days_from(datetime.date(2026, 11, 30), weeks=weeks)
     with pytest.raises(deploykit.InvalidInputError, match="deploy calendar"):
         deploykit.CadencePolicy(freezes=[{"start": "soon"}])
 

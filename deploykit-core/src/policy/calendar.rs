@@ -24,7 +24,7 @@ impl CadencePolicy {
     /// included), in order, each with the [`CadencePolicy::check`] verdict for a full deploy.
     pub fn deploy_days_from(&self, from: NaiveDate, days: u32) -> Vec<DeployDay> {
         (0..i64::from(days))
-            .filter_map(|n| from.checked_add_signed(Duration::days(n)))
+            .map_while(|n| from.checked_add_signed(Duration::days(n)))
             .filter(|date| self.deploy_days.contains(&date.weekday()))
             .map(|date| {
                 let allowed = self.check(date, DeployKind::Full, None).allowed;
