@@ -381,7 +381,12 @@ pub struct CadenceShowArgs {
     #[arg(long, value_name = "YYYY-MM-DD")]
     pub from: Option<String>,
     /// How many weeks to show (1 to 53).
-    #[arg(long, default_value_t = 4, value_parser = clap::value_parser!(u32).range(1..=53))]
+    #[arg(
+        long,
+        default_value_t = 4,
+        value_parser = clap::value_parser!(u32)
+            .range(1..=i64::from(deploykit_core::policy::MAX_CALENDAR_WEEKS))
+    )]
     pub weeks: u32,
 }
 

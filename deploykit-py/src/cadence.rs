@@ -2,7 +2,7 @@
 
 use chrono::NaiveDate;
 use deploykit_core::policy::cadence::{CadenceDecision, CadencePolicy};
-use deploykit_core::policy::calendar::DeployDay;
+use deploykit_core::policy::calendar::{DeployDay, MAX_CALENDAR_WEEKS};
 use deploykit_core::{DeployKind, Error};
 use pyo3::prelude::*;
 
@@ -151,10 +151,10 @@ impl PyCadencePolicy {
     fn deploy_days_from(&self, start: NaiveDate, weeks: i64) -> PyResult<Vec<PyDeployDay>> {
         let weeks = u32::try_from(weeks)
             .ok()
-            .filter(|w| (1..=53).contains(w))
+            .filter(|w| (1..=MAX_CALENDAR_WEEKS).contains(w))
             .ok_or_else(|| {
                 to_py_err(Error::invalid_input(format!(
-                    "weeks must be 1 to 53 (a year ahead at most), not {weeks}"
+                    "weeks must be 1 to {MAX_CALENDAR_WEEKS} (a year ahead at most), not {weeks}"
                 )))
             })?;
         Ok(self

@@ -393,10 +393,15 @@ impl Added {
     /// One window on each side.
     const ONE: Added = Added { new: 1, old: 1 };
 
+    /// Whether these are the running totals of two or more windows (not one window alone).
+    fn are_totals(self) -> bool {
+        self.new >= 2
+    }
+
     /// Standard errors a flow's drop needs to be bad in these figures: `flow_window_bad_z` in
     /// one window alone, `flow_bad_z` in the running totals of two or more.
     fn flow_bad_z(self, t: &MonitorThresholds) -> f64 {
-        if self.new >= 2 {
+        if self.are_totals() {
             t.flow_bad_z
         } else {
             t.flow_window_bad_z
@@ -406,7 +411,7 @@ impl Added {
     /// The flow threshold in words: in one window, the totals' lower one is named too, as
     /// the drop may be proven there.
     fn flow_bad_line(self, t: &MonitorThresholds) -> String {
-        if self.new >= 2 {
+        if self.are_totals() {
             format!("{:.2} over the windows together", t.flow_bad_z)
         } else {
             format!(

@@ -7,6 +7,9 @@ use chrono::{Datelike, Duration, NaiveDate};
 use crate::model::deploy_kind::DeployKind;
 use crate::policy::cadence::CadencePolicy;
 
+/// The most weeks the calendar is laid out ahead (`cadence show --weeks`): a year.
+pub const MAX_CALENDAR_WEEKS: u32 = 53;
+
 /// One deploy day of the calendar.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct DeployDay {

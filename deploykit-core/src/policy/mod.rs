@@ -8,7 +8,7 @@ pub mod no_migration_risk;
 pub mod rollback_criteria;
 
 pub use cadence::{CadenceDecision, CadencePolicy, Freeze, TeamLeave};
-pub use calendar::DeployDay;
+pub use calendar::{DeployDay, MAX_CALENDAR_WEEKS};
 pub use holidays::{FederalHoliday, Holiday};
 pub use no_migration_risk::{NoMigrationRisk, assess_no_migration_risk};
 pub use rollback_criteria::{ROLLBACK_QUESTIONS, RollbackAdvice, RollbackQuestion, advise};
