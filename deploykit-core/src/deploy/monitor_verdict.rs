@@ -32,16 +32,20 @@
 //!    old SHA's is nearly as high: up less than `watch_z` (3.0) standard errors on it, the whole
 //!    role's 5xx are up (a slow dependency, an incident) and rolling the new code back would not
 //!    help, so the window is unclear and the explanation says so; or
-//! 2. the 5xx rate is up at least `max_error_rate_increase` (0.2 points) on the old SHA's, at
-//!    least `bad_z` (5.0) standard errors, and at least `ratio_bad_z` (4.0) on the ratio; or
+//! 2. the 5xx rate is up at least `max_error_rate_increase` (0.2 points) on the old SHA's, with
+//!    at least `window_bad_z` (5.75) standard errors in one window alone or `bad_z` (5.0) in the
+//!    running totals (below), and at least `ratio_bad_z` (4.0) on the ratio either way; or
 //! 3. a critical flow attempted at least `min_flow_attempts` (20) times on each SHA succeeds at
 //!    least `max_flow_success_drop` (2 points) less on the new SHA, with at least
 //!    `flow_window_bad_z` (5.25) standard errors in one window alone (a flow that collapsed),
-//!    or `flow_bad_z` (4.6) in the running totals (below). Flow outcomes vary about as
-//!    counting predicts, without bursts, so the totals need fewer standard errors than the
-//!    5xx. A flow drop that lasts is proven by the totals with all the evidence the single
-//!    windows hold; judging each window alone at the totals' threshold would only add looks
-//!    at a healthy deploy's noise, so single windows keep a higher bar.
+//!    or `flow_bad_z` (4.5) in the running totals. Flow outcomes vary about as counting
+//!    predicts, without bursts, so they need fewer standard errors than the 5xx.
+//!
+//! Why two bars: a fault that lasts is proven by the running totals with all the evidence the
+//! single windows hold, and a sudden one (a tenfold 5xx rise, a collapsed flow) is far past
+//! either bar in its first window. Judging each window alone at the totals' bar would only add
+//! looks at a healthy deploy's noise, which for the 5xx comes in bursts of about a window; so
+//! single windows keep a higher bar.
 //!
 //! Otherwise it is **unclear** (keep watching) when the 5xx rate is above `good_error_rate`
 //! (0.1 %) and up more than `good_margin_over_old` (0.1 points) with at least `watch_z` (3.0)
@@ -50,17 +54,17 @@
 //! unclear between it and the ceiling.
 //!
 //! Evidence adds up: from the second window on, the running totals of all windows watched (old
-//! and new added up; a baseline counted once) are judged by the same rules, flows with
-//! `flow_bad_z`. The **verdict** is Rollback when any window or the running totals are bad; Go
-//! after `good_windows_needed` (2) good windows in a row with good running totals;
-//! Inconclusive after `max_windows` without either (a person decides, or `--yes` applies the
-//! environment's policy).
+//! and new added up; a baseline counted once) are judged by the same rules, with the totals'
+//! bars `bad_z` and `flow_bad_z`. The **verdict** is Rollback when any window or the running
+//! totals are bad; Go after `good_windows_needed` (2) good windows in a row with good running
+//! totals; Inconclusive after `max_windows` without either (a person decides, or `--yes`
+//! applies the environment's policy).
 //!
 //! `sim::verdict_quality` measures these rules on simulated populations of healthy and bad
-//! deploys (BENCHMARKS.md has the figures): with Login.gov traffic about 5 healthy deploys in
+//! deploys (BENCHMARKS.md has the figures): with Login.gov traffic about 4 healthy deploys in
 //! 100,000 are rolled back; 5xx rises to 1 % and flows failing three to four times as often are
-//! caught within two windows 99 % of the time, flows failing twice as often three times in
-//! four (sign-in) to five in six (identity verification);
+//! caught within two windows 99 % of the time, flows failing twice as often 76 % (sign-in) to
+//! 85 % (identity verification) of the time;
 //! drops of a few points on a flow with a few hundred attempts per window (identity
 //! verification) cannot be told from noise in ten minutes by any rule that keeps false
 //! rollbacks that rare.
@@ -398,27 +402,36 @@ impl Added {
         self.new >= 2
     }
 
-    /// Standard errors a flow's drop needs to be bad in these figures: `flow_window_bad_z` in
-    /// one window alone, `flow_bad_z` in the running totals of two or more.
-    fn flow_bad_z(self, t: &MonitorThresholds) -> f64 {
+    /// Of a bar with one value for a window alone and another for the running totals, the
+    /// one that applies to these figures.
+    fn bar(self, in_one_window: f64, in_totals: f64) -> f64 {
         if self.are_totals() {
-            t.flow_bad_z
+            in_totals
         } else {
-            t.flow_window_bad_z
+            in_one_window
         }
     }
 
-    /// The flow threshold in words: in one window, the totals' lower one is named too, as
-    /// the drop may be proven there.
-    fn flow_bad_line(self, t: &MonitorThresholds) -> String {
+    /// Such a bar in words: in one window, the totals' lower one is named too, as the change
+    /// may be proven there.
+    fn bar_text(self, in_one_window: f64, in_totals: f64) -> String {
         if self.are_totals() {
-            format!("{:.2} over the windows together", t.flow_bad_z)
+            format!("{in_totals:.2} over the windows together")
         } else {
-            format!(
-                "{:.2} in one window, {:.2} over the windows together",
-                t.flow_window_bad_z, t.flow_bad_z
-            )
+            format!("{in_one_window:.2} in one window, {in_totals:.2} over the windows together")
         }
+    }
+
+    /// Standard errors a 5xx rise needs to be bad in these figures: `window_bad_z` in one
+    /// window alone, `bad_z` in the running totals of two or more.
+    fn error_bad_z(self, t: &MonitorThresholds) -> f64 {
+        self.bar(t.window_bad_z, t.bad_z)
+    }
+
+    /// Standard errors a flow's drop needs to be bad in these figures: `flow_window_bad_z` in
+    /// one window alone, `flow_bad_z` in the running totals of two or more.
+    fn flow_bad_z(self, t: &MonitorThresholds) -> f64 {
+        self.bar(t.flow_window_bad_z, t.flow_bad_z)
     }
 
     fn spread(self, wobble: f64, drift: f64) -> Spread {
@@ -546,21 +559,18 @@ fn judge(
             new.error_rate / old.error_rate
         )
     };
-    let bad_line = format!(
-        "{} or more above the old rate with at least {:.1} standard errors, and {:.1} on the \
-         ratio",
-        points(t.max_error_rate_increase),
-        t.bad_z,
-        t.ratio_bad_z
-    );
-    if errors.by >= t.max_error_rate_increase && errors.z >= t.bad_z && ratio >= t.ratio_bad_z {
+    let error_bad_z = added.error_bad_z(t);
+    if errors.by >= t.max_error_rate_increase && errors.z >= error_bad_z && ratio >= t.ratio_bad_z {
         return (
             WindowJudgement::Bad,
             format!(
                 "{new_text} exceeds {old_text} by {} ({:.1} standard errors; {times}): bad at \
-                 {bad_line}",
+                 {} or more above the old rate with at least {error_bad_z:.2} standard errors, \
+                 and {:.1} on the ratio",
                 points(errors.by),
                 errors.z,
+                points(t.max_error_rate_increase),
+                t.ratio_bad_z
             ),
         );
     }
@@ -589,11 +599,15 @@ fn judge(
             WindowJudgement::Unclear,
             format!(
                 "{compared}: up {} ({:.1} standard errors; {times}), more than the {} margin \
-                 with at least {:.1} standard errors but short of bad ({bad_line})",
+                 with at least {:.1} standard errors but short of bad ({} or more above the \
+                 old rate with {}, and {:.1} on the ratio)",
                 points(errors.by),
                 errors.z,
                 points(t.good_margin_over_old),
                 t.watch_z,
+                points(t.max_error_rate_increase),
+                added.bar_text(t.window_bad_z, t.bad_z),
+                t.ratio_bad_z,
             ),
         );
     }
@@ -610,7 +624,7 @@ fn judge(
                 points(t.good_flow_drop_margin),
                 t.watch_z,
                 points(t.max_flow_success_drop),
-                added.flow_bad_line(t)
+                added.bar_text(t.flow_window_bad_z, t.flow_bad_z)
             ),
         );
     }
@@ -932,7 +946,7 @@ mod tests {
         assert!(
             w.explanation.contains("(4.9 standard errors)")
                 && w.explanation.contains(
-                    "short of bad (2.000 points with 5.25 in one window, 4.60 over the windows \
+                    "short of bad (2.000 points with 5.25 in one window, 4.50 over the windows \
                      together)"
                 ),
             "{}",
@@ -945,7 +959,7 @@ mod tests {
         assert!(
             v.explanation
                 .starts_with("windows 1 to 2 together: flow idv_success")
-                && v.explanation.contains("with at least 4.60 standard errors"),
+                && v.explanation.contains("with at least 4.50 standard errors"),
             "{}",
             v.explanation
         );
@@ -970,6 +984,68 @@ mod tests {
         // The single-window bar is a threshold of its own: at 4.75 the first window is bad.
         let eager = MonitorThresholds {
             flow_window_bad_z: 4.75,
+            ..Default::default()
+        };
+        let w = judge_window(
+            &eager,
+            &sha("aaaa111"),
+            &sha("bbbb222"),
+            &sample(per_sha()),
+            None,
+        );
+        assert_eq!(w.judgement, WindowJudgement::Bad, "{}", w.explanation);
+    }
+
+    #[test]
+    fn a_5xx_rise_in_one_window_waits_for_the_totals_unless_it_is_far_out() {
+        // 0.325 % against 0.10 %: 5.6 standard errors on the difference and 4.2 on the ratio.
+        // A healthy SHA's burst reaches that in one window now and then, so one window alone
+        // only keeps the gate watching, and says what would decide.
+        let t = MonitorThresholds::default();
+        let per_sha = || {
+            vec![
+                metrics("aaaa111", 40_000, 40, None),
+                metrics("bbbb222", 40_000, 130, None),
+            ]
+        };
+        let w = judge_of(per_sha());
+        assert_eq!(w.judgement, WindowJudgement::Unclear, "{}", w.explanation);
+        assert!(
+            w.explanation
+                .contains("(5.6 standard errors; 3.2 times the old rate, 4.2 standard errors")
+                && w.explanation.contains(
+                    "short of bad (0.200 points or more above the old rate with 5.75 in one \
+                     window, 5.00 over the windows together, and 4.0 on the ratio)"
+                ),
+            "{}",
+            w.explanation
+        );
+        assert_eq!(verdict(&t, std::slice::from_ref(&w)), None);
+        // The same rise in the second window lasts: the totals prove it.
+        let v = verdict(&t, &[w.clone(), w]).expect("verdict after two windows");
+        assert_eq!(v.verdict, Verdict::Rollback, "{}", v.explanation);
+        assert!(
+            v.explanation
+                .starts_with("windows 1 to 2 together: new SHA bbbb222")
+                && v.explanation.contains("with at least 5.00 standard errors"),
+            "{}",
+            v.explanation
+        );
+        // Four times the old rate (7.1 standard errors) is bad in its first window.
+        let far = judge_of(vec![
+            metrics("aaaa111", 40_000, 40, None),
+            metrics("bbbb222", 40_000, 160, None),
+        ]);
+        assert_eq!(far.judgement, WindowJudgement::Bad, "{}", far.explanation);
+        assert!(
+            far.explanation
+                .contains("with at least 5.75 standard errors"),
+            "{}",
+            far.explanation
+        );
+        // The single-window bar is a threshold of its own: at 5.5 the first window is bad.
+        let eager = MonitorThresholds {
+            window_bad_z: 5.5,
             ..Default::default()
         };
         let w = judge_window(
@@ -1078,7 +1154,7 @@ mod tests {
         );
         assert!(
             rise.explanation
-                .contains("bad at 0.200 points or more above the old rate with at least 5.0"),
+                .contains("bad at 0.200 points or more above the old rate with at least 5.75"),
             "{}",
             rise.explanation
         );
@@ -1095,7 +1171,7 @@ mod tests {
         assert_ne!(one.judgement, WindowJudgement::Bad, "{}", one.explanation);
         let v = verdict(&t, &[one.clone(), one.clone()]).map(|v| v.verdict);
         assert_ne!(v, Some(Verdict::Rollback));
-        // Together, 3000 attempts each: bad (4.7 standard errors, the totals needing 4.6).
+        // Together, 3000 attempts each: bad (4.7 standard errors, the totals needing 4.5).
         let many = vec![one; 6];
         let t6 = MonitorThresholds {
             max_windows: 6,

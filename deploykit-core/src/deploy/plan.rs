@@ -159,15 +159,17 @@ pub async fn plan(
                 StepName::MonitorGate => vec![format!(
                     "monitor.sample: up to {} windows of {} s; Go after {} good windows (new 5xx \
                      <= {} or not significantly above old); Rollback on new 5xx > {}, or a \
-                     rise of >= {} over old with >= {} standard errors ({} on the ratio), or a \
-                     flow drop >= {} with >= {} in one window or >= {} over the windows \
-                     together; at least {} requests to judge",
+                     rise of >= {} over old with >= {} standard errors in one window or >= {} \
+                     over the windows together ({} on the ratio), or a flow drop >= {} with >= \
+                     {} in one window or >= {} over the windows together; at least {} requests \
+                     to judge",
                     t.max_windows,
                     t.window_secs,
                     t.good_windows_needed,
                     t.good_error_rate,
                     t.max_error_rate,
                     t.max_error_rate_increase,
+                    t.window_bad_z,
                     t.bad_z,
                     t.ratio_bad_z,
                     t.max_flow_success_drop,

@@ -23,8 +23,9 @@ pub enum InconclusivePolicy {
 /// A window is *judged* only when the new SHA served at least `min_requests` requests in it.
 /// A judged window is **bad** when the new SHA's 5xx rate is above `max_error_rate` (and, beside
 /// an old SHA, at least `watch_z` standard errors above it), or when, compared with the old SHA,
-/// the 5xx rate is up by `max_error_rate_increase` or more with at least `bad_z` standard errors
-/// (and `ratio_bad_z` on the ratio of the rates), or a critical flow (at least
+/// the 5xx rate is up by `max_error_rate_increase` or more with at least `window_bad_z` standard
+/// errors in one window, or `bad_z` in the running totals (and `ratio_bad_z` on the ratio of the
+/// rates either way), or a critical flow (at least
 /// `min_flow_attempts` attempts on each SHA) is down by `max_flow_success_drop` or more with at
 /// least `flow_window_bad_z` standard errors in one window, or `flow_bad_z` in the running
 /// totals. Standard errors are those of the difference of two
@@ -60,12 +61,20 @@ pub struct MonitorThresholds {
     /// Attempts of a flow (on each SHA) before its success rate is compared.
     pub min_flow_attempts: u64,
     /// A drop of the flow success rate (new below old) this large or larger is bad, when it
-    /// also reaches `bad_z` standard errors.
+    /// also reaches `flow_window_bad_z` standard errors in one window or `flow_bad_z` in the
+    /// running totals.
     pub max_flow_success_drop: f64,
     /// How far a flow's success rate may drop below the old SHA's and the window still be good.
     pub good_flow_drop_margin: f64,
-    /// Standard errors a rise of the 5xx rate must reach, besides its size, to be bad.
+    /// Standard errors a rise of the 5xx rate must reach, besides its size, to be bad in the
+    /// running totals of two or more windows.
     pub bad_z: f64,
+    /// Standard errors a rise of the 5xx rate must reach in one window alone to be bad at once.
+    /// 5xx come in bursts that last about a window (a retrying client, one instance's bad
+    /// minute), so a healthy SHA's single window reaches the totals' `bad_z` far more often
+    /// than counting predicts; a rise that lasts adds up in the running totals, and a fault's
+    /// sudden rise to ten times the old rate is far past this bar in its first window.
+    pub window_bad_z: f64,
     /// Standard errors the same rise must also reach on the log of the ratio of the rates (new
     /// over old) to be bad. 5xx bursts multiply a rate: a healthy SHA's rate at two or three
     /// times the other's for one window is within a burst's reach even when, with tens of
@@ -116,8 +125,9 @@ impl Default for MonitorThresholds {
             max_flow_success_drop: 0.02,
             good_flow_drop_margin: 0.01,
             bad_z: 5.0,
+            window_bad_z: 5.75,
             ratio_bad_z: 4.0,
-            flow_bad_z: 4.6,
+            flow_bad_z: 4.5,
             flow_window_bad_z: 5.25,
             watch_z: 3.0,
             error_rate_wobble: 0.15,
