@@ -930,132 +930,116 @@ mod tests {
         );
     }
 
+    /// A change with two bars: one window of `per_sha` is unclear and says `unclear_says`
+    /// (both bars named); the same window twice is bad on the running totals, quoting
+    /// `totals_bar`; `far` is bad in its first window, quoting `window_bar`; and under `eager`
+    /// (a lower single-window bar) one window of `per_sha` is bad at once.
+    struct TwoBars {
+        per_sha: Vec<ShaMetrics>,
+        unclear_says: [&'static str; 2],
+        totals_start: &'static str,
+        totals_bar: &'static str,
+        far: Vec<ShaMetrics>,
+        window_bar: &'static str,
+        eager: MonitorThresholds,
+    }
+
+    impl TwoBars {
+        fn check(self) {
+            let t = MonitorThresholds::default();
+            let w = judge_of(self.per_sha.clone());
+            assert_eq!(w.judgement, WindowJudgement::Unclear, "{}", w.explanation);
+            for says in self.unclear_says {
+                assert!(w.explanation.contains(says), "{says}\n{}", w.explanation);
+            }
+            assert_eq!(verdict(&t, std::slice::from_ref(&w)), None);
+            // The same change again in the second window lasts: the totals prove it.
+            let v = verdict(&t, &[w.clone(), w]).expect("verdict after two windows");
+            assert_eq!(v.verdict, Verdict::Rollback, "{}", v.explanation);
+            assert!(
+                v.explanation.starts_with(self.totals_start)
+                    && v.explanation.contains(self.totals_bar),
+                "{}",
+                v.explanation
+            );
+            let far = judge_of(self.far);
+            assert_eq!(far.judgement, WindowJudgement::Bad, "{}", far.explanation);
+            assert!(
+                far.explanation.contains(self.window_bar),
+                "{}",
+                far.explanation
+            );
+            // The single-window bar is a threshold of its own.
+            let w = judge_window(
+                &self.eager,
+                &sha("aaaa111"),
+                &sha("bbbb222"),
+                &sample(self.per_sha),
+                None,
+            );
+            assert_eq!(w.judgement, WindowJudgement::Bad, "{}", w.explanation);
+        }
+    }
+
     #[test]
     fn a_flow_drop_in_one_window_waits_for_the_totals_unless_it_collapsed() {
         // Sign-in failing 7 % against 3 %: 4.9 standard errors. In one window that is short of
-        // the single-window bar (5.25), so the gate keeps watching and says what would decide.
-        let t = MonitorThresholds::default();
-        let per_sha = || {
-            vec![
+        // the single-window bar (5.25), so the gate keeps watching and says what would decide;
+        // a flow that collapsed (15 % against 3 %) is bad in its first window.
+        TwoBars {
+            per_sha: vec![
                 metrics("aaaa111", 50_000, 50, Some((2000, 1940))),
                 metrics("bbbb222", 50_000, 50, Some((2000, 1861))),
-            ]
-        };
-        let w = judge_of(per_sha());
-        assert_eq!(w.judgement, WindowJudgement::Unclear, "{}", w.explanation);
-        assert!(
-            w.explanation.contains("(4.9 standard errors)")
-                && w.explanation.contains(
-                    "short of bad (2.000 points with 5.25 in one window, 4.50 over the windows \
-                     together)"
-                ),
-            "{}",
-            w.explanation
-        );
-        assert_eq!(verdict(&t, std::slice::from_ref(&w)), None);
-        // The same drop again in the second window: proven by the totals.
-        let v = verdict(&t, &[w.clone(), w]).expect("verdict after two windows");
-        assert_eq!(v.verdict, Verdict::Rollback, "{}", v.explanation);
-        assert!(
-            v.explanation
-                .starts_with("windows 1 to 2 together: flow idv_success")
-                && v.explanation.contains("with at least 4.50 standard errors"),
-            "{}",
-            v.explanation
-        );
-        // A flow that collapsed is bad in its first window.
-        let collapsed = judge_of(vec![
-            metrics("aaaa111", 50_000, 50, Some((2000, 1940))),
-            metrics("bbbb222", 50_000, 50, Some((2000, 1700))),
-        ]);
-        assert_eq!(
-            collapsed.judgement,
-            WindowJudgement::Bad,
-            "{}",
-            collapsed.explanation
-        );
-        assert!(
-            collapsed
-                .explanation
-                .contains("with at least 5.25 standard errors"),
-            "{}",
-            collapsed.explanation
-        );
-        // The single-window bar is a threshold of its own: at 4.75 the first window is bad.
-        let eager = MonitorThresholds {
-            flow_window_bad_z: 4.75,
-            ..Default::default()
-        };
-        let w = judge_window(
-            &eager,
-            &sha("aaaa111"),
-            &sha("bbbb222"),
-            &sample(per_sha()),
-            None,
-        );
-        assert_eq!(w.judgement, WindowJudgement::Bad, "{}", w.explanation);
+            ],
+            unclear_says: [
+                "(4.9 standard errors)",
+                "short of bad (2.000 points with 5.25 in one window, 4.50 over the windows \
+                 together)",
+            ],
+            totals_start: "windows 1 to 2 together: flow idv_success",
+            totals_bar: "with at least 4.50 standard errors",
+            far: vec![
+                metrics("aaaa111", 50_000, 50, Some((2000, 1940))),
+                metrics("bbbb222", 50_000, 50, Some((2000, 1700))),
+            ],
+            window_bar: "with at least 5.25 standard errors",
+            eager: MonitorThresholds {
+                flow_window_bad_z: 4.75,
+                ..Default::default()
+            },
+        }
+        .check();
     }
 
     #[test]
     fn a_5xx_rise_in_one_window_waits_for_the_totals_unless_it_is_far_out() {
         // 0.325 % against 0.10 %: 5.6 standard errors on the difference and 4.2 on the ratio.
         // A healthy SHA's burst reaches that in one window now and then, so one window alone
-        // only keeps the gate watching, and says what would decide.
-        let t = MonitorThresholds::default();
-        let per_sha = || {
-            vec![
+        // only keeps the gate watching; four times the old rate (7.1 standard errors) is bad
+        // in its first window.
+        TwoBars {
+            per_sha: vec![
                 metrics("aaaa111", 40_000, 40, None),
                 metrics("bbbb222", 40_000, 130, None),
-            ]
-        };
-        let w = judge_of(per_sha());
-        assert_eq!(w.judgement, WindowJudgement::Unclear, "{}", w.explanation);
-        assert!(
-            w.explanation
-                .contains("(5.6 standard errors; 3.2 times the old rate, 4.2 standard errors")
-                && w.explanation.contains(
-                    "short of bad (0.200 points or more above the old rate with 5.75 in one \
-                     window, 5.00 over the windows together, and 4.0 on the ratio)"
-                ),
-            "{}",
-            w.explanation
-        );
-        assert_eq!(verdict(&t, std::slice::from_ref(&w)), None);
-        // The same rise in the second window lasts: the totals prove it.
-        let v = verdict(&t, &[w.clone(), w]).expect("verdict after two windows");
-        assert_eq!(v.verdict, Verdict::Rollback, "{}", v.explanation);
-        assert!(
-            v.explanation
-                .starts_with("windows 1 to 2 together: new SHA bbbb222")
-                && v.explanation.contains("with at least 5.00 standard errors"),
-            "{}",
-            v.explanation
-        );
-        // Four times the old rate (7.1 standard errors) is bad in its first window.
-        let far = judge_of(vec![
-            metrics("aaaa111", 40_000, 40, None),
-            metrics("bbbb222", 40_000, 160, None),
-        ]);
-        assert_eq!(far.judgement, WindowJudgement::Bad, "{}", far.explanation);
-        assert!(
-            far.explanation
-                .contains("with at least 5.75 standard errors"),
-            "{}",
-            far.explanation
-        );
-        // The single-window bar is a threshold of its own: at 5.5 the first window is bad.
-        let eager = MonitorThresholds {
-            window_bad_z: 5.5,
-            ..Default::default()
-        };
-        let w = judge_window(
-            &eager,
-            &sha("aaaa111"),
-            &sha("bbbb222"),
-            &sample(per_sha()),
-            None,
-        );
-        assert_eq!(w.judgement, WindowJudgement::Bad, "{}", w.explanation);
+            ],
+            unclear_says: [
+                "(5.6 standard errors; 3.2 times the old rate, 4.2 standard errors",
+                "short of bad (0.200 points or more above the old rate with 5.75 in one \
+                 window, 5.00 over the windows together, and 4.0 on the ratio)",
+            ],
+            totals_start: "windows 1 to 2 together: new SHA bbbb222",
+            totals_bar: "with at least 5.00 standard errors",
+            far: vec![
+                metrics("aaaa111", 40_000, 40, None),
+                metrics("bbbb222", 40_000, 160, None),
+            ],
+            window_bar: "with at least 5.75 standard errors",
+            eager: MonitorThresholds {
+                window_bad_z: 5.5,
+                ..Default::default()
+            },
+        }
+        .check();
     }
 
     #[test]
