@@ -8,6 +8,7 @@ mod interrupt;
 mod output;
 mod prompt;
 mod run_tracker;
+mod waiting_lines;
 
 use std::process::ExitCode;
 

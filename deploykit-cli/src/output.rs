@@ -4,6 +4,8 @@ use std::io::Write;
 
 use deploykit_core::{Event, EventSink};
 
+use crate::waiting_lines::WaitingLines;
+
 /// How to print.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Format {
@@ -13,16 +15,21 @@ pub enum Format {
     Json,
 }
 
-/// Prints workflow events as progress on stderr.
+/// Prints workflow events as progress on stderr (as text, waits are thinned out by
+/// [`WaitingLines`]; as JSON, every event).
 #[derive(Debug)]
 pub struct TerminalSink {
     format: Format,
+    waiting: WaitingLines,
 }
 
 impl TerminalSink {
     /// A sink printing in `format`.
     pub fn new(format: Format) -> Self {
-        TerminalSink { format }
+        TerminalSink {
+            format,
+            waiting: WaitingLines::default(),
+        }
     }
 }
 
@@ -75,7 +82,19 @@ pub fn describe(event: &Event) -> String {
 impl EventSink for TerminalSink {
     fn emit(&self, event: Event) {
         let line = match self.format {
-            Format::Human => describe(&event),
+            Format::Human => {
+                match &event {
+                    Event::Waiting {
+                        what, elapsed_secs, ..
+                    } => {
+                        if !self.waiting.should_print(what, *elapsed_secs) {
+                            return;
+                        }
+                    }
+                    _ => self.waiting.reset(),
+                }
+                describe(&event)
+            }
             Format::Json => serde_json::to_string(&event)
                 .unwrap_or_else(|e| format!("{{\"event\":\"unprintable\",\"error\":\"{e}\"}}")),
         };

@@ -57,6 +57,34 @@ fn demo_json_is_a_document_with_the_deploy_outcome() {
 }
 
 #[test]
+fn a_wait_prints_a_line_a_minute_as_text_and_every_poll_as_json() {
+    let window = "waiting for monitor_gate: window 1 of 3";
+    let out = run(&["demo"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let text = stderr(&out);
+    let lines: Vec<&str> = text.lines().filter(|l| l.contains(window)).collect();
+    // A 5-minute window polled every 15 s: its first line and one a minute after it.
+    assert_eq!(lines.len(), 5, "{text}");
+    assert!(
+        lines[0].ends_with("(0s of 900s)") && lines[4].ends_with("(240s of 900s)"),
+        "{text}"
+    );
+    let out = run(&["--json", "demo"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let polls = stderr(&out)
+        .lines()
+        .filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok())
+        .filter(|e| {
+            e["event"] == "waiting"
+                && e["what"]
+                    .as_str()
+                    .is_some_and(|w| w.starts_with("monitor_gate: window 1 of 3"))
+        })
+        .count();
+    assert_eq!(polls, 20);
+}
+
+#[test]
 fn sandboxed_deploy_runs_the_guide_and_journals_it() {
     let dir = tempfile::tempdir().expect("tempdir");
     let env = state_env(dir.path());
