@@ -1,5 +1,7 @@
 //! The changelog text, exactly as changelog_check.rb prints it.
 
+use std::collections::HashMap;
+
 use crate::changelog::category::Category;
 use crate::changelog::entry::ChangelogEntry;
 
@@ -21,18 +23,17 @@ fn category_lines(category: Category, entries: &[ChangelogEntry]) -> Vec<Line<'_
         entries.iter().filter(|e| e.category == category).collect();
     chosen.sort_by(|a, b| a.subcategory.as_bytes().cmp(b.subcategory.as_bytes()));
     let mut lines: Vec<Line<'_>> = Vec::new();
+    // Where each change text's line is, so merging stays linear in the number of entries.
+    let mut line_of: HashMap<&str, usize> = HashMap::new();
     for entry in chosen {
-        let index = match lines.iter().position(|l| l.change == entry.change) {
-            Some(index) => index,
-            None => {
-                lines.push(Line {
-                    subcategory: &entry.subcategory,
-                    change: &entry.change,
-                    prs: Vec::new(),
-                });
-                lines.len() - 1
-            }
-        };
+        let index = *line_of.entry(&entry.change).or_insert_with(|| {
+            lines.push(Line {
+                subcategory: &entry.subcategory,
+                change: &entry.change,
+                prs: Vec::new(),
+            });
+            lines.len() - 1
+        });
         if let Some(pr) = entry.pr_number {
             lines[index].prs.push(pr);
         }
