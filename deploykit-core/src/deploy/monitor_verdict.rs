@@ -559,18 +559,23 @@ fn judge(
             new.error_rate / old.error_rate
         )
     };
+    // The 5xx rise rule in words, with the standard errors it needs written by the caller.
+    let rise_rule = |needs: &str| {
+        format!(
+            "{} or more above the old rate with {needs}, and {:.1} on the ratio",
+            points(t.max_error_rate_increase),
+            t.ratio_bad_z
+        )
+    };
     let error_bad_z = added.error_bad_z(t);
     if errors.by >= t.max_error_rate_increase && errors.z >= error_bad_z && ratio >= t.ratio_bad_z {
         return (
             WindowJudgement::Bad,
             format!(
-                "{new_text} exceeds {old_text} by {} ({:.1} standard errors; {times}): bad at \
-                 {} or more above the old rate with at least {error_bad_z:.2} standard errors, \
-                 and {:.1} on the ratio",
+                "{new_text} exceeds {old_text} by {} ({:.1} standard errors; {times}): bad at {}",
                 points(errors.by),
                 errors.z,
-                points(t.max_error_rate_increase),
-                t.ratio_bad_z
+                rise_rule(&format!("at least {error_bad_z:.2} standard errors")),
             ),
         );
     }
@@ -599,15 +604,12 @@ fn judge(
             WindowJudgement::Unclear,
             format!(
                 "{compared}: up {} ({:.1} standard errors; {times}), more than the {} margin \
-                 with at least {:.1} standard errors but short of bad ({} or more above the \
-                 old rate with {}, and {:.1} on the ratio)",
+                 with at least {:.1} standard errors but short of bad ({})",
                 points(errors.by),
                 errors.z,
                 points(t.good_margin_over_old),
                 t.watch_z,
-                points(t.max_error_rate_increase),
-                added.bar_text(t.window_bad_z, t.bad_z),
-                t.ratio_bad_z,
+                rise_rule(&added.bar_text(t.window_bad_z, t.bad_z)),
             ),
         );
     }
