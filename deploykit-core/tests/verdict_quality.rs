@@ -86,6 +86,11 @@ async fn sign_in_drops_of_five_points_or_more_are_caught_within_two_windows() {
 async fn the_issue_population_has_no_false_rollback_and_catches_most_within_two_windows() {
     let r = run(BadDeployMix::default(), 1, 1000, 1000).await;
     assert_eq!(r.false_rollbacks(), 0, "{r}");
+    // A person is asked about few healthy deploys (production with `--yes` rolls those back): a
+    // passing 5xx burst followed by a good last window, all windows together good, goes (this
+    // seed: 1 of 1,000 left inconclusive; 8 without that rule). Few bad deploys are given go.
+    assert!(r.healthy.inconclusive <= 3, "{r}");
+    assert!(r.missed() <= 10, "{r}");
     assert!(r.caught_within(2) >= 0.95, "{r}");
     let within = |label: &str| within_two_windows(&r, label);
     assert!(within("5xx rise at once") >= 0.99, "{r}");

@@ -57,8 +57,10 @@
 //! and new added up; a baseline counted once) are judged by the same rules, with the totals'
 //! bars `bad_z` and `flow_bad_z`. The **verdict** is Rollback when any window or the running
 //! totals are bad; Go after `good_windows_needed` (2) good windows in a row with good running
-//! totals; Inconclusive after `max_windows` without either (a person decides, or `--yes`
-//! applies the environment's policy).
+//! totals, or, at the last window (`max_windows`), when every window was judged and the last
+//! one and the running totals of all are good (an earlier unclear window was a passing wobble:
+//! the totals hold all its evidence); Inconclusive after `max_windows` otherwise (a person decides,
+//! or `--yes` applies the environment's policy).
 //!
 //! `sim::verdict_quality` measures these rules on simulated populations of healthy and bad
 //! deploys (BENCHMARKS.md has the figures): with Login.gov traffic about 4 healthy deploys in
@@ -719,22 +721,35 @@ pub fn verdict(t: &MonitorThresholds, windows: &[WindowFigures]) -> Option<Monit
     let totals_good = totals
         .as_ref()
         .is_none_or(|(j, _)| *j == WindowJudgement::Good);
+    let last = windows
+        .last()
+        .map(|w| w.explanation.clone())
+        .unwrap_or_default();
     if good_run >= needed && totals_good {
-        let last = windows
-            .last()
-            .map(|w| w.explanation.clone())
-            .unwrap_or_default();
         return Some(done(
             Verdict::Go,
             format!("{good_run} good windows in a row (needed {needed}); last: {last}"),
         ));
     }
     let max = usize::try_from(t.max_windows.max(1)).unwrap_or(usize::MAX);
+    // The last look: a good window after an unclear one is enough when every window was
+    // judged and all of them added up are good too. The totals hold all the evidence the single
+    // windows do, so the unclear window was a passing wobble (a 5xx burst, a slow minute), not
+    // a lasting change. A window with too few requests to judge holds no such evidence.
+    let all_judged = windows
+        .iter()
+        .all(|w| w.judgement != WindowJudgement::NotJudged);
+    if windows.len() >= max.max(needed) && all_judged && good_run >= 1 && totals_good {
+        return Some(done(
+            Verdict::Go,
+            format!(
+                "window {n} of {n} good and all {n} together good, after an unclear window \
+                 (the last look; before it, {needed} good in a row are needed); last: {last}",
+                n = windows.len()
+            ),
+        ));
+    }
     if windows.len() >= max {
-        let last = windows
-            .last()
-            .map(|w| w.explanation.clone())
-            .unwrap_or_default();
         let together = match &totals {
             Some((j, why)) if good_run >= needed && *j != WindowJudgement::Good => {
                 format!("; windows together not good: {why}")
@@ -1225,6 +1240,59 @@ mod tests {
         let empty = judge_of(vec![]);
         assert_eq!(empty.judgement, WindowJudgement::NotJudged);
         assert!(verdict(&t, &[good, empty]).is_none());
+    }
+
+    #[test]
+    fn at_the_last_look_a_good_window_after_an_unclear_one_goes_when_all_together_are_good() {
+        let t = MonitorThresholds::default();
+        let window = |new_5xx: u64| {
+            judge_of(vec![
+                metrics("aaaa111", 40_000, 40, None),
+                metrics("bbbb222", 40_000, new_5xx, None),
+            ])
+        };
+        let (good, burst, worse) = (window(30), window(100), window(110));
+        assert_eq!(
+            good.judgement,
+            WindowJudgement::Good,
+            "{}",
+            good.explanation
+        );
+        // 0.25 % against 0.10 %: 4 standard errors, more than the 0.1-point margin, short of bad.
+        assert_eq!(
+            burst.judgement,
+            WindowJudgement::Unclear,
+            "{}",
+            burst.explanation
+        );
+        assert_eq!(
+            worse.judgement,
+            WindowJudgement::Unclear,
+            "{}",
+            worse.explanation
+        );
+
+        // Before the last window, one good window after an unclear one keeps the gate watching.
+        assert!(verdict(&t, &[good.clone(), burst.clone()]).is_none());
+        // At the last, it is Go when all three together are good (0.13 % against 0.10 %).
+        let v = verdict(&t, &[good.clone(), burst.clone(), good.clone()]).expect("verdict");
+        assert_eq!(v.verdict, Verdict::Go, "{}", v.explanation);
+        assert!(
+            v.explanation.starts_with(
+                "window 3 of 3 good and all 3 together good, after an unclear window (the last \
+                 look; before it, 2 good in a row are needed); last: "
+            ),
+            "{}",
+            v.explanation
+        );
+        // Not when the totals are still unclear (0.21 % against 0.10 %, 4.8 standard errors) ...
+        let v = verdict(&t, &[worse.clone(), worse, good.clone()]).expect("verdict");
+        assert_eq!(v.verdict, Verdict::Inconclusive, "{}", v.explanation);
+        // ... nor when a window had too few requests to judge: it holds no evidence.
+        let unjudged = judge_of(vec![metrics("bbbb222", 10, 0, None)]);
+        assert_eq!(unjudged.judgement, WindowJudgement::NotJudged);
+        let v = verdict(&t, &[good.clone(), unjudged, good]).expect("verdict");
+        assert_eq!(v.verdict, Verdict::Inconclusive, "{}", v.explanation);
     }
 
     #[test]

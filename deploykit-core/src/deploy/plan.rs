@@ -157,8 +157,9 @@ pub async fn plan(
                     settings.poll_secs, settings.health_timeout_secs
                 )],
                 StepName::MonitorGate => vec![format!(
-                    "monitor.sample: up to {} windows of {} s; Go after {} good windows (new 5xx \
-                     <= {} or not significantly above old); Rollback on new 5xx > {}, or a \
+                    "monitor.sample: up to {} windows of {} s; Go after {} good windows in a row \
+                     (new 5xx <= {} or not significantly above old), or a good last window \
+                     after an unclear one with all windows together good; Rollback on new 5xx > {}, or a \
                      rise of >= {} over old with >= {} standard errors in one window or >= {} \
                      over the windows together ({} on the ratio), or a flow drop >= {} with >= \
                      {} in one window or >= {} over the windows together; at least {} requests \

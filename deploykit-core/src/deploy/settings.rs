@@ -35,7 +35,9 @@ pub enum InconclusivePolicy {
 /// a drop over `good_flow_drop_margin` (flows) reaches `watch_z` standard errors, and **good**
 /// otherwise. From the second window on, the running totals are judged the same way. Any bad
 /// window or bad totals: Rollback. `good_windows_needed` good windows in a row with good totals:
-/// Go. Otherwise, after `max_windows` windows: Inconclusive. The module
+/// Go; so too, at the last of `max_windows` windows, when every window was judged and the last
+/// one and the totals are good (an earlier unclear window was a passing wobble). Otherwise,
+/// after `max_windows` windows: Inconclusive. The module
 /// [`crate::deploy::monitor_verdict`] explains the statistics.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 #[serde(default)]
