@@ -54,6 +54,8 @@ async fn main() -> deploykit_core::Result<()> {
         }
         add("healthy".into(), &r.healthy);
         add("bad".into(), &r.bad);
+        add("healthy: follow-up".into(), &r.healthy_follow_up);
+        add("bad: follow-up".into(), &r.bad_follow_up);
         for (label, t) in &r.bad_by_kind {
             add(format!("bad: {label}"), t);
         }
@@ -63,16 +65,14 @@ async fn main() -> deploykit_core::Result<()> {
     for (label, t) in &all {
         println!("{}", t.table_row(label));
     }
-    let (healthy, bad) = (
+    let tally = |label: &str| {
         all.iter()
-            .find(|(l, _)| l == "healthy")
+            .find(|(l, _)| l == label)
             .map(|(_, t)| t.clone())
-            .unwrap_or_default(),
-        all.iter()
-            .find(|(l, _)| l == "bad")
-            .map(|(_, t)| t.clone())
-            .unwrap_or_default(),
-    );
+            .unwrap_or_default()
+    };
+    let (healthy, bad) = (tally("healthy"), tally("bad"));
+    let (healthy_follow_up, bad_follow_up) = (tally("healthy: follow-up"), tally("bad: follow-up"));
     println!(
         "all seeds: {} false rollbacks of {} healthy; {} of {} bad rolled back within 2 windows \
          ({:.2}%); {} bad given go; {} inconclusive",
@@ -83,6 +83,14 @@ async fn main() -> deploykit_core::Result<()> {
         bad.rolled_back_within(2) as f64 * 100.0 / bad.deploys.max(1) as f64,
         bad.go,
         healthy.inconclusive + bad.inconclusive
+    );
+    println!(
+        "follow-up check an hour later: {} of {} healthy deploys the gate passed rolled back; {} \
+         of {} bad deploys the gate did not roll back rolled back",
+        healthy_follow_up.rollback,
+        healthy_follow_up.deploys,
+        bad_follow_up.rollback,
+        bad_follow_up.deploys
     );
     Ok(())
 }

@@ -18,7 +18,11 @@
 //! for a single window or a baseline), and d the *drift*: how much a healthy new SHA lastingly
 //! differs from the old (`error_rate_drift` (0.1) x the old 5xx rate; `flow_success_drift` (0.3
 //! points)). Without them, tens of thousands of requests make any burst or harmless change
-//! look certain; the wobble averages down over windows, the drift does not.
+//! look certain; the wobble averages down over windows, the drift does not. Against a
+//! baseline from another time (the follow-up check an hour after the gate, a config recycle),
+//! w^2 also gets the whole role's wobble, `shared_error_wobble` (0.3) or
+//! `shared_flow_failure_wobble` (0.2) squared: the old SHA in the same window moves with the
+//! new one (a slow dependency, the mix of traffic) and cancels it, a baseline does not.
 //!
 //! A 5xx rise also has a weight on the **ratio** of the rates: the log of new rate over old
 //! rate, in standard errors of that log (1/count per side at the pooled rate, plus the wobble's
@@ -240,7 +244,11 @@ pub fn judge_window(
     };
     let old_is_baseline = own_old.is_none() && baseline.is_some();
     let old = own_old.or_else(|| baseline.cloned());
-    let (judgement, explanation) = judge(t, old.as_ref(), new.as_ref(), Added::ONE);
+    let added = Added {
+        baseline: old_is_baseline,
+        ..Added::ONE
+    };
+    let (judgement, explanation) = judge(t, old.as_ref(), new.as_ref(), added);
     WindowFigures {
         window: sample.window,
         old,
@@ -268,6 +276,10 @@ struct Spread {
     /// Window-to-window wobble, relative to the old rate (a burst, one instance's bad minute):
     /// independent between windows, so it averages down over the windows added up.
     wobble: f64,
+    /// The whole role's window-to-window wobble, relative to the old rate, when the old figures
+    /// are a baseline from another time (0 beside the old SHA in the same window, which moves
+    /// with the new one and cancels it). It averages down over windows as the wobble does.
+    shared: f64,
     /// Standard deviation of a healthy change's lasting difference, in the rate's own units
     /// (a healthy new SHA is not exactly as good as the old one): it does not average down.
     drift: f64,
@@ -282,7 +294,8 @@ impl Spread {
     /// `old_rate`.
     fn variance(&self, old_rate: f64) -> f64 {
         let w = self.wobble.max(0.0) * old_rate;
-        w * w * (1.0 / self.new_windows.max(1.0) + 1.0 / self.old_windows.max(1.0))
+        let s = self.shared.max(0.0) * old_rate;
+        (w * w + s * s) * (1.0 / self.new_windows.max(1.0) + 1.0 / self.old_windows.max(1.0))
             + self.drift * self.drift
     }
 }
@@ -381,23 +394,33 @@ fn flow_comparisons<'a>(
                     *attempts,
                     old_attempts - old_successes,
                     *old_attempts,
-                    added.spread(t.flow_failure_wobble, t.flow_success_drift),
+                    added.spread(
+                        t.flow_failure_wobble,
+                        t.shared_flow_failure_wobble,
+                        t.flow_success_drift,
+                    ),
                 ),
             })
         })
         .collect()
 }
 
-/// How many windows the figures judged add up, on each side.
+/// How many windows the figures judged add up, on each side, and whether the old side is a
+/// baseline from another time rather than the old SHA in the same windows.
 #[derive(Debug, Clone, Copy, PartialEq)]
 struct Added {
     new: usize,
     old: usize,
+    baseline: bool,
 }
 
 impl Added {
-    /// One window on each side.
-    const ONE: Added = Added { new: 1, old: 1 };
+    /// One window on each side, side by side.
+    const ONE: Added = Added {
+        new: 1,
+        old: 1,
+        baseline: false,
+    };
 
     /// Whether these are the running totals of two or more windows (not one window alone).
     fn are_totals(self) -> bool {
@@ -436,9 +459,12 @@ impl Added {
         self.bar(t.flow_window_bad_z, t.flow_bad_z)
     }
 
-    fn spread(self, wobble: f64, drift: f64) -> Spread {
+    /// The spread of these figures' comparison: `shared` (the whole role's wobble) counts
+    /// only against a baseline.
+    fn spread(self, wobble: f64, shared: f64, drift: f64) -> Spread {
         Spread {
             wobble,
+            shared: if self.baseline { shared } else { 0.0 },
             drift,
             new_windows: self.new as f64,
             old_windows: self.old as f64,
@@ -487,7 +513,11 @@ fn judge(
             new.requests,
             old.errors_5xx,
             old.requests,
-            added.spread(t.error_rate_wobble, t.error_rate_drift * old.error_rate),
+            added.spread(
+                t.error_rate_wobble,
+                t.shared_error_wobble,
+                t.error_rate_drift * old.error_rate,
+            ),
         )
     });
     if new.error_rate > t.max_error_rate {
@@ -550,7 +580,11 @@ fn judge(
         new.requests,
         old.errors_5xx,
         old.requests,
-        added.spread(t.error_rate_wobble, t.error_rate_drift),
+        added.spread(
+            t.error_rate_wobble,
+            t.shared_error_wobble,
+            t.error_rate_drift,
+        ),
     );
     // The ratio's weight is quoted either way: it can decide the judgement.
     let times = if old.errors_5xx == 0 {
@@ -669,13 +703,15 @@ fn judge(
 /// windows each side adds up.
 fn running_totals(windows: &[WindowFigures]) -> (Option<ShaFigures>, Option<ShaFigures>, Added) {
     let new_windows: Vec<&ShaFigures> = windows.iter().filter_map(|w| w.new.as_ref()).collect();
-    let old_windows: Vec<&ShaFigures> = match windows.iter().find(|w| w.old_is_baseline) {
+    let baseline = windows.iter().find(|w| w.old_is_baseline);
+    let old_windows: Vec<&ShaFigures> = match baseline {
         Some(w) => w.old.iter().collect(),
         None => windows.iter().filter_map(|w| w.old.as_ref()).collect(),
     };
     let added = Added {
         new: new_windows.len(),
         old: old_windows.len(),
+        baseline: baseline.is_some(),
     };
     (
         ShaFigures::total(old_windows),
@@ -1204,7 +1240,14 @@ mod tests {
         );
         assert!(w.old_is_baseline);
         let (old, new, added) = running_totals(&[w.clone(), w]);
-        assert_eq!(added, Added { new: 2, old: 1 });
+        assert_eq!(
+            added,
+            Added {
+                new: 2,
+                old: 1,
+                baseline: true
+            }
+        );
         assert_eq!(old.map(|o| o.requests), Some(3000));
         assert_eq!(new.map(|n| n.requests), Some(6000));
     }
@@ -1320,6 +1363,51 @@ mod tests {
     }
 
     #[test]
+    fn a_baseline_from_another_time_allows_for_the_whole_roles_wobble() {
+        // The follow-up check: the new SHA alone, an hour after the gate, against the old SHA's
+        // figures the gate added up. A healthy SHA at 2.8 times that rate in one window is
+        // within the reach of the whole role's wobble, which no old SHA beside it cancels now.
+        let t = MonitorThresholds::default();
+        let gate_old = ShaFigures::from_metrics(&metrics("aaaa111", 79_974, 105, None));
+        let follow_up = |new_5xx: u64| {
+            judge_window(
+                &t,
+                &sha("aaaa111"),
+                &sha("bbbb222"),
+                &sample(vec![metrics("bbbb222", 79_896, new_5xx, None)]),
+                Some(&gate_old),
+            )
+        };
+        let burst = follow_up(295);
+        assert!(burst.old_is_baseline);
+        assert_eq!(
+            burst.judgement,
+            WindowJudgement::Unclear,
+            "{}",
+            burst.explanation
+        );
+        // Side by side with the old SHA in the same window, the same figures are bad.
+        let beside = judge_of(vec![
+            metrics("aaaa111", 79_974, 105, None),
+            metrics("bbbb222", 79_896, 295, None),
+        ]);
+        assert_eq!(
+            beside.judgement,
+            WindowJudgement::Bad,
+            "{}",
+            beside.explanation
+        );
+        // A fault's tenfold rise is still bad against the baseline, in its first window.
+        let fault = follow_up(1050);
+        assert_eq!(
+            fault.judgement,
+            WindowJudgement::Bad,
+            "{}",
+            fault.explanation
+        );
+    }
+
+    #[test]
     fn window_wobble_averages_down_over_windows_but_a_lasting_drift_does_not() {
         // The same totals (a flow failing 10 % on the old SHA, 13 % on the new) are stronger
         // evidence when they add up four windows than one: each window's wobble is its own.
@@ -1329,14 +1417,29 @@ mod tests {
                 1000 * scale,
                 100 * scale,
                 1000 * scale,
-                added.spread(0.07, 0.003),
+                added.spread(0.07, 0.2, 0.003),
             )
             .z
         };
-        let four = Added { new: 4, old: 4 };
+        let four = Added {
+            new: 4,
+            old: 4,
+            baseline: false,
+        };
         assert!(z(four, 4) > z(Added::ONE, 4) + 0.5);
-        // A baseline counts once: its wobble stays whole.
-        assert!(z(Added { new: 4, old: 1 }, 4) < z(four, 4));
+        // A baseline counts once: its wobble stays whole; and the whole role's wobble, which
+        // the old SHA side by side cancels, widens a comparison with a baseline.
+        let baseline = Added {
+            new: 4,
+            old: 1,
+            baseline: true,
+        };
+        let side_by_side = Added {
+            baseline: false,
+            ..baseline
+        };
+        assert!(z(side_by_side, 4) < z(four, 4));
+        assert!(z(baseline, 4) < z(side_by_side, 4) - 0.5);
         // However many attempts, a 3-point drop stays a bounded number of standard errors
         // (here about 5.2: the wobble of 0.7 points averaged over four windows on each side,
         // and the 0.3-point drift): it never becomes "certain".

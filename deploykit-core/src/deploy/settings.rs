@@ -30,7 +30,8 @@ pub enum InconclusivePolicy {
 /// least `flow_window_bad_z` standard errors in one window, or `flow_bad_z` in the running
 /// totals. Standard errors are those of the difference of two
 /// proportions, widened by the wobbles `error_rate_wobble` / `flow_failure_wobble` and the drifts
-/// `error_rate_drift` / `flow_success_drift`.
+/// `error_rate_drift` / `flow_success_drift`, and against a baseline from another time also by
+/// the whole role's wobble `shared_error_wobble` / `shared_flow_failure_wobble`.
 /// It is **unclear** when a rise over `good_margin_over_old` (5xx, above `good_error_rate`) or
 /// a drop over `good_flow_drop_margin` (flows) reaches `watch_z` standard errors, and **good**
 /// otherwise. From the second window on, the running totals are judged the same way. Any bad
@@ -103,6 +104,15 @@ pub struct MonitorThresholds {
     /// The same for a critical flow's failure rate (0.07: a flow failing 10 % of the time
     /// wobbles by about 0.7 points between windows).
     pub flow_failure_wobble: f64,
+    /// How much the whole role's 5xx rate moves from one window to the next, old and new SHA
+    /// together (a slow dependency, the mix of traffic), relative to the rate (0.3). The old
+    /// SHA's figures in the same window move with the new SHA's and cancel it; a baseline from
+    /// another time does not (the follow-up check an hour later, a config recycle), so it
+    /// widens the standard error of comparisons with a baseline only.
+    pub shared_error_wobble: f64,
+    /// The same for a critical flow's failure rate (0.2: a flow failing 3 % of the time moves
+    /// by about 0.6 points between windows, on every SHA at once).
+    pub shared_flow_failure_wobble: f64,
     /// How much a healthy new SHA's 5xx rate lastingly differs from the old one's, relative to
     /// the old rate (0.1: a healthy change is within about 10 % of the old rate two times in
     /// three). Unlike the wobble, it does not average out over windows.
@@ -134,6 +144,8 @@ impl Default for MonitorThresholds {
             watch_z: 3.0,
             error_rate_wobble: 0.15,
             flow_failure_wobble: 0.07,
+            shared_error_wobble: 0.3,
+            shared_flow_failure_wobble: 0.2,
             error_rate_drift: 0.1,
             flow_success_drift: 0.003,
         }

@@ -376,6 +376,31 @@ impl SimulatedDeploy {
         window: u32,
         span: MetricsWindow,
     ) -> MonitorSample {
+        self.sample_serving(traffic, window, span, traffic.new_share)
+    }
+
+    /// The figures of window `window` once the recycle is over: the new SHA alone serves all
+    /// the requests (the follow-up check an hour after the gate). Window numbers count from the
+    /// same start as [`SimulatedDeploy::sample`]'s, and a 5xx ramp has reached its end.
+    pub fn sample_recycled(
+        &self,
+        traffic: &TrafficAssumptions,
+        window: u32,
+        span: MetricsWindow,
+    ) -> MonitorSample {
+        self.sample_serving(traffic, window, span, 1.0)
+    }
+
+    /// The figures of window `window` with the new SHA serving `new_share` of the requests and
+    /// the old SHA the rest (a SHA serving none is left out). The window's shared noise (the
+    /// factor common to both SHAs) is drawn first, so it is the same whatever the split.
+    fn sample_serving(
+        &self,
+        traffic: &TrafficAssumptions,
+        window: u32,
+        span: MetricsWindow,
+        new_share: f64,
+    ) -> MonitorSample {
         let mut rng = SplitMix64::new(SplitMix64::seed_from(&[self.seed, u64::from(window)]));
         let secs = (span.end - span.start).num_seconds().max(0) as f64;
         let common_error = log_normal(&mut rng, traffic.common_error_sigma);
@@ -386,9 +411,12 @@ impl SimulatedDeploy {
             .collect();
         let mut per_sha = Vec::new();
         for (sha, share, new) in [
-            (&self.old_sha, 1.0 - traffic.new_share, false),
-            (&self.new_sha, traffic.new_share, true),
+            (&self.old_sha, 1.0 - new_share, false),
+            (&self.new_sha, new_share, true),
         ] {
+            if share <= 0.0 {
+                continue;
+            }
             let requests = rng.poisson(self.requests_per_second * share * secs);
             let base = if new {
                 self.new_error_rate_in(window)
@@ -437,15 +465,27 @@ pub struct PopulationMonitor {
     deploy: SimulatedDeploy,
     traffic: TrafficAssumptions,
     start: DateTime<Utc>,
+    recycled: bool,
 }
 
 impl PopulationMonitor {
-    /// Serves `deploy`'s figures for windows counted from `start`.
+    /// Serves `deploy`'s figures for windows counted from `start`, old and new SHA side by side
+    /// (the monitor gate, halfway through the recycle).
     pub fn new(deploy: SimulatedDeploy, traffic: TrafficAssumptions, start: DateTime<Utc>) -> Self {
         PopulationMonitor {
             deploy,
             traffic,
             start,
+            recycled: false,
+        }
+    }
+
+    /// The same deploy once the recycle is over: the new SHA alone serves every request
+    /// ([`SimulatedDeploy::sample_recycled`]).
+    pub fn recycled(self) -> Self {
+        PopulationMonitor {
+            recycled: true,
+            ..self
         }
     }
 }
@@ -461,7 +501,11 @@ impl Monitor for PopulationMonitor {
         let len = i64::try_from(self.traffic.window_secs.max(1)).unwrap_or(300);
         let index = (window.start - self.start).num_seconds().div_euclid(len);
         let index = u32::try_from(index.max(0)).unwrap_or(u32::MAX);
-        Ok(self.deploy.sample(&self.traffic, index, *window))
+        Ok(if self.recycled {
+            self.deploy.sample_recycled(&self.traffic, index, *window)
+        } else {
+            self.deploy.sample(&self.traffic, index, *window)
+        })
     }
 }
 

@@ -8,9 +8,9 @@ use std::fmt;
 use chrono::{DateTime, Utc};
 
 use crate::deploy::monitor_verdict::{
-    MonitorVerdict, Verdict, WindowFigures, judge_window, verdict,
+    MonitorVerdict, ShaFigures, Verdict, WindowFigures, judge_window, verdict,
 };
-use crate::deploy::settings::MonitorThresholds;
+use crate::deploy::settings::{EnvSettings, MonitorThresholds};
 use crate::error::Result;
 use crate::model::names::{EnvName, RoleName};
 use crate::model::sha::Sha;
@@ -21,13 +21,15 @@ use crate::sim::population::{
 };
 
 /// Watches windows of `monitor` from `start` the way the monitor gate does (sample a window,
-/// judge it, ask for a verdict) until the rules decide.
+/// judge it, ask for a verdict) until the rules decide. `baseline` stands in for the old SHA's
+/// figures when it no longer serves (the follow-up check: the gate's old figures added up).
 pub async fn watch_deploy(
     t: &MonitorThresholds,
     monitor: &dyn Monitor,
     old_sha: &Sha,
     new_sha: &Sha,
     start: DateTime<Utc>,
+    baseline: Option<&ShaFigures>,
 ) -> Result<MonitorVerdict> {
     let env = EnvName::new("prod")?;
     let role = RoleName::new("idp")?;
@@ -36,7 +38,7 @@ pub async fn watch_deploy(
         let sample = monitor
             .sample(&env, &role, &window_at(start, t.window_secs, i))
             .await?;
-        windows.push(judge_window(t, old_sha, new_sha, &sample, None));
+        windows.push(judge_window(t, old_sha, new_sha, &sample, baseline));
         if let Some(v) = verdict(t, &windows) {
             return Ok(v);
         }
@@ -144,6 +146,13 @@ pub struct QualityReport {
     pub missed_examples: Vec<String>,
     /// The explanations of the first few healthy deploys left inconclusive.
     pub healthy_inconclusive_examples: Vec<String>,
+    /// The follow-up check of the healthy deploys the gate did not roll back: an hour after
+    /// the gate, the new SHA alone against the old SHA's figures the gate saw, added up.
+    pub healthy_follow_up: Tally,
+    /// The follow-up check of the bad deploys the gate did not roll back.
+    pub bad_follow_up: Tally,
+    /// The explanations of the first few healthy deploys the follow-up check rolled back.
+    pub follow_up_false_rollback_examples: Vec<String>,
 }
 
 impl QualityReport {
@@ -193,6 +202,19 @@ impl fmt::Display for QualityReport {
         }
         for e in &self.healthy_inconclusive_examples {
             writeln!(f, "healthy inconclusive: {e}")?;
+        }
+        writeln!(
+            f,
+            "follow-up check an hour later, of the deploys the gate did not roll back:"
+        )?;
+        writeln!(
+            f,
+            "{}",
+            self.healthy_follow_up.table_row("healthy: follow-up")
+        )?;
+        writeln!(f, "{}", self.bad_follow_up.table_row("bad: follow-up"))?;
+        for e in &self.follow_up_false_rollback_examples {
+            writeln!(f, "follow-up false rollback: {e}")?;
         }
         Ok(())
     }
@@ -258,12 +280,31 @@ pub async fn evaluate(
         false_rollback_examples: Vec::new(),
         missed_examples: Vec::new(),
         healthy_inconclusive_examples: Vec::new(),
+        healthy_follow_up: Tally::default(),
+        bad_follow_up: Tally::default(),
+        follow_up_false_rollback_examples: Vec::new(),
     };
+    // The follow-up check's first window: the gate's last window ends, then the hour passes
+    // (production's setting).
+    let follow_up_after_secs = EnvSettings::for_env(&EnvName::new("prod")?).follow_up_after_secs;
+    let follow_up_window = t.max_windows.max(1).saturating_add(
+        u32::try_from(follow_up_after_secs / t.window_secs.max(1)).unwrap_or(u32::MAX),
+    );
+    let follow_up_start = window_at(start, t.window_secs, follow_up_window).start;
     for deploy in population(traffic, mix, seed, healthy, bad)? {
         let (old, new) = (deploy.old_sha.clone(), deploy.new_sha.clone());
         let fault = deploy.fault.clone();
         let monitor = PopulationMonitor::new(deploy, traffic.clone(), start);
-        let v = watch_deploy(t, &monitor, &old, &new, start).await?;
+        let v = watch_deploy(t, &monitor, &old, &new, start, None).await?;
+        // As the follow-up step does: the old code's figures the gate saw, added up, stand in
+        // for the old instances, which are gone.
+        let follow_up = if v.verdict == Verdict::Rollback {
+            None
+        } else {
+            let baseline = ShaFigures::total(v.windows.iter().filter_map(|w| w.old.as_ref()));
+            let recycled = monitor.recycled();
+            Some(watch_deploy(t, &recycled, &old, &new, follow_up_start, baseline.as_ref()).await?)
+        };
         if fault.is_bad() {
             report.bad.add(&v);
             let label = kind_label(&fault, traffic, mix.flow_drop);
@@ -275,6 +316,9 @@ pub async fn evaluate(
                     report.bad_by_kind.push((label, tally));
                 }
             }
+            if let Some(f) = &follow_up {
+                report.bad_follow_up.add(f);
+            }
             if v.verdict != Verdict::Rollback && report.missed_examples.len() < 5 {
                 report.missed_examples.push(format!(
                     "{} ({:?}): {}",
@@ -285,6 +329,16 @@ pub async fn evaluate(
             }
         } else {
             report.healthy.add(&v);
+            if let Some(f) = &follow_up {
+                report.healthy_follow_up.add(f);
+                if f.verdict == Verdict::Rollback
+                    && report.follow_up_false_rollback_examples.len() < 5
+                {
+                    report
+                        .follow_up_false_rollback_examples
+                        .push(f.explanation.clone());
+                }
+            }
             if v.verdict == Verdict::Rollback && report.false_rollback_examples.len() < 5 {
                 report.false_rollback_examples.push(v.explanation.clone());
             }
