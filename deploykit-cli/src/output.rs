@@ -2,6 +2,7 @@
 
 use std::io::Write;
 
+use deploykit_core::report::duration_text;
 use deploykit_core::{Event, EventSink};
 
 use crate::waiting_lines::WaitingLines;
@@ -51,8 +52,10 @@ pub fn describe(event: &Event) -> String {
             elapsed_secs,
             timeout_secs,
         } => format!(
-            "{} … waiting for {what} ({elapsed_secs}s of {timeout_secs}s)",
-            at.format("%H:%M:%S")
+            "{} … waiting for {what} ({} of {})",
+            at.format("%H:%M:%S"),
+            duration_text(i64::try_from(*elapsed_secs).unwrap_or(i64::MAX)),
+            duration_text(i64::try_from(*timeout_secs).unwrap_or(i64::MAX))
         ),
         Event::Action {
             at,

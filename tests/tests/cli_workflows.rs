@@ -66,7 +66,7 @@ fn a_wait_prints_a_line_a_minute_as_text_and_every_poll_as_json() {
     // A 5-minute window polled every 15 s: its first line and one a minute after it.
     assert_eq!(lines.len(), 5, "{text}");
     assert!(
-        lines[0].ends_with("(0s of 900s)") && lines[4].ends_with("(240s of 900s)"),
+        lines[0].ends_with("(0s of 15m00s)") && lines[4].ends_with("(4m00s of 15m00s)"),
         "{text}"
     );
     let out = run(&["--json", "demo"]);
