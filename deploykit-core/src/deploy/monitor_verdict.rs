@@ -344,6 +344,8 @@ fn points(rate: f64) -> String {
 /// A flow both SHAs attempted often enough to compare.
 struct FlowComparison<'a> {
     name: &'a str,
+    /// What the old figures are ([`Added::old_label`]).
+    old_label: &'static str,
     new: (u64, u64),
     old: (u64, u64),
     drop: Rise,
@@ -353,12 +355,13 @@ impl FlowComparison<'_> {
     fn text(&self) -> String {
         let rate = |(a, s): (u64, u64)| if a == 0 { 0.0 } else { s as f64 / a as f64 };
         format!(
-            "flow {}: new SHA succeeded {} of {} ({}), old SHA {} of {} ({}): down {} ({:.1} \
+            "flow {}: new SHA succeeded {} of {} ({}), {} {} of {} ({}): down {} ({:.1} \
              standard errors)",
             self.name,
             self.new.1,
             self.new.0,
             pct(rate(self.new)),
+            self.old_label,
             self.old.1,
             self.old.0,
             pct(rate(self.old)),
@@ -387,6 +390,7 @@ fn flow_comparisons<'a>(
             );
             Some(FlowComparison {
                 name,
+                old_label: added.old_label(),
                 new: (*attempts, successes),
                 old: (*old_attempts, old_successes),
                 drop: rise(
@@ -457,6 +461,13 @@ impl Added {
     /// one window alone, `flow_bad_z` in the running totals of two or more.
     fn flow_bad_z(self, t: &MonitorThresholds) -> f64 {
         self.bar(t.flow_window_bad_z, t.flow_bad_z)
+    }
+
+    /// What the old figures are, in explanations: the old SHA's in the same windows, or a
+    /// baseline from another time (a config recycle's figures from before it, or the follow-up
+    /// check's old SHA figures from the monitor gate).
+    fn old_label(self) -> &'static str {
+        if self.baseline { "baseline" } else { "old SHA" }
     }
 
     /// The spread of these figures' comparison: `shared` (the whole role's wobble) counts
@@ -533,16 +544,17 @@ fn judge(
                 WindowJudgement::Unclear,
                 format!(
                     "{new_text} is above the {} ceiling, but {change} ({:.1} standard errors, \
-                     under {:.1}) on old SHA {}: the whole role's 5xx are up, not only the new \
+                     under {:.1}) on {} {}: the whole role's 5xx are up, not only the new \
                      code's, and rolling it back would not help; a person should look",
                     pct(t.max_error_rate),
                     errors.z,
                     t.watch_z,
+                    added.old_label(),
                     sha_rate_text(old)
                 ),
             );
         }
-        let beside_old = old.map(|o| format!("; old SHA {}", sha_rate_text(o)));
+        let beside_old = old.map(|o| format!("; {} {}", added.old_label(), sha_rate_text(o)));
         return (
             WindowJudgement::Bad,
             format!(
@@ -574,7 +586,7 @@ fn judge(
             )
         };
     };
-    let old_text = format!("old SHA {}", sha_rate_text(old));
+    let old_text = format!("{} {}", added.old_label(), sha_rate_text(old));
     let ratio = ratio_z(
         new.errors_5xx,
         new.requests,
@@ -588,7 +600,10 @@ fn judge(
     );
     // The ratio's weight is quoted either way: it can decide the judgement.
     let times = if old.errors_5xx == 0 {
-        format!("the old SHA had none, {ratio:.1} standard errors on the ratio")
+        format!(
+            "the {} had none, {ratio:.1} standard errors on the ratio",
+            added.old_label()
+        )
     } else {
         format!(
             "{:.1} times the old rate, {ratio:.1} standard errors on the ratio",
@@ -670,9 +685,10 @@ fn judge(
         String::new()
     } else {
         format!(
-            "; {} flow(s) within {} of the old SHA or under {:.1} standard errors",
+            "; {} flow(s) within {} of the {} or under {:.1} standard errors",
             flows.len(),
             points(t.good_flow_drop_margin),
+            added.old_label(),
             t.watch_z
         )
     };
@@ -1380,6 +1396,14 @@ mod tests {
         };
         let burst = follow_up(295);
         assert!(burst.old_is_baseline);
+        // The explanation names the baseline as such, not as an old SHA serving beside the new.
+        assert!(
+            burst
+                .explanation
+                .contains("; baseline aaaa111 (105 5xx of 79974 requests, 0.131%): up 0.238"),
+            "{}",
+            burst.explanation
+        );
         assert_eq!(
             burst.judgement,
             WindowJudgement::Unclear,

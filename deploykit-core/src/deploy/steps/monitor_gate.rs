@@ -54,6 +54,11 @@ pub(crate) async fn watch(
         None if old.matches(&new) => baseline(ctx, state, prefix, &new).await?,
         None => None,
     };
+    let compared = if baseline.is_some() {
+        format!("new {} against a baseline of {}", new.short(), old.short())
+    } else {
+        format!("old {} vs new {}", old.short(), new.short())
+    };
     let mut windows: Vec<WindowFigures> = Vec::new();
     let total = t
         .window_secs
@@ -74,11 +79,9 @@ pub(crate) async fn watch(
                     }
                     ctx.waiting(
                         format!(
-                            "{prefix}: window {} of {} (old {} vs new {})",
+                            "{prefix}: window {} of {} ({compared})",
                             i + 1,
-                            t.max_windows,
-                            old.short(),
-                            new.short()
+                            t.max_windows
                         ),
                         start,
                         total,
