@@ -870,6 +870,12 @@ mod tests {
         }
     }
 
+    /// Asserts how a window was judged, quoting its explanation when it was not.
+    #[track_caller]
+    fn assert_judged(w: &WindowFigures, judgement: WindowJudgement) {
+        assert_eq!(w.judgement, judgement, "{}", w.explanation);
+    }
+
     fn judge_of(per_sha: Vec<ShaMetrics>) -> WindowFigures {
         judge_window(
             &MonitorThresholds::default(),
@@ -932,7 +938,7 @@ mod tests {
             metrics("aaaa111", 40_000, 160, None),
             metrics("bbbb222", 40_000, 440, None),
         ]);
-        assert_eq!(w.judgement, WindowJudgement::Bad, "{}", w.explanation);
+        assert_judged(&w, WindowJudgement::Bad);
         assert!(
             w.explanation.contains("ceiling; old SHA aaaa111 (160 5xx"),
             "{}",
@@ -973,7 +979,7 @@ mod tests {
             metrics("aaaa111", 50_000, 70, None),
             metrics("bbbb222", 50_000, 190, None),
         ]);
-        assert_eq!(w.judgement, WindowJudgement::Unclear, "{}", w.explanation);
+        assert_judged(&w, WindowJudgement::Unclear);
         assert!(
             w.explanation.contains(
                 "(5.2 standard errors; 2.7 times the old rate, 3.7 standard errors on the ratio)"
@@ -991,7 +997,7 @@ mod tests {
             metrics("aaaa111", 50_000, 50, None),
             metrics("bbbb222", 50_000, 400, None),
         ]);
-        assert_eq!(w.judgement, WindowJudgement::Bad, "{}", w.explanation);
+        assert_judged(&w, WindowJudgement::Bad);
         assert!(
             w.explanation.contains("8.0 times the old rate"),
             "{}",
@@ -1017,7 +1023,7 @@ mod tests {
         fn check(self) {
             let t = MonitorThresholds::default();
             let w = judge_of(self.per_sha.clone());
-            assert_eq!(w.judgement, WindowJudgement::Unclear, "{}", w.explanation);
+            assert_judged(&w, WindowJudgement::Unclear);
             for says in self.unclear_says {
                 assert!(w.explanation.contains(says), "{says}\n{}", w.explanation);
             }
@@ -1032,7 +1038,7 @@ mod tests {
                 v.explanation
             );
             let far = judge_of(self.far);
-            assert_eq!(far.judgement, WindowJudgement::Bad, "{}", far.explanation);
+            assert_judged(&far, WindowJudgement::Bad);
             assert!(
                 far.explanation.contains(self.window_bar),
                 "{}",
@@ -1046,7 +1052,7 @@ mod tests {
                 &sample(self.per_sha),
                 None,
             );
-            assert_eq!(w.judgement, WindowJudgement::Bad, "{}", w.explanation);
+            assert_judged(&w, WindowJudgement::Bad);
         }
     }
 
@@ -1120,7 +1126,7 @@ mod tests {
             metrics("aaaa111", 50_000, 50, Some((1000, 950))),
             metrics("bbbb222", 50_000, 50, Some((1000, 800))),
         ]);
-        assert_eq!(w.judgement, WindowJudgement::Bad, "{}", w.explanation);
+        assert_judged(&w, WindowJudgement::Bad);
         assert!(
             w.explanation.contains(
                 "flow idv_success: new SHA succeeded 800 of 1000 (80.000%), old SHA 950 of \
@@ -1139,12 +1145,7 @@ mod tests {
             metrics("aaaa111", 5000, 0, Some((100, 95))),
             metrics("bbbb222", 2000, 0, Some((100, 80))),
         ]);
-        assert_eq!(
-            few.judgement,
-            WindowJudgement::Unclear,
-            "{}",
-            few.explanation
-        );
+        assert_judged(&few, WindowJudgement::Unclear);
         assert!(
             few.explanation.contains("short of bad"),
             "{}",
@@ -1159,7 +1160,7 @@ mod tests {
             metrics("aaaa111", 40_000, 40, Some((300, 276))),
             metrics("bbbb222", 40_000, 40, Some((300, 270))),
         ]);
-        assert_eq!(w.judgement, WindowJudgement::Good, "{}", w.explanation);
+        assert_judged(&w, WindowJudgement::Good);
     }
 
     #[test]
@@ -1169,7 +1170,7 @@ mod tests {
             metrics("aaaa111", 40_000, 120, None),
             metrics("bbbb222", 40_000, 140, None),
         ]);
-        assert_eq!(w.judgement, WindowJudgement::Good, "{}", w.explanation);
+        assert_judged(&w, WindowJudgement::Good);
         assert!(
             w.explanation
                 .ends_with("within 0.100 points of the old rate 0.300%"),
@@ -1196,7 +1197,7 @@ mod tests {
             metrics("aaaa111", 30_000, 30, None),
             metrics("bbbb222", 30_000, 270, None),
         ]);
-        assert_eq!(rise.judgement, WindowJudgement::Bad, "{}", rise.explanation);
+        assert_judged(&rise, WindowJudgement::Bad);
         assert!(
             rise.explanation.contains(
                 "new SHA bbbb222: 270 5xx of 30000 requests (0.900%) exceeds old SHA aaaa111 \
@@ -1311,25 +1312,10 @@ mod tests {
             ])
         };
         let (good, burst, worse) = (window(30), window(100), window(110));
-        assert_eq!(
-            good.judgement,
-            WindowJudgement::Good,
-            "{}",
-            good.explanation
-        );
+        assert_judged(&good, WindowJudgement::Good);
         // 0.25 % against 0.10 %: 4 standard errors, more than the 0.1-point margin, short of bad.
-        assert_eq!(
-            burst.judgement,
-            WindowJudgement::Unclear,
-            "{}",
-            burst.explanation
-        );
-        assert_eq!(
-            worse.judgement,
-            WindowJudgement::Unclear,
-            "{}",
-            worse.explanation
-        );
+        assert_judged(&burst, WindowJudgement::Unclear);
+        assert_judged(&worse, WindowJudgement::Unclear);
 
         // Before the last window, one good window after an unclear one keeps the gate watching.
         assert!(verdict(&t, &[good.clone(), burst.clone()]).is_none());
@@ -1374,7 +1360,7 @@ mod tests {
             &sample(vec![metrics("bbbb222", 3000, 6, None)]),
             Some(&before),
         );
-        assert_eq!(w.judgement, WindowJudgement::Good, "{}", w.explanation);
+        assert_judged(&w, WindowJudgement::Good);
         assert!(w.explanation.contains("within"), "{}", w.explanation);
     }
 
@@ -1404,31 +1390,16 @@ mod tests {
             "{}",
             burst.explanation
         );
-        assert_eq!(
-            burst.judgement,
-            WindowJudgement::Unclear,
-            "{}",
-            burst.explanation
-        );
+        assert_judged(&burst, WindowJudgement::Unclear);
         // Side by side with the old SHA in the same window, the same figures are bad.
         let beside = judge_of(vec![
             metrics("aaaa111", 79_974, 105, None),
             metrics("bbbb222", 79_896, 295, None),
         ]);
-        assert_eq!(
-            beside.judgement,
-            WindowJudgement::Bad,
-            "{}",
-            beside.explanation
-        );
+        assert_judged(&beside, WindowJudgement::Bad);
         // A fault's tenfold rise is still bad against the baseline, in its first window.
         let fault = follow_up(1050);
-        assert_eq!(
-            fault.judgement,
-            WindowJudgement::Bad,
-            "{}",
-            fault.explanation
-        );
+        assert_judged(&fault, WindowJudgement::Bad);
     }
 
     #[test]
