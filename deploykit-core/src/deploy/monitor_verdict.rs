@@ -73,7 +73,9 @@
 //! 85 % (identity verification) of the time;
 //! drops of a few points on a flow with a few hundred attempts per window (identity
 //! verification) cannot be told from noise in ten minutes by any rule that keeps false
-//! rollbacks that rare.
+//! rollbacks that rare. The follow-up check an hour later, against a baseline, rolls back about
+//! 8 in 100,000 of the healthy deploys the gate passed and catches about 4 in 100 of the bad
+//! ones it let through.
 
 use crate::deploy::settings::MonitorThresholds;
 use crate::model::sha::Sha;
