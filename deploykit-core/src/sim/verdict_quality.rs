@@ -1,7 +1,9 @@
 //! How well the monitor gate's rules decide: a [`population`] of simulated deploys, each
 //! watched window by window through the [`Monitor`] port and judged by the gate's own
 //! [`judge_window`] and [`verdict`], counted into false rollbacks, missed bad deploys,
-//! inconclusive verdicts and the windows detection took.
+//! inconclusive verdicts and the windows detection took; then, for every deploy the gate did
+//! not roll back, the follow-up check an hour later as the deploy runs it (the new SHA alone
+//! against the old SHA's figures from the gate, added up).
 
 use std::fmt;
 
