@@ -11,7 +11,8 @@ use crate::report::sparkline::sparklines;
 pub const TREND_LENGTH: usize = 30;
 
 /// ` · 5xx trend: old abc1234 ▁▁▂ new def5678 ▁▃█` for the monitor gate's windows so far
-/// (empty before the first window).
+/// (empty before the first window); `baseline abc1234` when the old figures are a baseline from
+/// another time (the follow-up check, a config recycle).
 pub fn window_trend(windows: &[WindowFigures]) -> String {
     let olds: Vec<Option<f64>> = windows
         .iter()
@@ -37,8 +38,13 @@ pub fn window_trend(windows: &[WindowFigures]) -> String {
     let new_sha = windows
         .iter()
         .find_map(|w| w.new.as_ref().map(|n| n.sha.clone()));
+    let old_label = if windows.iter().any(|w| w.old_is_baseline) {
+        "baseline"
+    } else {
+        "old"
+    };
     trend_line(&[
-        (old_sha.as_ref(), "old", &olds),
+        (old_sha.as_ref(), old_label, &olds),
         (new_sha.as_ref(), "new", &news),
     ])
     .map(|t| format!(" · {t}"))
@@ -166,6 +172,47 @@ mod tests {
             line, "5xx trend: old aaaaaaa ▂▂▂  new bbbbbbb ▂▅█",
             "{line}"
         );
+    }
+
+    #[test]
+    fn figures_from_another_time_are_called_a_baseline() {
+        let t = crate::deploy::MonitorThresholds::default();
+        let (old, new) = (m('a', -100, 20_000, 20), m('b', -100, 10_000, 12));
+        let baseline = crate::deploy::monitor_verdict::figures_of(
+            &MonitorSample {
+                window: MetricsWindow {
+                    start: at(0),
+                    end: at(15),
+                },
+                per_sha: vec![old.clone()],
+            },
+            &old.sha,
+        );
+        let sample = |per_sha| MonitorSample {
+            window: MetricsWindow {
+                start: at(60),
+                end: at(75),
+            },
+            per_sha,
+        };
+        let judge = |per_sha, baseline| {
+            crate::deploy::monitor_verdict::judge_window(
+                &t,
+                &old.sha,
+                &new.sha,
+                &sample(per_sha),
+                baseline,
+            )
+        };
+        let follow_up = judge(vec![new.clone()], baseline.as_ref());
+        let line = window_trend(&[follow_up]);
+        assert!(
+            line.starts_with(" · 5xx trend: baseline aaaaaaa "),
+            "{line}"
+        );
+        let side_by_side = judge(vec![old.clone(), new.clone()], None);
+        let line = window_trend(&[side_by_side]);
+        assert!(line.starts_with(" · 5xx trend: old aaaaaaa "), "{line}");
     }
 
     #[test]
