@@ -5,11 +5,12 @@
 //!
 //! `DEPLOYKIT_RULES` may hold monitor thresholds as TOML (e.g. `bad_z = 4.0`) to try other
 //! rules on the same populations. `DEPLOYKIT_POPULATION=small-flow-drops` judges
-//! `BadDeployMix::small_flow_drops` instead of the population.
+//! `BadDeployMix::small_flow_drops` instead of the population;
+//! `DEPLOYKIT_WATCHED=config-recycles` judges the deploys as config recycles.
 
 use deploykit_core::deploy::MonitorThresholds;
 use deploykit_core::sim::population::{BadDeployMix, TrafficAssumptions};
-use deploykit_core::sim::verdict_quality::{Tally, evaluate};
+use deploykit_core::sim::verdict_quality::{Tally, Watched, evaluate_watched};
 
 #[tokio::main(flavor = "current_thread")]
 async fn main() -> deploykit_core::Result<()> {
@@ -40,6 +41,15 @@ async fn main() -> deploykit_core::Result<()> {
             )));
         }
     };
+    let watched = match std::env::var("DEPLOYKIT_WATCHED").as_deref() {
+        Ok("config-recycles") => Watched::ConfigRecycles,
+        Ok("full-deploys") | Err(_) => Watched::FullDeploys,
+        Ok(other) => {
+            return Err(deploykit_core::Error::invalid_input(format!(
+                "DEPLOYKIT_WATCHED: expected `full-deploys` or `config-recycles`, found `{other}`"
+            )));
+        }
+    };
     println!("rules: {t:?}\n");
     let mut all: Vec<(String, Tally)> = Vec::new();
     let mut add = |label: String, tally: &Tally| match all.iter_mut().find(|(l, _)| *l == label) {
@@ -48,7 +58,7 @@ async fn main() -> deploykit_core::Result<()> {
     };
     let n = seeds.len();
     for seed in seeds {
-        let r = evaluate(&t, &traffic, &mix, seed, 1000, 1000).await?;
+        let r = evaluate_watched(&t, &traffic, &mix, seed, 1000, 1000, watched).await?;
         if std::env::var_os("DEPLOYKIT_QUIET").is_none() {
             println!("{r}");
         }

@@ -46,6 +46,39 @@ async fn a_config_recycle_announces_the_diff_and_ships_no_code() {
     assert!(!steps.contains(&"merge_pr") && !steps.contains(&"create_release"));
 }
 
+/// The figures a step remembered under `key` in the journal's only run.
+fn remembered(journal: &MemoryJournal, key: &str) -> Option<serde_json::Value> {
+    journal
+        .load(&first_run(journal))
+        .expect("load")
+        .into_iter()
+        .find_map(|r| match r {
+            Record::EffectDone { key: k, result, .. } if k == key => Some(result),
+            _ => None,
+        })
+}
+
+#[tokio::test]
+async fn a_config_recycles_follow_up_counts_the_baseline_once() {
+    let rig = Rig::prod().await;
+    let journal = MemoryJournal::new();
+    let out = rig
+        .deploy_with(&journal, &rig.request(DeployKind::ConfigRecycle))
+        .await
+        .expect("deploy");
+    assert_eq!(out.status, FinalStatus::Deployed, "{out:#?}");
+    let requests = |key: &str| {
+        let w = remembered(&journal, key).unwrap_or_else(|| panic!("no {key} in the journal"));
+        assert_eq!(w["old_is_baseline"], true, "{w}");
+        w["old"]["requests"].as_u64().expect("baseline requests")
+    };
+    // The gate compared each of its windows with the window before the recycle; the follow-up
+    // check compares with that same baseline, not with it added up once per gate window.
+    let gate = requests("monitor_gate/window/0");
+    assert_eq!(requests("monitor_gate/window/1"), gate);
+    assert_eq!(requests("follow_up/window/0"), gate);
+}
+
 #[tokio::test]
 async fn a_no_migration_recycle_skips_the_migration_instance() {
     let rig = Rig::prod().await;

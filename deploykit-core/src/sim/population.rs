@@ -376,7 +376,7 @@ impl SimulatedDeploy {
         window: u32,
         span: MetricsWindow,
     ) -> MonitorSample {
-        self.sample_serving(traffic, window, span, traffic.new_share)
+        self.sample_serving(traffic, window, window, span, traffic.new_share)
     }
 
     /// The figures of window `window` once the recycle is over: the new SHA alone serves all
@@ -388,16 +388,57 @@ impl SimulatedDeploy {
         window: u32,
         span: MetricsWindow,
     ) -> MonitorSample {
-        self.sample_serving(traffic, window, span, 1.0)
+        self.sample_serving(traffic, window, window, span, 1.0)
+    }
+
+    /// The figures of window `window` of a config recycle, where old and new instances run the
+    /// same SHA and the monitor sees them as one: window 0 is the window before the recycle
+    /// (old instances alone), later windows are the gate's (old and new instances side by side,
+    /// the new ones with the deploy's fault, e.g. a bad setting), added up under the old SHA.
+    pub fn sample_config_recycle(
+        &self,
+        traffic: &TrafficAssumptions,
+        window: u32,
+        span: MetricsWindow,
+    ) -> MonitorSample {
+        let new_share = if window == 0 { 0.0 } else { traffic.new_share };
+        // The fault starts with the recycle: the gate's first window is the fault's first.
+        let sample =
+            self.sample_serving(traffic, window, window.saturating_sub(1), span, new_share);
+        let mut one: Option<ShaMetrics> = None;
+        for m in sample.per_sha {
+            match one.as_mut() {
+                None => {
+                    one = Some(ShaMetrics {
+                        sha: self.old_sha.clone(),
+                        ..m
+                    })
+                }
+                Some(o) => {
+                    o.requests += m.requests;
+                    o.errors_5xx += m.errors_5xx;
+                    for (f, g) in o.flows.iter_mut().zip(&m.flows) {
+                        f.attempts += g.attempts;
+                        f.successes += g.successes;
+                    }
+                }
+            }
+        }
+        MonitorSample {
+            window: span,
+            per_sha: one.into_iter().collect(),
+        }
     }
 
     /// The figures of window `window` with the new SHA serving `new_share` of the requests and
-    /// the old SHA the rest (a SHA serving none is left out). The window's shared noise (the
-    /// factor common to both SHAs) is drawn first, so it is the same whatever the split.
+    /// the old SHA the rest (a SHA serving none is left out), the fault as it is in its window
+    /// `fault_window` (a 5xx ramp's progress). The window's shared noise (the factor common to
+    /// both SHAs) is drawn first, so it is the same whatever the split.
     fn sample_serving(
         &self,
         traffic: &TrafficAssumptions,
         window: u32,
+        fault_window: u32,
         span: MetricsWindow,
         new_share: f64,
     ) -> MonitorSample {
@@ -419,7 +460,7 @@ impl SimulatedDeploy {
             }
             let requests = rng.poisson(self.requests_per_second * share * secs);
             let base = if new {
-                self.new_error_rate_in(window)
+                self.new_error_rate_in(fault_window)
             } else {
                 self.old_error_rate
             };
@@ -465,7 +506,18 @@ pub struct PopulationMonitor {
     deploy: SimulatedDeploy,
     traffic: TrafficAssumptions,
     start: DateTime<Utc>,
-    recycled: bool,
+    serving: Serving,
+}
+
+/// What a [`PopulationMonitor`] serves.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Serving {
+    /// Old and new SHA side by side ([`SimulatedDeploy::sample`]).
+    SideBySide,
+    /// The new SHA alone ([`SimulatedDeploy::sample_recycled`]).
+    NewAlone,
+    /// One SHA on old and new instances ([`SimulatedDeploy::sample_config_recycle`]).
+    ConfigRecycle,
 }
 
 impl PopulationMonitor {
@@ -476,7 +528,7 @@ impl PopulationMonitor {
             deploy,
             traffic,
             start,
-            recycled: false,
+            serving: Serving::SideBySide,
         }
     }
 
@@ -484,7 +536,16 @@ impl PopulationMonitor {
     /// ([`SimulatedDeploy::sample_recycled`]).
     pub fn recycled(self) -> Self {
         PopulationMonitor {
-            recycled: true,
+            serving: Serving::NewAlone,
+            ..self
+        }
+    }
+
+    /// The same deploy as a config recycle: one SHA on old and new instances, window 0 being
+    /// the window before the recycle ([`SimulatedDeploy::sample_config_recycle`]).
+    pub fn config_recycle(self) -> Self {
+        PopulationMonitor {
+            serving: Serving::ConfigRecycle,
             ..self
         }
     }
@@ -501,10 +562,13 @@ impl Monitor for PopulationMonitor {
         let len = i64::try_from(self.traffic.window_secs.max(1)).unwrap_or(300);
         let index = (window.start - self.start).num_seconds().div_euclid(len);
         let index = u32::try_from(index.max(0)).unwrap_or(u32::MAX);
-        Ok(if self.recycled {
-            self.deploy.sample_recycled(&self.traffic, index, *window)
-        } else {
-            self.deploy.sample(&self.traffic, index, *window)
+        Ok(match self.serving {
+            Serving::SideBySide => self.deploy.sample(&self.traffic, index, *window),
+            Serving::NewAlone => self.deploy.sample_recycled(&self.traffic, index, *window),
+            Serving::ConfigRecycle => {
+                self.deploy
+                    .sample_config_recycle(&self.traffic, index, *window)
+            }
         })
     }
 }

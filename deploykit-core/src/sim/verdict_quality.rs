@@ -10,7 +10,7 @@ use std::fmt;
 use chrono::{DateTime, Utc};
 
 use crate::deploy::monitor_verdict::{
-    MonitorVerdict, ShaFigures, Verdict, WindowFigures, judge_window, verdict,
+    MonitorVerdict, ShaFigures, Verdict, WindowFigures, figures_of, judge_window, verdict,
 };
 use crate::deploy::settings::{EnvSettings, MonitorThresholds};
 use crate::error::Result;
@@ -264,7 +264,20 @@ fn kind_label(fault: &DeployFault, traffic: &TrafficAssumptions, size: FlowDropS
     }
 }
 
-/// Runs `healthy` healthy and `bad` bad deploys drawn from `seed` through the rules `t`.
+/// What the gate watches in a population.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Watched {
+    /// Full deploys: the old and the new SHA side by side, then the follow-up check.
+    FullDeploys,
+    /// Config recycles: one SHA on old and new instances, compared with its own figures from
+    /// the window before the recycle (the new instances carry the fault, e.g. a bad setting).
+    /// The follow-up check is not simulated for them.
+    ConfigRecycles,
+}
+
+/// Runs `healthy` healthy and `bad` bad deploys drawn from `seed` through the rules `t`, as
+/// full deploys.
 pub async fn evaluate(
     t: &MonitorThresholds,
     traffic: &TrafficAssumptions,
@@ -272,6 +285,19 @@ pub async fn evaluate(
     seed: u64,
     healthy: usize,
     bad: usize,
+) -> Result<QualityReport> {
+    evaluate_watched(t, traffic, mix, seed, healthy, bad, Watched::FullDeploys).await
+}
+
+/// As [`evaluate`], for what `watched` says the gate watches.
+pub async fn evaluate_watched(
+    t: &MonitorThresholds,
+    traffic: &TrafficAssumptions,
+    mix: &BadDeployMix,
+    seed: u64,
+    healthy: usize,
+    bad: usize,
+    watched: Watched,
 ) -> Result<QualityReport> {
     let start: DateTime<Utc> = DateTime::from_timestamp(1_764_000_000, 0).unwrap_or_default();
     let mut report = QualityReport {
@@ -296,16 +322,37 @@ pub async fn evaluate(
     for deploy in population(traffic, mix, seed, healthy, bad)? {
         let (old, new) = (deploy.old_sha.clone(), deploy.new_sha.clone());
         let fault = deploy.fault.clone();
-        let monitor = PopulationMonitor::new(deploy, traffic.clone(), start);
-        let v = watch_deploy(t, &monitor, &old, &new, start, None).await?;
-        // As the follow-up step does: the old code's figures the gate saw, added up, stand in
-        // for the old instances, which are gone.
-        let follow_up = if v.verdict == Verdict::Rollback {
-            None
-        } else {
-            let baseline = ShaFigures::total(v.windows.iter().filter_map(|w| w.old.as_ref()));
-            let recycled = monitor.recycled();
-            Some(watch_deploy(t, &recycled, &old, &new, follow_up_start, baseline.as_ref()).await?)
+        let (v, follow_up) = match watched {
+            Watched::FullDeploys => {
+                let monitor = PopulationMonitor::new(deploy, traffic.clone(), start);
+                let v = watch_deploy(t, &monitor, &old, &new, start, None).await?;
+                // As the follow-up step does: the old code's figures the gate saw, added up,
+                // stand in for the old instances, which are gone.
+                let follow_up = if v.verdict == Verdict::Rollback {
+                    None
+                } else {
+                    let baseline =
+                        ShaFigures::total(v.windows.iter().filter_map(|w| w.old.as_ref()));
+                    let recycled = monitor.recycled();
+                    Some(
+                        watch_deploy(t, &recycled, &old, &new, follow_up_start, baseline.as_ref())
+                            .await?,
+                    )
+                };
+                (v, follow_up)
+            }
+            Watched::ConfigRecycles => {
+                // As the gate does for a config recycle: the SHA's own figures over the window
+                // before the recycle are the baseline; the gate's windows follow it.
+                let before = window_at(start, t.window_secs, 0);
+                let baseline = figures_of(&deploy.sample_config_recycle(traffic, 0, before), &old);
+                let monitor =
+                    PopulationMonitor::new(deploy, traffic.clone(), start).config_recycle();
+                let gate_start = window_at(start, t.window_secs, 1).start;
+                let v =
+                    watch_deploy(t, &monitor, &old, &old, gate_start, baseline.as_ref()).await?;
+                (v, None)
+            }
         };
         if fault.is_bad() {
             report.bad.add(&v);

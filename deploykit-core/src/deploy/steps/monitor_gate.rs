@@ -128,6 +128,11 @@ pub(crate) fn monitor_gate_old_total(ctx: &StepContext<'_>) -> Result<Option<Sha
         if let Some(w) = ctx.memo::<WindowFigures>(&format!("monitor_gate/window/{i}"))?
             && let Some(o) = w.old
         {
+            if w.old_is_baseline {
+                // A config recycle's gate compared every window with the same baseline: it
+                // counts once, or its counts (and the certainty they carry) would be multiplied.
+                return Ok(Some(o));
+            }
             olds.push(o);
         }
     }
