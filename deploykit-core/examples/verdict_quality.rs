@@ -10,7 +10,7 @@
 
 use deploykit_core::deploy::MonitorThresholds;
 use deploykit_core::sim::population::{BadDeployMix, TrafficAssumptions};
-use deploykit_core::sim::verdict_quality::{Tally, Watched, evaluate_watched};
+use deploykit_core::sim::verdict_quality::{Tally, Watched, evaluate};
 
 #[tokio::main(flavor = "current_thread")]
 async fn main() -> deploykit_core::Result<()> {
@@ -58,7 +58,7 @@ async fn main() -> deploykit_core::Result<()> {
     };
     let n = seeds.len();
     for seed in seeds {
-        let r = evaluate_watched(&t, &traffic, &mix, seed, 1000, 1000, watched).await?;
+        let r = evaluate(&t, &traffic, &mix, seed, 1000, 1000, watched).await?;
         if std::env::var_os("DEPLOYKIT_QUIET").is_none() {
             println!("{r}");
         }

@@ -5,7 +5,7 @@
 
 use deploykit_core::deploy::MonitorThresholds;
 use deploykit_core::sim::population::{BadDeployMix, FlowDropSize, TrafficAssumptions};
-use deploykit_core::sim::verdict_quality::{QualityReport, Watched, evaluate, evaluate_watched};
+use deploykit_core::sim::verdict_quality::{QualityReport, Watched, evaluate};
 
 async fn run(mix: BadDeployMix, seed: u64, healthy: usize, bad: usize) -> QualityReport {
     let report = evaluate(
@@ -15,6 +15,7 @@ async fn run(mix: BadDeployMix, seed: u64, healthy: usize, bad: usize) -> Qualit
         seed,
         healthy,
         bad,
+        Watched::FullDeploys,
     )
     .await
     .expect("population");
@@ -140,7 +141,7 @@ async fn small_flow_drops_have_no_false_rollback_and_known_limits() {
 /// two windows. Floors under today's figures.
 #[tokio::test]
 async fn config_recycles_against_a_baseline_roll_back_few_healthy_deploys() {
-    let r = evaluate_watched(
+    let r = evaluate(
         &MonitorThresholds::default(),
         &TrafficAssumptions::login_gov(),
         &BadDeployMix::default(),

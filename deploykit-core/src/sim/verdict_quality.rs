@@ -276,21 +276,9 @@ pub enum Watched {
     ConfigRecycles,
 }
 
-/// Runs `healthy` healthy and `bad` bad deploys drawn from `seed` through the rules `t`, as
-/// full deploys.
+/// Runs `healthy` healthy and `bad` bad deploys drawn from `seed` through the rules `t`,
+/// watched as `watched` says (full deploys, or config recycles).
 pub async fn evaluate(
-    t: &MonitorThresholds,
-    traffic: &TrafficAssumptions,
-    mix: &BadDeployMix,
-    seed: u64,
-    healthy: usize,
-    bad: usize,
-) -> Result<QualityReport> {
-    evaluate_watched(t, traffic, mix, seed, healthy, bad, Watched::FullDeploys).await
-}
-
-/// As [`evaluate`], for what `watched` says the gate watches.
-pub async fn evaluate_watched(
     t: &MonitorThresholds,
     traffic: &TrafficAssumptions,
     mix: &BadDeployMix,
