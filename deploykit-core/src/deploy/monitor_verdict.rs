@@ -716,20 +716,34 @@ fn judge(
     )
 }
 
-/// The figures of every window watched so far added up: the new SHA's, and the old SHA's
-/// (or the baseline, counted once, when the windows compared with one), with how many
-/// windows each side adds up.
+/// The old side of `windows`, to be added up: the old SHA's figures of every window, or, when
+/// the windows compared with a baseline, that baseline once (each window holds the same one);
+/// and whether it is a baseline.
+fn old_side(windows: &[WindowFigures]) -> (Vec<&ShaFigures>, bool) {
+    match windows.iter().find(|w| w.old_is_baseline) {
+        Some(w) => (w.old.iter().collect(), true),
+        None => (
+            windows.iter().filter_map(|w| w.old.as_ref()).collect(),
+            false,
+        ),
+    }
+}
+
+/// The old side of `windows` added up, a baseline counted once (the follow-up check's
+/// baseline: what the monitor gate saw of the old code).
+pub(crate) fn old_total(windows: &[WindowFigures]) -> Option<ShaFigures> {
+    ShaFigures::total(old_side(windows).0)
+}
+
+/// The figures of every window watched so far added up: the new SHA's, and the old side's
+/// ([`old_side`]), with how many windows each side adds up.
 fn running_totals(windows: &[WindowFigures]) -> (Option<ShaFigures>, Option<ShaFigures>, Added) {
     let new_windows: Vec<&ShaFigures> = windows.iter().filter_map(|w| w.new.as_ref()).collect();
-    let baseline = windows.iter().find(|w| w.old_is_baseline);
-    let old_windows: Vec<&ShaFigures> = match baseline {
-        Some(w) => w.old.iter().collect(),
-        None => windows.iter().filter_map(|w| w.old.as_ref()).collect(),
-    };
+    let (old_windows, baseline) = old_side(windows);
     let added = Added {
         new: new_windows.len(),
         old: old_windows.len(),
-        baseline: baseline.is_some(),
+        baseline,
     };
     (
         ShaFigures::total(old_windows),

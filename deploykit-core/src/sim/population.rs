@@ -405,25 +405,22 @@ impl SimulatedDeploy {
         // The fault starts with the recycle: the gate's first window is the fault's first.
         let sample =
             self.sample_serving(traffic, window, window.saturating_sub(1), span, new_share);
-        let mut one: Option<ShaMetrics> = None;
-        for m in sample.per_sha {
-            match one.as_mut() {
-                None => {
-                    one = Some(ShaMetrics {
-                        sha: self.old_sha.clone(),
-                        ..m
-                    })
+        let one = sample
+            .per_sha
+            .into_iter()
+            .reduce(|mut one, m| {
+                one.requests += m.requests;
+                one.errors_5xx += m.errors_5xx;
+                for (f, g) in one.flows.iter_mut().zip(&m.flows) {
+                    f.attempts += g.attempts;
+                    f.successes += g.successes;
                 }
-                Some(o) => {
-                    o.requests += m.requests;
-                    o.errors_5xx += m.errors_5xx;
-                    for (f, g) in o.flows.iter_mut().zip(&m.flows) {
-                        f.attempts += g.attempts;
-                        f.successes += g.successes;
-                    }
-                }
-            }
-        }
+                one
+            })
+            .map(|one| ShaMetrics {
+                sha: self.old_sha.clone(),
+                ..one
+            });
         MonitorSample {
             window: span,
             per_sha: one.into_iter().collect(),

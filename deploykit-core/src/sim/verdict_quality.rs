@@ -10,7 +10,8 @@ use std::fmt;
 use chrono::{DateTime, Utc};
 
 use crate::deploy::monitor_verdict::{
-    MonitorVerdict, ShaFigures, Verdict, WindowFigures, figures_of, judge_window, verdict,
+    MonitorVerdict, ShaFigures, Verdict, WindowFigures, figures_of, judge_window, old_total,
+    verdict,
 };
 use crate::deploy::settings::{EnvSettings, MonitorThresholds};
 use crate::error::Result;
@@ -319,8 +320,7 @@ pub async fn evaluate(
                 let follow_up = if v.verdict == Verdict::Rollback {
                     None
                 } else {
-                    let baseline =
-                        ShaFigures::total(v.windows.iter().filter_map(|w| w.old.as_ref()));
+                    let baseline = old_total(&v.windows);
                     let recycled = monitor.recycled();
                     Some(
                         watch_deploy(t, &recycled, &old, &new, follow_up_start, baseline.as_ref())

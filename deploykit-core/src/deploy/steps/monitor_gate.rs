@@ -6,7 +6,7 @@ use chrono::{DateTime, Utc};
 
 use crate::deploy::context::StepContext;
 use crate::deploy::monitor_verdict::{
-    MonitorVerdict, ShaFigures, Verdict, WindowFigures, figures_of, judge_window,
+    MonitorVerdict, ShaFigures, Verdict, WindowFigures, figures_of, judge_window, old_total,
     rollback_criteria, verdict,
 };
 use crate::deploy::ports::{Decision, DecisionRequest};
@@ -123,20 +123,14 @@ pub(crate) async fn watch(
 /// The old code's figures the monitor gate recorded, added up (the follow-up check's
 /// baseline, when the old instances are gone).
 pub(crate) fn monitor_gate_old_total(ctx: &StepContext<'_>) -> Result<Option<ShaFigures>> {
-    let mut olds = Vec::new();
+    let mut windows = Vec::new();
     for i in 0..ctx.settings.monitor.max_windows.max(1) {
-        if let Some(w) = ctx.memo::<WindowFigures>(&format!("monitor_gate/window/{i}"))?
-            && let Some(o) = w.old
-        {
-            if w.old_is_baseline {
-                // A config recycle's gate compared every window with the same baseline: it
-                // counts once, or its counts (and the certainty they carry) would be multiplied.
-                return Ok(Some(o));
-            }
-            olds.push(o);
+        if let Some(w) = ctx.memo::<WindowFigures>(&format!("monitor_gate/window/{i}"))? {
+            windows.push(w);
         }
     }
-    Ok(ShaFigures::total(olds.iter()))
+    // A config recycle's gate compared every window with the same baseline: it counts once.
+    Ok(old_total(&windows))
 }
 
 /// The SHA's own figures over the window before the recycle (config recycles, where old and
