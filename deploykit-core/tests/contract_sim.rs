@@ -689,6 +689,30 @@ mod monitor_contract {
         )
         .await
         .expect("busy window");
+        // Split by instance: the group's instances as the old side, then half of them.
+        let group = deploykit_core::model::fleet::GroupName::new(
+            &env,
+            &RoleName::new("idp").expect("role"),
+        );
+        let ids: Vec<_> = world
+            .sim_fleet()
+            .instance_records()
+            .into_iter()
+            .filter(|r| r.group == group && r.terminated_at.is_none())
+            .map(|r| r.id)
+            .collect();
+        assert!(ids.len() >= 2, "{ids:?}");
+        for old in [&ids[..], &ids[..ids.len() / 2]] {
+            monitor::instance_split_is_consistent(
+                m.as_ref(),
+                &env,
+                &RoleName::new("idp").expect("role"),
+                &busy,
+                old,
+            )
+            .await
+            .expect("split window");
+        }
         // The migration role serves no requests: its windows are "no data".
         monitor::quiet_window_is_no_data(
             m.as_ref(),

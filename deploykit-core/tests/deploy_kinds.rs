@@ -4,11 +4,11 @@ mod deploy_support;
 
 use std::time::Duration;
 
-use deploy_support::{Rig, first_run, stopped_reason};
+use deploy_support::{Rig, first_run, rolled_back_reason, stopped_reason};
 use deploykit_core::DeployKind;
 use deploykit_core::deploy::{FinalStatus, Journal, MemoryJournal, Record};
 use deploykit_core::ports::LockHolder;
-use deploykit_core::sim::FleetEventKind;
+use deploykit_core::sim::{FleetEventKind, TrafficProfile};
 
 fn journal_notes(journal: &MemoryJournal, kind: &str) -> Vec<String> {
     let run = first_run(journal);
@@ -59,8 +59,49 @@ fn remembered(journal: &MemoryJournal, key: &str) -> Option<serde_json::Value> {
 }
 
 #[tokio::test]
+async fn a_config_recycle_is_judged_old_instances_against_new_ones() {
+    let rig = Rig::prod().await;
+    let journal = MemoryJournal::new();
+    let out = rig
+        .deploy_with(&journal, &rig.request(DeployKind::ConfigRecycle))
+        .await
+        .expect("deploy");
+    assert_eq!(out.status, FinalStatus::Deployed, "{out:#?}");
+    let w = remembered(&journal, "monitor_gate/window/0").expect("the gate's first window");
+    assert_eq!(w["by_instance"], true, "{w}");
+    assert_eq!(w["old_is_baseline"], false, "{w}");
+    // Four old and four new instances, the same SHA, side by side in the same window.
+    assert_eq!(w["old"]["instances"], 4, "{w}");
+    assert_eq!(w["new"]["instances"], 4, "{w}");
+    assert_eq!(w["old"]["sha"], w["new"]["sha"], "{w}");
+    let explanation = w["explanation"].as_str().expect("explanation");
+    assert!(explanation.starts_with("new instances "), "{explanation}");
+}
+
+#[tokio::test]
+async fn a_bad_setting_on_the_new_instances_is_rolled_back_beside_the_old_ones() {
+    let rig = Rig::prod().await;
+    // The new setting sends 0.6 % of the new instances' requests to a 5xx: under the 1 %
+    // ceiling, six times the old instances' rate.
+    let now = rig.world.clock().now();
+    rig.world
+        .scripted_monitor()
+        .set_launched_profile_from(now, TrafficProfile::with_error_rate(0.006));
+    let before: Vec<String> = rig.running("idp").into_iter().map(|(id, _)| id).collect();
+    let out = rig.deploy(&rig.request(DeployKind::ConfigRecycle)).await;
+    let reason = rolled_back_reason(&out.status);
+    assert!(reason.contains("new instances"), "{reason}");
+    assert!(reason.contains("old instances"), "{reason}");
+    // The new instances are gone; the old ones serve as before.
+    let after: Vec<String> = rig.running("idp").into_iter().map(|(id, _)| id).collect();
+    assert_eq!(after, before);
+}
+
+#[tokio::test]
 async fn a_config_recycles_follow_up_counts_the_baseline_once() {
     let rig = Rig::prod().await;
+    // A monitor that cannot tell instances apart: the gate compares with a baseline.
+    rig.world.scripted_monitor().set_splits_by_instance(false);
     let journal = MemoryJournal::new();
     let out = rig
         .deploy_with(&journal, &rig.request(DeployKind::ConfigRecycle))

@@ -5,9 +5,11 @@
 //!
 //! The gate watches windows of `window_secs` (300 s), at most `max_windows` (3). A window is
 //! judged only when the new SHA served at least `min_requests` (1000) requests in it. The old
-//! SHA's figures in the same window are the comparison (for a config recycle, or when the old
-//! SHA no longer serves, a baseline from before stands in; without either only the absolute
-//! lines apply).
+//! SHA's figures in the same window are the comparison. A config recycle runs one SHA on old
+//! and new instances: when the monitor can tell instances apart, the instances that ran before
+//! the recycle are the old side and the ones it launched the new side, in the same windows
+//! ([`judge_instances`]); when it cannot, or when the old SHA no longer serves, a baseline from
+//! before stands in. Without either only the absolute lines apply.
 //!
 //! A comparison of a bad outcome (5xx per request, or a flow's failures per attempt) between
 //! the SHAs has a **size** (new rate minus old rate, in points) and a **weight**: the size in
@@ -19,7 +21,8 @@
 //! differs from the old (`error_rate_drift` (0.1) x the old 5xx rate; `flow_success_drift` (0.3
 //! points)). Without them, tens of thousands of requests make any burst or harmless change
 //! look certain; the wobble averages down over windows, the drift does not. Against a
-//! baseline from another time (the follow-up check an hour after the gate, a config recycle),
+//! baseline from another time (the follow-up check an hour after the gate, a config recycle
+//! whose monitor cannot tell instances apart),
 //! w^2 also gets the whole role's wobble, `shared_error_wobble` (0.3) or
 //! `shared_flow_failure_wobble` (0.2) squared: the old SHA in the same window moves with the
 //! new one (a slow dependency, the mix of traffic) and cancels it, a baseline does not.
@@ -79,7 +82,7 @@
 
 use crate::deploy::settings::MonitorThresholds;
 use crate::model::sha::Sha;
-use crate::ports::monitor::{MetricsWindow, MonitorSample, ShaMetrics};
+use crate::ports::monitor::{InstanceSplitSample, MetricsWindow, MonitorSample, ShaMetrics};
 
 /// The gate's decision.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
@@ -198,6 +201,10 @@ pub struct WindowFigures {
     /// figures in this window (the running totals then count it once).
     #[serde(default)]
     pub old_is_baseline: bool,
+    /// Whether `old` and `new` are one SHA's old and new instances in this window (a config
+    /// recycle judged side by side, [`judge_instances`]) rather than two SHAs.
+    #[serde(default)]
+    pub by_instance: bool,
     /// The judgement.
     pub judgement: WindowJudgement,
     /// The numbers and the rule that decided.
@@ -256,6 +263,30 @@ pub fn judge_window(
         old,
         new,
         old_is_baseline,
+        by_instance: false,
+        judgement,
+        explanation,
+    }
+}
+
+/// Judges one window of a config recycle side by side: the instances that ran before the
+/// recycle against the ones it launched, the same SHA on both, in the same window. The rules
+/// are a full deploy's: the old instances move with the new ones (a slow dependency, the mix
+/// of traffic) as an old SHA does, so no allowance for the whole role's wobble is needed.
+pub fn judge_instances(t: &MonitorThresholds, split: &InstanceSplitSample) -> WindowFigures {
+    let old = split.old_instances.as_ref().map(ShaFigures::from_metrics);
+    let new = split.new_instances.as_ref().map(ShaFigures::from_metrics);
+    let added = Added {
+        by_instance: true,
+        ..Added::ONE
+    };
+    let (judgement, explanation) = judge(t, old.as_ref(), new.as_ref(), added);
+    WindowFigures {
+        window: split.window,
+        old,
+        new,
+        old_is_baseline: false,
+        by_instance: true,
         judgement,
         explanation,
     }
@@ -418,6 +449,8 @@ struct Added {
     new: usize,
     old: usize,
     baseline: bool,
+    /// Old and new are one SHA's old and new instances ([`judge_instances`]).
+    by_instance: bool,
 }
 
 impl Added {
@@ -426,6 +459,7 @@ impl Added {
         new: 1,
         old: 1,
         baseline: false,
+        by_instance: false,
     };
 
     /// Whether these are the running totals of two or more windows (not one window alone).
@@ -469,7 +503,23 @@ impl Added {
     /// baseline from another time (a config recycle's figures from before it, or the follow-up
     /// check's old SHA figures from the monitor gate).
     fn old_label(self) -> &'static str {
-        if self.baseline { "baseline" } else { "old SHA" }
+        if self.baseline {
+            "baseline"
+        } else if self.by_instance {
+            "old instances"
+        } else {
+            "old SHA"
+        }
+    }
+
+    /// What the new figures are, in explanations: the new SHA's, or a config recycle's new
+    /// instances'.
+    fn new_label(self) -> &'static str {
+        if self.by_instance {
+            "new instances"
+        } else {
+            "new SHA"
+        }
     }
 
     /// The spread of these figures' comparison: `shared` (the whole role's wobble) counts
@@ -507,13 +557,15 @@ fn judge(
         return (
             WindowJudgement::NotJudged,
             format!(
-                "new SHA served {seen} requests, fewer than the {} needed to judge a window",
+                "{} served {seen} requests, fewer than the {} needed to judge a window",
+                added.new_label(),
                 t.min_requests
             ),
         );
     };
     let new_text = format!(
-        "new SHA {}: {} 5xx of {} requests ({})",
+        "{} {}: {} 5xx of {} requests ({})",
+        added.new_label(),
         new.sha.short(),
         new.errors_5xx,
         new.requests,
@@ -580,7 +632,7 @@ fn judge(
             (
                 WindowJudgement::Unclear,
                 format!(
-                    "{new_text}: between the {} good line and the {} ceiling, with no old SHA \
+                    "{new_text}: between the {} good line and the {} ceiling, with no old \
                      figures to compare",
                     pct(t.good_error_rate),
                     pct(t.max_error_rate)
@@ -744,6 +796,7 @@ fn running_totals(windows: &[WindowFigures]) -> (Option<ShaFigures>, Option<ShaF
         new: new_windows.len(),
         old: old_windows.len(),
         baseline,
+        by_instance: windows.iter().any(|w| w.by_instance),
     };
     (
         ShaFigures::total(old_windows),
@@ -1278,7 +1331,8 @@ mod tests {
             Added {
                 new: 2,
                 old: 1,
-                baseline: true
+                baseline: true,
+                by_instance: false,
             }
         );
         assert_eq!(old.map(|o| o.requests), Some(3000));
@@ -1436,6 +1490,7 @@ mod tests {
             new: 4,
             old: 4,
             baseline: false,
+            by_instance: false,
         };
         assert!(z(four, 4) > z(Added::ONE, 4) + 0.5);
         // A baseline counts once: its wobble stays whole; and the whole role's wobble, which
@@ -1444,6 +1499,7 @@ mod tests {
             new: 4,
             old: 1,
             baseline: true,
+            by_instance: false,
         };
         let side_by_side = Added {
             baseline: false,

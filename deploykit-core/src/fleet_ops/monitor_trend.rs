@@ -38,14 +38,18 @@ pub fn window_trend(windows: &[WindowFigures]) -> String {
     let new_sha = windows
         .iter()
         .find_map(|w| w.new.as_ref().map(|n| n.sha.clone()));
+    let by_instance = windows.iter().any(|w| w.by_instance);
     let old_label = if windows.iter().any(|w| w.old_is_baseline) {
         "baseline"
+    } else if by_instance {
+        "old instances"
     } else {
         "old"
     };
+    let new_label = if by_instance { "new instances" } else { "new" };
     trend_line(&[
         (old_sha.as_ref(), old_label, &olds),
-        (new_sha.as_ref(), "new", &news),
+        (new_sha.as_ref(), new_label, &news),
     ])
     .map(|t| format!(" · {t}"))
     .unwrap_or_default()

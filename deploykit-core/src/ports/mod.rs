@@ -20,7 +20,9 @@ pub use deploy_lock::{DeployLock, LockHolder};
 pub use deploy_status_source::DeployStatusSource;
 pub use fleet::Fleet;
 pub use log_source::{LogChunk, LogSource};
-pub use monitor::{FlowRate, MetricsWindow, Monitor, MonitorSample, ShaMetrics};
+pub use monitor::{
+    FlowRate, InstanceSplitSample, MetricsWindow, Monitor, MonitorSample, ShaMetrics,
+};
 pub use notifier::{Announcement, Notifier};
 pub use vcs::{Commit, Vcs};
 

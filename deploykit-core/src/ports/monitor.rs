@@ -6,6 +6,7 @@ use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 
 use crate::error::Result;
+use crate::model::fleet::InstanceId;
 use crate::model::names::{EnvName, RoleName};
 use crate::model::sha::Sha;
 
@@ -51,6 +52,35 @@ impl ShaMetrics {
     pub fn error_rate(&self) -> Option<f64> {
         (self.requests > 0).then(|| self.errors_5xx as f64 / self.requests as f64)
     }
+
+    /// `parts` added up as one (flows matched by name, the earliest `first_seen`), under the
+    /// SHA of the part that served the most requests; `None` without parts.
+    pub fn added_up(parts: impl IntoIterator<Item = ShaMetrics>) -> Option<ShaMetrics> {
+        let parts: Vec<ShaMetrics> = parts.into_iter().collect();
+        let sha = parts.iter().max_by_key(|p| p.requests)?.sha.clone();
+        parts
+            .into_iter()
+            .reduce(|mut total, part| {
+                total.requests += part.requests;
+                total.errors_5xx += part.errors_5xx;
+                total.instances += part.instances;
+                total.first_seen = match (total.first_seen, part.first_seen) {
+                    (Some(a), Some(b)) => Some(a.min(b)),
+                    (a, b) => a.or(b),
+                };
+                for flow in part.flows {
+                    match total.flows.iter_mut().find(|f| f.name == flow.name) {
+                        Some(f) => {
+                            f.attempts += flow.attempts;
+                            f.successes += flow.successes;
+                        }
+                        None => total.flows.push(flow),
+                    }
+                }
+                total
+            })
+            .map(|total| ShaMetrics { sha, ..total })
+    }
 }
 
 /// One sample: the figures of every SHA seen in the window. An empty list means "no data",
@@ -61,6 +91,20 @@ pub struct MonitorSample {
     pub window: MetricsWindow,
     /// Per-SHA figures, in the order SHAs were first seen.
     pub per_sha: Vec<ShaMetrics>,
+}
+
+/// One window's figures split by instance rather than by SHA: the instances that were running
+/// before a recycle against the ones it launched. A config recycle needs it: old and new
+/// instances run the same SHA, so per-SHA figures cannot tell them apart.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct InstanceSplitSample {
+    /// The window the figures cover.
+    pub window: MetricsWindow,
+    /// The figures of the instances listed as old, added up (`None` when none of them served
+    /// a request). `sha` is the SHA that served most of their requests.
+    pub old_instances: Option<ShaMetrics>,
+    /// The figures of every other instance of the role, added up (`None` when none served).
+    pub new_instances: Option<ShaMetrics>,
 }
 
 /// Where per-SHA request figures of an app come from.
@@ -74,4 +118,19 @@ pub trait Monitor: Send + Sync + Debug {
         role: &RoleName,
         window: &MetricsWindow,
     ) -> Result<MonitorSample>;
+
+    /// The figures of `role` in `env` over `window`, split between the instances in `old`
+    /// and every other instance, or `None` when this monitor cannot tell its figures'
+    /// instances apart (the gate then compares a config recycle with a baseline from before
+    /// it). The default cannot.
+    async fn sample_by_instance(
+        &self,
+        env: &EnvName,
+        role: &RoleName,
+        window: &MetricsWindow,
+        old: &[InstanceId],
+    ) -> Result<Option<InstanceSplitSample>> {
+        let _ = (env, role, window, old);
+        Ok(None)
+    }
 }

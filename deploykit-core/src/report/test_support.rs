@@ -89,6 +89,7 @@ pub(crate) fn rolled_back_run() -> Vec<Record> {
             old: Some(figures('a', 10_000, 10)),
             new: Some(figures('b', 2_000, new_errors)),
             old_is_baseline: false,
+            by_instance: false,
             judgement,
             explanation: format!("window {i} explanation"),
         })

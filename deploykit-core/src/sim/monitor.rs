@@ -13,10 +13,13 @@ use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 
 use crate::error::Result;
-use crate::model::fleet::GroupName;
+use crate::model::fleet::{GroupName, InstanceId};
 use crate::model::names::{EnvName, RoleName};
 use crate::model::sha::Sha;
-use crate::ports::{Clock, FlowRate, MetricsWindow, Monitor, MonitorSample, ShaMetrics};
+use crate::ports::{
+    Clock, FlowRate, InstanceSplitSample, MetricsWindow, Monitor, MonitorSample, ShaMetrics,
+};
+use crate::sim::fleet::InstanceRecord;
 use crate::sim::rng::SplitMix64;
 use crate::sim::{Faults, SimFleet, VirtualClock, lock};
 
@@ -63,6 +66,10 @@ struct State {
     default: TrafficProfile,
     /// (sha, from, profile); `from: None` means from the beginning.
     profiles: Vec<(Sha, Option<DateTime<Utc>>, TrafficProfile)>,
+    /// Instances launched at or after this time behave as this profile, whatever their SHA.
+    launched: Option<(DateTime<Utc>, TrafficProfile)>,
+    /// Whether `sample_by_instance` splits (false: as a monitor that cannot).
+    splits_by_instance: bool,
 }
 
 /// Scripted metrics over a [`SimFleet`]; see the module documentation.
@@ -98,6 +105,8 @@ impl ScriptedMonitor {
             state: Mutex::new(State {
                 default: TrafficProfile::default(),
                 profiles: Vec::new(),
+                launched: None,
+                splits_by_instance: true,
             }),
         }
     }
@@ -119,6 +128,18 @@ impl ScriptedMonitor {
         lock(&self.state)
             .profiles
             .push((sha.clone(), Some(at), profile));
+    }
+
+    /// Every instance launched at or after `at` behaves as `profile`, whatever its SHA: a bad
+    /// setting a config recycle brought to the instances it launched.
+    pub fn set_launched_profile_from(&self, at: DateTime<Utc>, profile: TrafficProfile) {
+        lock(&self.state).launched = Some((at, profile));
+    }
+
+    /// Whether [`Monitor::sample_by_instance`] splits the figures by instance (the default),
+    /// or answers `None` as a monitor that cannot tell instances apart.
+    pub fn set_splits_by_instance(&self, splits: bool) {
+        lock(&self.state).splits_by_instance = splits;
     }
 
     /// The profile changes of `sha`: (from, profile), from the beginning on.
@@ -161,6 +182,168 @@ fn segments(
     out
 }
 
+impl ScriptedMonitor {
+    /// The figures of `records` of `group`, all running `sha`, over `[start, end)`: each
+    /// instance launched since [`ScriptedMonitor::set_launched_profile_from`]'s time with that
+    /// profile, the others with `sha`'s. `salt` tells apart draws over the same window (none
+    /// for a whole SHA). `None` when none of them served in the window.
+    fn figures(
+        &self,
+        group: &GroupName,
+        sha: &Sha,
+        records: &[&InstanceRecord],
+        (start, end): (DateTime<Utc>, DateTime<Utc>),
+        salt: &[u64],
+    ) -> Option<ShaMetrics> {
+        let launched = lock(&self.state).launched.clone();
+        let (relaunched, own): (Vec<&InstanceRecord>, Vec<&InstanceRecord>) =
+            records.iter().partition(|r| {
+                launched
+                    .as_ref()
+                    .is_some_and(|(at, _)| r.launch_time >= *at)
+            });
+        let mut parts = Vec::new();
+        parts.extend(self.draw(group, sha, &self.schedule_of(sha), &own, (start, end), salt));
+        if let Some((_, profile)) = launched {
+            let salt: Vec<u64> = salt.iter().copied().chain([hash_str("launched")]).collect();
+            parts.extend(self.draw(
+                group,
+                sha,
+                &[(None, profile)],
+                &relaunched,
+                (start, end),
+                &salt,
+            ));
+        }
+        ShaMetrics::added_up(parts)
+    }
+
+    /// Draws the traffic of `records` following `schedule`; see [`ScriptedMonitor::figures`].
+    fn draw(
+        &self,
+        group: &GroupName,
+        sha: &Sha,
+        schedule: &[(Option<DateTime<Utc>>, TrafficProfile)],
+        records: &[&InstanceRecord],
+        (start, end): (DateTime<Utc>, DateTime<Utc>),
+        salt: &[u64],
+    ) -> Option<ShaMetrics> {
+        let first_seen = records.iter().filter_map(|r| r.in_service_at).min()?;
+        let mut minutes = vec![0.0; schedule.len()];
+        let mut instances = 0u32;
+        for r in records {
+            let Some(up) = r.in_service_at else { continue };
+            let s = up.max(start);
+            let e = r.terminated_at.map_or(end, |t| t.min(end));
+            if e <= s {
+                continue;
+            }
+            instances += 1;
+            for (m, i) in segments(schedule, s, e) {
+                minutes[i] += m;
+            }
+        }
+        if instances == 0 {
+            return None;
+        }
+        let mut seed = vec![
+            self.seed,
+            hash_str(&group.to_string()),
+            start.timestamp_millis() as u64,
+            end.timestamp_millis() as u64,
+            hash_str(sha.as_str()),
+        ];
+        seed.extend_from_slice(salt);
+        let mut rng = SplitMix64::new(SplitMix64::seed_from(&seed));
+        let mut requests = 0u64;
+        let mut errors = 0u64;
+        let mut flows: Vec<FlowRate> = Vec::new();
+        for (i, (_, profile)) in schedule.iter().enumerate() {
+            if minutes[i] <= 0.0 {
+                continue;
+            }
+            let req = rng.poisson(profile.requests_per_instance_per_minute * minutes[i]);
+            requests += req;
+            errors += rng.binomial(req, profile.error_rate);
+            for (name, p) in &profile.flow_success {
+                let attempts = rng.poisson(req as f64 * FLOW_SHARE);
+                let successes = rng.binomial(attempts, *p);
+                match flows.iter_mut().find(|f| &f.name == name) {
+                    Some(f) => {
+                        f.attempts += attempts;
+                        f.successes += successes;
+                    }
+                    None => flows.push(FlowRate {
+                        name: name.clone(),
+                        attempts,
+                        successes,
+                    }),
+                }
+            }
+        }
+        Some(ShaMetrics {
+            sha: sha.clone(),
+            first_seen: Some(first_seen),
+            requests,
+            errors_5xx: errors,
+            instances,
+            flows,
+        })
+    }
+
+    /// The in-service instances of `role` in `env`, and the window's span up to now.
+    fn serving(
+        &self,
+        env: &EnvName,
+        role: &RoleName,
+        window: &MetricsWindow,
+    ) -> (
+        GroupName,
+        Vec<InstanceRecord>,
+        (DateTime<Utc>, DateTime<Utc>),
+    ) {
+        let group = GroupName::new(env, role);
+        let records = self
+            .fleet
+            .instance_records()
+            .into_iter()
+            .filter(|r| r.group == group && r.in_service_at.is_some())
+            .collect();
+        (
+            group,
+            records,
+            (window.start, window.end.min(self.clock.now())),
+        )
+    }
+
+    /// The figures of `records` added up over their SHAs, in the order the SHAs were first
+    /// seen (earliest InService time).
+    fn per_sha(
+        &self,
+        group: &GroupName,
+        records: &[&InstanceRecord],
+        span: (DateTime<Utc>, DateTime<Utc>),
+        salt: &[u64],
+    ) -> Vec<ShaMetrics> {
+        let mut shas: Vec<(DateTime<Utc>, Sha)> = Vec::new();
+        for r in records {
+            let Some(t) = r.in_service_at else { continue };
+            match shas.iter_mut().find(|(_, s)| s == &r.sha) {
+                Some((first, _)) => *first = (*first).min(t),
+                None => shas.push((t, r.sha.clone())),
+            }
+        }
+        shas.sort();
+        shas.into_iter()
+            .filter_map(|(_, sha)| {
+                let own: Vec<&InstanceRecord> =
+                    records.iter().copied().filter(|r| r.sha == sha).collect();
+                self.figures(group, &sha, &own, span, salt)
+            })
+            .collect()
+    }
+}
+
 #[async_trait]
 impl Monitor for ScriptedMonitor {
     async fn sample(
@@ -170,91 +353,37 @@ impl Monitor for ScriptedMonitor {
         window: &MetricsWindow,
     ) -> Result<MonitorSample> {
         self.faults.check("monitor.sample")?;
-        let group = GroupName::new(env, role);
-        let end = window.end.min(self.clock.now());
-        let start = window.start;
-        let records: Vec<_> = self
-            .fleet
-            .instance_records()
-            .into_iter()
-            .filter(|r| r.group == group && r.in_service_at.is_some())
-            .collect();
-        // SHAs in the order they were first seen (earliest InService time).
-        let mut shas: Vec<(DateTime<Utc>, Sha)> = Vec::new();
-        for r in &records {
-            let Some(t) = r.in_service_at else { continue };
-            match shas.iter_mut().find(|(_, s)| s == &r.sha) {
-                Some((first, _)) => *first = (*first).min(t),
-                None => shas.push((t, r.sha.clone())),
-            }
-        }
-        shas.sort();
-        let mut per_sha = Vec::new();
-        for (first_seen, sha) in shas {
-            let schedule = self.schedule_of(&sha);
-            let mut minutes = vec![0.0; schedule.len()];
-            let mut instances = 0u32;
-            for r in records.iter().filter(|r| r.sha == sha) {
-                let Some(up) = r.in_service_at else { continue };
-                let s = up.max(start);
-                let e = r.terminated_at.map_or(end, |t| t.min(end));
-                if e <= s {
-                    continue;
-                }
-                instances += 1;
-                for (m, i) in segments(&schedule, s, e) {
-                    minutes[i] += m;
-                }
-            }
-            if instances == 0 {
-                continue;
-            }
-            let mut rng = SplitMix64::new(SplitMix64::seed_from(&[
-                self.seed,
-                hash_str(&group.to_string()),
-                start.timestamp_millis() as u64,
-                end.timestamp_millis() as u64,
-                hash_str(sha.as_str()),
-            ]));
-            let mut requests = 0u64;
-            let mut errors = 0u64;
-            let mut flows: Vec<FlowRate> = Vec::new();
-            for (i, (_, profile)) in schedule.iter().enumerate() {
-                if minutes[i] <= 0.0 {
-                    continue;
-                }
-                let req = rng.poisson(profile.requests_per_instance_per_minute * minutes[i]);
-                requests += req;
-                errors += rng.binomial(req, profile.error_rate);
-                for (name, p) in &profile.flow_success {
-                    let attempts = rng.poisson(req as f64 * FLOW_SHARE);
-                    let successes = rng.binomial(attempts, *p);
-                    match flows.iter_mut().find(|f| &f.name == name) {
-                        Some(f) => {
-                            f.attempts += attempts;
-                            f.successes += successes;
-                        }
-                        None => flows.push(FlowRate {
-                            name: name.clone(),
-                            attempts,
-                            successes,
-                        }),
-                    }
-                }
-            }
-            per_sha.push(ShaMetrics {
-                sha,
-                first_seen: Some(first_seen),
-                requests,
-                errors_5xx: errors,
-                instances,
-                flows,
-            });
-        }
+        let (group, records, span) = self.serving(env, role, window);
+        let all: Vec<&InstanceRecord> = records.iter().collect();
         Ok(MonitorSample {
             window: *window,
-            per_sha,
+            per_sha: self.per_sha(&group, &all, span, &[]),
         })
+    }
+
+    /// Splits by instance unless [`ScriptedMonitor::set_splits_by_instance`] said it cannot.
+    async fn sample_by_instance(
+        &self,
+        env: &EnvName,
+        role: &RoleName,
+        window: &MetricsWindow,
+        old: &[InstanceId],
+    ) -> Result<Option<InstanceSplitSample>> {
+        self.faults.check("monitor.sample")?;
+        if !lock(&self.state).splits_by_instance {
+            return Ok(None);
+        }
+        let (group, records, span) = self.serving(env, role, window);
+        let (olds, news): (Vec<&InstanceRecord>, Vec<&InstanceRecord>) =
+            records.iter().partition(|r| old.contains(&r.id));
+        let side = |records: &[&InstanceRecord], name: &str| {
+            ShaMetrics::added_up(self.per_sha(&group, records, span, &[hash_str(name)]))
+        };
+        Ok(Some(InstanceSplitSample {
+            window: *window,
+            old_instances: side(&olds, "old instances"),
+            new_instances: side(&news, "new instances"),
+        }))
     }
 }
 
@@ -372,5 +501,54 @@ mod tests {
         let rate = s.per_sha[1].error_rate().expect("rate");
         assert!((0.04..0.06).contains(&rate), "{rate}");
         assert!(s.per_sha[0].error_rate().expect("old") < 0.005);
+    }
+
+    #[tokio::test]
+    async fn a_split_by_instance_tells_the_launched_instances_from_the_old_ones() {
+        let (clock, fleet, monitor, group) = setup();
+        let old: Vec<InstanceId> = fleet
+            .instance_records()
+            .into_iter()
+            .filter(|r| r.group == group)
+            .map(|r| r.id)
+            .collect();
+        // A config recycle: the same SHA on four more instances, which carry a bad setting.
+        monitor.set_launched_profile_from(clock.now(), TrafficProfile::with_error_rate(0.05));
+        fleet
+            .set_capacity(&group, CapacityChange::desired(8))
+            .await
+            .expect("out");
+        clock.advance(std::time::Duration::from_secs(20 * 60));
+        let w = window(clock.now(), 5);
+        let split = monitor
+            .sample_by_instance(&group.env, &group.role, &w, &old)
+            .await
+            .expect("split")
+            .expect("the scripted monitor splits");
+        let (o, n) = (
+            split.old_instances.expect("old side"),
+            split.new_instances.expect("new side"),
+        );
+        assert_eq!((o.instances, n.instances), (4, 4));
+        assert_eq!(o.sha, n.sha);
+        assert!(o.error_rate().expect("old rate") < 0.005);
+        let rate = n.error_rate().expect("new rate");
+        assert!((0.04..0.06).contains(&rate), "{rate}");
+        // Per SHA, both sides are one: the bad setting is diluted by the old instances.
+        let s = monitor
+            .sample(&group.env, &group.role, &w)
+            .await
+            .expect("sample");
+        assert_eq!(s.per_sha.len(), 1);
+        assert_eq!(s.per_sha[0].instances, 8);
+        // A monitor that cannot tell instances apart says so.
+        monitor.set_splits_by_instance(false);
+        assert!(
+            monitor
+                .sample_by_instance(&group.env, &group.role, &w, &old)
+                .await
+                .expect("split")
+                .is_none()
+        );
     }
 }

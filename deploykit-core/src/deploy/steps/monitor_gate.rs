@@ -6,14 +6,16 @@ use chrono::{DateTime, Utc};
 
 use crate::deploy::context::StepContext;
 use crate::deploy::monitor_verdict::{
-    MonitorVerdict, ShaFigures, Verdict, WindowFigures, figures_of, judge_window, old_total,
-    rollback_criteria, verdict,
+    MonitorVerdict, ShaFigures, Verdict, WindowFigures, figures_of, judge_instances, judge_window,
+    old_total, rollback_criteria, verdict,
 };
 use crate::deploy::ports::{Decision, DecisionRequest};
 use crate::deploy::settings::InconclusivePolicy;
 use crate::deploy::state::{DeployState, Fact, GateVerdict, OverrideRecord, StepOutcome};
 use crate::deploy::steps::{StepBody, main_role, plus, secs_until};
 use crate::error::{Error, Result};
+use crate::model::fleet::{GroupName, InstanceId};
+use crate::model::names::{EnvName, RoleName};
 use crate::model::sha::Sha;
 use crate::ports::monitor::MetricsWindow;
 
@@ -49,12 +51,20 @@ pub(crate) async fn watch(
     let role = main_role(state)?;
     let env = &state.request.env;
     let monitor = &ctx.ports.monitor;
+    let config_recycle = baseline_override.is_none() && old.matches(&new);
     let baseline = match baseline_override {
         Some(b) => Some(b),
-        None if old.matches(&new) => baseline(ctx, state, prefix, &new).await?,
+        None if config_recycle => baseline(ctx, state, prefix, &new).await?,
         None => None,
     };
-    let compared = if baseline.is_some() {
+    // A config recycle is judged old instances against new ones when the monitor can tell
+    // them apart; the baseline stands in for a window where it cannot.
+    let old_instances = config_recycle
+        .then(|| old_instances(state, env, &role))
+        .flatten();
+    let compared = if old_instances.is_some() {
+        format!("old vs new instances of {}", new.short())
+    } else if baseline.is_some() {
         format!("new {} against a baseline of {}", new.short(), old.short())
     } else {
         format!("old {} vs new {}", old.short(), new.short())
@@ -88,12 +98,26 @@ pub(crate) async fn watch(
                     );
                     ctx.sleep(left.min(ctx.settings.poll_secs.max(1))).await;
                 }
-                let sample = ctx
-                    .retry("read the monitor", async || {
-                        monitor.sample(env, &role, &window).await
-                    })
-                    .await?;
-                let w = judge_window(t, &old, &new, &sample, baseline.as_ref());
+                let split = match &old_instances {
+                    Some(ids) => {
+                        ctx.retry("read the monitor by instance", async || {
+                            monitor.sample_by_instance(env, &role, &window, ids).await
+                        })
+                        .await?
+                    }
+                    None => None,
+                };
+                let w = match split {
+                    Some(split) => judge_instances(t, &split),
+                    None => {
+                        let sample = ctx
+                            .retry("read the monitor", async || {
+                                monitor.sample(env, &role, &window).await
+                            })
+                            .await?;
+                        judge_window(t, &old, &new, &sample, baseline.as_ref())
+                    }
+                };
                 ctx.remember(&key, &w)?;
                 w
             }
@@ -118,6 +142,19 @@ pub(crate) async fn watch(
         explanation: "no window was watched".into(),
         windows,
     })
+}
+
+/// The instances of `role`'s group that ran before the deploy (a config recycle's old side),
+/// `None` when none were recorded.
+fn old_instances(state: &DeployState, env: &EnvName, role: &RoleName) -> Option<Vec<InstanceId>> {
+    let group = GroupName::new(env, role);
+    state
+        .facts
+        .pre_deploy
+        .iter()
+        .find(|g| g.group == group)
+        .map(|g| g.instances.clone())
+        .filter(|ids| !ids.is_empty())
 }
 
 /// The old code's figures the monitor gate recorded, added up (the follow-up check's
