@@ -6,7 +6,9 @@
 //! `DEPLOYKIT_RULES` may hold monitor thresholds as TOML (e.g. `bad_z = 4.0`) to try other
 //! rules on the same populations. `DEPLOYKIT_POPULATION=small-flow-drops` judges
 //! `BadDeployMix::small_flow_drops` instead of the issue's population;
-//! `DEPLOYKIT_WATCHED=config-recycles` judges the deploys as config recycles.
+//! `DEPLOYKIT_WATCHED=config-recycles` judges the deploys as config recycles, old instances
+//! against new ones; `config-recycles-against-baseline` as config recycles whose monitor cannot
+//! tell instances apart.
 
 use deploykit_core::deploy::MonitorThresholds;
 use deploykit_core::sim::population::{BadDeployMix, TrafficAssumptions};
@@ -43,10 +45,12 @@ async fn main() -> deploykit_core::Result<()> {
     };
     let watched = match std::env::var("DEPLOYKIT_WATCHED").as_deref() {
         Ok("config-recycles") => Watched::ConfigRecycles,
+        Ok("config-recycles-against-baseline") => Watched::ConfigRecyclesAgainstBaseline,
         Ok("full-deploys") | Err(_) => Watched::FullDeploys,
         Ok(other) => {
             return Err(deploykit_core::Error::invalid_input(format!(
-                "DEPLOYKIT_WATCHED: expected `full-deploys` or `config-recycles`, found `{other}`"
+                "DEPLOYKIT_WATCHED: expected `full-deploys`, `config-recycles` or \
+                 `config-recycles-against-baseline`, found `{other}`"
             )));
         }
     };

@@ -23,9 +23,12 @@ use async_trait::async_trait;
 use chrono::{DateTime, Duration, Utc};
 
 use crate::error::Result;
+use crate::model::fleet::InstanceId;
 use crate::model::names::{EnvName, RoleName};
 use crate::model::sha::Sha;
-use crate::ports::{FlowRate, MetricsWindow, Monitor, MonitorSample, ShaMetrics};
+use crate::ports::{
+    FlowRate, InstanceSplitSample, MetricsWindow, Monitor, MonitorSample, ShaMetrics,
+};
 use crate::sim::rng::SplitMix64;
 
 /// One critical flow of the traffic model.
@@ -395,35 +398,51 @@ impl SimulatedDeploy {
     /// same SHA and the monitor sees them as one: window 0 is the window before the recycle
     /// (old instances alone), later windows are the gate's (old and new instances side by side,
     /// the new ones with the deploy's fault, e.g. a bad setting), added up under the old SHA.
+    /// They are [`SimulatedDeploy::sample_config_recycle_by_instance`]'s two sides added up.
     pub fn sample_config_recycle(
         &self,
         traffic: &TrafficAssumptions,
         window: u32,
         span: MetricsWindow,
     ) -> MonitorSample {
+        let split = self.sample_config_recycle_by_instance(traffic, window, span);
+        MonitorSample {
+            window: span,
+            per_sha: ShaMetrics::added_up(
+                split.old_instances.into_iter().chain(split.new_instances),
+            )
+            .into_iter()
+            .collect(),
+        }
+    }
+
+    /// The figures of window `window` of a config recycle as a monitor that tells instances
+    /// apart sees them: the old instances' and the new ones', both under the old SHA (see
+    /// [`SimulatedDeploy::sample_config_recycle`]).
+    pub fn sample_config_recycle_by_instance(
+        &self,
+        traffic: &TrafficAssumptions,
+        window: u32,
+        span: MetricsWindow,
+    ) -> InstanceSplitSample {
         let new_share = if window == 0 { 0.0 } else { traffic.new_share };
         // The fault starts with the recycle: the gate's first window is the fault's first.
         let sample =
             self.sample_serving(traffic, window, window.saturating_sub(1), span, new_share);
-        let one = sample
-            .per_sha
-            .into_iter()
-            .reduce(|mut one, m| {
-                one.requests += m.requests;
-                one.errors_5xx += m.errors_5xx;
-                for (f, g) in one.flows.iter_mut().zip(&m.flows) {
-                    f.attempts += g.attempts;
-                    f.successes += g.successes;
-                }
-                one
-            })
-            .map(|one| ShaMetrics {
-                sha: self.old_sha.clone(),
-                ..one
-            });
-        MonitorSample {
+        let side = |sha: &Sha| {
+            sample
+                .per_sha
+                .iter()
+                .find(|m| m.sha == *sha)
+                .map(|m| ShaMetrics {
+                    sha: self.old_sha.clone(),
+                    ..m.clone()
+                })
+        };
+        InstanceSplitSample {
             window: span,
-            per_sha: one.into_iter().collect(),
+            old_instances: side(&self.old_sha),
+            new_instances: side(&self.new_sha),
         }
     }
 
@@ -548,6 +567,15 @@ impl PopulationMonitor {
     }
 }
 
+impl PopulationMonitor {
+    /// The number of `window`, counted from `start`.
+    fn index(&self, window: &MetricsWindow) -> u32 {
+        let len = i64::try_from(self.traffic.window_secs.max(1)).unwrap_or(300);
+        let index = (window.start - self.start).num_seconds().div_euclid(len);
+        u32::try_from(index.max(0)).unwrap_or(u32::MAX)
+    }
+}
+
 #[async_trait]
 impl Monitor for PopulationMonitor {
     async fn sample(
@@ -556,9 +584,7 @@ impl Monitor for PopulationMonitor {
         _role: &RoleName,
         window: &MetricsWindow,
     ) -> Result<MonitorSample> {
-        let len = i64::try_from(self.traffic.window_secs.max(1)).unwrap_or(300);
-        let index = (window.start - self.start).num_seconds().div_euclid(len);
-        let index = u32::try_from(index.max(0)).unwrap_or(u32::MAX);
+        let index = self.index(window);
         Ok(match self.serving {
             Serving::SideBySide => self.deploy.sample(&self.traffic, index, *window),
             Serving::NewAlone => self.deploy.sample_recycled(&self.traffic, index, *window),
@@ -567,6 +593,24 @@ impl Monitor for PopulationMonitor {
                     .sample_config_recycle(&self.traffic, index, *window)
             }
         })
+    }
+
+    /// A config recycle's figures split by instance (the simulated deploy has no instance ids:
+    /// `old` is not needed to tell its sides apart); `None` when serving anything else.
+    async fn sample_by_instance(
+        &self,
+        _env: &EnvName,
+        _role: &RoleName,
+        window: &MetricsWindow,
+        _old: &[InstanceId],
+    ) -> Result<Option<InstanceSplitSample>> {
+        Ok((self.serving == Serving::ConfigRecycle).then(|| {
+            self.deploy.sample_config_recycle_by_instance(
+                &self.traffic,
+                self.index(window),
+                *window,
+            )
+        }))
     }
 }
 

@@ -10,8 +10,8 @@ use std::fmt;
 use chrono::{DateTime, Utc};
 
 use crate::deploy::monitor_verdict::{
-    MonitorVerdict, ShaFigures, Verdict, WindowFigures, figures_of, judge_window, old_total,
-    verdict,
+    MonitorVerdict, ShaFigures, Verdict, WindowFigures, figures_of, judge_instances, judge_window,
+    old_total, verdict,
 };
 use crate::deploy::settings::{EnvSettings, MonitorThresholds};
 use crate::error::Result;
@@ -25,23 +25,37 @@ use crate::sim::population::{
 
 /// Watches windows of `monitor` from `start` the way the monitor gate does (sample a window,
 /// judge it, ask for a verdict) until the rules decide. `baseline` stands in for the old SHA's
-/// figures when it no longer serves (the follow-up check: the gate's old figures added up).
+/// figures when it no longer serves (the follow-up check: the gate's old figures added up),
+/// or for a config recycle's old instances where the monitor cannot tell them apart. With
+/// `by_instance` (a config recycle) each window is first asked of the monitor split by
+/// instance, and judged old instances against new ones where it can be.
 pub async fn watch_deploy(
     t: &MonitorThresholds,
     monitor: &dyn Monitor,
-    old_sha: &Sha,
-    new_sha: &Sha,
+    (old_sha, new_sha): (&Sha, &Sha),
     start: DateTime<Utc>,
     baseline: Option<&ShaFigures>,
+    by_instance: bool,
 ) -> Result<MonitorVerdict> {
     let env = EnvName::new("prod")?;
     let role = RoleName::new("idp")?;
     let mut windows: Vec<WindowFigures> = Vec::new();
     for i in 0..t.max_windows.max(1) {
-        let sample = monitor
-            .sample(&env, &role, &window_at(start, t.window_secs, i))
-            .await?;
-        windows.push(judge_window(t, old_sha, new_sha, &sample, baseline));
+        let window = window_at(start, t.window_secs, i);
+        let split = if by_instance {
+            monitor
+                .sample_by_instance(&env, &role, &window, &[])
+                .await?
+        } else {
+            None
+        };
+        windows.push(match split {
+            Some(split) => judge_instances(t, &split),
+            None => {
+                let sample = monitor.sample(&env, &role, &window).await?;
+                judge_window(t, old_sha, new_sha, &sample, baseline)
+            }
+        });
         if let Some(v) = verdict(t, &windows) {
             return Ok(v);
         }
@@ -271,10 +285,15 @@ fn kind_label(fault: &DeployFault, traffic: &TrafficAssumptions, size: FlowDropS
 pub enum Watched {
     /// Full deploys: the old and the new SHA side by side, then the follow-up check.
     FullDeploys,
-    /// Config recycles: one SHA on old and new instances, compared with its own figures from
-    /// the window before the recycle (the new instances carry the fault, e.g. a bad setting).
-    /// The follow-up check is not simulated for them.
+    /// Config recycles: one SHA on old and new instances (the new ones carry the fault, e.g. a
+    /// bad setting), judged old instances against new ones in the same windows, as the gate
+    /// does when the monitor tells instances apart. The follow-up check is not simulated for
+    /// them.
     ConfigRecycles,
+    /// Config recycles where the monitor cannot tell instances apart: the SHA's figures,
+    /// old and new instances together, compared with its own figures from the window before
+    /// the recycle.
+    ConfigRecyclesAgainstBaseline,
 }
 
 /// Runs `healthy` healthy and `bad` bad deploys drawn from `seed` through the rules `t`,
@@ -314,7 +333,7 @@ pub async fn evaluate(
         let (v, follow_up) = match watched {
             Watched::FullDeploys => {
                 let monitor = PopulationMonitor::new(deploy, traffic.clone(), start);
-                let v = watch_deploy(t, &monitor, &old, &new, start, None).await?;
+                let v = watch_deploy(t, &monitor, (&old, &new), start, None, false).await?;
                 // As the follow-up step does: the old code's figures the gate saw, added up,
                 // stand in for the old instances, which are gone.
                 let follow_up = if v.verdict == Verdict::Rollback {
@@ -323,22 +342,38 @@ pub async fn evaluate(
                     let baseline = old_total(&v.windows);
                     let recycled = monitor.recycled();
                     Some(
-                        watch_deploy(t, &recycled, &old, &new, follow_up_start, baseline.as_ref())
-                            .await?,
+                        watch_deploy(
+                            t,
+                            &recycled,
+                            (&old, &new),
+                            follow_up_start,
+                            baseline.as_ref(),
+                            false,
+                        )
+                        .await?,
                     )
                 };
                 (v, follow_up)
             }
-            Watched::ConfigRecycles => {
-                // As the gate does for a config recycle: the SHA's own figures over the window
-                // before the recycle are the baseline; the gate's windows follow it.
+            Watched::ConfigRecycles | Watched::ConfigRecyclesAgainstBaseline => {
+                // As the gate does for a config recycle: old instances against new ones where
+                // the monitor tells them apart, else the SHA's own figures over the window
+                // before the recycle as the baseline; the gate's windows follow it.
                 let before = window_at(start, t.window_secs, 0);
                 let baseline = figures_of(&deploy.sample_config_recycle(traffic, 0, before), &old);
                 let monitor =
                     PopulationMonitor::new(deploy, traffic.clone(), start).config_recycle();
                 let gate_start = window_at(start, t.window_secs, 1).start;
-                let v =
-                    watch_deploy(t, &monitor, &old, &old, gate_start, baseline.as_ref()).await?;
+                let by_instance = watched == Watched::ConfigRecycles;
+                let v = watch_deploy(
+                    t,
+                    &monitor,
+                    (&old, &old),
+                    gate_start,
+                    baseline.as_ref(),
+                    by_instance,
+                )
+                .await?;
                 (v, None)
             }
         };
