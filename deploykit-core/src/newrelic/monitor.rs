@@ -1,15 +1,16 @@
-//! `NewRelicMonitor`: per-SHA figures from NerdGraph NRQL queries.
+//! `NewRelicMonitor`: per-SHA and per-instance figures from NerdGraph NRQL queries.
 
 use std::time::Duration;
 
 use async_trait::async_trait;
 use serde_json::{Value, json};
 
-use super::nrql::{per_sha_query, read_results};
+use super::nrql::{per_host_query, per_sha_query, read_host_split, read_results};
 use crate::config::{EffectiveConfig, NewRelicConfig, Secret};
 use crate::error::{Error, Result};
-use crate::model::{EnvName, RoleName};
-use crate::ports::{MetricsWindow, Monitor, MonitorSample};
+use crate::model::{EnvName, InstanceId, RoleName};
+use crate::ports::NameWithoutInstanceId;
+use crate::ports::{InstanceSplitSample, MetricsWindow, Monitor, MonitorSample};
 
 /// The NerdGraph query; the NRQL goes in a variable, so it needs no GraphQL escaping.
 const GRAPHQL: &str = "query($accountId: Int!, $nrql: Nrql!, $timeout: Seconds) { actor { \
@@ -217,5 +218,32 @@ impl Monitor for NewRelicMonitor {
             window: *window,
             per_sha: read_results(&rows),
         })
+    }
+
+    /// The figures of the hosts of `old` against every other host, from one query faceted by
+    /// host; `None` (logged) when a host that served requests names no EC2 instance.
+    async fn sample_by_instance(
+        &self,
+        env: &EnvName,
+        role: &RoleName,
+        window: &MetricsWindow,
+        old: &[InstanceId],
+    ) -> Result<Option<InstanceSplitSample>> {
+        let nrql = per_host_query(&self.app_name(env, role), &self.sha_attribute, window)?;
+        let rows = self.query(&nrql).await?;
+        match read_host_split(*window, &rows, old) {
+            Ok(split) => Ok(Some(split)),
+            Err(NameWithoutInstanceId { name }) => {
+                tracing::info!(
+                    %env,
+                    %role,
+                    host = name.as_deref().unwrap_or("(none)"),
+                    "New Relic cannot split old instances from new: a host that served \
+                     requests has no EC2 instance id in its name; comparing with the baseline \
+                     instead"
+                );
+                Ok(None)
+            }
+        }
     }
 }

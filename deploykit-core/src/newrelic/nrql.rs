@@ -1,4 +1,4 @@
-//! The NRQL query behind [`super::NewRelicMonitor`] and the reading of its results.
+//! The NRQL queries behind [`super::NewRelicMonitor`] and the reading of their results.
 //!
 //! One query per sample gives the same per-SHA figures as
 //! [`crate::ports::monitor::ShaMetrics`]:
@@ -22,13 +22,39 @@
 //! - one result row per SHA (`FACET` on the SHA attribute, `LIMIT MAX` so no SHA is folded
 //!   into "Other"). Rows whose facet is not a SHA (no tag) are left out. Flow success rates
 //!   are not queried from New Relic: `flows` is empty.
+//!
+//! ## Old instances against new ones
+//!
+//! A config recycle launches instances that run the same SHA as the ones they replace, so
+//! [`per_host_query`] asks the same question one row per host and SHA
+//! (`` FACET host, `tags.gitSha` ``, one query per sample; NerdGraph answers `facet` as
+//! `[host, sha]`) and
+//! [`read_host_split`] adds the rows up on two sides:
+//!
+//! - a host is **old** when its name contains one of the old instance ids (case-insensitive;
+//!   `idp-i-0123456789abcdef0.prod.login.gov` and `i-0123456789abcdef0` both name
+//!   `i-0123456789abcdef0`);
+//! - otherwise it is **new** when its name contains an EC2 instance id: `i-` and 8 or 17
+//!   hexadecimal digits, not inside a longer word;
+//! - a host that served requests but has no instance id in its name (such as the default
+//!   `ip-10-0-1-23`) makes the split impossible: the monitor answers "cannot tell instances
+//!   apart" and the gate falls back to its baseline comparison.
+//!
+//! This works only when New Relic's `host` names carry the EC2 instance id, that is when the
+//! instances' hostnames include it; with EC2's default `ip-…` names every sample is "cannot
+//! tell". Each side is its rows added up with [`ShaMetrics::added_up`]: `instances` counts
+//! hosts (a host that served two SHAs in the window counts twice), `sha` is the SHA that
+//! served most of the side's requests. Rows without a SHA are left out as above.
 
 use chrono::{DateTime, Utc};
 use serde_json::Value;
 
 use crate::error::{Error, Result};
 use crate::model::Sha;
-use crate::ports::{MetricsWindow, ShaMetrics};
+use crate::model::fleet::InstanceId;
+use crate::ports::{
+    InstanceSplitSample, MetricsWindow, NameWithoutInstanceId, ShaMetrics, split_by_name,
+};
 
 /// Quotes a string for NRQL (single quotes, backslash escapes).
 fn quote(s: &str) -> String {
@@ -40,6 +66,37 @@ pub fn per_sha_query(
     app_name: &str,
     sha_attribute: &str,
     window: &MetricsWindow,
+) -> Result<String> {
+    faceted_query(
+        app_name,
+        sha_attribute,
+        window,
+        &format!("`{sha_attribute}`"),
+    )
+}
+
+/// The NRQL query for `app_name` over `window`, faceted by host and `sha_attribute`: one row
+/// per host and SHA, for [`read_host_split`].
+pub fn per_host_query(
+    app_name: &str,
+    sha_attribute: &str,
+    window: &MetricsWindow,
+) -> Result<String> {
+    faceted_query(
+        app_name,
+        sha_attribute,
+        window,
+        &format!("host, `{sha_attribute}`"),
+    )
+}
+
+/// The figures query with `facet` as its FACET clause, once `sha_attribute` and `window` are
+/// known to be usable.
+fn faceted_query(
+    app_name: &str,
+    sha_attribute: &str,
+    window: &MetricsWindow,
+    facet: &str,
 ) -> Result<String> {
     let attribute_ok = !sha_attribute.is_empty()
         && sha_attribute
@@ -62,7 +119,7 @@ pub fn per_sha_query(
          filter(count(*), WHERE httpResponseCode LIKE '5%') AS 'errors_5xx', \
          uniqueCount(host) AS 'instances', min(timestamp) AS 'first_seen' \
          FROM Transaction WHERE appName = {} AND transactionType = 'Web' \
-         FACET `{sha_attribute}` SINCE {} UNTIL {} LIMIT MAX",
+         FACET {facet} SINCE {} UNTIL {} LIMIT MAX",
         quote(app_name),
         window.start.timestamp_millis(),
         window.end.timestamp_millis()
@@ -86,34 +143,67 @@ fn facet(row: &Value) -> Option<&str> {
     }
 }
 
+/// The SHA of a row, `None` (logged) when its facet is not one.
+fn row_sha(facet: Option<&str>) -> Option<Sha> {
+    match facet.map(Sha::new) {
+        Some(Ok(sha)) => Some(sha),
+        other => {
+            tracing::debug!(?other, "New Relic row without a SHA facet left out");
+            None
+        }
+    }
+}
+
+/// The figures of one result row served by `sha`.
+fn row_metrics(row: &Value, sha: Sha) -> ShaMetrics {
+    let first_seen = row
+        .get("first_seen")
+        .and_then(Value::as_f64)
+        .and_then(|ms| DateTime::<Utc>::from_timestamp_millis(ms as i64));
+    ShaMetrics {
+        sha,
+        first_seen,
+        requests: count(row, "requests"),
+        errors_5xx: count(row, "errors_5xx"),
+        instances: u32::try_from(count(row, "instances")).unwrap_or(u32::MAX),
+        flows: Vec::new(),
+    }
+}
+
 /// The per-SHA figures from NerdGraph's `results` rows, in the order SHAs were first seen.
 pub fn read_results(rows: &[Value]) -> Vec<ShaMetrics> {
     let mut out: Vec<ShaMetrics> = rows
         .iter()
-        .filter_map(|row| {
-            let sha = match facet(row).map(Sha::new) {
-                Some(Ok(sha)) => sha,
-                other => {
-                    tracing::debug!(?other, "New Relic row without a SHA facet left out");
-                    return None;
-                }
-            };
-            let first_seen = row
-                .get("first_seen")
-                .and_then(Value::as_f64)
-                .and_then(|ms| DateTime::<Utc>::from_timestamp_millis(ms as i64));
-            Some(ShaMetrics {
-                sha,
-                first_seen,
-                requests: count(row, "requests"),
-                errors_5xx: count(row, "errors_5xx"),
-                instances: u32::try_from(count(row, "instances")).unwrap_or(u32::MAX),
-                flows: Vec::new(),
-            })
-        })
+        .filter_map(|row| Some(row_metrics(row, row_sha(facet(row))?)))
         .collect();
     out.sort_by_key(|m| m.first_seen);
     out
+}
+
+/// The host and SHA facets of a [`per_host_query`] row (`[host, sha]`).
+fn host_and_sha(row: &Value) -> (Option<&str>, Option<&str>) {
+    match row.get("facet") {
+        Some(Value::Array(items)) => (
+            items.first().and_then(Value::as_str),
+            items.get(1).and_then(Value::as_str),
+        ),
+        _ => (None, None),
+    }
+}
+
+/// The rows of [`per_host_query`] over `window` split between the hosts of the instances in
+/// `old` and every other instance, by [`split_by_name`]'s rule on the host names; the host
+/// that made it impossible otherwise. Rows without a SHA are left out.
+pub fn read_host_split(
+    window: MetricsWindow,
+    rows: &[Value],
+    old: &[InstanceId],
+) -> std::result::Result<InstanceSplitSample, NameWithoutInstanceId> {
+    let named = rows.iter().filter_map(|row| {
+        let (host, sha) = host_and_sha(row);
+        Some((host, row_metrics(row, row_sha(sha)?)))
+    });
+    split_by_name(window, named, old)
 }
 
 #[cfg(test)]

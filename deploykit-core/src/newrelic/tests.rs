@@ -214,4 +214,208 @@ async fn new_relic_meets_the_monitor_contract() {
     contract::quiet_window_is_no_data(&monitor(&quiet), &env, &role, &window())
         .await
         .expect("quiet window");
+    let by_host = FakeServer::start(|_| {
+        results(json!([
+            {"facet": [format!("idp-{OLD_A}.prod.login.gov"), OLD], "requests": 4000,
+             "errors_5xx": 4, "instances": 1, "first_seen": 1799990000000.0_f64},
+            {"facet": [format!("idp-{OLD_B}.prod.login.gov"), OLD], "requests": 4100,
+             "errors_5xx": 5, "instances": 1, "first_seen": 1799990000000.0_f64},
+            {"facet": ["idp-i-0bbbbbbbbbbbbbbb2.prod.login.gov", OLD], "requests": 3900,
+             "errors_5xx": 30, "instances": 1, "first_seen": 1800000600000.0_f64}
+        ]))
+    });
+    contract::instance_split_is_consistent(&monitor(&by_host), &env, &role, &window(), &old_ids())
+        .await
+        .expect("split window");
+}
+
+const OLD_A: &str = "i-0123456789abcdef0";
+const OLD_B: &str = "i-0aaaaaaaaaaaaaaa1";
+
+fn old_ids() -> Vec<crate::model::InstanceId> {
+    [OLD_A, OLD_B]
+        .iter()
+        .map(|id| crate::model::InstanceId::new(id).expect("id"))
+        .collect()
+}
+
+async fn sample_by_instance(
+    server: &FakeServer,
+) -> crate::Result<Option<crate::ports::InstanceSplitSample>> {
+    monitor(server)
+        .sample_by_instance(
+            &EnvName::new("prod").expect("env"),
+            &RoleName::new("idp").expect("role"),
+            &window(),
+            &old_ids(),
+        )
+        .await
+}
+
+/// One per-host row the way NerdGraph answers a two-facet query.
+fn host_row(host: &str, sha: &str, requests: u64, errors: u64, first_seen_ms: f64) -> Value {
+    json!({"facet": [host, sha], "host": host, "tags.gitSha": sha,
+           "requests": requests, "errors_5xx": errors, "instances": 1,
+           "first_seen": first_seen_ms})
+}
+
+#[tokio::test]
+async fn old_and_new_hosts_are_added_up_on_their_own_side() {
+    let server = FakeServer::start(|_| {
+        results(json!([
+            // Old instances, named in several ways, one of them in upper case.
+            host_row("idp-i-0123456789abcdef0.prod.login.gov", OLD, 4000, 4, 1799990000000.0),
+            host_row("I-0AAAAAAAAAAAAAAA1", OLD, 3000, 2, 1799980000000.0),
+            // New instances: a 17-digit and an 8-digit id.
+            host_row("idp-i-0bbbbbbbbbbbbbbb2.prod.login.gov", OLD, 900, 9, 1800000300000.0),
+            host_row("i-0ccccccc", NEW, 100, 1, 1800000200000.0),
+            // No SHA: left out, even without an instance id.
+            {"facet": ["ip-10-0-1-23", null], "requests": 50, "errors_5xx": 50, "instances": 1}
+        ]))
+    });
+    let split = sample_by_instance(&server)
+        .await
+        .expect("sample")
+        .expect("hosts carry instance ids, so the split is possible");
+    assert_eq!(split.window, window());
+
+    let old = split.old_instances.expect("old instances served");
+    assert_eq!(old.requests, 7000);
+    assert_eq!(old.errors_5xx, 6);
+    assert_eq!(old.instances, 2);
+    assert_eq!(old.sha.as_str(), OLD);
+    assert_eq!(
+        old.first_seen,
+        DateTime::from_timestamp_millis(1_799_980_000_000)
+    );
+
+    let new = split.new_instances.expect("new instances served");
+    assert_eq!(new.requests, 1000);
+    assert_eq!(new.errors_5xx, 10);
+    assert_eq!(new.instances, 2);
+    assert_eq!(
+        new.sha.as_str(),
+        OLD,
+        "the SHA that served most new requests"
+    );
+    assert_eq!(new.error_rate(), Some(0.01));
+    assert!(new.flows.is_empty());
+}
+
+#[tokio::test]
+async fn a_side_without_rows_is_none() {
+    let server = FakeServer::start(|_| {
+        results(json!([host_row(
+            "i-0bbbbbbbbbbbbbbb2",
+            NEW,
+            500,
+            0,
+            1800000300000.0
+        )]))
+    });
+    let split = sample_by_instance(&server)
+        .await
+        .expect("sample")
+        .expect("split");
+    assert_eq!(split.old_instances, None);
+    assert_eq!(split.new_instances.expect("new").requests, 500);
+}
+
+#[tokio::test]
+async fn a_host_without_an_instance_id_makes_the_split_impossible() {
+    for stray in [
+        "ip-10-0-1-23",
+        // An id-like word inside another word is no instance id.
+        "api-deadbeef",
+        // An id with a length EC2 never gives.
+        "i-0123456789",
+    ] {
+        let server = FakeServer::start(move |_| {
+            results(json!([
+                host_row(OLD_A, OLD, 4000, 4, 1799990000000.0),
+                host_row("i-0bbbbbbbbbbbbbbb2", OLD, 900, 9, 1800000300000.0),
+                host_row(stray, OLD, 10, 0, 1800000100000.0)
+            ]))
+        });
+        let split = sample_by_instance(&server).await.expect("no error");
+        assert_eq!(split, None, "{stray} names no instance");
+    }
+
+    // A host without an instance id that served nothing does not matter.
+    let server = FakeServer::start(|_| {
+        results(json!([
+            host_row(OLD_A, OLD, 4000, 4, 1799990000000.0),
+            host_row("ip-10-0-1-23", OLD, 0, 0, 1800000100000.0)
+        ]))
+    });
+    let split = sample_by_instance(&server).await.expect("sample");
+    assert_eq!(
+        split.expect("split").old_instances.expect("old").requests,
+        4000
+    );
+}
+
+#[tokio::test]
+async fn the_split_comes_from_one_query_faceted_by_host_and_sha() {
+    let server = FakeServer::start(|_| results(json!([])));
+    let split = sample_by_instance(&server).await.expect("sample");
+    let split = split.expect("no rows: nothing stands in the way of a split");
+    assert_eq!((split.old_instances, split.new_instances), (None, None));
+
+    let reqs = server.requests();
+    assert_eq!(reqs.len(), 1, "one query per sample");
+    assert_eq!(reqs[0].header("api-key"), Some(API_KEY));
+    let body = reqs[0].json();
+    let nrql = body["variables"]["nrql"].as_str().expect("nrql");
+    assert!(nrql.contains("FACET host, `tags.gitSha`"), "{nrql}");
+    assert!(
+        nrql.contains("SINCE 1800000000000 UNTIL 1800000900000"),
+        "{nrql}"
+    );
+    assert!(nrql.contains("appName = 'prod.login.gov'"), "{nrql}");
+    assert!(nrql.contains("transactionType = 'Web'"), "{nrql}");
+    assert!(nrql.contains("LIMIT MAX"), "{nrql}");
+}
+
+#[tokio::test]
+async fn a_bad_sha_attribute_or_window_is_refused_before_querying() {
+    let server = FakeServer::start(|_| results(json!([])));
+    let config = NewRelicConfig {
+        account_id: Some(1376370),
+        api_url: server.url("/graphql"),
+        sha_attribute: "tags.gitSha` OR 1".to_string(),
+        ..NewRelicConfig::default()
+    };
+    let m = NewRelicMonitor::new(&config, Secret::new(API_KEY)).expect("monitor");
+    let env = EnvName::new("prod").expect("env");
+    let role = RoleName::new("idp").expect("role");
+    let err = m
+        .sample_by_instance(&env, &role, &window(), &old_ids())
+        .await
+        .expect_err("bad attribute");
+    assert_eq!(err.kind(), ErrorKind::InvalidInput);
+    let text = err.to_string();
+    assert!(text.contains("monitor.newrelic.sha_attribute"), "{text}");
+    assert!(text.contains("tags.gitSha` OR 1"), "{text}");
+    assert!(!format!("{text} {err:?}").contains(API_KEY));
+
+    let backwards = MetricsWindow {
+        start: window().end,
+        end: window().start,
+    };
+    let err = monitor(&server)
+        .sample_by_instance(&env, &role, &backwards, &old_ids())
+        .await
+        .expect_err("backwards window");
+    assert_eq!(err.kind(), ErrorKind::InvalidInput);
+    assert!(server.requests().is_empty(), "nothing sent to New Relic");
+}
+
+#[tokio::test]
+async fn split_query_failures_keep_their_kind() {
+    let server =
+        FakeServer::start(|_| errors("NRDB query duration exceeded the timeout", "TIMEOUT"));
+    let err = sample_by_instance(&server).await.expect_err("timeout");
+    assert_eq!(err.kind(), ErrorKind::Timeout);
+    assert!(err.is_temporary());
 }

@@ -6,6 +6,7 @@ pub mod code_host;
 pub mod deploy_lock;
 pub mod deploy_status_source;
 pub mod fleet;
+pub mod instance_split;
 pub mod log_source;
 pub mod monitor;
 pub mod notifier;
@@ -19,10 +20,9 @@ pub use code_host::{
 pub use deploy_lock::{DeployLock, LockHolder};
 pub use deploy_status_source::DeployStatusSource;
 pub use fleet::Fleet;
+pub use instance_split::{InstanceSplitSample, NameWithoutInstanceId, split_by_name};
 pub use log_source::{LogChunk, LogSource};
-pub use monitor::{
-    FlowRate, InstanceSplitSample, MetricsWindow, Monitor, MonitorSample, ShaMetrics,
-};
+pub use monitor::{FlowRate, MetricsWindow, Monitor, MonitorSample, ShaMetrics};
 pub use notifier::{Announcement, Notifier};
 pub use vcs::{Commit, Vcs};
 

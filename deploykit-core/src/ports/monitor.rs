@@ -9,6 +9,7 @@ use crate::error::Result;
 use crate::model::fleet::InstanceId;
 use crate::model::names::{EnvName, RoleName};
 use crate::model::sha::Sha;
+pub use crate::ports::instance_split::InstanceSplitSample;
 
 /// A time window `[start, end)`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
@@ -91,20 +92,6 @@ pub struct MonitorSample {
     pub window: MetricsWindow,
     /// Per-SHA figures, in the order SHAs were first seen.
     pub per_sha: Vec<ShaMetrics>,
-}
-
-/// One window's figures split by instance rather than by SHA: the instances that were running
-/// before a recycle against the ones it launched. A config recycle needs it: old and new
-/// instances run the same SHA, so per-SHA figures cannot tell them apart.
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
-pub struct InstanceSplitSample {
-    /// The window the figures cover.
-    pub window: MetricsWindow,
-    /// The figures of the instances listed as old, added up (`None` when none of them served
-    /// a request). `sha` is the SHA that served most of their requests.
-    pub old_instances: Option<ShaMetrics>,
-    /// The figures of every other instance of the role, added up (`None` when none served).
-    pub new_instances: Option<ShaMetrics>,
 }
 
 /// Where per-SHA request figures of an app come from.
