@@ -8,6 +8,7 @@ use deploy_support::{Rig, first_run, rolled_back_reason, stopped_reason};
 use deploykit_core::DeployKind;
 use deploykit_core::deploy::{FinalStatus, Journal, MemoryJournal, Record};
 use deploykit_core::ports::LockHolder;
+use deploykit_core::report::{DeployReport, render_svg};
 use deploykit_core::sim::{FleetEventKind, TrafficProfile};
 
 fn journal_notes(journal: &MemoryJournal, kind: &str) -> Vec<String> {
@@ -76,6 +77,12 @@ async fn a_config_recycle_is_judged_old_instances_against_new_ones() {
     assert_eq!(w["old"]["sha"], w["new"]["sha"], "{w}");
     let explanation = w["explanation"].as_str().expect("explanation");
     assert!(explanation.starts_with("new instances "), "{explanation}");
+    // The report's chart names the two sides so.
+    let records = journal.load(&first_run(&journal)).expect("load");
+    let svg = render_svg(&DeployReport::from_records(&records).expect("report"));
+    assert!(svg.contains(">old instances "), "{svg}");
+    assert!(svg.contains(">new instances "), "{svg}");
+    assert!(!svg.contains("baseline"), "{svg}");
 }
 
 #[tokio::test]

@@ -168,6 +168,7 @@ fn windows(records: &[Record]) -> Vec<ReportWindow> {
                 end: figures.window.end,
                 old: point(&figures.old),
                 new: point(&figures.new),
+                by_instance: figures.by_instance,
                 judgement: figures.judgement,
                 explanation: figures.explanation,
             },

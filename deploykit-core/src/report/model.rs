@@ -109,10 +109,15 @@ pub struct ReportWindow {
     pub start: DateTime<Utc>,
     /// End of the window.
     pub end: DateTime<Utc>,
-    /// The old SHA's figures (or the baseline a config recycle compares with).
+    /// The old SHA's figures (a config recycle's old instances, or the baseline it compares
+    /// with).
     pub old: Option<SeriesPoint>,
-    /// The new SHA's figures.
+    /// The new SHA's figures (a config recycle's new instances).
     pub new: Option<SeriesPoint>,
+    /// Whether `old` and `new` are one SHA's old and new instances (a config recycle judged
+    /// side by side).
+    #[serde(default)]
+    pub by_instance: bool,
     /// How the window was judged.
     pub judgement: WindowJudgement,
     /// The numbers and the rule that judged it.

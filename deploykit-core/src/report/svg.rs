@@ -450,16 +450,23 @@ fn markers(
 
 fn legend(s: &mut String, report: &DeployReport, y: f64) {
     let same = matches!((&report.old_sha, &report.new_sha), (Some(o), Some(n)) if o.matches(n));
-    let old = match (&report.old_sha, same) {
+    // A config recycle judged side by side compares instances, not SHAs.
+    let by_instance = report.windows.iter().any(|w| w.by_instance);
+    let (old_side, new_side) = if by_instance {
+        ("old instances", "new instances")
+    } else {
+        ("old SHA", "new SHA")
+    };
+    let old = match (&report.old_sha, same && !by_instance) {
         (_, true) => "before the recycle (baseline)".to_string(),
-        (Some(o), false) => format!("old SHA {}", o.short()),
-        (None, false) => "old SHA".to_string(),
+        (Some(o), false) => format!("{old_side} {}", o.short()),
+        (None, false) => old_side.to_string(),
     };
     let new = report
         .new_sha
         .as_ref()
-        .map(|n| format!("new SHA {}", n.short()))
-        .unwrap_or_else(|| "new SHA".into());
+        .map(|n| format!("{new_side} {}", n.short()))
+        .unwrap_or_else(|| new_side.into());
     let mut x = LEFT;
     let _ = write!(
         s,
