@@ -297,3 +297,26 @@ async fn staging_lets_the_spindown_remove_old_instances() {
     assert_eq!(rig.running("idp").len(), 2);
     assert!(rig.fleet().min_healthy_in_service(&rig.group("idp")) >= 2);
 }
+
+#[tokio::test]
+async fn once_the_spindown_removed_the_old_instances_a_config_recycle_uses_the_baseline() {
+    let rig = Rig::in_env("staging").await;
+    let journal = MemoryJournal::new();
+    let out = rig
+        .deploy_with(&journal, &rig.request(DeployKind::ConfigRecycle))
+        .await
+        .expect("deploy");
+    assert_eq!(out.status, FinalStatus::Deployed, "{out:#?}");
+    let window = |i: usize| {
+        remembered(&journal, &format!("monitor_gate/window/{i}"))
+            .unwrap_or_else(|| panic!("no window {i}"))
+    };
+    // Staging lets the spindown remove the old instances during the gate: the first window
+    // still has them beside the new ones, the second has nothing beside the new ones and is
+    // compared with the window before the recycle instead of with no old figures at all.
+    let (first, second) = (window(0), window(1));
+    assert_eq!(first["by_instance"], true, "{first}");
+    assert_eq!(second["by_instance"], false, "{second}");
+    assert_eq!(second["old_is_baseline"], true, "{second}");
+    assert!(second["old"]["requests"].as_u64() > Some(1000), "{second}");
+}

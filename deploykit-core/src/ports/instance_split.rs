@@ -19,6 +19,18 @@ pub struct InstanceSplitSample {
     pub new_instances: Option<ShaMetrics>,
 }
 
+impl InstanceSplitSample {
+    /// The split, when the old instances served requests in the window; `None` when they did
+    /// not (gone after the spindown, or not yet counted), so nothing stands beside the new
+    /// instances and the caller compares with a baseline instead.
+    pub fn with_old_side(self) -> Option<Self> {
+        self.old_instances
+            .as_ref()
+            .is_some_and(|o| o.requests > 0)
+            .then_some(self)
+    }
+}
+
 /// A row that served requests under a name without an instance id: no side can be picked for
 /// it, so the window cannot be split.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -17,7 +17,7 @@ use crate::deploy::settings::{EnvSettings, MonitorThresholds};
 use crate::error::Result;
 use crate::model::names::{EnvName, RoleName};
 use crate::model::sha::Sha;
-use crate::ports::Monitor;
+use crate::ports::{InstanceSplitSample, Monitor};
 use crate::sim::population::{
     BadDeployMix, DeployFault, FlowDropSize, PopulationMonitor, TrafficAssumptions, population,
     window_at,
@@ -46,6 +46,7 @@ pub async fn watch_deploy(
             monitor
                 .sample_by_instance(&env, &role, &window, &[])
                 .await?
+                .and_then(InstanceSplitSample::with_old_side)
         } else {
             None
         };

@@ -17,7 +17,7 @@ use crate::error::{Error, Result};
 use crate::model::fleet::{GroupName, InstanceId};
 use crate::model::names::{EnvName, RoleName};
 use crate::model::sha::Sha;
-use crate::ports::monitor::MetricsWindow;
+use crate::ports::monitor::{InstanceSplitSample, MetricsWindow};
 
 /// The old and new SHA to compare.
 pub(crate) fn shas(state: &DeployState) -> Result<(Sha, Sha)> {
@@ -58,7 +58,8 @@ pub(crate) async fn watch(
         None => None,
     };
     // A config recycle is judged old instances against new ones when the monitor can tell
-    // them apart; the baseline stands in for a window where it cannot.
+    // them apart; the baseline stands in for a window where it cannot, or where the old
+    // instances served nothing (the spindown removed them).
     let old_instances = config_recycle
         .then(|| old_instances(state, env, &role))
         .flatten();
@@ -99,12 +100,12 @@ pub(crate) async fn watch(
                     ctx.sleep(left.min(ctx.settings.poll_secs.max(1))).await;
                 }
                 let split = match &old_instances {
-                    Some(ids) => {
-                        ctx.retry("read the monitor by instance", async || {
+                    Some(ids) => ctx
+                        .retry("read the monitor by instance", async || {
                             monitor.sample_by_instance(env, &role, &window, ids).await
                         })
                         .await?
-                    }
+                        .and_then(InstanceSplitSample::with_old_side),
                     None => None,
                 };
                 let w = match split {
