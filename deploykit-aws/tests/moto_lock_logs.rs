@@ -8,7 +8,8 @@
 //!   lines are unit-tested in `src/ssm_tail.rs`.
 //! - Logs Insights: moto's StartQuery/GetQueryResults do not run `stats`, so a query returns
 //!   raw events, never per-SHA rows; the monitor is tested for its calls, its "no data"
-//!   answer and a missing log group, the row mapping is unit-tested in `src/monitor.rs`.
+//!   answer and a missing log group, the row mapping is unit-tested in `src/monitor.rs`; so
+//!   is the split of old instances from new (`sample_by_instance`).
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod support;
@@ -288,6 +289,99 @@ async fn the_monitor_queries_the_request_log_and_says_no_data_when_there_is_none
                 start: now,
                 end: now,
             },
+        )
+        .await
+        .unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::InvalidInput);
+}
+
+#[tokio::test]
+async fn the_split_by_instance_queries_the_request_log_and_says_no_data_when_there_is_none() {
+    let Some(moto) = MotoServer::start_or_skip() else {
+        return;
+    };
+    let counter = CallCounter::new();
+    let c = moto.clients_with(&[counter.interceptor()]).await;
+    let monitor = LogsInsightsMonitor::new(c.clone(), Arc::new(SystemClock));
+    let now = Utc::now();
+    let window = MetricsWindow {
+        start: now - Duration::minutes(15),
+        end: now + Duration::minutes(1),
+    };
+    let (prod, idp) = (env("prod"), RoleName::new("idp").unwrap());
+    let old = [InstanceId::new("i-0123456789abcdef0").unwrap()];
+    let group = "prod_/srv/idp/shared/log/production.log";
+
+    let err = monitor
+        .sample_by_instance(&prod, &idp, &window, &old)
+        .await
+        .unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::NotFound);
+    assert!(err.to_string().contains(group), "{err}");
+
+    c.logs
+        .create_log_group()
+        .log_group_name(group)
+        .send()
+        .await
+        .unwrap();
+    counter.clear();
+    let split = monitor
+        .sample_by_instance(&prod, &idp, &window, &old)
+        .await
+        .unwrap()
+        .expect("Logs Insights tells instances apart by log stream");
+    assert_eq!(split.window, window);
+    assert_eq!((split.old_instances, split.new_instances), (None, None));
+    assert_eq!(counter.calls(), ["StartQuery", "GetQueryResults"]);
+
+    // moto answers with raw events (no SHA: left out); with rows, the events log is asked
+    // too, and its absence means no flow figures, not an error.
+    c.logs
+        .create_log_stream()
+        .log_group_name(group)
+        .log_stream_name("ip-10-0-1-23")
+        .send()
+        .await
+        .unwrap();
+    put_lines(&c, group, "ip-10-0-1-23", &["GET / 200"]).await;
+    counter.clear();
+    let split = monitor
+        .sample_by_instance(&prod, &idp, &window, &old)
+        .await
+        .unwrap()
+        .expect("rows without a SHA do not prevent the split");
+    assert_eq!((split.old_instances, split.new_instances), (None, None));
+    // The events log query is refused at StartQuery: there is no events log.
+    assert_eq!(
+        counter.calls(),
+        ["StartQuery", "GetQueryResults", "StartQuery"]
+    );
+
+    // Custom queries without split queries: "cannot tell", without asking AWS.
+    counter.clear();
+    let custom = monitor.clone().with_queries(
+        "stats count(*) as requests by git_sha",
+        "stats count(*) as attempts by git_sha, name",
+    );
+    assert_eq!(
+        custom
+            .sample_by_instance(&prod, &idp, &window, &old)
+            .await
+            .unwrap(),
+        None
+    );
+    assert!(counter.calls().is_empty(), "{:?}", counter.calls());
+
+    let err = monitor
+        .sample_by_instance(
+            &prod,
+            &idp,
+            &MetricsWindow {
+                start: now,
+                end: now,
+            },
+            &old,
         )
         .await
         .unwrap_err();

@@ -102,6 +102,54 @@ def test_python_monitor_drives_a_rollback() -> None:
     assert kinds == ["recycle_start", "rollback_started", "retrospective_to_schedule"]
 
 
+def test_a_python_monitor_splits_a_config_recycle_by_instance() -> None:
+    world = deploykit.World.login_gov()
+    deployed = world.servers("prod", "idp")[0].deployed_sha
+    assert deployed is not None
+    sha = deployed.text
+    asked: list[list[str]] = []
+
+    def figures(errors_5xx: int) -> dict[str, Any]:
+        return {"sha": sha, "requests": 20_000, "errors_5xx": errors_5xx, "instances": 4}
+
+    class SplittingMonitor:
+        def sample(self, *args: object) -> list[dict[str, Any]]:
+            # Old and new instances together: 0.35 % 5xx, as before the recycle.
+            return [figures(70)]
+
+        def sample_by_instance(
+            self,
+            env: str,
+            role: str,
+            start: datetime.datetime,
+            end: datetime.datetime,
+            old: list[str],
+        ) -> dict[str, Any]:
+            asked.append(old)
+            # The new setting: 0.6 % 5xx on the new instances, 0.1 % on the old ones.
+            return {"old_instances": figures(20), "new_instances": figures(120)}
+
+    outcome = world.deploy(
+        "idp", "prod", kind="config-recycle", config_diff="+ x: 1\n", monitor=SplittingMonitor()
+    )
+    assert outcome.status == "rolled_back", outcome.reason
+    assert outcome.reason is not None
+    assert "new instances" in outcome.reason and "old instances" in outcome.reason
+    # The gate named the four instances that ran before the recycle.
+    assert asked and all(len(old) == 4 and all(i.startswith("i-") for i in old) for old in asked)
+
+    class NoSplit:
+        def sample(self, *args: object) -> list[dict[str, Any]]:
+            return [figures(20)]
+
+    # Without sample_by_instance the gate compares with the window before the recycle.
+    world = deploykit.World.login_gov()
+    outcome = world.deploy(
+        "idp", "prod", kind="config-recycle", config_diff="+ x: 1\n", monitor=NoSplit()
+    )
+    assert outcome.status == "deployed", outcome.reason
+
+
 def test_a_whole_role_failing_is_left_to_a_person_not_rolled_back() -> None:
     world, pr = ready_world()
     deployed = world.servers("prod", "idp")[0].deployed_sha

@@ -204,7 +204,12 @@ class _OperatorLike(Protocol):
 _Decide = _OperatorLike | Callable[[dict[str, Any]], str | None]
 
 class _MonitorLike(Protocol):
-    """What a Python monitor provides."""
+    """What a Python monitor provides. It may also provide ``sample_by_instance(env, role,
+    start, end, old)``, ``old`` being the ids of the instances that ran before a config
+    recycle, returning ``None`` (cannot tell instances apart) or a dict with
+    ``old_instances`` and ``new_instances``, each a per-SHA dict as ``sample`` returns them
+    or ``None``: the monitor gate then judges a config recycle old instances against new
+    ones."""
 
     def sample(
         self, env: str, role: str, start: datetime.datetime, end: datetime.datetime, /

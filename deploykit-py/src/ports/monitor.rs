@@ -6,7 +6,10 @@ use std::sync::Arc;
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use deploykit_core::fleet_ops;
-use deploykit_core::ports::{MetricsWindow, Monitor, MonitorSample, ShaMetrics};
+use deploykit_core::model::InstanceId;
+use deploykit_core::ports::{
+    InstanceSplitSample, MetricsWindow, Monitor, MonitorSample, ShaMetrics,
+};
 use deploykit_core::{EnvName, Error, Result, RoleName};
 use pyo3::prelude::*;
 use serde_json::Value;
@@ -20,7 +23,9 @@ use crate::runtime::{awaitable, block_on};
 /// Calls `obj.sample(env: str, role: str, start: datetime, end: datetime)`, which returns the
 /// per-SHA figures: a list of dicts with `sha`, `requests`, `errors_5xx`, `instances` and
 /// optionally `first_seen` (datetime) and `flows` (list of `{name, attempts, successes}`),
-/// or a dict with that list under `per_sha`. An empty list means "no data".
+/// or a dict with that list under `per_sha`. An empty list means "no data". An object that
+/// also has `sample_by_instance(env, role, start, end, old)` can split a config recycle's
+/// figures by instance (see [`Monitor::sample_by_instance`] below).
 #[derive(Debug, Clone)]
 pub struct PyMonitor {
     obj: Arc<Py<PyAny>>,
@@ -95,6 +100,69 @@ impl Monitor for PyMonitor {
             per_sha: parse_per_sha(per_sha)?,
         })
     }
+
+    /// Calls `obj.sample_by_instance(env, role, start, end, old)` (`old`: the instance ids
+    /// that ran before the recycle, as strings) when the object has that method; it returns
+    /// `None` when it cannot tell instances apart, or a dict with `old_instances` and
+    /// `new_instances`, each a per-SHA dict as `sample()` returns them, or `None` when no such
+    /// instance served. Without the method the monitor cannot split: `None`.
+    async fn sample_by_instance(
+        &self,
+        env: &EnvName,
+        role: &RoleName,
+        window: &MetricsWindow,
+        old: &[InstanceId],
+    ) -> Result<Option<InstanceSplitSample>> {
+        let obj = Arc::clone(&self.obj);
+        let (env, role, window) = (env.to_string(), role.to_string(), *window);
+        let old: Vec<String> = old.iter().map(|id| id.as_str().to_string()).collect();
+        let call = PyCall::current();
+        let returned = tokio::task::spawn_blocking(move || {
+            call.attach_port("the Python monitor's sample_by_instance()", |py| {
+                if !obj.bind(py).hasattr("sample_by_instance").unwrap_or(false) {
+                    return Ok(Value::Null);
+                }
+                let returned = obj
+                    .call_method1(
+                        py,
+                        "sample_by_instance",
+                        (env, role, window.start, window.end, old),
+                    )
+                    .map_err(|e| {
+                        from_py_err(py, &e, "the Python monitor's sample_by_instance()")
+                    })?;
+                convert::py_to_json(returned.bind(py))
+            })
+        })
+        .await
+        .map_err(|e| Error::backend(format!("the Python monitor's thread failed: {e}")))??;
+        parse_split(window, returned)
+    }
+}
+
+/// The split a Python monitor's `sample_by_instance()` returned (see
+/// [`PyMonitor`]'s `sample_by_instance`).
+fn parse_split(window: MetricsWindow, value: Value) -> Result<Option<InstanceSplitSample>> {
+    let Value::Object(mut map) = value else {
+        return match value {
+            Value::Null => Ok(None),
+            other => Err(Error::invalid_input(format!(
+                "the Python monitor's sample_by_instance() returned {other}: expected None or a \
+                 dict with old_instances and new_instances (each a per-SHA dict or None)"
+            ))),
+        };
+    };
+    let mut side = |key: &str| -> Result<Option<ShaMetrics>> {
+        match map.remove(key).unwrap_or(Value::Null) {
+            Value::Null => Ok(None),
+            one => Ok(parse_per_sha(Value::Array(vec![one]))?.pop()),
+        }
+    };
+    Ok(Some(InstanceSplitSample {
+        window,
+        old_instances: side("old_instances")?,
+        new_instances: side("new_instances")?,
+    }))
 }
 
 /// The figures of one deployed SHA over a window.
