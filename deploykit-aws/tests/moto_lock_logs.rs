@@ -245,20 +245,54 @@ async fn ssm_tail_sends_one_bounded_command_and_polls_its_invocation() {
     );
 }
 
+/// A Logs Insights monitor on moto with its calls counted, and a 16-minute window ending a
+/// minute from now for idp in prod.
+struct MonitorRig {
+    counter: CallCounter,
+    c: AwsClients,
+    monitor: LogsInsightsMonitor,
+    now: chrono::DateTime<Utc>,
+    window: MetricsWindow,
+    prod: deploykit_core::model::names::EnvName,
+    idp: RoleName,
+}
+
+impl MonitorRig {
+    async fn new(moto: &MotoServer) -> MonitorRig {
+        let counter = CallCounter::new();
+        let c = moto.clients_with(&[counter.interceptor()]).await;
+        let monitor = LogsInsightsMonitor::new(c.clone(), Arc::new(SystemClock));
+        let now = Utc::now();
+        let window = MetricsWindow {
+            start: now - Duration::minutes(15),
+            end: now + Duration::minutes(1),
+        };
+        MonitorRig {
+            counter,
+            c,
+            monitor,
+            now,
+            window,
+            prod: env("prod"),
+            idp: RoleName::new("idp").unwrap(),
+        }
+    }
+}
+
 #[tokio::test]
 async fn the_monitor_queries_the_request_log_and_says_no_data_when_there_is_none() {
     let Some(moto) = MotoServer::start_or_skip() else {
         return;
     };
-    let counter = CallCounter::new();
-    let c = moto.clients_with(&[counter.interceptor()]).await;
-    let monitor = LogsInsightsMonitor::new(c.clone(), Arc::new(SystemClock));
-    let now = Utc::now();
-    let window = MetricsWindow {
-        start: now - Duration::minutes(15),
-        end: now + Duration::minutes(1),
-    };
-    let (prod, idp) = (env("prod"), RoleName::new("idp").unwrap());
+    let MonitorRig {
+        counter,
+        c,
+        monitor,
+        now,
+        window,
+        prod,
+        idp,
+    } = MonitorRig::new(&moto).await;
 
     let err = monitor.sample(&prod, &idp, &window).await.unwrap_err();
     assert_eq!(err.kind(), ErrorKind::NotFound);
@@ -300,15 +334,15 @@ async fn the_split_by_instance_queries_the_request_log_and_says_no_data_when_the
     let Some(moto) = MotoServer::start_or_skip() else {
         return;
     };
-    let counter = CallCounter::new();
-    let c = moto.clients_with(&[counter.interceptor()]).await;
-    let monitor = LogsInsightsMonitor::new(c.clone(), Arc::new(SystemClock));
-    let now = Utc::now();
-    let window = MetricsWindow {
-        start: now - Duration::minutes(15),
-        end: now + Duration::minutes(1),
-    };
-    let (prod, idp) = (env("prod"), RoleName::new("idp").unwrap());
+    let MonitorRig {
+        counter,
+        c,
+        monitor,
+        now,
+        window,
+        prod,
+        idp,
+    } = MonitorRig::new(&moto).await;
     let old = [InstanceId::new("i-0123456789abcdef0").unwrap()];
     let group = "prod_/srv/idp/shared/log/production.log";
 

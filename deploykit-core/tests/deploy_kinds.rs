@@ -59,15 +59,21 @@ fn remembered(journal: &MemoryJournal, key: &str) -> Option<serde_json::Value> {
         })
 }
 
-#[tokio::test]
-async fn a_config_recycle_is_judged_old_instances_against_new_ones() {
-    let rig = Rig::prod().await;
+/// Runs a config recycle on `rig`, which must end deployed; its journal.
+async fn deployed_config_recycle(rig: &Rig) -> MemoryJournal {
     let journal = MemoryJournal::new();
     let out = rig
         .deploy_with(&journal, &rig.request(DeployKind::ConfigRecycle))
         .await
         .expect("deploy");
     assert_eq!(out.status, FinalStatus::Deployed, "{out:#?}");
+    journal
+}
+
+#[tokio::test]
+async fn a_config_recycle_is_judged_old_instances_against_new_ones() {
+    let rig = Rig::prod().await;
+    let journal = deployed_config_recycle(&rig).await;
     let w = remembered(&journal, "monitor_gate/window/0").expect("the gate's first window");
     assert_eq!(w["by_instance"], true, "{w}");
     assert_eq!(w["old_is_baseline"], false, "{w}");
@@ -109,12 +115,7 @@ async fn a_config_recycles_follow_up_counts_the_baseline_once() {
     let rig = Rig::prod().await;
     // A monitor that cannot tell instances apart: the gate compares with a baseline.
     rig.world.scripted_monitor().set_splits_by_instance(false);
-    let journal = MemoryJournal::new();
-    let out = rig
-        .deploy_with(&journal, &rig.request(DeployKind::ConfigRecycle))
-        .await
-        .expect("deploy");
-    assert_eq!(out.status, FinalStatus::Deployed, "{out:#?}");
+    let journal = deployed_config_recycle(&rig).await;
     let requests = |key: &str| {
         let w = remembered(&journal, key).unwrap_or_else(|| panic!("no {key} in the journal"));
         assert_eq!(w["old_is_baseline"], true, "{w}");
@@ -301,12 +302,7 @@ async fn staging_lets_the_spindown_remove_old_instances() {
 #[tokio::test]
 async fn once_the_spindown_removed_the_old_instances_a_config_recycle_uses_the_baseline() {
     let rig = Rig::in_env("staging").await;
-    let journal = MemoryJournal::new();
-    let out = rig
-        .deploy_with(&journal, &rig.request(DeployKind::ConfigRecycle))
-        .await
-        .expect("deploy");
-    assert_eq!(out.status, FinalStatus::Deployed, "{out:#?}");
+    let journal = deployed_config_recycle(&rig).await;
     let window = |i: usize| {
         remembered(&journal, &format!("monitor_gate/window/{i}"))
             .unwrap_or_else(|| panic!("no window {i}"))

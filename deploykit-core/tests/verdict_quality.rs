@@ -8,6 +8,17 @@ use deploykit_core::sim::population::{BadDeployMix, FlowDropSize, TrafficAssumpt
 use deploykit_core::sim::verdict_quality::{QualityReport, Watched, evaluate};
 
 async fn run(mix: BadDeployMix, seed: u64, healthy: usize, bad: usize) -> QualityReport {
+    run_watched(Watched::FullDeploys, mix, seed, healthy, bad).await
+}
+
+/// The population judged as `watched` says (full deploys or config recycles), printed.
+async fn run_watched(
+    watched: Watched,
+    mix: BadDeployMix,
+    seed: u64,
+    healthy: usize,
+    bad: usize,
+) -> QualityReport {
     let report = evaluate(
         &MonitorThresholds::default(),
         &TrafficAssumptions::login_gov(),
@@ -15,7 +26,7 @@ async fn run(mix: BadDeployMix, seed: u64, healthy: usize, bad: usize) -> Qualit
         seed,
         healthy,
         bad,
-        Watched::FullDeploys,
+        watched,
     )
     .await
     .expect("population");
@@ -140,18 +151,14 @@ async fn small_flow_drops_have_no_false_rollback_and_known_limits() {
 /// rollbacks and 96.8 % caught within two windows, against 28.5 % with a baseline).
 #[tokio::test]
 async fn config_recycles_side_by_side_are_judged_as_well_as_full_deploys() {
-    let r = evaluate(
-        &MonitorThresholds::default(),
-        &TrafficAssumptions::login_gov(),
-        &BadDeployMix::default(),
+    let r = run_watched(
+        Watched::ConfigRecycles,
+        BadDeployMix::default(),
         1,
         1000,
         1000,
-        Watched::ConfigRecycles,
     )
-    .await
-    .expect("population");
-    println!("{r}");
+    .await;
     assert_eq!(r.false_rollbacks(), 0, "{r}");
     assert!(r.healthy.inconclusive <= 3, "{r}");
     assert!(within_two_windows(&r, "5xx rise at once") >= 0.99, "{r}");
@@ -166,18 +173,14 @@ async fn config_recycles_side_by_side_are_judged_as_well_as_full_deploys() {
 /// two windows. Floors under today's figures.
 #[tokio::test]
 async fn config_recycles_against_a_baseline_roll_back_few_healthy_deploys() {
-    let r = evaluate(
-        &MonitorThresholds::default(),
-        &TrafficAssumptions::login_gov(),
-        &BadDeployMix::default(),
+    let r = run_watched(
+        Watched::ConfigRecyclesAgainstBaseline,
+        BadDeployMix::default(),
         1,
         1000,
         1000,
-        Watched::ConfigRecyclesAgainstBaseline,
     )
-    .await
-    .expect("population");
-    println!("{r}");
+    .await;
     assert!(r.false_rollbacks() <= 2, "{r}");
     assert_eq!(r.healthy_follow_up.deploys, 0, "{r}");
     assert!(within_two_windows(&r, "5xx rise at once") >= 0.45, "{r}");
