@@ -6,7 +6,9 @@ use std::time::Duration;
 
 use deploy_support::{Rig, first_run, rolled_back_reason, stopped_reason};
 use deploykit_core::DeployKind;
+use deploykit_core::deploy::deploy;
 use deploykit_core::deploy::{FinalStatus, Journal, MemoryJournal, Record};
+use deploykit_core::events::{Event, RecordingSink};
 use deploykit_core::ports::LockHolder;
 use deploykit_core::report::{DeployReport, render_svg};
 use deploykit_core::sim::{FleetEventKind, TrafficProfile};
@@ -59,21 +61,39 @@ fn remembered(journal: &MemoryJournal, key: &str) -> Option<serde_json::Value> {
         })
 }
 
-/// Runs a config recycle on `rig`, which must end deployed; its journal.
-async fn deployed_config_recycle(rig: &Rig) -> MemoryJournal {
+/// Runs a config recycle on `rig`, which must end deployed; its journal, and the monitor
+/// gate's wait lines (`monitor_gate: window 1 of 3 (…)`), in order.
+async fn deployed_config_recycle(rig: &Rig) -> (MemoryJournal, Vec<String>) {
     let journal = MemoryJournal::new();
-    let out = rig
-        .deploy_with(&journal, &rig.request(DeployKind::ConfigRecycle))
+    let events = RecordingSink::default();
+    let req = rig.request(DeployKind::ConfigRecycle);
+    let out = deploy(&rig.ports, &rig.settings, &journal, &events, &req)
         .await
         .expect("deploy");
     assert_eq!(out.status, FinalStatus::Deployed, "{out:#?}");
-    journal
+    let waits = events
+        .events()
+        .into_iter()
+        .filter_map(|e| match e {
+            Event::Waiting { what, .. } if what.starts_with("monitor_gate: window") => Some(what),
+            _ => None,
+        })
+        .collect();
+    (journal, waits)
+}
+
+/// The first wait line of window `n` of the gate.
+fn wait_of(waits: &[String], n: u32) -> &str {
+    waits
+        .iter()
+        .find(|w| w.contains(&format!("window {n} of")))
+        .unwrap_or_else(|| panic!("no wait for window {n} in {waits:?}"))
 }
 
 #[tokio::test]
 async fn a_config_recycle_is_judged_old_instances_against_new_ones() {
     let rig = Rig::prod().await;
-    let journal = deployed_config_recycle(&rig).await;
+    let (journal, waits) = deployed_config_recycle(&rig).await;
     let w = remembered(&journal, "monitor_gate/window/0").expect("the gate's first window");
     assert_eq!(w["by_instance"], true, "{w}");
     assert_eq!(w["old_is_baseline"], false, "{w}");
@@ -89,6 +109,14 @@ async fn a_config_recycle_is_judged_old_instances_against_new_ones() {
     assert!(svg.contains(">old instances "), "{svg}");
     assert!(svg.contains(">new instances "), "{svg}");
     assert!(!svg.contains("baseline"), "{svg}");
+    // Every wait line says so too.
+    assert!(!waits.is_empty());
+    assert!(
+        waits
+            .iter()
+            .all(|w| w.contains("(old vs new instances of ")),
+        "{waits:?}"
+    );
 }
 
 #[tokio::test]
@@ -115,7 +143,7 @@ async fn a_config_recycles_follow_up_counts_the_baseline_once() {
     let rig = Rig::prod().await;
     // A monitor that cannot tell instances apart: the gate compares with a baseline.
     rig.world.scripted_monitor().set_splits_by_instance(false);
-    let journal = deployed_config_recycle(&rig).await;
+    let (journal, waits) = deployed_config_recycle(&rig).await;
     let requests = |key: &str| {
         let w = remembered(&journal, key).unwrap_or_else(|| panic!("no {key} in the journal"));
         assert_eq!(w["old_is_baseline"], true, "{w}");
@@ -126,6 +154,11 @@ async fn a_config_recycles_follow_up_counts_the_baseline_once() {
     let gate = requests("monitor_gate/window/0");
     assert_eq!(requests("monitor_gate/window/1"), gate);
     assert_eq!(requests("follow_up/window/0"), gate);
+    // Once a window could not be split, the wait line says the baseline is the comparison.
+    assert!(
+        wait_of(&waits, 2).contains("against a baseline of"),
+        "{waits:?}"
+    );
 }
 
 #[tokio::test]
@@ -302,7 +335,7 @@ async fn staging_lets_the_spindown_remove_old_instances() {
 #[tokio::test]
 async fn once_the_spindown_removed_the_old_instances_a_config_recycle_uses_the_baseline() {
     let rig = Rig::in_env("staging").await;
-    let journal = deployed_config_recycle(&rig).await;
+    let (journal, waits) = deployed_config_recycle(&rig).await;
     let window = |i: usize| {
         remembered(&journal, &format!("monitor_gate/window/{i}"))
             .unwrap_or_else(|| panic!("no window {i}"))
@@ -315,4 +348,9 @@ async fn once_the_spindown_removed_the_old_instances_a_config_recycle_uses_the_b
     assert_eq!(second["by_instance"], false, "{second}");
     assert_eq!(second["old_is_baseline"], true, "{second}");
     assert!(second["old"]["requests"].as_u64() > Some(1000), "{second}");
+    // The wait lines say what the windows are compared with.
+    assert!(
+        wait_of(&waits, 1).contains("(old vs new instances of "),
+        "{waits:?}"
+    );
 }

@@ -63,10 +63,14 @@ pub(crate) async fn watch(
     let old_instances = config_recycle
         .then(|| old_instances(state, env, &role))
         .flatten();
-    let compared = if old_instances.is_some() {
-        format!("old vs new instances of {}", new.short())
+    // What the wait line says is compared: for a config recycle, what the last window was
+    // judged on (old instances, or the baseline where the monitor could not split).
+    let by_instances = format!("old vs new instances of {}", new.short());
+    let against_baseline = format!("new {} against a baseline of {}", new.short(), old.short());
+    let mut compared = if old_instances.is_some() {
+        by_instances.clone()
     } else if baseline.is_some() {
-        format!("new {} against a baseline of {}", new.short(), old.short())
+        against_baseline.clone()
     } else {
         format!("old {} vs new {}", old.short(), new.short())
     };
@@ -123,6 +127,13 @@ pub(crate) async fn watch(
                 w
             }
         };
+        if old_instances.is_some() {
+            compared = if figures.by_instance {
+                by_instances.clone()
+            } else {
+                against_baseline.clone()
+            };
+        }
         windows.push(figures);
         if let Some(figures) = windows.last() {
             ctx.info(format!(
