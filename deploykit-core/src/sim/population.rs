@@ -405,7 +405,31 @@ impl SimulatedDeploy {
         window: u32,
         span: MetricsWindow,
     ) -> MonitorSample {
-        let split = self.sample_config_recycle_by_instance(traffic, window, span);
+        let new_share = if window == 0 { 0.0 } else { traffic.new_share };
+        self.config_recycle_added_up(traffic, window, span, new_share)
+    }
+
+    /// The figures of window `window` once a config recycle is over: the new instances alone
+    /// serve every request, under the old SHA (the follow-up check an hour after the gate).
+    pub fn sample_config_recycled(
+        &self,
+        traffic: &TrafficAssumptions,
+        window: u32,
+        span: MetricsWindow,
+    ) -> MonitorSample {
+        self.config_recycle_added_up(traffic, window, span, 1.0)
+    }
+
+    /// A config recycle's figures with the new instances serving `new_share`, both sides
+    /// added up under the old SHA.
+    fn config_recycle_added_up(
+        &self,
+        traffic: &TrafficAssumptions,
+        window: u32,
+        span: MetricsWindow,
+        new_share: f64,
+    ) -> MonitorSample {
+        let split = self.config_recycle_serving(traffic, window, span, new_share);
         MonitorSample {
             window: span,
             per_sha: ShaMetrics::added_up(
@@ -426,6 +450,17 @@ impl SimulatedDeploy {
         span: MetricsWindow,
     ) -> InstanceSplitSample {
         let new_share = if window == 0 { 0.0 } else { traffic.new_share };
+        self.config_recycle_serving(traffic, window, span, new_share)
+    }
+
+    /// A config recycle's figures split by instance, the new instances serving `new_share`.
+    fn config_recycle_serving(
+        &self,
+        traffic: &TrafficAssumptions,
+        window: u32,
+        span: MetricsWindow,
+        new_share: f64,
+    ) -> InstanceSplitSample {
         // The fault starts with the recycle: the gate's first window is the fault's first.
         let sample =
             self.sample_serving(traffic, window, window.saturating_sub(1), span, new_share);
@@ -534,6 +569,9 @@ enum Serving {
     NewAlone,
     /// One SHA on old and new instances ([`SimulatedDeploy::sample_config_recycle`]).
     ConfigRecycle,
+    /// The same after the config recycle: the new instances alone
+    /// ([`SimulatedDeploy::sample_config_recycled`]).
+    ConfigRecycled,
 }
 
 impl PopulationMonitor {
@@ -549,12 +587,14 @@ impl PopulationMonitor {
     }
 
     /// The same deploy once the recycle is over: the new SHA alone serves every request
-    /// ([`SimulatedDeploy::sample_recycled`]).
+    /// ([`SimulatedDeploy::sample_recycled`]); for a config recycle, the new instances alone
+    /// ([`SimulatedDeploy::sample_config_recycled`]).
     pub fn recycled(self) -> Self {
-        PopulationMonitor {
-            serving: Serving::NewAlone,
-            ..self
-        }
+        let serving = match self.serving {
+            Serving::ConfigRecycle | Serving::ConfigRecycled => Serving::ConfigRecycled,
+            Serving::SideBySide | Serving::NewAlone => Serving::NewAlone,
+        };
+        PopulationMonitor { serving, ..self }
     }
 
     /// The same deploy as a config recycle: one SHA on old and new instances, window 0 being
@@ -591,6 +631,10 @@ impl Monitor for PopulationMonitor {
             Serving::ConfigRecycle => {
                 self.deploy
                     .sample_config_recycle(&self.traffic, index, *window)
+            }
+            Serving::ConfigRecycled => {
+                self.deploy
+                    .sample_config_recycled(&self.traffic, index, *window)
             }
         })
     }

@@ -68,6 +68,20 @@ pub async fn watch_deploy(
     })
 }
 
+/// The follow-up check after a gate that did not roll back, as the follow-up step runs it:
+/// the new code alone (`recycled`) from `start`, against the old side of the gate's windows
+/// added up (`v`'s, a baseline counted once) standing in for the old instances, now gone.
+async fn follow_up_of(
+    t: &MonitorThresholds,
+    v: &MonitorVerdict,
+    recycled: &PopulationMonitor,
+    shas: (&Sha, &Sha),
+    start: DateTime<Utc>,
+) -> Result<MonitorVerdict> {
+    let baseline = old_total(&v.windows);
+    watch_deploy(t, recycled, shas, start, baseline.as_ref(), false).await
+}
+
 /// Verdicts of a group of deploys.
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize)]
 pub struct Tally {
@@ -288,12 +302,12 @@ pub enum Watched {
     FullDeploys,
     /// Config recycles: one SHA on old and new instances (the new ones carry the fault, e.g. a
     /// bad setting), judged old instances against new ones in the same windows, as the gate
-    /// does when the monitor tells instances apart. The follow-up check is not simulated for
-    /// them.
+    /// does when the monitor tells instances apart; then the follow-up check (the new
+    /// instances alone against the old instances' figures from the gate).
     ConfigRecycles,
     /// Config recycles where the monitor cannot tell instances apart: the SHA's figures,
     /// old and new instances together, compared with its own figures from the window before
-    /// the recycle.
+    /// the recycle; then the follow-up check against that baseline.
     ConfigRecyclesAgainstBaseline,
 }
 
@@ -340,18 +354,9 @@ pub async fn evaluate(
                 let follow_up = if v.verdict == Verdict::Rollback {
                     None
                 } else {
-                    let baseline = old_total(&v.windows);
-                    let recycled = monitor.recycled();
                     Some(
-                        watch_deploy(
-                            t,
-                            &recycled,
-                            (&old, &new),
-                            follow_up_start,
-                            baseline.as_ref(),
-                            false,
-                        )
-                        .await?,
+                        follow_up_of(t, &v, &monitor.recycled(), (&old, &new), follow_up_start)
+                            .await?,
                     )
                 };
                 (v, follow_up)
@@ -375,7 +380,15 @@ pub async fn evaluate(
                     by_instance,
                 )
                 .await?;
-                (v, None)
+                let follow_up = if v.verdict == Verdict::Rollback {
+                    None
+                } else {
+                    Some(
+                        follow_up_of(t, &v, &monitor.recycled(), (&old, &old), follow_up_start)
+                            .await?,
+                    )
+                };
+                (v, follow_up)
             }
         };
         if fault.is_bad() {
