@@ -13,8 +13,9 @@
 //! SHA ([`DEFAULT_SPLIT_REQUESTS_QUERY`], [`DEFAULT_SPLIT_FLOWS_QUERY`]) and
 //! [`split_from_rows`] adds the rows up on two sides by [`split_by_name`]'s rule on the
 //! stream names: a stream is old when its name contains one of the old instance ids, new
-//! when it contains another EC2 instance id. On Login.gov the CloudWatch agent names each
-//! stream after its instance, so this tells them apart. A stream that served requests
+//! when it contains another EC2 instance id. The CloudWatch agent's usual stream name is the
+//! instance id (`{instance_id}`; [`DEFAULT_REQUESTS_QUERY`] already counts streams as
+//! instances), so this tells them apart. A stream that served requests
 //! without an instance id in its name makes the split impossible: the monitor logs it and
 //! answers "cannot tell instances apart" (`Ok(None)`), and the gate falls back to its
 //! baseline comparison. Each side is its rows added up with
@@ -60,7 +61,7 @@ properties.event_properties.success as success \
 
 /// Per-log-stream, per-SHA figures of the request log, for
 /// [`Monitor::sample_by_instance`]. Result fields: `@logStream` (named after the instance
-/// on Login.gov) and those of [`DEFAULT_REQUESTS_QUERY`].
+/// by the CloudWatch agent's usual `{instance_id}`) and those of [`DEFAULT_REQUESTS_QUERY`].
 pub const DEFAULT_SPLIT_REQUESTS_QUERY: &str = "fields @timestamp, @logStream, git_sha, status \
 | filter ispresent(git_sha) \
 | stats count(*) as requests, sum(status >= 500) as errors_5xx, \
