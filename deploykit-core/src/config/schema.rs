@@ -134,6 +134,10 @@ pub struct NewRelicConfig {
     pub app_name_template: String,
     /// The Transaction attribute holding the deployed SHA. Default `tags.gitSha`.
     pub sha_attribute: String,
+    /// The Transaction attribute naming the instance that served it, which must contain the
+    /// EC2 instance id for a config recycle to be judged old instances against new ones
+    /// (otherwise the gate compares with a baseline from before the recycle). Default `host`.
+    pub instance_attribute: String,
     /// A file holding the user API key (else `NEW_RELIC_API_KEY`).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub api_key_file: Option<PathBuf>,
@@ -146,6 +150,7 @@ impl Default for NewRelicConfig {
             api_url: "https://api.newrelic.com/graphql".into(),
             app_name_template: "{env}.login.gov".into(),
             sha_attribute: "tags.gitSha".into(),
+            instance_attribute: "host".into(),
             api_key_file: None,
         }
     }

@@ -71,6 +71,7 @@ const NEWRELIC_KEYS: &[&str] = &[
     "api_url",
     "app_name_template",
     "sha_attribute",
+    "instance_attribute",
     "api_key_file",
 ];
 const CADENCE_KEYS: &[&str] = &["deploy_days", "freezes", "team_leave"];
@@ -370,6 +371,7 @@ fn read_monitor(w: &mut Walk, t: &Table) -> MonitorConfig {
         w.set(nr, "api_url", &np, &mut n.api_url);
         w.set(nr, "app_name_template", &np, &mut n.app_name_template);
         w.set(nr, "sha_attribute", &np, &mut n.sha_attribute);
+        w.set(nr, "instance_attribute", &np, &mut n.instance_attribute);
         w.set_opt(nr, "api_key_file", &np, &mut n.api_key_file);
     }
     m

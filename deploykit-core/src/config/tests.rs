@@ -324,6 +324,16 @@ fn chosen_backends_need_their_secrets() {
 }
 
 #[test]
+fn the_new_relic_instance_attribute_is_read_and_defaults_to_host() {
+    let c = resolve(None, &none(), &none()).expect("defaults");
+    assert_eq!(c.monitor.newrelic.instance_attribute, "host");
+    let text = "[monitor.newrelic]\ninstance_attribute = \"tags.instanceId\"\n";
+    let c = resolve(Some(text), &none(), &none()).expect("valid");
+    assert_eq!(c.monitor.newrelic.instance_attribute, "tags.instanceId");
+    assert!(render_show(&c).contains("instance_attribute = \"tags.instanceId\""));
+}
+
+#[test]
 fn show_output_is_toml_that_reads_back() {
     let c = EffectiveConfig::default();
     let shown = render_show(&c);

@@ -5,7 +5,7 @@ use std::time::Duration;
 use async_trait::async_trait;
 use serde_json::{Value, json};
 
-use super::nrql::{per_host_query, per_sha_query, read_host_split, read_results};
+use super::nrql::{per_instance_query, per_sha_query, read_host_split, read_results};
 use crate::config::{EffectiveConfig, NewRelicConfig, Secret};
 use crate::error::{Error, Result};
 use crate::model::{EnvName, InstanceId, RoleName};
@@ -30,6 +30,7 @@ pub struct NewRelicMonitor {
     api_key: Secret,
     app_name_template: String,
     sha_attribute: String,
+    instance_attribute: String,
 }
 
 impl NewRelicMonitor {
@@ -55,6 +56,7 @@ impl NewRelicMonitor {
             api_key,
             app_name_template: config.app_name_template.clone(),
             sha_attribute: config.sha_attribute.clone(),
+            instance_attribute: config.instance_attribute.clone(),
         })
     }
 
@@ -229,7 +231,12 @@ impl Monitor for NewRelicMonitor {
         window: &MetricsWindow,
         old: &[InstanceId],
     ) -> Result<Option<InstanceSplitSample>> {
-        let nrql = per_host_query(&self.app_name(env, role), &self.sha_attribute, window)?;
+        let nrql = per_instance_query(
+            &self.app_name(env, role),
+            &self.sha_attribute,
+            &self.instance_attribute,
+            window,
+        )?;
         let rows = self.query(&nrql).await?;
         match read_host_split(*window, &rows, old) {
             Ok(split) => Ok(Some(split)),
@@ -238,9 +245,10 @@ impl Monitor for NewRelicMonitor {
                     %env,
                     %role,
                     host = name.as_deref().unwrap_or("(none)"),
-                    "New Relic cannot split old instances from new: a host that served \
-                     requests has no EC2 instance id in its name; comparing with the baseline \
-                     instead"
+                    attribute = %self.instance_attribute,
+                    "New Relic cannot split old instances from new: an instance that served \
+                     requests has no EC2 instance id in its monitor.newrelic.instance_attribute; \
+                     comparing with the baseline instead"
                 );
                 Ok(None)
             }

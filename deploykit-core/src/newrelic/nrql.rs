@@ -26,10 +26,10 @@
 //! ## Old instances against new ones
 //!
 //! A config recycle launches instances that run the same SHA as the ones they replace, so
-//! [`per_host_query`] asks the same question one row per host and SHA
-//! (`` FACET host, `tags.gitSha` ``, one query per sample; NerdGraph answers `facet` as
-//! `[host, sha]`) and
-//! [`read_host_split`] adds the rows up on two sides:
+//! [`per_instance_query`] asks the same question one row per instance and SHA
+//! (``FACET `host`, `tags.gitSha` ``, one query per sample; the instance attribute is
+//! `monitor.newrelic.instance_attribute`, `host` by default; NerdGraph answers `facet` as
+//! `[host, sha]`) and [`read_host_split`] adds the rows up on two sides:
 //!
 //! - a host is **old** when its name contains one of the old instance ids (case-insensitive;
 //!   `idp-i-0123456789abcdef0.prod.login.gov` and `i-0123456789abcdef0` both name
@@ -40,9 +40,10 @@
 //!   `ip-10-0-1-23`) makes the split impossible: the monitor answers "cannot tell instances
 //!   apart" and the gate falls back to its baseline comparison.
 //!
-//! This works only when New Relic's `host` names carry the EC2 instance id, that is when the
-//! instances' hostnames include it; with EC2's default `ip-…` names every sample is "cannot
-//! tell". Each side is its rows added up with [`ShaMetrics::added_up`]: `instances` counts
+//! This works only when the instance attribute carries the EC2 instance id: `host` does when
+//! the instances' hostnames include it; with EC2's default `ip-…` names every sample is
+//! "cannot tell", and `instance_attribute` can name another attribute that holds the id (a
+//! custom attribute the app reports, for instance). Each side is its rows added up with [`ShaMetrics::added_up`]: `instances` counts
 //! hosts (a host that served two SHAs in the window counts twice), `sha` is the SHA that
 //! served most of the side's requests. Rows without a SHA are left out as above.
 
@@ -67,47 +68,47 @@ pub fn per_sha_query(
     sha_attribute: &str,
     window: &MetricsWindow,
 ) -> Result<String> {
+    attribute_name("sha_attribute", sha_attribute, "tags.gitSha")?;
+    faceted_query(app_name, window, &format!("`{sha_attribute}`"))
+}
+
+/// The NRQL query for `app_name` over `window`, faceted by `instance_attribute` (the instance
+/// that served, `host` by default) and `sha_attribute`: one row per instance and SHA, for
+/// [`read_host_split`].
+pub fn per_instance_query(
+    app_name: &str,
+    sha_attribute: &str,
+    instance_attribute: &str,
+    window: &MetricsWindow,
+) -> Result<String> {
+    attribute_name("sha_attribute", sha_attribute, "tags.gitSha")?;
+    attribute_name("instance_attribute", instance_attribute, "host")?;
     faceted_query(
         app_name,
-        sha_attribute,
         window,
-        &format!("`{sha_attribute}`"),
+        &format!("`{instance_attribute}`, `{sha_attribute}`"),
     )
 }
 
-/// The NRQL query for `app_name` over `window`, faceted by host and `sha_attribute`: one row
-/// per host and SHA, for [`read_host_split`].
-pub fn per_host_query(
-    app_name: &str,
-    sha_attribute: &str,
-    window: &MetricsWindow,
-) -> Result<String> {
-    faceted_query(
-        app_name,
-        sha_attribute,
-        window,
-        &format!("host, `{sha_attribute}`"),
-    )
-}
-
-/// The figures query with `facet` as its FACET clause, once `sha_attribute` and `window` are
-/// known to be usable.
-fn faceted_query(
-    app_name: &str,
-    sha_attribute: &str,
-    window: &MetricsWindow,
-    facet: &str,
-) -> Result<String> {
-    let attribute_ok = !sha_attribute.is_empty()
-        && sha_attribute
+/// Refuses a `monitor.newrelic.<key>` that is not an attribute name (it is put in the query
+/// between backquotes).
+fn attribute_name(key: &str, name: &str, example: &str) -> Result<()> {
+    let ok = !name.is_empty()
+        && name
             .chars()
             .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-' | ':'));
-    if !attribute_ok {
-        return Err(Error::invalid_input(format!(
-            "monitor.newrelic.sha_attribute {sha_attribute:?} is not an attribute name; expected \
-             letters, digits and . _ - : (for example tags.gitSha)"
-        )));
+    if ok {
+        return Ok(());
     }
+    Err(Error::invalid_input(format!(
+        "monitor.newrelic.{key} {name:?} is not an attribute name; expected letters, digits \
+         and . _ - : (for example {example})"
+    )))
+}
+
+/// The figures query with `facet` as its FACET clause, once the attributes in it are known to
+/// be names.
+fn faceted_query(app_name: &str, window: &MetricsWindow, facet: &str) -> Result<String> {
     if window.end <= window.start {
         return Err(Error::invalid_input(format!(
             "the metrics window ends ({}) before it starts ({})",
@@ -180,7 +181,7 @@ pub fn read_results(rows: &[Value]) -> Vec<ShaMetrics> {
     out
 }
 
-/// The host and SHA facets of a [`per_host_query`] row (`[host, sha]`).
+/// The host and SHA facets of a [`per_instance_query`] row (`[host, sha]`).
 fn host_and_sha(row: &Value) -> (Option<&str>, Option<&str>) {
     match row.get("facet") {
         Some(Value::Array(items)) => (
@@ -191,7 +192,7 @@ fn host_and_sha(row: &Value) -> (Option<&str>, Option<&str>) {
     }
 }
 
-/// The rows of [`per_host_query`] over `window` split between the hosts of the instances in
+/// The rows of [`per_instance_query`] over `window` split between the hosts of the instances in
 /// `old` and every other instance, by [`split_by_name`]'s rule on the host names; the host
 /// that made it impossible otherwise. Rows without a SHA are left out.
 pub fn read_host_split(

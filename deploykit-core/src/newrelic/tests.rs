@@ -367,7 +367,7 @@ async fn the_split_comes_from_one_query_faceted_by_host_and_sha() {
     assert_eq!(reqs[0].header("api-key"), Some(API_KEY));
     let body = reqs[0].json();
     let nrql = body["variables"]["nrql"].as_str().expect("nrql");
-    assert!(nrql.contains("FACET host, `tags.gitSha`"), "{nrql}");
+    assert!(nrql.contains("FACET `host`, `tags.gitSha`"), "{nrql}");
     assert!(
         nrql.contains("SINCE 1800000000000 UNTIL 1800000900000"),
         "{nrql}"
@@ -409,6 +409,60 @@ async fn a_bad_sha_attribute_or_window_is_refused_before_querying() {
         .expect_err("backwards window");
     assert_eq!(err.kind(), ErrorKind::InvalidInput);
     assert!(server.requests().is_empty(), "nothing sent to New Relic");
+}
+
+#[tokio::test]
+async fn the_instance_attribute_is_configurable_and_checked() {
+    // Hosts named ip-…: the app reports the instance id in a custom attribute instead.
+    let server = FakeServer::start(|_| {
+        results(json!([
+            {"facet": [OLD_A, OLD], "requests": 4000, "errors_5xx": 4, "instances": 1},
+            {"facet": ["i-0bbbbbbbbbbbbbbb2", OLD], "requests": 3900, "errors_5xx": 30,
+             "instances": 1}
+        ]))
+    });
+    let config = |instance_attribute: &str| NewRelicConfig {
+        account_id: Some(1376370),
+        api_url: server.url("/graphql"),
+        instance_attribute: instance_attribute.to_string(),
+        ..NewRelicConfig::default()
+    };
+    let env = EnvName::new("prod").expect("env");
+    let role = RoleName::new("idp").expect("role");
+    let m = NewRelicMonitor::new(&config("tags.instanceId"), Secret::new(API_KEY)).expect("m");
+    let split = m
+        .sample_by_instance(&env, &role, &window(), &old_ids())
+        .await
+        .expect("sample")
+        .expect("the attribute names instances");
+    assert_eq!(split.old_instances.map(|o| o.requests), Some(4000));
+    assert_eq!(split.new_instances.map(|n| n.errors_5xx), Some(30));
+    let body = server.requests()[0].json();
+    let nrql = body["variables"]["nrql"]
+        .as_str()
+        .expect("nrql")
+        .to_string();
+    assert!(
+        nrql.contains("FACET `tags.instanceId`, `tags.gitSha`"),
+        "{nrql}"
+    );
+
+    let m = NewRelicMonitor::new(&config("host` OR 1"), Secret::new(API_KEY)).expect("m");
+    let err = m
+        .sample_by_instance(&env, &role, &window(), &old_ids())
+        .await
+        .expect_err("bad attribute");
+    assert_eq!(err.kind(), ErrorKind::InvalidInput);
+    assert!(
+        err.to_string()
+            .contains("monitor.newrelic.instance_attribute \"host` OR 1\""),
+        "{err}"
+    );
+    assert_eq!(
+        server.requests().len(),
+        1,
+        "nothing sent for the bad attribute"
+    );
 }
 
 #[tokio::test]
