@@ -324,6 +324,11 @@ fn timestamp(value: &str) -> Option<DateTime<Utc>> {
         })
 }
 
+/// The value of `row`'s `group` field, trimmed (none without a group field).
+fn group_field<'r>(row: &'r [ResultField], group: Option<&str>) -> Option<&'r str> {
+    group.and_then(|g| field(row, g)).map(str::trim)
+}
+
 /// The figures of each request row whose SHA is valid, with the flow rows of the same SHA
 /// (and the same `group` field, for rows grouped by one) attached, sorted by name; each with
 /// its `group` field. Flows of a SHA (or group) without requests are dropped.
@@ -332,7 +337,6 @@ fn figures_of_rows<'a>(
     flow_rows: &[Vec<ResultField>],
     group: Option<&str>,
 ) -> Vec<(Option<&'a str>, ShaMetrics)> {
-    let group_of = |row: &'a [ResultField]| group.and_then(|g| field(row, g)).map(str::trim);
     let mut figures: Vec<(Option<&'a str>, ShaMetrics)> = request_rows
         .iter()
         .filter_map(|row| {
@@ -345,7 +349,7 @@ fn figures_of_rows<'a>(
                 instances: u32::try_from(number(row, "instances")).unwrap_or(u32::MAX),
                 flows: Vec::new(),
             };
-            Some((group_of(row), metrics))
+            Some((group_field(row, group), metrics))
         })
         .collect();
     let index: HashMap<(Option<String>, String), usize> = figures
@@ -360,9 +364,7 @@ fn figures_of_rows<'a>(
         let Ok(sha) = Sha::new(sha) else {
             continue;
         };
-        let g = group
-            .and_then(|g| field(row, g))
-            .map(|v| v.trim().to_string());
+        let g = group_field(row, group).map(str::to_string);
         let Some(&i) = index.get(&(g, sha.as_str().to_string())) else {
             continue;
         };

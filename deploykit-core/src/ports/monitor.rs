@@ -31,6 +31,19 @@ pub struct FlowRate {
     pub successes: u64,
 }
 
+impl FlowRate {
+    /// Adds this flow's counts into `flows`: to the flow of the same name, or as a new one.
+    pub fn add_to(self, flows: &mut Vec<FlowRate>) {
+        match flows.iter_mut().find(|f| f.name == self.name) {
+            Some(f) => {
+                f.attempts += self.attempts;
+                f.successes += self.successes;
+            }
+            None => flows.push(self),
+        }
+    }
+}
+
 /// The figures of one deployed SHA over a window.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct ShaMetrics {
@@ -70,13 +83,7 @@ impl ShaMetrics {
                     (a, b) => a.or(b),
                 };
                 for flow in part.flows {
-                    match total.flows.iter_mut().find(|f| f.name == flow.name) {
-                        Some(f) => {
-                            f.attempts += flow.attempts;
-                            f.successes += flow.successes;
-                        }
-                        None => total.flows.push(flow),
-                    }
+                    flow.add_to(&mut total.flows);
                 }
                 total
             })

@@ -267,18 +267,12 @@ impl ScriptedMonitor {
             errors += rng.binomial(req, profile.error_rate);
             for (name, p) in &profile.flow_success {
                 let attempts = rng.poisson(req as f64 * FLOW_SHARE);
-                let successes = rng.binomial(attempts, *p);
-                match flows.iter_mut().find(|f| &f.name == name) {
-                    Some(f) => {
-                        f.attempts += attempts;
-                        f.successes += successes;
-                    }
-                    None => flows.push(FlowRate {
-                        name: name.clone(),
-                        attempts,
-                        successes,
-                    }),
+                FlowRate {
+                    name: name.clone(),
+                    attempts,
+                    successes: rng.binomial(attempts, *p),
                 }
+                .add_to(&mut flows);
             }
         }
         Some(ShaMetrics {

@@ -405,8 +405,7 @@ impl SimulatedDeploy {
         window: u32,
         span: MetricsWindow,
     ) -> MonitorSample {
-        let new_share = if window == 0 { 0.0 } else { traffic.new_share };
-        self.config_recycle_added_up(traffic, window, span, new_share)
+        seen_as_one(self.sample_config_recycle_by_instance(traffic, window, span))
     }
 
     /// The figures of window `window` once a config recycle is over: the new instances alone
@@ -417,27 +416,7 @@ impl SimulatedDeploy {
         window: u32,
         span: MetricsWindow,
     ) -> MonitorSample {
-        self.config_recycle_added_up(traffic, window, span, 1.0)
-    }
-
-    /// A config recycle's figures with the new instances serving `new_share`, both sides
-    /// added up under the old SHA.
-    fn config_recycle_added_up(
-        &self,
-        traffic: &TrafficAssumptions,
-        window: u32,
-        span: MetricsWindow,
-        new_share: f64,
-    ) -> MonitorSample {
-        let split = self.config_recycle_serving(traffic, window, span, new_share);
-        MonitorSample {
-            window: span,
-            per_sha: ShaMetrics::added_up(
-                split.old_instances.into_iter().chain(split.new_instances),
-            )
-            .into_iter()
-            .collect(),
-        }
+        seen_as_one(self.config_recycle_serving(traffic, window, span, 1.0))
     }
 
     /// The figures of window `window` of a config recycle as a monitor that tells instances
@@ -550,6 +529,17 @@ impl SimulatedDeploy {
     }
 }
 
+/// A config recycle's split as a monitor that cannot tell instances apart sees it: both sides
+/// (one SHA) added up.
+fn seen_as_one(split: InstanceSplitSample) -> MonitorSample {
+    MonitorSample {
+        window: split.window,
+        per_sha: ShaMetrics::added_up(split.old_instances.into_iter().chain(split.new_instances))
+            .into_iter()
+            .collect(),
+    }
+}
+
 /// A [`Monitor`] serving one simulated deploy's figures: window `i` is the one starting
 /// `i` windows after `start`.
 #[derive(Debug, Clone)]
@@ -605,9 +595,7 @@ impl PopulationMonitor {
             ..self
         }
     }
-}
 
-impl PopulationMonitor {
     /// The number of `window`, counted from `start`.
     fn index(&self, window: &MetricsWindow) -> u32 {
         let len = i64::try_from(self.traffic.window_secs.max(1)).unwrap_or(300);

@@ -68,20 +68,6 @@ pub async fn watch_deploy(
     })
 }
 
-/// The follow-up check after a gate that did not roll back, as the follow-up step runs it:
-/// the new code alone (`recycled`) from `start`, against the old side of the gate's windows
-/// added up (`v`'s, a baseline counted once) standing in for the old instances, now gone.
-async fn follow_up_of(
-    t: &MonitorThresholds,
-    v: &MonitorVerdict,
-    recycled: &PopulationMonitor,
-    shas: (&Sha, &Sha),
-    start: DateTime<Utc>,
-) -> Result<MonitorVerdict> {
-    let baseline = old_total(&v.windows);
-    watch_deploy(t, recycled, shas, start, baseline.as_ref(), false).await
-}
-
 /// Verdicts of a group of deploys.
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize)]
 pub struct Tally {
@@ -345,51 +331,56 @@ pub async fn evaluate(
     for deploy in population(traffic, mix, seed, healthy, bad)? {
         let (old, new) = (deploy.old_sha.clone(), deploy.new_sha.clone());
         let fault = deploy.fault.clone();
-        let (v, follow_up) = match watched {
-            Watched::FullDeploys => {
-                let monitor = PopulationMonitor::new(deploy, traffic.clone(), start);
-                let v = watch_deploy(t, &monitor, (&old, &new), start, None, false).await?;
-                // As the follow-up step does: the old code's figures the gate saw, added up,
-                // stand in for the old instances, which are gone.
-                let follow_up = if v.verdict == Verdict::Rollback {
-                    None
-                } else {
-                    Some(
-                        follow_up_of(t, &v, &monitor.recycled(), (&old, &new), follow_up_start)
-                            .await?,
-                    )
-                };
-                (v, follow_up)
-            }
+        // What the gate watches: the old and new SHA side by side from the start; or, for a
+        // config recycle, from the window after the one before the recycle, old instances
+        // against new ones where the monitor tells them apart, else the SHA's own figures over
+        // the window before the recycle as the baseline.
+        let (monitor, shas, gate_start, baseline, by_instance) = match watched {
+            Watched::FullDeploys => (
+                PopulationMonitor::new(deploy, traffic.clone(), start),
+                (&old, &new),
+                start,
+                None,
+                false,
+            ),
             Watched::ConfigRecycles | Watched::ConfigRecyclesAgainstBaseline => {
-                // As the gate does for a config recycle: old instances against new ones where
-                // the monitor tells them apart, else the SHA's own figures over the window
-                // before the recycle as the baseline; the gate's windows follow it.
                 let before = window_at(start, t.window_secs, 0);
                 let baseline = figures_of(&deploy.sample_config_recycle(traffic, 0, before), &old);
-                let monitor =
-                    PopulationMonitor::new(deploy, traffic.clone(), start).config_recycle();
-                let gate_start = window_at(start, t.window_secs, 1).start;
-                let by_instance = watched == Watched::ConfigRecycles;
-                let v = watch_deploy(
-                    t,
-                    &monitor,
+                (
+                    PopulationMonitor::new(deploy, traffic.clone(), start).config_recycle(),
                     (&old, &old),
-                    gate_start,
-                    baseline.as_ref(),
-                    by_instance,
+                    window_at(start, t.window_secs, 1).start,
+                    baseline,
+                    watched == Watched::ConfigRecycles,
                 )
-                .await?;
-                let follow_up = if v.verdict == Verdict::Rollback {
-                    None
-                } else {
-                    Some(
-                        follow_up_of(t, &v, &monitor.recycled(), (&old, &old), follow_up_start)
-                            .await?,
-                    )
-                };
-                (v, follow_up)
             }
+        };
+        let v = watch_deploy(
+            t,
+            &monitor,
+            shas,
+            gate_start,
+            baseline.as_ref(),
+            by_instance,
+        )
+        .await?;
+        // As the follow-up step does: the new code alone an hour on, against the old side of
+        // the gate's windows added up (a baseline counted once), the old instances being gone.
+        let follow_up = if v.verdict == Verdict::Rollback {
+            None
+        } else {
+            let gate_old = old_total(&v.windows);
+            Some(
+                watch_deploy(
+                    t,
+                    &monitor.recycled(),
+                    shas,
+                    follow_up_start,
+                    gate_old.as_ref(),
+                    false,
+                )
+                .await?,
+            )
         };
         if fault.is_bad() {
             report.bad.add(&v);

@@ -65,14 +65,15 @@ pub(crate) async fn watch(
         .flatten();
     // What the wait line says is compared: for a config recycle, what the last window was
     // judged on (old instances, or the baseline where the monitor could not split).
-    let by_instances = format!("old vs new instances of {}", new.short());
-    let against_baseline = format!("new {} against a baseline of {}", new.short(), old.short());
-    let mut compared = if old_instances.is_some() {
-        by_instances.clone()
-    } else if baseline.is_some() {
-        against_baseline.clone()
-    } else {
-        format!("old {} vs new {}", old.short(), new.short())
+    let compared = |last: Option<&WindowFigures>| {
+        let by_instance = old_instances.is_some() && last.is_none_or(|w| w.by_instance);
+        if by_instance {
+            format!("old vs new instances of {}", new.short())
+        } else if baseline.is_some() {
+            format!("new {} against a baseline of {}", new.short(), old.short())
+        } else {
+            format!("old {} vs new {}", old.short(), new.short())
+        }
     };
     let mut windows: Vec<WindowFigures> = Vec::new();
     let total = t
@@ -94,9 +95,10 @@ pub(crate) async fn watch(
                     }
                     ctx.waiting(
                         format!(
-                            "{prefix}: window {} of {} ({compared})",
+                            "{prefix}: window {} of {} ({})",
                             i + 1,
-                            t.max_windows
+                            t.max_windows,
+                            compared(windows.last())
                         ),
                         start,
                         total,
@@ -127,13 +129,6 @@ pub(crate) async fn watch(
                 w
             }
         };
-        if old_instances.is_some() {
-            compared = if figures.by_instance {
-                by_instances.clone()
-            } else {
-                against_baseline.clone()
-            };
-        }
         windows.push(figures);
         if let Some(figures) = windows.last() {
             ctx.info(format!(
