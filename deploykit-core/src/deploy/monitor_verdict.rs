@@ -377,8 +377,8 @@ fn points(rate: f64) -> String {
 /// A flow both SHAs attempted often enough to compare.
 struct FlowComparison<'a> {
     name: &'a str,
-    /// What the old figures are ([`Added::old_label`]).
-    old_label: &'static str,
+    /// What the figures compared are ([`Added::new_label`], [`Added::old_label`]).
+    added: Added,
     new: (u64, u64),
     old: (u64, u64),
     drop: Rise,
@@ -388,13 +388,14 @@ impl FlowComparison<'_> {
     fn text(&self) -> String {
         let rate = |(a, s): (u64, u64)| if a == 0 { 0.0 } else { s as f64 / a as f64 };
         format!(
-            "flow {}: new SHA succeeded {} of {} ({}), {} {} of {} ({}): down {} ({:.1} \
+            "flow {}: {} succeeded {} of {} ({}), {} {} of {} ({}): down {} ({:.1} \
              standard errors)",
             self.name,
+            self.added.new_label(),
             self.new.1,
             self.new.0,
             pct(rate(self.new)),
-            self.old_label,
+            self.added.old_label(),
             self.old.1,
             self.old.0,
             pct(rate(self.old)),
@@ -423,7 +424,7 @@ fn flow_comparisons<'a>(
             );
             Some(FlowComparison {
                 name,
-                old_label: added.old_label(),
+                added,
                 new: (*attempts, successes),
                 old: (*old_attempts, old_successes),
                 drop: rise(
@@ -1408,6 +1409,26 @@ mod tests {
         assert_eq!(unjudged.judgement, WindowJudgement::NotJudged);
         let v = verdict(&t, &[good.clone(), unjudged, good]).expect("verdict");
         assert_eq!(v.verdict, Verdict::Inconclusive, "{}", v.explanation);
+    }
+
+    #[test]
+    fn a_config_recycle_judged_by_instance_names_both_sides_as_instances() {
+        let split = InstanceSplitSample {
+            window: sample(vec![]).window,
+            old_instances: Some(metrics("aaaa111", 50_000, 50, Some((1000, 950)))),
+            new_instances: Some(metrics("aaaa111", 50_000, 50, Some((1000, 800)))),
+        };
+        let w = judge_instances(&MonitorThresholds::default(), &split);
+        assert_judged(&w, WindowJudgement::Bad);
+        assert!(w.by_instance && !w.old_is_baseline);
+        assert!(
+            w.explanation.contains(
+                "flow idv_success: new instances succeeded 800 of 1000 (80.000%), old \
+                 instances 950 of 1000"
+            ),
+            "{}",
+            w.explanation
+        );
     }
 
     #[test]
