@@ -363,6 +363,11 @@ pub struct MonitorArgs {
     /// Stop after this many refreshes (default: until interrupted).
     #[arg(long)]
     pub count: Option<u32>,
+    /// Split the figures by instance during a recycle: the instances it is replacing against
+    /// the ones it launched (what the monitor gate compares in a config recycle, where both
+    /// run one SHA).
+    #[arg(long)]
+    pub by_instance: bool,
 }
 
 /// `deploykit cadence ...`.

@@ -98,3 +98,23 @@ fn set_flags_override_the_configuration_and_typos_are_named() {
     assert_eq!(bad.status.code(), Some(2));
     assert!(stderr(&bad).contains("KEY=VALUE"), "{}", stderr(&bad));
 }
+
+#[test]
+fn monitor_by_instance_without_a_recycle_shows_the_per_sha_table_and_says_why() {
+    let out = run(&[
+        "--sandbox",
+        "monitor",
+        "prod",
+        "idp",
+        "--count",
+        "1",
+        "--by-instance",
+    ]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let text = stdout(&out);
+    assert!(
+        text.contains("prod-idp: no recycle is replacing instances"),
+        "{text}"
+    );
+    assert!(text.lines().any(|l| l.starts_with("current")), "{text}");
+}

@@ -156,6 +156,42 @@ async fn recycle_and_scale_in_prod_idp_through_the_cli() {
         .cloned()
         .collect();
 
+    // Until scale-in, the monitor can split the figures: the two launched first are old.
+    // (moto's Logs Insights returns no rows: the split has no figures, but says which is which.)
+    c.logs
+        .create_log_group()
+        .log_group_name("prod_/srv/idp/shared/log/production.log")
+        .send()
+        .await
+        .unwrap();
+    let by_instance = cli(
+        &moto,
+        &[
+            "--json",
+            "monitor",
+            "prod",
+            "idp",
+            "--count",
+            "1",
+            "--by-instance",
+        ],
+    );
+    assert!(by_instance.status.success(), "{}", stderr(&by_instance));
+    let doc: serde_json::Value = serde_json::from_str(&stdout(&by_instance)).unwrap();
+    let note = doc["note"].as_str().unwrap_or_default();
+    assert!(
+        note.starts_with("old instances: i-")
+            && note.ends_with(
+                " (2 of prod-idp, launched before the newest 2); new instances: the rest"
+            ),
+        "{doc}"
+    );
+    assert!(old_ids.iter().all(|id| note.contains(id.as_str())), "{doc}");
+    assert!(
+        !new_ids.iter().any(|id| note.contains(id.as_str())),
+        "{doc}"
+    );
+
     // The new instances are past their grace period (time we cannot wait for here).
     support::end_grace_period(&c, "prod-idp").await;
     let scale_in = cli(&moto, &["--json", "scale-in", "old", "prod", "idp"]);

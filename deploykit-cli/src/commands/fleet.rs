@@ -7,7 +7,7 @@ use deploykit_core::fleet_ops::{
     self, FleetContext, InProgressPolicy, MigrationLogRequest, RecycleRequest, ScaleInMode,
     ScaleInRequest,
 };
-use deploykit_core::ports::MetricsWindow;
+use deploykit_core::ports::{Fleet, MetricsWindow};
 use deploykit_core::{
     CapacityChange, EnvName, Error, ErrorKind, GroupName, Result, RoleName, RoleSelector,
 };
@@ -226,8 +226,14 @@ pub async fn monitor(inv: &Invocation<'_>, args: &MonitorArgs) -> Result<u8> {
             start: now - window_len,
             end: now,
         };
-        let sample = b.monitor.sample(&env, &role, &window).await?;
-        let table = fleet_ops::monitor_table(&sample);
+        let table = if args.by_instance {
+            fleet_ops::monitor_by_instance(&*b.fleet, &*b.monitor, &env, &role, &window).await?
+        } else {
+            let mut table =
+                fleet_ops::monitor_table(&b.monitor.sample(&env, &role, &window).await?);
+            table.note = one_sha_recycle_hint(&*b.fleet, &env, &role, &table).await;
+            table
+        };
         trend.push(&table);
         print_result(inv.format, &table, || {
             let mut text = format!(
@@ -246,6 +252,34 @@ pub async fn monitor(inv: &Invocation<'_>, args: &MonitorArgs) -> Result<u8> {
         }
         b.clock.sleep(interval).await;
     }
+}
+
+/// When the table has one SHA while a recycle is replacing instances (a config recycle), a
+/// note that `--by-instance` tells the old instances from the new. A hint only: a fleet error
+/// leaves it out.
+async fn one_sha_recycle_hint(
+    fleet: &dyn Fleet,
+    env: &EnvName,
+    role: &RoleName,
+    table: &fleet_ops::MonitorTable,
+) -> Option<String> {
+    if table.rows.len() != 1 {
+        return None;
+    }
+    let group = fleet.group(&GroupName::new(env, role)).await.ok()?;
+    let old = group.old_instances();
+    let shas: std::collections::BTreeSet<String> = group
+        .running_instances()
+        .filter_map(|i| i.deployed_sha().map(|s| s.as_str().to_string()))
+        .collect();
+    (!old.is_empty() && shas.len() <= 1).then(|| {
+        format!(
+            "a recycle of {} is under way and its instances run one SHA: --by-instance shows \
+             its {} old instances beside the new ones",
+            group.name,
+            old.len()
+        )
+    })
 }
 
 #[cfg(test)]
@@ -286,5 +320,92 @@ mod tests {
         let other = Error::not_found("no Auto Scaling group named prod-nosuch");
         let text = with_force_hint(other, &args).to_string();
         assert!(!text.contains("--force"), "{text}");
+    }
+}
+
+#[cfg(test)]
+mod hint_tests {
+    use std::sync::Arc;
+
+    use deploykit_core::Sha;
+    use deploykit_core::fleet_ops::monitor_table;
+    use deploykit_core::model::fleet::{RECYCLE_ACTION, ScheduledAction};
+    use deploykit_core::ports::{Clock, MonitorSample, ShaMetrics};
+    use deploykit_core::sim::{Faults, GroupSpec, SimFleet, SimFleetConfig, VirtualClock};
+
+    use super::*;
+
+    fn table(shas: &[&str], at: chrono::DateTime<chrono::Utc>) -> fleet_ops::MonitorTable {
+        monitor_table(&MonitorSample {
+            window: MetricsWindow { start: at, end: at },
+            per_sha: shas
+                .iter()
+                .map(|s| ShaMetrics {
+                    sha: Sha::new(*s).expect("sha"),
+                    first_seen: None,
+                    requests: 1_000,
+                    errors_5xx: 1,
+                    instances: 4,
+                    flows: vec![],
+                })
+                .collect(),
+        })
+    }
+
+    #[tokio::test]
+    async fn one_sha_during_a_recycle_points_at_by_instance() {
+        let clock = Arc::new(VirtualClock::new(
+            "2026-11-24T15:00:00Z".parse().expect("time"),
+        ));
+        let fleet = SimFleet::new(
+            clock.clone(),
+            Arc::new(Faults::new()),
+            SimFleetConfig::default(),
+        );
+        let (env, role) = (
+            EnvName::new("prod").expect("env"),
+            RoleName::new("idp").expect("role"),
+        );
+        let group = GroupName::new(&env, &role);
+        fleet.add_group(GroupSpec::simple(
+            group.clone(),
+            4,
+            Sha::new("cf6def2").expect("sha"),
+        ));
+        let one = table(&["cf6def2"], clock.now());
+        assert_eq!(
+            one_sha_recycle_hint(&fleet, &env, &role, &one).await,
+            None,
+            "no recycle"
+        );
+
+        let spindown = ScheduledAction {
+            name: RECYCLE_ACTION.to_string(),
+            start_time: clock.now() + chrono::Duration::minutes(15),
+            change: CapacityChange::desired(4),
+        };
+        fleet
+            .put_scheduled_action(&group, &spindown)
+            .await
+            .expect("spindown");
+        fleet
+            .set_capacity(&group, CapacityChange::desired(8))
+            .await
+            .expect("scale out");
+        clock.sleep(Duration::from_secs(60)).await;
+        let hint = one_sha_recycle_hint(&fleet, &env, &role, &one).await;
+        assert_eq!(
+            hint.as_deref(),
+            Some(
+                "a recycle of prod-idp is under way and its instances run one SHA: \
+                 --by-instance shows its 4 old instances beside the new ones"
+            )
+        );
+        let two = table(&["cf6def2", "fa232d0"], clock.now());
+        assert_eq!(
+            one_sha_recycle_hint(&fleet, &env, &role, &two).await,
+            None,
+            "two SHAs"
+        );
     }
 }

@@ -1,6 +1,6 @@
 //! The fleet operations of identity-devops' cloudlib as workflows over the ports: recycle,
 //! scale in old / new instances, pre-checks, ls-servers, asg-size, the migration log tail and
-//! monitor-deploy's table.
+//! monitor-deploy's table (per SHA, or old instances against new during a recycle).
 //!
 //! Each operation plans with a pure function first (so `--dry-run` and the deploy engine see
 //! exactly what would happen), then acts through [`Fleet`], emitting an
@@ -8,6 +8,7 @@
 
 pub mod group_size;
 pub mod migration_logs;
+pub mod monitor_by_instance;
 pub mod monitor_table;
 pub mod monitor_trend;
 pub mod prechecks;
@@ -27,7 +28,10 @@ pub use group_size::{GroupSize, group_size, set_group_size};
 pub use migration_logs::{
     MigrationLogRequest, MigrationLogTail, newest_migration_instance, tail_migration_log,
 };
-pub use monitor_table::{MonitorRow, MonitorTable, ShaLabel, monitor_table, render_monitor_table};
+pub use monitor_by_instance::monitor_by_instance;
+pub use monitor_table::{
+    MonitorRow, MonitorTable, ShaLabel, instance_table, monitor_table, render_monitor_table,
+};
 pub use monitor_trend::{MonitorTrend, window_trend};
 pub use prechecks::{GroupPreCheck, PreCheckReport, check_groups, prechecks};
 pub use recycle::{

@@ -3,7 +3,7 @@
 //! first seen. It informs a person; deciding is the monitor gate's job.
 
 use crate::model::sha::Sha;
-use crate::ports::{MetricsWindow, MonitorSample};
+use crate::ports::{InstanceSplitSample, MetricsWindow, MonitorSample, ShaMetrics};
 
 /// Which deploy a SHA belongs to.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
@@ -17,6 +17,10 @@ pub enum ShaLabel {
     New,
     /// Neither first nor last (a third SHA in the window).
     Other,
+    /// The instances a recycle is replacing, added up (`deploykit monitor --by-instance`).
+    OldInstances,
+    /// Every other instance of the role, added up: the ones the recycle launched.
+    NewInstances,
 }
 
 impl ShaLabel {
@@ -27,7 +31,14 @@ impl ShaLabel {
             ShaLabel::Old => "old",
             ShaLabel::New => "new",
             ShaLabel::Other => "other",
+            ShaLabel::OldInstances => "old instances",
+            ShaLabel::NewInstances => "new instances",
         }
+    }
+
+    /// Whether the row adds up instances rather than a SHA's figures.
+    pub fn is_instance_side(self) -> bool {
+        matches!(self, ShaLabel::OldInstances | ShaLabel::NewInstances)
     }
 }
 
@@ -70,6 +81,10 @@ pub struct MonitorTable {
     pub window: MetricsWindow,
     /// Rows, old first, new last. Empty means no data, never "no errors".
     pub rows: Vec<MonitorRow>,
+    /// What the rows are, when it needs saying (which instances are old, or why the figures
+    /// are per SHA although instances were asked for).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub note: Option<String>,
 }
 
 impl MonitorTable {
@@ -89,25 +104,54 @@ pub fn monitor_table(sample: &MonitorSample) -> MonitorTable {
     let mut per_sha: Vec<_> = sample.per_sha.iter().collect();
     // Stable sort keeps the sample's order among equals; None sorts first.
     per_sha.sort_by_key(|m| m.first_seen);
+    let n = per_sha.len();
+    let labelled = per_sha.into_iter().enumerate().map(|(i, m)| {
+        let label = match (n, i) {
+            (1, _) => ShaLabel::Current,
+            (_, 0) => ShaLabel::Old,
+            (n, i) if i + 1 == n => ShaLabel::New,
+            _ => ShaLabel::Other,
+        };
+        (label, m)
+    });
+    MonitorTable {
+        window: sample.window,
+        rows: rows_of(labelled.collect()),
+        note: None,
+    }
+}
+
+/// Builds the table of a window split by instance: the old instances' row, then the new
+/// ones' (a side that served nothing has no row).
+pub fn instance_table(split: &InstanceSplitSample) -> MonitorTable {
+    let labelled = [
+        (ShaLabel::OldInstances, split.old_instances.as_ref()),
+        (ShaLabel::NewInstances, split.new_instances.as_ref()),
+    ]
+    .into_iter()
+    .filter_map(|(label, m)| m.map(|m| (label, m)))
+    .collect();
+    MonitorTable {
+        window: split.window,
+        rows: rows_of(labelled),
+        note: None,
+    }
+}
+
+/// One row per labelled figures, each with a cell for every flow name seen in any of them.
+fn rows_of(labelled: Vec<(ShaLabel, &ShaMetrics)>) -> Vec<MonitorRow> {
     let mut flow_names: Vec<String> = Vec::new();
-    for m in &per_sha {
+    for (_, m) in &labelled {
         for f in &m.flows {
             if !flow_names.contains(&f.name) {
                 flow_names.push(f.name.clone());
             }
         }
     }
-    let n = per_sha.len();
-    let rows = per_sha
-        .iter()
-        .enumerate()
-        .map(|(i, m)| MonitorRow {
-            label: match (n, i) {
-                (1, _) => ShaLabel::Current,
-                (_, 0) => ShaLabel::Old,
-                (n, i) if i + 1 == n => ShaLabel::New,
-                _ => ShaLabel::Other,
-            },
+    labelled
+        .into_iter()
+        .map(|(label, m)| MonitorRow {
+            label,
             sha: m.sha.clone(),
             error_pct: m.error_rate().map(|r| r * 100.0),
             errors_5xx: m.errors_5xx,
@@ -127,11 +171,7 @@ pub fn monitor_table(sample: &MonitorSample) -> MonitorTable {
                 })
                 .collect(),
         })
-        .collect();
-    MonitorTable {
-        window: sample.window,
-        rows,
-    }
+        .collect()
 }
 
 /// Renders the table as plain text, one line for the window, then a header and a row per SHA.
@@ -141,6 +181,10 @@ pub fn render_monitor_table(table: &MonitorTable) -> String {
         table.window.start.format("%Y-%m-%d %H:%M:%S"),
         table.window.end.format("%H:%M:%S UTC")
     );
+    if let Some(note) = &table.note {
+        out.push_str(note);
+        out.push('\n');
+    }
     if table.rows.is_empty() {
         out.push_str("no data in this window\n");
         return out;

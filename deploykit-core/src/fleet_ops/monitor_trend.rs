@@ -3,7 +3,7 @@
 //! shared scale.
 
 use crate::deploy::monitor_verdict::WindowFigures;
-use crate::fleet_ops::monitor_table::{MonitorTable, ShaLabel};
+use crate::fleet_ops::monitor_table::{MonitorRow, MonitorTable, ShaLabel};
 use crate::model::sha::Sha;
 use crate::report::sparkline::sparklines;
 
@@ -80,10 +80,22 @@ fn trend_line(series: &[Series<'_>]) -> Option<String> {
     Some(format!("5xx trend: {}", parts.join("  ")))
 }
 
-/// The 5xx rate of each SHA over successive refreshes of `deploykit monitor`.
+/// The 5xx rate of each SHA (or each side of a split by instance) over successive refreshes
+/// of `deploykit monitor`.
 #[derive(Debug, Clone, Default)]
 pub struct MonitorTrend {
-    refreshes: Vec<Vec<(Sha, Option<f64>)>>,
+    refreshes: Vec<Vec<(ShaLabel, Sha, Option<f64>)>>,
+}
+
+/// Whether a row of one refresh continues the series of `row`: a side of a split by instance
+/// is followed by its side (both sides may run one SHA), a SHA by its SHA (its label turns
+/// from current to old when a new SHA appears).
+fn same_series(label: ShaLabel, sha: &Sha, row: &MonitorRow) -> bool {
+    if row.label.is_instance_side() {
+        label == row.label
+    } else {
+        !label.is_instance_side() && sha.matches(&row.sha)
+    }
 }
 
 impl MonitorTrend {
@@ -98,7 +110,7 @@ impl MonitorTrend {
             table
                 .rows
                 .iter()
-                .map(|r| (r.sha.clone(), r.error_pct.map(|p| p / 100.0)))
+                .map(|r| (r.label, r.sha.clone(), r.error_pct.map(|p| p / 100.0)))
                 .collect(),
         );
         if self.refreshes.len() > TREND_LENGTH {
@@ -106,30 +118,30 @@ impl MonitorTrend {
         }
     }
 
-    /// The trend line of the old and new SHA of `table` (or its only SHA), oldest refresh
-    /// first, a gap where a SHA had no requests; `None` when nothing has figures yet.
+    /// The trend line of the old and new SHA of `table` (or its only SHA, or its old and new
+    /// instances), oldest refresh first, a gap where one had no requests; `None` when nothing
+    /// has figures yet.
     pub fn render(&self, table: &MonitorTable) -> Option<String> {
-        let series_of = |sha: &Sha| -> Vec<Option<f64>> {
+        let series_of = |row: &MonitorRow| -> Vec<Option<f64>> {
             self.refreshes
                 .iter()
                 .map(|rows| {
                     rows.iter()
-                        .find(|(s, _)| s.matches(sha))
-                        .and_then(|(_, rate)| *rate)
+                        .find(|(label, sha, _)| same_series(*label, sha, row))
+                        .and_then(|(_, _, rate)| *rate)
                 })
                 .collect()
         };
-        let picked: Vec<(&Sha, &str)> = table
+        let picked: Vec<&MonitorRow> = table
             .rows
             .iter()
-            .filter(|r| matches!(r.label, ShaLabel::Old | ShaLabel::New | ShaLabel::Current))
-            .map(|r| (&r.sha, r.label.as_str()))
+            .filter(|r| r.label != ShaLabel::Other)
             .collect();
-        let values: Vec<Vec<Option<f64>>> = picked.iter().map(|(sha, _)| series_of(sha)).collect();
+        let values: Vec<Vec<Option<f64>>> = picked.iter().map(|r| series_of(r)).collect();
         let series: Vec<Series<'_>> = picked
             .iter()
             .zip(&values)
-            .map(|((sha, label), v)| (Some(*sha), *label, v))
+            .map(|(r, v)| (Some(&r.sha), r.label.as_str(), v))
             .collect();
         trend_line(&series)
     }

@@ -110,8 +110,7 @@ enum GroupVerdict {
 }
 
 fn plan_group(group: &Group, mode: ScaleInMode, now: DateTime<Utc>) -> GroupVerdict {
-    let mut running: Vec<_> = group.running_instances().collect();
-    running.sort_by(|a, b| a.launch_time.cmp(&b.launch_time).then(a.id.cmp(&b.id)));
+    let running = group.running_oldest_first();
     let desired = usize::try_from(group.capacity.desired).unwrap_or(usize::MAX);
     let extra = running.len().saturating_sub(desired);
     // Old: the oldest `extra` go; New: the newest `extra` go.

@@ -357,6 +357,31 @@ impl Group {
     pub fn running_instances(&self) -> impl Iterator<Item = &Instance> {
         self.instances.iter().filter(|i| i.lifecycle.is_running())
     }
+
+    /// The running instances, oldest launch first (ties by id), the order in which a recycle's
+    /// old instances come before the ones it launched.
+    pub fn running_oldest_first(&self) -> Vec<&Instance> {
+        let mut running: Vec<_> = self.running_instances().collect();
+        running.sort_by(|a, b| a.launch_time.cmp(&b.launch_time).then(a.id.cmp(&b.id)));
+        running
+    }
+
+    /// The running instances a recycle is replacing: every one but the newest `n`, where `n`
+    /// is the capacity the recycle's spindown returns the group to while the recycle is in
+    /// progress, else the group's desired capacity (old instances protected from scale-in
+    /// outlive the spindown until scale-in removes them). Empty when no recycle is under way
+    /// or left any, and before a recycle's delayed scale-out has launched anything.
+    pub fn old_instances(&self) -> Vec<InstanceId> {
+        let keep = self
+            .recycle_in_progress()
+            .and_then(|a| a.change.desired)
+            .unwrap_or(self.capacity.desired);
+        let running = self.running_oldest_first();
+        let extra = running
+            .len()
+            .saturating_sub(usize::try_from(keep).unwrap_or(usize::MAX));
+        running[..extra].iter().map(|i| i.id.clone()).collect()
+    }
 }
 
 #[cfg(test)]
@@ -389,6 +414,40 @@ mod tests {
         assert_eq!(g.instance_name(), "asg-prod-idp");
         assert!(GroupName::parse_in(&prod, "staging-idp").is_err());
         assert!(GroupName::parse_in(&prod, "prodidp").is_err());
+    }
+
+    #[test]
+    fn old_instances_are_those_a_recycle_is_replacing() {
+        use crate::fleet_ops::test_support::{at, group, inst, with_recycle};
+        let ids = |g: &Group| -> Vec<String> {
+            g.old_instances().iter().map(|i| i.to_string()).collect()
+        };
+        // Four instances, desired 4, nothing under way: no old ones.
+        let mut g = group("idp", 2, 4, 16);
+        g.instances = (1..=4).map(|n| inst(n, -3_600 + i64::from(n))).collect();
+        assert!(g.old_instances().is_empty());
+        // The recycle doubled the group (listed newest first, to show order does not count):
+        // the four launched before it are old, whatever the spindown's time.
+        let mut recycling = with_recycle(g.clone(), at(900), 4);
+        recycling.capacity.desired = 8;
+        recycling
+            .instances
+            .splice(0..0, (5..=8).rev().map(|n| inst(n, 60)));
+        assert_eq!(
+            ids(&recycling),
+            ["i-00000001", "i-00000002", "i-00000003", "i-00000004"]
+        );
+        // Before its delayed scale-out launched anything, nothing is old yet.
+        let mut waiting = with_recycle(g.clone(), at(900), 4);
+        waiting.capacity.desired = 4;
+        assert!(waiting.old_instances().is_empty());
+        // After the spindown (desired back to 4) the protected old ones outlive it until
+        // scale-in; a terminated instance is not counted.
+        let mut spun_down = recycling.clone();
+        spun_down.scheduled_actions.clear();
+        spun_down.capacity.desired = 4;
+        spun_down.instances.last_mut().expect("one").lifecycle = Lifecycle::Terminated;
+        assert_eq!(ids(&spun_down), ["i-00000001", "i-00000002", "i-00000003"]);
     }
 
     #[test]
