@@ -513,6 +513,18 @@ impl Added {
         }
     }
 
+    /// The old side's 5xx rate, in explanations ("2.7 times the old rate", "within 0.100
+    /// points of the baseline rate").
+    fn old_rate_label(self) -> &'static str {
+        if self.baseline {
+            "baseline rate"
+        } else if self.by_instance {
+            "old instances' rate"
+        } else {
+            "old rate"
+        }
+    }
+
     /// What the new figures are, in explanations: the new SHA's, or a config recycle's new
     /// instances'.
     fn new_label(self) -> &'static str {
@@ -661,15 +673,17 @@ fn judge(
         )
     } else {
         format!(
-            "{:.1} times the old rate, {ratio:.1} standard errors on the ratio",
-            new.error_rate / old.error_rate
+            "{:.1} times the {}, {ratio:.1} standard errors on the ratio",
+            new.error_rate / old.error_rate,
+            added.old_rate_label()
         )
     };
     // The 5xx rise rule in words, with the standard errors it needs written by the caller.
     let rise_rule = |needs: &str| {
         format!(
-            "{} or more above the old rate with {needs}, and {:.1} on the ratio",
+            "{} or more above the {} with {needs}, and {:.1} on the ratio",
             points(t.max_error_rate_increase),
+            added.old_rate_label(),
             t.ratio_bad_z
         )
     };
@@ -751,14 +765,16 @@ fn judge(
         format!("at or below the {} good line", pct(t.good_error_rate))
     } else if errors.by <= t.good_margin_over_old {
         format!(
-            "within {} of the old rate {}",
+            "within {} of the {} {}",
             points(t.good_margin_over_old),
+            added.old_rate_label(),
             pct(old.error_rate)
         )
     } else {
         format!(
-            "up {} on the old rate, only {:.1} standard errors (watching from {:.1})",
+            "up {} on the {}, only {:.1} standard errors (watching from {:.1})",
             points(errors.by),
+            added.old_rate_label(),
             errors.z,
             t.watch_z
         )
@@ -1421,6 +1437,25 @@ mod tests {
         let w = judge_instances(&MonitorThresholds::default(), &split);
         assert_judged(&w, WindowJudgement::Bad);
         assert!(w.by_instance && !w.old_is_baseline);
+        // A 5xx rise on the new instances is measured against the old instances' rate.
+        let rise = judge_instances(
+            &MonitorThresholds::default(),
+            &InstanceSplitSample {
+                window: sample(vec![]).window,
+                old_instances: Some(metrics("aaaa111", 50_000, 50, None)),
+                new_instances: Some(metrics("aaaa111", 50_000, 400, None)),
+            },
+        );
+        assert_judged(&rise, WindowJudgement::Bad);
+        assert!(
+            rise.explanation
+                .contains("8.0 times the old instances' rate")
+                && rise
+                    .explanation
+                    .contains("above the old instances' rate with"),
+            "{}",
+            rise.explanation
+        );
         assert!(
             w.explanation.contains(
                 "flow idv_success: new instances succeeded 800 of 1000 (80.000%), old \
@@ -1452,7 +1487,12 @@ mod tests {
             Some(&before),
         );
         assert_judged(&w, WindowJudgement::Good);
-        assert!(w.explanation.contains("within"), "{}", w.explanation);
+        assert!(
+            w.explanation
+                .contains("within 0.100 points of the baseline rate 0.200%"),
+            "{}",
+            w.explanation
+        );
     }
 
     #[test]
