@@ -195,10 +195,94 @@ async fn the_dry_run_plan_has_the_numbers_and_changes_nothing() {
         "{text}"
     );
     assert_eq!(p.steps.len(), 13);
+    // As text: numbered steps, the rules in percent, the recycle's times, and a way on.
+    let shown = p.render();
+    for line in [
+        "Dry run: deploy of idp to prod (full), planned at 2026-11-24 15:00:00 UTC; nothing was \
+         changed",
+        "   1. preflight",
+        "  13. report",
+        "Rollback on new 5xx above 1.000%, or a rise of 0.200 points or more over old",
+        "  would recycle prod-idp: desired 4 -> 8 at 15:05:00 UTC, back to 4 at 15:15:00 UTC",
+        "Nothing would stop it now: run the same command without --dry-run.",
+    ] {
+        assert!(shown.contains(line), "{line:?} not in:\n{shown}");
+    }
+    let mut no_pr = rig.request(DeployKind::Full);
+    no_pr.pr_number = None;
+    let blocked = plan(&rig.ports, &rig.settings, &no_pr)
+        .await
+        .expect("plan")
+        .render();
+    assert!(
+        blocked.contains(
+            "It would be refused now:\n  - a full deploy needs the promotion PR's number"
+        ),
+        "{blocked}"
+    );
     assert_eq!(rig.merges(), 0);
     assert!(!rig.fleet().history().iter().any(|e| matches!(
         e.kind,
         FleetEventKind::CapacitySet { .. } | FleetEventKind::ActionPut { .. }
     )));
     assert!(rig.lock_free().await);
+}
+
+#[tokio::test]
+async fn the_dry_run_names_what_preflight_would_refuse() {
+    let rig = Rig::prod().await;
+    // Friday: the calendar refuses a full deploy, unless an override reason is given.
+    rig.world
+        .virtual_clock()
+        .advance(Duration::from_secs(3 * 24 * 3600));
+    let friday = plan(&rig.ports, &rig.settings, &rig.request(DeployKind::Full))
+        .await
+        .expect("plan");
+    assert_eq!(friday.blockers.len(), 1, "{:?}", friday.blockers);
+    assert!(
+        friday.blockers[0].starts_with("cadence policy: ")
+            && friday.blockers[0].contains("Friday")
+            && friday.blockers[0].ends_with("give an override reason (it is recorded)"),
+        "{:?}",
+        friday.blockers
+    );
+    let mut overridden = rig.request(DeployKind::Full);
+    overridden.cadence_override = Some("security fix agreed with on-call".into());
+    let p = plan(&rig.ports, &rig.settings, &overridden)
+        .await
+        .expect("plan");
+    assert!(p.blockers.is_empty(), "{:?}", p.blockers);
+
+    // A recycle already under way: the pre-check's words, once.
+    let ctx = deploykit_core::fleet_ops::FleetContext {
+        fleet: &*rig.world.fleet(),
+        clock: &*rig.world.clock(),
+        events: &NullSink,
+    };
+    let env = deploykit_core::EnvName::new("prod").expect("env");
+    let role = deploykit_core::RoleName::new("idp").expect("role");
+    deploykit_core::fleet_ops::recycle(
+        &ctx,
+        &deploykit_core::fleet_ops::RecycleRequest::new(
+            env,
+            deploykit_core::RoleSelector::Role(role),
+        ),
+    )
+    .await
+    .expect("recycle");
+    let p = plan(&rig.ports, &rig.settings, &overridden)
+        .await
+        .expect("plan");
+    assert!(
+        !p.blockers.is_empty()
+            && p.blockers
+                .iter()
+                .all(|b| b.contains("has a recycle in progress until")),
+        "{:?}",
+        p.blockers
+    );
+    assert!(
+        p.render()
+            .contains("It would be refused now:\n  - prod-idp has a recycle in progress")
+    );
 }

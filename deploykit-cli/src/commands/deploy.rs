@@ -234,7 +234,7 @@ pub async fn deploy(inv: &Invocation<'_>, args: &DeployArgs) -> Result<u8> {
     }
     if args.dry_run {
         let plan = deploy::plan(&ports, &settings, &req).await?;
-        print_result(inv.format, &plan, || format!("{plan:#?}"));
+        print_result(inv.format, &plan, || plan.render());
         return Ok(if plan.blockers.is_empty() {
             exit::OK
         } else {

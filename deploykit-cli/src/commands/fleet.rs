@@ -52,15 +52,8 @@ pub async fn recycle(inv: &Invocation<'_>, args: &RecycleArgs) -> Result<u8> {
             "recycling"
         };
         for g in outcome.migration.iter().chain(outcome.groups.iter()) {
-            out.push_str(&format!(
-                "{verb} {}: desired {} -> {} at {}, back to {} at {}\n",
-                g.group,
-                g.old.desired,
-                g.new_desired,
-                g.scale_out_at.format("%H:%M:%S UTC"),
-                g.old.desired,
-                g.spindown_at.format("%H:%M:%S UTC"),
-            ));
+            out.push_str(&g.describe(verb));
+            out.push('\n');
         }
         out.push_str(&format!(
             "the recycle finishes at {}; then run `deploykit scale-in old {} {}`",

@@ -50,7 +50,7 @@ pub mod run_list;
 pub mod settings;
 pub mod state;
 pub mod step;
-mod steps;
+pub(crate) mod steps;
 
 pub use driver::{deploy, replay, resume, rollback};
 pub use journal::{FileJournal, Journal, MemoryJournal, Record, RunId};

@@ -222,7 +222,8 @@ pub struct MonitorVerdict {
     pub windows: Vec<WindowFigures>,
 }
 
-fn pct(rate: f64) -> String {
+/// A rate as a percentage with three decimals (`0.100%`).
+pub(crate) fn pct(rate: f64) -> String {
     format!("{:.3}%", rate * 100.0)
 }
 
@@ -370,7 +371,8 @@ fn ratio_z(new_bad: u64, new_n: u64, old_bad: u64, old_n: u64, spread: Spread) -
     ratio.ln() / (counting + spread.variance(1.0)).sqrt()
 }
 
-fn points(rate: f64) -> String {
+/// A difference of rates in percentage points (`0.200 points`).
+pub(crate) fn points(rate: f64) -> String {
     format!("{:.3} points", rate * 100.0)
 }
 

@@ -1,14 +1,20 @@
 //! `--dry-run`: the plan of a deploy — every step, the port operations it would call and
 //! the numbers (groups, desired capacities, spindown times) — computed from reads only.
 
+use chrono::{DateTime, Utc};
+
+use crate::deploy::monitor_verdict::{pct, points};
 use crate::deploy::ports::DeployPorts;
 use crate::deploy::request::DeployRequest;
 use crate::deploy::settings::EnvSettings;
 use crate::deploy::state::StepName;
 use crate::deploy::step::rollout_steps;
+use crate::deploy::steps::policy_hooks;
 use crate::error::Result;
-use crate::fleet_ops::{RecyclePlan, plan_recycle};
+use crate::fleet_ops::{RecyclePlan, check_groups, plan_recycle};
+use crate::model::deploy_kind::DeployKind;
 use crate::model::fleet::{DELAYED_SCALE_OUT_ACTION, RECYCLE_ACTION};
+use crate::model::names::{AppName, EnvName};
 
 /// One step of the plan.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
@@ -22,12 +28,62 @@ pub struct PlannedStep {
 /// What `deploy` would do.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct DeployPlan {
+    /// The environment.
+    pub env: EnvName,
+    /// The app.
+    pub app: AppName,
+    /// Full, patch, off-cycle, config recycle or no-migration recycle.
+    pub kind: DeployKind,
+    /// When it was planned (the recycle's times follow from it).
+    pub planned_at: DateTime<Utc>,
     /// The steps, in order.
     pub steps: Vec<PlannedStep>,
     /// The recycle's numbers, when the fleet allows it now.
     pub recycle: Option<RecyclePlan>,
     /// What would stop the deploy now (a refusal preflight would give), if anything.
     pub blockers: Vec<String>,
+}
+
+impl DeployPlan {
+    /// The plan as text: what would run, step by step, the recycle's numbers and times, and
+    /// whether anything would stop the deploy now.
+    pub fn render(&self) -> String {
+        let mut out = format!(
+            "Dry run: deploy of {} to {} ({}), planned at {}; nothing was changed\n\nSteps:\n",
+            self.app,
+            self.env,
+            self.kind,
+            self.planned_at.format("%Y-%m-%d %H:%M:%S UTC")
+        );
+        for (i, step) in self.steps.iter().enumerate() {
+            out.push_str(&format!("  {:>2}. {}\n", i + 1, step.step));
+            for op in &step.operations {
+                out.push_str(&format!("        - {op}\n"));
+            }
+        }
+        if let Some(r) = &self.recycle {
+            out.push_str("\nRecycle:\n");
+            for g in r.migration.iter().chain(&r.groups) {
+                out.push_str(&format!("  {}\n", g.describe("would recycle")));
+            }
+            out.push_str(&format!(
+                "  every group is back to its old desired capacity at {}\n",
+                r.finishes_at.format("%Y-%m-%d %H:%M:%S UTC")
+            ));
+            for w in &r.warnings {
+                out.push_str(&format!("  warning: {w}\n"));
+            }
+        }
+        if self.blockers.is_empty() {
+            out.push_str("\nNothing would stop it now: run the same command without --dry-run.\n");
+        } else {
+            out.push_str("\nIt would be refused now:\n");
+            for b in &self.blockers {
+                out.push_str(&format!("  - {b}\n"));
+            }
+        }
+        out
+    }
 }
 
 /// Plans a deploy without changing anything (reads the PR, the lock and the fleet).
@@ -59,6 +115,14 @@ pub async fn plan(
             Err(e) => blockers.push(format!("PR #{n}: {e}")),
         }
     }
+    if let Err(refusal) = policy_hooks::cadence_at(settings, now, req)
+        && req
+            .cadence_override
+            .as_deref()
+            .is_none_or(|r| r.trim().is_empty())
+    {
+        blockers.push(policy_hooks::cadence_refusal(&refusal));
+    }
     if let Some(h) = ports.lock.holder(env, &app.name).await?
         && !h.has_expired(now)
     {
@@ -75,13 +139,18 @@ pub async fn plan(
     );
     rreq.skip_migration = !req.kind.runs_migrations();
     rreq.dry_run = true;
+    let fleet_problems = check_groups(&groups, env, &rreq.roles).problems();
     let recycle = match plan_recycle(&groups, &rreq, now) {
         Ok(p) => Some(p),
         Err(e) => {
-            blockers.push(format!("recycle: {e}"));
+            // A recycle in progress is both: the pre-check's words say what to do.
+            if fleet_problems.is_empty() {
+                blockers.push(format!("recycle: {e}"));
+            }
             None
         }
     };
+    blockers.extend(fleet_problems);
     let t = &settings.monitor;
     let steps = rollout_steps(req.kind, settings.production)
         .into_iter()
@@ -157,26 +226,26 @@ pub async fn plan(
                     settings.poll_secs, settings.health_timeout_secs
                 )],
                 StepName::MonitorGate => vec![format!(
-                    "monitor.sample: up to {} windows of {} s; Go after {} good windows in a row \
-                     (new 5xx <= {} or not significantly above old), or a good last window \
-                     after an unclear one with all windows together good; Rollback on new 5xx > {}, or a \
-                     rise of >= {} over old with >= {} standard errors in one window or >= {} \
-                     over the windows together ({} on the ratio), or a flow drop >= {} with >= \
-                     {} in one window or >= {} over the windows together; at least {} requests \
-                     to judge",
+                    "monitor.sample: up to {} windows of {} s, each judged when the new code \
+                     served at least {} requests; Go after {} good windows in a row (new 5xx at \
+                     or below {}, or not significantly above old), or a good last window after \
+                     an unclear one with all windows together good; Rollback on new 5xx above \
+                     {}, or a rise of {} or more over old with {} standard errors in one window \
+                     or {} over the windows together ({} on the ratio), or a flow drop of {} or \
+                     more with {} in one window or {} over the windows together",
                     t.max_windows,
                     t.window_secs,
+                    t.min_requests,
                     t.good_windows_needed,
-                    t.good_error_rate,
-                    t.max_error_rate,
-                    t.max_error_rate_increase,
+                    pct(t.good_error_rate),
+                    pct(t.max_error_rate),
+                    points(t.max_error_rate_increase),
                     t.window_bad_z,
                     t.bad_z,
                     t.ratio_bad_z,
-                    t.max_flow_success_drop,
+                    points(t.max_flow_success_drop),
                     t.flow_window_bad_z,
                     t.flow_bad_z,
-                    t.min_requests
                 )],
                 StepName::SpindownWait => vec![match &recycle {
                     Some(p) => format!("fleet.group until {RECYCLE_ACTION} fired (by {})", p.finishes_at),
@@ -202,6 +271,10 @@ pub async fn plan(
         })
         .collect();
     Ok(DeployPlan {
+        env: env.clone(),
+        app: app.name.clone(),
+        kind: req.kind,
+        planned_at: now,
         steps,
         recycle,
         blockers,

@@ -75,20 +75,17 @@ impl PreCheckReport {
 
 /// Checks one group.
 pub fn check_group(group: &Group) -> GroupPreCheck {
-    let mut running: Vec<_> = group.running_instances().collect();
-    running.sort_by(|a, b| a.launch_time.cmp(&b.launch_time).then(a.id.cmp(&b.id)));
-    let desired = usize::try_from(group.capacity.desired).unwrap_or(usize::MAX);
     let in_progress = group.recycle_in_progress().map(|a| a.start_time);
+    // Beyond the desired capacity, with no recycle under way: a recycle's leftovers.
     let extra = if in_progress.is_some() {
         Vec::new()
     } else {
-        let n = running.len().saturating_sub(desired);
-        running[..n].iter().map(|i| i.id.clone()).collect()
+        group.old_instances()
     };
     GroupPreCheck {
         group: group.name.clone(),
         capacity: group.capacity,
-        running: u32::try_from(running.len()).unwrap_or(u32::MAX),
+        running: u32::try_from(group.running_instances().count()).unwrap_or(u32::MAX),
         extra,
         recycle_in_progress_until: in_progress,
     }

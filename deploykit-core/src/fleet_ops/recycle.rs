@@ -112,6 +112,19 @@ impl GroupRecycle {
     pub fn is_noop(&self) -> bool {
         self.new_desired == self.old.desired
     }
+
+    /// `{verb} prod-idp: desired 4 -> 8 at 15:05:00 UTC, back to 4 at 15:15:00 UTC`.
+    pub fn describe(&self, verb: &str) -> String {
+        format!(
+            "{verb} {}: desired {} -> {} at {}, back to {} at {}",
+            self.group,
+            self.old.desired,
+            self.new_desired,
+            self.scale_out_at.format("%H:%M:%S UTC"),
+            self.old.desired,
+            self.spindown_at.format("%H:%M:%S UTC"),
+        )
+    }
 }
 
 /// What a recycle will do, computed from the groups without touching them.

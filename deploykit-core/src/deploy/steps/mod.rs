@@ -8,7 +8,7 @@ pub(crate) mod lock;
 mod merge_pr;
 mod migration_gate;
 mod monitor_gate;
-mod policy_hooks;
+pub(crate) mod policy_hooks;
 mod preflight;
 mod recycle;
 mod release;

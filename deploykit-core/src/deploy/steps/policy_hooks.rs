@@ -1,7 +1,11 @@
 //! The policies preflight asks: the cadence calendar, the fleet pre-checks and the
 //! no-migration risk check (from [`crate::policy`] and [`crate::fleet_ops::prechecks`]).
 
+use chrono::{DateTime, Utc};
+
 use crate::deploy::context::StepContext;
+use crate::deploy::request::DeployRequest;
+use crate::deploy::settings::EnvSettings;
 use crate::deploy::state::DeployState;
 use crate::deploy::steps::main_role;
 use crate::error::Result;
@@ -16,18 +20,30 @@ pub(crate) fn cadence(
     ctx: &StepContext<'_>,
     state: &DeployState,
 ) -> std::result::Result<Vec<String>, String> {
-    let local =
-        ctx.now() + chrono::Duration::hours(i64::from(ctx.settings.calendar_utc_offset_hours));
-    let d = ctx.settings.cadence.check(
-        local.date_naive(),
-        state.request.kind,
-        state.request.reason.as_deref(),
-    );
+    cadence_at(ctx.settings, ctx.now(), &state.request)
+}
+
+/// The calendar's verdict on `req` at `now` (the day in the settings' calendar offset), as
+/// [`cadence`] gives it; the dry-run plan asks it too.
+pub(crate) fn cadence_at(
+    settings: &EnvSettings,
+    now: DateTime<Utc>,
+    req: &DeployRequest,
+) -> std::result::Result<Vec<String>, String> {
+    let local = now + chrono::Duration::hours(i64::from(settings.calendar_utc_offset_hours));
+    let d = settings
+        .cadence
+        .check(local.date_naive(), req.kind, req.reason.as_deref());
     if d.allowed {
         Ok(d.reasons)
     } else {
         Err(d.reasons.join("; "))
     }
+}
+
+/// The refusal of a deploy the calendar refuses, with the way on.
+pub(crate) fn cadence_refusal(refusal: &str) -> String {
+    format!("cadence policy: {refusal}; to deploy anyway, give an override reason (it is recorded)")
 }
 
 /// What stops a deploy in the fleet: extra servers, a recycle in progress.

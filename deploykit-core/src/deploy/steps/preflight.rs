@@ -51,10 +51,7 @@ pub(crate) async fn preflight(ctx: &StepContext<'_>, state: &DeployState) -> Res
             }
             _ => {
                 return Ok(StepBody::refused(
-                    format!(
-                        "cadence policy: {refusal}; to deploy anyway, give an override reason \
-                         (it is recorded)"
-                    ),
+                    super::policy_hooks::cadence_refusal(&refusal),
                     facts,
                 ));
             }
