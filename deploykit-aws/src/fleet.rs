@@ -411,7 +411,7 @@ impl Fleet for AwsFleet {
         if !found {
             return Err(Error::not_found(format!(
                 "group {group_name} has no scheduled action {name}; nothing to delete \
-                 (list them with asg-size)"
+                 (`deploykit asg size ENV ROLE` lists them)"
             ))
             .with("group", group)
             .with("action", name));

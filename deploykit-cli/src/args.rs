@@ -345,7 +345,9 @@ pub enum MigrationCommand {
 pub struct MigrationLogsArgs {
     /// The environment.
     pub env: String,
-    /// Stop after this many seconds.
+    /// Give up when the log has not reached its final line this many seconds after reading
+    /// began; waiting for a migration instance to appear gives up after the same time, or
+    /// 600 s if that is shorter.
     #[arg(long, default_value_t = 1800)]
     pub timeout: u64,
 }

@@ -118,7 +118,9 @@ pub fn print_result<T: serde::Serialize>(
             Err(e) => eprintln!("deploykit: could not print the result as JSON: {e}"),
         },
         Format::Human => {
+            // Renderers end their lines or not; the result ends with exactly one newline.
             let text = human();
+            let text = text.trim_end_matches('\n');
             if !text.is_empty() {
                 println!("{text}");
             }

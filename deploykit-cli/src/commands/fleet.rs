@@ -120,13 +120,17 @@ pub async fn scale_in(inv: &Invocation<'_>, args: &ScaleInArgs) -> Result<u8> {
             .iter()
             .map(|g| {
                 let removed: Vec<String> = g.removed.iter().map(|i| i.to_string()).collect();
-                format!(
-                    "{}: {verb} {} instance(s) [{}], kept {}",
-                    g.group,
-                    g.removed.len(),
-                    removed.join(", "),
-                    g.kept.len()
-                )
+                if removed.is_empty() {
+                    format!("{}: nothing to remove, {} kept", g.group, g.kept.len())
+                } else {
+                    format!(
+                        "{}: {verb} {} ({}), {} kept",
+                        g.group,
+                        removed.len(),
+                        removed.join(", "),
+                        g.kept.len()
+                    )
+                }
             })
             .collect::<Vec<_>>()
             .join("\n")
@@ -185,6 +189,7 @@ pub async fn migration_logs(inv: &Invocation<'_>, args: &MigrationLogsArgs) -> R
     };
     let mut req = MigrationLogRequest::new(env);
     req.read_timeout = Duration::from_secs(args.timeout);
+    req.appear_timeout = req.appear_timeout.min(req.read_timeout);
     let json = inv.format == crate::output::Format::Json;
     let mut on_line = |line: &str| {
         if json {

@@ -14,7 +14,7 @@ use crate::output::print_result;
 
 /// `latest` is the run whose journal was written last (ids with a `-2` suffix do not sort by
 /// time); anything else must be a run id.
-fn resolve(journal: &FileJournal, run: &str) -> Result<RunId> {
+fn resolve(journal: &FileJournal, run: &str, sandbox: bool) -> Result<RunId> {
     if run != "latest" {
         return RunId::parse(run);
     }
@@ -29,9 +29,14 @@ fn resolve(journal: &FileJournal, run: &str) -> Result<RunId> {
         .filter(|id| journal.run_file(id).exists())
         .max_by_key(|id| (modified(id), id.clone()))
         .ok_or_else(|| {
+            // The other journal is where the run may be.
+            let elsewhere = if sandbox {
+                "leave out --sandbox for runs on real backends"
+            } else {
+                "pass --sandbox for sandboxed runs and `deploykit demo`"
+            };
             Error::not_found(format!(
-                "no deploy run in {}: run a deploy (or `deploykit demo`) first, or pass \
-                 --sandbox for sandboxed runs",
+                "no deploy run in {}: run a deploy (or `deploykit demo`) first, or {elsewhere}",
                 journal.dir().join("runs").display()
             ))
         })
@@ -79,7 +84,7 @@ fn open(path: &Path) -> std::result::Result<(), String> {
 /// `deploykit report RUN_ID [--open]`.
 pub async fn run(inv: &Invocation<'_>, args: &ReportArgs) -> Result<u8> {
     let journal = inv.journal()?;
-    let run = resolve(&journal, &args.run_id)?;
+    let run = resolve(&journal, &args.run_id, inv.cli.sandbox)?;
     let report = DeployReport::from_records(&journal.load(&run)?)?;
     let md_path: PathBuf = journal.artifact_file(&run, REPORT_MD);
     let svg_path: PathBuf = journal.artifact_file(&run, REPORT_SVG);

@@ -107,7 +107,7 @@ pub async fn newest_migration_instance(
                 .unwrap_or_default();
             return Err(Error::timeout(format!(
                 "no instance{since} appeared in {name} after {elapsed} s: check that the \
-                 recycle started the migration group (asg-size {} migration)",
+                 recycle started the migration group (`deploykit asg size {} migration`)",
                 req.env
             ))
             .with("group", &name));

@@ -303,8 +303,8 @@ fn plan_app_group(
     if new_desired > group.capacity.max {
         return Err(Error::invalid_input(format!(
             "recycling {} needs desired {new_desired} (2 x {old_desired}) but its max is {}: \
-             raise the group's max to at least {new_desired} (asg-size {} {} max \
-             {new_desired}), or scale in extra instances first if desired is above normal",
+             raise the group's max to at least {new_desired} (`deploykit asg size {} {} \
+             --max {new_desired}`), or scale in extra instances first if desired is above normal",
             group.name, group.capacity.max, group.name.env, group.name.role
         ))
         .with("group", &group.name)
@@ -364,7 +364,7 @@ pub fn plan_recycle(
             let group = find(groups, &name).ok_or_else(|| {
                 Error::not_found(format!(
                     "no Auto Scaling group named {name}: check the environment and role \
-                     (ls-servers -e {env} lists them)"
+                     (`deploykit servers ls -e {env}` lists them)"
                 ))
                 .with("group", &name)
             })?;

@@ -174,7 +174,7 @@ pub fn plan_scale_in(
             let group = groups.iter().find(|g| g.name == name).ok_or_else(|| {
                 Error::not_found(format!(
                     "no Auto Scaling group named {name}: check the environment and role \
-                     (ls-servers -e {} lists them)",
+                     (`deploykit servers ls -e {}` lists them)",
                     req.env
                 ))
                 .with("group", &name)

@@ -72,7 +72,7 @@ pub(crate) async fn spindown_wait(ctx: &StepContext<'_>, state: &DeployState) ->
                 .collect();
             return Err(Error::timeout(format!(
                 "the spindown ({RECYCLE_ACTION}) has not fired {GRACE_SECS} s after it was due: \
-                 {}; check the groups' scheduled actions (asg-size), then resume the run",
+                 {}; check the groups' scheduled actions (`deploykit asg size ENV ROLE`), then resume the run",
                 list.join(", ")
             ))
             .temporary(false));
