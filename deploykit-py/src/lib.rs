@@ -15,6 +15,7 @@ mod events;
 mod fleet;
 mod lock;
 mod model;
+mod monitor_table;
 mod operations;
 mod ports;
 mod record;
@@ -33,6 +34,7 @@ fn _deploykit(m: &Bound<'_, PyModule>) -> PyResult<()> {
     errors::register(m)?;
     model::register(m)?;
     ports::register(m)?;
+    monitor_table::register(m)?;
     cadence::register(m)?;
     release::register(m)?;
     fleet::register(m)?;

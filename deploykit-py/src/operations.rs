@@ -31,6 +31,7 @@ use crate::fleet::{
 };
 use crate::lock::{self, PyLockStatus};
 use crate::model::PyDeployStatus;
+use crate::monitor_table::{PyMonitorTable, table_by_instance};
 use crate::ports::monitor::{PyMonitor, PyMonitorSample, names, take_sample};
 use crate::ports::notifier::PyNotifier;
 use crate::ports::operator::PyOperator;
@@ -441,6 +442,27 @@ sync_and_async! {
         ) -> PyMonitorSample {
             let window = MetricsWindow { start, end };
             take_sample(self.ports.monitor(), names(env, role), window)
+        }
+
+        /// monitor-deploy's table of `role` in `env` over `[start, end)`, split during a
+        /// recycle between the instances it is replacing and the ones it launched (what the
+        /// monitor gate compares in a config recycle); per SHA, with a `note` saying why,
+        /// when no recycle has left old instances or the monitor cannot tell instances apart.
+        fn monitor_by_instance / monitor_by_instance_async(
+            &self,
+            py,
+            env: &str,
+            role: &str,
+            start: DateTime<Utc>,
+            end: DateTime<Utc>,
+        ) -> PyMonitorTable {
+            let window = MetricsWindow { start, end };
+            table_by_instance(
+                self.fleet().fleet,
+                self.ports.monitor(),
+                names(env, role),
+                window,
+            )
         }
 
         // ------------------------------------------------------------- status

@@ -193,3 +193,37 @@ def test_migration_log_and_monitor_table(world: deploykit.World) -> None:
         lambda: world.monitor_sample_async("prod", "idp", end - datetime.timedelta(minutes=5), end)
     )
     assert [m.sha for m in sampled.per_sha] == [m.sha for m in sample.per_sha]
+
+
+def test_monitor_by_instance_splits_a_recycle_of_one_sha(world: deploykit.World) -> None:
+    import datetime
+
+    def table() -> deploykit.MonitorTable:
+        end = world.now
+        return world.monitor_by_instance("prod", "idp", end - datetime.timedelta(minutes=5), end)
+
+    # Nothing is being replaced: the per-SHA table, saying why.
+    before = table()
+    assert [r["label"] for r in before.rows] == ["current"]
+    assert before.note is not None and "no recycle is replacing instances" in before.note
+
+    # A recycle of the SHA prod runs (as a config recycle is), 8 minutes in: the four
+    # instances it is replacing beside the four it launched, both serving.
+    world.recycle("prod", "idp", skip_migration=True)
+    world.advance(480)
+    split = table()
+    assert [r["label"] for r in split.rows] == ["old_instances", "new_instances"], split.render()
+    assert all(r["instances"] == 4 and r["requests"] > 0 for r in split.rows)
+    assert split.rows[0]["sha"] == split.rows[1]["sha"]
+    assert split.note is not None and split.note.startswith("old instances: i-")
+    assert split.render().splitlines()[3].startswith("old instances  cf6def2")
+    assert split.to_dict()["note"] == split.note
+    asynced = run(
+        lambda: world.monitor_by_instance_async(
+            "prod", "idp", world.now - datetime.timedelta(minutes=5), world.now
+        )
+    )
+    assert [r["label"] for r in asynced.rows] == ["old_instances", "new_instances"]
+
+    with pytest.raises(deploykit.InvalidInputError, match="before it starts"):
+        world.monitor_by_instance("prod", "idp", world.now, world.now)

@@ -280,6 +280,17 @@ pub fn names(env: &str, role: &str) -> Result<(EnvName, RoleName)> {
     Ok((EnvName::new(env)?, RoleName::new(role)?))
 }
 
+/// Refuses a window that ends before it starts.
+pub fn checked(window: &MetricsWindow) -> Result<()> {
+    if window.end <= window.start {
+        return Err(Error::invalid_input(format!(
+            "the window ends ({}) before it starts ({})",
+            window.end, window.start
+        )));
+    }
+    Ok(())
+}
+
 /// Samples any monitor over `[start, end)` after checking the names and the window.
 pub async fn take_sample(
     monitor: Arc<dyn Monitor>,
@@ -287,12 +298,7 @@ pub async fn take_sample(
     window: MetricsWindow,
 ) -> Result<PyMonitorSample> {
     let (env, role) = names?;
-    if window.end <= window.start {
-        return Err(Error::invalid_input(format!(
-            "the window ends ({}) before it starts ({})",
-            window.end, window.start
-        )));
-    }
+    checked(&window)?;
     monitor
         .sample(&env, &role, &window)
         .await
