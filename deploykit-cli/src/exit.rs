@@ -23,7 +23,12 @@ pub const TERMINATED: u8 = 143;
 
 /// The exit code for an error.
 pub fn code_for(error: &Error) -> u8 {
-    match error.kind() {
+    code_for_kind(error.kind())
+}
+
+/// The exit code for an error of `kind`, or a run stopped by a refusal of that kind.
+pub fn code_for_kind(kind: ErrorKind) -> u8 {
+    match kind {
         ErrorKind::InvalidInput => USAGE,
         ErrorKind::PolicyRefused => POLICY_REFUSED,
         ErrorKind::Unsafe => UNSAFE,

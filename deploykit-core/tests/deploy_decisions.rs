@@ -7,7 +7,7 @@ mod deploy_support;
 use std::sync::Arc;
 use std::time::Duration;
 
-use deploy_support::{Rig, first_run, rolled_back_reason};
+use deploy_support::{Rig, first_run, rolled_back_reason, stopped_reason};
 use deploykit_core::deploy::{
     Decision, FinalStatus, FixedDecision, MemoryJournal, plan, resume, rollback,
 };
@@ -216,7 +216,7 @@ async fn the_dry_run_plan_has_the_numbers_and_changes_nothing() {
         .render();
     assert!(
         blocked.contains(
-            "It would be refused now:\n  - a full deploy needs the promotion PR's number"
+            "It would be refused now:\n  - a full deploy merges a promotion PR: give its number"
         ),
         "{blocked}"
     );
@@ -242,7 +242,8 @@ async fn the_dry_run_names_what_preflight_would_refuse() {
     assert!(
         friday.blockers[0].starts_with("cadence policy: ")
             && friday.blockers[0].contains("Friday")
-            && friday.blockers[0].ends_with("give an override reason (it is recorded)"),
+            && friday.blockers[0].contains("give an override reason, which is recorded")
+            && friday.blockers[0].contains("--override-cadence REASON"),
         "{:?}",
         friday.blockers
     );
@@ -284,5 +285,41 @@ async fn the_dry_run_names_what_preflight_would_refuse() {
     assert!(
         p.render()
             .contains("It would be refused now:\n  - prod-idp has a recycle in progress")
+    );
+}
+
+#[tokio::test]
+async fn a_rollback_with_a_wrong_pr_or_no_reason_is_refused_holding_nothing() {
+    let rig = Rig::prod().await;
+    rig.merge_and_recycle_by_hand().await;
+    let journal = MemoryJournal::new();
+    let mut wrong_pr = rig.rollback_request("sign-in errors on the new code");
+    wrong_pr.pr_number = Some(99_999);
+    let out = rollback(&rig.ports, &rig.settings, &journal, &NullSink, &wrong_pr)
+        .await
+        .expect("rollback");
+    let reason = stopped_reason(&out.status);
+    assert!(
+        reason.contains("#99999") && reason.contains("check the number"),
+        "{reason}"
+    );
+    // Nothing held, nothing touched, nothing left to resume.
+    assert!(rig.lock_free().await);
+    assert_eq!(rig.running("idp").len(), 8);
+    assert!(rig.announcements().is_empty(), "{:?}", rig.announcements());
+
+    let no_reason = rollback(
+        &rig.ports,
+        &rig.settings,
+        &journal,
+        &NullSink,
+        &rig.rollback_request("  "),
+    )
+    .await
+    .expect_err("refused");
+    assert_eq!(no_reason.kind(), deploykit_core::ErrorKind::InvalidInput);
+    assert!(
+        no_reason.to_string().contains("needs a reason"),
+        "{no_reason}"
     );
 }

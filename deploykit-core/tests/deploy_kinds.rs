@@ -5,13 +5,13 @@ mod deploy_support;
 use std::time::Duration;
 
 use deploy_support::{Rig, first_run, rolled_back_reason, stopped_reason};
-use deploykit_core::DeployKind;
 use deploykit_core::deploy::deploy;
 use deploykit_core::deploy::{FinalStatus, Journal, MemoryJournal, Record};
 use deploykit_core::events::{Event, RecordingSink};
 use deploykit_core::ports::LockHolder;
 use deploykit_core::report::{DeployReport, render_svg};
 use deploykit_core::sim::{FleetEventKind, TrafficProfile};
+use deploykit_core::{DeployKind, ErrorKind};
 
 fn journal_notes(journal: &MemoryJournal, kind: &str) -> Vec<String> {
     let run = first_run(journal);
@@ -325,7 +325,7 @@ async fn an_unapproved_pr_is_refused_before_anything_changes() {
 #[tokio::test]
 async fn staging_lets_the_spindown_remove_old_instances() {
     let rig = Rig::in_env("staging").await;
-    let out = rig.deploy(&rig.request(DeployKind::Full)).await;
+    let out = rig.deploy(&rig.request(DeployKind::ConfigRecycle)).await;
     assert_eq!(out.status, FinalStatus::Deployed, "{out:#?}");
     assert!(!out.steps.iter().any(|s| s.step.as_str() == "scale_in_old"));
     assert_eq!(rig.running("idp").len(), 2);
@@ -353,4 +353,29 @@ async fn once_the_spindown_removed_the_old_instances_a_config_recycle_uses_the_b
         wait_of(&waits, 1).contains("(old vs new instances of "),
         "{waits:?}"
     );
+}
+
+#[tokio::test]
+async fn code_ships_by_promotion_pr_only_to_production() {
+    // Staging deploys main on its own schedule: a full deploy there would merge the promotion
+    // PR into the production branch and release it while only staging was recycled.
+    let rig = Rig::in_env("staging").await;
+    for kind in [DeployKind::Full, DeployKind::Patch] {
+        let err = rig
+            .deploy_with(&MemoryJournal::new(), &rig.request(kind))
+            .await
+            .expect_err("refused");
+        assert_eq!(err.kind(), ErrorKind::InvalidInput, "{err}");
+        assert!(
+            err.to_string()
+                .contains("staging is not a production environment")
+                && err
+                    .to_string()
+                    .contains("`deploykit deploy staging idp --kind config-recycle`"),
+            "{err}"
+        );
+    }
+    assert_eq!(rig.merges(), 0);
+    assert!(rig.lock_free().await);
+    assert_eq!(rig.launched("idp"), 0);
 }

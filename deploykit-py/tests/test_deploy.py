@@ -276,11 +276,13 @@ def test_deploy_arguments_are_checked() -> None:
 
 def test_deploy_async_and_rollback() -> None:
     world, pr = ready_world()
-    # Staging's light traffic may leave the monitor gate undecided: the operator says go.
     outcome = run(
-        lambda: world.deploy_async("idp", "staging", pr=pr, kind="full", decide=lambda r: "go")
+        lambda: world.deploy_async("idp", "prod", pr=pr, kind="full", decide=lambda r: "go")
     )
-    assert outcome.status in ("deployed", "stopped"), outcome.reason
+    assert outcome.status == "deployed", outcome.reason
+    # Code ships by promotion PR only to production: staging deploys main on its own.
+    with pytest.raises(deploykit.InvalidInputError, match="staging is not a production"):
+        world.deploy("idp", "staging", pr=pr, kind="full")
     world2, pr2 = ready_world()
     world2.recycle("prod", "idp")
     world2.advance(600)

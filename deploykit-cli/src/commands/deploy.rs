@@ -28,7 +28,7 @@ pub fn status_line(status: &FinalStatus) -> String {
     match status {
         FinalStatus::Deployed => "deployed".into(),
         FinalStatus::RolledBack { reason } => format!("rolled back: {reason}"),
-        FinalStatus::Stopped { reason } => format!("stopped: {reason}"),
+        FinalStatus::Stopped { reason, .. } => format!("stopped: {reason}"),
         FinalStatus::Paused { reason } => format!("paused: {reason}"),
     }
 }
@@ -61,6 +61,10 @@ fn exit_code(status: &FinalStatus) -> u8 {
     match status {
         FinalStatus::Deployed => exit::OK,
         FinalStatus::RolledBack { .. } => exit::ROLLED_BACK,
+        FinalStatus::Stopped {
+            refused_as: Some(kind),
+            ..
+        } => exit::code_for_kind(*kind),
         FinalStatus::Stopped { .. } | FinalStatus::Paused { .. } => exit::FAILED,
     }
 }

@@ -56,6 +56,11 @@ pub async fn rollback(
     events: &dyn EventSink,
     req: &RollbackRequest,
 ) -> Result<DeployOutcome> {
+    if req.reason.trim().is_empty() {
+        return Err(Error::invalid_input(
+            "a rollback needs a reason: say what went wrong (it is announced and journalled)",
+        ));
+    }
     let now = ports.clock.now();
     let kind = if req.pr_number.is_some() {
         DeployKind::Full
@@ -126,11 +131,27 @@ pub fn replay(records: &[Record]) -> Result<DeployState> {
     Ok(state)
 }
 
-fn check_request(req: &DeployRequest, settings: &EnvSettings) -> Result<()> {
+/// Refuses a request the settings cannot take, before anything is journalled: the wrong
+/// environment's settings, code shipped outside production, a code deploy without its PR, an
+/// off-cycle deploy without a reason.
+pub(crate) fn check_request(req: &DeployRequest, settings: &EnvSettings) -> Result<()> {
     if settings.name != req.env {
         return Err(Error::invalid_input(format!(
             "the settings are for {} but the deploy is to {}: pass the settings of {}",
             settings.name, req.env, req.env
+        )));
+    }
+    if req.kind.ships_code() && !settings.production {
+        let role = req
+            .app
+            .main_role()
+            .map_or_else(|| "ALL".to_string(), |r| r.to_string());
+        return Err(Error::invalid_input(format!(
+            "a {} deploy merges the promotion PR into {} and ships it to production, but {} is \
+             not a production environment (only production is deployed by promotion PR; \
+             staging deploys main on its daily schedule): to pick up new code there, recycle \
+             it (`deploykit deploy {} {} --kind config-recycle`, or `deploykit recycle {} {role}`)",
+            req.kind, req.app.production_branch, req.env, req.env, req.app.name, req.env
         )));
     }
     if req.kind.ships_code() && req.pr_number.is_none() {

@@ -3,6 +3,7 @@
 
 use chrono::{DateTime, Utc};
 
+use crate::deploy::driver::check_request;
 use crate::deploy::monitor_verdict::{pct, points};
 use crate::deploy::ports::DeployPorts;
 use crate::deploy::request::DeployRequest;
@@ -100,11 +101,8 @@ pub async fn plan(
         .pr_number
         .map(|n| format!("#{n}"))
         .unwrap_or_else(|| "(no PR given)".into());
-    if req.kind.ships_code() && req.pr_number.is_none() {
-        blockers.push(format!(
-            "a {} deploy needs the promotion PR's number",
-            req.kind
-        ));
+    if let Err(e) = check_request(req, settings) {
+        blockers.push(e.message().to_string());
     }
     if let Some(n) = req.pr_number.filter(|_| req.kind.ships_code()) {
         match ports.code_host.pull_request(n).await {

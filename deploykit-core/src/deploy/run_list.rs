@@ -75,7 +75,9 @@ impl RunSummary {
             Some(FinalStatus::RolledBack { reason }) => {
                 (RunStanding::RolledBack, Some(reason.clone()))
             }
-            Some(FinalStatus::Stopped { reason }) => (RunStanding::Stopped, Some(reason.clone())),
+            Some(FinalStatus::Stopped { reason, .. }) => {
+                (RunStanding::Stopped, Some(reason.clone()))
+            }
             Some(FinalStatus::Paused { reason }) => (RunStanding::Paused, Some(reason.clone())),
             None if state.next.is_some() => (RunStanding::Unfinished, None),
             None => (

@@ -6,6 +6,7 @@ use chrono::{DateTime, Utc};
 
 use crate::deploy::monitor_verdict::Verdict;
 use crate::deploy::request::DeployRequest;
+use crate::error::ErrorKind;
 use crate::model::fleet::{GroupName, InstanceId};
 use crate::model::release_number::ReleaseNumber;
 use crate::model::sha::Sha;
@@ -97,6 +98,9 @@ pub enum Phase {
     Stopping {
         /// Why.
         reason: String,
+        /// What kind of refusal stopped it, when one did (a policy, an unsafe fleet, ...).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        refused_as: Option<ErrorKind>,
     },
 }
 
@@ -115,6 +119,10 @@ pub enum FinalStatus {
     Stopped {
         /// Why.
         reason: String,
+        /// What kind of refusal stopped it, when one did: a policy (the calendar, the
+        /// no-migration risk), an unsafe fleet, a lock held, a name that does not exist.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        refused_as: Option<ErrorKind>,
     },
     /// Waiting for a person's decision; `resume` continues.
     Paused {
@@ -135,6 +143,9 @@ pub enum StepOutcome {
     Refused {
         /// Why.
         reason: String,
+        /// What kind of refusal (a policy, an unsafe fleet, ...), when it is known.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        kind: Option<ErrorKind>,
     },
     /// A gate failed: roll back.
     GateFailed {

@@ -5,6 +5,7 @@ use crate::deploy::monitor_verdict::Verdict;
 use crate::deploy::state::{
     DeployState, FinalStatus, Phase, StepName, StepOutcome, StepRecord, StepReport,
 };
+use crate::error::ErrorKind;
 use crate::model::deploy_kind::DeployKind;
 
 /// What the driver must do next.
@@ -89,6 +90,7 @@ pub fn start(state: &DeployState) -> Vec<Action> {
         (None, None) => vec![Action::Finish {
             status: FinalStatus::Stopped {
                 reason: "the run has no step to run".into(),
+                refused_as: None,
             },
         }],
     }
@@ -112,8 +114,8 @@ pub fn step(state: &DeployState, report: &StepReport) -> (DeployState, Vec<Actio
         s.phase = Phase::RollingBack { reason };
         s.next = Some(StepName::RollbackScaleInNew);
     };
-    let stop_with = |s: &mut DeployState, reason: String| {
-        s.phase = Phase::Stopping { reason };
+    let stop_with = |s: &mut DeployState, reason: String, refused_as: Option<ErrorKind>| {
+        s.phase = Phase::Stopping { reason, refused_as };
         s.next = Some(if s.facts.lock_owner.is_some() {
             StepName::ReleaseLock
         } else {
@@ -136,10 +138,10 @@ pub fn step(state: &DeployState, report: &StepReport) -> (DeployState, Vec<Actio
         StepOutcome::GateFailed { reason } if in_rollout => {
             rollback_to(&mut s, format!("{}: {reason}", report.step))
         }
-        StepOutcome::Refused { reason }
+        StepOutcome::Refused { reason, kind }
             if in_rollout || report.step == StepName::RollbackPrepare =>
         {
-            stop_with(&mut s, reason.clone())
+            stop_with(&mut s, reason.clone(), *kind)
         }
         StepOutcome::AwaitDecision { question } => {
             s.next = Some(report.step);
@@ -169,7 +171,7 @@ pub fn step(state: &DeployState, report: &StepReport) -> (DeployState, Vec<Actio
                 )
                 && fleet_touched(&s, report.step);
             if before_fleet {
-                stop_with(&mut s, reason);
+                stop_with(&mut s, reason, None);
             } else if gate {
                 // A gate that cannot observe cannot vouch for the new code: rolling back is the
                 // safe outcome ("It's safer to roll back ... than leave it up in a possibly bad
@@ -202,8 +204,9 @@ pub fn step(state: &DeployState, report: &StepReport) -> (DeployState, Vec<Actio
                 Phase::RollingBack { reason } => FinalStatus::RolledBack {
                     reason: reason.clone(),
                 },
-                Phase::Stopping { reason } => FinalStatus::Stopped {
+                Phase::Stopping { reason, refused_as } => FinalStatus::Stopped {
                     reason: reason.clone(),
+                    refused_as: *refused_as,
                 },
             };
             s.status = Some(status.clone());
@@ -377,6 +380,7 @@ mod tests {
                 StepName::Preflight,
                 StepOutcome::Refused {
                     reason: "Friday".into(),
+                    kind: Some(ErrorKind::PolicyRefused),
                 },
                 vec![],
             ),
@@ -391,7 +395,8 @@ mod tests {
         assert_eq!(
             s.status,
             Some(FinalStatus::Stopped {
-                reason: "Friday".into()
+                reason: "Friday".into(),
+                refused_as: Some(ErrorKind::PolicyRefused),
             })
         );
     }

@@ -160,7 +160,7 @@ impl DeployReport {
         match &self.status {
             Some(FinalStatus::Deployed) => "deployed".into(),
             Some(FinalStatus::RolledBack { reason }) => format!("rolled back: {reason}"),
-            Some(FinalStatus::Stopped { reason }) => format!("stopped: {reason}"),
+            Some(FinalStatus::Stopped { reason, .. }) => format!("stopped: {reason}"),
             Some(FinalStatus::Paused { reason }) => format!("paused: {reason}"),
             None => format!(
                 "not finished: {}",

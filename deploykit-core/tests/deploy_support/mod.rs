@@ -66,7 +66,7 @@ pub struct Rig {
 /// The reason of a stop (panics on any other ending).
 pub fn stopped_reason(status: &FinalStatus) -> String {
     match status {
-        FinalStatus::Stopped { reason } => reason.clone(),
+        FinalStatus::Stopped { reason, .. } => reason.clone(),
         other => panic!("expected a stop, got {other:?}"),
     }
 }

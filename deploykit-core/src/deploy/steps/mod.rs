@@ -21,7 +21,7 @@ use chrono::{DateTime, Utc};
 
 use crate::deploy::context::StepContext;
 use crate::deploy::state::{DeployState, Fact, StepName, StepOutcome};
-use crate::error::Result;
+use crate::error::{ErrorKind, Result};
 use crate::model::fleet::GroupName;
 use crate::model::names::RoleName;
 
@@ -53,10 +53,20 @@ impl StepBody {
     }
 
     pub fn refused(reason: impl Into<String>, facts: Vec<Fact>) -> Self {
-        let reason = reason.into();
+        Self::refusal(None, reason.into(), facts)
+    }
+
+    /// A refusal of a known kind: a policy's, an unsafe fleet's, a name that does not exist;
+    /// the CLI's exit code follows it.
+    pub fn refused_as(kind: ErrorKind, reason: impl Into<String>, facts: Vec<Fact>) -> Self {
+        Self::refusal(Some(kind), reason.into(), facts)
+    }
+
+    fn refusal(kind: Option<ErrorKind>, reason: String, facts: Vec<Fact>) -> Self {
         StepBody {
             outcome: StepOutcome::Refused {
                 reason: reason.clone(),
+                kind,
             },
             detail: reason,
             facts,

@@ -43,7 +43,10 @@ pub(crate) fn cadence_at(
 
 /// The refusal of a deploy the calendar refuses, with the way on.
 pub(crate) fn cadence_refusal(refusal: &str) -> String {
-    format!("cadence policy: {refusal}; to deploy anyway, give an override reason (it is recorded)")
+    format!(
+        "cadence policy: {refusal}; to deploy anyway, give an override reason, which is \
+         recorded (`--override-cadence REASON`; Python: `cadence_override=`)"
+    )
 }
 
 /// What stops a deploy in the fleet: extra servers, a recycle in progress.

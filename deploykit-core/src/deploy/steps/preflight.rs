@@ -9,7 +9,7 @@ use crate::deploy::state::{
     DeployState, Fact, GroupSnapshot, OverrideRecord, PendingChanges, PrFacts,
 };
 use crate::deploy::steps::{StepBody, app_groups, lock};
-use crate::error::{Error, Result};
+use crate::error::{Error, ErrorKind, Result};
 use crate::model::fleet::{Group, HealthStatus, Lifecycle};
 use crate::model::release_number::ReleaseNumber;
 use crate::model::sha::Sha;
@@ -50,7 +50,8 @@ pub(crate) async fn preflight(ctx: &StepContext<'_>, state: &DeployState) -> Res
                 }));
             }
             _ => {
-                return Ok(StepBody::refused(
+                return Ok(StepBody::refused_as(
+                    ErrorKind::PolicyRefused,
                     super::policy_hooks::cadence_refusal(&refusal),
                     facts,
                 ));
@@ -100,7 +101,8 @@ pub(crate) async fn preflight(ctx: &StepContext<'_>, state: &DeployState) -> Res
     }
     let problems = super::policy_hooks::fleet_problems(&groups, state)?;
     if !problems.is_empty() {
-        return Ok(StepBody::refused(
+        return Ok(StepBody::refused_as(
+            ErrorKind::Unsafe,
             format!("the fleet is not ready: {}", problems.join("; ")),
             facts,
         ));
@@ -125,10 +127,12 @@ pub(crate) async fn preflight(ctx: &StepContext<'_>, state: &DeployState) -> Res
                 }));
             }
             None => {
-                return Ok(StepBody::refused(
+                return Ok(StepBody::refused_as(
+                    ErrorKind::PolicyRefused,
                     format!(
                         "no-migration recycle refused: {risk}; run a normal recycle, or give \
-                             an override reason"
+                         an override reason (`--override-no-migration REASON`; Python: \
+                         `no_migration_override=`)"
                     ),
                     facts,
                 ));

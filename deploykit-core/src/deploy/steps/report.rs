@@ -49,7 +49,7 @@ pub(crate) async fn report(ctx: &StepContext<'_>, state: &DeployState) -> Result
                 ))
                 .unwrap_or_default()
         ),
-        Phase::Stopping { reason } => {
+        Phase::Stopping { reason, .. } => {
             format!(
                 "{} in {}: nothing deployed: {reason}",
                 req.app.name, req.env

@@ -35,52 +35,34 @@ use crate::model::names::RoleSelector;
 use crate::model::release_number::ReleaseNumber;
 use crate::ports::code_host::PrState;
 
-/// Standalone rollback: take the lock, and read from the fleet what the last recycle
-/// changed (the spindown's target is the old desired; the oldest instances are the old ones).
+/// Standalone rollback: check the PR to revert (if any), take the lock, and read from the
+/// fleet what the last recycle changed (the spindown's target is the old desired; the oldest instances are the old ones).
 pub(crate) async fn rollback_prepare(
     ctx: &StepContext<'_>,
     state: &DeployState,
 ) -> Result<StepBody> {
+    // The PR is checked before the lock is taken: a wrong number refuses cleanly, holding
+    // nothing.
     let mut facts = Vec::new();
-    match lock::acquire(ctx, state).await? {
-        Ok(owner) => facts.push(Fact::LockTaken { owner }),
-        Err(refusal) => return Ok(StepBody::refused(refusal, facts)),
-    }
-    let fleet = &ctx.ports.fleet;
-    let env = &state.request.env;
-    let groups = ctx
-        .retry("read the fleet", async || fleet.groups(env).await)
-        .await?;
-    let wanted = app_groups(state);
-    let mut snaps = Vec::new();
-    let mut recycled = Vec::new();
-    for g in groups.iter().filter(|g| wanted.contains(&g.name)) {
-        let old_desired = g
-            .recycle_in_progress()
-            .and_then(|a| a.change.desired)
-            .unwrap_or(g.capacity.desired);
-        let mut running: Vec<_> = g.running_instances().collect();
-        running.sort_by(|a, b| (a.launch_time, &a.id).cmp(&(b.launch_time, &b.id)));
-        let keep = usize::try_from(old_desired).unwrap_or(usize::MAX);
-        let old: Vec<InstanceId> = running.iter().take(keep).map(|i| i.id.clone()).collect();
-        snaps.push(GroupSnapshot {
-            group: g.name.clone(),
-            desired: old_desired,
-            healthy_in_service: u32::try_from(old.len()).unwrap_or(u32::MAX),
-            instances: old,
-        });
-        recycled.push(RecycledGroup {
-            group: g.name.clone(),
-            old_desired,
-            new_desired: g.capacity.desired,
-            spindown_at: g.recycle_in_progress().map(|a| a.start_time),
-        });
-    }
     if let Some(number) = state.request.pr_number {
         let host = &ctx.ports.code_host;
-        let pr = ctx
+        let pr = match ctx
             .retry("read the PR", async || host.pull_request(number).await)
-            .await?;
+            .await
+        {
+            Ok(pr) => pr,
+            Err(e) if e.kind() == ErrorKind::NotFound => {
+                return Ok(StepBody::refused_as(
+                    ErrorKind::NotFound,
+                    format!(
+                        "{e}: check the number (--pr names the merged promotion PR to revert; \
+                         leave it out to roll back only the fleet)"
+                    ),
+                    facts,
+                ));
+            }
+            Err(e) => return Err(e),
+        };
         match (pr.state, pr.merge_commit_sha.clone()) {
             (PrState::Merged, Some(sha)) => facts.push(Fact::Merged { sha }),
             _ => {
@@ -98,6 +80,52 @@ pub(crate) async fn rollback_prepare(
             head_sha: pr.head_sha,
             body: pr.body,
         }));
+    }
+    match lock::acquire(ctx, state).await? {
+        Ok(owner) => facts.push(Fact::LockTaken { owner }),
+        Err(refusal) => return Ok(StepBody::refused(refusal, facts)),
+    }
+    let fleet = &ctx.ports.fleet;
+    let env = &state.request.env;
+    let groups = ctx
+        .retry("read the fleet", async || fleet.groups(env).await)
+        .await?;
+    let wanted = app_groups(state);
+    if !groups.iter().any(|g| wanted.contains(&g.name)) {
+        let names: Vec<String> = wanted.iter().map(ToString::to_string).collect();
+        return Ok(StepBody::refused_as(
+            ErrorKind::NotFound,
+            format!(
+                "{env} has none of {}'s Auto Scaling groups ({}): check the environment's name \
+                 (`deploykit servers ls -e {env}` lists its groups)",
+                state.request.app.name,
+                names.join(", ")
+            ),
+            facts,
+        ));
+    }
+    let mut snaps = Vec::new();
+    let mut recycled = Vec::new();
+    for g in groups.iter().filter(|g| wanted.contains(&g.name)) {
+        let old_desired = g
+            .recycle_in_progress()
+            .and_then(|a| a.change.desired)
+            .unwrap_or(g.capacity.desired);
+        let running = g.running_oldest_first();
+        let keep = usize::try_from(old_desired).unwrap_or(usize::MAX);
+        let old: Vec<InstanceId> = running.iter().take(keep).map(|i| i.id.clone()).collect();
+        snaps.push(GroupSnapshot {
+            group: g.name.clone(),
+            desired: old_desired,
+            healthy_in_service: u32::try_from(old.len()).unwrap_or(u32::MAX),
+            instances: old,
+        });
+        recycled.push(RecycledGroup {
+            group: g.name.clone(),
+            old_desired,
+            new_desired: g.capacity.desired,
+            spindown_at: g.recycle_in_progress().map(|a| a.start_time),
+        });
     }
     let detail = snaps
         .iter()
@@ -168,7 +196,7 @@ async fn converge(
             if step > 200 {
                 return Err(Error::backend(format!(
                     "rolling back {name} did not settle after 200 changes; check the group by hand \
-                 (ls-servers) and resume"
+                 (`deploykit servers ls -e ENV`) and resume"
                 )));
             }
             let g = read(ctx, snap).await?;
@@ -275,7 +303,7 @@ async fn converge(
             if ctx.now() >= deadline {
                 return Err(Error::timeout(format!(
                     "{name} still runs {} new instance(s) {} s into the rollback; check the group \
-                 (ls-servers) and resume",
+                 (`deploykit servers ls -e ENV`) and resume",
                     new_running.len(),
                     ctx.settings.health_timeout_secs
                 ))

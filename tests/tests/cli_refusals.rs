@@ -1,0 +1,66 @@
+//! The `deploykit` binary refusing deploys: each refusal exits with the code the README gives
+//! its kind, says why, and changes nothing.
+
+use deploykit_tests::{run, stderr, stdout};
+
+#[test]
+fn a_deploy_the_calendar_refuses_exits_3_and_names_the_override() {
+    // The sandbox's day is a Tuesday; with Monday the only deploy day, the calendar refuses.
+    let out = run(&[
+        "--sandbox",
+        "--yes",
+        "--set",
+        "cadence.deploy_days=[\"mon\"]",
+        "deploy",
+        "prod",
+        "idp",
+    ]);
+    assert_eq!(out.status.code(), Some(3), "{}", stderr(&out));
+    let text = stdout(&out);
+    assert!(
+        text.contains("stopped: cadence policy:") && text.contains("--override-cadence REASON"),
+        "{text}"
+    );
+    assert!(!text.contains("merge_pr             done"), "{text}");
+}
+
+#[test]
+fn code_is_not_deployed_to_staging_by_promotion_pr() {
+    let out = run(&["--sandbox", "--yes", "deploy", "staging", "idp"]);
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    let err = stderr(&out);
+    assert!(
+        err.contains("staging is not a production environment")
+            && err.contains("deploykit recycle staging idp"),
+        "{err}"
+    );
+    assert!(!stdout(&out).contains("merged"), "{}", stdout(&out));
+}
+
+#[test]
+fn a_rollback_without_a_reason_or_with_a_wrong_pr_says_what_to_fix() {
+    let out = run(&["--sandbox", "rollback", "prod", "idp", "--reason", ""]);
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("a rollback needs a reason"),
+        "{}",
+        stderr(&out)
+    );
+
+    let out = run(&[
+        "--sandbox",
+        "rollback",
+        "prod",
+        "idp",
+        "--reason",
+        "errors",
+        "--pr",
+        "99999",
+    ]);
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    let text = stdout(&out);
+    assert!(
+        text.contains("stopped: ") && text.contains("#99999") && text.contains("check the number"),
+        "{text}"
+    );
+}
