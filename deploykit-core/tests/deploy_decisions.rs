@@ -323,3 +323,24 @@ async fn a_rollback_with_a_wrong_pr_or_no_reason_is_refused_holding_nothing() {
         "{no_reason}"
     );
 }
+
+#[tokio::test]
+async fn a_run_that_ended_is_not_resumed_again() {
+    let rig = Rig::prod().await;
+    let journal = MemoryJournal::new();
+    let out = rig
+        .deploy_with(&journal, &rig.request(DeployKind::ConfigRecycle))
+        .await
+        .expect("deploy");
+    assert_eq!(out.status, FinalStatus::Deployed, "{out:#?}");
+    let run = first_run(&journal);
+    let err = resume(&rig.ports, &rig.settings, &journal, &NullSink, &run)
+        .await
+        .expect_err("ended");
+    assert_eq!(err.kind(), deploykit_core::ErrorKind::InvalidInput);
+    assert!(
+        err.to_string()
+            .contains("has already ended (deployed): there is nothing to resume"),
+        "{err}"
+    );
+}

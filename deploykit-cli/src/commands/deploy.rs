@@ -25,12 +25,7 @@ use crate::run_tracker::TrackedJournal;
 
 /// One line for a final status.
 pub fn status_line(status: &FinalStatus) -> String {
-    match status {
-        FinalStatus::Deployed => "deployed".into(),
-        FinalStatus::RolledBack { reason } => format!("rolled back: {reason}"),
-        FinalStatus::Stopped { reason, .. } => format!("stopped: {reason}"),
-        FinalStatus::Paused { reason } => format!("paused: {reason}"),
-    }
+    status.summary()
 }
 
 /// One line for a step record.
@@ -91,10 +86,17 @@ fn print_outcome(inv: &Invocation<'_>, outcome: &DeployOutcome) -> u8 {
             out.push_str(&format!("revert PR: {url}\n"));
         }
         if let FinalStatus::Paused { .. } = outcome.status {
-            out.push_str(&format!(
-                "continue with: deploykit resume {} --decision go|rollback\n",
-                outcome.run_id
-            ));
+            if inv.cli.sandbox {
+                out.push_str(
+                    "a sandboxed run cannot be resumed (its world is gone with this command): \
+                     run it again with --yes, or answer at the prompt\n",
+                );
+            } else {
+                out.push_str(&format!(
+                    "continue with: deploykit resume {} --decision go|rollback\n",
+                    outcome.run_id
+                ));
+            }
         }
         out.trim_end().to_string()
     });
@@ -274,7 +276,23 @@ pub async fn resume(inv: &Invocation<'_>, args: &ResumeArgs) -> Result<u8> {
     let config = inv.config()?;
     let run = RunId::parse(&args.run_id)?;
     let journal = journal(inv)?;
+    if inv.cli.sandbox {
+        return Err(Error::unsupported(
+            "a sandboxed run cannot be resumed: the simulated world is built afresh for each \
+             command and what the run did is gone with it; run the deploy again (with --yes, \
+             or answer at the prompt)",
+        ));
+    }
     let state = deploy::replay(&journal.load(&run)?)?;
+    if args.decision.is_some() && !matches!(state.status, Some(FinalStatus::Paused { .. })) {
+        return Err(Error::invalid_input(format!(
+            "run {run} is not waiting for a decision ({}): resume it without --decision",
+            state
+                .status
+                .as_ref()
+                .map_or_else(|| "it was interrupted".to_string(), FinalStatus::summary)
+        )));
+    }
     let env = state.request.env.clone();
     let settings = config.env_settings(&env);
     let (mut ports, _world) =

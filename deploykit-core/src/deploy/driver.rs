@@ -99,6 +99,15 @@ pub async fn resume(
 ) -> Result<DeployOutcome> {
     let records = journal.load(run_id)?;
     let state = replay(&records)?;
+    if state.next.is_none()
+        && let Some(status) = &state.status
+    {
+        return Err(Error::invalid_input(format!(
+            "run {run_id} has already ended ({}): there is nothing to resume (`deploykit report \
+             {run_id}` shows what it did)",
+            status.summary()
+        )));
+    }
     let ctx = StepContext::new(ports, settings, events, journal, run_id.clone(), records);
     ctx.info(format!(
         "resuming run {run_id} at {}",

@@ -131,6 +131,18 @@ pub enum FinalStatus {
     },
 }
 
+impl FinalStatus {
+    /// `deployed`, `rolled back: why`, `stopped: why` or `paused: what`.
+    pub fn summary(&self) -> String {
+        match self {
+            FinalStatus::Deployed => "deployed".into(),
+            FinalStatus::RolledBack { reason } => format!("rolled back: {reason}"),
+            FinalStatus::Stopped { reason, .. } => format!("stopped: {reason}"),
+            FinalStatus::Paused { reason } => format!("paused: {reason}"),
+        }
+    }
+}
+
 /// How a step ended (the observation fed to [`crate::deploy::step::step`]).
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 #[serde(tag = "outcome", rename_all = "snake_case")]
