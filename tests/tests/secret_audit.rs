@@ -42,6 +42,10 @@ const AWS_SESSION_TOKEN: &str = "AUDITawsSESSIONtoken0008";
 const SECURE_STRING: &str = "postgres://idp:AUDITsecureSTRINGvalue0009@db.internal/idp";
 const DIFF_PASSWORD: &str = "AUDITdiffPASSWORD0010";
 const DIFF_PEM_LINE: &str = "MIIEvAUDITpemBODY0011";
+const DIFF_REDIS_PASSWORD: &str = "AUDITredisURLpassword0012";
+const DIFF_DB_URL_PASSWORD: &str = "AUDITdbURLpassword0013";
+const DIFF_BEARER_TOKEN: &str = "eyJAUDITbearerTOKEN0014";
+const DIFF_QUERY_TOKEN: &str = "AUDITqueryTOKEN0015";
 
 /// The webhook URLs, on `base` (the Slack fake, or Slack's host when nothing is posted).
 fn webhooks(base: &str) -> [String; 3] {
@@ -65,11 +69,16 @@ fn secrets(hooks: &[String; 3]) -> Vec<KnownSecret> {
         KnownSecret::new("SecureString value", SECURE_STRING),
         KnownSecret::new("password in the diff", DIFF_PASSWORD),
         KnownSecret::new("PEM body in the diff", DIFF_PEM_LINE),
+        KnownSecret::new("redis URL password in the diff", DIFF_REDIS_PASSWORD),
+        KnownSecret::new("database URL password in the diff", DIFF_DB_URL_PASSWORD),
+        KnownSecret::new("bearer token in the diff", DIFF_BEARER_TOKEN),
+        KnownSecret::new("query token in the diff", DIFF_QUERY_TOKEN),
     ]
 }
 
 /// A configuration diff carrying secrets in every shape the redaction knows: a secret-looking
-/// key, a SecureString parameter, known credentials under harmless keys, a PEM block.
+/// key, a SecureString parameter, known credentials under harmless keys, a PEM block, URL
+/// passwords, an `Authorization` bearer token and a secret query parameter.
 fn secret_diff(hooks: &[String; 3]) -> String {
     format!(
         "--- a/prod/idp.yml\n+++ b/prod/idp.yml\n@@ -1,9 +1,9 @@\n\
@@ -80,6 +89,10 @@ fn secret_diff(hooks: &[String; 3]) -> String {
          + ci_auth: {GITHUB_TOKEN}\n\
          + AWS_SECRET_ACCESS_KEY={AWS_SECRET_ACCESS_KEY}\n\
          + saml_cert: -----BEGIN PRIVATE KEY-----\n+ {DIFF_PEM_LINE}\n+ -----END PRIVATE KEY-----\n\
+         - redis_url: redis://:old-one@redis:6379\n+ redis_url: redis://:{DIFF_REDIS_PASSWORD}@redis:6379\n\
+         + reporting_database_url: https://idp:{DIFF_DB_URL_PASSWORD}@db.example.com/x\n\
+         + Authorization: Bearer {DIFF_BEARER_TOKEN}\n\
+         + status_feed: https://status.example.gov/feed?format=json&access_token={DIFF_QUERY_TOKEN}\n\
          + feature_flag: on\n",
         hooks[0]
     )
@@ -351,6 +364,10 @@ fn a_sandboxed_config_recycle_announces_the_diff_redacted() {
             "feature_flag: on",
             "db_password: [REDACTED]",
             "ci_auth: [REDACTED]",
+            "redis_url: redis://:[REDACTED]@redis:6379",
+            "reporting_database_url: https://idp:[REDACTED]@db.example.com/x",
+            "Authorization: Bearer [REDACTED]",
+            "status_feed: https://status.example.gov/feed?format=json&access_token=[REDACTED]",
         ] {
             assert!(announced[0].contains(kept), "{kept}: {}", announced[0]);
         }

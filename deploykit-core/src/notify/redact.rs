@@ -2,8 +2,8 @@
 //! announced.
 //!
 //! A value is replaced by `[REDACTED]` when
-//! - its key looks secret: it contains `password`, `secret`, `token`, `key`, `credential` or
-//!   `private` (any case), in `key: value`, `key = value`, `KEY=value` or JSON
+//! - its key looks secret: it contains `password`, `secret`, `token`, `key`, `credential`,
+//!   `private` or `signature` (any case), in `key: value`, `key = value`, `KEY=value` or JSON
 //!   `"key": "value"` form, on context, `+` and `-` lines alike;
 //! - its key is a parameter known to be a SecureString ([`RedactionRules::secure_parameters`],
 //!   matched by full name or by last path segment);
@@ -11,8 +11,18 @@
 //!
 //! The lines of a YAML block value (`key: |`) under a secret key, and everything between
 //! `-----BEGIN` and `-----END` lines (PEM keys), are redacted too.
+//!
+//! Credentials inside a value are redacted under any key, keeping what is around them:
+//! - the password of a URL's userinfo: `redis://:[REDACTED]@redis:6379`,
+//!   `https://user:[REDACTED]@db.example.com/x` (the scheme, user and host stay visible);
+//! - the credentials after `Authorization:` (`Authorization: Basic [REDACTED]`), and a
+//!   token-like word after `Bearer` anywhere (`Bearer [REDACTED]`);
+//! - the value of a query parameter whose name looks secret (same words as for keys):
+//!   `?user=bob&access_token=[REDACTED]`.
 
-use regex_lite::Regex;
+use std::sync::LazyLock;
+
+use regex_lite::{Captures, Regex};
 
 use crate::error::{Error, Result};
 
@@ -26,7 +36,35 @@ const SECRET_WORDS: &[&str] = &[
     "key",
     "credential",
     "private",
+    "signature",
 ];
+
+/// A URL with a password in its userinfo: `scheme://user:` (`pre`), then everything up to the
+/// last `@` before a `/`, whitespace or quote (`pw`, refined by [`url_password_end`]).
+static URL_USERINFO: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r#"(?P<pre>[A-Za-z][A-Za-z0-9+.\-]*://[^\s/?#@:"'`]*:)(?P<pw>[^\s/"'`]+)@"#)
+        .expect("a valid built-in regular expression")
+});
+
+/// `Authorization: <scheme> <credentials>` (also quoted, `=`, `Proxy-Authorization`).
+static AUTHORIZATION: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(
+        r#"(?i)(?P<pre>authorization["']?\s*[:=]\s*["']?[A-Za-z][A-Za-z0-9._\-]*\s+)(?P<cred>[^\s"'`,;\[\]]+)"#,
+    )
+    .expect("a valid built-in regular expression")
+});
+
+/// `Bearer <token>` anywhere (the token is checked by [`looks_like_token`]).
+static BEARER: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"(?i)(?P<pre>\bbearer\s+)(?P<token>[A-Za-z0-9._~+/=\-]+)")
+        .expect("a valid built-in regular expression")
+});
+
+/// A query (or form) parameter `?name=value` / `&name=value`.
+static QUERY_PARAM: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r#"(?P<pre>[?&](?P<name>[A-Za-z0-9_.\-]+)=)(?P<value>[^&#\s"'`<>,;()\[\]{}]+)"#)
+        .expect("a valid built-in regular expression")
+});
 
 /// What to redact beyond secret-looking keys.
 #[derive(Debug, Clone, Default)]
@@ -258,6 +296,61 @@ fn pairs(body: &str) -> Vec<Pair> {
     out
 }
 
+/// Where the password captured by [`URL_USERINFO`] ends (the last `@` of the userinfo), or
+/// `None` when it is no password. The authority ends at the first `?` or `#`: when an `@`
+/// comes before it, the password ends at the last such `@` (`u:p@host?mail=a@b`); otherwise
+/// `?` and `#` are taken as part of an unencoded password (`u:ab#cd@host`), unless what comes
+/// before them is a port (`host:8080?q=a@b`).
+fn url_password_end(pw: &str) -> Option<usize> {
+    match pw.find(['?', '#']) {
+        Some(cut) => match pw[..cut].rfind('@') {
+            Some(at) => Some(at),
+            None if pw[..cut].bytes().all(|b| b.is_ascii_digit()) => None,
+            None => Some(pw.len()),
+        },
+        None => Some(pw.len()),
+    }
+}
+
+/// Whether the word after `Bearer` is a credential rather than prose (`Bearer
+/// authentication`): at least 8 characters with a digit or a symbol in it.
+fn looks_like_token(word: &str) -> bool {
+    word.len() >= 8
+        && word.bytes().any(|b| {
+            b.is_ascii_digit() || matches!(b, b'.' | b'_' | b'~' | b'+' | b'/' | b'=' | b'-')
+        })
+}
+
+/// `text` with the credentials inside values redacted (see the module docs): URL passwords,
+/// `Authorization` credentials, bearer tokens, secret query parameters.
+fn redact_credentials(text: &str, rules: &RedactionRules) -> String {
+    let text = URL_USERINFO.replace_all(text, |c: &Captures<'_>| {
+        let pw = &c["pw"];
+        match url_password_end(pw) {
+            Some(end) => format!("{}{REDACTED}{}@", &c["pre"], &pw[end..]),
+            None => c[0].to_string(),
+        }
+    });
+    let text =
+        AUTHORIZATION.replace_all(&text, |c: &Captures<'_>| format!("{}{REDACTED}", &c["pre"]));
+    let text = BEARER.replace_all(&text, |c: &Captures<'_>| {
+        if looks_like_token(&c["token"]) {
+            format!("{}{REDACTED}", &c["pre"])
+        } else {
+            c[0].to_string()
+        }
+    });
+    QUERY_PARAM
+        .replace_all(&text, |c: &Captures<'_>| {
+            if rules.is_secret_key(&c["name"]) {
+                format!("{}{REDACTED}", &c["pre"])
+            } else {
+                c[0].to_string()
+            }
+        })
+        .into_owned()
+}
+
 /// Replaces a value with `[REDACTED]`, keeping its quotes and a trailing comma so the line
 /// still reads as what it was.
 fn redacted_value(value: &str) -> String {
@@ -350,7 +443,8 @@ pub fn redact_config_diff(diff: &str, rules: &RedactionRules) -> String {
         for re in &rules.patterns {
             text = re.replace_all(&text, REDACTED).into_owned();
         }
-        out.push(text);
+        // After the patterns, so that a known secret value is hidden whole.
+        out.push(redact_credentials(&text, rules));
     }
     out.join("\n")
 }
@@ -447,5 +541,117 @@ mod tests {
         );
         assert!(!out.contains("MIIEvQ"), "{out}");
         assert!(out.contains("+ other: 1"));
+    }
+
+    #[test]
+    fn url_passwords_are_redacted_keeping_scheme_user_and_host() {
+        assert_eq!(
+            redact("+ redis_url: redis://:s3cr3tpass@redis:6379"),
+            "+ redis_url: redis://:[REDACTED]@redis:6379"
+        );
+        assert_eq!(
+            redact("- database_url: https://user:pa55word@db.example.com/x"),
+            "- database_url: https://user:[REDACTED]@db.example.com/x"
+        );
+        assert_eq!(
+            redact("  {\"db\": \"postgres://app:pg-9876@db.internal:5432/idp\", \"n\": 2}"),
+            "  {\"db\": \"postgres://app:[REDACTED]@db.internal:5432/idp\", \"n\": 2}"
+        );
+        assert_eq!(
+            redact("+AMQP=amqp://guest:gu:est@mq.internal/vhost mysql://root:r00t@mysql"),
+            "+AMQP=amqp://guest:[REDACTED]@mq.internal/vhost mysql://root:[REDACTED]@mysql"
+        );
+        // An `@` in the password: up to the last `@` of the userinfo.
+        assert_eq!(
+            redact("+ cache: redis://:p@ss@redis:6379/0"),
+            "+ cache: redis://:[REDACTED]@redis:6379/0"
+        );
+        // `?` and `#` end the userinfo when an `@` comes before them...
+        assert_eq!(
+            redact("+ u: https://u:pw@host?mail=a@b.example"),
+            "+ u: https://u:[REDACTED]@host?mail=a@b.example"
+        );
+        // ... and are part of an unencoded password otherwise.
+        assert_eq!(
+            redact("+ u: postgres://u:ab#c?d@db/x"),
+            "+ u: postgres://u:[REDACTED]@db/x"
+        );
+        // URLs without a password are unchanged.
+        let diff = "+ a: https://user@host.example/x\n\
+                    - b: https://host.example:8443/path?q=1#frag\n\
+                    + c: https://host.example:8080?mail=a@b.example\n\
+                    + d: https://user:@host.example/\n\
+                    + e: https://host.example/p?x=u:v@w\n\
+                    + f: git@github.com:18F/identity-idp.git\n\
+                    + g: https://[::1]:5432/db\n\
+                    + h: 12:30 on mon:tue@noon";
+        assert_eq!(redact(diff), diff);
+    }
+
+    #[test]
+    fn authorization_credentials_and_bearer_tokens_are_redacted() {
+        assert_eq!(
+            redact("+ Authorization: Bearer eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxIn0.sig"),
+            "+ Authorization: Bearer [REDACTED]"
+        );
+        assert_eq!(
+            redact("- headers: {\"authorization\": \"Basic dXNlcjpwYXNz\", \"accept\": \"*/*\"}"),
+            "- headers: {\"authorization\": \"Basic [REDACTED]\", \"accept\": \"*/*\"}"
+        );
+        assert_eq!(
+            redact("+ curl: curl -H 'AUTHORIZATION: basic Zm9vOmJhcg==' https://api.example"),
+            "+ curl: curl -H 'AUTHORIZATION: basic [REDACTED]' https://api.example"
+        );
+        assert_eq!(
+            redact("  proxy_header = Proxy-Authorization=Token abcdef"),
+            "  proxy_header = Proxy-Authorization=Token [REDACTED]"
+        );
+        assert_eq!(
+            redact("+ hook_header: X-Auth bearer abc.DEF-123_xyz used by the hook"),
+            "+ hook_header: X-Auth bearer [REDACTED] used by the hook"
+        );
+        // Prose, and `Basic` away from `Authorization`, are unchanged.
+        let diff = "+ auth_mode: Bearer authentication\n\
+                    - note: the bearer of this flag owns it\n\
+                    + plan: Basic dXNlcjpwYXNz tier\n\
+                    + authorization: required";
+        assert_eq!(redact(diff), diff);
+    }
+
+    #[test]
+    fn secret_query_parameters_are_redacted() {
+        assert_eq!(
+            redact("+ callback: https://api.example/cb?user=bob&access_token=abc123&page=2"),
+            "+ callback: https://api.example/cb?user=bob&access_token=[REDACTED]&page=2"
+        );
+        assert_eq!(
+            redact("- feed: https://h.example/f?Password=p4ss#top"),
+            "- feed: https://h.example/f?Password=[REDACTED]#top"
+        );
+        assert_eq!(
+            redact(
+                "  \"asset\": \"https://b.s3.amazonaws.com/k?X-Amz-Signature=f00d&api_key=k1&secret=s1\""
+            ),
+            "  \"asset\": \"https://b.s3.amazonaws.com/k?X-Amz-Signature=[REDACTED]&api_key=[REDACTED]&secret=[REDACTED]\""
+        );
+        // Harmless parameters, and empty values, stay.
+        let diff = "+ link: https://h.example/s?q=rust&page=2&token=\n+ n: a?b";
+        assert_eq!(redact(diff), diff);
+    }
+
+    #[test]
+    fn credentials_already_redacted_stay_redacted_once() {
+        let rules = RedactionRules::default().with_literal("abc123tok");
+        assert_eq!(
+            redact_config_diff(
+                "+ db: https://user:pa55word@db.example/x?token=abc123tok\n\
+                 + h: Authorization: Bearer abc123tok\n\
+                 + api_token: Bearer abc123tok",
+                &rules
+            ),
+            "+ db: https://user:[REDACTED]@db.example/x?token=[REDACTED]\n\
+             + h: Authorization: Bearer [REDACTED]\n\
+             + api_token: [REDACTED]"
+        );
     }
 }
