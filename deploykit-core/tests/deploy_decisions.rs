@@ -205,6 +205,7 @@ async fn the_dry_run_plan_has_the_numbers_and_changes_nothing() {
         "Rollback on new 5xx above 1.000%, or a rise of 0.200 points or more over old",
         "  would recycle prod-idp: desired 4 -> 8 at 15:05:00 UTC, back to 4 at 15:15:00 UTC",
         "Nothing would stop it now: run the same command without --dry-run.",
+        "create_release(RC 112 from the merged PR #",
     ] {
         assert!(shown.contains(line), "{line:?} not in:\n{shown}");
     }

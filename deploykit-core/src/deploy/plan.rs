@@ -10,12 +10,13 @@ use crate::deploy::request::DeployRequest;
 use crate::deploy::settings::EnvSettings;
 use crate::deploy::state::StepName;
 use crate::deploy::step::rollout_steps;
-use crate::deploy::steps::policy_hooks;
+use crate::deploy::steps::{migration_gate, policy_hooks};
 use crate::error::Result;
 use crate::fleet_ops::{RecyclePlan, check_groups, plan_recycle};
 use crate::model::deploy_kind::DeployKind;
 use crate::model::fleet::{DELAYED_SCALE_OUT_ACTION, RECYCLE_ACTION};
 use crate::model::names::{AppName, EnvName};
+use crate::model::release_number::ReleaseNumber;
 
 /// One step of the plan.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
@@ -104,12 +105,16 @@ pub async fn plan(
     if let Err(e) = check_request(req, settings) {
         blockers.push(e.message().to_string());
     }
+    // The RC the release will be named after, from the promotion PR's title.
+    let mut rc = None;
     if let Some(n) = req.pr_number.filter(|_| req.kind.ships_code()) {
         match ports.code_host.pull_request(n).await {
-            Ok(pr) if pr.state != crate::ports::PrState::Open => {
-                blockers.push(format!("PR #{n} is not open"))
+            Ok(pr) => {
+                rc = ReleaseNumber::from_pr_title(&pr.title).ok();
+                if pr.state != crate::ports::PrState::Open {
+                    blockers.push(format!("PR #{n} is not open"));
+                }
             }
-            Ok(_) => {}
             Err(e) => blockers.push(format!("PR #{n}: {e}")),
         }
     }
@@ -213,11 +218,14 @@ pub async fn plan(
                         .collect(),
                     None => vec!["(the recycle cannot be planned now: see blockers)".into()],
                 },
-                StepName::MigrationGate => vec![format!(
-                    "logs.read_log(newest {env}-migration instance) until the final marker, an \
-                     error, or {} s",
-                    settings.migration_timeout_secs
-                )],
+                StepName::MigrationGate => vec![match migration_gate::skipped_because(req) {
+                    Some(why) => format!("skipped: {why}"),
+                    None => format!(
+                        "logs.read_log(newest {env}-migration instance) until the final marker, \
+                         an error, or {} s",
+                        settings.migration_timeout_secs
+                    ),
+                }],
                 StepName::HealthGate => vec![format!(
                     "fleet.group / load_balancer_health every {} s until every new instance is \
                      InService and healthy, or {} s",
@@ -258,9 +266,11 @@ pub async fn plan(
                      proofing",
                     settings.follow_up_after_secs
                 )],
-                StepName::CreateRelease => {
-                    vec!["code_host.create_release(RC N from the merged PR)".into()]
-                }
+                StepName::CreateRelease => vec![format!(
+                    "code_host.create_release({} from the merged PR {pr_text})",
+                    rc.as_ref()
+                        .map_or_else(|| "the RC".to_string(), |r| format!("RC {r}"))
+                )],
                 StepName::ReleaseLock => vec![format!("lock.release({env}/{})", app.name)],
                 StepName::Report => vec!["notifier.announce(deploy_done)".into()],
                 _ => Vec::new(),

@@ -6,6 +6,7 @@ use chrono::{DateTime, Utc};
 
 use crate::deploy::context::StepContext;
 use crate::deploy::migration_log::{FINAL_MARKER, MigrationLogReader, MigrationLogStatus};
+use crate::deploy::request::DeployRequest;
 use crate::deploy::state::{DeployState, Fact, GateVerdict};
 use std::ops::ControlFlow;
 use std::time::Duration;
@@ -22,22 +23,25 @@ struct Recorded {
     explanation: String,
 }
 
+/// Why the migration gate has nothing to watch for `req`, if it has not: a no-migration
+/// recycle, or an app without a role that runs migrations (the dry-run plan says the same).
+pub(crate) fn skipped_because(req: &DeployRequest) -> Option<String> {
+    if !req.kind.runs_migrations() {
+        Some("no-migration recycle: no migration instance".into())
+    } else if !req.app.roles.iter().any(|r| r.migrates) {
+        Some(format!("{} has no role that runs migrations", req.app.name))
+    } else {
+        None
+    }
+}
+
 pub(crate) async fn migration_gate(
     ctx: &StepContext<'_>,
     state: &DeployState,
     started_at: DateTime<Utc>,
 ) -> Result<StepBody> {
-    let req = &state.request;
-    if !req.kind.runs_migrations() {
-        return Ok(StepBody::skipped(
-            "no-migration recycle: no migration instance",
-        ));
-    }
-    if !req.app.roles.iter().any(|r| r.migrates) {
-        return Ok(StepBody::skipped(format!(
-            "{} has no role that runs migrations",
-            req.app.name
-        )));
+    if let Some(why) = skipped_because(&state.request) {
+        return Ok(StepBody::skipped(why));
     }
     let recorded = match ctx.memo::<Recorded>(VERDICT_KEY)? {
         Some(r) => r,

@@ -6,7 +6,7 @@ mod follow_up;
 mod health_gate;
 pub(crate) mod lock;
 mod merge_pr;
-mod migration_gate;
+pub(crate) mod migration_gate;
 mod monitor_gate;
 pub(crate) mod policy_hooks;
 mod preflight;
