@@ -91,3 +91,32 @@ async fn a_run_that_cannot_be_read_is_listed_as_such_and_last_keeps_the_newest()
     assert!(last.runs.is_empty());
     assert_eq!(last.unreadable.len(), 1);
 }
+
+#[tokio::test]
+async fn a_standalone_rollback_is_listed_as_a_rollback_that_rolled_back() {
+    let rig = Rig::prod().await;
+    rig.merge_and_recycle_by_hand().await;
+    let journal = MemoryJournal::new();
+    deploykit_core::deploy::rollback(
+        &rig.ports,
+        &rig.settings,
+        &journal,
+        &deploykit_core::NullSink,
+        &rig.rollback_request("sign-in errors on the new code"),
+    )
+    .await
+    .expect("rollback");
+    let list = list_runs(&journal, None).expect("list");
+    assert!(list.runs[0].rollback, "{list:#?}");
+    let line = list
+        .render()
+        .lines()
+        .nth(1)
+        .map(str::to_string)
+        .unwrap_or_default();
+    assert!(
+        line.contains(" rollback ") && line.contains("rolled back"),
+        "{}",
+        list.render()
+    );
+}

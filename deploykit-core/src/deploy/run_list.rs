@@ -27,11 +27,12 @@ pub enum RunStanding {
 }
 
 impl RunStanding {
-    /// `deployed`, `rolled_back`, `stopped`, `paused`, `unfinished`.
+    /// `deployed`, `rolled back`, `stopped`, `paused`, `unfinished` (the JSON form is
+    /// snake_case: `rolled_back`).
     pub fn as_str(self) -> &'static str {
         match self {
             RunStanding::Deployed => "deployed",
-            RunStanding::RolledBack => "rolled_back",
+            RunStanding::RolledBack => "rolled back",
             RunStanding::Stopped => "stopped",
             RunStanding::Paused => "paused",
             RunStanding::Unfinished => "unfinished",
@@ -53,8 +54,12 @@ pub struct RunSummary {
     pub app: AppName,
     /// The environment.
     pub env: EnvName,
-    /// What kind of deploy.
+    /// What kind of deploy (a standalone rollback records the kind of what it rolls back:
+    /// full when it reverts a PR, config recycle otherwise).
     pub kind: DeployKind,
+    /// Whether the run is a standalone rollback (`deploykit rollback`), not a deploy.
+    #[serde(default)]
+    pub rollback: bool,
     /// Who ran it.
     pub operator: String,
     /// When it started.
@@ -90,6 +95,7 @@ impl RunSummary {
             app: state.request.app.name.clone(),
             env: state.request.env.clone(),
             kind: state.request.kind,
+            rollback: state.is_standalone_rollback(),
             operator: state.request.operator.clone(),
             started_at: state.started_at,
             next_step: state.next.filter(|_| standing.resumable()),
@@ -141,7 +147,11 @@ impl RunList {
                 r.run_id,
                 r.app.as_str(),
                 r.env.as_str(),
-                r.kind.as_str(),
+                if r.rollback {
+                    "rollback"
+                } else {
+                    r.kind.as_str()
+                },
                 r.started_at.format("%Y-%m-%d %H:%M"),
                 r.standing.as_str(),
                 r.next_step.map(|s| s.as_str()).unwrap_or("")

@@ -483,3 +483,11 @@ pub struct DeployState {
     /// Facts learned.
     pub facts: Facts,
 }
+
+impl DeployState {
+    /// Whether the run is a standalone rollback (`deploykit rollback`) rather than a deploy:
+    /// its first step is the rollback's preparation.
+    pub fn is_standalone_rollback(&self) -> bool {
+        self.steps.first().map_or(self.next, |s| Some(s.step)) == Some(StepName::RollbackPrepare)
+    }
+}

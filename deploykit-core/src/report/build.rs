@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 use crate::deploy::journal::Record;
 use crate::deploy::monitor_verdict::{ShaFigures, WindowFigures};
 use crate::deploy::replay;
-use crate::deploy::state::{StepName, StepOutcome};
+use crate::deploy::state::StepOutcome;
 use crate::error::Result;
 use crate::report::model::{DeployReport, GateMarker, ReportStep, ReportWindow, SeriesPoint};
 
@@ -42,9 +42,7 @@ impl DeployReport {
         } else {
             Some(unfinished_reason(records, &state.run_id))
         };
-        let standalone_rollback = records.iter().any(|r| {
-            matches!(r, Record::RunStarted { state, .. } if state.next == Some(StepName::RollbackPrepare))
-        });
+        let standalone_rollback = state.is_standalone_rollback();
         let mut approvals = Vec::new();
         let mut decisions = Vec::new();
         let mut warnings = Vec::new();
