@@ -119,4 +119,14 @@ async fn a_standalone_rollback_is_listed_as_a_rollback_that_rolled_back() {
         "{}",
         list.render()
     );
+    // The report says so too.
+    let run = RunId::parse(&list.runs[0].run_id).expect("id");
+    let report =
+        deploykit_core::report::DeployReport::from_records(&journal.load(&run).expect("records"))
+            .expect("report");
+    let text = deploykit_core::report::render_markdown(&report, None);
+    assert!(
+        text.starts_with("# Rollback report") && text.contains("| Kind | rollback |"),
+        "{text}"
+    );
 }

@@ -38,7 +38,11 @@ pub fn render_markdown(r: &DeployReport, chart: Option<&str>) -> String {
     let _ = writeln!(s, "**Outcome: {}**\n", cell(&r.status_line()));
     let _ = writeln!(s, "| | |\n|---|---|");
     let _ = writeln!(s, "| Run | `{}` |", r.run_id);
-    let _ = writeln!(s, "| Kind | {} |", r.kind);
+    if r.standalone_rollback {
+        let _ = writeln!(s, "| Kind | rollback |");
+    } else {
+        let _ = writeln!(s, "| Kind | {} |", r.kind);
+    }
     let _ = writeln!(s, "| Run by | {} |", cell(&r.operator));
     let _ = writeln!(
         s,
