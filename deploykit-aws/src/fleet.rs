@@ -530,8 +530,9 @@ impl Fleet for AwsFleet {
 
 fn group_not_found(name: &GroupName) -> Error {
     Error::not_found(format!(
-        "no Auto Scaling group named {name}; check the environment and role (list groups \
-         with ls-servers)"
+        "no Auto Scaling group named {name}; check the environment and role (`deploykit \
+         servers ls -e {}` lists the environment's servers and their roles)",
+        name.env
     ))
     .with("group", name)
 }
@@ -582,6 +583,19 @@ fn lb_state_classic(state: Option<&str>, reason_code: Option<&str>) -> LbState {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_missing_group_names_the_command_that_lists_the_servers() {
+        let env = deploykit_core::EnvName::new("prod").expect("env");
+        let role = deploykit_core::RoleName::new("nosuch").expect("role");
+        let message = group_not_found(&GroupName::new(&env, &role)).to_string();
+        assert!(
+            message.contains("no Auto Scaling group named prod-nosuch")
+                && message.contains("`deploykit servers ls -e prod`"),
+            "{message}"
+        );
+        assert!(!message.contains("ls-servers"), "{message}");
+    }
 
     #[test]
     fn lifecycle_states_map() {

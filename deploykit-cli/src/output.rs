@@ -34,6 +34,21 @@ impl TerminalSink {
     }
 }
 
+/// The mark of a step's end, chosen from its outcome word (`StepOutcome::word`): ✓ when the
+/// step did its work (`ok`, a `go` verdict), ✗ when it failed, was refused or calls for a
+/// rollback (`error`, `failed`, `refused`, `rollback`), `–` when it was skipped, `?` when a
+/// person must decide (`awaiting_decision`, `inconclusive`), and `•` for a word not known here
+/// (never ✓: a step is not shown as done unless it says so).
+pub fn step_end_mark(outcome: &str) -> char {
+    match outcome {
+        "ok" | "go" => '✓',
+        "error" | "failed" | "refused" | "rollback" => '✗',
+        "skipped" => '–',
+        "awaiting_decision" | "inconclusive" => '?',
+        _ => '•',
+    }
+}
+
 /// One line of progress for an event.
 pub fn describe(event: &Event) -> String {
     match event {
@@ -44,7 +59,11 @@ pub fn describe(event: &Event) -> String {
             outcome,
             detail,
         } => {
-            format!("{} ✓ {step}: {outcome} {detail}", at.format("%H:%M:%S"))
+            format!(
+                "{} {} {step}: {outcome} {detail}",
+                at.format("%H:%M:%S"),
+                step_end_mark(outcome)
+            )
         }
         Event::Waiting {
             at,
@@ -125,5 +144,67 @@ pub fn print_result<T: serde::Serialize>(
                 println!("{text}");
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use chrono::TimeZone;
+    use deploykit_core::deploy::state::StepOutcome;
+
+    use super::*;
+
+    fn outcome(json: serde_json::Value) -> StepOutcome {
+        serde_json::from_value(json).expect("a step outcome")
+    }
+
+    fn finished(outcome: &StepOutcome) -> String {
+        describe(&Event::StepFinished {
+            at: chrono::Utc
+                .with_ymd_and_hms(2026, 11, 24, 15, 0, 0)
+                .single()
+                .expect("time"),
+            step: "preflight".into(),
+            outcome: outcome.word().into(),
+            detail: "the detail".into(),
+        })
+    }
+
+    #[test]
+    fn a_step_end_is_marked_by_how_the_step_ended() {
+        use serde_json::json;
+        for (o, mark) in [
+            (json!({"outcome": "done"}), '✓'),
+            (
+                json!({"outcome": "verdict", "verdict": "go", "explanation": "x"}),
+                '✓',
+            ),
+            (
+                json!({"outcome": "failed", "kind": "not_found", "message": "x"}),
+                '✗',
+            ),
+            (json!({"outcome": "refused", "reason": "x"}), '✗'),
+            (json!({"outcome": "gate_failed", "reason": "x"}), '✗'),
+            (
+                json!({"outcome": "verdict", "verdict": "rollback", "explanation": "x"}),
+                '✗',
+            ),
+            (json!({"outcome": "skipped"}), '–'),
+            (json!({"outcome": "await_decision", "question": "x"}), '?'),
+            (
+                json!({"outcome": "verdict", "verdict": "inconclusive", "explanation": "x"}),
+                '?',
+            ),
+        ] {
+            let o = outcome(o);
+            let line = finished(&o);
+            assert_eq!(
+                line,
+                format!("15:00:00 {mark} preflight: {} the detail", o.word()),
+                "{o:?}"
+            );
+        }
+        // A word this front end does not know is never shown as done.
+        assert_eq!(step_end_mark("something_new"), '•');
     }
 }

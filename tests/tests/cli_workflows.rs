@@ -27,6 +27,19 @@ fn every_demo_scenario_ends_as_it_should() {
             text.contains(&format!("— {expected}")),
             "{scenario}:\n{text}"
         );
+        // Reported by the name typed.
+        assert!(
+            text.starts_with(&format!("demo {scenario}: ")),
+            "{scenario}:\n{text}"
+        );
+        // A step that ends in a rollback is not shown as done.
+        let progress = stderr(&out);
+        assert!(
+            !progress.contains("✓ migration_gate: failed")
+                && !progress.contains("✓ monitor_gate: rollback")
+                && !progress.contains("✓ health_gate: failed"),
+            "{scenario}:\n{progress}"
+        );
         assert!(
             text.contains("never below 4"),
             "{scenario}: capacity kept:\n{text}"
@@ -36,6 +49,10 @@ fn every_demo_scenario_ends_as_it_should() {
 
 #[test]
 fn demo_json_is_a_document_with_the_deploy_outcome() {
+    let out = run(&["--json", "demo", "--scenario", "migration-fails"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let doc: serde_json::Value = serde_json::from_str(&stdout(&out)).expect("json");
+    assert_eq!(doc["scenario"], "migration-fails");
     let out = run(&["--json", "demo", "--scenario", "error-spike"]);
     assert!(out.status.success(), "{}", stderr(&out));
     let doc: serde_json::Value = serde_json::from_str(&stdout(&out)).expect("json");
@@ -157,6 +174,13 @@ fn cadence_check_exit_codes_follow_the_calendar() {
     // Friday: never.
     let friday = run(&["cadence", "check", "--date", "2026-11-27"]);
     assert_eq!(friday.status.code(), Some(3));
+    // The way on names the deploy command's real flags.
+    for flag in [
+        "--override-cadence REASON",
+        "--kind off-cycle --reason REASON",
+    ] {
+        assert!(stdout(&friday).contains(flag), "{}", stdout(&friday));
+    }
     let bad = run(&["cadence", "check", "--date", "27/11/2026"]);
     assert_eq!(bad.status.code(), Some(2));
     assert!(stderr(&bad).contains("YYYY-MM-DD"), "{}", stderr(&bad));
@@ -298,6 +322,26 @@ fn changelog_with_nothing_valid_exits_1_and_explains() {
         stderr(&out).contains("changelog: Category, Subcategory, Change"),
         "{}",
         stderr(&out)
+    );
+    // As JSON: a document on stdout that says nothing was valid, still exit 1.
+    let out = run_in(
+        &repo,
+        &["--json", "changelog", "-b", "base", "-s", "main"],
+        &[],
+    );
+    assert_eq!(out.status.code(), Some(1));
+    let doc: serde_json::Value = serde_json::from_str(&stdout(&out)).expect("json");
+    assert_eq!(doc["entries"], serde_json::json!([]));
+    assert_eq!(
+        doc["invalid_titles"],
+        serde_json::json!(["Tweak a thing (#12)"])
+    );
+    assert_eq!(doc["error"]["kind"], "invalid_input");
+    assert!(
+        doc["error"]["message"]
+            .as_str()
+            .is_some_and(|m| m.contains("changelog: Category, Subcategory, Change")),
+        "{doc}"
     );
 }
 

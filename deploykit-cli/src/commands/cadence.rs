@@ -63,6 +63,11 @@ pub async fn show(inv: &Invocation<'_>, args: &CadenceShowArgs) -> Result<u8> {
     Ok(exit::OK)
 }
 
+/// How to deploy on a day the calendar refuses, with the flags of `deploykit deploy`.
+const WAY_ON: &str = "to deploy anyway: `deploykit deploy ENV APP --override-cadence REASON` \
+                      (the reason is recorded), or ship it off-cycle: `deploykit deploy ENV APP \
+                      --kind off-cycle --reason REASON`";
+
 /// Checks the calendar for a full deploy on a day.
 pub async fn check(inv: &Invocation<'_>, args: &CadenceCheckArgs) -> Result<u8> {
     let date = day("--date", args.date.as_deref())?;
@@ -90,6 +95,10 @@ pub async fn check(inv: &Invocation<'_>, args: &CadenceCheckArgs) -> Result<u8> 
                 "\nnext full deploy day: {next} ({})",
                 next.format("%A")
             ));
+        }
+        if !decision.allowed {
+            out.push('\n');
+            out.push_str(WAY_ON);
         }
         out
     });

@@ -1,8 +1,8 @@
 //! `deploykit changelog`: changelog_check.rb's output for a range of commits.
 
-use deploykit_core::changelog::build_changelog;
-use deploykit_core::ports::Vcs;
-use deploykit_core::{ErrorKind, Result};
+use deploykit_core::changelog::{CommitEntry, build_changelog, commit_entry};
+use deploykit_core::ports::{Commit, Vcs};
+use deploykit_core::{Error, ErrorKind, Result};
 use deploykit_github::GitVcs;
 
 use crate::args::ChangelogArgs;
@@ -10,7 +10,35 @@ use crate::commands::Invocation;
 use crate::exit;
 use crate::output::{Format, print_result};
 
-/// Prints the changelog; exit 1 with the explanation on stderr when nothing is valid.
+/// The JSON document of a range with no valid entry: the success document's fields (no text,
+/// no entries; the commits without an entry, and those whose entry was dropped) and the error
+/// (`invalid_input`, with the trailer format explained).
+fn nothing_valid(commits: &[Commit], error: &Error) -> serde_json::Value {
+    let mut invalid_titles = Vec::new();
+    let mut dropped_titles = Vec::new();
+    for commit in commits {
+        match commit_entry(commit) {
+            CommitEntry::Invalid => invalid_titles.push(commit.title.clone()),
+            CommitEntry::Dropped(_) => dropped_titles.push(commit.title.clone()),
+            CommitEntry::Entry(_) | CommitEntry::Skipped => {}
+        }
+    }
+    serde_json::json!({
+        "text": "",
+        "entries": [],
+        "invalid_titles": invalid_titles,
+        "dropped_titles": dropped_titles,
+        "skipped_any": false,
+        "error": {
+            "kind": error.kind().as_str(),
+            "message": error.message(),
+            "temporary": error.is_temporary(),
+        },
+    })
+}
+
+/// Prints the changelog; exit 1 when nothing is valid, with the explanation on stderr (as
+/// JSON: a document on stdout saying so).
 pub async fn run(inv: &Invocation<'_>, args: &ChangelogArgs) -> Result<u8> {
     let vcs = GitVcs::open(&args.dir)?;
     let commits = vcs.commits_between(&args.base, &args.source).await?;
@@ -23,9 +51,68 @@ pub async fn run(inv: &Invocation<'_>, args: &ChangelogArgs) -> Result<u8> {
             Ok(exit::OK)
         }
         Err(e) if e.kind() == ErrorKind::InvalidInput => {
-            eprintln!("{}", e.message());
+            match inv.format {
+                Format::Json => {
+                    print_result(inv.format, &nothing_valid(&commits, &e), String::new);
+                }
+                Format::Human => eprintln!("{}", e.message()),
+            }
             Ok(exit::FAILED)
         }
         Err(e) => Err(e),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use deploykit_core::Sha;
+
+    use super::*;
+
+    fn commit(title: &str, body: &str) -> Commit {
+        Commit {
+            sha: Sha::new("0123456789abcdef0123456789abcdef01234567").expect("sha"),
+            title: title.into(),
+            body: body.into(),
+        }
+    }
+
+    #[test]
+    fn nothing_valid_is_a_document_saying_so() {
+        let commits = [
+            commit("Tweak a thing (#12)", ""),
+            commit("Odd trailer (#13)", "changelog: Zzzzzzzzzzzz, Login, x"),
+        ];
+        let error = build_changelog(&commits, "18F/identity-idp").expect_err("nothing valid");
+        let doc = nothing_valid(&commits, &error);
+        assert_eq!(doc["entries"], serde_json::json!([]));
+        assert_eq!(doc["text"], "");
+        assert_eq!(
+            doc["invalid_titles"],
+            serde_json::json!(["Tweak a thing (#12)"])
+        );
+        assert_eq!(
+            doc["dropped_titles"],
+            serde_json::json!(["Odd trailer (#13)"])
+        );
+        assert_eq!(doc["error"]["kind"], "invalid_input");
+        assert!(
+            doc["error"]["message"]
+                .as_str()
+                .is_some_and(|m| m.contains("changelog: Category, Subcategory, Change")),
+            "{doc}"
+        );
+        // The fields of a changelog, as the success document has them.
+        let ok = serde_json::to_value(
+            build_changelog(
+                &[commit("Fix (#14)", "changelog: Bug Fixes, Login, Fix it")],
+                "18F/identity-idp",
+            )
+            .expect("valid"),
+        )
+        .expect("json");
+        for key in ok.as_object().expect("object").keys() {
+            assert!(doc.get(key).is_some(), "{key} missing from {doc}");
+        }
     }
 }

@@ -1,21 +1,23 @@
-//! `deploykit config show|check`.
+//! `deploykit config show|check` (as JSON with `--json`).
 
 use std::collections::BTreeMap;
 
-use deploykit_core::config::{self, render_show};
+use deploykit_core::config::{self, render_show, show_json};
 use deploykit_core::{Error, Result};
 
 use crate::args::ConfigCommand;
 use crate::commands::Invocation;
 use crate::exit;
-use crate::output::Format;
+use crate::output::{Format, print_result};
 
 /// Shows the effective configuration (secrets redacted) or checks it.
 pub async fn run(inv: &Invocation<'_>, cmd: &ConfigCommand) -> Result<u8> {
     match cmd {
         ConfigCommand::Show => {
             let effective = inv.config()?;
-            println!("{}", render_show(&effective));
+            print_result(inv.format, &show_json(&effective), || {
+                render_show(&effective)
+            });
             Ok(exit::OK)
         }
         ConfigCommand::Check => {

@@ -84,3 +84,19 @@ pub async fn run(inv: &Invocation<'_>, args: &DemoArgs) -> Result<u8> {
     });
     Ok(if expected { exit::OK } else { exit::FAILED })
 }
+
+#[cfg(test)]
+mod tests {
+    use clap::ValueEnum;
+
+    use super::*;
+
+    #[test]
+    fn each_scenario_is_reported_by_the_name_typed() {
+        for s in Scenario::value_variants() {
+            let typed = s.to_possible_value().expect("a value");
+            assert_eq!(scenario(*s).as_str(), typed.get_name(), "{s:?}");
+            assert_eq!(scenario(*s).to_string(), typed.get_name(), "{s:?}");
+        }
+    }
+}

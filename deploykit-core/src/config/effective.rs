@@ -303,6 +303,24 @@ fn validate(w: &mut Walk, c: &EffectiveConfig) {
                 ),
             );
         }
+        for (key, branch) in [
+            ("production_branch", &app.production_branch),
+            ("main_branch", &app.main_branch),
+        ] {
+            if branch.trim().is_empty() {
+                w.problem(
+                    &format!("{p}.{key}"),
+                    format!(
+                        "expected a branch name like {:?}, found an empty string",
+                        if key == "production_branch" {
+                            "stages/prod"
+                        } else {
+                            "main"
+                        }
+                    ),
+                );
+            }
+        }
         if !app.pr_title_template.contains("{rc}") {
             w.problem(
                 &format!("{p}.pr_title_template"),
@@ -343,6 +361,7 @@ fn validate(w: &mut Walk, c: &EffectiveConfig) {
     for (key, value) in [
         ("poll_interval_secs", m.poll_interval_secs),
         ("window_secs", m.window_secs),
+        ("observe_secs", m.observe_secs),
     ] {
         if value == 0 {
             w.problem(
@@ -350,6 +369,13 @@ fn validate(w: &mut Walk, c: &EffectiveConfig) {
                 "expected more than 0 seconds, found 0",
             );
         }
+    }
+    if m.min_requests == 0 {
+        w.problem(
+            "monitor.min_requests",
+            "expected at least 1 (the requests the new SHA must serve before the monitor gate \
+             judges it), found 0",
+        );
     }
     if m.kind == MonitorKind::Newrelic {
         if m.newrelic.account_id.is_none() {

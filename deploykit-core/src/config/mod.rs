@@ -4,7 +4,8 @@
 //! - [`resolve`] / [`check`]: pure functions of the file text, an environment map and a
 //!   flag-override map (testable without the process environment);
 //! - [`load`]: the same with the process environment and file discovery (the CLI's entry);
-//! - [`render_show`]: `deploykit config show`; [`check`]: `deploykit config check`.
+//! - [`render_show`] / [`show_json`]: `deploykit config show` (as TOML / JSON); [`check`]:
+//!   `deploykit config check`.
 //!
 //! Unknown keys are errors naming the key path and the closest valid key; secrets written
 //! into the file are errors pointing to the environment variable or a `*_file` key. With no
@@ -64,7 +65,7 @@ pub use schema::{
     MonitorConfig, MonitorKind, NewRelicConfig, NotifierConfig, NotifierKind, RedactionConfig,
 };
 pub use secret::{REDACTED, Secret, SecretSource, SourcedSecret};
-pub use show::render_show;
+pub use show::{render_show, show_json};
 
 #[cfg(test)]
 mod tests;

@@ -1,5 +1,6 @@
 //! `render_show`: the effective configuration as TOML (what `deploykit config show` prints),
-//! secrets as `[REDACTED]` with where each came from.
+//! secrets as `[REDACTED]` with where each came from; `show_json`: the same as JSON (`deploykit
+//! --json config show`).
 
 use toml::{Table, Value};
 
@@ -10,9 +11,9 @@ fn to_value<T: serde::Serialize>(v: &T) -> Value {
     Value::try_from(v).unwrap_or_else(|e| Value::String(format!("<cannot show: {e}>")))
 }
 
-/// The effective configuration as TOML. The `[secrets]` table is informational: it shows
-/// which secrets were found and where, never their values.
-pub fn render_show(config: &EffectiveConfig) -> String {
+/// The effective configuration as one table: the sections, then `secrets` (which secrets
+/// were found and where, never their values).
+fn shown_table(config: &EffectiveConfig) -> Table {
     let mut root = Table::new();
     let apps: Table = config
         .apps
@@ -48,6 +49,13 @@ pub fn render_show(config: &EffectiveConfig) -> String {
         secrets.insert(name.into(), Value::Table(entry));
     }
     root.insert("secrets".into(), Value::Table(secrets));
+    root
+}
+
+/// The effective configuration as TOML. The `[secrets]` table is informational: it shows
+/// which secrets were found and where, never their values.
+pub fn render_show(config: &EffectiveConfig) -> String {
+    let root = shown_table(config);
     let source = match &config.config_file {
         Some(p) => format!(
             "# deploykit configuration, from {} + environment + flags\n",
@@ -58,4 +66,25 @@ pub fn render_show(config: &EffectiveConfig) -> String {
     let body = toml::to_string_pretty(&root)
         .unwrap_or_else(|e| format!("# cannot render the configuration: {e}\n"));
     format!("{source}# [secrets] is for information only; secret values are never shown.\n\n{body}")
+}
+
+/// The effective configuration as JSON: what [`render_show`] prints, as one document, with
+/// `config_file` (the file read, or null for the built-in defaults). Secrets are
+/// `[REDACTED]` with where each came from, as in the TOML.
+pub fn show_json(config: &EffectiveConfig) -> serde_json::Value {
+    let mut doc = serde_json::Map::new();
+    doc.insert(
+        "config_file".into(),
+        config
+            .config_file
+            .as_ref()
+            .map(|p| serde_json::Value::from(p.display().to_string()))
+            .unwrap_or(serde_json::Value::Null),
+    );
+    for (key, value) in shown_table(config) {
+        let value = serde_json::to_value(&value)
+            .unwrap_or_else(|e| serde_json::Value::from(format!("<cannot show: {e}>")));
+        doc.insert(key, value);
+    }
+    serde_json::Value::Object(doc)
 }

@@ -611,7 +611,7 @@ deploy_status_urls = "https://pivcac.prod.login.gov/api/deploy.json"
     let bad_env = at("apps.idp.deploy_status_urls.Prod");
     assert!(bad_env.contains("environment names"), "{bad_env}");
     assert!(bad_env.contains("lowercase"), "{bad_env}");
-    assert!(at("apps.idp.deploy_status_urls.int").contains("invalid value"));
+    assert_eq!(at("apps.idp.deploy_status_urls.int"), "3 is not a string");
     assert!(at("apps.pki.deploy_status_urls").contains("expected a table"));
     // Unknown keys near the new one are suggested.
     let problems = check(
@@ -628,4 +628,170 @@ deploy_status_urls = "https://pivcac.prod.login.gov/api/deploy.json"
                 .contains("did you mean `staging_deploy_status_url`?"),
         "{problems:?}"
     );
+}
+
+/// The one problem at `path`, or a panic listing them all.
+fn only_problem(problems: &[ConfigProblem], path: &str) -> String {
+    assert_eq!(paths(problems), [path], "{problems:#?}");
+    problems[0].message.clone()
+}
+
+#[test]
+fn a_bad_value_names_what_was_given_and_what_is_expected() {
+    // From a flag: every value is a string.
+    let problems = check(None, &none(), &map(&[("monitor.min_requests", "-3")]));
+    assert_eq!(
+        only_problem(&problems, "monitor.min_requests"),
+        "\"-3\" is not a whole number of 0 or more (set by flag monitor.min_requests)"
+    );
+    assert_eq!(
+        problems[0].to_string(),
+        "monitor.min_requests: \"-3\" is not a whole number of 0 or more (set by flag \
+         monitor.min_requests)"
+    );
+    // From the file, without a doubled "invalid value" prefix.
+    let problems = check(Some("[monitor]\nmin_requests = -1\n"), &none(), &none());
+    assert_eq!(
+        only_problem(&problems, "monitor.min_requests"),
+        "-1 is not a whole number of 0 or more"
+    );
+    let problems = check(
+        Some("[cadence]\nfreezes = [{ start = \"2026-02-30\", end = 2026-03-01 }]\n"),
+        &none(),
+        &none(),
+    );
+    assert_eq!(
+        only_problem(&problems, "cadence.freezes[0].start"),
+        "\"2026-02-30\" is not a date written YYYY-MM-DD, like 2026-12-21"
+    );
+    let problems = check(
+        None,
+        &map(&[("DEPLOYKIT__MONITOR__MAX_ERROR_RATE", "lots")]),
+        &none(),
+    );
+    assert_eq!(
+        only_problem(&problems, "monitor.max_error_rate"),
+        "\"lots\" is not a number (set by environment variable \
+         DEPLOYKIT__MONITOR__MAX_ERROR_RATE)"
+    );
+    let problems = check(Some("[monitor]\nkind = \"datadog\"\n"), &none(), &none());
+    assert_eq!(
+        only_problem(&problems, "monitor.kind"),
+        "\"datadog\" is not one of \"cloudwatch\", \"newrelic\", \"none\""
+    );
+    let problems = check(Some("[notifier]\nkind = 1\n"), &none(), &none());
+    assert_eq!(
+        only_problem(&problems, "notifier.kind"),
+        "1 is not one of \"slack-webhook\", \"slack-api\", \"none\""
+    );
+    let problems = check(
+        Some("[apps.idp]\nrelease_style = \"zip\"\n"),
+        &none(),
+        &none(),
+    );
+    assert_eq!(
+        only_problem(&problems, "apps.idp.release_style"),
+        "\"zip\" is not one of \"github-release\", \"signed-tag\""
+    );
+    let problems = check(
+        Some("[environments.prod]\nproduction = \"yes\"\n"),
+        &none(),
+        &none(),
+    );
+    assert_eq!(
+        only_problem(&problems, "environments.prod.production"),
+        "\"yes\" is not true or false"
+    );
+    let problems = check(Some("[cadence]\ndeploy_days = \"tue\"\n"), &none(), &none());
+    assert_eq!(
+        only_problem(&problems, "cadence.deploy_days"),
+        "\"tue\" is not a list of strings, like [\"tue\", \"thu\"]"
+    );
+    // A name's own check says what a name may hold.
+    let problems = check(
+        Some("[apps.idp]\nroles = [{ role = \"IDP\" }]\n"),
+        &none(),
+        &none(),
+    );
+    let message = only_problem(&problems, "apps.idp.roles[0].role");
+    assert!(
+        message.starts_with("invalid role name \"IDP\": expected 1 to 40 lowercase"),
+        "{message}"
+    );
+    // No serde wording reaches the user.
+    for text in [
+        "[monitor]\nmin_requests = 1.5\nwindow_secs = \"soon\"\n",
+        "[aws]\nregion = 3\n",
+        "[github]\ntoken_file = [1]\n",
+    ] {
+        for p in check(Some(text), &none(), &none()) {
+            for serde_words in [
+                "invalid value",
+                "invalid type",
+                "expected u64",
+                "expected f64",
+            ] {
+                assert!(!p.message.contains(serde_words), "{p}");
+            }
+            assert!(p.message.contains(" is not "), "{p}");
+        }
+    }
+}
+
+#[test]
+fn values_that_make_no_sense_are_refused() {
+    let text = "[apps.idp]\nproduction_branch = \"\"\n\n[monitor]\nobserve_secs = 0\n\
+                min_requests = 0\n";
+    let problems = check(Some(text), &none(), &none());
+    assert_eq!(
+        paths(&problems),
+        [
+            "apps.idp.production_branch",
+            "monitor.observe_secs",
+            "monitor.min_requests",
+        ],
+        "{problems:#?}"
+    );
+    assert_eq!(
+        problems[0].message,
+        "expected a branch name like \"stages/prod\", found an empty string"
+    );
+    assert_eq!(problems[1].message, "expected more than 0 seconds, found 0");
+    assert!(
+        problems[2].message.starts_with("expected at least 1 (")
+            && problems[2].message.ends_with("found 0"),
+        "{}",
+        problems[2].message
+    );
+    let err = resolve(Some(text), &none(), &none()).expect_err("refused");
+    assert!(err.to_string().contains("monitor.observe_secs"), "{err}");
+    let flags = map(&[("apps.pki.main_branch", " ")]);
+    let problems = check(None, &none(), &flags);
+    assert_eq!(paths(&problems), ["apps.pki.main_branch"], "{problems:#?}");
+}
+
+#[test]
+fn show_as_json_is_the_shown_configuration_with_secrets_redacted() {
+    let env = map(&[("GITHUB_TOKEN", "ghp_secretvalue123")]);
+    let c = resolve(None, &env, &none()).expect("valid");
+    let doc = show_json(&c);
+    assert_eq!(doc["config_file"], serde_json::Value::Null);
+    assert_eq!(doc["monitor"]["min_requests"], 1000);
+    assert_eq!(doc["apps"]["idp"]["production_branch"], "stages/prod");
+    assert_eq!(
+        doc["cadence"]["deploy_days"],
+        serde_json::json!(["tue", "thu"])
+    );
+    assert_eq!(doc["secrets"]["github_token"]["value"], REDACTED);
+    assert_eq!(
+        doc["secrets"]["github_token"]["source"],
+        "environment variable GITHUB_TOKEN"
+    );
+    assert_eq!(doc["secrets"]["slack_bot_token"]["source"], "not set");
+    assert!(!doc.to_string().contains("ghp_secretvalue123"), "{doc}");
+    // The same keys as the TOML form.
+    let shown: toml::Table = render_show(&c).parse().expect("TOML");
+    for key in shown.keys() {
+        assert!(doc.get(key).is_some(), "{key} missing from {doc}");
+    }
 }

@@ -54,9 +54,96 @@ fn dates_as_strings(v: &Value) -> Value {
     }
 }
 
+/// A type a configuration value is read as, and what a value of it must be, in words.
+pub(crate) trait ConfigValue: DeserializeOwned {
+    /// What a value must be (`a whole number of 0 or more`), completing "`-3` is not ...".
+    fn expected() -> String;
+
+    /// Whether a failure to read a value as this type explains itself better than
+    /// [`ConfigValue::expected`] does (a name's own check says what a name may hold).
+    fn own_message(_error: &str) -> bool {
+        false
+    }
+}
+
+macro_rules! config_value {
+    ($($ty:ty => $expected:expr),* $(,)?) => {
+        $(impl ConfigValue for $ty {
+            fn expected() -> String {
+                $expected.to_string()
+            }
+        })*
+    };
+}
+
+config_value! {
+    u64 => "a whole number of 0 or more",
+    f64 => "a number",
+    bool => "true or false",
+    String => "a string",
+    std::path::PathBuf => "a file path (a string)",
+    chrono::NaiveDate => "a date written YYYY-MM-DD, like 2026-12-21",
+    Vec<String> => "a list of strings, like [\"tue\", \"thu\"]",
+}
+
+/// `one of "a", "b", "c"`, the variants as serde writes them.
+fn one_of<T: serde::Serialize>(variants: &[T]) -> String {
+    let names: Vec<String> = variants
+        .iter()
+        .filter_map(|v| match Value::try_from(v) {
+            Ok(Value::String(s)) => Some(format!("{s:?}")),
+            _ => None,
+        })
+        .collect();
+    format!("one of {}", names.join(", "))
+}
+
+impl ConfigValue for super::schema::MonitorKind {
+    fn expected() -> String {
+        use super::schema::MonitorKind as K;
+        one_of(&[K::Cloudwatch, K::Newrelic, K::None])
+    }
+}
+
+impl ConfigValue for super::schema::NotifierKind {
+    fn expected() -> String {
+        use super::schema::NotifierKind as K;
+        one_of(&[K::SlackWebhook, K::SlackApi, K::None])
+    }
+}
+
+impl ConfigValue for crate::model::ReleaseStyle {
+    fn expected() -> String {
+        use crate::model::ReleaseStyle as K;
+        one_of(&[K::GithubRelease, K::SignedTag])
+    }
+}
+
+impl ConfigValue for crate::model::RoleName {
+    fn expected() -> String {
+        "a role name (a string), like \"idp\"".into()
+    }
+
+    fn own_message(error: &str) -> bool {
+        error.starts_with("invalid role name")
+    }
+}
+
+/// A value as the user wrote it (a string in quotes), cut short when long.
+fn shown(v: &Value) -> String {
+    const MAX: usize = 60;
+    let text = v.to_string();
+    if text.chars().count() <= MAX {
+        text
+    } else {
+        format!("{}…", text.chars().take(MAX).collect::<String>())
+    }
+}
+
 /// Reads `v` as a `T`. A string from an environment variable or a flag is also tried as a
-/// TOML value, so `DEPLOYKIT_X=300` reads as a number and `["tue"]` as a list.
-fn coerce<T: DeserializeOwned>(v: &Value) -> Result<T, String> {
+/// TOML value, so `DEPLOYKIT_X=300` reads as a number and `["tue"]` as a list. The error
+/// says what was given and what is expected: `"-3" is not a whole number of 0 or more`.
+fn coerce<T: ConfigValue>(v: &Value) -> Result<T, String> {
     let first = match dates_as_strings(v).try_into::<T>() {
         Ok(t) => return Ok(t),
         Err(e) => e.to_string(),
@@ -68,7 +155,11 @@ fn coerce<T: DeserializeOwned>(v: &Value) -> Result<T, String> {
     {
         return Ok(t);
     }
-    Err(first.trim().to_string())
+    let first = first.trim();
+    if T::own_message(first) {
+        return Err(first.to_string());
+    }
+    Err(format!("{} is not {}", shown(v), T::expected()))
 }
 
 impl Walk {
@@ -140,28 +231,29 @@ impl Walk {
         }
     }
 
-    /// The value of `key` read as a `T`, if present and valid; a problem if invalid.
-    pub fn get<T: DeserializeOwned>(&mut self, table: &Table, key: &str, path: &str) -> Option<T> {
+    /// The value of `key` read as a `T`, if present and valid; a problem if invalid, saying
+    /// what was given and what is expected.
+    pub fn get<T: ConfigValue>(&mut self, table: &Table, key: &str, path: &str) -> Option<T> {
         let v = table.get(key)?;
         match coerce::<T>(v) {
             Ok(t) => Some(t),
             Err(e) => {
                 let p = join(path, key);
-                self.problem(&p, format!("invalid value: {e}"));
+                self.problem(&p, e);
                 None
             }
         }
     }
 
     /// Sets `slot` from `key` if present and valid.
-    pub fn set<T: DeserializeOwned>(&mut self, table: &Table, key: &str, path: &str, slot: &mut T) {
+    pub fn set<T: ConfigValue>(&mut self, table: &Table, key: &str, path: &str, slot: &mut T) {
         if let Some(v) = self.get(table, key, path) {
             *slot = v;
         }
     }
 
     /// Sets an optional `slot` from `key` if present and valid.
-    pub fn set_opt<T: DeserializeOwned>(
+    pub fn set_opt<T: ConfigValue>(
         &mut self,
         table: &Table,
         key: &str,

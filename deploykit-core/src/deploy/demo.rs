@@ -29,6 +29,9 @@ pub enum DemoScenario {
     /// Everything works: deployed.
     Healthy,
     /// A migration fails (the provisioner still prints its final marker): rolled back.
+    /// Named `migration-fails`, as `deploykit demo --scenario` and the README name it
+    /// (`migration-error`, its former name, is still read).
+    #[serde(rename = "migration-fails", alias = "migration-error")]
     MigrationError,
     /// Provisioning fails on the migration instance: rolled back.
     ProvisioningFailure,
@@ -55,7 +58,7 @@ impl DemoScenario {
     pub fn as_str(self) -> &'static str {
         match self {
             DemoScenario::Healthy => "healthy",
-            DemoScenario::MigrationError => "migration-error",
+            DemoScenario::MigrationError => "migration-fails",
             DemoScenario::ProvisioningFailure => "provisioning-failure",
             DemoScenario::MigrationHang => "migration-hang",
             DemoScenario::ErrorSpike => "error-spike",
@@ -73,6 +76,11 @@ impl fmt::Display for DemoScenario {
 impl FromStr for DemoScenario {
     type Err = Error;
     fn from_str(s: &str) -> Result<Self> {
+        let s = if s == "migration-error" {
+            "migration-fails"
+        } else {
+            s
+        };
         DemoScenario::ALL
             .into_iter()
             .find(|d| d.as_str() == s)
@@ -230,7 +238,9 @@ pub async fn run_demo_in(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::deploy::monitor_verdict::WindowJudgement;
     use crate::deploy::state::FinalStatus;
+    use crate::events::{Event, RecordingSink};
 
     #[tokio::test]
     async fn every_scenario_ends_as_the_guide_says() {
@@ -262,5 +272,88 @@ mod tests {
             Some(DemoScenario::ErrorSpike)
         );
         assert!("nope".parse::<DemoScenario>().is_err());
+    }
+
+    #[test]
+    fn scenarios_are_named_as_the_command_line_names_them() {
+        let names: Vec<&str> = DemoScenario::ALL.iter().map(|d| d.as_str()).collect();
+        assert_eq!(
+            names,
+            [
+                "healthy",
+                "migration-fails",
+                "provisioning-failure",
+                "migration-hang",
+                "error-spike",
+                "unhealthy-hosts",
+            ]
+        );
+        for d in DemoScenario::ALL {
+            assert_eq!(d.to_string(), d.as_str());
+            assert_eq!(d.as_str().parse::<DemoScenario>().ok(), Some(d));
+            assert_eq!(
+                serde_json::to_value(d).ok(),
+                Some(serde_json::Value::from(d.as_str()))
+            );
+        }
+        // The former name is still read.
+        assert_eq!(
+            "migration-error".parse::<DemoScenario>().ok(),
+            Some(DemoScenario::MigrationError)
+        );
+        assert_eq!(
+            serde_json::from_str::<DemoScenario>("\"migration-error\"").ok(),
+            Some(DemoScenario::MigrationError)
+        );
+    }
+
+    fn info_messages(events: &RecordingSink) -> Vec<String> {
+        events
+            .events()
+            .into_iter()
+            .filter_map(|e| match e {
+                Event::Info { message, .. } => Some(message),
+                _ => None,
+            })
+            .collect()
+    }
+
+    #[tokio::test]
+    async fn monitor_windows_are_judged_in_words() {
+        let events = RecordingSink::default();
+        run_demo_with(DemoScenario::ErrorSpike, &events)
+            .await
+            .expect("demo");
+        let infos = info_messages(&events);
+        let window = infos
+            .iter()
+            .find(|m| m.starts_with("monitor_gate window 1: "))
+            .unwrap_or_else(|| panic!("no window line in {infos:#?}"));
+        assert!(
+            window.starts_with("monitor_gate window 1: bad: new SHA "),
+            "{window}"
+        );
+
+        let events = RecordingSink::default();
+        run_demo_with(DemoScenario::Healthy, &events)
+            .await
+            .expect("demo");
+        let infos = info_messages(&events);
+        let windows: Vec<&String> = infos
+            .iter()
+            .filter(|m| m.starts_with("monitor_gate window "))
+            .collect();
+        assert!(!windows.is_empty(), "{infos:#?}");
+        for w in windows {
+            assert!(w.contains(": good: "), "{w}");
+        }
+        for (judgement, word) in [
+            (WindowJudgement::Good, "good"),
+            (WindowJudgement::Bad, "bad"),
+            (WindowJudgement::Unclear, "unclear"),
+            (WindowJudgement::NotJudged, "not judged"),
+        ] {
+            assert_eq!(judgement.to_string(), word);
+        }
     }
 }

@@ -121,6 +121,19 @@ pub enum WindowJudgement {
     NotJudged,
 }
 
+impl std::fmt::Display for WindowJudgement {
+    /// The judgement in words, as progress lines show it: `good`, `bad`, `unclear`,
+    /// `not judged`.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            WindowJudgement::Good => "good",
+            WindowJudgement::Bad => "bad",
+            WindowJudgement::Unclear => "unclear",
+            WindowJudgement::NotJudged => "not judged",
+        })
+    }
+}
+
 /// One SHA's figures in a window, as shown to people.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct ShaFigures {

@@ -127,19 +127,32 @@ pub async fn open_promotion_pr(
     code_host: &dyn CodeHost,
     settings: &AppSettings,
 ) -> Result<(PullRequest, RcBranch)> {
-    open_prs(code_host, settings)
+    newest_promotion_pr(code_host, settings)
+        .await?
+        .ok_or_else(|| no_promotion_pr(settings, "or name the promotion PR"))
+}
+
+/// The open promotion PR [`open_promotion_pr`] takes, if there is one.
+async fn newest_promotion_pr(
+    code_host: &dyn CodeHost,
+    settings: &AppSettings,
+) -> Result<Option<(PullRequest, RcBranch)>> {
+    Ok(open_prs(code_host, settings)
         .await?
         .into_iter()
         .filter(|pr| pr.labels.contains(&settings.promotion_label))
         .filter_map(|pr| pr.head.parse::<RcBranch>().ok().map(|branch| (pr, branch)))
-        .max_by_key(|(_, branch)| *branch)
-        .ok_or_else(|| {
-            Error::not_found(format!(
-                "no open promotion PR into {} labelled {:?} from a stages/rc-* branch; cut a \
-                 release candidate first (`deploykit rc create`), or name the PR or RC branch",
-                settings.production_branch, settings.promotion_label
-            ))
-        })
+        .max_by_key(|(_, branch)| *branch))
+}
+
+/// NotFound: no open promotion PR; cut a release candidate first, `or_else` (what the caller
+/// can name instead, e.g. `or name the promotion PR`).
+fn no_promotion_pr(settings: &AppSettings, or_else: &str) -> Error {
+    Error::not_found(format!(
+        "no open promotion PR into {} labelled {:?} from a stages/rc-* branch; cut a release \
+         candidate first (`deploykit rc create`), {or_else}",
+        settings.production_branch, settings.promotion_label
+    ))
 }
 
 /// The RC number of a promotion PR, from its title.

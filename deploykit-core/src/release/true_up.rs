@@ -3,7 +3,7 @@
 
 use crate::error::{Error, ErrorKind, Result};
 use crate::model::{RcBranch, Sha};
-use crate::release::{ReleaseContext, Writes, open_promotion_pr};
+use crate::release::{ReleaseContext, Writes, newest_promotion_pr, no_promotion_pr};
 
 /// Which RC branch to true up.
 #[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
@@ -49,8 +49,9 @@ fn rc_branch(name: &str, production_branch: &str) -> Result<RcBranch> {
     }
     name.parse::<RcBranch>().map_err(|e| {
         Error::unsafe_op(format!(
-            "refusing to true up {name}: only release candidate branches \
-             (stages/rc-YYYY-MM-DD[.N]) are trued up and pushed to"
+            "refusing to true up {name}: it is not a release candidate branch, and only those \
+             (stages/rc-YYYY-MM-DD[.N]) are trued up and pushed; name one with --branch, or \
+             leave --branch out to true up the open promotion PR's branch"
         ))
         .with_source(e)
     })
@@ -62,7 +63,18 @@ pub async fn true_up(ctx: &ReleaseContext<'_>, request: &TrueUpRequest) -> Resul
     let settings = ctx.settings;
     let branch = match &request.rc_branch {
         Some(name) => rc_branch(name, &settings.production_branch)?,
-        None => open_promotion_pr(ctx.code_host, ctx.settings).await?.1,
+        None => {
+            newest_promotion_pr(ctx.code_host, ctx.settings)
+                .await?
+                .ok_or_else(|| {
+                    no_promotion_pr(
+                        settings,
+                        "or name the RC branch to true up with --branch \
+                         stages/rc-YYYY-MM-DD[.N]",
+                    )
+                })?
+                .1
+        }
     };
     let branch_name = branch.to_string();
     // Checked again on the printed name: the push below must never reach production.
@@ -332,6 +344,29 @@ mod tests {
             .await
             .expect_err("none");
         assert_eq!(err.kind(), ErrorKind::NotFound);
+        // The way on names what `rc true-up` takes: an RC branch, not a PR.
+        let message = err.to_string();
+        assert!(
+            message.contains("deploykit rc create")
+                && message.contains("or name the RC branch to true up with --branch"),
+            "{message}"
+        );
+        assert!(!message.contains(" PR or "), "{message}");
+    }
+
+    #[tokio::test]
+    async fn a_branch_that_is_no_rc_branch_is_refused_in_a_whole_sentence() {
+        let p = Ports::new(AppSettings::idp());
+        let err = true_up(&p.ctx(), &request("nosuch"))
+            .await
+            .expect_err("refused");
+        assert_eq!(err.kind(), ErrorKind::Unsafe);
+        let message = err.to_string();
+        assert!(
+            message.starts_with("refusing to true up nosuch: it is not a release candidate")
+                && message.ends_with("to true up the open promotion PR's branch"),
+            "{message}"
+        );
     }
 
     #[tokio::test]

@@ -132,7 +132,7 @@ pub(crate) async fn watch(
         windows.push(figures);
         if let Some(figures) = windows.last() {
             ctx.info(format!(
-                "{prefix} window {}: {:?}: {}{}",
+                "{prefix} window {}: {}: {}{}",
                 i + 1,
                 figures.judgement,
                 figures.explanation,
