@@ -358,9 +358,22 @@ fn validate(w: &mut Walk, c: &EffectiveConfig) {
             );
         }
     }
+    if let Some(window) = m.window_secs.filter(|w| *w > 0)
+        && m.observe_secs / window < 2
+    {
+        w.problem(
+            "monitor.window_secs",
+            format!(
+                "{window} s leaves fewer than 2 windows in observe_secs ({} s), and the monitor \
+                 gate needs 2 good windows in a row to go: make it at most {} s",
+                m.observe_secs,
+                m.observe_secs / 2
+            ),
+        );
+    }
     for (key, value) in [
         ("poll_interval_secs", m.poll_interval_secs),
-        ("window_secs", m.window_secs),
+        ("window_secs", m.window_secs.unwrap_or(1)),
         ("observe_secs", m.observe_secs),
     ] {
         if value == 0 {

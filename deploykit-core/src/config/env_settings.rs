@@ -21,8 +21,20 @@ impl EffectiveConfig {
         s.monitor.max_error_rate = m.max_error_rate;
         s.monitor.max_error_rate_increase = m.max_error_rate_increase;
         s.monitor.max_flow_success_drop = m.max_flow_success_drop;
-        // The gate watches `observe_secs` in all, as `max_windows` windows.
-        s.monitor.window_secs = (m.observe_secs / u64::from(s.monitor.max_windows.max(1))).max(1);
+        // The gate watches `observe_secs` in all: in windows of `window_secs` when it is given,
+        // else as `max_windows` windows.
+        match m.window_secs {
+            Some(window) => {
+                let window = window.max(1);
+                s.monitor.window_secs = window;
+                s.monitor.max_windows =
+                    u32::try_from((m.observe_secs / window).max(1)).unwrap_or(u32::MAX);
+            }
+            None => {
+                s.monitor.window_secs =
+                    (m.observe_secs / u64::from(s.monitor.max_windows.max(1))).max(1);
+            }
+        }
         s.poll_secs = m.poll_interval_secs.max(1);
         s.cadence = self.cadence.policy();
         s
@@ -78,5 +90,24 @@ mod tests {
         let s = config.env_settings(&EnvName::new("prod").expect("env"));
         assert_eq!(s.monitor.window_secs * u64::from(s.monitor.max_windows), 60);
         assert_eq!(s.poll_secs, 2);
+    }
+
+    #[test]
+    fn window_seconds_set_the_length_and_number_of_the_gates_windows() {
+        let settings = |text: &str| {
+            crate::config::resolve(Some(text), &BTreeMap::new(), &BTreeMap::new())
+                .map(|c| c.env_settings(&EnvName::new("prod").expect("env")))
+        };
+        let s = settings("[monitor]\nwindow_secs = 180\n").expect("valid");
+        assert_eq!((s.monitor.window_secs, s.monitor.max_windows), (180, 5));
+        let s = settings("[monitor]\n").expect("valid");
+        assert_eq!((s.monitor.window_secs, s.monitor.max_windows), (300, 3));
+        // One window could never give two good windows in a row: refused, saying the limit.
+        let err = settings("[monitor]\nwindow_secs = 600\n").expect_err("refused");
+        assert!(
+            err.to_string().contains("monitor.window_secs")
+                && err.to_string().contains("make it at most 450 s"),
+            "{err}"
+        );
     }
 }

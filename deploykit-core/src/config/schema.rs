@@ -174,8 +174,9 @@ pub struct MonitorConfig {
     pub max_flow_success_drop: f64,
     /// Seconds between samples (`monitor-deploy` refreshes every 15 s). Default 15.
     pub poll_interval_secs: u64,
-    /// Length of the window each sample covers. Default 900.
-    pub window_secs: u64,
+    /// Length of one monitor gate window: the gate watches `observe_secs` in windows of this
+    /// length. Default: a third of `observe_secs` (300 s).
+    pub window_secs: Option<u64>,
     /// How long the gate watches before it decides. Default 900.
     pub observe_secs: u64,
     /// New Relic settings (used when `kind = "newrelic"`).
@@ -191,7 +192,7 @@ impl Default for MonitorConfig {
             max_error_rate_increase: 0.002,
             max_flow_success_drop: 0.02,
             poll_interval_secs: 15,
-            window_secs: 900,
+            window_secs: None,
             observe_secs: 900,
             newrelic: NewRelicConfig::default(),
         }

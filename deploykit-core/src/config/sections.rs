@@ -361,7 +361,7 @@ fn read_monitor(w: &mut Walk, t: &Table) -> MonitorConfig {
         &mut m.max_flow_success_drop,
     );
     w.set(t, "poll_interval_secs", path, &mut m.poll_interval_secs);
-    w.set(t, "window_secs", path, &mut m.window_secs);
+    w.set_opt(t, "window_secs", path, &mut m.window_secs);
     w.set(t, "observe_secs", path, &mut m.observe_secs);
     if let Some(nr) = w.table(t, "newrelic", path) {
         let np = join(path, "newrelic");
