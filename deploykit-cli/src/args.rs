@@ -354,6 +354,10 @@ pub struct MigrationLogsArgs {
 
 /// `deploykit monitor`.
 #[derive(Debug, Args)]
+#[command(
+    after_help = "With --json, each refresh prints its table as one compact JSON document on \
+                  a line of its own (JSON lines): read the output line by line."
+)]
 pub struct MonitorArgs {
     /// The environment.
     pub env: String,

@@ -326,7 +326,7 @@ async fn a_rollback_with_a_wrong_pr_or_no_reason_is_refused_holding_nothing() {
 }
 
 #[tokio::test]
-async fn a_run_that_ended_is_not_resumed_again() {
+async fn resuming_a_run_that_ended_says_so_and_runs_nothing() {
     let rig = Rig::prod().await;
     let journal = MemoryJournal::new();
     let out = rig
@@ -335,13 +335,19 @@ async fn a_run_that_ended_is_not_resumed_again() {
         .expect("deploy");
     assert_eq!(out.status, FinalStatus::Deployed, "{out:#?}");
     let run = first_run(&journal);
-    let err = resume(&rig.ports, &rig.settings, &journal, &NullSink, &run)
+    let events = deploykit_core::events::RecordingSink::default();
+    let again = resume(&rig.ports, &rig.settings, &journal, &events, &run)
         .await
-        .expect_err("ended");
-    assert_eq!(err.kind(), deploykit_core::ErrorKind::InvalidInput);
+        .expect("resume is idempotent");
+    assert_eq!(again.status, FinalStatus::Deployed);
+    let said: Vec<String> = events.events().iter().map(|e| format!("{e:?}")).collect();
     assert!(
-        err.to_string()
-            .contains("has already ended (deployed): there is nothing to resume"),
-        "{err}"
+        said.iter()
+            .any(|e| e.contains("has already ended (deployed): nothing to resume")),
+        "{said:?}"
+    );
+    assert!(
+        !said.iter().any(|e| e.contains("StepStarted")),
+        "nothing runs again: {said:?}"
     );
 }

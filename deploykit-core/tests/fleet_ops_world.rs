@@ -11,7 +11,7 @@ use deploykit_core::fleet_ops::migration_logs::{
 };
 use deploykit_core::fleet_ops::{
     FleetContext, RecycleRequest, ScaleInMode, ScaleInRequest, list_servers, monitor_table,
-    recycle, render_monitor_table, render_servers, scale_in,
+    recycle, render_monitor_table, render_servers, scale_in, scale_in_as_recycled,
 };
 use deploykit_core::policy::assess_no_migration_risk;
 use deploykit_core::ports::MetricsWindow;
@@ -210,4 +210,72 @@ async fn the_idp_repository_has_risky_changes_for_a_no_migration_recycle() {
         .await
         .expect("risk");
     assert!(!same.is_risky());
+}
+
+#[tokio::test]
+async fn scaling_in_idp_after_recycling_idp_removes_worker_old_instances_too() {
+    // `recycle prod idp` recycles prod-worker with prod-idp, and then says to run
+    // `scale-in old prod idp`: that must leave neither group with old instances.
+    let world = World::login_gov();
+    let (fleet, clock) = (world.fleet(), world.clock());
+    let ctx = FleetContext {
+        fleet: &*fleet,
+        clock: &*clock,
+        events: &NullSink,
+    };
+    let worker = deploykit_core::GroupName::new(&prod(), &RoleName::new("worker").expect("role"));
+    let before = world.sim_fleet().group_snapshot(&worker).expect("worker");
+    let old_ids: Vec<_> = before.running_instances().map(|i| i.id.clone()).collect();
+    assert!(!old_ids.is_empty());
+
+    let out = recycle(
+        &ctx,
+        &RecycleRequest::new(prod(), RoleSelector::Role(idp_role())),
+    )
+    .await
+    .expect("recycle");
+    assert!(
+        out.groups.iter().any(|g| g.group == worker),
+        "idp recycles worker"
+    );
+    while clock.now() <= out.finishes_at {
+        clock.sleep(Duration::from_secs(60)).await;
+    }
+    let scaled = scale_in_as_recycled(
+        &ctx,
+        &ScaleInRequest {
+            env: prod(),
+            roles: RoleSelector::Role(idp_role()),
+            mode: ScaleInMode::Old,
+            dry_run: false,
+        },
+    )
+    .await
+    .expect("scale in old");
+    let removed: Vec<_> = scaled
+        .groups
+        .iter()
+        .find(|g| g.group == worker)
+        .map(|g| g.removed.clone())
+        .unwrap_or_default();
+    assert_eq!(removed.len(), old_ids.len(), "{scaled:?}");
+    clock.sleep(Duration::from_secs(60)).await;
+    for role in ["idp", "worker"] {
+        let g = world
+            .sim_fleet()
+            .group_snapshot(&deploykit_core::GroupName::new(
+                &prod(),
+                &RoleName::new(role).expect("role"),
+            ))
+            .expect("group");
+        assert_eq!(
+            g.running_instances().count() as u32,
+            g.capacity.desired,
+            "{role} still runs old instances"
+        );
+        assert!(
+            g.running_instances().all(|i| !old_ids.contains(&i.id)),
+            "{role}"
+        );
+    }
 }

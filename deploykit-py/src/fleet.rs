@@ -332,7 +332,8 @@ pub async fn recycle(
         .map(PyRecycleOutcome)
 }
 
-/// Scales in old or new instances.
+/// Scales in old or new instances of the groups a recycle of the role covers (`idp` with
+/// `worker`), as `deploykit scale-in` does.
 pub async fn scale_in(
     backend: FleetBackend,
     request: Result<ScaleInRequest>,
@@ -344,7 +345,7 @@ pub async fn scale_in(
         clock: backend.clock.as_ref(),
         events: events.as_ref(),
     };
-    fleet_ops::scale_in(&ctx, &request)
+    fleet_ops::scale_in_as_recycled(&ctx, &request)
         .await
         .map(PyScaleInOutcome)
 }

@@ -94,6 +94,34 @@ fn set_flags_override_the_configuration_and_typos_are_named() {
         "the closest key is named: {}",
         stderr(&typo)
     );
+    // As JSON: the same configuration, secrets redacted.
+    let json = deploykit_tests::run_in(
+        dir.path(),
+        &["--json", "config", "show"],
+        &[("GITHUB_TOKEN", "ghp_notshown123")],
+    );
+    assert!(json.status.success(), "{}", stderr(&json));
+    let doc: serde_json::Value = serde_json::from_str(&stdout(&json)).expect("json");
+    assert_eq!(doc["aws"]["region"], "us-west-2");
+    assert_eq!(doc["secrets"]["github_token"]["value"], "[REDACTED]");
+    assert!(
+        doc["config_file"]
+            .as_str()
+            .is_some_and(|f| f.ends_with("deploykit.toml"))
+    );
+    assert!(!stdout(&json).contains("ghp_notshown123"));
+    let negative = deploykit_tests::run_in(
+        dir.path(),
+        &["--set", "monitor.min_requests=-3", "config", "check"],
+        &[],
+    );
+    assert_eq!(negative.status.code(), Some(2));
+    assert!(
+        stderr(&negative)
+            .contains("monitor.min_requests: \"-3\" is not a whole number of 0 or more"),
+        "{}",
+        stderr(&negative)
+    );
     let bad = deploykit_tests::run_in(dir.path(), &["--set", "aws.region", "config", "show"], &[]);
     assert_eq!(bad.status.code(), Some(2));
     assert!(stderr(&bad).contains("KEY=VALUE"), "{}", stderr(&bad));
@@ -117,4 +145,53 @@ fn monitor_by_instance_without_a_recycle_shows_the_per_sha_table_and_says_why() 
         "{text}"
     );
     assert!(text.lines().any(|l| l.starts_with("current")), "{text}");
+}
+
+#[test]
+fn an_environment_without_groups_is_not_found_naming_it() {
+    for args in [
+        &["--sandbox", "recycle", "prdo", "ALL"][..],
+        &["--sandbox", "scale-in", "old", "prdo", "ALL"],
+        &["--sandbox", "servers", "ls", "-e", "prdo"],
+        &["--sandbox", "monitor", "prdo", "idp", "--count", "1"],
+    ] {
+        let out = run(args);
+        let err = stderr(&out);
+        assert_eq!(out.status.code(), Some(1), "{args:?}: {err}");
+        assert!(
+            err.contains("no Auto Scaling group in environment prdo")
+                && err.contains("check the environment name")
+                && err.contains("`deploykit servers ls -e ENV`"),
+            "{args:?}: {err}"
+        );
+        assert!(stdout(&out).is_empty(), "{args:?}: {}", stdout(&out));
+    }
+    let out = run(&["--json", "--sandbox", "recycle", "prdo", "ALL"]);
+    assert_eq!(out.status.code(), Some(1));
+    let doc: serde_json::Value = serde_json::from_str(stdout(&out).trim()).expect("json");
+    assert_eq!(doc["error"]["kind"], "not_found");
+}
+
+#[test]
+fn monitor_json_is_one_document_a_line_per_refresh() {
+    let out = run(&[
+        "--json",
+        "--sandbox",
+        "monitor",
+        "prod",
+        "idp",
+        "--count",
+        "2",
+        "--interval",
+        "1",
+    ]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let text = stdout(&out);
+    let lines: Vec<&str> = text.lines().collect();
+    assert_eq!(lines.len(), 2, "{text}");
+    for line in lines {
+        let doc: serde_json::Value = serde_json::from_str(line).expect("a JSON document a line");
+        assert!(doc["rows"].is_array(), "{doc}");
+        assert!(doc["window"]["end"].is_string(), "{doc}");
+    }
 }

@@ -108,7 +108,8 @@ pub async fn scale_in(inv: &Invocation<'_>, args: &ScaleInArgs) -> Result<u8> {
         clock: b.clock.as_ref(),
         events: &inv.sink,
     };
-    let outcome = fleet_ops::scale_in(&ctx, &req).await?;
+    // The groups `deploykit recycle ENV ROLE` recycled (idp's worker too), as its hint says.
+    let outcome = fleet_ops::scale_in_as_recycled(&ctx, &req).await?;
     print_result(inv.format, &outcome, || {
         let verb = if args.dry_run {
             "would remove"
@@ -214,6 +215,8 @@ pub async fn monitor(inv: &Invocation<'_>, args: &MonitorArgs) -> Result<u8> {
     let env: EnvName = args.env.parse()?;
     let role = RoleName::new(&args.role)?;
     let b = backends(inv, &env).await?;
+    // A mistyped environment has no group: say so rather than "no data" forever.
+    fleet_ops::env_groups(&*b.fleet, &env).await?;
     let interval = Duration::from_secs(args.interval.max(1));
     let window_len = chrono::Duration::minutes(5);
     let mut round = 0u32;
@@ -233,22 +236,35 @@ pub async fn monitor(inv: &Invocation<'_>, args: &MonitorArgs) -> Result<u8> {
             table
         };
         trend.push(&table);
-        print_result(inv.format, &table, || {
-            let mut text = format!(
-                "{} — last 5 minutes\n{}",
-                now.format("%H:%M:%S UTC"),
-                fleet_ops::render_monitor_table(&table)
-            );
-            if let Some(line) = trend.render(&table) {
-                text.push_str(&format!("{line} (one block per refresh, oldest first)\n"));
+        if inv.format == crate::output::Format::Json {
+            // JSON lines: one compact document a refresh, so the stream parses line by line.
+            match serde_json::to_string(&table) {
+                Ok(line) => println!("{line}"),
+                Err(e) => eprintln!("deploykit: could not print the table as JSON: {e}"),
             }
-            text
-        });
+        } else {
+            print_result(inv.format, &table, || {
+                let mut text = format!(
+                    "{} — last 5 minutes\n{}",
+                    now.format("%H:%M:%S UTC"),
+                    fleet_ops::render_monitor_table(&table)
+                );
+                if let Some(line) = trend.render(&table) {
+                    text.push_str(&format!("{line} (one block per refresh, oldest first)\n"));
+                }
+                text
+            });
+        }
         round += 1;
         if args.count.is_some_and(|c| round >= c) {
             return Ok(exit::OK);
         }
         b.clock.sleep(interval).await;
+        if inv.cli.sandbox {
+            // The sandbox's clock is virtual and its sleep instant: wait in real time too,
+            // so it refreshes like a real monitor (and Ctrl-C finds it waiting).
+            tokio::time::sleep(interval).await;
+        }
     }
 }
 

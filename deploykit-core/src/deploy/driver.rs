@@ -99,20 +99,18 @@ pub async fn resume(
 ) -> Result<DeployOutcome> {
     let records = journal.load(run_id)?;
     let state = replay(&records)?;
-    if state.next.is_none()
-        && let Some(status) = &state.status
-    {
-        return Err(Error::invalid_input(format!(
-            "run {run_id} has already ended ({}): there is nothing to resume (`deploykit report \
-             {run_id}` shows what it did)",
-            status.summary()
-        )));
-    }
     let ctx = StepContext::new(ports, settings, events, journal, run_id.clone(), records);
-    ctx.info(format!(
-        "resuming run {run_id} at {}",
-        state.next.map(|s| s.as_str()).unwrap_or("its end")
-    ));
+    // Resuming is idempotent: a run that ended is reported again, and nothing runs.
+    match (state.next, &state.status) {
+        (None, Some(status)) => ctx.info(format!(
+            "run {run_id} has already ended ({}): nothing to resume; its outcome follows",
+            status.summary()
+        )),
+        (next, _) => ctx.info(format!(
+            "resuming run {run_id} at {}",
+            next.map(|s| s.as_str()).unwrap_or("its end")
+        )),
+    }
     hold_again(&ctx, &state).await?;
     let result = drive(&ctx, state).await;
     keep_report(journal, events, run_id, ports.clock.now());

@@ -21,7 +21,10 @@ pub(crate) mod test_support;
 
 use chrono::{DateTime, Utc};
 
+use crate::error::{Error, Result};
 use crate::events::{Event, EventSink};
+use crate::model::fleet::Group;
+use crate::model::names::EnvName;
 use crate::ports::{Clock, Fleet};
 
 pub use group_size::{GroupSize, group_size, set_group_size};
@@ -36,10 +39,12 @@ pub use monitor_trend::{MonitorTrend, window_trend};
 pub use prechecks::{GroupPreCheck, PreCheckReport, check_groups, prechecks};
 pub use recycle::{
     GroupRecycle, InProgressPolicy, NOT_RECYCLED_KEY, RECYCLED_KEY, RecycleOutcome, RecyclePlan,
-    RecycleRequest, SPINDOWN_AT_KEY, plan_recycle, recycle, stopped_before_scale_out,
+    RecycleRequest, RoleGroups, SPINDOWN_AT_KEY, plan_recycle, recycle, role_groups,
+    stopped_before_scale_out,
 };
 pub use scale_in::{
-    GroupScaleIn, ScaleInMode, ScaleInOutcome, ScaleInPlan, ScaleInRequest, plan_scale_in, scale_in,
+    GroupScaleIn, ScaleInMode, ScaleInOutcome, ScaleInPlan, ScaleInRequest, plan_scale_in,
+    plan_scale_in_as_recycled, scale_in, scale_in_as_recycled,
 };
 pub use servers::{ServerRow, format_uptime, list_servers, render_servers, server_rows};
 
@@ -79,6 +84,24 @@ impl FleetContext<'_> {
             message,
         });
     }
+}
+
+/// The Auto Scaling groups of `env`, refusing an environment that has none: a mistyped
+/// environment (or credentials for another account or region) finds no group, and an
+/// operation over no group would otherwise "succeed" doing nothing. NotFound, naming the
+/// environment and what to check. Recycle, scale-in, ls-servers and the monitor command
+/// start here.
+pub async fn env_groups(fleet: &dyn Fleet, env: &EnvName) -> Result<Vec<Group>> {
+    let groups = fleet.groups(env).await?;
+    if groups.is_empty() {
+        return Err(Error::not_found(format!(
+            "no Auto Scaling group in environment {env}: check the environment name, and \
+             that the AWS account and region are the ones it runs in (`deploykit servers ls \
+             -e ENV` lists an environment's groups)"
+        ))
+        .with("env", env));
+    }
+    Ok(groups)
 }
 
 /// A time as operators read it in messages: `2026-11-27 14:05:00 UTC`.

@@ -28,7 +28,7 @@
 use chrono::{DateTime, Duration, Utc};
 
 use crate::error::{Error, Result};
-use crate::fleet_ops::{FleetContext, show_time};
+use crate::fleet_ops::{FleetContext, env_groups, show_time};
 use crate::model::fleet::{
     Capacity, CapacityChange, DELAYED_SCALE_OUT_ACTION, Group, GroupName, RECYCLE_ACTION,
     ScheduledAction,
@@ -322,6 +322,58 @@ fn plan_app_group(
     })
 }
 
+/// The groups one named role covers, as a recycle selects them (see [`role_groups`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RoleGroups<'g> {
+    /// The role's group first, then any group recycled with it.
+    pub groups: Vec<&'g Group>,
+    /// Why a group that goes with the role was left out.
+    pub notes: Vec<String>,
+}
+
+/// The groups a named role covers among `groups` (those of `env`): `<env>-<role>`, and for
+/// `idp` also `<env>-worker` when it has instances (desired above 0) or a recycle in
+/// progress. A recycle of the role recycles these, and
+/// [`scale_in_as_recycled`](crate::fleet_ops::scale_in_as_recycled) of the role scales in
+/// these, so that `scale-in old ENV idp` after `recycle ENV idp` removes worker's old
+/// instances too.
+///
+/// Errors: NotFound when `<env>-<role>` does not exist.
+pub fn role_groups<'g>(
+    groups: &'g [Group],
+    env: &EnvName,
+    role: &RoleName,
+) -> Result<RoleGroups<'g>> {
+    let name = GroupName::new(env, role);
+    let group = find(groups, &name).ok_or_else(|| {
+        Error::not_found(format!(
+            "no Auto Scaling group named {name}: check the environment and role \
+             (`deploykit servers ls -e {env}` lists them)"
+        ))
+        .with("group", &name)
+    })?;
+    let mut selected = vec![group];
+    let mut notes = Vec::new();
+    if role.as_str() == "idp" {
+        let worker = GroupName::new(env, &RoleName::new("worker")?);
+        match find(groups, &worker) {
+            Some(w) if w.capacity.desired > 0 || w.recycle_in_progress().is_some() => {
+                selected.push(w)
+            }
+            Some(_) => notes.push(format!(
+                "{worker} has desired capacity 0; it is not recycled with idp"
+            )),
+            None => notes.push(format!(
+                "{env} has no {worker} group; only the idp group is recycled"
+            )),
+        }
+    }
+    Ok(RoleGroups {
+        groups: selected,
+        notes,
+    })
+}
+
 /// Plans a recycle of `req.roles` over `groups` (every group of `req.env`) at `now`.
 ///
 /// Errors: NotFound for a named group (or the migration group) that does not exist;
@@ -360,30 +412,9 @@ pub fn plan_recycle(
             (Vec::new(), true)
         }
         RoleSelector::Role(role) => {
-            let name = GroupName::new(env, role);
-            let group = find(groups, &name).ok_or_else(|| {
-                Error::not_found(format!(
-                    "no Auto Scaling group named {name}: check the environment and role \
-                     (`deploykit servers ls -e {env}` lists them)"
-                ))
-                .with("group", &name)
-            })?;
-            let mut selected = vec![group];
-            if role.as_str() == "idp" {
-                let worker = GroupName::new(env, &RoleName::new("worker")?);
-                match find(groups, &worker) {
-                    Some(w) if w.capacity.desired > 0 || w.recycle_in_progress().is_some() => {
-                        selected.push(w)
-                    }
-                    Some(_) => warnings.push(format!(
-                        "{worker} has desired capacity 0; it is not recycled with idp"
-                    )),
-                    None => warnings.push(format!(
-                        "{env} has no {worker} group; only the idp group is recycled"
-                    )),
-                }
-            }
-            (selected, MIGRATING_ROLES.contains(&role.as_str()))
+            let selected = role_groups(groups, env, role)?;
+            warnings.extend(selected.notes);
+            (selected.groups, MIGRATING_ROLES.contains(&role.as_str()))
         }
     };
     let runs_migration = wants_migration && !req.skip_migration;
@@ -550,7 +581,7 @@ pub const RECYCLED_KEY: &str = "recycled";
 pub const NOT_RECYCLED_KEY: &str = "not recycled";
 
 /// Recycles the groups of `req` (see the module documentation for the rules): reads the
-/// environment's groups, plans with [`plan_recycle`], then, on each group, migration group
+/// environment's groups ([`env_groups`]: NotFound when it has none), plans with [`plan_recycle`], then, on each group, migration group
 /// first, schedules the spindown and scales out (or schedules the delayed scale-out).
 /// In a dry run, only the [`Event::Action`](crate::Event::Action)s are emitted.
 ///
@@ -558,7 +589,7 @@ pub const NOT_RECYCLED_KEY: &str = "not recycled";
 /// itself (proceeding over the recycle in progress) without doubling a group twice. An error
 /// after some groups were recycled names them ([`RECYCLED_KEY`], [`NOT_RECYCLED_KEY`]).
 pub async fn recycle(ctx: &FleetContext<'_>, req: &RecycleRequest) -> Result<RecycleOutcome> {
-    let groups = ctx.fleet.groups(&req.env).await?;
+    let groups = env_groups(ctx.fleet, &req.env).await?;
     let now = ctx.clock.now();
     let plan = plan_recycle(&groups, req, now)?;
     for w in &plan.warnings {
@@ -840,6 +871,28 @@ mod tests {
             dry.iter()
                 .any(|d| d.contains("prod-idp") && d.contains("4 -> 8"))
         );
+    }
+
+    #[tokio::test]
+    async fn an_environment_without_groups_is_not_found_naming_it() {
+        let fleet = RecordingFleet::new(prod_groups());
+        let clock = FixedClock(t0());
+        let ctx = quiet(&fleet, &clock);
+        for role in ["ALL", "idp"] {
+            let r = RecycleRequest::new(
+                EnvName::new("prdo").expect("env"),
+                role.parse().expect("role"),
+            );
+            let err = recycle(&ctx, &r).await.expect_err("no groups");
+            assert_eq!(err.kind(), ErrorKind::NotFound);
+            let msg = err.to_string();
+            assert!(
+                msg.contains("no Auto Scaling group in environment prdo")
+                    && msg.contains("deploykit servers ls -e ENV"),
+                "{msg}"
+            );
+        }
+        assert!(fleet.calls().is_empty());
     }
 
     #[tokio::test]

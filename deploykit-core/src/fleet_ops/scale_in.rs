@@ -13,13 +13,17 @@
 //!   in progress: Conflict saying until when;
 //! - otherwise the candidates lose their protection and the group terminates them.
 //!
+//! A role selects its group ([`scale_in`], the deploy engine's group by group), or the groups
+//! a recycle of it recycled ([`scale_in_as_recycled`], the `scale-in` command: idp's worker
+//! too).
+//!
 //! Safety is checked only for groups that have candidates: a group with nothing to remove is
 //! not touched, so its kept instances cannot be put at risk.
 
 use chrono::{DateTime, Utc};
 
 use crate::error::{Error, Result};
-use crate::fleet_ops::{FleetContext, show_time};
+use crate::fleet_ops::{FleetContext, env_groups, role_groups, show_time};
 use crate::model::fleet::{Group, GroupName, HealthStatus, InstanceId, Lifecycle, RECYCLE_ACTION};
 use crate::model::names::{EnvName, RoleSelector};
 
@@ -47,7 +51,9 @@ impl std::fmt::Display for ScaleInMode {
 pub struct ScaleInRequest {
     /// The environment.
     pub env: EnvName,
-    /// One role or `ALL` (every group [`Group::skipped_by_all`] does not skip).
+    /// One role (its group; with [`scale_in_as_recycled`], the groups a recycle of it
+    /// recycles: idp's worker too) or `ALL` (every group [`Group::skipped_by_all`] does not
+    /// skip).
     pub roles: RoleSelector,
     /// Old or new instances.
     pub mode: ScaleInMode,
@@ -153,7 +159,38 @@ fn plan_group(group: &Group, mode: ScaleInMode, now: DateTime<Utc>) -> GroupVerd
     })
 }
 
-/// Plans a scale-in over `groups` (every group of `req.env`) at `now`.
+/// How a named role selects groups.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum RoleScope {
+    /// `<env>-<role>` alone.
+    Group,
+    /// The groups a recycle of the role recycles ([`role_groups`]: idp's worker too).
+    AsRecycled,
+}
+
+fn select<'g>(
+    groups: &'g [Group],
+    req: &ScaleInRequest,
+    scope: RoleScope,
+) -> Result<Vec<&'g Group>> {
+    Ok(match &req.roles {
+        RoleSelector::All => groups
+            .iter()
+            .filter(|g| g.name.env == req.env && !g.skipped_by_all())
+            .collect(),
+        RoleSelector::Role(role) => {
+            // The role's own group comes first.
+            let mut selected = role_groups(groups, &req.env, role)?.groups;
+            if scope == RoleScope::Group {
+                selected.truncate(1);
+            }
+            selected
+        }
+    })
+}
+
+/// Plans a scale-in over `groups` (every group of `req.env`) at `now`. A role selects its
+/// group alone (see [`plan_scale_in_as_recycled`] for the groups its recycle recycled).
 ///
 /// Errors: NotFound for a named group that does not exist; Conflict when a selected group
 /// has nothing to remove yet while its recycle is still in progress; Unsafe when an
@@ -164,24 +201,24 @@ pub fn plan_scale_in(
     req: &ScaleInRequest,
     now: DateTime<Utc>,
 ) -> Result<ScaleInPlan> {
-    let selected: Vec<&Group> = match &req.roles {
-        RoleSelector::All => groups
-            .iter()
-            .filter(|g| g.name.env == req.env && !g.skipped_by_all())
-            .collect(),
-        RoleSelector::Role(role) => {
-            let name = GroupName::new(&req.env, role);
-            let group = groups.iter().find(|g| g.name == name).ok_or_else(|| {
-                Error::not_found(format!(
-                    "no Auto Scaling group named {name}: check the environment and role \
-                     (`deploykit servers ls -e {}` lists them)",
-                    req.env
-                ))
-                .with("group", &name)
-            })?;
-            vec![group]
-        }
-    };
+    plan_selected(select(groups, req, RoleScope::Group)?, req, now)
+}
+
+/// [`plan_scale_in`], a role selecting the groups a recycle of it recycles
+/// ([`role_groups`]: idp's worker too), as the `scale-in` command does.
+pub fn plan_scale_in_as_recycled(
+    groups: &[Group],
+    req: &ScaleInRequest,
+    now: DateTime<Utc>,
+) -> Result<ScaleInPlan> {
+    plan_selected(select(groups, req, RoleScope::AsRecycled)?, req, now)
+}
+
+fn plan_selected(
+    selected: Vec<&Group>,
+    req: &ScaleInRequest,
+    now: DateTime<Utc>,
+) -> Result<ScaleInPlan> {
     let mut planned = Vec::new();
     let mut in_progress = Vec::new();
     let mut problems = Vec::new();
@@ -212,12 +249,37 @@ pub fn plan_scale_in(
 }
 
 /// Scales in old or new instances (see the module documentation): reads the environment's
-/// groups, plans with [`plan_scale_in`], then removes scale-in protection from the
-/// candidates of each group. In a dry run, only the [`Event::Action`](crate::Event::Action)s
-/// are emitted.
+/// groups ([`env_groups`]: NotFound when it has none), plans with [`plan_scale_in`], then
+/// removes scale-in protection from the candidates of each group. In a dry run, only the
+/// [`Event::Action`](crate::Event::Action)s are emitted.
+///
+/// A role is its group alone (the deploy engine scales in each group it recycled, one by
+/// one); [`scale_in_as_recycled`] is the scale-in a recycle of the role calls for.
 pub async fn scale_in(ctx: &FleetContext<'_>, req: &ScaleInRequest) -> Result<ScaleInOutcome> {
-    let groups = ctx.fleet.groups(&req.env).await?;
+    let groups = env_groups(ctx.fleet, &req.env).await?;
     let plan = plan_scale_in(&groups, req, ctx.clock.now())?;
+    apply(ctx, req, plan).await
+}
+
+/// [`scale_in`] of the groups a recycle of `req.roles` recycled: a role selects them as
+/// [`recycle`](fn@crate::fleet_ops::recycle) does ([`role_groups`]), so after `recycle ENV idp`,
+/// `scale-in old ENV idp` removes the old instances of worker as well as idp's. The groups
+/// are planned together: one that is not ready refuses the whole scale-in before anything
+/// changes.
+pub async fn scale_in_as_recycled(
+    ctx: &FleetContext<'_>,
+    req: &ScaleInRequest,
+) -> Result<ScaleInOutcome> {
+    let groups = env_groups(ctx.fleet, &req.env).await?;
+    let plan = plan_scale_in_as_recycled(&groups, req, ctx.clock.now())?;
+    apply(ctx, req, plan).await
+}
+
+async fn apply(
+    ctx: &FleetContext<'_>,
+    req: &ScaleInRequest,
+    plan: ScaleInPlan,
+) -> Result<ScaleInOutcome> {
     for g in &plan.groups {
         if g.removed.is_empty() {
             ctx.info(format!(
@@ -357,6 +419,47 @@ mod tests {
         let plan = plan_scale_in(&[g], &req("idp", ScaleInMode::Old), t0()).expect("plan");
         assert!(plan.groups[0].removed.is_empty());
         assert_eq!(plan.groups[0].kept.len(), 2);
+    }
+
+    #[test]
+    fn idp_scales_in_worker_too_as_its_recycle_recycled_it() {
+        let mut worker = group("worker", 1, 2, 8);
+        worker.instances = vec![
+            inst(5, -3600),
+            inst(6, -3600),
+            inst(7, -1200),
+            inst(8, -1200),
+        ];
+        let mut groups = groups_with(recycled_idp());
+        groups[5] = worker;
+        let idp = req("idp", ScaleInMode::Old);
+        let plan = plan_scale_in_as_recycled(&groups, &idp, t0()).expect("plan");
+        let names: Vec<String> = plan.groups.iter().map(|g| g.group.to_string()).collect();
+        assert_eq!(names, ["prod-idp", "prod-worker"]);
+        assert_eq!(plan.groups[1].removed, [iid(5), iid(6)]);
+        // Any other role is its group alone, and plan_scale_in names one group.
+        let worker = req("worker", ScaleInMode::Old);
+        let plan = plan_scale_in_as_recycled(&groups, &worker, t0()).expect("plan");
+        assert_eq!(plan.groups.len(), 1);
+        let plan = plan_scale_in(&groups, &idp, t0()).expect("plan");
+        assert_eq!(plan.groups.len(), 1);
+    }
+
+    #[tokio::test]
+    async fn an_environment_without_groups_is_not_found_and_nothing_is_touched() {
+        let fleet = RecordingFleet::new(prod_groups());
+        let clock = FixedClock(t0());
+        let ctx = quiet(&fleet, &clock);
+        let mut r = req("ALL", ScaleInMode::Old);
+        r.env = EnvName::new("prdo").expect("env");
+        let err = scale_in(&ctx, &r).await.expect_err("no groups");
+        assert_eq!(err.kind(), ErrorKind::NotFound);
+        assert!(
+            err.to_string()
+                .contains("no Auto Scaling group in environment prdo"),
+            "{err}"
+        );
+        assert!(fleet.calls().is_empty());
     }
 
     #[test]

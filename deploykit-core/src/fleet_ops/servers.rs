@@ -4,7 +4,7 @@
 use chrono::{DateTime, Utc};
 
 use crate::error::Result;
-use crate::fleet_ops::FleetContext;
+use crate::fleet_ops::{FleetContext, env_groups};
 use crate::model::fleet::{Group, GroupName, HealthStatus, InstanceId, LbState, Lifecycle};
 use crate::model::names::{EnvName, RoleName};
 use crate::model::sha::Sha;
@@ -77,15 +77,17 @@ pub fn server_rows(
     rows
 }
 
-/// Lists the servers of `env`, or of one role with its load-balancer health.
+/// Lists the servers of `env`, or of one role with its load-balancer health. NotFound when
+/// the environment has no group ([`env_groups`]), or the role none.
 pub async fn list_servers(
     ctx: &FleetContext<'_>,
     env: &EnvName,
     role: Option<&RoleName>,
 ) -> Result<Vec<ServerRow>> {
+    let all = env_groups(ctx.fleet, env).await?;
     let groups = match role {
         Some(r) => vec![ctx.fleet.group(&GroupName::new(env, r)).await?],
-        None => ctx.fleet.groups(env).await?,
+        None => all,
     };
     let mut health = Vec::new();
     if role.is_some() {
@@ -260,5 +262,13 @@ mod tests {
         let all = list_servers(&ctx, &prod(), None).await.expect("rows");
         assert_eq!(all.len(), 2);
         assert!(all.iter().all(|r| r.lb_state.is_none()));
+        let prdo = EnvName::new("prdo").expect("env");
+        for role in [None, Some(&idp)] {
+            let err = list_servers(&ctx, &prdo, role)
+                .await
+                .expect_err("no groups");
+            assert_eq!(err.kind(), crate::ErrorKind::NotFound);
+            assert!(err.to_string().contains("environment prdo"), "{err}");
+        }
     }
 }
