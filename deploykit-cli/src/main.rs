@@ -56,7 +56,7 @@ fn main() -> ExitCode {
                             "temporary": error.is_temporary(),
                         }
                     });
-                    println!("{doc}");
+                    output::print_line(&doc.to_string());
                 }
                 Format::Human => eprintln!("deploykit: {error}"),
             }

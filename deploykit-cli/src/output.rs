@@ -125,24 +125,42 @@ impl EventSink for TerminalSink {
     }
 }
 
-/// Prints a result: JSON on stdout in JSON mode, else the human text.
+/// Writes `text` and a newline to stdout. False when stdout is closed (the reader of a pipe
+/// went away: `deploykit config show | head`), so a caller that only prints can stop; any
+/// other write error is said on stderr. Never panics, unlike `println!` on a closed pipe.
+pub fn print_line(text: &str) -> bool {
+    use std::io::Write;
+    let mut out = std::io::stdout().lock();
+    match writeln!(out, "{text}").and_then(|()| out.flush()) {
+        Ok(()) => true,
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => false,
+        Err(e) => {
+            eprintln!("deploykit: could not write to stdout: {e}");
+            false
+        }
+    }
+}
+
+/// Prints a result: JSON on stdout in JSON mode, else the human text. False when stdout is
+/// closed ([`print_line`]).
 pub fn print_result<T: serde::Serialize>(
     format: Format,
     value: &T,
     human: impl FnOnce() -> String,
-) {
+) -> bool {
     match format {
         Format::Json => match serde_json::to_string_pretty(value) {
-            Ok(s) => println!("{s}"),
-            Err(e) => eprintln!("deploykit: could not print the result as JSON: {e}"),
+            Ok(s) => print_line(&s),
+            Err(e) => {
+                eprintln!("deploykit: could not print the result as JSON: {e}");
+                true
+            }
         },
         Format::Human => {
             // Renderers end their lines or not; the result ends with exactly one newline.
             let text = human();
             let text = text.trim_end_matches('\n');
-            if !text.is_empty() {
-                println!("{text}");
-            }
+            text.is_empty() || print_line(text)
         }
     }
 }

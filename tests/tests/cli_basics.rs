@@ -195,3 +195,39 @@ fn monitor_json_is_one_document_a_line_per_refresh() {
         assert!(doc["window"]["end"].is_string(), "{doc}");
     }
 }
+
+#[test]
+fn a_reader_that_goes_away_ends_the_monitor_without_a_panic() {
+    use std::io::Read;
+    use std::process::{Command, Stdio};
+    use std::time::{Duration, Instant};
+    // `deploykit monitor ... | head -1`: the reader closes the pipe after the first bytes.
+    let dir = tempfile::tempdir().expect("tempdir");
+    let mut child = Command::new(deploykit_tests::deploykit_bin())
+        .args(["--sandbox", "monitor", "prod", "idp", "--interval", "1"])
+        .env("XDG_STATE_HOME", dir.path())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("spawn");
+    let mut first = [0u8; 16];
+    child
+        .stdout
+        .take()
+        .expect("stdout")
+        .read_exact(&mut first)
+        .expect("first bytes");
+    // The pipe's reader is gone now: the monitor must notice and end, not refresh forever.
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while child.try_wait().expect("wait").is_none() {
+        if Instant::now() > deadline {
+            let _ = child.kill();
+            panic!("the monitor went on writing to a closed pipe");
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    let out = child.wait_with_output().expect("exit");
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(!err.contains("panicked"), "{err}");
+    assert_eq!(out.status.code(), Some(0), "{err}");
+}

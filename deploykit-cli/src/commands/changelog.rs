@@ -8,7 +8,7 @@ use deploykit_github::GitVcs;
 use crate::args::ChangelogArgs;
 use crate::commands::Invocation;
 use crate::exit;
-use crate::output::{Format, print_result};
+use crate::output::{Format, print_line, print_result};
 
 /// The JSON document of a range with no valid entry: the success document's fields (no text,
 /// no entries; the commits without an entry, and those whose entry was dropped) and the error
@@ -46,8 +46,8 @@ pub async fn run(inv: &Invocation<'_>, args: &ChangelogArgs) -> Result<u8> {
         Ok(changelog) => {
             match inv.format {
                 Format::Json => print_result(inv.format, &changelog, String::new),
-                Format::Human => println!("{}", changelog.text),
-            }
+                Format::Human => print_line(&changelog.text),
+            };
             Ok(exit::OK)
         }
         Err(e) if e.kind() == ErrorKind::InvalidInput => {

@@ -8,7 +8,7 @@ use deploykit_core::{Error, Result};
 use crate::args::ConfigCommand;
 use crate::commands::Invocation;
 use crate::exit;
-use crate::output::{Format, print_result};
+use crate::output::{Format, print_line, print_result};
 
 /// Shows the effective configuration (secrets redacted) or checks it.
 pub async fn run(inv: &Invocation<'_>, cmd: &ConfigCommand) -> Result<u8> {
@@ -43,12 +43,9 @@ pub async fn run(inv: &Invocation<'_>, cmd: &ConfigCommand) -> Result<u8> {
                     .iter()
                     .map(|p| serde_json::json!({ "key": p.key_path, "message": p.message }))
                     .collect();
-                println!(
-                    "{}",
-                    serde_json::json!({ "file": source, "problems": list })
-                );
+                print_line(&serde_json::json!({ "file": source, "problems": list }).to_string());
             } else if problems.is_empty() {
-                println!("{source}: the configuration is valid");
+                print_line(&format!("{source}: the configuration is valid"));
             } else {
                 eprintln!("{source}: {} problem(s)", problems.len());
                 for p in &problems {

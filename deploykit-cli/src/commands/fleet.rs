@@ -19,7 +19,7 @@ use crate::args::{
 use crate::backends::FleetBackends;
 use crate::commands::Invocation;
 use crate::exit;
-use crate::output::print_result;
+use crate::output::{print_line, print_result};
 
 async fn backends(inv: &Invocation<'_>, env: &EnvName) -> Result<FleetBackends> {
     let (b, _world) = FleetBackends::for_command(inv.cli.sandbox, &inv.config()?, env).await?;
@@ -193,12 +193,14 @@ pub async fn migration_logs(inv: &Invocation<'_>, args: &MigrationLogsArgs) -> R
     req.appear_timeout = req.appear_timeout.min(req.read_timeout);
     let json = inv.format == crate::output::Format::Json;
     let mut on_line = |line: &str| {
-        if json {
-            println!("{}", serde_json::json!({ "line": line }));
+        let shown = if json {
+            print_line(&serde_json::json!({ "line": line }).to_string())
         } else {
-            println!("{line}");
-        }
-        if line.contains(fleet_ops::migration_logs::PROVISION_FAILED_MARKER)
+            print_line(line)
+        };
+        // Stop at the final marker, or when nobody reads any more (`| head`).
+        if !shown
+            || line.contains(fleet_ops::migration_logs::PROVISION_FAILED_MARKER)
             || line.contains(fleet_ops::migration_logs::PROVISION_DONE_MARKER)
         {
             ControlFlow::Break(())
@@ -239,21 +241,26 @@ pub async fn monitor(inv: &Invocation<'_>, args: &MonitorArgs) -> Result<u8> {
         if inv.format == crate::output::Format::Json {
             // JSON lines: one compact document a refresh, so the stream parses line by line.
             match serde_json::to_string(&table) {
-                Ok(line) => println!("{line}"),
+                Ok(line) => {
+                    if !print_line(&line) {
+                        return Ok(exit::OK);
+                    }
+                }
                 Err(e) => eprintln!("deploykit: could not print the table as JSON: {e}"),
             }
-        } else {
-            print_result(inv.format, &table, || {
-                let mut text = format!(
-                    "{} — last 5 minutes\n{}",
-                    now.format("%H:%M:%S UTC"),
-                    fleet_ops::render_monitor_table(&table)
-                );
-                if let Some(line) = trend.render(&table) {
-                    text.push_str(&format!("{line} (one block per refresh, oldest first)\n"));
-                }
-                text
-            });
+        } else if !print_result(inv.format, &table, || {
+            let mut text = format!(
+                "{} — last 5 minutes\n{}",
+                now.format("%H:%M:%S UTC"),
+                fleet_ops::render_monitor_table(&table)
+            );
+            if let Some(line) = trend.render(&table) {
+                text.push_str(&format!("{line} (one block per refresh, oldest first)\n"));
+            }
+            text
+        }) {
+            // Nobody reads any more (`| head`).
+            return Ok(exit::OK);
         }
         round += 1;
         if args.count.is_some_and(|c| round >= c) {

@@ -10,7 +10,7 @@ use deploykit_core::{Error, Result};
 use crate::args::ReportArgs;
 use crate::commands::Invocation;
 use crate::exit;
-use crate::output::print_result;
+use crate::output::{print_line, print_result};
 
 /// `latest` is the run whose journal was written last (ids with a `-2` suffix do not sort by
 /// time); anything else must be a run id.
@@ -93,17 +93,17 @@ pub async fn run(inv: &Invocation<'_>, args: &ReportArgs) -> Result<u8> {
     }
     if args.open {
         match open(&svg_path) {
-            Ok(()) => println!(
+            Ok(()) => print_line(&format!(
                 "opened {} (the Markdown is {})",
                 svg_path.display(),
                 md_path.display()
-            ),
-            Err(why) => println!(
+            )),
+            Err(why) => print_line(&format!(
                 "could not open the report ({why}); it is at {} and {}",
                 md_path.display(),
                 svg_path.display()
-            ),
-        }
+            )),
+        };
         return Ok(exit::OK);
     }
     print_result(inv.format, &report, || {
