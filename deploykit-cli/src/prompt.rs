@@ -42,3 +42,22 @@ pub async fn ask(question: &str) -> Result<String> {
     .map(|line| line.trim().to_string())
     .map_err(|e| Error::interrupted(format!("could not read the answer: {e}")))
 }
+
+/// Asks `question` (ending in `[y/N]`) and goes on only on `y`/`yes`. `what` names the action
+/// in the errors: without a terminal to ask at ("... needs a yes: run it at a terminal, or pass
+/// --yes"), and when the answer is not yes (interrupted: nothing was done).
+pub async fn confirm(question: &str, what: &str) -> Result<()> {
+    use std::io::IsTerminal;
+    if !std::io::stdin().is_terminal() {
+        return Err(Error::invalid_input(format!(
+            "{what} needs a yes: run it at a terminal, or pass --yes"
+        )));
+    }
+    if matches!(ask(question).await?.as_str(), "y" | "yes") {
+        Ok(())
+    } else {
+        Err(Error::interrupted(format!(
+            "{what}: not confirmed, nothing was done"
+        )))
+    }
+}

@@ -64,3 +64,57 @@ fn a_rollback_without_a_reason_or_with_a_wrong_pr_says_what_to_fix() {
         "{text}"
     );
 }
+
+#[test]
+fn lowering_production_capacity_needs_a_yes() {
+    // Without a terminal to ask at, and without --yes: refused, nothing changed.
+    let out = run(&[
+        "--sandbox",
+        "asg",
+        "size",
+        "prod",
+        "idp",
+        "--min",
+        "1",
+        "--desired",
+        "2",
+    ]);
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    assert!(
+        stderr(&out)
+            .contains("lowering prod-idp's desired capacity from 4 to 2 in production needs a yes"),
+        "{}",
+        stderr(&out)
+    );
+    assert!(!stderr(&out).contains("did: resize"), "{}", stderr(&out));
+    // With --yes it is done; raising capacity, or another environment, is not asked.
+    let out = run(&[
+        "--sandbox",
+        "--yes",
+        "asg",
+        "size",
+        "prod",
+        "idp",
+        "--min",
+        "1",
+        "--desired",
+        "2",
+    ]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(stdout(&out).contains("desired 2"), "{}", stdout(&out));
+    for args in [
+        &["--sandbox", "asg", "size", "prod", "idp", "--desired", "6"][..],
+        &[
+            "--sandbox",
+            "asg",
+            "size",
+            "staging",
+            "idp",
+            "--desired",
+            "1",
+        ],
+    ] {
+        let out = run(args);
+        assert!(out.status.success(), "{args:?}: {}", stderr(&out));
+    }
+}

@@ -20,6 +20,7 @@ use crate::backends::FleetBackends;
 use crate::commands::Invocation;
 use crate::exit;
 use crate::output::{print_line, print_result};
+use crate::prompt::confirm;
 
 async fn backends(inv: &Invocation<'_>, env: &EnvName) -> Result<FleetBackends> {
     let (b, _world) = FleetBackends::for_command(inv.cli.sandbox, &inv.config()?, env).await?;
@@ -172,6 +173,26 @@ pub async fn asg_size(inv: &Invocation<'_>, args: &AsgSizeArgs) -> Result<u8> {
         max: args.max,
     };
     if change != CapacityChange::default() {
+        // Taking instances out of service in production is asked first.
+        let now = fleet_ops::group_size(&ctx, &group).await?.capacity;
+        let next = change.apply(now);
+        if next.desired < now.desired && inv.config()?.env_settings(&env).production && !inv.cli.yes
+        {
+            confirm(
+                &format!(
+                    "{group}: desired {} -> {} takes {} instance(s) out of service in \
+                     production. Go on? [y/N]",
+                    now.desired,
+                    next.desired,
+                    now.desired - next.desired
+                ),
+                &format!(
+                    "lowering {group}'s desired capacity from {} to {} in production",
+                    now.desired, next.desired
+                ),
+            )
+            .await?;
+        }
         fleet_ops::set_group_size(&ctx, &group, change, false).await?;
     }
     let size = fleet_ops::group_size(&ctx, &group).await?;

@@ -1,10 +1,8 @@
 //! `deploykit lock show|release ENV APP`: who holds the deploy lock, and releasing one whose
 //! run will not be resumed.
 
-use std::io::IsTerminal;
-
 use deploykit_core::deploy::held_lock::{lock_status, release_held_lock};
-use deploykit_core::{EnvName, Error, Result};
+use deploykit_core::{EnvName, Result};
 
 use crate::args::{LockReleaseArgs, LockShowArgs};
 use crate::backends::deploy_lock;
@@ -12,7 +10,7 @@ use crate::commands::Invocation;
 use crate::commands::deploy::app_settings;
 use crate::exit;
 use crate::output::print_result;
-use crate::prompt::ask;
+use crate::prompt::confirm;
 
 /// `deploykit lock show ENV APP`.
 pub async fn show(inv: &Invocation<'_>, args: &LockShowArgs) -> Result<u8> {
@@ -40,18 +38,14 @@ pub async fn release(inv: &Invocation<'_>, args: &LockReleaseArgs) -> Result<u8>
             holder.owner,
             holder.acquired_at.format("%Y-%m-%d %H:%M:%S UTC")
         );
-        if !std::io::stdin().is_terminal() {
-            return Err(Error::invalid_input(format!(
-                "releasing the deploy lock of {app} in {env} (held by {}) needs a yes: run it \
-                 at a terminal, or pass --yes",
+        confirm(
+            &question,
+            &format!(
+                "releasing the deploy lock of {app} in {env} (held by {})",
                 holder.owner
-            )));
-        }
-        if !matches!(ask(&question).await?.as_str(), "y" | "yes") {
-            return Err(Error::interrupted(format!(
-                "the deploy lock of {app} in {env} was not released (not confirmed)"
-            )));
-        }
+            ),
+        )
+        .await?;
     }
     let released = release_held_lock(lock.as_ref(), &env, &app, &args.holder).await?;
     let description = format!(
