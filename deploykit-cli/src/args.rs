@@ -3,6 +3,7 @@
 use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
+use deploykit_core::DeployKind;
 
 /// deploykit: Login.gov's release process (release candidates, promotion PRs, recycles,
 /// gates, scale-in, rollback, releases) as one tool.
@@ -199,8 +200,13 @@ pub struct DeployArgs {
     pub env: String,
     /// The app (idp or pki).
     pub app: String,
-    /// The kind of deploy.
-    #[arg(long, default_value = "full")]
+    /// The kind of deploy: full (the promotion PR, on a deploy day), patch or off-cycle (with
+    /// --reason), config-recycle (new configuration, same code), no-migration-recycle.
+    #[arg(
+        long,
+        default_value = "full",
+        value_parser = clap::builder::PossibleValuesParser::new(DeployKind::ALL.map(DeployKind::as_str))
+    )]
     pub kind: String,
     /// The promotion PR (default: the open one).
     #[arg(long)]
