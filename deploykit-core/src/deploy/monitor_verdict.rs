@@ -851,7 +851,9 @@ pub fn verdict(t: &MonitorThresholds, windows: &[WindowFigures]) -> Option<Monit
     {
         return Some(done(
             Verdict::Rollback,
-            format!("window {} of {}: {}", i + 1, windows.len(), bad.explanation),
+            // The window's number only: "of N" read as the gate's whole watch, not the
+            // windows watched so far.
+            format!("window {}: {}", i + 1, bad.explanation),
         ));
     }
     // Evidence adds up: a flow drop too small to prove in one window may be proven in two.

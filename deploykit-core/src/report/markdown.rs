@@ -153,7 +153,7 @@ pub fn render_markdown(r: &DeployReport, chart: Option<&str>) -> String {
             };
             let _ = writeln!(
                 s,
-                "| {} | {} {}–{} | {} | {} | {:?}: {} |",
+                "| {} | {} {}–{} | {} | {} | {}: {} |",
                 w.watch,
                 w.number,
                 time(w.start),
@@ -288,7 +288,7 @@ mod tests {
         let window = line_with(&md, "| monitor_gate | 2 15:35:00–15:40:00 |");
         assert!(window.contains("`bbbbbbb` 100 / 2000 (5.000%)"), "{window}");
         assert!(window.contains("`aaaaaaa` 10 / 10000 (0.100%)"), "{window}");
-        assert!(window.contains("Bad"), "{window}");
+        assert!(window.contains("| bad: "), "{window}");
     }
 
     #[test]

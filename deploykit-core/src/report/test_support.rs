@@ -173,13 +173,13 @@ pub(crate) fn rolled_back_run() -> Vec<Record> {
             40,
             StepOutcome::Verdict {
                 verdict: Verdict::Rollback,
-                explanation: "window 2 of 2: 100 5xx of 2000 requests (5.000%)".into(),
+                explanation: "window 2: 100 5xx of 2000 requests (5.000%)".into(),
             },
             vec![verdict(
                 40,
                 "monitor",
                 "rollback",
-                "window 2 of 2: new SHA bbbbbbb: 100 5xx of 2000 requests (5.000%) is above the 1.000% ceiling",
+                "window 2: new SHA bbbbbbb: 100 5xx of 2000 requests (5.000%) is above the 1.000% ceiling",
             )],
         ),
         Record::Note {
