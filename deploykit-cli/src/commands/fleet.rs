@@ -213,7 +213,10 @@ pub async fn migration_logs(inv: &Invocation<'_>, args: &MigrationLogsArgs) -> R
     req.read_timeout = Duration::from_secs(args.timeout);
     req.appear_timeout = req.appear_timeout.min(req.read_timeout);
     // A timeout shorter than a poll gives up on time, not at the next poll.
-    req.poll_interval = req.poll_interval.min(req.read_timeout).max(Duration::from_secs(1));
+    req.poll_interval = req
+        .poll_interval
+        .min(req.read_timeout)
+        .max(Duration::from_secs(1));
     let json = inv.format == crate::output::Format::Json;
     let mut on_line = |line: &str| {
         let shown = if json {
