@@ -220,15 +220,25 @@ async fn patch_and_off_cycle_deploys_record_their_reason() {
         );
         assert!(!journal_notes(&journal, "reason").is_empty());
     }
-    // Without a reason an off-cycle deploy does not start.
-    let rig = Rig::prod().await;
-    let mut req = rig.request(DeployKind::OffCycle);
-    req.reason = None;
-    let err = rig
-        .deploy_with(&MemoryJournal::new(), &req)
-        .await
-        .expect_err("no reason");
-    assert!(err.to_string().contains("reason"), "{err}");
+    // Without a reason neither starts: a usage error naming the flag, and no run.
+    for kind in [DeployKind::Patch, DeployKind::OffCycle] {
+        let rig = Rig::prod().await;
+        let mut req = rig.request(kind);
+        req.reason = None;
+        let journal = MemoryJournal::new();
+        let err = rig
+            .deploy_with(&journal, &req)
+            .await
+            .expect_err("no reason");
+        assert_eq!(err.kind(), ErrorKind::InvalidInput, "{kind}: {err}");
+        assert!(
+            err.to_string().contains(&format!(
+                "a {kind} deploy needs a reason: give it with --reason"
+            )),
+            "{err}"
+        );
+        assert!(journal.runs().expect("runs").is_empty());
+    }
 }
 
 #[tokio::test]

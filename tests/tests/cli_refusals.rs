@@ -118,3 +118,39 @@ fn lowering_production_capacity_needs_a_yes() {
         assert!(out.status.success(), "{args:?}: {}", stderr(&out));
     }
 }
+
+#[test]
+fn a_sandboxed_patch_deploy_ships_a_patch_rc() {
+    let out = run(&[
+        "--sandbox",
+        "--yes",
+        "deploy",
+        "prod",
+        "idp",
+        "--kind",
+        "patch",
+        "--reason",
+        "login fix",
+    ]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("sandbox: cut RC 111.1"),
+        "{}",
+        stderr(&out)
+    );
+    let out = run(&[
+        "--sandbox",
+        "--yes",
+        "deploy",
+        "prod",
+        "idp",
+        "--kind",
+        "patch",
+    ]);
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("a patch deploy needs a reason: give it with --reason"),
+        "{}",
+        stderr(&out)
+    );
+}

@@ -208,10 +208,17 @@ pub async fn deploy(inv: &Invocation<'_>, args: &DeployArgs) -> Result<u8> {
     ports.operator = operator(inv, None);
     let mut pr = args.pr;
     if let (Some(world), None, true) = (&world, pr, kind.ships_code()) {
-        // A fresh simulated world has no promotion PR yet: cut one and approve it.
-        let (cut, number) =
-            prepare_promotion_pr(world, ports.code_host.as_ref(), &app, "sandbox", &inv.sink)
-                .await?;
+        // A fresh simulated world has no promotion PR yet: cut one (a patch RC for a patch
+        // deploy) and approve it.
+        let (cut, number) = prepare_promotion_pr(
+            world,
+            ports.code_host.as_ref(),
+            &app,
+            "sandbox",
+            kind == DeployKind::Patch,
+            &inv.sink,
+        )
+        .await?;
         inv.sink.emit(Event::Info {
             at: ports.clock.now(),
             message: format!(

@@ -122,12 +122,14 @@ pub async fn run_demo(scenario: DemoScenario) -> Result<DemoOutcome> {
 /// Cuts an RC of `app` in `world` from what staging runs (as `rc create` does) and approves
 /// its promotion PR, so there is something to deploy; returns the cut and the PR number.
 /// `code_host` is the world's code host (possibly wrapped); `label` names the scratch
-/// directory the changelog file is written to (and removed from).
+/// directory the changelog file is written to (and removed from); `patch` cuts a patch RC
+/// (`RC 111.1`), as a patch deploy ships.
 pub async fn prepare_promotion_pr(
     world: &World,
     code_host: &dyn CodeHost,
     app: &AppSettings,
     label: &str,
+    patch: bool,
     events: &dyn EventSink,
 ) -> Result<(CutRcOutcome, u64)> {
     let vcs = world.vcs(&app.name)?;
@@ -147,7 +149,7 @@ pub async fn prepare_promotion_pr(
     };
     let request = CutRcRequest {
         source: None,
-        patch: false,
+        patch,
         dry_run: false,
         working_dir: scratch.clone(),
         utc_offset_minutes: -300,
@@ -206,8 +208,15 @@ pub async fn run_demo_in(
     }));
     let code_host: Arc<dyn CodeHost> = Arc::new(releasing);
 
-    let (cut, pr_number) =
-        prepare_promotion_pr(&world, code_host.as_ref(), &app, scenario.as_str(), events).await?;
+    let (cut, pr_number) = prepare_promotion_pr(
+        &world,
+        code_host.as_ref(),
+        &app,
+        scenario.as_str(),
+        false,
+        events,
+    )
+    .await?;
 
     let fleet = world.sim_fleet();
     let idp_group = GroupName::new(&prod, &RoleName::new("idp")?);

@@ -140,7 +140,7 @@ pub fn replay(records: &[Record]) -> Result<DeployState> {
 
 /// Refuses a request the settings cannot take, before anything is journalled: the wrong
 /// environment's settings, code shipped outside production, a code deploy without its PR, an
-/// off-cycle deploy without a reason.
+/// off-cycle or patch deploy without a reason.
 pub(crate) fn check_request(req: &DeployRequest, settings: &EnvSettings) -> Result<()> {
     if settings.name != req.env {
         return Err(Error::invalid_input(format!(
@@ -167,12 +167,14 @@ pub(crate) fn check_request(req: &DeployRequest, settings: &EnvSettings) -> Resu
             req.kind
         )));
     }
-    if req.kind == DeployKind::OffCycle && req.reason.as_deref().is_none_or(|r| r.trim().is_empty())
+    if matches!(req.kind, DeployKind::OffCycle | DeployKind::Patch)
+        && req.reason.as_deref().is_none_or(|r| r.trim().is_empty())
     {
-        return Err(Error::invalid_input(
-            "an off-cycle deploy needs a reason (it is recorded and should be shared with \
-             on-callers)",
-        ));
+        return Err(Error::invalid_input(format!(
+            "a {} deploy needs a reason: give it with --reason (Python: reason=); it is \
+             recorded and should be shared with on-callers",
+            req.kind
+        )));
     }
     Ok(())
 }
