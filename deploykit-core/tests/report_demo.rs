@@ -152,6 +152,33 @@ async fn the_healthy_chart_marks_every_gate_go() {
         );
     }
     assert!(points(&doc, "new-5xx") >= 2 && points(&doc, "old-5xx") >= 2);
+    // The follow-up compares the new SHA with a baseline (the gate's old figures added up),
+    // not with an old SHA serving then: the chart plots old points only for the gate's
+    // windows, and the table calls the follow-up's old side a baseline.
+    let gate_windows = kept
+        .report
+        .windows
+        .iter()
+        .filter(|w| w.watch == "monitor_gate")
+        .count();
+    let follow_ups: Vec<_> = kept
+        .report
+        .windows
+        .iter()
+        .filter(|w| w.watch == "follow_up")
+        .collect();
+    assert!(!follow_ups.is_empty() && follow_ups.iter().all(|w| w.old_is_baseline));
+    assert_eq!(points(&doc, "old-5xx"), gate_windows);
+    assert_eq!(points(&doc, "old-requests"), gate_windows);
+    assert!(
+        kept.markdown
+            .lines()
+            // The window rows (`| follow_up | 1 16:20:00–16:25:00 | ...`).
+            .filter(|l| l.starts_with("| follow_up | ") && l.contains('–'))
+            .all(|l| l.contains("| baseline `")),
+        "{}",
+        kept.markdown
+    );
     assert!(
         kept.markdown.contains("approved by demo-reviewer"),
         "{}",

@@ -167,6 +167,7 @@ fn windows(records: &[Record]) -> Vec<ReportWindow> {
                 old: point(&figures.old),
                 new: point(&figures.new),
                 by_instance: figures.by_instance,
+                old_is_baseline: figures.old_is_baseline,
                 judgement: figures.judgement,
                 explanation: figures.explanation,
             },

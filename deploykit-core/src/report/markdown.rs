@@ -158,7 +158,11 @@ pub fn render_markdown(r: &DeployReport, chart: Option<&str>) -> String {
                 w.number,
                 time(w.start),
                 time(w.end),
-                fig(&w.old),
+                if w.old_is_baseline {
+                    format!("baseline {}", fig(&w.old))
+                } else {
+                    fig(&w.old)
+                },
                 fig(&w.new),
                 w.judgement,
                 cell(&w.explanation)

@@ -118,6 +118,11 @@ pub struct ReportWindow {
     /// side by side).
     #[serde(default)]
     pub by_instance: bool,
+    /// Whether `old` is a baseline from another time (the follow-up check's, the old code's
+    /// figures the monitor gate added up; a config recycle's from before it), not figures of
+    /// this window.
+    #[serde(default)]
+    pub old_is_baseline: bool,
     /// How the window was judged.
     pub judgement: WindowJudgement,
     /// The numbers and the rule that judged it.
@@ -125,6 +130,12 @@ pub struct ReportWindow {
 }
 
 impl ReportWindow {
+    /// The old side's figures when they are of this window (not a baseline from another
+    /// time, whose request rate and 5xx are not this window's): what the chart plots.
+    pub fn old_in_window(&self) -> Option<&SeriesPoint> {
+        self.old.as_ref().filter(|_| !self.old_is_baseline)
+    }
+
     /// The middle of the window (where the chart puts its point).
     pub fn middle(&self) -> DateTime<Utc> {
         self.start + (self.end - self.start) / 2

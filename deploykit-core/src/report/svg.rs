@@ -197,7 +197,7 @@ fn panel(
 ) {
     let bottom = top + PANEL_HEIGHT;
     let values = report.windows.iter().flat_map(|w| {
-        [w.old.as_ref(), w.new.as_ref()]
+        [w.old_in_window(), w.new.as_ref()]
             .into_iter()
             .flatten()
             .map(move |p| (metric.value)(p, w))
@@ -271,7 +271,7 @@ fn panel(
         (
             "old",
             OLD_COLOUR,
-            (|w: &ReportWindow| w.old.as_ref()) as fn(&ReportWindow) -> Option<&SeriesPoint>,
+            ReportWindow::old_in_window as fn(&ReportWindow) -> Option<&SeriesPoint>,
         ),
         ("new", NEW_COLOUR, |w: &ReportWindow| w.new.as_ref()),
     ] {
