@@ -82,11 +82,18 @@ pub async fn rc_create(inv: &Invocation<'_>, args: &RcCreateArgs) -> Result<u8> 
     let (b, _world) = backends(inv, &settings, &args.dir)?;
     let ctx = context(inv, &b, &settings);
     let offset = chrono::Local::now().offset().local_minus_utc() / 60;
+    // A sandboxed cut writes its changelog file under the sandbox's state directory, never
+    // into the directory it was run in (a real clone's changelog file is not overwritten).
+    let working_dir = if inv.cli.sandbox {
+        inv.journal()?.dir().join("rc").join(settings.name.as_str())
+    } else {
+        args.dir.clone()
+    };
     let request = CutRcRequest {
         source: args.source.clone(),
         patch: args.patch,
         dry_run: args.dry_run,
-        working_dir: args.dir.clone(),
+        working_dir,
         utc_offset_minutes: offset,
     };
     let outcome = release::cut_rc(&ctx, &request).await?;

@@ -1,5 +1,6 @@
-//! The `deploykit` binary refusing deploys: each refusal exits with the code the README gives
-//! its kind, says why, and changes nothing.
+//! What the `deploykit` binary guards against: each refusal exits with the code the README
+//! gives its kind, says why and changes nothing; lowering production capacity is asked first;
+//! the sandbox leaves the working directory alone.
 
 use deploykit_tests::{run, stderr, stdout};
 
@@ -152,5 +153,26 @@ fn a_sandboxed_patch_deploy_ships_a_patch_rc() {
         stderr(&out).contains("a patch deploy needs a reason: give it with --reason"),
         "{}",
         stderr(&out)
+    );
+}
+
+#[test]
+fn a_sandboxed_rc_cut_leaves_the_working_directory_alone() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let state = dir.path().join("state");
+    let out = deploykit_tests::run_in(
+        dir.path(),
+        &["--sandbox", "rc", "create"],
+        &[("XDG_STATE_HOME", state.to_str().expect("utf-8"))],
+    );
+    assert!(out.status.success(), "{}", stderr(&out));
+    // Not ./tmp/.rc-changelog.md of the directory it ran in (a real clone's file)...
+    assert!(!dir.path().join("tmp").exists(), "{}", stdout(&out));
+    // ... but under the sandbox's state, where the path it names still exists afterwards.
+    let kept = state.join("deploykit/sandbox/rc/idp/tmp/.rc-changelog.md");
+    assert!(
+        stdout(&out).contains(kept.to_str().expect("utf-8")) && kept.exists(),
+        "{}",
+        stdout(&out)
     );
 }
