@@ -134,8 +134,34 @@ async fn a_provisioning_failure_rolls_back() {
 }
 
 #[tokio::test]
-async fn a_hung_migration_times_out_and_rolls_back() {
+async fn a_hung_migration_rolls_back_once_its_instance_is_gone_or_its_time_is_up() {
+    // The migration group's spindown removes the hung instance ten minutes in: the gate ends
+    // then, saying so, instead of waiting on a log that cannot grow for its 30 minutes.
     let rig = Rig::prod().await;
+    rig.world
+        .scripted_logs()
+        .set_migration_script(MigrationScript::Hang);
+    let out = rollback_scenario(&rig).await;
+    let reason = rolled_back_reason(&out.status);
+    assert!(
+        reason.contains("is no longer in its group and its log stopped before")
+            && reason.contains("the migration did not finish"),
+        "{reason}"
+    );
+    let gate = out
+        .steps
+        .iter()
+        .find(|s| s.step.as_str() == "migration_gate")
+        .expect("migration gate");
+    let waited = (gate.finished_at - gate.started_at).num_seconds();
+    assert!(
+        waited < i64::try_from(rig.settings.migration_timeout_secs).unwrap_or(i64::MAX) / 2,
+        "waited {waited} s"
+    );
+
+    // With a timeout shorter than the instance's run, the timeout ends it.
+    let mut rig = Rig::prod().await;
+    rig.settings.migration_timeout_secs = 300;
     rig.world
         .scripted_logs()
         .set_migration_script(MigrationScript::Hang);

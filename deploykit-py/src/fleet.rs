@@ -399,7 +399,8 @@ pub struct MigrationLog {
     pub instance: String,
     /// The lines read, in order.
     pub lines: Vec<String>,
-    /// `done` (provisioning finished), `failed` (provisioning failed).
+    /// `done` (provisioning finished), `failed` (provisioning failed), `unfinished` (the
+    /// instance stopped running before its log's final line: the migration did not finish).
     pub outcome: &'static str,
 }
 
@@ -424,7 +425,8 @@ record_class!(
         fn lines(&self) -> Vec<String> {
             self.0.lines.clone()
         }
-        /// `done` (provisioning finished) or `failed`.
+        /// `done` (provisioning finished), `failed`, or `unfinished` (the instance stopped
+        /// running before its log's final line).
         #[getter]
         fn outcome(&self) -> &str {
             self.0.outcome
@@ -480,6 +482,9 @@ pub async fn migration_log(
         }
     };
     let tail = tail_migration_log(&ctx, logs.as_ref(), &request, &mut on_line_fn).await?;
+    if tail.instance_gone.is_some() {
+        outcome = "unfinished";
+    }
     Ok(PyMigrationLog(MigrationLog {
         instance: tail.instance.to_string(),
         lines,

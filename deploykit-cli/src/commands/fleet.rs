@@ -234,8 +234,16 @@ pub async fn migration_logs(inv: &Invocation<'_>, args: &MigrationLogsArgs) -> R
             ControlFlow::Continue(())
         }
     };
-    fleet_ops::tail_migration_log(&ctx, b.logs.as_ref(), &req, &mut on_line).await?;
-    Ok(exit::OK)
+    let tail = fleet_ops::tail_migration_log(&ctx, b.logs.as_ref(), &req, &mut on_line).await?;
+    match tail.instance_gone {
+        Some(state) => Err(Error::backend(format!(
+            "{} is {state} and its log stopped after {} lines, before provisioning finished: \
+             the migration did not finish",
+            tail.instance, tail.lines_read
+        ))
+        .temporary(false)),
+        None => Ok(exit::OK),
+    }
 }
 
 /// `deploykit monitor ENV ROLE`: the per-SHA table, refreshed.

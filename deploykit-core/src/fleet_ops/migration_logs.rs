@@ -62,6 +62,10 @@ pub struct MigrationLogTail {
     pub lines_read: u64,
     /// The cursor after the last line read (to resume).
     pub cursor: Option<String>,
+    /// When the log was left unfinished because the instance stopped running (terminated by
+    /// its group's spindown, or by hand): its state then. No further line can come.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub instance_gone: Option<String>,
 }
 
 fn elapsed_secs(start: DateTime<Utc>, now: DateTime<Utc>) -> u64 {
@@ -122,10 +126,32 @@ pub async fn newest_migration_instance(
     }
 }
 
+/// Whether `instance` of the migration group no longer runs (gone from the group, or in a
+/// stopping state): its state in words, else `None`. A failed read of the group counts as
+/// running: this only ends a wait early, and the read timeout still bounds it.
+async fn not_running(
+    ctx: &FleetContext<'_>,
+    env: &EnvName,
+    instance: &InstanceId,
+) -> Option<String> {
+    let group = ctx
+        .fleet
+        .group(&GroupName::new(env, &RoleName::migration()))
+        .await
+        .ok()?;
+    match group.instances.iter().find(|i| &i.id == instance) {
+        None => Some("no longer in its group".into()),
+        Some(i) if !i.lifecycle.is_running() => Some(i.lifecycle.to_string()),
+        Some(_) => None,
+    }
+}
+
 /// Follows the migration log: finds the instance ([`newest_migration_instance`]), then reads
 /// its log from the start, calling `on_line` for each line in order until it returns
-/// `ControlFlow::Break` (Ok) or `req.read_timeout` passes (Timeout, saying how many lines were
-/// read). Sleeps `req.poll_interval` on the clock when no new line came.
+/// `ControlFlow::Break` (Ok), the instance stopped running and a last read brought nothing
+/// more (Ok, with [`MigrationLogTail::instance_gone`]), or `req.read_timeout` passes (Timeout,
+/// saying how many lines were read). Sleeps `req.poll_interval` on the clock when no new line
+/// came.
 pub async fn tail_migration_log(
     ctx: &FleetContext<'_>,
     logs: &dyn LogSource,
@@ -137,6 +163,9 @@ pub async fn tail_migration_log(
     let mut cursor = None;
     let mut lines_read = 0u64;
     let what = format!("the migration log of {instance}");
+    // Seen stopped after a read that brought nothing: one more read drains what the log
+    // still had, then the tail ends.
+    let mut gone: Option<String> = None;
     loop {
         let chunk = logs.read_log(&instance, cursor.clone()).await?;
         let got_lines = !chunk.lines.is_empty();
@@ -150,7 +179,22 @@ pub async fn tail_migration_log(
                     instance,
                     lines_read,
                     cursor,
+                    instance_gone: None,
                 });
+            }
+        }
+        if !got_lines {
+            if gone.is_some() {
+                return Ok(MigrationLogTail {
+                    instance,
+                    lines_read,
+                    cursor,
+                    instance_gone: gone,
+                });
+            }
+            gone = not_running(ctx, &req.env, &instance).await;
+            if gone.is_some() {
+                continue;
             }
         }
         let now = ctx.clock.now();

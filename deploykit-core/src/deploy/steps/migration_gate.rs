@@ -130,8 +130,8 @@ async fn follow(
             other => break (other, reader),
         }
     };
-    let instance = match tail {
-        Ok(t) => t.instance.to_string(),
+    let (instance, gone) = match tail {
+        Ok(t) => (t.instance.to_string(), t.instance_gone),
         Err(e) if e.kind() == ErrorKind::Timeout && ctx.now() >= deadline => {
             return Ok(Recorded {
                 passed: false,
@@ -159,10 +159,18 @@ async fn follow(
         },
         MigrationLogStatus::Running => Recorded {
             passed: false,
-            explanation: format!(
-                "{instance}: the log ended without \"{FINAL_MARKER}\" ({} lines read)",
-                reader.lines_read
-            ),
+            explanation: match gone {
+                Some(state) => format!(
+                    "{instance} is {state} and its log stopped before \"{FINAL_MARKER}\" ({} \
+                     lines read): the migration did not finish (a migration instance runs until \
+                     its group's spindown)",
+                    reader.lines_read
+                ),
+                None => format!(
+                    "{instance}: the log ended without \"{FINAL_MARKER}\" ({} lines read)",
+                    reader.lines_read
+                ),
+            },
         },
     })
 }
