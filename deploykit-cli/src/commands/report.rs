@@ -31,12 +31,14 @@ fn resolve(journal: &FileJournal, run: &str, sandbox: bool) -> Result<RunId> {
         .ok_or_else(|| {
             // The other journal is where the run may be.
             let elsewhere = if sandbox {
-                "leave out --sandbox for runs on real backends"
+                "sandboxed runs and `deploykit demo` are kept here: run one first, or leave out \
+                 --sandbox for runs on real backends"
             } else {
-                "pass --sandbox for sandboxed runs and `deploykit demo`"
+                "run a deploy first; sandboxed runs and `deploykit demo` are kept apart: pass \
+                 --sandbox for them"
             };
             Error::not_found(format!(
-                "no deploy run in {}: run a deploy (or `deploykit demo`) first, or {elsewhere}",
+                "no deploy run in {}: {elsewhere}",
                 journal.dir().join("runs").display()
             ))
         })
