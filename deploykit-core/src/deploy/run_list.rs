@@ -129,6 +129,38 @@ impl RunList {
         if self.runs.is_empty() && self.unreadable.is_empty() {
             return "no deploy runs in this journal".into();
         }
+        let rows: Vec<Vec<String>> = self
+            .runs
+            .iter()
+            .map(|r| {
+                vec![
+                    r.run_id.clone(),
+                    r.app.to_string(),
+                    r.env.to_string(),
+                    if r.rollback {
+                        "rollback"
+                    } else {
+                        r.kind.as_str()
+                    }
+                    .to_string(),
+                    r.started_at.format("%Y-%m-%d %H:%M").to_string(),
+                    r.standing.as_str().to_string(),
+                    r.next_step.map(|s| s.as_str()).unwrap_or("").to_string(),
+                ]
+            })
+            .collect();
+        let mut text = crate::fleet_ops::table::render(
+            &[
+                "RUN",
+                "APP",
+                "ENV",
+                "KIND",
+                "STARTED (UTC)",
+                "STANDING",
+                "NEXT",
+            ],
+            &rows,
+        );
         let width = self
             .runs
             .iter()
@@ -137,28 +169,6 @@ impl RunList {
             .max()
             .unwrap_or(0)
             .max(3);
-        let mut text = format!(
-            "{:<width$}  {:<4} {:<8} {:<14} {:<16}  {:<11} NEXT\n",
-            "RUN", "APP", "ENV", "KIND", "STARTED (UTC)", "STANDING"
-        );
-        for r in &self.runs {
-            let row = format!(
-                "{:<width$}  {:<4} {:<8} {:<14} {:<16}  {:<11} {}",
-                r.run_id,
-                r.app.as_str(),
-                r.env.as_str(),
-                if r.rollback {
-                    "rollback"
-                } else {
-                    r.kind.as_str()
-                },
-                r.started_at.format("%Y-%m-%d %H:%M"),
-                r.standing.as_str(),
-                r.next_step.map(|s| s.as_str()).unwrap_or("")
-            );
-            text.push_str(row.trim_end());
-            text.push('\n');
-        }
         for u in &self.unreadable {
             text.push_str(&format!("{:<width$}  unreadable: {}\n", u.run_id, u.error));
         }
