@@ -87,7 +87,7 @@ async fn a_production_deploy_in_the_login_gov_world() {
     );
     assert!(rows.iter().all(|r| r.lb_state.is_some()));
     assert!(rows.iter().any(|r| r.lb_state == Some(LbState::Healthy)));
-    assert!(render_servers(&rows).contains(&new_sha.as_str()[..8]));
+    assert!(render_servers(&rows).contains(new_sha.short()));
 
     // monitor-deploy's table tells the old SHA from the new one.
     let now = clock.now();
@@ -174,13 +174,13 @@ async fn a_failed_provisioning_is_read_to_its_failure_line() {
         Some(PROVISION_FAILED_MARKER)
     );
 
-    // A hung migration times out on virtual time.
+    // A hung migration times out on virtual time while its instance runs ...
     world
         .scripted_logs()
         .set_migration_script(MigrationScript::Hang);
     let mut hung = MigrationLogRequest::new(prod());
     hung.launched_after = Some(clock.now());
-    hung.read_timeout = Duration::from_secs(900);
+    hung.read_timeout = Duration::from_secs(300);
     let mut seen = Vec::new();
     // An hour later (the first recycle is over), recycle the migration group alone.
     let again = RecycleRequest::new(prod(), RoleSelector::Role(RoleName::migration()));
@@ -190,6 +190,19 @@ async fn a_failed_provisioning_is_read_to_its_failure_line() {
         .await
         .expect_err("hangs");
     assert_eq!(err.kind(), ErrorKind::Timeout, "{err}");
+    // ... and ends, saying so, once the group's spindown has removed the instance: its log
+    // cannot grow any more.
+    hung.read_timeout = Duration::from_secs(1800);
+    let mut seen = Vec::new();
+    let tail = tail_migration_log(&ctx, &*logs, &hung, &mut stop_at_marker(&mut seen))
+        .await
+        .expect("ends when the instance is gone");
+    assert_eq!(
+        tail.instance_gone.as_deref(),
+        Some("no longer in its group")
+    );
+    assert_eq!(tail.lines_read as usize, seen.len());
+    assert!(!seen.iter().any(|l| l == PROVISION_DONE_MARKER));
 }
 
 #[tokio::test]

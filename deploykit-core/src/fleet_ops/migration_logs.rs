@@ -127,23 +127,23 @@ pub async fn newest_migration_instance(
 }
 
 /// Whether `instance` of the migration group no longer runs (gone from the group, or in a
-/// stopping state): its state in words, else `None`. A failed read of the group counts as
-/// running: this only ends a wait early, and the read timeout still bounds it.
+/// stopping state): its state in words, else `None`. A failed read of the group is an error
+/// like a failed read of the log: whoever follows the log decides (the migration gate retries
+/// a temporary one and rolls back on a lasting one, since it can no longer observe).
 async fn not_running(
     ctx: &FleetContext<'_>,
     env: &EnvName,
     instance: &InstanceId,
-) -> Option<String> {
+) -> Result<Option<String>> {
     let group = ctx
         .fleet
         .group(&GroupName::new(env, &RoleName::migration()))
-        .await
-        .ok()?;
-    match group.instances.iter().find(|i| &i.id == instance) {
+        .await?;
+    Ok(match group.instances.iter().find(|i| &i.id == instance) {
         None => Some("no longer in its group".into()),
         Some(i) if !i.lifecycle.is_running() => Some(i.lifecycle.to_string()),
         Some(_) => None,
-    }
+    })
 }
 
 /// Follows the migration log: finds the instance ([`newest_migration_instance`]), then reads
@@ -192,7 +192,7 @@ pub async fn tail_migration_log(
                     instance_gone: gone,
                 });
             }
-            gone = not_running(ctx, &req.env, &instance).await;
+            gone = not_running(ctx, &req.env, &instance).await?;
             if gone.is_some() {
                 continue;
             }

@@ -202,7 +202,7 @@ pub fn render_monitor_table(table: &MonitorTable) -> String {
         .map(|r| {
             let mut cells = vec![
                 r.label.as_str().to_string(),
-                r.sha.to_string().chars().take(8).collect(),
+                r.sha.short().to_string(),
                 r.error_pct
                     .map_or_else(|| "-".to_string(), |p| format!("{p:.3}%")),
                 r.errors_5xx.to_string(),

@@ -150,7 +150,7 @@ pub fn render_servers(rows: &[ServerRow]) -> String {
                 format_uptime(r.uptime_secs),
                 r.deployed_sha
                     .as_ref()
-                    .map(|s| s.to_string().chars().take(8).collect())
+                    .map(|s| s.short().to_string())
                     .unwrap_or_else(|| "-".into()),
             ]
         })
@@ -196,7 +196,14 @@ mod tests {
                 .next()
                 .is_some_and(|h| h.starts_with("INSTANCE"))
         );
-        assert!(text.contains("initial") && text.contains("aaaaaaaa") && text.contains("2h00m"));
+        // The SHA as everywhere else: its first seven characters.
+        assert!(
+            text.contains("initial")
+                && text.contains(" aaaaaaa\n")
+                && !text.contains("aaaaaaaa")
+                && text.contains("2h00m"),
+            "{text}"
+        );
     }
 
     #[derive(Debug)]
