@@ -49,6 +49,36 @@ async fn a_config_recycle_announces_the_diff_and_ships_no_code() {
     assert!(!steps.contains(&"merge_pr") && !steps.contains(&"create_release"));
 }
 
+#[tokio::test]
+async fn a_config_recycle_without_a_diff_is_warned_and_asks_for_it_in_the_thread() {
+    let rig = Rig::prod().await;
+    let events = RecordingSink::default();
+    let out = deploy(
+        &rig.ports,
+        &rig.settings,
+        &MemoryJournal::new(),
+        &events,
+        &rig.request(DeployKind::ConfigRecycle),
+    )
+    .await
+    .expect("deploy");
+    assert_eq!(out.status, FinalStatus::Deployed, "{out:#?}");
+    let warned = events.events().iter().any(|e| {
+        matches!(e, Event::Warning { message, .. }
+            if message.contains("config recycle without a configuration diff")
+                && message.contains("--config-diff"))
+    });
+    assert!(warned, "{:?}", events.events());
+    let sent = rig.world.recording_notifier().sent();
+    assert!(
+        sent[0]
+            .to_string()
+            .contains("the engineer making the change shares it in this thread"),
+        "{}",
+        sent[0]
+    );
+}
+
 /// The figures a step remembered under `key` in the journal's only run.
 fn remembered(journal: &MemoryJournal, key: &str) -> Option<serde_json::Value> {
     journal

@@ -10,6 +10,11 @@ use crate::model::deploy_kind::DeployKind;
 use crate::notify::timed_out_post_warning;
 use crate::ports::notifier::Announcement;
 
+/// What a config recycle's announcement says when no diff was given: the guide asks for the
+/// diff to be shared, so the thread is where it goes.
+pub(crate) const NO_DIFF: &str =
+    "(no diff was given to deploykit: the engineer making the change shares it in this thread)";
+
 /// Posts one announcement at most once per run (an interruption between the post and its
 /// record may repeat it: chat has no way to ask whether a message was posted).
 ///
@@ -70,10 +75,7 @@ pub(crate) async fn announce_recycle(
             Announcement::ConfigChange {
                 app: req.app.name.clone(),
                 env: req.env.clone(),
-                diff: req
-                    .config_diff
-                    .clone()
-                    .unwrap_or_else(|| "(no diff given)".into()),
+                diff: req.config_diff.clone().unwrap_or_else(|| NO_DIFF.into()),
             },
         ),
         _ => (

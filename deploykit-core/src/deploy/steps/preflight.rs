@@ -21,6 +21,15 @@ pub(crate) async fn preflight(ctx: &StepContext<'_>, state: &DeployState) -> Res
     let req = &state.request;
     let mut facts = Vec::new();
 
+    // The guide shares a config recycle's diff in its announcement's thread.
+    if req.kind == crate::DeployKind::ConfigRecycle && req.config_diff.is_none() {
+        ctx.warn(
+            "config recycle without a configuration diff: the guide shares the diff with the \
+             announcement (--config-diff FILE, or - for stdin; Python: config_diff=); the \
+             announcement asks for it in its thread",
+        );
+    }
+
     // Cadence.
     match super::policy_hooks::cadence(ctx, state) {
         Ok(concerns) => {
