@@ -36,6 +36,7 @@ const APP_KEYS: &[&str] = &[
     "release_style",
     "roles",
     "changelog_file",
+    "smoke_tests",
 ];
 const ROLE_KEYS: &[&str] = &["role", "migrates"];
 const ENV_KEYS: &[&str] = &[
@@ -170,6 +171,7 @@ fn read_apps(w: &mut Walk, apps: &Table) -> BTreeMap<String, AppSettings> {
         w.set(t, "promotion_label", &path, &mut app.promotion_label);
         w.set(t, "release_style", &path, &mut app.release_style);
         w.set(t, "changelog_file", &path, &mut app.changelog_file);
+        w.set(t, "smoke_tests", &path, &mut app.smoke_tests);
         if let Some(roles) = w.table_list(t, "roles", &path, ROLE_KEYS) {
             let mut read = Vec::new();
             for (rp, rt) in roles {

@@ -795,3 +795,33 @@ fn show_as_json_is_the_shown_configuration_with_secrets_redacted() {
         assert!(doc.get(key).is_some(), "{key} missing from {doc}");
     }
 }
+
+#[test]
+fn each_app_has_its_own_smoke_tests_and_a_file_can_name_them() {
+    let c = resolve(None, &none(), &none()).expect("defaults");
+    let tests_of = |c: &EffectiveConfig, app: &str| c.apps[app].smoke_tests.join("; ");
+    // The guide's checks for the IdP; signing in with a card for the PIV/CAC server.
+    assert!(
+        tests_of(&c, "idp").contains("Test proofing"),
+        "{}",
+        tests_of(&c, "idp")
+    );
+    assert!(
+        tests_of(&c, "pki").contains("PIV/CAC card"),
+        "{}",
+        tests_of(&c, "pki")
+    );
+    let text = "[apps.pki]\nsmoke_tests = [\"Sign in with a CAC at the agency test site\"]\n";
+    let c = resolve(Some(text), &none(), &none()).expect("valid");
+    assert_eq!(
+        tests_of(&c, "pki"),
+        "Sign in with a CAC at the agency test site"
+    );
+    let err = resolve(
+        Some("[apps.pki]\nsmoke_tests = \"one\"\n"),
+        &none(),
+        &none(),
+    )
+    .expect_err("not a list");
+    assert!(err.to_string().contains("apps.pki.smoke_tests"), "{err}");
+}

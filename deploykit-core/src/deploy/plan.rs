@@ -262,9 +262,9 @@ pub async fn plan(
                         .into(),
                 ],
                 StepName::FollowUp => vec![format!(
-                    "wait {} s, monitor.sample again; smoke tests by hand: sign in, sign up, \
-                     proofing",
-                    settings.follow_up_after_secs
+                    "wait {} s, monitor.sample again; smoke tests by hand: {}",
+                    settings.follow_up_after_secs,
+                    app.smoke_tests.join("; ")
                 )],
                 StepName::CreateRelease => vec![format!(
                     "code_host.create_release({} from the merged PR {pr_text})",

@@ -55,6 +55,10 @@ pub struct AppSettings {
     pub roles: Vec<RoleSettings>,
     /// Where `rc create` writes the changelog.
     pub changelog_file: String,
+    /// The checks a person runs by hand once a deploy is live (the guide's step 8), shown by
+    /// the follow-up step.
+    #[serde(default)]
+    pub smoke_tests: Vec<String>,
 }
 
 fn role(name: &'static str, migrates: bool) -> RoleSettings {
@@ -80,6 +84,12 @@ impl AppSettings {
             release_style: ReleaseStyle::GithubRelease,
             roles: vec![role("idp", true), role("worker", true)],
             changelog_file: "tmp/.rc-changelog.md".into(),
+            // The guide's step 8.
+            smoke_tests: vec![
+                "Sign in to an account".into(),
+                "Sign up for an account".into(),
+                "Test proofing (identity verification) on the new account".into(),
+            ],
         }
     }
 
@@ -93,6 +103,12 @@ impl AppSettings {
             pr_title_template: "Deploy RC {rc} to Prod".into(),
             release_style: ReleaseStyle::SignedTag,
             roles: vec![role("pivcac", false)],
+            // The guide's checks are the IdP's; the PIV/CAC server's own is signing in with a
+            // card, through the IdP.
+            smoke_tests: vec![
+                "Sign in to an account with its PIV/CAC card".into(),
+                "Add a PIV/CAC card to an account".into(),
+            ],
             ..AppSettings::idp()
         }
     }

@@ -9,12 +9,10 @@ use crate::deploy::steps::monitor_gate::gate_verdict;
 use crate::deploy::steps::{StepBody, plus, secs_until, watch};
 use crate::error::Result;
 
-/// The guide's manual checks after a production deploy.
-pub const SMOKE_TESTS: [&str; 3] = [
-    "Sign in to an account",
-    "Sign up for an account",
-    "Test proofing (identity verification) on the new account",
-];
+/// The app's checks by hand once it is live (`[apps.X] smoke_tests`), as one line.
+pub(crate) fn smoke_tests(state: &DeployState) -> String {
+    state.request.app.smoke_tests.join("; ")
+}
 
 pub(crate) async fn follow_up(ctx: &StepContext<'_>, state: &DeployState) -> Result<StepBody> {
     let ended = state.facts.monitor_ended_at.unwrap_or_else(|| ctx.now());
@@ -23,7 +21,7 @@ pub(crate) async fn follow_up(ctx: &StepContext<'_>, state: &DeployState) -> Res
     let total = secs_until(waited_from, at);
     ctx.info(format!(
         "smoke tests to run by hand now: {}",
-        SMOKE_TESTS.join("; ")
+        smoke_tests(state)
     ));
     loop {
         let left = secs_until(ctx.now(), at);
@@ -39,7 +37,7 @@ pub(crate) async fn follow_up(ctx: &StepContext<'_>, state: &DeployState) -> Res
     let v = watch(ctx, state, "follow_up", at, baseline).await?;
     let mut facts = vec![Fact::note(format!(
         "smoke tests (by hand): {}",
-        SMOKE_TESTS.join("; ")
+        smoke_tests(state)
     ))];
     match v.verdict {
         Verdict::Rollback => {
