@@ -50,6 +50,15 @@ fn the_sandbox_status_table_shows_prod_behind_main() {
     assert!(!short.contains("## User-Facing Improvements"), "{short}");
     assert!(!short.contains("staging"), "{short}");
     assert!(!short.contains(" pki "), "{short}");
+
+    // Staging runs main's tip: nothing is pending, said plainly.
+    let staging = run(&["--sandbox", "status", "staging", "--app", "idp"]);
+    assert!(staging.status.success(), "{}", stderr(&staging));
+    let staging = stdout(&staging);
+    assert!(
+        staging.contains("  pending: nothing, origin/main is deployed (fa232d0)"),
+        "{staging}"
+    );
 }
 
 #[test]

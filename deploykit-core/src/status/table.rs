@@ -80,13 +80,21 @@ fn details(env: &EnvironmentStatus, app: &AppStatus, with_changelog: bool) -> St
         out.push(format!("  last release: {} {}", release.name, release.url));
     }
     if let Some(p) = app.pending.known() {
-        out.push(format!(
-            "  pending: {} from {} to {} ({})",
-            p.summary(),
-            p.base.short(),
-            p.main_ref,
-            p.main.short()
-        ));
+        if p.commits == 0 && p.base.matches(&p.main) {
+            out.push(format!(
+                "  pending: nothing, {} is deployed ({})",
+                p.main_ref,
+                p.main.short()
+            ));
+        } else {
+            out.push(format!(
+                "  pending: {} from {} to {} ({})",
+                p.summary(),
+                p.base.short(),
+                p.main_ref,
+                p.main.short()
+            ));
+        }
         let since = format!(
             "since the last migration (at {})",
             p.risk.last_migration.short()
