@@ -427,3 +427,31 @@ fn every_demo_scenario_leaves_a_report_that_deploykit_report_prints() {
         stdout(&opened)
     );
 }
+
+#[test]
+fn the_sandbox_changelog_reads_the_simulated_repository() {
+    // No git clone needed: the simulated idp repository's pending commits.
+    let out = run(&["--sandbox", "changelog", "-b", "stages/prod", "-s", "main"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(
+        stdout(&out).contains("identity-idp/pull/11490"),
+        "{}",
+        stdout(&out)
+    );
+    let other = run(&[
+        "--sandbox",
+        "changelog",
+        "-b",
+        "stages/prod",
+        "-s",
+        "main",
+        "--repo",
+        "18F/other",
+    ]);
+    assert_eq!(other.status.code(), Some(2), "{}", stderr(&other));
+    assert!(
+        stderr(&other).contains("pass --repo with one of them"),
+        "{}",
+        stderr(&other)
+    );
+}

@@ -2,7 +2,8 @@
 
 use deploykit_core::changelog::{CommitEntry, build_changelog, commit_entry};
 use deploykit_core::ports::{Commit, Vcs};
-use deploykit_core::{Error, ErrorKind, Result};
+use deploykit_core::sim::World;
+use deploykit_core::{AppSettings, Error, ErrorKind, Result};
 use deploykit_github::GitVcs;
 
 use crate::args::ChangelogArgs;
@@ -37,11 +38,35 @@ fn nothing_valid(commits: &[Commit], error: &Error) -> serde_json::Value {
     })
 }
 
+/// The simulated world's repository of the app whose GitHub repository is `repo` (`--repo`;
+/// the IdP's by default), for `--sandbox`.
+fn sandbox_vcs(repo: &str) -> Result<std::sync::Arc<dyn Vcs>> {
+    let app = [AppSettings::idp(), AppSettings::pki()]
+        .into_iter()
+        .find(|a| a.repository.eq_ignore_ascii_case(repo))
+        .ok_or_else(|| {
+            Error::invalid_input(format!(
+                "the sandbox has the repositories of idp and pki ({} and {}), not {repo}: \
+                 pass --repo with one of them",
+                AppSettings::idp().repository,
+                AppSettings::pki().repository
+            ))
+        })?;
+    World::login_gov().vcs(&app.name)
+}
+
 /// Prints the changelog; exit 1 when nothing is valid, with the explanation on stderr (as
 /// JSON: a document on stdout saying so).
 pub async fn run(inv: &Invocation<'_>, args: &ChangelogArgs) -> Result<u8> {
-    let vcs = GitVcs::open(&args.dir)?;
-    let commits = vcs.commits_between(&args.base, &args.source).await?;
+    let commits = if inv.cli.sandbox {
+        sandbox_vcs(&args.repo)?
+            .commits_between(&args.base, &args.source)
+            .await?
+    } else {
+        GitVcs::open(&args.dir)?
+            .commits_between(&args.base, &args.source)
+            .await?
+    };
     match build_changelog(&commits, &args.repo) {
         Ok(changelog) => {
             match inv.format {
