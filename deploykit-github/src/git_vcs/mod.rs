@@ -64,7 +64,7 @@ impl GitVcs {
         let repo = Repository::open(path).map_err(|e| {
             Error::not_found(format!(
                 "no git repository at {} ({}); run deploykit inside a clone of the app's \
-                 repository or pass its path",
+                 repository (the rc, release, status and changelog commands also take --dir PATH)",
                 path.display(),
                 e.message()
             ))
@@ -83,7 +83,7 @@ impl GitVcs {
         let repo = Repository::discover(path).map_err(|e| {
             Error::not_found(format!(
                 "no git repository at or above {} ({}); run deploykit inside a clone of the \
-                 app's repository or pass its path",
+                 app's repository (the rc, release, status and changelog commands also take --dir PATH)",
                 path.display(),
                 e.message()
             ))
