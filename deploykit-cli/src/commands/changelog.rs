@@ -1,6 +1,6 @@
 //! `deploykit changelog`: changelog_check.rb's output for a range of commits.
 
-use deploykit_core::changelog::{CommitEntry, build_changelog, commit_entry};
+use deploykit_core::changelog::{build_changelog, sorted};
 use deploykit_core::ports::{Commit, Vcs};
 use deploykit_core::sim::World;
 use deploykit_core::{AppSettings, Error, ErrorKind, Result};
@@ -15,27 +15,13 @@ use crate::output::{Format, print_line, print_result};
 /// no entries; the commits without an entry, and those whose entry was dropped) and the error
 /// (`invalid_input`, with the trailer format explained).
 fn nothing_valid(commits: &[Commit], error: &Error) -> serde_json::Value {
-    let mut invalid_titles = Vec::new();
-    let mut dropped_titles = Vec::new();
-    for commit in commits {
-        match commit_entry(commit) {
-            CommitEntry::Invalid => invalid_titles.push(commit.title.clone()),
-            CommitEntry::Dropped(_) => dropped_titles.push(commit.title.clone()),
-            CommitEntry::Entry(_) | CommitEntry::Skipped => {}
-        }
-    }
-    serde_json::json!({
-        "text": "",
-        "entries": [],
-        "invalid_titles": invalid_titles,
-        "dropped_titles": dropped_titles,
-        "skipped_any": false,
-        "error": {
-            "kind": error.kind().as_str(),
-            "message": error.message(),
-            "temporary": error.is_temporary(),
-        },
-    })
+    let mut doc = serde_json::to_value(sorted(commits)).unwrap_or_default();
+    doc["error"] = serde_json::json!({
+        "kind": error.kind().as_str(),
+        "message": error.message(),
+        "temporary": error.is_temporary(),
+    });
+    doc
 }
 
 /// The simulated world's repository of the app whose GitHub repository is `repo` (`--repo`;

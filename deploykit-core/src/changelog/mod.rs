@@ -68,31 +68,35 @@ or add `[skip changelog]` to commits that need no entry.";
 /// );
 /// ```
 pub fn build_changelog(commits: &[Commit], repository: &str) -> Result<Changelog> {
-    let mut entries = Vec::new();
-    let mut invalid_titles = Vec::new();
-    let mut dropped_titles = Vec::new();
-    let mut skipped_any = false;
-    for commit in commits {
-        match commit_entry(commit) {
-            CommitEntry::Skipped => skipped_any = true,
-            CommitEntry::Entry(entry) => entries.push(entry),
-            CommitEntry::Dropped(_) => dropped_titles.push(commit.title.clone()),
-            CommitEntry::Invalid => invalid_titles.push(commit.title.clone()),
-        }
-    }
-    if entries.is_empty() && !skipped_any {
+    let mut changelog = sorted(commits);
+    if changelog.entries.is_empty() && !changelog.skipped_any {
         return Err(Error::invalid_input(TRAILER_HELP)
             .with("commits", commits.len())
-            .with("invalid", invalid_titles.len()));
+            .with("invalid", changelog.invalid_titles.len()));
     }
-    let text = format::render(&entries, &invalid_titles, repository);
-    Ok(Changelog {
-        text,
-        entries,
-        invalid_titles,
-        dropped_titles,
-        skipped_any,
-    })
+    changelog.text = format::render(&changelog.entries, &changelog.invalid_titles, repository);
+    Ok(changelog)
+}
+
+/// The commits sorted into entries, invalid, dropped and skipped ones, with no text: what
+/// [`build_changelog`] renders, and what a caller shows of a range without a valid entry.
+pub fn sorted(commits: &[Commit]) -> Changelog {
+    let mut changelog = Changelog {
+        text: String::new(),
+        entries: Vec::new(),
+        invalid_titles: Vec::new(),
+        dropped_titles: Vec::new(),
+        skipped_any: false,
+    };
+    for commit in commits {
+        match commit_entry(commit) {
+            CommitEntry::Skipped => changelog.skipped_any = true,
+            CommitEntry::Entry(entry) => changelog.entries.push(entry),
+            CommitEntry::Dropped(_) => changelog.dropped_titles.push(commit.title.clone()),
+            CommitEntry::Invalid => changelog.invalid_titles.push(commit.title.clone()),
+        }
+    }
+    changelog
 }
 
 #[cfg(test)]

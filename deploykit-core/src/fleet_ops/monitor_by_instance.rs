@@ -82,7 +82,7 @@ mod tests {
     use crate::model::fleet::CapacityChange;
     use crate::model::sha::Sha;
     use crate::ports::Clock;
-    use crate::sim::{Faults, GroupSpec, ScriptedMonitor, SimFleet, SimFleetConfig, VirtualClock};
+    use crate::sim::{GroupSpec, ScriptedMonitor, SimFleet, VirtualClock};
 
     struct Rig {
         clock: Arc<VirtualClock>,
@@ -92,15 +92,7 @@ mod tests {
     }
 
     fn rig() -> Rig {
-        let clock = Arc::new(VirtualClock::new(
-            "2026-11-24T15:00:00Z".parse().expect("time"),
-        ));
-        let faults = Arc::new(Faults::new());
-        let fleet = Arc::new(SimFleet::new(
-            clock.clone(),
-            faults.clone(),
-            SimFleetConfig::default(),
-        ));
+        let (clock, faults, fleet) = crate::sim::test_fleet();
         let group = GroupName::new(
             &EnvName::new("prod").expect("env"),
             &RoleName::new("idp").expect("role"),

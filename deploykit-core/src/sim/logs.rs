@@ -225,7 +225,7 @@ mod tests {
     use crate::model::names::EnvName;
     use crate::model::sha::Sha;
     use crate::ports::Fleet;
-    use crate::sim::{GroupSpec, SimFleetConfig};
+    use crate::sim::GroupSpec;
     use std::time::Duration as StdDuration;
 
     struct Setup {
@@ -236,15 +236,7 @@ mod tests {
     }
 
     fn setup() -> Setup {
-        let clock = Arc::new(VirtualClock::new(
-            "2026-11-24T15:00:00Z".parse().expect("time"),
-        ));
-        let faults = Arc::new(Faults::new());
-        let fleet = Arc::new(SimFleet::new(
-            clock.clone(),
-            faults.clone(),
-            SimFleetConfig::default(),
-        ));
+        let (clock, faults, fleet) = crate::sim::test_fleet();
         let group = GroupName::new(&EnvName::new("prod").expect("env"), &RoleName::migration());
         let mut spec = GroupSpec::simple(group.clone(), 0, Sha::new("abcdef12").expect("sha"));
         spec.load_balanced = false;

@@ -49,3 +49,23 @@ use std::sync::{Mutex, MutexGuard, PoisonError};
 pub(crate) fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
     m.lock().unwrap_or_else(PoisonError::into_inner)
 }
+
+/// A simulated fleet on a virtual clock at Tuesday 2026-11-24 15:00 UTC, with its fault
+/// injector, and no group yet: the start of the simulated ports' unit tests.
+#[cfg(test)]
+pub(crate) fn test_fleet() -> (
+    std::sync::Arc<VirtualClock>,
+    std::sync::Arc<Faults>,
+    std::sync::Arc<SimFleet>,
+) {
+    let clock = std::sync::Arc::new(VirtualClock::new(
+        "2026-11-24T15:00:00Z".parse().expect("time"),
+    ));
+    let faults = std::sync::Arc::new(Faults::new());
+    let fleet = std::sync::Arc::new(SimFleet::new(
+        clock.clone(),
+        faults.clone(),
+        SimFleetConfig::default(),
+    ));
+    (clock, faults, fleet)
+}

@@ -386,19 +386,11 @@ mod tests {
     use super::*;
     use crate::model::fleet::CapacityChange;
     use crate::ports::Fleet;
-    use crate::sim::{GroupSpec, SimFleetConfig};
+    use crate::sim::GroupSpec;
     use chrono::Duration;
 
     fn setup() -> (Arc<VirtualClock>, Arc<SimFleet>, ScriptedMonitor, GroupName) {
-        let clock = Arc::new(VirtualClock::new(
-            "2026-11-24T15:00:00Z".parse().expect("time"),
-        ));
-        let faults = Arc::new(Faults::new());
-        let fleet = Arc::new(SimFleet::new(
-            clock.clone(),
-            faults.clone(),
-            SimFleetConfig::default(),
-        ));
+        let (clock, faults, fleet) = crate::sim::test_fleet();
         let group = GroupName::new(
             &EnvName::new("prod").expect("env"),
             &RoleName::new("idp").expect("role"),
