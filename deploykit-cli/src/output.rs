@@ -22,6 +22,9 @@ pub enum Format {
 pub struct TerminalSink {
     format: Format,
     waiting: WaitingLines,
+    /// The explanation of the last gate verdict printed: the gate step's end, which repeats
+    /// it, is printed without it.
+    last_verdict: std::sync::Mutex<Option<String>>,
 }
 
 impl TerminalSink {
@@ -30,6 +33,7 @@ impl TerminalSink {
         TerminalSink {
             format,
             waiting: WaitingLines::default(),
+            last_verdict: std::sync::Mutex::new(None),
         }
     }
 }
@@ -101,6 +105,37 @@ pub fn describe(event: &Event) -> String {
     }
 }
 
+impl TerminalSink {
+    /// The line of `event`, except that a step's end repeating the gate verdict just printed
+    /// (its explanation, often several hundred characters) is printed without it.
+    fn without_repeat(&self, event: &Event) -> String {
+        let Ok(mut last) = self.last_verdict.lock() else {
+            return describe(event);
+        };
+        match event {
+            Event::GateVerdict { explanation, .. } => {
+                *last = Some(explanation.clone());
+                describe(event)
+            }
+            Event::StepFinished {
+                at,
+                step,
+                outcome,
+                detail,
+            } if last.as_deref() == Some(detail.as_str()) => {
+                *last = None;
+                describe(&Event::StepFinished {
+                    at: *at,
+                    step: step.clone(),
+                    outcome: outcome.clone(),
+                    detail: "(the verdict above)".into(),
+                })
+            }
+            _ => describe(event),
+        }
+    }
+}
+
 impl EventSink for TerminalSink {
     fn emit(&self, event: Event) {
         let line = match self.format {
@@ -115,7 +150,7 @@ impl EventSink for TerminalSink {
                     }
                     _ => self.waiting.reset(),
                 }
-                describe(&event)
+                self.without_repeat(&event)
             }
             Format::Json => serde_json::to_string(&event)
                 .unwrap_or_else(|e| format!("{{\"event\":\"unprintable\",\"error\":\"{e}\"}}")),
@@ -224,5 +259,41 @@ mod tests {
         }
         // A word this front end does not know is never shown as done.
         assert_eq!(step_end_mark("something_new"), '•');
+    }
+
+    #[test]
+    fn a_step_end_does_not_repeat_the_verdict_just_printed() {
+        let at = chrono::Utc
+            .with_ymd_and_hms(2026, 11, 24, 15, 20, 0)
+            .single()
+            .expect("time");
+        let sink = TerminalSink::new(Format::Human);
+        let explanation = "2 good windows in a row (needed 2); last: ...".to_string();
+        let verdict = sink.without_repeat(&Event::GateVerdict {
+            at,
+            gate: "monitor".into(),
+            verdict: "go".into(),
+            explanation: explanation.clone(),
+        });
+        assert!(verdict.ends_with(&explanation), "{verdict}");
+        let end = |detail: &str| Event::StepFinished {
+            at,
+            step: "monitor_gate".into(),
+            outcome: "go".into(),
+            detail: detail.into(),
+        };
+        assert_eq!(
+            sink.without_repeat(&end(&explanation)),
+            "15:20:00 ✓ monitor_gate: go (the verdict above)"
+        );
+        // Any other detail is shown, and the verdict is not dropped twice.
+        assert!(
+            sink.without_repeat(&end("prod-idp: 4 kept"))
+                .ends_with("prod-idp: 4 kept")
+        );
+        assert!(
+            sink.without_repeat(&end(&explanation))
+                .ends_with(&explanation)
+        );
     }
 }
