@@ -186,11 +186,19 @@ impl CadencePolicy {
         match kind {
             DeployKind::Full => {
                 if !self.deploy_days.contains(&date.weekday()) {
+                    // A no-deploy weekday is said once, with the deploy days.
+                    let weekday = weekday_name(date.weekday());
+                    let no_deploy = format!("{date} is a {weekday}, a no-deploy day");
+                    let what = if reasons.first() == Some(&no_deploy) {
+                        reasons.remove(0);
+                        format!("{weekday}, a no-deploy day")
+                    } else {
+                        weekday.to_string()
+                    };
                     reasons.insert(
                         0,
                         format!(
-                            "{date} is a {}; full deploys are on {}",
-                            weekday_name(date.weekday()),
+                            "{date} is a {what}; full deploys are on {}",
                             join_days(&self.deploy_days)
                         ),
                     );
@@ -269,8 +277,21 @@ mod tests {
         let fri = p.check(d("2026-11-27"), DeployKind::Full, None);
         assert!(!fri.allowed);
         assert!(
+            fri.reasons.contains(
+                &"2026-11-27 is a Friday, a no-deploy day; full deploys are on Tuesday and \
+                  Thursday"
+                    .to_string()
+            ),
+            "{:?}",
             fri.reasons
-                .contains(&"2026-11-27 is a Friday, a no-deploy day".to_string())
+        );
+        // Said once, not as two reasons.
+        assert_eq!(
+            fri.reasons
+                .iter()
+                .filter(|r| r.contains("no-deploy day"))
+                .count(),
+            1
         );
         let err = fri.into_result().expect_err("refused");
         assert_eq!(err.kind(), ErrorKind::PolicyRefused);
