@@ -194,11 +194,9 @@ fn cadence_show_lays_out_the_deploy_days_with_why_not() {
         stdout(&out).trim_end(),
         "Deploy days from 2026-12-21 to 2027-01-03:\n  \
          2026-12-22 Tue  full deploy\n  \
-         2026-12-24 Thu  no full deploy: 2026-12-24 is the day before Christmas Day (observed \
-         2026-12-25)\n  \
+         2026-12-24 Thu  no full deploy: 2026-12-24 is the day before Christmas Day\n  \
          2026-12-29 Tue  full deploy\n  \
-         2026-12-31 Thu  no full deploy: 2026-12-31 is the day before New Year's Day (observed \
-         2027-01-01)"
+         2026-12-31 Thu  no full deploy: 2026-12-31 is the day before New Year's Day"
     );
     let json = run(&[
         "--json",

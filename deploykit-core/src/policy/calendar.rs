@@ -68,7 +68,7 @@ mod tests {
             days,
             [
                 "2026-11-24 true []",
-                "2026-11-26 false [\"2026-11-26 is Thanksgiving Day (observed 2026-11-26)\"]",
+                "2026-11-26 false [\"2026-11-26 is Thanksgiving Day\"]",
                 "2026-12-01 true []",
                 "2026-12-03 true []",
                 "2026-12-08 true []",
@@ -76,8 +76,7 @@ mod tests {
                 "2026-12-15 true []",
                 "2026-12-17 true []",
                 "2026-12-22 true []",
-                "2026-12-24 false [\"2026-12-24 is the day before Christmas Day (observed \
-                 2026-12-25)\"]",
+                "2026-12-24 false [\"2026-12-24 is the day before Christmas Day\"]",
             ]
         );
     }

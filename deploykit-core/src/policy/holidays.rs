@@ -104,9 +104,19 @@ pub struct Holiday {
 }
 
 impl Holiday {
-    /// `Thanksgiving Day (observed 2026-11-26)`.
+    /// `Thanksgiving Day`, or `Independence Day (on 2026-07-04, observed 2026-07-03)` when
+    /// offices close on another day than the holiday's date.
     pub fn describe(&self) -> String {
-        format!("{} (observed {})", self.holiday.name(), self.observed)
+        if self.observed == self.date {
+            self.holiday.name().to_string()
+        } else {
+            format!(
+                "{} (on {}, observed {})",
+                self.holiday.name(),
+                self.date,
+                self.observed
+            )
+        }
     }
 }
 
@@ -212,7 +222,10 @@ mod tests {
         let h = observed_on(d("2021-12-31")).expect("holiday");
         assert_eq!(h.holiday, FederalHoliday::NewYearsDay);
         assert_eq!(h.date, d("2022-01-01"));
-        assert_eq!(h.describe(), "New Year's Day (observed 2021-12-31)");
+        assert_eq!(
+            h.describe(),
+            "New Year's Day (on 2022-01-01, observed 2021-12-31)"
+        );
         assert!(
             observed_on(d("2022-01-01")).is_none(),
             "Saturday itself is not observed"
