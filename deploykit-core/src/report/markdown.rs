@@ -213,7 +213,8 @@ pub fn render_markdown(r: &DeployReport, chart: Option<&str>) -> String {
     }
     let _ = writeln!(
         s,
-        "_Rebuilt from the run's journal; `deploykit report {}` prints it again._",
+        "_Rebuilt from the run's journal; `deploykit report {}` prints it again (with \
+         `--sandbox` for a sandboxed run or the demo)._",
         r.run_id
     );
     s
