@@ -453,3 +453,15 @@ fn the_sandbox_changelog_reads_the_simulated_repository() {
         stderr(&other)
     );
 }
+
+#[test]
+fn the_sandbox_rehearses_a_true_up() {
+    // The sandbox cuts an RC first: a fresh world has none to true up.
+    let out = run(&["--sandbox", "rc", "true-up"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(
+        stdout(&out).contains("stages/rc-2026-11-24 trued up with stages/prod"),
+        "{}",
+        stdout(&out)
+    );
+}

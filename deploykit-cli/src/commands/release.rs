@@ -153,7 +153,29 @@ pub async fn rc_create(inv: &Invocation<'_>, args: &RcCreateArgs) -> Result<u8> 
 /// `deploykit rc true-up`.
 pub async fn rc_true_up(inv: &Invocation<'_>, args: &RcTrueUpArgs) -> Result<u8> {
     let settings = app_settings(inv, &args.app)?;
-    let (b, _world) = backends(inv, &settings, &args.dir)?;
+    let (b, world) = backends(inv, &settings, &args.dir)?;
+    if let (Some(world), None) = (&world, &args.branch) {
+        // A fresh simulated world has no RC yet: cut one, so there is a branch to true up.
+        let (cut, number) = deploykit_core::deploy::demo::prepare_promotion_pr(
+            world,
+            b.code_host.as_ref(),
+            &settings,
+            "sandbox",
+            false,
+            &inv.sink,
+        )
+        .await?;
+        deploykit_core::EventSink::emit(
+            &inv.sink,
+            deploykit_core::Event::Info {
+                at: b.clock.now(),
+                message: format!(
+                    "sandbox: cut RC {} (promotion PR #{number}) to true up",
+                    cut.rc
+                ),
+            },
+        );
+    }
     let ctx = context(inv, &b, &settings);
     let request = TrueUpRequest {
         rc_branch: args.branch.clone(),
