@@ -465,3 +465,22 @@ fn the_sandbox_rehearses_a_true_up() {
         stdout(&out)
     );
 }
+
+#[test]
+fn the_sandbox_rehearses_a_release() {
+    // The sandbox cuts, approves and merges the next promotion PR (#11502) first.
+    let out = run(&["--sandbox", "release", "create", "11502"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(
+        stdout(&out).contains("created release RC 112"),
+        "{}",
+        stdout(&out)
+    );
+    let other = run(&["--sandbox", "release", "create", "11503"]);
+    assert_eq!(other.status.code(), Some(1), "{}", stderr(&other));
+    assert!(
+        stderr(&other).contains("`deploykit --sandbox release create 11502` releases it"),
+        "{}",
+        stderr(&other)
+    );
+}

@@ -201,7 +201,34 @@ pub async fn rc_true_up(inv: &Invocation<'_>, args: &RcTrueUpArgs) -> Result<u8>
 /// `deploykit release create <PR|URL>`.
 pub async fn release_create(inv: &Invocation<'_>, args: &ReleaseCreateArgs) -> Result<u8> {
     let settings = app_settings(inv, &args.app)?;
-    let (b, _world) = backends(inv, &settings, &args.dir)?;
+    let (b, world) = backends(inv, &settings, &args.dir)?;
+    if let Some(world) = &world {
+        // A fresh simulated world has no merged promotion PR to release: cut one, approve
+        // and merge it (it is always the world's next PR number, named in the message).
+        let (cut, number) = deploykit_core::deploy::demo::prepare_promotion_pr(
+            world,
+            b.code_host.as_ref(),
+            &settings,
+            "sandbox",
+            false,
+            &inv.sink,
+        )
+        .await?;
+        b.code_host
+            .merge_pull_request(number, deploykit_core::ports::MergeMethod::Merge)
+            .await?;
+        deploykit_core::EventSink::emit(
+            &inv.sink,
+            deploykit_core::Event::Info {
+                at: b.clock.now(),
+                message: format!(
+                    "sandbox: cut RC {}, approved and merged its promotion PR #{number}: \
+                     `deploykit --sandbox release create {number}` releases it",
+                    cut.rc
+                ),
+            },
+        );
+    }
     let ctx = context(inv, &b, &settings);
     let request = CreateReleaseRequest {
         pr: args.pr.parse::<PrReference>()?,
