@@ -5,7 +5,6 @@ use std::path::Path;
 use std::sync::Arc;
 
 use async_trait::async_trait;
-use deploykit_core::deploy::demo::prepare_promotion_pr;
 use deploykit_core::deploy::{
     self, Decision, DecisionRequest, DeployOutcome, DeployRequest, FileJournal, FinalStatus,
     FixedDecision, Journal, Operator, RollbackRequest, RunId,
@@ -13,11 +12,12 @@ use deploykit_core::deploy::{
 use deploykit_core::notify::redact_config_diff;
 use deploykit_core::release;
 use deploykit_core::report::duration_text;
-use deploykit_core::{AppSettings, DeployKind, EnvName, Error, Event, EventSink, Result};
+use deploykit_core::{AppSettings, DeployKind, EnvName, Error, Result};
 
 use crate::args::{DeployArgs, ResumeArgs, RollbackArgs};
 use crate::backends::deploy_ports;
 use crate::commands::Invocation;
+use crate::commands::sandbox_pr::{Prepared, sandbox_promotion_pr};
 use crate::exit;
 use crate::output::print_result;
 use crate::prompt::{all_of_stdin, ask};
@@ -210,23 +210,19 @@ pub async fn deploy(inv: &Invocation<'_>, args: &DeployArgs) -> Result<u8> {
     if let (Some(world), None, true) = (&world, pr, kind.ships_code()) {
         // A fresh simulated world has no promotion PR yet: cut one (a patch RC for a patch
         // deploy) and approve it.
-        let (cut, number) = prepare_promotion_pr(
-            world,
-            ports.code_host.as_ref(),
-            &app,
-            "sandbox",
-            kind == DeployKind::Patch,
-            &inv.sink,
-        )
-        .await?;
-        inv.sink.emit(Event::Info {
-            at: ports.clock.now(),
-            message: format!(
-                "sandbox: cut RC {} and approved its promotion PR #{number}",
-                cut.rc
-            ),
-        });
-        pr = Some(number);
+        pr = Some(
+            sandbox_promotion_pr(
+                world,
+                ports.code_host.as_ref(),
+                ports.clock.as_ref(),
+                &app,
+                kind == DeployKind::Patch,
+                Prepared::Approved,
+                |_| String::new(),
+                &inv.sink,
+            )
+            .await?,
+        );
     }
     let mut req = DeployRequest::new(env, app.clone(), kind, &whoami());
     req.reason = args.reason.clone();

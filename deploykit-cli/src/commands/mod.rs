@@ -10,6 +10,7 @@ mod lock;
 mod release;
 mod report;
 mod runs;
+mod sandbox_pr;
 mod status;
 
 use std::collections::BTreeMap;

@@ -11,6 +11,7 @@ use deploykit_core::{AppSettings, Error, ErrorKind, ReleaseNumber, Result};
 use crate::args::{RcCreateArgs, RcTrueUpArgs, ReleaseCreateArgs};
 use crate::backends::ReleaseBackends;
 use crate::commands::Invocation;
+use crate::commands::sandbox_pr::{Prepared, sandbox_promotion_pr};
 use crate::exit;
 use crate::output::print_result;
 
@@ -156,25 +157,17 @@ pub async fn rc_true_up(inv: &Invocation<'_>, args: &RcTrueUpArgs) -> Result<u8>
     let (b, world) = backends(inv, &settings, &args.dir)?;
     if let (Some(world), None) = (&world, &args.branch) {
         // A fresh simulated world has no RC yet: cut one, so there is a branch to true up.
-        let (cut, number) = deploykit_core::deploy::demo::prepare_promotion_pr(
+        sandbox_promotion_pr(
             world,
             b.code_host.as_ref(),
+            b.clock.as_ref(),
             &settings,
-            "sandbox",
             false,
+            Prepared::Approved,
+            |_| ", to true up its branch".into(),
             &inv.sink,
         )
         .await?;
-        deploykit_core::EventSink::emit(
-            &inv.sink,
-            deploykit_core::Event::Info {
-                at: b.clock.now(),
-                message: format!(
-                    "sandbox: cut RC {} (promotion PR #{number}) to true up",
-                    cut.rc
-                ),
-            },
-        );
     }
     let ctx = context(inv, &b, &settings);
     let request = TrueUpRequest {
@@ -205,29 +198,17 @@ pub async fn release_create(inv: &Invocation<'_>, args: &ReleaseCreateArgs) -> R
     if let Some(world) = &world {
         // A fresh simulated world has no merged promotion PR to release: cut one, approve
         // and merge it (it is always the world's next PR number, named in the message).
-        let (cut, number) = deploykit_core::deploy::demo::prepare_promotion_pr(
+        sandbox_promotion_pr(
             world,
             b.code_host.as_ref(),
+            b.clock.as_ref(),
             &settings,
-            "sandbox",
             false,
+            Prepared::Merged,
+            |number| format!(": `deploykit --sandbox release create {number}` releases it"),
             &inv.sink,
         )
         .await?;
-        b.code_host
-            .merge_pull_request(number, deploykit_core::ports::MergeMethod::Merge)
-            .await?;
-        deploykit_core::EventSink::emit(
-            &inv.sink,
-            deploykit_core::Event::Info {
-                at: b.clock.now(),
-                message: format!(
-                    "sandbox: cut RC {}, approved and merged its promotion PR #{number}: \
-                     `deploykit --sandbox release create {number}` releases it",
-                    cut.rc
-                ),
-            },
-        );
     }
     let ctx = context(inv, &b, &settings);
     let request = CreateReleaseRequest {
