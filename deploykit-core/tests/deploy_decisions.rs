@@ -194,14 +194,17 @@ async fn the_dry_run_plan_has_the_numbers_and_changes_nothing() {
         text.contains("RecycleOnce.asg-recycle at 2026-11-24 15:15:00 UTC"),
         "{text}"
     );
-    assert_eq!(p.steps.len(), 13);
+    assert_eq!(p.steps.len(), 14);
     // As text: numbered steps, the rules in percent, the recycle's times, and a way on.
     let shown = p.render();
     for line in [
         "Dry run: deploy of idp to prod (full), planned at 2026-11-24 15:00:00 UTC; nothing was \
          changed",
         "   1. preflight",
-        "  13. report",
+        "  14. report",
+        "  11. smoke_tests",
+        "did the smoke tests pass? (Sign in",
+        "--yes: not asked, noted as unconfirmed",
         "Rollback on new 5xx above 1.000%, or a rise of 0.200 points or more over old",
         "  would recycle prod-idp: desired 4 -> 8 at 15:05:00 UTC, back to 4 at 15:15:00 UTC",
         "Nothing would stop it now: run the same command without --dry-run.",

@@ -56,6 +56,7 @@ async fn a_healthy_release_is_deployed_end_to_end() {
             "spindown_wait",
             "scale_in_old",
             "follow_up",
+            "smoke_tests",
             "create_release",
             "release_lock",
             "report"

@@ -72,6 +72,7 @@ fn scenario_reaching(step: StepName) -> Scenario {
         | StepName::SpindownWait
         | StepName::ScaleInOld
         | StepName::FollowUp
+        | StepName::SmokeTests
         | StepName::CreateRelease
         | StepName::ReleaseLock
         | StepName::Report => Scenario::Deploy,
@@ -299,6 +300,7 @@ fn permanent(scenario: Scenario, step: StepName, op: &str) -> Observed {
         StepName::SpindownWait
         | StepName::ScaleInOld
         | StepName::FollowUp
+        | StepName::SmokeTests
         | StepName::CreateRelease
         | StepName::ReleaseLock
             if rollout =>

@@ -557,9 +557,12 @@ sync_and_async! {
 
         /// Runs the guided deploy of `app` to `env`: preflight (calendar, pre-checks, lock),
         /// merge the promotion PR `pr`, recycle with the migration gate, health and monitor
-        /// gates, scale-in, release, announcements; rolls back on a failed gate. `notifier`,
-        /// `monitor` and `decide` (asked when a gate cannot decide: `decide(request) -> "go" |
-        /// "rollback" | None`) replace the set's own when given.
+        /// gates, scale-in, the smoke tests' confirmation, release, announcements; rolls back
+        /// on a failed gate. `notifier`, `monitor` and `decide` replace the set's own when
+        /// given. `decide(request) -> "go" | "rollback" | None` is asked when the monitor gate
+        /// cannot decide, and whether the smoke tests passed (`request["gate"] ==
+        /// "smoke_tests"`, the checks in `request["checks"]`; "go": they passed). Without
+        /// `decide` the run pauses at such a question (`resume` asks again), unless `yes`.
         #[pyo3(signature = (app, env, *, kind = "full", pr = None, reason = None, cadence_override = None, no_migration_override = None, config_diff = None, yes = false, run_by = "release-manager", notifier = None, monitor = None, decide = None, on_event = None))]
         #[allow(clippy::too_many_arguments)]
         fn deploy / deploy_async(

@@ -110,6 +110,9 @@ struct TerminalOperator;
 #[async_trait]
 impl Operator for TerminalOperator {
     async fn decide(&self, request: &DecisionRequest) -> Result<Option<Decision>> {
+        if request.is_smoke_tests() {
+            return ask_smoke_tests(request).await;
+        }
         {
             let mut err = std::io::stderr().lock();
             let _ = writeln!(
@@ -129,6 +132,31 @@ impl Operator for TerminalOperator {
             _ => None,
         })
     }
+}
+
+/// The guide's steps 8 and 9 at the terminal: the checks to run by hand, then whether they
+/// passed (a no rolls back; anything else asks again on `resume`).
+async fn ask_smoke_tests(request: &DecisionRequest) -> Result<Option<Decision>> {
+    {
+        let mut err = std::io::stderr().lock();
+        let _ = writeln!(
+            err,
+            "\nThe new code has served production for an hour. Test the app there by hand:"
+        );
+        for c in &request.checks {
+            let _ = writeln!(err, "  - {c}");
+        }
+        let _ = writeln!(
+            err,
+            "If everything looks good, the release is created next; if not, the deploy rolls back."
+        );
+    }
+    let answer = ask("Did the smoke tests pass? [yes/no/later]").await?;
+    Ok(match answer.as_str() {
+        "yes" | "y" | "go" => Some(Decision::Go),
+        "no" | "n" | "rollback" => Some(Decision::Rollback),
+        _ => None,
+    })
 }
 
 fn operator(inv: &Invocation<'_>, decision: Option<&str>) -> Option<Arc<dyn Operator>> {

@@ -262,9 +262,20 @@ pub async fn plan(
                         .into(),
                 ],
                 StepName::FollowUp => vec![format!(
-                    "wait {} s, monitor.sample again; smoke tests by hand: {}",
-                    settings.follow_up_after_secs,
-                    app.smoke_tests.join("; ")
+                    "wait {} s, monitor.sample again",
+                    settings.follow_up_after_secs
+                )],
+                StepName::SmokeTests if app.smoke_tests.is_empty() => {
+                    vec![format!("none configured ([apps.{}] smoke_tests): not asked", app.name)]
+                }
+                StepName::SmokeTests => vec![format!(
+                    "operator: did the smoke tests pass? ({}); no: roll back; {}",
+                    app.smoke_tests.join("; "),
+                    if req.yes {
+                        "--yes: not asked, noted as unconfirmed"
+                    } else {
+                        "no answer: the run pauses until `resume --decision`"
+                    }
                 )],
                 StepName::CreateRelease => vec![format!(
                     "code_host.create_release({} from the merged PR {pr_text})",

@@ -12,17 +12,32 @@ use crate::ports::{
     Clock, CodeHost, DeployLock, DeployStatusSource, Fleet, LogSource, Monitor, Notifier, Vcs,
 };
 
+/// The gate of the question asked once the new code has served production for an hour: did
+/// the smoke tests pass? ([`Decision::Go`]: they did; [`Decision::Rollback`]: they did not.)
+pub const SMOKE_TESTS_GATE: &str = "smoke_tests";
+
 /// What a person is asked when a gate cannot decide.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct DecisionRequest {
-    /// The gate (`monitor`).
+    /// The gate: `monitor` (its verdict was inconclusive) or [`SMOKE_TESTS_GATE`].
     pub gate: String,
-    /// Why it could not decide, with the numbers.
+    /// Why it could not decide, with the numbers; or what to confirm.
     pub explanation: String,
     /// The guide's rollback criteria, as a decision aid.
     pub criteria: Vec<String>,
-    /// The windows watched.
+    /// The windows watched (none for the smoke tests).
     pub windows: Vec<WindowFigures>,
+    /// The checks to run by hand before answering (the app's smoke tests; none for the
+    /// monitor gate).
+    #[serde(default)]
+    pub checks: Vec<String>,
+}
+
+impl DecisionRequest {
+    /// Whether this asks for the smoke tests' result rather than a verdict.
+    pub fn is_smoke_tests(&self) -> bool {
+        self.gate == SMOKE_TESTS_GATE
+    }
 }
 
 /// A person's decision.

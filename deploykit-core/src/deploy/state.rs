@@ -36,6 +36,9 @@ pub enum StepName {
     ScaleInOld,
     /// An hour later: monitor again, show the smoke-test checklist.
     FollowUp,
+    /// Guide steps 8 and 9: a person confirms the smoke tests passed in production (a
+    /// failure rolls back) before the release is created.
+    SmokeTests,
     /// Create the release from the merged PR.
     CreateRelease,
     /// Standalone rollback: take the lock and read what was recycled.
@@ -66,6 +69,7 @@ impl StepName {
             StepName::SpindownWait => "spindown_wait",
             StepName::ScaleInOld => "scale_in_old",
             StepName::FollowUp => "follow_up",
+            StepName::SmokeTests => "smoke_tests",
             StepName::CreateRelease => "create_release",
             StepName::RollbackPrepare => "rollback_prepare",
             StepName::RollbackScaleInNew => "rollback_scale_in_new",
@@ -260,7 +264,7 @@ pub struct RecycledGroup {
 pub struct GateVerdict {
     /// When.
     pub at: DateTime<Utc>,
-    /// `migration`, `health`, `monitor`, `follow_up`.
+    /// `migration`, `health`, `monitor`, `follow_up`, `smoke_tests`.
     pub gate: String,
     /// `go`, `rollback`, `inconclusive`, `failed`.
     pub verdict: String,

@@ -48,7 +48,7 @@ pub fn rollout_steps(kind: DeployKind, production: bool) -> Vec<StepName> {
     }
     steps.push(FollowUp);
     if kind.ships_code() {
-        steps.push(CreateRelease);
+        steps.extend([SmokeTests, CreateRelease]);
     }
     steps.extend([ReleaseLock, Report]);
     steps
@@ -301,6 +301,7 @@ mod tests {
                 "spindown_wait",
                 "scale_in_old",
                 "follow_up",
+                "smoke_tests",
                 "create_release",
                 "release_lock",
                 "report"

@@ -198,7 +198,10 @@ class _NotifierLike(Protocol):
     def announce(self, announcement: dict[str, Any], /) -> object: ...
 
 class _OperatorLike(Protocol):
-    """What a Python operator provides (or pass a plain callable)."""
+    """What a Python operator provides (or pass a plain callable). ``request["gate"]`` is
+    ``"monitor"`` (its verdict was inconclusive) or ``"smoke_tests"`` (did the checks in
+    ``request["checks"]`` pass in production?); answer ``"go"``, ``"rollback"`` or ``None``
+    (not now: the run pauses)."""
 
     def decide(self, request: dict[str, Any], /) -> str | None: ...
 

@@ -14,7 +14,10 @@ use crate::errors::{from_py_err, to_py_err};
 
 /// Calls `obj.decide(request_dict)` (or `obj(request_dict)`), which answers `"go"`,
 /// `"rollback"`, or `None` for "not now" (the run pauses; `resume` asks again). The dict has
-/// `gate`, `explanation`, `criteria` (the guide's rollback questions) and `windows`.
+/// `gate`, `explanation`, `criteria` (the guide's rollback questions), `windows` and `checks`.
+/// `gate` is `"monitor"` for an inconclusive verdict, or `"smoke_tests"` when asking whether
+/// the checks in `checks` passed in production (`"go"`: they did, the release is created;
+/// `"rollback"`: they did not).
 #[derive(Debug, Clone)]
 pub struct PyOperator {
     obj: Arc<Py<PyAny>>,

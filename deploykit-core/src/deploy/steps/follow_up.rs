@@ -1,6 +1,6 @@
 //! `follow_up`: an hour after the monitor gate, watch the figures again (only a bad window
-//! rolls back: old instances are gone by then, so there is nothing left to compare), and
-//! show the smoke-test checklist.
+//! rolls back: old instances are gone by then, so there is nothing left to compare). The
+//! smoke-test checklist is shown as the hour starts; `smoke_tests` asks for its result.
 
 use crate::deploy::context::StepContext;
 use crate::deploy::monitor_verdict::Verdict;
@@ -35,10 +35,7 @@ pub(crate) async fn follow_up(ctx: &StepContext<'_>, state: &DeployState) -> Res
     // what the new code is compared with.
     let baseline = super::monitor_gate::monitor_gate_old_total(ctx)?;
     let v = watch(ctx, state, "follow_up", at, baseline).await?;
-    let mut facts = vec![Fact::note(format!(
-        "smoke tests (by hand): {}",
-        smoke_tests(state)
-    ))];
+    let mut facts = Vec::new();
     match v.verdict {
         Verdict::Rollback => {
             ctx.note("verdict", format!("follow-up rollback: {}", v.explanation))?;

@@ -15,6 +15,7 @@ mod release;
 mod report;
 mod rollback;
 mod scale_in_old;
+mod smoke_tests;
 mod spindown_wait;
 
 use chrono::{DateTime, Utc};
@@ -104,6 +105,7 @@ pub(crate) async fn run_step(
         StepName::SpindownWait => spindown_wait::spindown_wait(ctx, state).await,
         StepName::ScaleInOld => scale_in_old::scale_in_old(ctx, state).await,
         StepName::FollowUp => follow_up::follow_up(ctx, state).await,
+        StepName::SmokeTests => smoke_tests::smoke_tests(ctx, state).await,
         StepName::CreateRelease => release::create_release(ctx, state).await,
         StepName::RollbackPrepare => rollback::rollback_prepare(ctx, state).await,
         StepName::RollbackScaleInNew => rollback::rollback_scale_in_new(ctx, state).await,

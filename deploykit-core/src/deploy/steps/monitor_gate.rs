@@ -327,6 +327,7 @@ async fn decide(
             explanation: v.explanation.clone(),
             criteria: rollback_criteria(),
             windows: v.windows.clone(),
+            checks: Vec::new(),
         };
         if let Some(d) = op.decide(&request).await? {
             ctx.remember(KEY, &d)?;

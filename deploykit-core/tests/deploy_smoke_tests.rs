@@ -1,0 +1,192 @@
+//! The guide's steps 8 and 9: once the new code has served production for an hour, a person
+//! says whether the smoke tests passed; the release waits for a yes, and a no rolls back.
+
+mod deploy_support;
+
+use std::sync::{Arc, Mutex};
+
+use async_trait::async_trait;
+use deploy_support::{Rig, first_run, rolled_back_reason};
+use deploykit_core::deploy::{
+    Decision, DecisionRequest, FinalStatus, FixedDecision, MemoryJournal, Operator, resume,
+};
+use deploykit_core::{DeployKind, NullSink, Result};
+
+/// Answers `answer` and keeps every question, with the virtual time it was asked at.
+#[derive(Debug)]
+struct Recording {
+    answer: Option<Decision>,
+    asked: Mutex<Vec<DecisionRequest>>,
+}
+
+#[async_trait]
+impl Operator for Recording {
+    async fn decide(&self, request: &DecisionRequest) -> Result<Option<Decision>> {
+        self.asked.lock().expect("asked").push(request.clone());
+        Ok(self.answer)
+    }
+}
+
+fn recording(answer: Option<Decision>) -> Arc<Recording> {
+    Arc::new(Recording {
+        answer,
+        asked: Mutex::new(Vec::new()),
+    })
+}
+
+#[tokio::test]
+async fn the_operator_is_asked_for_the_app_s_checks_and_a_yes_creates_the_release() {
+    let mut rig = Rig::prod().await;
+    let operator = recording(Some(Decision::Go));
+    rig.ports.operator = Some(operator.clone());
+    let mut req = rig.request(DeployKind::Full);
+    req.yes = false;
+    let out = rig.deploy(&req).await;
+    assert_eq!(out.status, FinalStatus::Deployed, "{out:#?}");
+    // The healthy monitor gate asked nothing: the one question is the smoke tests'.
+    let asked = operator.asked.lock().expect("asked").clone();
+    assert_eq!(asked.len(), 1, "{asked:#?}");
+    assert!(asked[0].is_smoke_tests(), "{:?}", asked[0].gate);
+    assert_eq!(asked[0].checks, rig.app.smoke_tests);
+    assert!(asked[0].checks.iter().any(|c| c.contains("Sign in")));
+    let verdict = out
+        .verdicts
+        .iter()
+        .find(|v| v.gate == "smoke_tests")
+        .expect("a smoke-test verdict");
+    assert_eq!(verdict.verdict, "go");
+    assert!(
+        verdict.explanation.contains("alice confirmed"),
+        "{verdict:?}"
+    );
+    // The release comes after the yes, and only then.
+    let order: Vec<&str> = out.steps.iter().map(|s| s.step.as_str()).collect();
+    let at = |name: &str| order.iter().position(|s| *s == name).expect(name);
+    assert!(at("follow_up") < at("smoke_tests") && at("smoke_tests") < at("create_release"));
+    assert_eq!(rig.releases_created(), vec!["RC 112".to_string()]);
+}
+
+#[tokio::test]
+async fn a_failed_smoke_test_rolls_back_by_revert_and_creates_no_release() {
+    let mut rig = Rig::prod().await;
+    rig.ports.operator = Some(Arc::new(FixedDecision(Decision::Rollback)));
+    let mut req = rig.request(DeployKind::Full);
+    req.yes = false;
+    let out = rig.deploy(&req).await;
+    let reason = rolled_back_reason(&out.status);
+    assert!(reason.contains("smoke_tests"), "{reason}");
+    assert!(reason.contains("failed"), "{reason}");
+    assert!(rig.releases_created().is_empty(), "no release of bad code");
+    // The old instances were scaled in before: the revert PR is the way back.
+    assert!(out.revert_pr_url.is_some(), "{out:#?}");
+    assert!(
+        rig.announcements().contains(&"rollback_started"),
+        "{:?}",
+        rig.announcements()
+    );
+    assert!(rig.lock_free().await);
+}
+
+#[tokio::test]
+async fn without_anyone_to_ask_the_run_pauses_before_the_release_and_resumes_to_it() {
+    let rig = Rig::prod().await;
+    let journal = MemoryJournal::new();
+    let mut req = rig.request(DeployKind::Full);
+    req.yes = false;
+    let out = rig.deploy_with(&journal, &req).await.expect("deploy");
+    match &out.status {
+        FinalStatus::Paused { reason } => {
+            assert!(reason.contains("did the smoke tests pass"), "{reason}");
+            assert!(reason.contains("Sign in"), "{reason}");
+            assert!(reason.contains("--decision go"), "{reason}");
+        }
+        other => panic!("expected a pause, got {other:?}"),
+    }
+    assert!(rig.releases_created().is_empty());
+    assert!(!rig.lock_free().await, "a paused deploy keeps its lock");
+    // Nothing is rolled back while waiting: the new code serves.
+    assert_eq!(rig.running("idp").len(), 4);
+    assert_eq!(rig.merges(), 1);
+
+    let mut ports = rig.ports.clone();
+    ports.operator = Some(Arc::new(FixedDecision(Decision::Go)));
+    let run = first_run(&journal);
+    let out = resume(&ports, &rig.settings, &journal, &NullSink, &run)
+        .await
+        .expect("resume");
+    assert_eq!(out.status, FinalStatus::Deployed, "{out:#?}");
+    assert_eq!(rig.releases_created(), vec!["RC 112".to_string()]);
+    assert_eq!(rig.merges(), 1, "nothing merged twice");
+    assert!(rig.lock_free().await);
+}
+
+#[tokio::test]
+async fn with_yes_nobody_is_asked_and_the_report_says_the_checks_are_unconfirmed() {
+    let rig = Rig::prod().await;
+    // `--yes` with no operator: the CLI gives none when --yes is passed.
+    let out = rig.deploy(&rig.request(DeployKind::Full)).await;
+    assert_eq!(out.status, FinalStatus::Deployed, "{out:#?}");
+    assert!(
+        out.notes
+            .iter()
+            .any(|n| n.contains("smoke tests not confirmed") && n.contains("Sign in")),
+        "{:?}",
+        out.notes
+    );
+    assert_eq!(rig.releases_created(), vec!["RC 112".to_string()]);
+    // An operator, when there is one (a Python callback), is asked even with yes set.
+    let operator = recording(Some(Decision::Rollback));
+    let again = Rig::prod().await;
+    let mut ports = again.ports.clone();
+    ports.operator = Some(operator.clone());
+    let out = deploykit_core::deploy::deploy(
+        &ports,
+        &again.settings,
+        &MemoryJournal::new(),
+        &NullSink,
+        &again.request(DeployKind::Full),
+    )
+    .await
+    .expect("deploy");
+    assert!(
+        matches!(out.status, FinalStatus::RolledBack { .. }),
+        "{out:#?}"
+    );
+    assert_eq!(operator.asked.lock().expect("asked").len(), 1);
+}
+
+#[tokio::test]
+async fn an_app_without_smoke_tests_is_released_without_asking() {
+    let mut rig = Rig::prod().await;
+    rig.app.smoke_tests.clear();
+    let operator = recording(Some(Decision::Rollback));
+    rig.ports.operator = Some(operator.clone());
+    let mut req = rig.request(DeployKind::Full);
+    req.yes = false;
+    let out = rig.deploy(&req).await;
+    assert_eq!(out.status, FinalStatus::Deployed, "{out:#?}");
+    assert!(operator.asked.lock().expect("asked").is_empty());
+    let step = out
+        .steps
+        .iter()
+        .find(|s| s.step.as_str() == "smoke_tests")
+        .expect("the step is recorded");
+    assert!(
+        step.detail.contains("no smoke tests configured"),
+        "{step:?}"
+    );
+    assert_eq!(rig.releases_created(), vec!["RC 112".to_string()]);
+}
+
+#[tokio::test]
+async fn config_recycles_are_not_asked_for_smoke_tests() {
+    let mut rig = Rig::prod().await;
+    let operator = recording(Some(Decision::Rollback));
+    rig.ports.operator = Some(operator.clone());
+    let mut req = rig.request(DeployKind::ConfigRecycle);
+    req.yes = false;
+    let out = rig.deploy(&req).await;
+    assert_eq!(out.status, FinalStatus::Deployed, "{out:#?}");
+    assert!(operator.asked.lock().expect("asked").is_empty());
+    assert!(out.steps.iter().all(|s| s.step.as_str() != "smoke_tests"));
+}
