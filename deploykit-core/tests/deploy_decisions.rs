@@ -133,7 +133,9 @@ async fn a_spike_found_by_the_follow_up_check_rolls_back_by_revert() {
     // The old instances were scaled in an hour ago: nothing old to return to, and the report
     // says the revert is the way back.
     assert!(
-        out.notes.iter().any(|n| n.contains("already replaced")),
+        out.notes
+            .iter()
+            .any(|n| n.contains("already gone, scaled in after the monitor gate")),
         "{:?}",
         out.notes
     );

@@ -80,6 +80,13 @@ async fn a_failed_smoke_test_rolls_back_by_revert_and_creates_no_release() {
     // The old instances were scaled in before: the revert PR is the way back.
     assert!(out.revert_pr_url.is_some(), "{out:#?}");
     assert!(
+        out.notes
+            .iter()
+            .any(|n| n.contains("old instances are already gone, scaled in")),
+        "{:?}",
+        out.notes
+    );
+    assert!(
         rig.announcements().contains(&"rollback_started"),
         "{:?}",
         rig.announcements()

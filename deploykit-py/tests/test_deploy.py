@@ -48,14 +48,33 @@ def test_full_deploy_to_production() -> None:
     world, pr = ready_world()
     notifier = RecordingNotifier()
     events: list[dict[str, Any]] = []
-    outcome = world.deploy("idp", "prod", pr=pr, notifier=notifier, on_event=events.append)
+    asked: list[dict[str, Any]] = []
+
+    def smoke_tests_pass(request: dict[str, Any]) -> str:
+        asked.append(request)
+        return "go"
+
+    outcome = world.deploy(
+        "idp", "prod", pr=pr, notifier=notifier, on_event=events.append, decide=smoke_tests_pass
+    )
     assert outcome.deployed and outcome.status == "deployed" and outcome.reason is None
     assert step_names(outcome)[:4] == ["preflight", "merge_pr", "announce_recycle", "recycle"]
-    assert {"migration_gate", "health_gate", "monitor_gate", "scale_in_old", "create_release"} <= set(
+    assert step_names(outcome)[-5:] == [
+        "follow_up",
+        "smoke_tests",
+        "create_release",
+        "release_lock",
+        "report",
+    ]
+    assert {"migration_gate", "health_gate", "monitor_gate", "scale_in_old"} <= set(
         step_names(outcome)
     )
+    # The healthy gates asked nothing; the one question was whether the smoke tests passed.
+    (request,) = asked
+    assert request["gate"] == "smoke_tests"
+    assert "Sign in to an account" in request["checks"]
     assert [v["verdict"] for v in outcome.verdicts] == ["go"] * len(outcome.verdicts)
-    assert {v["gate"] for v in outcome.verdicts} >= {"migration", "health", "monitor"}
+    assert {v["gate"] for v in outcome.verdicts} >= {"migration", "health", "monitor", "smoke_tests"}
     assert outcome.release_url is not None and "releases/tag" in outcome.release_url
     # The Python notifier got exactly what the outcome lists.
     assert notifier.announcements == outcome.announcements
@@ -253,6 +272,30 @@ def test_an_operator_answering_nonsense_fails_the_gate_safely() -> None:
     assert 'the Python operator answered maybe: expected "go"' in outcome.reason
 
 
+def test_without_decide_the_deploy_pauses_for_the_smoke_tests_and_a_no_rolls_back() -> None:
+    world, pr = ready_world()
+    paused = world.deploy("idp", "prod", pr=pr)
+    assert paused.status == "paused"
+    assert paused.reason is not None and "did the smoke tests pass in prod?" in paused.reason
+    assert paused.release_url is None
+    assert world.run_list().runs[0]["next_step"] == "smoke_tests"
+
+    rolled_back = world.resume(paused.run_id, decide=lambda r: "rollback")
+    assert rolled_back.status == "rolled_back"
+    assert rolled_back.reason is not None and "smoke tests failed" in rolled_back.reason
+    assert rolled_back.release_url is None
+    assert rolled_back.revert_pr_url is not None
+    assert world.lock_status("prod", "idp").free
+
+
+def test_with_yes_the_smoke_tests_are_noted_unconfirmed() -> None:
+    world, pr = ready_world()
+    outcome = world.deploy("idp", "prod", pr=pr, yes=True)
+    assert outcome.deployed, outcome.reason
+    assert outcome.release_url is not None
+    assert any("smoke tests not confirmed" in n for n in outcome.notes), outcome.notes
+
+
 def test_unapproved_pr_stops_before_anything_changes() -> None:
     world = deploykit.World.login_gov()
     rc = world.cut_rc("idp")
@@ -337,7 +380,9 @@ class StoppedDeploy:
         time.sleep(1.0)
         assert (len(self.monitor.calls), len(self.events)) == seen
         (run_id,) = self.world.runs()
-        resumed = self.world.resume(run_id, monitor=HealthyFigures(self.old_sha, self.merged))
+        resumed = self.world.resume(
+            run_id, monitor=HealthyFigures(self.old_sha, self.merged), decide=lambda r: "go"
+        )
         assert resumed.deployed, resumed.reason
         assert resumed.run_id == run_id
 
@@ -379,7 +424,7 @@ def test_a_deploy_boots_the_merged_commit_so_old_and_new_shas_differ() -> None:
         if event["event"] == "gate_verdict" and event["gate"] == "monitor":
             verdicts.append(event["explanation"])
 
-    outcome = world.deploy("idp", "prod", pr=pr, on_event=on_event)
+    outcome = world.deploy("idp", "prod", pr=pr, on_event=on_event, yes=True)
     assert outcome.deployed, outcome.reason
     (new,) = {s.deployed_sha.text for s in world.servers("prod", "idp") if s.deployed_sha}
     assert new != old

@@ -27,6 +27,8 @@ def test_guided_deploy_day(tmp_path: pathlib.Path) -> None:
     assert "Is today a deploy day?" in human
     assert "[slack #login-devops] Pending idp release: RC 112" in human
     assert "gate monitor: go" in human
+    assert "by hand: Sign in to an account: passed" in human
+    assert "gate smoke_tests: go" in human
     assert data["rc"] == "112" and data["branch"] == "stages/rc-2026-11-24"
     assert data["deploy"]["status"] == {"status": "deployed"}
     assert data["deploy"]["release_url"].startswith("https://github.com/18F/identity-idp/releases/")

@@ -1001,7 +1001,8 @@ fn healthy_figures(serving: &Serving) -> serde_json::Value {
 /// first, its log followed), waits for health, passes the monitor gate on New Relic's
 /// NerdGraph fake (healthy figures for the old and the new SHA: new instances boot the
 /// merged `stages/prod`), waits for the spindown, scales in the old instances, runs the
-/// follow-up check, creates the release and reports. Every secret is set (a code deploy
+/// follow-up check, pauses for the smoke tests (no terminal, no `--yes`), and `resume
+/// --decision go` creates the release and reports. Every secret is set (a code deploy
 /// refuses `--config-diff`, so the diff's secrets only sit in the inputs; the New Relic key
 /// comes from a file the configuration names); stdout, stderr, every file under the state
 /// and working directories and the origin, and every byte the Slack, New Relic and GitHub
@@ -1117,16 +1118,43 @@ async fn a_full_code_deploy_on_moto_and_local_fakes_leaks_nothing() {
         }),
     };
     let world = PlayingWorld::start(&c, rules).await;
-    let out = run.deploykit_in_place(
+    // Without --yes and without a terminal to ask at, the deploy pauses once the follow-up
+    // check is done: nobody has said the smoke tests passed (guide steps 8 and 9).
+    let paused = run.deploykit_in_place(
         &[
             "--config",
             config_arg.as_str(),
-            "--yes",
             "deploy",
             "prod",
             "idp",
             "--override-cadence",
             "secret audit",
+        ],
+        &env,
+    );
+    let paused_text = format!("{}\n{}", stdout(&paused), stderr(&paused));
+    assert_eq!(paused.status.code(), Some(1), "paused:\n{paused_text}");
+    assert!(
+        paused_text.contains("did the smoke tests pass in prod?"),
+        "{paused_text}"
+    );
+    assert!(
+        github.state.lock().unwrap().releases.is_empty(),
+        "no release before the smoke tests passed"
+    );
+    let run_id = stdout(&paused)
+        .lines()
+        .find_map(|l| l.strip_prefix("run ")?.split(':').next().map(String::from))
+        .expect("the paused run's id");
+    // The release manager ran the checks by hand; they passed.
+    let out = run.deploykit_in_place(
+        &[
+            "--config",
+            config_arg.as_str(),
+            "resume",
+            run_id.as_str(),
+            "--decision",
+            "go",
         ],
         &env,
     );
@@ -1241,7 +1269,8 @@ async fn a_full_code_deploy_on_moto_and_local_fakes_leaks_nothing() {
     );
 
     let mut hits = search_output("rc create", &cut, &secrets);
-    hits.extend(search_output("deploy", &out, &secrets));
+    hits.extend(search_output("deploy", &paused, &secrets));
+    hits.extend(search_output("resume", &out, &secrets));
     hits.extend(search_requests("slack", &posts, &secrets, &|r| {
         let path = r.path();
         if path.ends_with("AUDITwebhookMAIN0003") {

@@ -16,15 +16,17 @@
 //!
 //! Healthy in-service capacity never drops below the pre-deploy count: old instances are
 //! never unprotected, terminated or drained, and desired never goes below its old value.
-//! If the spindown already replaced the old instances (environments that do not protect
-//! instances), there is nothing old to return to: the report says so, and the revert PR
+//! If the old instances are gone (scaled in after the monitor gate in production, or replaced
+//! by the spindown where instances are not protected), there is nothing old to return to: the report says so, and the revert PR
 //! is the way back.
 
 use std::collections::BTreeSet;
 
 use crate::deploy::context::StepContext;
 use crate::deploy::state::PrFacts;
-use crate::deploy::state::{DeployState, Fact, GroupSnapshot, RecycledGroup};
+use crate::deploy::state::{
+    DeployState, Fact, GroupSnapshot, RecycledGroup, StepName, StepOutcome,
+};
 use crate::deploy::steps::{StepBody, app_groups, lock, plus};
 use crate::error::{Error, ErrorKind, Result};
 use crate::fleet_ops::{ScaleInMode, ScaleInRequest, scale_in};
@@ -156,12 +158,20 @@ pub(crate) async fn rollback_scale_in_new(
             continue;
         }
         let line = converge(ctx, state, snap).await?;
-        if line.contains("already replaced") {
+        if line.contains("already gone") {
             facts.push(Fact::note(line.clone()));
         }
         lines.push(line);
     }
     Ok(StepBody::done(lines.join("; "), facts))
+}
+
+/// Whether this run scaled in the old instances (production, after the monitor gate).
+fn scaled_in_old(state: &DeployState) -> bool {
+    state
+        .steps
+        .iter()
+        .any(|s| s.step == StepName::ScaleInOld && s.outcome == StepOutcome::Done)
 }
 
 async fn read(ctx: &StepContext<'_>, snap: &GroupSnapshot) -> Result<Group> {
@@ -278,9 +288,14 @@ async fn converge(
                 );
             }
             if old_running.len() < usize::try_from(snap.desired).unwrap_or(usize::MAX) {
+                let by = if scaled_in_old(state) {
+                    "scaled in after the monitor gate"
+                } else {
+                    "replaced by the spindown"
+                };
                 break format!(
-                    "{name}: the old instances were already replaced by the spindown ({} of {} \
-                 left); the new code stays until the revert is deployed",
+                    "{name}: the old instances are already gone, {by} ({} of {} left); the new \
+                     code stays until the revert is deployed",
                     old_running.len(),
                     snap.desired
                 );
