@@ -23,7 +23,9 @@ pub struct Cli {
     #[arg(long, global = true)]
     pub sandbox: bool,
     /// Override one configuration value, e.g. `--set aws.region=us-east-1` (repeatable;
-    /// overrides the file and environment variables; secrets cannot be set this way).
+    /// overrides the file and environment variables; secrets cannot be set this way). Lists
+    /// and tables are written as TOML: `--set 'cadence.freezes=[{ start = 2026-12-21, end =
+    /// 2027-01-01 }]'`.
     #[arg(long = "set", global = true, value_name = "KEY=VALUE")]
     pub set: Vec<String>,
     /// The command.

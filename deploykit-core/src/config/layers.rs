@@ -93,8 +93,23 @@ fn set_path(w: &mut Walk, root: &mut Table, path: &str, value: &str, origin: Str
             }
         }
     }
-    table.insert(last.to_string(), Value::String(value.to_string()));
+    table.insert(last.to_string(), structured(value));
     w.origins.insert(path.to_string(), origin);
+}
+
+/// A flag's or variable's value: a TOML list or inline table when it is written as one
+/// (`[{ start = 2026-12-21, end = 2027-01-01 }]`), so keys that hold lists of tables can be
+/// set too; anything else stays a string (numbers and lists of plain values are read from
+/// the string where the key expects them).
+fn structured(value: &str) -> Value {
+    let trimmed = value.trim_start();
+    if (trimmed.starts_with('[') || trimmed.starts_with('{'))
+        && let Ok(mut table) = format!("v = {value}").parse::<Table>()
+        && let Some(parsed) = table.remove("v")
+    {
+        return parsed;
+    }
+    Value::String(value.to_string())
 }
 
 /// Merges the layers into one table. The built-in apps (idp, pki) and environments (prod,

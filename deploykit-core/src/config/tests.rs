@@ -572,6 +572,38 @@ staging = "https://new.staging.example.gov/api/deploy.json"
 }
 
 #[test]
+fn a_flag_or_variable_sets_a_list_of_tables_written_as_toml() {
+    let flags = map(&[(
+        "cadence.freezes",
+        r#"[{ start = 2026-12-21, end = 2027-01-01, reason = "holidays" }]"#,
+    )]);
+    let c = resolve(None, &none(), &flags).expect("valid");
+    assert_eq!(c.cadence.freezes.len(), 1);
+    assert_eq!(c.cadence.freezes[0].reason, "holidays");
+    assert_eq!(c.cadence.freezes[0].start.to_string(), "2026-12-21");
+    let env = map(&[(
+        "DEPLOYKIT__CADENCE__TEAM_LEAVE",
+        r#"[{ start = "2026-12-24", end = "2026-12-26" }]"#,
+    )]);
+    let c = resolve(None, &env, &none()).expect("valid");
+    assert_eq!(c.cadence.team_leave[0].end.to_string(), "2026-12-26");
+    // A span missing its end still names the key path and where it came from.
+    let flags = map(&[("cadence.freezes", "[{ start = 2026-12-21 }]")]);
+    let problems = check(None, &none(), &flags);
+    assert_eq!(paths(&problems), ["cadence.freezes[0].end"]);
+    // Not TOML: still a string, refused as before, naming the flag.
+    let flags = map(&[("cadence.freezes", "[2026-12-21 to 2027-01-01]")]);
+    let problems = check(None, &none(), &flags);
+    let message = only_problem(&problems, "cadence.freezes");
+    assert!(message.contains("expected a list"), "{message}");
+    assert!(message.contains("set by flag cadence.freezes"), "{message}");
+    // A value that only looks like TOML where a string is expected stays that string.
+    let flags = map(&[("notifier.channels.main", "#login-appdev")]);
+    let c = resolve(None, &none(), &flags).expect("valid");
+    assert_eq!(c.notifier.channels.main, "#login-appdev");
+}
+
+#[test]
 fn bad_deploy_status_urls_name_their_key_path() {
     let text = r#"
 [apps.idp.deploy_status_urls]
