@@ -178,6 +178,51 @@ async fn a_standalone_rollback_removes_the_new_instances_and_opens_the_revert() 
 }
 
 #[tokio::test]
+async fn a_standalone_rollback_after_a_finished_deploy_removes_nothing_and_says_so() {
+    let rig = Rig::prod().await;
+    let out = rig.deploy(&rig.request(DeployKind::Full)).await;
+    assert_eq!(out.status, FinalStatus::Deployed, "{out:#?}");
+    let serving = rig.running("idp");
+    let out = rollback(
+        &rig.ports,
+        &rig.settings,
+        &MemoryJournal::new(),
+        &NullSink,
+        &rig.rollback_request("errors an hour after the deploy"),
+    )
+    .await
+    .expect("rollback");
+    assert!(
+        matches!(out.status, FinalStatus::RolledBack { .. }),
+        "{out:#?}"
+    );
+    // The instances serving run the new code, and they stay: nothing was "removed".
+    assert_eq!(rig.running("idp"), serving);
+    let scale_in = out
+        .steps
+        .iter()
+        .find(|s| s.step.as_str() == "rollback_scale_in_new")
+        .expect("the step ran");
+    assert!(
+        scale_in.detail.contains("nothing to remove"),
+        "{scale_in:?}"
+    );
+    assert!(
+        !scale_in.detail.contains("old instance(s) serving"),
+        "{scale_in:?}"
+    );
+    assert!(
+        out.notes
+            .iter()
+            .any(|n| n.contains("prod-idp: no recycle in progress")
+                && n.contains("stay until the revert is deployed")),
+        "{:?}",
+        out.notes
+    );
+    assert!(out.revert_pr_url.is_some(), "the revert is the way back");
+}
+
+#[tokio::test]
 async fn the_dry_run_plan_has_the_numbers_and_changes_nothing() {
     let rig = Rig::prod().await;
     let p = plan(&rig.ports, &rig.settings, &rig.request(DeployKind::Full))

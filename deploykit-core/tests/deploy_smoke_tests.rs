@@ -10,6 +10,7 @@ use deploy_support::{Rig, first_run, rolled_back_reason};
 use deploykit_core::deploy::{
     Decision, DecisionRequest, FinalStatus, FixedDecision, MemoryJournal, Operator, resume,
 };
+use deploykit_core::ports::{CodeHost, NewRelease};
 use deploykit_core::{DeployKind, NullSink, Result};
 
 /// Answers `answer` and keeps every question, with the virtual time it was asked at.
@@ -124,6 +125,57 @@ async fn without_anyone_to_ask_the_run_pauses_before_the_release_and_resumes_to_
     assert_eq!(out.status, FinalStatus::Deployed, "{out:#?}");
     assert_eq!(rig.releases_created(), vec!["RC 112".to_string()]);
     assert_eq!(rig.merges(), 1, "nothing merged twice");
+    assert!(rig.lock_free().await);
+}
+
+#[tokio::test]
+async fn a_release_made_by_hand_while_paused_is_kept_when_the_run_resumes() {
+    let rig = Rig::prod().await;
+    let journal = MemoryJournal::new();
+    let mut req = rig.request(DeployKind::Full);
+    req.yes = false;
+    let out = rig.deploy_with(&journal, &req).await.expect("deploy");
+    assert!(matches!(out.status, FinalStatus::Paused { .. }), "{out:#?}");
+    // Someone releases RC 112 by hand while the run waits for the smoke tests.
+    let merged = rig
+        .ports
+        .code_host
+        .pull_request(rig.pr)
+        .await
+        .expect("pr")
+        .merge_commit_sha
+        .expect("merged");
+    let by_hand = rig
+        .ports
+        .code_host
+        .create_release(&NewRelease {
+            name: "RC 112".into(),
+            tag_name: "by-hand".into(),
+            target: merged,
+            body: String::new(),
+            make_latest: true,
+        })
+        .await
+        .expect("release by hand");
+
+    let mut ports = rig.ports.clone();
+    ports.operator = Some(Arc::new(FixedDecision(Decision::Go)));
+    let out = resume(
+        &ports,
+        &rig.settings,
+        &journal,
+        &NullSink,
+        &first_run(&journal),
+    )
+    .await
+    .expect("the first resume finishes: the release exists");
+    assert_eq!(out.status, FinalStatus::Deployed, "{out:#?}");
+    assert_eq!(out.release_url.as_deref(), Some(by_hand.html_url.as_str()));
+    assert_eq!(
+        rig.releases_created(),
+        vec!["RC 112".to_string()],
+        "not twice"
+    );
     assert!(rig.lock_free().await);
 }
 

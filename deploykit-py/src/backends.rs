@@ -11,6 +11,7 @@ use deploykit_backends::{
 };
 use deploykit_core::config::{EffectiveConfig, find_config_file, resolve_file};
 use deploykit_core::deploy::{DeployPorts, EnvSettings, FileJournal, Journal};
+use deploykit_core::notify::RedactionRules;
 use deploykit_core::policy::cadence::CadencePolicy;
 use deploykit_core::ports::{
     Clock, DeployLock, DeployStatusSource, Fleet, LogSource, Monitor, SystemClock,
@@ -103,6 +104,10 @@ impl PortSet for RealPorts {
 
     fn cadence(&self) -> CadencePolicy {
         self.config.cadence.policy()
+    }
+
+    fn redaction_rules(&self) -> Result<RedactionRules> {
+        self.config.redaction_rules()
     }
 
     fn working_dir(&self) -> PathBuf {

@@ -14,6 +14,7 @@ use deploykit_core::deploy::run_list::list_runs;
 use deploykit_core::deploy::{
     DeployPorts, DeployRequest, EnvSettings, Journal, Operator, RollbackRequest, RunId,
 };
+use deploykit_core::notify::{RedactionRules, redact_config_diff};
 use deploykit_core::policy::cadence::CadencePolicy;
 use deploykit_core::ports::{
     DeployLock, DeployStatusSource, LogSource, MetricsWindow, Monitor, Notifier,
@@ -69,6 +70,9 @@ pub trait PortSet: Debug + Send + Sync {
     fn cadence(&self) -> CadencePolicy;
     /// Where `cut_rc` writes the changelog file when not told.
     fn working_dir(&self) -> PathBuf;
+    /// What a config recycle's diff hides before anything sees it (the configuration's
+    /// rules and every secret it holds; the built-in rules for the simulated world).
+    fn redaction_rules(&self) -> Result<RedactionRules>;
 }
 
 /// The operations shared by `World` and `Backends` (not constructed directly).
@@ -237,15 +241,28 @@ fn deploy_request(
     settings: Result<AppSettings>,
     env: &str,
     o: DeployOptions,
+    redaction: impl FnOnce() -> Result<RedactionRules>,
 ) -> Result<DeployRequest> {
     let settings = settings?;
     let kind: DeployKind = o.kind.parse()?;
+    // Redacted before anything sees it (the announcement, the journal, events), as the
+    // CLI's `--config-diff` is.
+    let config_diff = match o.config_diff {
+        Some(_) if kind != DeployKind::ConfigRecycle => {
+            return Err(Error::invalid_input(format!(
+                "config_diff is announced by config recycles only, but this is a {kind} \
+                 deploy: pass kind=\"config-recycle\" or leave config_diff out"
+            )));
+        }
+        Some(diff) => Some(redact_config_diff(diff.trim_end(), &redaction()?)),
+        None => None,
+    };
     Ok(DeployRequest {
         pr_number: o.pr,
         reason: o.reason,
         cadence_override: o.cadence_override,
         no_migration_override: o.no_migration_override,
-        config_diff: o.config_diff,
+        config_diff,
         yes: o.yes,
         ..DeployRequest::new(EnvName::new(env)?, settings, kind, &o.run_by)
     })
@@ -593,7 +610,9 @@ sync_and_async! {
                 yes,
                 run_by: run_by.into(),
             };
-            let request = deploy_request(self.ports.settings(app), env, options);
+            let request = deploy_request(self.ports.settings(app), env, options, || {
+                self.ports.redaction_rules()
+            });
             let backend = self.backend_for(app, env, notifier, monitor, decide)?;
             run_deploy(backend, request, sink_for(on_event))
         }

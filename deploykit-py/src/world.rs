@@ -11,6 +11,7 @@ use chrono::{DateTime, Utc};
 use deploykit_backends::{ReleaseBackends, sandbox_deploy_ports};
 use deploykit_core::config::EffectiveConfig;
 use deploykit_core::deploy::{DeployPorts, EnvSettings, Journal, MemoryJournal};
+use deploykit_core::notify::RedactionRules;
 use deploykit_core::policy::cadence::CadencePolicy;
 use deploykit_core::ports::{
     Announcement, DeployLock, DeployStatusSource, LogSource, MergeMethod, Monitor,
@@ -83,6 +84,10 @@ impl PortSet for WorldPorts {
 
     fn cadence(&self) -> CadencePolicy {
         EffectiveConfig::default().cadence.policy()
+    }
+
+    fn redaction_rules(&self) -> Result<RedactionRules> {
+        EffectiveConfig::default().redaction_rules()
     }
 
     fn working_dir(&self) -> PathBuf {

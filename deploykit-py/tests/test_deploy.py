@@ -296,6 +296,35 @@ def test_with_yes_the_smoke_tests_are_noted_unconfirmed() -> None:
     assert any("smoke tests not confirmed" in n for n in outcome.notes), outcome.notes
 
 
+def test_a_config_diff_is_redacted_before_anything_sees_it() -> None:
+    world, _ = ready_world()
+    notifier = RecordingNotifier()
+    events: list[dict[str, Any]] = []
+    diff = (
+        "+ pool_size: 10\n"
+        "+ redis_url: redis://:NEWPASSWORDSECRET@redis:6379\n"
+        "+ secret_key_base: SKBSECRET123\n"
+        "+ callback: https://example.gov/cb?access_token=TOKENSECRET\n"
+    )
+    outcome = world.deploy(
+        "idp",
+        "prod",
+        kind="config-recycle",
+        config_diff=diff,
+        notifier=notifier,
+        on_event=events.append,
+        yes=True,
+    )
+    assert outcome.status == "deployed", outcome.reason
+    (change,) = [a for a in notifier.announcements if a["type"] == "config_change"]
+    assert "pool_size: 10" in str(change) and "[REDACTED]" in str(change), change
+    everything = repr((notifier.announcements, outcome.to_dict(), events))
+    for secret in ("NEWPASSWORDSECRET", "SKBSECRET123", "TOKENSECRET"):
+        assert secret not in everything
+    with pytest.raises(deploykit.InvalidInputError, match="config recycles only"):
+        world.deploy("idp", "prod", kind="no-migration-recycle", config_diff=diff)
+
+
 def test_unapproved_pr_stops_before_anything_changes() -> None:
     world = deploykit.World.login_gov()
     rc = world.cut_rc("idp")

@@ -43,23 +43,38 @@ pub(crate) async fn create_release(ctx: &StepContext<'_>, state: &DeployState) -
         },
         dry_run: false,
     };
+    let existing = async || -> Result<Option<String>> {
+        let all = host.releases().await?;
+        // Exact title match: `RC 11` must not match `RC 112`.
+        Ok(all
+            .into_iter()
+            .find(|r| r.name.trim() == name)
+            .map(|r| r.html_url))
+    };
     let url: String = ctx
         .effect(
             "create_release",
             &format!("create the release {name}"),
-            async || {
-                let all = host.releases().await?;
-                // Exact title match: `RC 11` must not match `RC 112`.
-                Ok(all
-                    .into_iter()
-                    .find(|r| r.name.trim() == name)
-                    .map(|r| r.html_url))
-            },
-            async || {
-                let out = release_create(&rctx, &request).await?;
-                out.release
+            async || existing().await,
+            async || match release_create(&rctx, &request).await {
+                Ok(out) => out
+                    .release
                     .map(|r| r.html_url)
-                    .ok_or_else(|| Error::backend(format!("creating {name} returned no release")))
+                    .ok_or_else(|| Error::backend(format!("creating {name} returned no release"))),
+                // Someone released it by hand while the run waited (paused for the smoke
+                // tests, say): the release exists, as a resume after a crash would find it.
+                Err(e) if e.kind() == ErrorKind::Conflict => match existing().await? {
+                    Some(url) => {
+                        ctx.warn(format!(
+                            "{name} was already released ({url}), not by this run: kept as it \
+                             is; check that it is the release of PR #{}",
+                            pr.number
+                        ));
+                        Ok(url)
+                    }
+                    None => Err(e),
+                },
+                Err(e) => Err(e),
             },
         )
         .await?;

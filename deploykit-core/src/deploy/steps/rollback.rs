@@ -108,6 +108,7 @@ pub(crate) async fn rollback_prepare(
     }
     let mut snaps = Vec::new();
     let mut recycled = Vec::new();
+    let mut settled = Vec::new();
     for g in groups.iter().filter(|g| wanted.contains(&g.name)) {
         let old_desired = g
             .recycle_in_progress()
@@ -115,6 +116,20 @@ pub(crate) async fn rollback_prepare(
             .unwrap_or(g.capacity.desired);
         let running = g.running_oldest_first();
         let keep = usize::try_from(old_desired).unwrap_or(usize::MAX);
+        if g.recycle_in_progress().is_none()
+            && g.delayed_scale_out().is_none()
+            && running.len() <= keep
+        {
+            // The last recycle is over and its old instances are gone: every instance
+            // serving runs what it deployed, and there is nothing newer to remove.
+            settled.push(format!(
+                "{}: no recycle in progress and no extra instance; the {} instance(s) serving \
+                 stay until the revert is deployed",
+                g.name,
+                running.len()
+            ));
+            continue;
+        }
         let old: Vec<InstanceId> = running.iter().take(keep).map(|i| i.id.clone()).collect();
         snaps.push(GroupSnapshot {
             group: g.name.clone(),
@@ -132,8 +147,10 @@ pub(crate) async fn rollback_prepare(
     let detail = snaps
         .iter()
         .map(|s| format!("{}: keep {} old instances", s.group, s.instances.len()))
+        .chain(settled.iter().cloned())
         .collect::<Vec<_>>()
         .join(", ");
+    facts.extend(settled.into_iter().map(Fact::note));
     facts.push(Fact::PreDeploy { groups: snaps });
     facts.push(Fact::Recycled {
         at: ctx.now(),
@@ -162,6 +179,12 @@ pub(crate) async fn rollback_scale_in_new(
             facts.push(Fact::note(line.clone()));
         }
         lines.push(line);
+    }
+    if lines.is_empty() {
+        return Ok(StepBody::skipped(
+            "no group has a recycle in progress or instances beyond its desired capacity: \
+             nothing to remove",
+        ));
     }
     Ok(StepBody::done(lines.join("; "), facts))
 }
