@@ -10,7 +10,7 @@ use deploy_support::{Rig, first_run, rolled_back_reason};
 use deploykit_core::deploy::{
     Decision, DecisionRequest, FinalStatus, FixedDecision, MemoryJournal, Operator, resume,
 };
-use deploykit_core::ports::{CodeHost, NewRelease};
+use deploykit_core::ports::NewRelease;
 use deploykit_core::{DeployKind, NullSink, Result};
 
 /// Answers `answer` and keeps every question, with the virtual time it was asked at.
