@@ -14,6 +14,10 @@ pub const POLICY_REFUSED: u8 = 3;
 pub const UNSAFE: u8 = 4;
 /// The deploy ended rolled back.
 pub const ROLLED_BACK: u8 = 5;
+/// The deploy is paused, waiting for a person's decision (an inconclusive monitor gate, the
+/// smoke tests): it holds the deploy lock and `deploykit resume RUN --decision go|rollback`
+/// continues it.
+pub const PAUSED: u8 = 6;
 /// The operation is not supported here (e.g. by this backend or on this platform).
 pub const UNSUPPORTED: u8 = 69;
 /// Interrupted by the operator (Ctrl-C, SIGINT), or a run's input could not be read.

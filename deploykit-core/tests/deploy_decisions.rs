@@ -26,7 +26,10 @@ async fn with_yes_an_inconclusive_production_verdict_rolls_back_by_policy() {
     let out = rig.deploy(&rig.request(DeployKind::Full)).await;
     let reason = rolled_back_reason(&out.status);
     assert!(reason.contains("inconclusive"), "{reason}");
-    assert!(reason.contains("Rollback"), "{reason}");
+    assert!(
+        reason.contains("policy for an inconclusive verdict is to roll back"),
+        "{reason}"
+    );
     assert_eq!(rig.running("idp").len(), 4);
 }
 
@@ -220,6 +223,23 @@ async fn a_standalone_rollback_after_a_finished_deploy_removes_nothing_and_says_
         out.notes
     );
     assert!(out.revert_pr_url.is_some(), "the revert is the way back");
+    // Without a PR to revert there is nothing at all to do: refused, naming --pr.
+    let mut nothing = rig.rollback_request("errors an hour after the deploy");
+    nothing.pr_number = None;
+    let out = rollback(
+        &rig.ports,
+        &rig.settings,
+        &MemoryJournal::new(),
+        &NullSink,
+        &nothing,
+    )
+    .await
+    .expect("rollback");
+    let reason = stopped_reason(&out.status);
+    assert!(reason.contains("nothing to roll back in prod"), "{reason}");
+    assert!(reason.contains("--pr N"), "{reason}");
+    assert_eq!(rig.running("idp"), serving);
+    assert!(rig.lock_free().await, "the refusal released the lock");
 }
 
 #[tokio::test]

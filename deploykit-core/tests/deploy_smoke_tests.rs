@@ -8,7 +8,8 @@ use std::sync::{Arc, Mutex};
 use async_trait::async_trait;
 use deploy_support::{Rig, first_run, rolled_back_reason};
 use deploykit_core::deploy::{
-    Decision, DecisionRequest, FinalStatus, FixedDecision, MemoryJournal, Operator, resume,
+    Decision, DecisionFor, DecisionRequest, FinalStatus, FixedDecision, MemoryJournal, Operator,
+    SMOKE_TESTS_GATE, resume,
 };
 use deploykit_core::ports::NewRelease;
 use deploykit_core::{DeployKind, NullSink, Result};
@@ -76,7 +77,7 @@ async fn a_failed_smoke_test_rolls_back_by_revert_and_creates_no_release() {
     let out = rig.deploy(&req).await;
     let reason = rolled_back_reason(&out.status);
     assert!(reason.contains("smoke_tests"), "{reason}");
-    assert!(reason.contains("failed"), "{reason}");
+    assert!(reason.contains("did not all pass"), "{reason}");
     assert!(rig.releases_created().is_empty(), "no release of bad code");
     // The old instances were scaled in before: the revert PR is the way back.
     assert!(out.revert_pr_url.is_some(), "{out:#?}");
@@ -106,7 +107,7 @@ async fn without_anyone_to_ask_the_run_pauses_before_the_release_and_resumes_to_
         FinalStatus::Paused { reason } => {
             assert!(reason.contains("did the smoke tests pass"), "{reason}");
             assert!(reason.contains("Sign in"), "{reason}");
-            assert!(reason.contains("--decision go"), "{reason}");
+            assert!(reason.contains("answer go if they passed"), "{reason}");
         }
         other => panic!("expected a pause, got {other:?}"),
     }
@@ -177,6 +178,47 @@ async fn a_release_made_by_hand_while_paused_is_kept_when_the_run_resumes() {
         "not twice"
     );
     assert!(rig.lock_free().await);
+}
+
+#[tokio::test]
+async fn a_go_for_the_monitor_gate_is_not_taken_for_the_smoke_tests() {
+    let mut rig = Rig::prod().await;
+    // No window has enough traffic: the monitor gate cannot decide and the run pauses.
+    rig.settings.monitor.min_requests = u64::MAX;
+    let journal = MemoryJournal::new();
+    let mut req = rig.request(DeployKind::Full);
+    req.yes = false;
+    let out = rig.deploy_with(&journal, &req).await.expect("deploy");
+    assert!(matches!(out.status, FinalStatus::Paused { .. }), "{out:#?}");
+    let run = first_run(&journal);
+    // `resume RUN --decision go`: the answer is the monitor gate's only.
+    let mut ports = rig.ports.clone();
+    ports.operator = Some(Arc::new(DecisionFor {
+        gate: "monitor".into(),
+        decision: Decision::Go,
+        otherwise: None,
+    }));
+    let out = resume(&ports, &rig.settings, &journal, &NullSink, &run)
+        .await
+        .expect("resume");
+    match &out.status {
+        FinalStatus::Paused { reason } => {
+            assert!(reason.contains("did the smoke tests pass"), "{reason}")
+        }
+        other => panic!("expected a pause at the smoke tests, got {other:?}"),
+    }
+    assert!(rig.releases_created().is_empty(), "nobody said they passed");
+    // The next `resume RUN --decision go` answers the smoke tests.
+    ports.operator = Some(Arc::new(DecisionFor {
+        gate: SMOKE_TESTS_GATE.into(),
+        decision: Decision::Go,
+        otherwise: None,
+    }));
+    let out = resume(&ports, &rig.settings, &journal, &NullSink, &run)
+        .await
+        .expect("resume");
+    assert_eq!(out.status, FinalStatus::Deployed, "{out:#?}");
+    assert_eq!(rig.releases_created(), vec!["RC 112".to_string()]);
 }
 
 #[tokio::test]

@@ -159,6 +159,36 @@ fn sandboxed_deploy_runs_the_guide_and_journals_it() {
 }
 
 #[test]
+fn without_yes_or_a_terminal_a_production_deploy_pauses_for_the_smoke_tests() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let env = state_env(dir.path());
+    let env: Vec<(&str, &str)> = env.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    let out = run_in(dir.path(), &["--sandbox", "deploy", "prod", "idp"], &env);
+    let text = stdout(&out);
+    assert_eq!(
+        out.status.code(),
+        Some(6),
+        "paused:\n{text}\n{}",
+        stderr(&out)
+    );
+    assert!(
+        text.contains("paused: did the smoke tests pass in prod?"),
+        "{text}"
+    );
+    assert!(text.contains("Sign in to an account"), "{text}");
+    // Everything up to the question ran; the release waits for the answer.
+    assert!(
+        text.contains("follow_up") && !text.contains("released RC"),
+        "{text}"
+    );
+    // A sandboxed run's world is gone with the command: the way on is to run it again.
+    assert!(
+        text.contains("a sandboxed run cannot be resumed") && text.contains("--yes"),
+        "{text}"
+    );
+}
+
+#[test]
 fn cadence_check_exit_codes_follow_the_calendar() {
     // Tuesday 2026-12-01: a deploy day.
     let ok = run(&["cadence", "check", "--date", "2026-12-01"]);

@@ -1133,7 +1133,7 @@ async fn a_full_code_deploy_on_moto_and_local_fakes_leaks_nothing() {
         &env,
     );
     let paused_text = format!("{}\n{}", stdout(&paused), stderr(&paused));
-    assert_eq!(paused.status.code(), Some(1), "paused:\n{paused_text}");
+    assert_eq!(paused.status.code(), Some(6), "paused:\n{paused_text}");
     assert!(
         paused_text.contains("did the smoke tests pass in prod?"),
         "{paused_text}"

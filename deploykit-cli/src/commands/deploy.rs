@@ -6,8 +6,8 @@ use std::sync::Arc;
 
 use async_trait::async_trait;
 use deploykit_core::deploy::{
-    self, Decision, DecisionRequest, DeployOutcome, DeployRequest, FileJournal, FinalStatus,
-    FixedDecision, Journal, Operator, RollbackRequest, RunId,
+    self, Decision, DecisionFor, DecisionRequest, DeployOutcome, DeployRequest, FileJournal,
+    FinalStatus, FixedDecision, Journal, Operator, RollbackRequest, RunId, StepName,
 };
 use deploykit_core::notify::redact_config_diff;
 use deploykit_core::release;
@@ -60,7 +60,8 @@ fn exit_code(status: &FinalStatus) -> u8 {
             refused_as: Some(kind),
             ..
         } => exit::code_for_kind(*kind),
-        FinalStatus::Stopped { .. } | FinalStatus::Paused { .. } => exit::FAILED,
+        FinalStatus::Paused { .. } => exit::PAUSED,
+        FinalStatus::Stopped { .. } => exit::FAILED,
     }
 }
 
@@ -125,13 +126,38 @@ impl Operator for TerminalOperator {
                 let _ = writeln!(err, "  - {c}");
             }
         }
-        let answer = ask("Go on or roll back? [go/rollback/later]").await?;
-        Ok(match answer.as_str() {
-            "go" | "g" => Some(Decision::Go),
-            "rollback" | "r" => Some(Decision::Rollback),
-            _ => None,
-        })
+        ask_until_understood(
+            "Go on or roll back? [go/rollback/later]",
+            |answer| match answer {
+                "go" | "g" => Some(Some(Decision::Go)),
+                "rollback" | "r" => Some(Some(Decision::Rollback)),
+                "later" | "l" => Some(None),
+                _ => None,
+            },
+        )
+        .await
     }
+}
+
+/// Asks `question` until `understood` makes sense of the answer (`Some`), at most three
+/// times: a typo is asked again rather than taken for "later"; after three answers it cannot
+/// read (or a closed input), the run pauses as with "later".
+async fn ask_until_understood(
+    question: &str,
+    understood: impl Fn(&str) -> Option<Option<Decision>>,
+) -> Result<Option<Decision>> {
+    for _ in 0..3 {
+        let answer = ask(question).await?.to_ascii_lowercase();
+        if let Some(decision) = understood(&answer) {
+            return Ok(decision);
+        }
+        let mut err = std::io::stderr().lock();
+        let _ = writeln!(
+            err,
+            "{answer:?} is not one of the answers in brackets; the run pauses after three"
+        );
+    }
+    Ok(None)
 }
 
 /// The guide's steps 8 and 9 at the terminal: the checks to run by hand, then whether they
@@ -151,20 +177,39 @@ async fn ask_smoke_tests(request: &DecisionRequest) -> Result<Option<Decision>> 
             "If everything looks good, the release is created next; if not, the deploy rolls back."
         );
     }
-    let answer = ask("Did the smoke tests pass? [yes/no/later]").await?;
-    Ok(match answer.as_str() {
-        "yes" | "y" | "go" => Some(Decision::Go),
-        "no" | "n" | "rollback" => Some(Decision::Rollback),
-        _ => None,
-    })
+    ask_until_understood(
+        "Did the smoke tests pass? [yes/no/later]",
+        |answer| match answer {
+            "yes" | "y" | "go" => Some(Some(Decision::Go)),
+            "no" | "n" | "rollback" => Some(Some(Decision::Rollback)),
+            "later" | "l" => Some(None),
+            _ => None,
+        },
+    )
+    .await
 }
 
-fn operator(inv: &Invocation<'_>, decision: Option<&str>) -> Option<Arc<dyn Operator>> {
-    match decision {
-        Some("go") => Some(Arc::new(FixedDecision(Decision::Go))),
-        Some(_) => Some(Arc::new(FixedDecision(Decision::Rollback))),
-        None if !inv.cli.yes && std::io::stdin().is_terminal() => Some(Arc::new(TerminalOperator)),
-        None => None,
+/// Who answers a gate's question: `--decision` answers only the question the run is paused at
+/// (`paused_at`); anything else is asked at the terminal, if there is one and no `--yes`.
+fn operator(
+    inv: &Invocation<'_>,
+    decision: Option<&str>,
+    paused_at: Option<&str>,
+) -> Option<Arc<dyn Operator>> {
+    let terminal: Option<Arc<dyn Operator>> = (!inv.cli.yes && std::io::stdin().is_terminal())
+        .then(|| Arc::new(TerminalOperator) as Arc<dyn Operator>);
+    let decision = match decision {
+        None => return terminal,
+        Some("go") => Decision::Go,
+        Some(_) => Decision::Rollback,
+    };
+    match paused_at {
+        Some(gate) => Some(Arc::new(DecisionFor {
+            gate: gate.to_string(),
+            decision,
+            otherwise: terminal,
+        })),
+        None => Some(Arc::new(FixedDecision(decision))),
     }
 }
 
@@ -233,7 +278,7 @@ pub async fn deploy(inv: &Invocation<'_>, args: &DeployArgs) -> Result<u8> {
     let diff = config_diff(&config, kind, args.config_diff.as_deref()).await?;
     let settings = config.env_settings(&env);
     let (mut ports, world) = deploy_ports(inv.cli.sandbox, &config, &app, &env).await?;
-    ports.operator = operator(inv, None);
+    ports.operator = operator(inv, None, None);
     let mut pr = args.pr;
     if let (Some(world), None, true) = (&world, pr, kind.ships_code()) {
         // A fresh simulated world has no promotion PR yet: cut one (a patch RC for a patch
@@ -328,7 +373,8 @@ pub async fn resume(inv: &Invocation<'_>, args: &ResumeArgs) -> Result<u8> {
     let settings = config.env_settings(&env);
     let (mut ports, _world) =
         deploy_ports(inv.cli.sandbox, &config, &state.request.app, &env).await?;
-    ports.operator = operator(inv, args.decision.as_deref());
+    let paused_at = state.next.and_then(StepName::decision_gate);
+    ports.operator = operator(inv, args.decision.as_deref(), paused_at);
     let outcome = deploy::resume(&ports, &settings, &journal, &inv.sink, &run).await?;
     Ok(print_outcome(inv, &outcome))
 }

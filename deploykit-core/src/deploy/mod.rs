@@ -57,7 +57,9 @@ pub use journal::{FileJournal, Journal, MemoryJournal, Record, RunId};
 pub use monitor_verdict::{MonitorVerdict, Verdict};
 pub use outcome::DeployOutcome;
 pub use plan::{DeployPlan, PlannedStep, plan};
-pub use ports::{Decision, DecisionRequest, DeployPorts, FixedDecision, Operator};
+pub use ports::{
+    Decision, DecisionFor, DecisionRequest, DeployPorts, FixedDecision, Operator, SMOKE_TESTS_GATE,
+};
 pub use request::{DeployRequest, RollbackRequest};
 pub use settings::{EnvSettings, InconclusivePolicy, MonitorThresholds};
 pub use state::{DeployState, FinalStatus, StepName};

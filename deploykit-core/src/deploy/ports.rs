@@ -50,6 +50,16 @@ pub enum Decision {
     Rollback,
 }
 
+impl Decision {
+    /// `go` or `rollback`, as `resume --decision` takes them.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Decision::Go => "go",
+            Decision::Rollback => "rollback",
+        }
+    }
+}
+
 /// Someone who can decide when a gate cannot (the CLI prompts; Python calls back).
 #[async_trait]
 pub trait Operator: Send + Sync + Debug {
@@ -65,6 +75,33 @@ pub struct FixedDecision(pub Decision);
 impl Operator for FixedDecision {
     async fn decide(&self, _request: &DecisionRequest) -> Result<Option<Decision>> {
         Ok(Some(self.0))
+    }
+}
+
+/// One answer to one gate's question (`resume --decision` answers the question the run is
+/// paused at); any other question goes to `otherwise`, or pauses the run when there is none.
+/// So a `go` given to an inconclusive monitor gate is never taken, an hour later, as "the
+/// smoke tests passed".
+#[derive(Debug, Clone)]
+pub struct DecisionFor {
+    /// The gate answered ([`DecisionRequest::gate`]).
+    pub gate: String,
+    /// The answer.
+    pub decision: Decision,
+    /// Who is asked anything else (the terminal), if anyone.
+    pub otherwise: Option<Arc<dyn Operator>>,
+}
+
+#[async_trait]
+impl Operator for DecisionFor {
+    async fn decide(&self, request: &DecisionRequest) -> Result<Option<Decision>> {
+        if request.gate == self.gate {
+            return Ok(Some(self.decision));
+        }
+        match &self.otherwise {
+            Some(op) => op.decide(request).await,
+            None => Ok(None),
+        }
     }
 }
 

@@ -18,6 +18,17 @@ pub enum InconclusivePolicy {
     Ask,
 }
 
+impl InconclusivePolicy {
+    /// What the policy does, in words (`roll back`, `go on`, `ask a person`).
+    pub fn describe(self) -> &'static str {
+        match self {
+            InconclusivePolicy::Rollback => "roll back",
+            InconclusivePolicy::Proceed => "go on",
+            InconclusivePolicy::Ask => "ask a person",
+        }
+    }
+}
+
 /// The explicit rules of the monitor gate. Rates are fractions (0.01 is 1 %).
 ///
 /// A window is *judged* only when the new SHA served at least `min_requests` requests in it.

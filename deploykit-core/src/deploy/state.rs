@@ -81,6 +81,18 @@ impl StepName {
     }
 }
 
+impl StepName {
+    /// The gate whose question a run paused at this step waits on: `monitor` for the monitor
+    /// gate, `smoke_tests` for the smoke tests; `None` for steps that never ask.
+    pub fn decision_gate(self) -> Option<&'static str> {
+        match self {
+            StepName::MonitorGate => Some("monitor"),
+            StepName::SmokeTests => Some(crate::deploy::ports::SMOKE_TESTS_GATE),
+            _ => None,
+        }
+    }
+}
+
 impl std::fmt::Display for StepName {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(self.as_str())

@@ -317,7 +317,7 @@ async fn decide(
     if let Some(d) = ctx.memo::<Decision>(KEY)? {
         return Ok(Some((
             d,
-            format!("decided {d:?} earlier in this run"),
+            format!("decided {} earlier in this run", d.as_str()),
             None,
         )));
     }
@@ -335,12 +335,12 @@ async fn decide(
                 at: ctx.now(),
                 what: "inconclusive_verdict".into(),
                 refusal: v.explanation.clone(),
-                reason: format!("{} decided {d:?}", state.request.operator),
+                reason: format!("{} decided {}", state.request.operator, d.as_str()),
             };
-            ctx.note("decision", format!("operator decided {d:?}"))?;
+            ctx.note("decision", format!("operator decided {}", d.as_str()))?;
             return Ok(Some((
                 d,
-                format!("{} decided {d:?}", state.request.operator),
+                format!("{} decided {}", state.request.operator, d.as_str()),
                 Some(record),
             )));
         }
@@ -356,11 +356,18 @@ async fn decide(
         ctx.remember(KEY, &d)?;
         ctx.note(
             "decision",
-            format!("--yes: inconclusive verdict treated as {d:?} by the {policy:?} policy"),
+            format!(
+                "--yes: inconclusive verdict treated as {} (the environment's policy is to {})",
+                d.as_str(),
+                policy.describe()
+            ),
         )?;
         return Ok(Some((
             d,
-            format!("--yes: the environment's inconclusive policy is {policy:?}"),
+            format!(
+                "--yes: the environment's policy for an inconclusive verdict is to {}",
+                policy.describe()
+            ),
             None,
         )));
     }

@@ -86,10 +86,21 @@ pub(crate) async fn create_release(ctx: &StepContext<'_>, state: &DeployState) -
 
 pub(crate) async fn open_revert(ctx: &StepContext<'_>, state: &DeployState) -> Result<StepBody> {
     let Some(merge) = state.facts.merge_sha.clone() else {
-        return Ok(StepBody::skipped(
+        let standalone = state
+            .steps
+            .iter()
+            .any(|s| s.step == crate::deploy::state::StepName::RollbackPrepare);
+        return Ok(StepBody::skipped(if standalone {
+            format!(
+                "no promotion PR was named (--pr N; pr= in Python): {} was not reverted; if \
+                 the recycle shipped code, revert it as the guide's steps to roll back say",
+                state.request.app.production_branch
+            )
+        } else {
             "no code was merged: revert the configuration change by hand if it was one, and \
-             recycle again",
-        ));
+             recycle again"
+                .to_string()
+        }));
     };
     let app = &state.request.app;
     let rc = state.facts.rc();

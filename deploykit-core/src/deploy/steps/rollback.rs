@@ -109,6 +109,7 @@ pub(crate) async fn rollback_prepare(
     let mut snaps = Vec::new();
     let mut recycled = Vec::new();
     let mut settled = Vec::new();
+    let mut settled_groups = Vec::new();
     for g in groups.iter().filter(|g| wanted.contains(&g.name)) {
         let old_desired = g
             .recycle_in_progress()
@@ -122,6 +123,7 @@ pub(crate) async fn rollback_prepare(
         {
             // The last recycle is over and its old instances are gone: every instance
             // serving runs what it deployed, and there is nothing newer to remove.
+            settled_groups.push(g.name.to_string());
             settled.push(format!(
                 "{}: no recycle in progress and no extra instance; the {} instance(s) serving \
                  stay until the revert is deployed",
@@ -143,6 +145,20 @@ pub(crate) async fn rollback_prepare(
             new_desired: g.capacity.desired,
             spindown_at: g.recycle_in_progress().map(|a| a.start_time),
         });
+    }
+    if snaps.is_empty() && state.request.pr_number.is_none() {
+        return Ok(StepBody::refused_as(
+            ErrorKind::InvalidInput,
+            format!(
+                "nothing to roll back in {env}: no recycle in progress and no instance beyond \
+                 the desired capacity in {}, and no merged promotion PR was named to revert \
+                 (--pr N; pr= in Python). The code serving is what the last deploy shipped: \
+                 name its PR to open the revert of {}",
+                settled_groups.join(", "),
+                state.request.app.production_branch
+            ),
+            facts,
+        ));
     }
     let detail = snaps
         .iter()

@@ -45,7 +45,10 @@ pub(crate) async fn smoke_tests(ctx: &StepContext<'_>, state: &DeployState) -> R
                 let d = op.decide(&request).await?;
                 if let Some(d) = d {
                     ctx.remember(KEY, &d)?;
-                    ctx.note("decision", format!("smoke tests: operator decided {d:?}"))?;
+                    ctx.note(
+                        "decision",
+                        format!("smoke tests: operator decided {}", d.as_str()),
+                    )?;
                 }
                 d
             }
@@ -69,16 +72,16 @@ pub(crate) async fn smoke_tests(ctx: &StepContext<'_>, state: &DeployState) -> R
             Ok(StepBody::done(text, vec![Fact::Verdict(verdict)]))
         }
         Some(Decision::Rollback) => {
-            let text = format!("{who} said the smoke tests failed: {checks}");
+            let text =
+                format!("{who} said the smoke tests did not all pass (the checks: {checks})");
             ctx.note("verdict", format!("smoke tests rollback: {text}"))?;
             let verdict = gate_verdict(ctx, SMOKE_TESTS_GATE, "rollback", &text);
             Ok(StepBody::gate_failed(text, vec![Fact::Verdict(verdict)]))
         }
         None => {
             let question = format!(
-                "did the smoke tests pass in {}? Run these by hand: {checks}. Resume the run \
-                 with --decision go if they passed (the release is created next), or \
-                 --decision rollback if any failed.",
+                "did the smoke tests pass in {}? Run these by hand: {checks}. Then answer go \
+                 if they passed (the release is created next), or rollback if any failed.",
                 state.request.env
             );
             Ok(StepBody {

@@ -1,0 +1,85 @@
+//! The questions a deploy asks at a terminal, answered through a pseudo-terminal
+//! (util-linux `script`): the smoke tests after the follow-up check. Skipped, saying so, where
+//! `script` is not installed.
+
+use std::io::{Read, Write};
+use std::process::{Command, Stdio};
+
+use deploykit_tests::deploykit_bin;
+
+/// Runs `deploykit ARGS` on a terminal, typing `answers` (one per line); its exit code and
+/// everything it showed on the terminal. `None` when `script` is not available.
+fn at_a_terminal(args: &[&str], answers: &[&str]) -> Option<(Option<i32>, String)> {
+    let state = tempfile::tempdir().expect("tempdir");
+    let command = std::iter::once(deploykit_bin().display().to_string())
+        .chain(args.iter().map(|a| a.to_string()))
+        .collect::<Vec<_>>()
+        .join(" ");
+    let mut child = match Command::new("script")
+        .args(["-qec", &command, "/dev/null"])
+        .env("XDG_STATE_HOME", state.path())
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+    {
+        Ok(child) => child,
+        Err(e) => {
+            eprintln!("skipped: util-linux `script` is not available ({e})");
+            return None;
+        }
+    };
+    // The answers wait in the terminal's line buffer until the prompt reads them; the input
+    // stays open until the command ends (closing it would end `script` early).
+    let mut input = child.stdin.take().expect("stdin");
+    for answer in answers {
+        writeln!(input, "{answer}").expect("type an answer");
+    }
+    let mut shown = String::new();
+    child
+        .stdout
+        .take()
+        .expect("stdout")
+        .read_to_string(&mut shown)
+        .expect("read the terminal");
+    let status = child.wait().expect("wait");
+    drop(input);
+    Some((status.code(), shown))
+}
+
+#[test]
+fn a_typo_is_asked_again_and_a_no_to_the_smoke_tests_rolls_back() {
+    let Some((code, shown)) =
+        at_a_terminal(&["--sandbox", "deploy", "prod", "idp"], &["maybe", "no"])
+    else {
+        return;
+    };
+    assert!(
+        shown.contains("Test the app there by hand:") && shown.contains("Sign up for an account"),
+        "{shown}"
+    );
+    assert!(
+        shown.contains("\"maybe\" is not one of the answers in brackets"),
+        "{shown}"
+    );
+    assert_eq!(code, Some(5), "rolled back:\n{shown}");
+    assert!(
+        shown.contains("said the smoke tests did not all pass"),
+        "{shown}"
+    );
+    assert!(!shown.contains("released RC"), "no release:\n{shown}");
+}
+
+#[test]
+fn a_yes_to_the_smoke_tests_creates_the_release() {
+    let Some((code, shown)) = at_a_terminal(&["--sandbox", "deploy", "prod", "idp"], &["yes"])
+    else {
+        return;
+    };
+    assert_eq!(code, Some(0), "deployed:\n{shown}");
+    assert!(
+        shown.contains("confirmed the smoke tests passed"),
+        "{shown}"
+    );
+    assert!(shown.contains("released RC 112"), "{shown}");
+}
