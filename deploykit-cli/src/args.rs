@@ -251,7 +251,9 @@ pub struct RollbackArgs {
 pub struct ResumeArgs {
     /// The run id printed when the deploy started.
     pub run_id: String,
-    /// The decision for a paused run (an inconclusive gate): go or rollback.
+    /// The answer to the question a paused run waits on: go or rollback. For an inconclusive
+    /// monitor gate, go on or roll back; for the smoke tests, go if they passed (the release
+    /// is created), rollback if any failed. It answers only that question.
     #[arg(long, value_parser = ["go", "rollback"])]
     pub decision: Option<String>,
 }

@@ -8,6 +8,7 @@ use deploy_support::{Rig, first_run, rolled_back_reason, stopped_reason};
 use deploykit_core::deploy::deploy;
 use deploykit_core::deploy::{FinalStatus, Journal, MemoryJournal, Record};
 use deploykit_core::events::{Event, RecordingSink};
+use deploykit_core::policy::Freeze;
 use deploykit_core::ports::LockHolder;
 use deploykit_core::report::{DeployReport, render_svg};
 use deploykit_core::sim::{FleetEventKind, TrafficProfile};
@@ -263,12 +264,37 @@ async fn patch_and_off_cycle_deploys_record_their_reason() {
         assert_eq!(err.kind(), ErrorKind::InvalidInput, "{kind}: {err}");
         assert!(
             err.to_string().contains(&format!(
-                "a {kind} deploy needs a reason: give it with --reason"
+                "{} deploy needs a reason: give it with --reason",
+                kind.with_article()
             )),
             "{err}"
         );
         assert!(journal.runs().expect("runs").is_empty());
     }
+}
+
+#[tokio::test]
+async fn an_off_cycle_deploy_through_a_freeze_records_what_the_calendar_said() {
+    let mut rig = Rig::prod().await;
+    let day = rig.world.clock().now().date_naive();
+    rig.settings.cadence.freezes.push(Freeze {
+        start: day,
+        end: day,
+        reason: "audit week".into(),
+    });
+    // A full deploy is refused by the freeze.
+    let out = rig.deploy(&rig.request(DeployKind::Full)).await;
+    assert!(stopped_reason(&out.status).contains("audit week"));
+    // An off-cycle one goes on its reason, and the overrides say what it went through.
+    let out = rig.deploy(&rig.request(DeployKind::OffCycle)).await;
+    assert_eq!(out.status, FinalStatus::Deployed, "{out:#?}");
+    let cadence = out
+        .overrides
+        .iter()
+        .find(|o| o.what == "cadence")
+        .expect("a cadence override");
+    assert!(cadence.refusal.contains("audit week"), "{cadence:?}");
+    assert!(cadence.reason.contains("urgent fix"), "{cadence:?}");
 }
 
 #[tokio::test]

@@ -186,6 +186,16 @@ fn without_yes_or_a_terminal_a_production_deploy_pauses_for_the_smoke_tests() {
         text.contains("a sandboxed run cannot be resumed") && text.contains("--yes"),
         "{text}"
     );
+    // `runs` lists it paused, and says the same.
+    let listed = stdout(&run_in(dir.path(), &["--sandbox", "runs"], &env));
+    assert!(
+        listed.contains("paused") && listed.contains("smoke_tests"),
+        "{listed}"
+    );
+    assert!(
+        listed.contains("sandboxed runs cannot be resumed") && !listed.contains("deploykit resume"),
+        "{listed}"
+    );
 }
 
 #[test]

@@ -248,7 +248,9 @@ async fn config_diff(
     };
     if kind != DeployKind::ConfigRecycle {
         return Err(Error::invalid_input(format!(
-            "--config-diff is announced by config recycles only, but this is a {kind} deploy;              pass --kind config-recycle or drop --config-diff"
+            "--config-diff is announced by config recycles only, but this is {} deploy; \
+             pass --kind config-recycle or drop --config-diff",
+            kind.with_article()
         )));
     }
     let text = if path == Path::new("-") {

@@ -12,6 +12,12 @@ use crate::output::print_result;
 pub async fn run(inv: &Invocation<'_>, args: &RunsArgs) -> Result<u8> {
     let journal = inv.journal()?;
     let list = list_runs(&journal, (args.last > 0).then_some(args.last))?;
-    print_result(inv.format, &list, || list.render());
+    print_result(inv.format, &list, || {
+        if inv.cli.sandbox {
+            list.render_sandboxed()
+        } else {
+            list.render()
+        }
+    });
     Ok(exit::OK)
 }

@@ -154,26 +154,31 @@ pub(crate) fn check_request(req: &DeployRequest, settings: &EnvSettings) -> Resu
             .main_role()
             .map_or_else(|| "ALL".to_string(), |r| r.to_string());
         return Err(Error::invalid_input(format!(
-            "a {} deploy merges the promotion PR into {} and ships it to production, but {} is \
+            "{} deploy merges the promotion PR into {} and ships it to production, but {} is \
              not a production environment (only production is deployed by promotion PR; \
              staging deploys main on its daily schedule): to pick up new code there, recycle \
              it (`deploykit deploy {} {} --kind config-recycle`, or `deploykit recycle {} {role}`)",
-            req.kind, req.app.production_branch, req.env, req.env, req.app.name, req.env
+            req.kind.with_article(),
+            req.app.production_branch,
+            req.env,
+            req.env,
+            req.app.name,
+            req.env
         )));
     }
     if req.kind.ships_code() && req.pr_number.is_none() {
         return Err(Error::invalid_input(format!(
-            "a {} deploy merges a promotion PR: give its number",
-            req.kind
+            "{} deploy merges a promotion PR: give its number",
+            req.kind.with_article()
         )));
     }
     if matches!(req.kind, DeployKind::OffCycle | DeployKind::Patch)
         && req.reason.as_deref().is_none_or(|r| r.trim().is_empty())
     {
         return Err(Error::invalid_input(format!(
-            "a {} deploy needs a reason: give it with --reason (Python: reason=); it is \
+            "{} deploy needs a reason: give it with --reason (Python: reason=); it is \
              recorded and should be shared with on-callers",
-            req.kind
+            req.kind.with_article()
         )));
     }
     Ok(())

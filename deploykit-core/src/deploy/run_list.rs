@@ -126,6 +126,22 @@ pub struct RunList {
 impl RunList {
     /// Text for people: a table, and the way on when a run can be resumed.
     pub fn render(&self) -> String {
+        self.render_with(
+            "continue an unfinished run with `deploykit resume RUN`; a paused one waits for \
+             `--decision go|rollback` (or the answer at a terminal)",
+        )
+    }
+
+    /// [`RunList::render`] of rehearsals (`--sandbox`): their simulated world is gone with
+    /// the command that made them, so the way on is to run them again.
+    pub fn render_sandboxed(&self) -> String {
+        self.render_with(
+            "sandboxed runs cannot be resumed (their simulated world is gone with the command \
+             that made them): run the deploy again, with --yes or answering at the prompt",
+        )
+    }
+
+    fn render_with(&self, way_on: &str) -> String {
         if self.runs.is_empty() && self.unreadable.is_empty() {
             return "no deploy runs in this journal".into();
         }
@@ -173,10 +189,8 @@ impl RunList {
             text.push_str(&format!("{:<width$}  unreadable: {}\n", u.run_id, u.error));
         }
         if self.runs.iter().any(|r| r.standing.resumable()) {
-            text.push_str(
-                "continue an unfinished run with `deploykit resume RUN`; a paused one waits for \
-                 `--decision go|rollback` (or the answer at a terminal)\n",
-            );
+            text.push_str(way_on);
+            text.push('\n');
         }
         text.trim_end().to_string()
     }

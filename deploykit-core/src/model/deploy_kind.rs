@@ -42,6 +42,14 @@ impl DeployKind {
         }
     }
 
+    /// The name with its article, for sentences: `a full`, `an off-cycle`.
+    pub fn with_article(self) -> String {
+        match self {
+            DeployKind::OffCycle => format!("an {self}"),
+            _ => format!("a {self}"),
+        }
+    }
+
     /// Whether new code ships (a promotion PR is merged and a release is created).
     pub fn ships_code(self) -> bool {
         matches!(

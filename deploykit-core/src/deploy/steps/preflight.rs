@@ -33,7 +33,7 @@ pub(crate) async fn preflight(ctx: &StepContext<'_>, state: &DeployState) -> Res
     // Cadence.
     match super::policy_hooks::cadence(ctx, state) {
         Ok(concerns) => {
-            for c in concerns {
+            for c in &concerns {
                 ctx.warn(format!("cadence: {c}"));
             }
             if let Some(reason) = req.reason.as_deref().filter(|r| !r.trim().is_empty()) {
@@ -42,6 +42,16 @@ pub(crate) async fn preflight(ctx: &StepContext<'_>, state: &DeployState) -> Res
                     "reason for this {} deploy: {reason}",
                     req.kind
                 )));
+                // An off-cycle or patch deploy goes on a no-deploy day, a holiday or through a
+                // freeze on its reason: the report's decisions name what the calendar said.
+                if !concerns.is_empty() {
+                    facts.push(Fact::Override(OverrideRecord {
+                        at: ctx.now(),
+                        what: "cadence".into(),
+                        refusal: concerns.join("; "),
+                        reason: format!("{} deploy: {reason}", req.kind),
+                    }));
+                }
             }
         }
         Err(refusal) => match &req.cadence_override {
@@ -73,8 +83,8 @@ pub(crate) async fn preflight(ctx: &StepContext<'_>, state: &DeployState) -> Res
     if req.kind.ships_code() {
         let number = req.pr_number.ok_or_else(|| {
             Error::invalid_input(format!(
-                "a {} deploy merges a promotion PR, but none was given: pass its number",
-                req.kind
+                "{} deploy merges a promotion PR, but none was given: pass its number",
+                req.kind.with_article()
             ))
         })?;
         match check_pr(ctx, state, number).await? {
