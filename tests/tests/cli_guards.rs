@@ -23,6 +23,25 @@ fn a_deploy_the_calendar_refuses_exits_3_and_names_the_override() {
         "{text}"
     );
     assert!(!text.contains("merge_pr             done"), "{text}");
+    // An override with a blank reason is no override: a usage error, before anything runs.
+    let out = run(&[
+        "--sandbox",
+        "--yes",
+        "--set",
+        "cadence.deploy_days=[\"mon\"]",
+        "deploy",
+        "prod",
+        "idp",
+        "--override-cadence",
+        "  ",
+    ]);
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("--override-cadence (Python: cadence_override=) was given none"),
+        "{}",
+        stderr(&out)
+    );
+    assert!(!stdout(&out).contains("merge_pr"), "{}", stdout(&out));
 }
 
 #[test]

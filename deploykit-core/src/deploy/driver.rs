@@ -172,6 +172,26 @@ pub(crate) fn check_request(req: &DeployRequest, settings: &EnvSettings) -> Resu
             req.kind.with_article()
         )));
     }
+    for (given, flag, python) in [
+        (
+            &req.cadence_override,
+            "--override-cadence",
+            "cadence_override=",
+        ),
+        (
+            &req.no_migration_override,
+            "--override-no-migration",
+            "no_migration_override=",
+        ),
+    ] {
+        if given.as_deref().is_some_and(|r| r.trim().is_empty()) {
+            return Err(Error::invalid_input(format!(
+                "an override needs a reason, and {flag} (Python: {python}) was given none: say \
+                 why the refusal does not apply (it is recorded and announced), or leave the \
+                 override out"
+            )));
+        }
+    }
     if matches!(req.kind, DeployKind::OffCycle | DeployKind::Patch)
         && req.reason.as_deref().is_none_or(|r| r.trim().is_empty())
     {
