@@ -7,7 +7,9 @@
 //! `DeployTimeoutError` a `TimeoutError`) and `create_exception!` takes a single base.
 
 use deploykit_core::{Error, ErrorKind};
-use pyo3::exceptions::{PyException, PyLookupError, PyTimeoutError, PyValueError};
+use pyo3::exceptions::{
+    PyConnectionError, PyException, PyLookupError, PyTimeoutError, PyValueError,
+};
 use pyo3::prelude::*;
 use pyo3::sync::PyOnceLock;
 use pyo3::types::{PyDict, PyMappingProxy, PyTuple, PyType};
@@ -179,14 +181,37 @@ pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     Ok(())
 }
 
+/// A context value as a Python caller acts on it: the CLI command `deploykit resume RUN`
+/// that core attaches to a resumable run's errors becomes the Python call.
+fn python_value(key: &str, value: &str) -> String {
+    match value.strip_prefix("deploykit resume ") {
+        Some(run) if key == "resume" => format!("resume({run:?})"),
+        _ => value.to_string(),
+    }
+}
+
+/// The error's text (its message, then its context) with the context in Python terms.
+fn python_text(err: &Error, context: &[(String, String)]) -> String {
+    if context.is_empty() {
+        return err.message().to_string();
+    }
+    let pairs: Vec<String> = context.iter().map(|(k, v)| format!("{k}: {v}")).collect();
+    format!("{} ({})", err.message(), pairs.join(", "))
+}
+
 fn build(py: Python<'_>, err: &Error) -> PyResult<PyErr> {
     let class = class_for(py, err.kind())?;
-    let instance = class.call1((err.to_string(),))?;
+    let pairs: Vec<(String, String)> = err
+        .context()
+        .iter()
+        .map(|(k, v)| (k.clone(), python_value(k, v)))
+        .collect();
+    let instance = class.call1((python_text(err, &pairs),))?;
     instance.setattr("kind", err.kind().as_str())?;
     instance.setattr("retryable", err.is_temporary())?;
     instance.setattr("message", err.message())?;
     let context = PyDict::new(py);
-    for (k, v) in err.context() {
+    for (k, v) in &pairs {
         context.set_item(k, v)?;
     }
     instance.setattr("context", context)?;
@@ -199,7 +224,10 @@ pub fn to_py_err(err: Error) -> PyErr {
 }
 
 /// Converts a Python exception raised by a Python-implemented port into a core error: a
-/// `DeployKitError` keeps its kind and retryable flag, anything else is a backend error.
+/// `DeployKitError` keeps its kind and retryable flag; Python's `TimeoutError` (also
+/// `socket.timeout`, `asyncio.TimeoutError`) is a timeout and a `ConnectionError` (refused,
+/// reset, aborted, broken pipe) an unreachable backend, both retryable as the built-in
+/// ports' are; anything else is a permanent backend error.
 pub fn from_py_err(py: Python<'_>, err: &PyErr, what: &str) -> Error {
     let value = err.value(py);
     let type_name = value
@@ -221,5 +249,13 @@ pub fn from_py_err(py: Python<'_>, err: &PyErr, what: &str) -> Error {
             .unwrap_or(kind.default_temporary());
         return Error::new(kind, format!("{what} raised {type_name}: {text}")).temporary(retryable);
     }
-    Error::backend(format!("{what} raised {type_name}: {text}")).with("python_exception", type_name)
+    let message = format!("{what} raised {type_name}: {text}");
+    let error = if value.is_instance_of::<PyTimeoutError>() {
+        Error::timeout(message)
+    } else if value.is_instance_of::<PyConnectionError>() {
+        Error::backend(message).temporary(true)
+    } else {
+        Error::backend(message)
+    };
+    error.with("python_exception", type_name)
 }

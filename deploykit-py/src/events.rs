@@ -6,7 +6,9 @@ use deploykit_core::{Event, EventSink, NullSink};
 use pyo3::prelude::*;
 
 use crate::call::PyCall;
+use crate::callbacks::{checked_callback, not_awaitable};
 use crate::convert;
+use crate::errors::to_py_err;
 
 /// Calls a Python callable with each event as a dict (`{"event": "waiting", "at": ..., ...}`).
 /// A callback that raises does not stop the workflow: the exception is reported through
@@ -29,7 +31,12 @@ impl EventSink for CallbackSink {
         // Events of a cancelled call (after Ctrl-C) are dropped, not delivered late.
         PyCall::current().attach(|py| {
             let result = convert::to_py(py, &event)
-                .and_then(|dict| self.callback.call1(py, (dict,)).map(|_| ()));
+                .and_then(|dict| self.callback.bind(py).call1((dict,)))
+                .and_then(|returned| {
+                    not_awaitable(returned, "on_event", "the on_event callback")
+                        .map(|_| ())
+                        .map_err(to_py_err)
+                });
             if let Err(err) = result {
                 err.write_unraisable(py, Some(self.callback.bind(py)));
             }
@@ -37,10 +44,13 @@ impl EventSink for CallbackSink {
     }
 }
 
-/// The sink for an optional `on_event` argument: the callback, or nothing.
-pub fn sink_for(on_event: Option<Py<PyAny>>) -> Arc<dyn EventSink> {
-    match on_event {
-        Some(callback) => Arc::new(CallbackSink::new(callback)),
-        None => Arc::new(NullSink),
-    }
+/// The sink for an optional `on_event` argument: the callback, or nothing. Refuses (with
+/// `InvalidInputError`) anything that is not a plain function, before anything runs.
+pub fn sink_for(on_event: Option<Py<PyAny>>) -> PyResult<Arc<dyn EventSink>> {
+    Ok(
+        match checked_callback(on_event, "on_event", "each event as a dict")? {
+            Some(callback) => Arc::new(CallbackSink::new(callback)),
+            None => Arc::new(NullSink),
+        },
+    )
 }

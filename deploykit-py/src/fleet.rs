@@ -467,7 +467,12 @@ pub async fn migration_log(
         lines.push(line.to_string());
         if let Some(callback) = &on_line {
             call.attach(|py| {
-                if let Err(err) = callback.call1(py, (line,)) {
+                let result = callback.bind(py).call1((line,)).and_then(|returned| {
+                    crate::callbacks::not_awaitable(returned, "on_line", "the on_line callback")
+                        .map(|_| ())
+                        .map_err(crate::errors::to_py_err)
+                });
+                if let Err(err) = result {
                     err.write_unraisable(py, Some(callback.bind(py)));
                 }
             });

@@ -8,6 +8,7 @@
 mod backends;
 mod cadence;
 mod call;
+mod callbacks;
 mod convert;
 mod deploy;
 mod errors;

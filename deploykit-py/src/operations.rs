@@ -24,6 +24,7 @@ use deploykit_core::{AppSettings, EnvName, Error, Result};
 use pyo3::prelude::*;
 
 use crate::cadence::PyCadenceDecision;
+use crate::callbacks::checked_callback;
 use crate::deploy::{DeployBackend, PyDeployOutcome, run_deploy, run_resume, run_rollback};
 use crate::errors::to_py_err;
 use crate::events::sink_for;
@@ -250,8 +251,9 @@ fn deploy_request(
     let config_diff = match o.config_diff {
         Some(_) if kind != DeployKind::ConfigRecycle => {
             return Err(Error::invalid_input(format!(
-                "config_diff is announced by config recycles only, but this is a {kind} \
-                 deploy: pass kind=\"config-recycle\" or leave config_diff out"
+                "config_diff is announced by config recycles only, but this is {} \
+                 deploy: pass kind=\"config-recycle\" or leave config_diff out",
+                kind.with_article()
             )));
         }
         Some(diff) => Some(redact_config_diff(diff.trim_end(), &redaction()?)),
@@ -405,7 +407,7 @@ sync_and_async! {
                 allow_zero,
                 dry_run,
             );
-            fleet::recycle(self.fleet(), request, sink_for(on_event))
+            fleet::recycle(self.fleet(), request, sink_for(on_event)?)
         }
 
         /// Scales in `roles` of `env`: `mode="old"` removes the oldest instances (after a
@@ -421,7 +423,7 @@ sync_and_async! {
             on_event: Option<Py<PyAny>>,
         ) -> PyScaleInOutcome {
             let request = fleet::scale_in_request(env, roles, mode, dry_run);
-            fleet::scale_in(self.fleet(), request, sink_for(on_event))
+            fleet::scale_in(self.fleet(), request, sink_for(on_event)?)
         }
 
         /// Follows the migration log of the newest `<env>-migration` instance (launched at or
@@ -436,6 +438,7 @@ sync_and_async! {
             on_line: Option<Py<PyAny>>,
             on_event: Option<Py<PyAny>>,
         ) -> PyMigrationLog {
+            let on_line = checked_callback(on_line, "on_line", "each log line as a str")?;
             let (backend, logs) = (self.fleet(), self.logs(&env));
             fleet::migration_log(
                 backend,
@@ -443,7 +446,7 @@ sync_and_async! {
                 env,
                 launched_after,
                 on_line,
-                sink_for(on_event),
+                sink_for(on_event)?,
             )
         }
 
@@ -512,7 +515,7 @@ sync_and_async! {
             on_event: Option<Py<PyAny>>,
         ) -> PyCutRcOutcome {
             let request = self.cut_rc_request(patch, source, dry_run, working_dir);
-            release::cut_rc(self.release(app, None)?, request, sink_for(on_event))
+            release::cut_rc(self.release(app, None)?, request, sink_for(on_event)?)
         }
 
         /// Merges `stages/prod` into the RC branch keeping the RC's tree, so the promotion PR
@@ -532,7 +535,7 @@ sync_and_async! {
                 force,
                 dry_run,
             };
-            release::true_up(self.release(app, None)?, request, sink_for(on_event))
+            release::true_up(self.release(app, None)?, request, sink_for(on_event)?)
         }
 
         /// Announces the open promotion PR (or PR `pr`) of `app`, through `notifier` (any object
@@ -549,7 +552,7 @@ sync_and_async! {
         ) -> PyAnnounceOutcome {
             let request = AnnounceRequest { pr, dry_run };
             let backend = self.release(app, notifier)?;
-            release::announce_pending(backend, request, sink_for(on_event))
+            release::announce_pending(backend, request, sink_for(on_event)?)
         }
 
         /// Creates the release `RC <N>` of the merged promotion PR `pr` (number, `#123` or link).
@@ -566,7 +569,7 @@ sync_and_async! {
                 self.release(app, None)?,
                 pr_reference(pr),
                 dry_run,
-                sink_for(on_event),
+                sink_for(on_event)?,
             )
         }
 
@@ -580,6 +583,11 @@ sync_and_async! {
         /// cannot decide, and whether the smoke tests passed (`request["gate"] ==
         /// "smoke_tests"`, the checks in `request["checks"]`; "go": they passed). Without
         /// `decide` the run pauses at such a question (`resume` asks again), unless `yes`.
+        /// Ports and `on_event` are plain functions (an `async def` is refused with
+        /// InvalidInputError), called on a worker thread. A port raising `TimeoutError` or
+        /// `ConnectionError` is retried as the built-in ports are on a timeout; a
+        /// `DeployKitError` keeps its kind and `retryable`; any other exception is a
+        /// permanent BackendError.
         #[pyo3(signature = (app, env, *, kind = "full", pr = None, reason = None, cadence_override = None, no_migration_override = None, config_diff = None, yes = false, run_by = "release-manager", notifier = None, monitor = None, decide = None, on_event = None))]
         #[allow(clippy::too_many_arguments)]
         fn deploy / deploy_async(
@@ -614,7 +622,7 @@ sync_and_async! {
                 self.ports.redaction_rules()
             });
             let backend = self.backend_for(app, env, notifier, monitor, decide)?;
-            run_deploy(backend, request, sink_for(on_event))
+            run_deploy(backend, request, sink_for(on_event)?)
         }
 
         /// Who holds the deploy lock of `app` in `env`, since when and until when, and the
@@ -651,7 +659,7 @@ sync_and_async! {
             on_event: Option<Py<PyAny>>,
         ) -> PyDeployOutcome {
             let backend = self.backend_for_run(&run_id, notifier, monitor, decide)?;
-            run_resume(backend, run_id, sink_for(on_event))
+            run_resume(backend, run_id, sink_for(on_event)?)
         }
 
         /// Rolls back what was last recycled for `app` in `env` (scale in the new instances,
@@ -677,7 +685,7 @@ sync_and_async! {
                 run_by.to_string(),
             );
             let backend = self.backend_for(app, env, notifier, None, None)?;
-            run_rollback(backend, request, sink_for(on_event))
+            run_rollback(backend, request, sink_for(on_event)?)
         }
     }
 }

@@ -48,7 +48,7 @@ async fn wait_for(seconds: f64, events: Arc<dyn EventSink>) -> Result<()> {
 #[pyfunction]
 #[pyo3(signature = (seconds, *, on_event=None))]
 pub fn wait(py: Python<'_>, seconds: f64, on_event: Option<Py<PyAny>>) -> PyResult<()> {
-    block_on(py, wait_for(seconds, sink_for(on_event)))
+    block_on(py, wait_for(seconds, sink_for(on_event)?))
 }
 
 /// `wait` as an awaitable.
@@ -59,5 +59,5 @@ pub fn wait_async(
     seconds: f64,
     on_event: Option<Py<PyAny>>,
 ) -> PyResult<Bound<'_, PyAny>> {
-    awaitable_none(py, wait_for(seconds, sink_for(on_event)))
+    awaitable_none(py, wait_for(seconds, sink_for(on_event)?))
 }

@@ -16,6 +16,7 @@ use deploykit_core::policy::cadence::CadencePolicy;
 use deploykit_core::ports::{
     Announcement, DeployLock, DeployStatusSource, LogSource, MergeMethod, Monitor,
 };
+use deploykit_core::sim::faults::operation_named;
 use deploykit_core::sim::{Fault, World};
 use deploykit_core::{AppName, AppSettings, EnvName, Error, Result};
 use pyo3::prelude::*;
@@ -172,13 +173,24 @@ impl PyWorld {
         self.world.apps().iter().map(|a| a.to_string()).collect()
     }
 
-    /// Makes the next `times` calls of `operation` (e.g. `fleet.set_capacity`, `vcs.push`,
-    /// `code_host.create_release`, `notifier.announce`) fail with `fault`: `permanent`
+    /// Makes the next `times` (at least 1) calls of `operation` (e.g. `fleet.set_capacity`,
+    /// `vcs.push`, `code_host.create_release`, `notifier.announce`, `monitor.sample`; an
+    /// unknown name is an InvalidInputError listing them all) fail with `fault`: `permanent`
     /// (BackendError), `throttle` (RateLimitedError), `timeout` (DeployTimeoutError) or
     /// `lost_reply` (DeployTimeoutError after the call made its change).
     #[pyo3(signature = (operation, fault = "permanent", times = 1))]
-    fn inject_fault(&self, operation: &str, fault: &str, times: u32) -> PyResult<()> {
+    fn inject_fault(&self, operation: &str, fault: &str, times: i64) -> PyResult<()> {
+        let operation = operation_named(operation).map_err(to_py_err)?;
         let fault = fault_named(fault).map_err(to_py_err)?;
+        let times = u32::try_from(times)
+            .ok()
+            .filter(|t| *t >= 1)
+            .ok_or_else(|| {
+                to_py_err(Error::invalid_input(format!(
+                    "times={times}: a fault is injected for at least 1 call (and at most {})",
+                    u32::MAX
+                )))
+            })?;
         self.world.faults().inject(operation, fault, times);
         Ok(())
     }

@@ -282,7 +282,7 @@ def test_without_decide_the_deploy_pauses_for_the_smoke_tests_and_a_no_rolls_bac
 
     rolled_back = world.resume(paused.run_id, decide=lambda r: "rollback")
     assert rolled_back.status == "rolled_back"
-    assert rolled_back.reason is not None and "smoke tests failed" in rolled_back.reason
+    assert rolled_back.reason is not None and "smoke tests did not all pass" in rolled_back.reason
     assert rolled_back.release_url is None
     assert rolled_back.revert_pr_url is not None
     assert world.lock_status("prod", "idp").free

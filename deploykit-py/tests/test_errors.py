@@ -81,3 +81,22 @@ def test_star_import_keeps_the_builtin_interrupted_error() -> None:
     assert "DeployKitError" in namespace
     assert "InterruptedError" not in namespace  # the builtin stays visible
     assert deploykit.InterruptedError.kind == "interrupted"
+
+
+def test_a_stopped_run_s_error_says_how_to_resume_it_in_python() -> None:
+    world = deploykit.World.login_gov()
+    rc = world.cut_rc("idp")
+    assert rc.pr_number is not None
+    world.true_up("idp")
+    world.approve_pr("idp", rc.pr_number)
+
+    def crashing_operator(request: dict[str, object]) -> str:
+        raise RuntimeError("operator crashed")
+
+    with pytest.raises(deploykit.BackendError) as info:
+        world.deploy("idp", "prod", pr=rc.pr_number, decide=crashing_operator)
+    (run_id,) = world.runs()
+    assert info.value.context["resume"] == f'resume("{run_id}")'
+    assert f'resume: resume("{run_id}")' in str(info.value)
+    assert "deploykit resume" not in str(info.value)
+    assert info.value.message.startswith("the Python operator's decide() raised RuntimeError")

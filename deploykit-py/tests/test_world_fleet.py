@@ -227,3 +227,20 @@ def test_monitor_by_instance_splits_a_recycle_of_one_sha(world: deploykit.World)
 
     with pytest.raises(deploykit.InvalidInputError, match="before it starts"):
         world.monitor_by_instance("prod", "idp", world.now, world.now)
+
+
+def test_a_fault_for_an_unknown_operation_or_no_call_is_refused(world: deploykit.World) -> None:
+    # A typo would inject a fault nothing ever consumes: a rehearsal testing nothing.
+    with pytest.raises(deploykit.InvalidInputError) as typo:
+        world.inject_fault("monitr.sample", "timeout")
+    message = str(typo.value)
+    assert '"monitr.sample"' in message and "would never happen" in message
+    for known in ["monitor.sample", "fleet.set_capacity", "vcs.push", "notifier.announce"]:
+        assert known in message
+    for times in [0, -1, 2**40]:
+        with pytest.raises(deploykit.InvalidInputError, match="at least 1 call"):
+            world.inject_fault("monitor.sample", "timeout", times)
+    # A valid fault still works.
+    world.inject_fault("fleet.set_capacity", "permanent", times=1)
+    with pytest.raises(deploykit.BackendError, match="injected"):
+        world.recycle("prod", "pivcac")

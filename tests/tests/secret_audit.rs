@@ -1135,7 +1135,9 @@ async fn a_full_code_deploy_on_moto_and_local_fakes_leaks_nothing() {
     let paused_text = format!("{}\n{}", stdout(&paused), stderr(&paused));
     assert_eq!(paused.status.code(), Some(6), "paused:\n{paused_text}");
     assert!(
-        paused_text.contains("did the smoke tests pass in prod?"),
+        paused_text.contains("did the smoke tests pass in prod?")
+            && paused_text.contains("continue with: deploykit resume")
+            && paused_text.contains("the run holds the deploy lock until"),
         "{paused_text}"
     );
     assert!(

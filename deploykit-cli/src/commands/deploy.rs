@@ -65,7 +65,29 @@ fn exit_code(status: &FinalStatus) -> u8 {
     }
 }
 
-fn print_outcome(inv: &Invocation<'_>, outcome: &DeployOutcome) -> u8 {
+/// Until when a paused run's deploy lock holds (`None` when the run is not paused, or the
+/// lock cannot be read: the outcome is printed all the same).
+async fn paused_lock_until(
+    ports: &deploy::DeployPorts,
+    outcome: &DeployOutcome,
+    env: &EnvName,
+    app: &deploykit_core::AppName,
+) -> Option<chrono::DateTime<chrono::Utc>> {
+    if !matches!(outcome.status, FinalStatus::Paused { .. }) {
+        return None;
+    }
+    let holder = ports.lock.holder(env, app).await.ok()??;
+    holder
+        .owner
+        .contains(&outcome.run_id)
+        .then_some(holder.expires_at)
+}
+
+fn print_outcome(
+    inv: &Invocation<'_>,
+    outcome: &DeployOutcome,
+    lock_until: Option<chrono::DateTime<chrono::Utc>>,
+) -> u8 {
     print_result(inv.format, outcome, || {
         let mut out = format!("run {}: {}\n", outcome.run_id, status_line(&outcome.status));
         for step in &outcome.steps {
@@ -97,6 +119,13 @@ fn print_outcome(inv: &Invocation<'_>, outcome: &DeployOutcome) -> u8 {
                     "continue with: deploykit resume {} --decision go|rollback\n",
                     outcome.run_id
                 ));
+                if let Some(until) = lock_until {
+                    out.push_str(&format!(
+                        "the run holds the deploy lock until {}; after that another deploy may \
+                         take it (resume takes it back if it is free)\n",
+                        until.format("%Y-%m-%d %H:%M UTC")
+                    ));
+                }
             }
         }
         out.trim_end().to_string()
@@ -327,7 +356,8 @@ pub async fn deploy(inv: &Invocation<'_>, args: &DeployArgs) -> Result<u8> {
     }
     let journal = journal(inv)?;
     let outcome = deploy::deploy(&ports, &settings, &journal, &inv.sink, &req).await?;
-    Ok(print_outcome(inv, &outcome))
+    let lock_until = paused_lock_until(&ports, &outcome, &req.env, &app.name).await;
+    Ok(print_outcome(inv, &outcome, lock_until))
 }
 
 /// `deploykit rollback ENV APP --reason ...`.
@@ -346,7 +376,7 @@ pub async fn rollback(inv: &Invocation<'_>, args: &RollbackArgs) -> Result<u8> {
     };
     let journal = journal(inv)?;
     let outcome = deploy::rollback(&ports, &settings, &journal, &inv.sink, &req).await?;
-    Ok(print_outcome(inv, &outcome))
+    Ok(print_outcome(inv, &outcome, None))
 }
 
 /// `deploykit resume RUN_ID [--decision go|rollback]`.
@@ -378,5 +408,6 @@ pub async fn resume(inv: &Invocation<'_>, args: &ResumeArgs) -> Result<u8> {
     let paused_at = state.next.and_then(StepName::decision_gate);
     ports.operator = operator(inv, args.decision.as_deref(), paused_at);
     let outcome = deploy::resume(&ports, &settings, &journal, &inv.sink, &run).await?;
-    Ok(print_outcome(inv, &outcome))
+    let lock_until = paused_lock_until(&ports, &outcome, &env, &state.request.app.name).await;
+    Ok(print_outcome(inv, &outcome, lock_until))
 }

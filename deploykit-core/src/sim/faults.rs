@@ -26,6 +26,70 @@ pub enum Fault {
     LostReply,
 }
 
+/// Every operation a simulated port checks for faults (`<port>.<method>`), sorted: the names
+/// [`Faults::inject`] acts on. A fault injected under any other name is never consumed, so
+/// callers taking names from people (the Python `World.inject_fault`) check them here with
+/// [`operation_named`].
+pub const OPERATIONS: &[&str] = &[
+    "code_host.add_labels",
+    "code_host.create_pull_request",
+    "code_host.create_release",
+    "code_host.ensure_label",
+    "code_host.merge_pull_request",
+    "code_host.pull_request",
+    "code_host.pull_requests",
+    "code_host.releases",
+    "code_host.reviews",
+    "deploy_status.deploy_status",
+    "fleet.delete_scheduled_action",
+    "fleet.group",
+    "fleet.groups",
+    "fleet.load_balancer_health",
+    "fleet.put_scheduled_action",
+    "fleet.set_capacity",
+    "fleet.set_scale_in_protection",
+    "lock.acquire",
+    "lock.holder",
+    "lock.release",
+    "logs.read_log",
+    "monitor.sample",
+    "notifier.announce",
+    "vcs.commits_between",
+    "vcs.create_tag",
+    "vcs.fetch",
+    "vcs.files_changed",
+    "vcs.merge_ours",
+    "vcs.push",
+    "vcs.push_tag",
+    "vcs.remote_branch_exists",
+    "vcs.remote_url",
+    "vcs.resolve",
+    "vcs.revert_merge",
+    "vcs.tags_at",
+];
+
+/// `op` when it is one of [`OPERATIONS`]; otherwise an invalid-input error listing them.
+///
+/// ```
+/// use deploykit_core::sim::faults::operation_named;
+/// assert!(operation_named("monitor.sample").is_ok());
+/// let typo = operation_named("monitr.sample").unwrap_err();
+/// assert!(typo.to_string().contains("monitor.sample"));
+/// ```
+pub fn operation_named(op: &str) -> Result<&'static str> {
+    OPERATIONS
+        .iter()
+        .find(|known| **known == op)
+        .copied()
+        .ok_or_else(|| {
+            Error::invalid_input(format!(
+                "no simulated operation is called {op:?}, so a fault injected for it would never \
+                 happen: use one of {}",
+                OPERATIONS.join(", ")
+            ))
+        })
+}
+
 #[derive(Debug, Default)]
 struct State {
     /// Per operation, what its next calls do: `None` lets them through.
@@ -219,6 +283,64 @@ mod tests {
         assert_eq!(f.total_calls(), 4);
         f.reset_counts();
         assert_eq!(f.total_calls(), 0);
+    }
+
+    /// The operation names the simulated ports check (`faults.check("...")`,
+    /// `faults.act("...")`, the fleet's `with_group("...", ...)`) in `source`.
+    fn checked_operations(source: &str) -> Vec<String> {
+        let mut found = Vec::new();
+        for call in [".check(\"", ".act(\"", "with_group(\""] {
+            for (at, _) in source.match_indices(call) {
+                let rest = &source[at + call.len()..];
+                if let Some(end) = rest.find('"') {
+                    found.push(rest[..end].to_string());
+                }
+            }
+        }
+        found
+    }
+
+    #[test]
+    fn operations_lists_exactly_the_names_the_simulated_ports_check() {
+        // Every file of the simulated world but this one (whose examples name operations).
+        let sources = [
+            include_str!("clock.rs"),
+            include_str!("code_host.rs"),
+            include_str!("deploy_status.rs"),
+            include_str!("fleet.rs"),
+            include_str!("lock.rs"),
+            include_str!("logs.rs"),
+            include_str!("monitor.rs"),
+            include_str!("mod.rs"),
+            include_str!("notifier.rs"),
+            include_str!("population.rs"),
+            include_str!("releasing_code_host.rs"),
+            include_str!("rng.rs"),
+            include_str!("vcs.rs"),
+            include_str!("verdict_quality.rs"),
+            include_str!("world.rs"),
+        ];
+        let mut used: Vec<String> = sources.iter().flat_map(|s| checked_operations(s)).collect();
+        used.sort();
+        used.dedup();
+        let listed: Vec<String> = OPERATIONS.iter().map(|s| s.to_string()).collect();
+        assert_eq!(
+            used, listed,
+            "OPERATIONS must list every checked operation, sorted"
+        );
+        assert!(
+            listed.windows(2).all(|w| w[0] < w[1]),
+            "OPERATIONS is sorted"
+        );
+    }
+
+    #[test]
+    fn an_unknown_operation_is_refused_with_the_known_ones() {
+        assert_eq!(operation_named("vcs.push").ok(), Some("vcs.push"));
+        let e = operation_named("monitr.sample").expect_err("a typo");
+        assert_eq!(e.kind(), ErrorKind::InvalidInput);
+        assert!(e.to_string().contains("\"monitr.sample\""));
+        assert!(e.to_string().contains("monitor.sample, notifier.announce"));
     }
 
     #[test]

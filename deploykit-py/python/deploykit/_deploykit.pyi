@@ -185,6 +185,8 @@ class DeployStatus:
 
 # ---------------------------------------------------------------- events
 
+# A plain function (not ``async def``; refused with ``InvalidInputError``, as is anything not
+# callable) called with each event as a dict, on a worker thread.
 _EventCallback = Callable[[dict[str, Any]], object]
 
 def wait(seconds: float, *, on_event: _EventCallback | None = None) -> None: ...
@@ -193,7 +195,12 @@ def wait_async(seconds: float, *, on_event: _EventCallback | None = None) -> Awa
 # ---------------------------------------------------------------- ports
 
 class _NotifierLike(Protocol):
-    """What a Python notifier provides."""
+    """What a Python notifier provides. ``announce`` must be a plain function, not
+    ``async def``: deploykit calls it on a worker thread, outside any event loop (an async one
+    is refused with ``InvalidInputError``). An exception it raises fails the announcement: a
+    ``DeployKitError`` keeps its kind, ``TimeoutError`` becomes a retryable
+    ``DeployTimeoutError``, ``ConnectionError`` a retryable ``BackendError``, anything else
+    a permanent ``BackendError``."""
 
     def announce(self, announcement: dict[str, Any], /) -> object: ...
 
@@ -201,7 +208,8 @@ class _OperatorLike(Protocol):
     """What a Python operator provides (or pass a plain callable). ``request["gate"]`` is
     ``"monitor"`` (its verdict was inconclusive) or ``"smoke_tests"`` (did the checks in
     ``request["checks"]`` pass in production?); answer ``"go"``, ``"rollback"`` or ``None``
-    (not now: the run pauses)."""
+    (not now: the run pauses). ``decide`` must be a plain function, not ``async def`` (it
+    runs on a worker thread; an async one is refused with ``InvalidInputError``)."""
 
     def decide(self, request: dict[str, Any], /) -> str | None: ...
 
@@ -213,7 +221,15 @@ class _MonitorLike(Protocol):
     recycle, returning ``None`` (cannot tell instances apart) or a dict with
     ``old_instances`` and ``new_instances``, each a per-SHA dict as ``sample`` returns them
     or ``None``: the monitor gate then judges a config recycle old instances against new
-    ones."""
+    ones.
+
+    Both must be plain functions, not ``async def``: deploykit calls them on a worker
+    thread, outside any event loop (an async one is refused with ``InvalidInputError``). An
+    exception they raise becomes a ``DeployKitError``: a ``DeployKitError`` keeps its kind
+    and ``retryable``; Python's ``TimeoutError`` (and ``socket.timeout``) becomes a
+    retryable ``DeployTimeoutError`` and a ``ConnectionError`` (refused, reset, ...) a
+    retryable ``BackendError``, which the monitor gate retries as it retries the built-in
+    monitors; anything else is a permanent ``BackendError`` (the gate fails)."""
 
     def sample(
         self, env: str, role: str, start: datetime.datetime, end: datetime.datetime, /

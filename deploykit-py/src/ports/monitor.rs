@@ -15,6 +15,7 @@ use pyo3::prelude::*;
 use serde_json::Value;
 
 use crate::call::PyCall;
+use crate::callbacks::{not_awaitable, refuse_async};
 use crate::convert;
 use crate::errors::{from_py_err, to_py_err};
 use crate::model::PySha;
@@ -39,6 +40,14 @@ impl PyMonitor {
                 "{} cannot be a monitor: it has no sample(env, role, start, end) method",
                 obj.repr()?
             ))));
+        }
+        refuse_async(&obj.getattr("sample")?, "monitor", "the monitor's sample()")?;
+        if obj.hasattr("sample_by_instance")? {
+            refuse_async(
+                &obj.getattr("sample_by_instance")?,
+                "monitor",
+                "the monitor's sample_by_instance()",
+            )?;
         }
         Ok(PyMonitor {
             obj: Arc::new(obj.clone().unbind()),
@@ -88,9 +97,11 @@ impl Monitor for PyMonitor {
         let per_sha = tokio::task::spawn_blocking(move || {
             call.attach_port("the Python monitor's sample()", |py| {
                 let returned = obj
-                    .call_method1(py, "sample", (env, role, window.start, window.end))
+                    .bind(py)
+                    .call_method1("sample", (env, role, window.start, window.end))
                     .map_err(|e| from_py_err(py, &e, "the Python monitor's sample()"))?;
-                convert::py_to_json(returned.bind(py))
+                let returned = not_awaitable(returned, "monitor", "the Python monitor's sample()")?;
+                convert::py_to_json(&returned)
             })
         })
         .await
@@ -123,15 +134,20 @@ impl Monitor for PyMonitor {
                     return Ok(Value::Null);
                 }
                 let returned = obj
+                    .bind(py)
                     .call_method1(
-                        py,
                         "sample_by_instance",
                         (env, role, window.start, window.end, old),
                     )
                     .map_err(|e| {
                         from_py_err(py, &e, "the Python monitor's sample_by_instance()")
                     })?;
-                convert::py_to_json(returned.bind(py))
+                let returned = not_awaitable(
+                    returned,
+                    "monitor",
+                    "the Python monitor's sample_by_instance()",
+                )?;
+                convert::py_to_json(&returned)
             })
         })
         .await

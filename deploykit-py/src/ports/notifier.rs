@@ -9,6 +9,7 @@ use pyo3::prelude::*;
 use pyo3::types::PyDict;
 
 use crate::call::PyCall;
+use crate::callbacks::{not_awaitable, refuse_async};
 use crate::convert;
 use crate::errors::from_py_err;
 use crate::runtime::{awaitable_none, block_on};
@@ -29,6 +30,11 @@ impl PyNotifier {
                 obj.repr()?
             ))));
         }
+        refuse_async(
+            &obj.getattr("announce")?,
+            "notifier",
+            "the notifier's announce()",
+        )?;
         Ok(PyNotifier {
             obj: Arc::new(obj.clone().unbind()),
         })
@@ -53,9 +59,12 @@ impl Notifier for PyNotifier {
         tokio::task::spawn_blocking(move || {
             call.attach_port("the Python notifier's announce()", |py| {
                 announcement_dict(py, &announcement)
-                    .and_then(|dict| obj.call_method1(py, "announce", (dict,)))
-                    .map(|_| ())
+                    .and_then(|dict| obj.bind(py).call_method1("announce", (dict,)))
                     .map_err(|e| from_py_err(py, &e, "the Python notifier's announce()"))
+                    .and_then(|returned| {
+                        not_awaitable(returned, "notifier", "the Python notifier's announce()")
+                    })
+                    .map(|_| ())
             })
         })
         .await

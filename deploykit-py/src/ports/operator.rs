@@ -9,6 +9,7 @@ use deploykit_core::{Error, Result};
 use pyo3::prelude::*;
 
 use crate::call::PyCall;
+use crate::callbacks::{not_awaitable, refuse_async};
 use crate::convert;
 use crate::errors::{from_py_err, to_py_err};
 
@@ -31,6 +32,11 @@ impl PyOperator {
                 "{} cannot decide: give an object with decide(request) or a callable",
                 obj.repr()?
             ))));
+        }
+        if obj.hasattr("decide")? {
+            refuse_async(&obj.getattr("decide")?, "decide", "the operator's decide()")?;
+        } else {
+            refuse_async(obj, "decide", &format!("decide={}", obj.repr()?))?;
         }
         Ok(PyOperator {
             obj: Arc::new(obj.clone().unbind()),
@@ -68,7 +74,11 @@ impl Operator for PyOperator {
                     target.call1((dict,))
                 }
                 .map_err(|e| from_py_err(py, &e, "the Python operator's decide()"))?;
-                parse_decision(&answer)
+                parse_decision(&not_awaitable(
+                    answer,
+                    "decide",
+                    "the Python operator's decide()",
+                )?)
             })
         })
         .await
