@@ -6,31 +6,45 @@
 
 use std::fmt;
 
-/// What went wrong, in terms a caller can act on.
+/// What went wrong, in terms a caller can act on. Serialized by its snake_case name
+/// ([`ErrorKind::as_str`]), as errors are in JSON output; journals written before that used
+/// the variant names (`PolicyRefused`), which still read.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
 #[non_exhaustive]
 pub enum ErrorKind {
     /// A named thing (group, revision, release, PR, instance) does not exist.
+    #[serde(alias = "NotFound")]
     NotFound,
     /// The operation clashes with current state (release exists, lock held, branch exists).
+    #[serde(alias = "Conflict")]
     Conflict,
     /// Going on could take capacity away from users; refused for safety.
+    #[serde(alias = "Unsafe")]
     Unsafe,
     /// A policy (cadence calendar, no-migration risk check) refuses the operation.
+    #[serde(alias = "PolicyRefused")]
     PolicyRefused,
     /// Credentials are missing, wrong or lack a permission.
+    #[serde(alias = "Unauthenticated")]
     Unauthenticated,
     /// The backend asked us to slow down.
+    #[serde(alias = "RateLimited")]
     RateLimited,
     /// A wait or a call did not finish in time.
+    #[serde(alias = "Timeout")]
     Timeout,
     /// Input from the user or a file is malformed.
+    #[serde(alias = "InvalidInput")]
     InvalidInput,
     /// The backend failed in a way not covered above.
+    #[serde(alias = "Backend")]
     Backend,
     /// The operation is not available on this backend (or not built yet).
+    #[serde(alias = "Unsupported")]
     Unsupported,
     /// The operator or a signal stopped the operation.
+    #[serde(alias = "Interrupted")]
     Interrupted,
 }
 
@@ -218,6 +232,23 @@ mod tests {
         assert_eq!(e.kind(), ErrorKind::NotFound);
         assert!(!e.is_temporary());
         assert_eq!(e.context_value("group"), Some("prod-idp"));
+    }
+
+    #[test]
+    fn kinds_serialize_by_their_snake_case_names_and_old_journals_still_read() {
+        let json = serde_json::to_string(&ErrorKind::PolicyRefused).expect("json");
+        assert_eq!(json, "\"policy_refused\"");
+        for kind in [
+            ErrorKind::NotFound,
+            ErrorKind::Unsafe,
+            ErrorKind::InvalidInput,
+        ] {
+            let now: ErrorKind =
+                serde_json::from_str(&format!("\"{}\"", kind.as_str())).expect("new name");
+            let before: ErrorKind =
+                serde_json::from_str(&format!("\"{kind:?}\"")).expect("old name");
+            assert_eq!((now, before), (kind, kind));
+        }
     }
 
     #[test]

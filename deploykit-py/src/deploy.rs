@@ -49,7 +49,9 @@ record_class!(
                 .ok()
                 .and_then(|v| v.get("reason").and_then(|r| r.as_str()).map(str::to_string))
         }
-        /// Whether the new code serves.
+        /// Whether the run ended deployed (`status == "deployed"`). A run rolled back once the
+        /// old instances were gone (the follow-up check, the smoke tests) is not, though its
+        /// new code still serves until the revert is deployed: its `notes` say so.
         #[getter]
         fn deployed(&self) -> bool {
             matches!(self.0.status, deploykit_core::deploy::state::FinalStatus::Deployed)

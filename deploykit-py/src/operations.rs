@@ -582,7 +582,11 @@ sync_and_async! {
         /// given. `decide(request) -> "go" | "rollback" | None` is asked when the monitor gate
         /// cannot decide, and whether the smoke tests passed (`request["gate"] ==
         /// "smoke_tests"`, the checks in `request["checks"]`; "go": they passed). Without
-        /// `decide` the run pauses at such a question (`resume` asks again), unless `yes`.
+        /// `decide` the run pauses at such a question (`resume` asks again). `yes=True`
+        /// asks nobody: an inconclusive verdict follows the environment's policy (production
+        /// rolls back) and the release is created with the smoke tests unconfirmed (the
+        /// outcome's `notes` say so). `config_diff` (config recycles) is redacted before
+        /// anything sees it.
         /// Ports and `on_event` are plain functions (an `async def` is refused with
         /// InvalidInputError), called on a worker thread. A port raising `TimeoutError` or
         /// `ConnectionError` is retried as the built-in ports are on a timeout; a

@@ -186,6 +186,17 @@ fn without_yes_or_a_terminal_a_production_deploy_pauses_for_the_smoke_tests() {
         text.contains("a sandboxed run cannot be resumed") && text.contains("--yes"),
         "{text}"
     );
+    // Its report says nothing has been decided yet (not that every gate decided alone).
+    let runs = dir.path().join("state/deploykit/sandbox/runs");
+    let report = std::fs::read_dir(&runs)
+        .expect("sandbox runs")
+        .filter_map(|e| std::fs::read_to_string(e.ok()?.path().join("report.md")).ok())
+        .next()
+        .expect("a report");
+    assert!(
+        report.contains("None yet: the run waits for a person's decision."),
+        "{report}"
+    );
     // `runs` lists it paused, and says the same.
     let listed = stdout(&run_in(dir.path(), &["--sandbox", "runs"], &env));
     assert!(

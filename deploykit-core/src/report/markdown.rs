@@ -8,6 +8,7 @@ use chrono::{DateTime, Utc};
 
 #[cfg(test)]
 use crate::deploy::journal::Record;
+use crate::deploy::state::FinalStatus;
 use crate::report::model::{DeployReport, duration_text};
 
 /// A table cell: one line, pipes escaped.
@@ -183,7 +184,11 @@ pub fn render_markdown(r: &DeployReport, chart: Option<&str>) -> String {
 
     let _ = writeln!(s, "## Decisions and overrides\n");
     if r.decisions.is_empty() && r.overrides.is_empty() {
-        let _ = writeln!(s, "None: every gate and policy decided on its own.\n");
+        let none = match &r.status {
+            Some(FinalStatus::Paused { .. }) => "None yet: the run waits for a person's decision.",
+            _ => "None: every gate and policy decided on its own.",
+        };
+        let _ = writeln!(s, "{none}\n");
     } else {
         for d in &r.decisions {
             let _ = writeln!(s, "- decision: {}", cell(d));
