@@ -15,19 +15,9 @@ from typing import Any
 import pytest
 
 import deploykit
-from conftest import RecordingNotifier
+from conftest import DONE, END, START, RecordingNotifier
 from test_deploy import HealthyFigures, MergedShas, ready_world
 
-UTC = datetime.timezone.utc
-START = datetime.datetime(2026, 11, 27, 14, 0, tzinfo=UTC)
-END = START + datetime.timedelta(minutes=5)
-DONE = {
-    "type": "deploy_done",
-    "app": "idp",
-    "env": "prod",
-    "rc": "112",
-    "release_url": "https://github.com/18F/identity-idp/releases/tag/RC-112",
-}
 PLAIN = "must be plain functions"
 
 

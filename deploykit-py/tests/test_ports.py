@@ -6,19 +6,8 @@ from typing import Any
 import pytest
 
 import deploykit
-from conftest import RecordingNotifier, run
+from conftest import DONE, END, START, RecordingNotifier, run
 
-UTC = datetime.timezone.utc
-START = datetime.datetime(2026, 11, 27, 14, 0, tzinfo=UTC)
-END = START + datetime.timedelta(minutes=5)
-
-DONE = {
-    "type": "deploy_done",
-    "app": "idp",
-    "env": "prod",
-    "rc": "112",
-    "release_url": "https://github.com/18F/identity-idp/releases/tag/RC-112",
-}
 
 
 def test_python_notifier_receives_announcements() -> None:
