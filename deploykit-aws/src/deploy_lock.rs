@@ -12,7 +12,7 @@ use aws_sdk_ssm::types::ParameterType;
 use deploykit_core::error::{Error, ErrorKind, Result};
 use deploykit_core::model::names::{AppName, EnvName};
 use deploykit_core::ports::clock::Clock;
-use deploykit_core::ports::deploy_lock::{DeployLock, LockHolder};
+use deploykit_core::ports::deploy_lock::{DeployLock, LockHolder, renewed};
 
 use crate::clients::AwsClients;
 use crate::errors::map_sdk_error;
@@ -150,5 +150,27 @@ impl DeployLock for SsmDeployLock {
 
     async fn holder(&self, env: &EnvName, app: &AppName) -> Result<Option<LockHolder>> {
         self.read(&Self::parameter_name(env, app)).await
+    }
+
+    /// Read, check, overwrite. Only a holder whose lock has not expired renews it, and
+    /// nobody else may take a lock that has not expired, so no other deploy's lock is
+    /// overwritten (a renewal racing the expiry itself is refused by the check).
+    async fn renew(&self, holder: &LockHolder) -> Result<()> {
+        let name = Self::parameter_name(&holder.env, &holder.app);
+        let current = self.read(&name).await?;
+        let next = renewed(current.as_ref(), holder, self.clock.now())?;
+        let value = serde_json::to_string(&next)
+            .map_err(|e| Error::backend(format!("could not encode the lock holder: {e}")))?;
+        self.clients
+            .ssm
+            .put_parameter()
+            .name(&name)
+            .value(value)
+            .r#type(ParameterType::String)
+            .overwrite(true)
+            .send()
+            .await
+            .map_err(|e| map_sdk_error("PutParameter", &format!("lock {name}"), e))?;
+        Ok(())
     }
 }

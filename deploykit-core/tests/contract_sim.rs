@@ -614,6 +614,15 @@ mod lock_and_notifier_contract {
     }
 
     #[tokio::test]
+    async fn renew_extends_only_the_holder_s_lock() {
+        let (clock, l) = lock();
+        assert_eq!(
+            contract::deploy_lock::renew_extends_only_the_holder_s_lock(&l, clock.now()).await,
+            Ok(())
+        );
+    }
+
+    #[tokio::test]
     async fn expired_lock_is_taken_over() {
         let (clock, l) = lock();
         assert_eq!(

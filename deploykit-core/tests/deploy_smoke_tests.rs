@@ -113,6 +113,16 @@ async fn without_anyone_to_ask_the_run_pauses_before_the_release_and_resumes_to_
     }
     assert!(rig.releases_created().is_empty());
     assert!(!rig.lock_free().await, "a paused deploy keeps its lock");
+    // The pause comes an hour and a half after the lock was taken: it is extended to a full
+    // time to live from the pause, and still says when it was taken.
+    let held = rig.lock_holder().await.expect("held");
+    let now = rig.world.clock().now();
+    let ttl = chrono::Duration::seconds(i64::try_from(rig.settings.lock_ttl_secs).expect("ttl"));
+    assert_eq!(held.expires_at, now + ttl, "{held:?}");
+    assert!(
+        held.acquired_at < now - chrono::Duration::hours(1),
+        "{held:?}"
+    );
     // Nothing is rolled back while waiting: the new code serves.
     assert_eq!(rig.running("idp").len(), 4);
     assert_eq!(rig.merges(), 1);

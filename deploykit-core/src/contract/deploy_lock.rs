@@ -100,6 +100,61 @@ pub async fn expired_lock_is_taken_over(lock: &dyn DeployLock, now: DateTime<Utc
     Ok(())
 }
 
+/// The holder extends its own lock (keeping when it was taken); nobody else can, and an
+/// expired or free lock is not extended.
+pub async fn renew_extends_only_the_holder_s_lock(
+    lock: &dyn DeployLock,
+    now: DateTime<Utc>,
+) -> Outcome {
+    let alice = holder("ct-lock-renew", "alice@laptop", now, Duration::hours(2))?;
+    call("acquire(alice)", lock.acquire(&alice).await)?;
+    let later = holder("ct-lock-renew", "alice@laptop", now, Duration::hours(6))?;
+    call("renew(alice)", lock.renew(&later).await)?;
+    let current = call("holder", lock.holder(&alice.env, &alice.app).await)?;
+    ensure!(
+        current
+            .as_ref()
+            .map(|h| (h.owner.as_str(), h.expires_at, h.acquired_at))
+            == Some(("alice@laptop", later.expires_at, alice.acquired_at)),
+        "alice's lock should run until {} and still say when it was taken, got {current:?}",
+        later.expires_at
+    );
+    let bob = holder("ct-lock-renew", "bob@laptop", now, Duration::hours(8))?;
+    expect_error(
+        "renew(bob) while alice holds it",
+        lock.renew(&bob).await,
+        ErrorKind::Conflict,
+        "alice@laptop",
+    )?;
+    call(
+        "release(alice)",
+        lock.release(&alice.env, &alice.app, "alice@laptop").await,
+    )?;
+    expect_error(
+        "renew(alice) of a free lock",
+        lock.renew(&later).await,
+        ErrorKind::NotFound,
+        "nobody holds",
+    )?;
+    let stale = holder(
+        "ct-lock-renew",
+        "alice@laptop",
+        now - Duration::hours(3),
+        Duration::hours(1),
+    )?;
+    call("acquire(stale)", lock.acquire(&stale).await)?;
+    expect_error(
+        "renew(alice) of her expired lock",
+        lock.renew(&later).await,
+        ErrorKind::NotFound,
+        "expired",
+    )?;
+    call(
+        "release(alice)",
+        lock.release(&alice.env, &alice.app, "alice@laptop").await,
+    )
+}
+
 /// Runs every deploy lock contract function, stopping at the first failure.
 pub async fn all(lock: &dyn DeployLock, now: DateTime<Utc>) -> Outcome {
     lock_is_exclusive(lock, now)
@@ -110,5 +165,8 @@ pub async fn all(lock: &dyn DeployLock, now: DateTime<Utc>) -> Outcome {
         .map_err(|e| format!("release_frees_the_lock: {e}"))?;
     expired_lock_is_taken_over(lock, now)
         .await
-        .map_err(|e| format!("expired_lock_is_taken_over: {e}"))
+        .map_err(|e| format!("expired_lock_is_taken_over: {e}"))?;
+    renew_extends_only_the_holder_s_lock(lock, now)
+        .await
+        .map_err(|e| format!("renew_extends_only_the_holder_s_lock: {e}"))
 }

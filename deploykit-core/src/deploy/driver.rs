@@ -10,7 +10,9 @@ use crate::deploy::outcome::DeployOutcome;
 use crate::deploy::ports::DeployPorts;
 use crate::deploy::request::{DeployRequest, RollbackRequest};
 use crate::deploy::settings::EnvSettings;
-use crate::deploy::state::{DeployState, Facts, Phase, StepName, StepOutcome, StepReport};
+use crate::deploy::state::{
+    DeployState, Facts, FinalStatus, Phase, StepName, StepOutcome, StepReport,
+};
 use crate::deploy::step::{Action, start, step};
 use crate::deploy::steps::lock::hold_again;
 use crate::deploy::steps::{StepBody, run_step};
@@ -287,7 +289,12 @@ async fn drive(ctx: &StepContext<'_>, mut state: DeployState) -> Result<DeployOu
             return Ok(DeployOutcome::from_state(&state));
         };
         match action {
-            Action::Finish { .. } => return Ok(DeployOutcome::from_state(&state)),
+            Action::Finish { status } => {
+                if matches!(status, FinalStatus::Paused { .. }) {
+                    crate::deploy::steps::lock::keep_while_paused(ctx, &state).await;
+                }
+                return Ok(DeployOutcome::from_state(&state));
+            }
             Action::Halt { step, reason } => {
                 let error = last_error.unwrap_or_else(|| Error::backend(reason.clone()));
                 return Err(resumable(ctx, step, error));

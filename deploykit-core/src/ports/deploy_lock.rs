@@ -59,4 +59,34 @@ pub trait DeployLock: Send + Sync + Debug {
     async fn release(&self, env: &EnvName, app: &AppName, owner: &str) -> Result<()>;
     /// The current holder, if any (stale locks included: check `expires_at`).
     async fn holder(&self, env: &EnvName, app: &AppName) -> Result<Option<LockHolder>>;
+    /// Extends the lock `holder.owner` holds to `holder.expires_at` (a run that waits for a
+    /// person keeps its lock): only while that owner holds it and it has not expired; the
+    /// original `acquired_at` is kept. Conflict naming the holder when someone else holds
+    /// it; NotFound when nobody does or it has expired (`acquire` then takes it, as anyone
+    /// may).
+    async fn renew(&self, holder: &LockHolder) -> Result<()>;
+}
+
+/// What [`DeployLock::renew`] does with the lock found (`current`) at `now`: the holder to
+/// write (the request with the original `acquired_at`), or the error.
+pub fn renewed(
+    current: Option<&LockHolder>,
+    holder: &LockHolder,
+    now: DateTime<Utc>,
+) -> Result<LockHolder> {
+    match current {
+        Some(c) if c.has_expired(now) => Err(Error::not_found(format!(
+            "the deploy lock of {} in {} expired at {}: it cannot be extended; take it again",
+            holder.app, holder.env, c.expires_at
+        ))),
+        Some(c) if c.owner != holder.owner => Err(c.held_error()),
+        Some(c) => Ok(LockHolder {
+            acquired_at: c.acquired_at,
+            ..holder.clone()
+        }),
+        None => Err(Error::not_found(format!(
+            "nobody holds the deploy lock of {} in {}: there is nothing to extend; take it",
+            holder.app, holder.env
+        ))),
+    }
 }

@@ -51,6 +51,7 @@ pub const OPERATIONS: &[&str] = &[
     "lock.acquire",
     "lock.holder",
     "lock.release",
+    "lock.renew",
     "logs.read_log",
     "monitor.sample",
     "notifier.announce",

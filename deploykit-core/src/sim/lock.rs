@@ -7,6 +7,7 @@ use async_trait::async_trait;
 
 use crate::error::Result;
 use crate::model::names::{AppName, EnvName};
+use crate::ports::deploy_lock::renewed;
 use crate::ports::{Clock, DeployLock, LockHolder};
 use crate::sim::{Faults, lock};
 
@@ -62,5 +63,15 @@ impl DeployLock for MemoryLock {
     async fn holder(&self, env: &EnvName, app: &AppName) -> Result<Option<LockHolder>> {
         self.faults.check("lock.holder")?;
         Ok(lock(&self.held).get(&(env.clone(), app.clone())).cloned())
+    }
+
+    async fn renew(&self, holder: &LockHolder) -> Result<()> {
+        self.faults.act("lock.renew", || {
+            let mut held = lock(&self.held);
+            let key = (holder.env.clone(), holder.app.clone());
+            let next = renewed(held.get(&key), holder, self.clock.now())?;
+            held.insert(key, next);
+            Ok(())
+        })
     }
 }

@@ -127,6 +127,35 @@ pub(crate) async fn hold_again(ctx: &StepContext<'_>, state: &DeployState) -> Re
     }
 }
 
+/// A run that pauses for a person's decision keeps its deploy lock for another
+/// `lock_ttl_secs` from now, so that an answer given within that time finds it still held (the
+/// pause may come hours after the lock was taken: the smoke tests follow an hour's watch). A
+/// failure to extend it is a warning: the lock then holds until it expires as it was.
+pub(crate) async fn keep_while_paused(ctx: &StepContext<'_>, state: &DeployState) {
+    if state.facts.lock_owner.is_none() {
+        return;
+    }
+    let holder = holder_of(ctx, state);
+    let lock = &ctx.ports.lock;
+    let req = &state.request;
+    match ctx
+        .retry("extend the deploy lock", async || lock.renew(&holder).await)
+        .await
+    {
+        Ok(()) => ctx.info(format!(
+            "the run keeps the deploy lock of {} in {} until {} while it waits",
+            req.app.name,
+            req.env,
+            holder.expires_at.format("%Y-%m-%d %H:%M UTC")
+        )),
+        Err(e) => ctx.warn(format!(
+            "could not extend the deploy lock of {} in {} while the run waits ({e}); it holds \
+             until it expires as it was",
+            req.app.name, req.env
+        )),
+    }
+}
+
 pub(crate) async fn release_lock(ctx: &StepContext<'_>, state: &DeployState) -> Result<StepBody> {
     let Some(owner) = state.facts.lock_owner.clone() else {
         return Ok(StepBody::skipped("the lock was not taken"));
