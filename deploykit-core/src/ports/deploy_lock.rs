@@ -67,16 +67,23 @@ pub trait DeployLock: Send + Sync + Debug {
     async fn renew(&self, holder: &LockHolder) -> Result<()>;
 }
 
+/// How long before its expiry a lock can still be renewed: a store that reads, checks and
+/// writes (SSM) must not overwrite a lock that another deploy took over meanwhile.
+pub const RENEW_MARGIN_SECS: i64 = 60;
+
 /// What [`DeployLock::renew`] does with the lock found (`current`) at `now`: the holder to
-/// write (the request with the original `acquired_at`), or the error.
+/// write (the request with the original `acquired_at`), or the error. A lock within
+/// [`RENEW_MARGIN_SECS`] of its expiry counts as expired.
 pub fn renewed(
     current: Option<&LockHolder>,
     holder: &LockHolder,
     now: DateTime<Utc>,
 ) -> Result<LockHolder> {
+    let margin = chrono::Duration::seconds(RENEW_MARGIN_SECS);
     match current {
-        Some(c) if c.has_expired(now) => Err(Error::not_found(format!(
-            "the deploy lock of {} in {} expired at {}: it cannot be extended; take it again",
+        Some(c) if c.has_expired(now + margin) => Err(Error::not_found(format!(
+            "the deploy lock of {} in {} expires at {}, too soon to extend safely: take it \
+             again once it has expired",
             holder.app, holder.env, c.expires_at
         ))),
         Some(c) if c.owner != holder.owner => Err(c.held_error()),
@@ -88,5 +95,43 @@ pub fn renewed(
             "nobody holds the deploy lock of {} in {}: there is nothing to extend; take it",
             holder.app, holder.env
         ))),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use chrono::{Duration, TimeZone};
+
+    use super::*;
+    use crate::error::ErrorKind;
+
+    fn alice(expires_in: Duration, now: DateTime<Utc>) -> LockHolder {
+        LockHolder {
+            env: EnvName::from_static("prod"),
+            app: AppName::new("idp").expect("app"),
+            owner: "alice (run r1)".into(),
+            acquired_at: now - Duration::hours(2),
+            expires_at: now + expires_in,
+        }
+    }
+
+    #[test]
+    fn a_lock_about_to_expire_is_not_renewed() {
+        let now = Utc.with_ymd_and_hms(2026, 11, 24, 17, 0, 0).unwrap();
+        let wanted = LockHolder {
+            acquired_at: now,
+            expires_at: now + Duration::hours(4),
+            ..alice(Duration::zero(), now)
+        };
+        let soon = alice(Duration::seconds(30), now);
+        let err = renewed(Some(&soon), &wanted, now).expect_err("too close to its expiry");
+        assert_eq!(err.kind(), ErrorKind::NotFound);
+        let later = alice(Duration::minutes(5), now);
+        let next = renewed(Some(&later), &wanted, now).expect("renewed");
+        assert_eq!(next.expires_at, wanted.expires_at);
+        assert_eq!(
+            next.acquired_at, later.acquired_at,
+            "when it was taken is kept"
+        );
     }
 }
