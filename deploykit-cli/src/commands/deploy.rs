@@ -7,7 +7,7 @@ use std::sync::Arc;
 use async_trait::async_trait;
 use deploykit_core::deploy::{
     self, Decision, DecisionFor, DecisionRequest, DeployOutcome, DeployRequest, FileJournal,
-    FinalStatus, FixedDecision, Journal, Operator, RollbackRequest, RunId, StepName,
+    FinalStatus, Journal, Operator, RollbackRequest, RunId, StepName,
 };
 use deploykit_core::notify::redact_config_diff;
 use deploykit_core::release;
@@ -218,27 +218,18 @@ async fn ask_smoke_tests(request: &DecisionRequest) -> Result<Option<Decision>> 
     .await
 }
 
-/// Who answers a gate's question: `--decision` answers only the question the run is paused at
-/// (`paused_at`); anything else is asked at the terminal, if there is one and no `--yes`.
-fn operator(
-    inv: &Invocation<'_>,
-    decision: Option<&str>,
-    paused_at: Option<&str>,
-) -> Option<Arc<dyn Operator>> {
+/// Who answers a gate's question: `answer` (`resume --decision`, for the gate the run is
+/// paused at) answers only that question; anything else is asked at the terminal, if there
+/// is one and no `--yes`.
+fn operator(inv: &Invocation<'_>, answer: Option<DecisionFor>) -> Option<Arc<dyn Operator>> {
     let terminal: Option<Arc<dyn Operator>> = (!inv.cli.yes && std::io::stdin().is_terminal())
         .then(|| Arc::new(TerminalOperator) as Arc<dyn Operator>);
-    let decision = match decision {
-        None => return terminal,
-        Some("go") => Decision::Go,
-        Some(_) => Decision::Rollback,
-    };
-    match paused_at {
-        Some(gate) => Some(Arc::new(DecisionFor {
-            gate: gate.to_string(),
-            decision,
+    match answer {
+        Some(answer) => Some(Arc::new(DecisionFor {
             otherwise: terminal,
+            ..answer
         })),
-        None => Some(Arc::new(FixedDecision(decision))),
+        None => terminal,
     }
 }
 
@@ -309,7 +300,7 @@ pub async fn deploy(inv: &Invocation<'_>, args: &DeployArgs) -> Result<u8> {
     let diff = config_diff(&config, kind, args.config_diff.as_deref()).await?;
     let settings = config.env_settings(&env);
     let (mut ports, world) = deploy_ports(inv.cli.sandbox, &config, &app, &env).await?;
-    ports.operator = operator(inv, None, None);
+    ports.operator = operator(inv, None);
     let mut pr = args.pr;
     if let (Some(world), None, true) = (&world, pr, kind.ships_code()) {
         // A fresh simulated world has no promotion PR yet: cut one (a patch RC for a patch
@@ -405,8 +396,19 @@ pub async fn resume(inv: &Invocation<'_>, args: &ResumeArgs) -> Result<u8> {
     let settings = config.env_settings(&env);
     let (mut ports, _world) =
         deploy_ports(inv.cli.sandbox, &config, &state.request.app, &env).await?;
-    let paused_at = state.next.and_then(StepName::decision_gate);
-    ports.operator = operator(inv, args.decision.as_deref(), paused_at);
+    // A paused run waits at a step that asks (checked above when --decision is given).
+    let answer = args.decision.as_deref().and_then(|d| {
+        Some(DecisionFor {
+            gate: state.next.and_then(StepName::decision_gate)?.to_string(),
+            decision: if d == "go" {
+                Decision::Go
+            } else {
+                Decision::Rollback
+            },
+            otherwise: None,
+        })
+    });
+    ports.operator = operator(inv, answer);
     let outcome = deploy::resume(&ports, &settings, &journal, &inv.sink, &run).await?;
     let lock_until = paused_lock_until(&ports, &outcome, &env, &state.request.app.name).await;
     Ok(print_outcome(inv, &outcome, lock_until))

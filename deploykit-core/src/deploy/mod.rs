@@ -58,7 +58,8 @@ pub use monitor_verdict::{MonitorVerdict, Verdict};
 pub use outcome::DeployOutcome;
 pub use plan::{DeployPlan, PlannedStep, plan};
 pub use ports::{
-    Decision, DecisionFor, DecisionRequest, DeployPorts, FixedDecision, Operator, SMOKE_TESTS_GATE,
+    Decision, DecisionFor, DecisionRequest, DeployPorts, FixedDecision, MONITOR_GATE, Operator,
+    SMOKE_TESTS_GATE,
 };
 pub use request::{DeployRequest, RollbackRequest};
 pub use settings::{EnvSettings, InconclusivePolicy, MonitorThresholds};

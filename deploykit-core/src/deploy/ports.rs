@@ -12,6 +12,10 @@ use crate::ports::{
     Clock, CodeHost, DeployLock, DeployStatusSource, Fleet, LogSource, Monitor, Notifier, Vcs,
 };
 
+/// The gate of the question asked when the monitor gate's verdict is inconclusive: go on or
+/// roll back? Its verdicts are recorded under the same name.
+pub const MONITOR_GATE: &str = "monitor";
+
 /// The gate of the question asked once the new code has served production for an hour: did
 /// the smoke tests pass? ([`Decision::Go`]: they did; [`Decision::Rollback`]: they did not.)
 pub const SMOKE_TESTS_GATE: &str = "smoke_tests";
@@ -19,7 +23,7 @@ pub const SMOKE_TESTS_GATE: &str = "smoke_tests";
 /// What a person is asked when a gate cannot decide.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct DecisionRequest {
-    /// The gate: `monitor` (its verdict was inconclusive) or [`SMOKE_TESTS_GATE`].
+    /// The gate: [`MONITOR_GATE`] (its verdict was inconclusive) or [`SMOKE_TESTS_GATE`].
     pub gate: String,
     /// Why it could not decide, with the numbers; or what to confirm.
     pub explanation: String,

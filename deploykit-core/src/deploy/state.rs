@@ -86,7 +86,7 @@ impl StepName {
     /// gate, `smoke_tests` for the smoke tests; `None` for steps that never ask.
     pub fn decision_gate(self) -> Option<&'static str> {
         match self {
-            StepName::MonitorGate => Some("monitor"),
+            StepName::MonitorGate => Some(crate::deploy::ports::MONITOR_GATE),
             StepName::SmokeTests => Some(crate::deploy::ports::SMOKE_TESTS_GATE),
             _ => None,
         }

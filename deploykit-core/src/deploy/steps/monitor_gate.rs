@@ -9,7 +9,7 @@ use crate::deploy::monitor_verdict::{
     MonitorVerdict, ShaFigures, Verdict, WindowFigures, figures_of, judge_instances, judge_window,
     old_total, rollback_criteria, verdict,
 };
-use crate::deploy::ports::{Decision, DecisionRequest};
+use crate::deploy::ports::{Decision, DecisionRequest, MONITOR_GATE};
 use crate::deploy::settings::InconclusivePolicy;
 use crate::deploy::state::{DeployState, Fact, GateVerdict, OverrideRecord, StepOutcome};
 use crate::deploy::steps::{StepBody, main_role, plus, secs_until};
@@ -259,7 +259,7 @@ pub(crate) async fn monitor_gate(
                 )?;
                 facts.push(Fact::Verdict(gate_verdict(
                     ctx,
-                    "monitor",
+                    MONITOR_GATE,
                     "inconclusive",
                     &v.explanation,
                 )));
@@ -282,7 +282,7 @@ pub(crate) async fn monitor_gate(
     )?;
     facts.push(Fact::Verdict(gate_verdict(
         ctx,
-        "monitor",
+        MONITOR_GATE,
         final_verdict.as_str(),
         &explanation,
     )));
@@ -323,7 +323,7 @@ async fn decide(
     }
     if let Some(op) = &ctx.ports.operator {
         let request = DecisionRequest {
-            gate: "monitor".into(),
+            gate: MONITOR_GATE.into(),
             explanation: v.explanation.clone(),
             criteria: rollback_criteria(),
             windows: v.windows.clone(),

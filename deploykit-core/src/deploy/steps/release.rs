@@ -86,11 +86,7 @@ pub(crate) async fn create_release(ctx: &StepContext<'_>, state: &DeployState) -
 
 pub(crate) async fn open_revert(ctx: &StepContext<'_>, state: &DeployState) -> Result<StepBody> {
     let Some(merge) = state.facts.merge_sha.clone() else {
-        let standalone = state
-            .steps
-            .iter()
-            .any(|s| s.step == crate::deploy::state::StepName::RollbackPrepare);
-        return Ok(StepBody::skipped(if standalone {
+        return Ok(StepBody::skipped(if state.is_standalone_rollback() {
             format!(
                 "no promotion PR was named (--pr N; pr= in Python): {} was not reverted; if \
                  the recycle shipped code, revert it as the guide's steps to roll back say",

@@ -16,9 +16,9 @@
 //!
 //! Healthy in-service capacity never drops below the pre-deploy count: old instances are
 //! never unprotected, terminated or drained, and desired never goes below its old value.
-//! If the old instances are gone (scaled in after the monitor gate in production, or replaced
-//! by the spindown where instances are not protected), there is nothing old to return to: the report says so, and the revert PR
-//! is the way back.
+//! If the old instances are gone (scaled in after the monitor gate in production, or
+//! replaced by the spindown where instances are not protected), there is nothing old to
+//! return to: the report says so, and the revert PR is the way back.
 
 use std::collections::BTreeSet;
 
@@ -31,7 +31,7 @@ use crate::deploy::steps::{StepBody, app_groups, lock, plus};
 use crate::error::{Error, ErrorKind, Result};
 use crate::fleet_ops::{ScaleInMode, ScaleInRequest, scale_in};
 use crate::model::fleet::{
-    CapacityChange, DELAYED_SCALE_OUT_ACTION, Group, InstanceId, RECYCLE_ACTION,
+    CapacityChange, DELAYED_SCALE_OUT_ACTION, Group, GroupName, InstanceId, RECYCLE_ACTION,
 };
 use crate::model::names::RoleSelector;
 use crate::model::release_number::ReleaseNumber;
@@ -108,8 +108,8 @@ pub(crate) async fn rollback_prepare(
     }
     let mut snaps = Vec::new();
     let mut recycled = Vec::new();
-    let mut settled = Vec::new();
-    let mut settled_groups = Vec::new();
+    // Groups whose last recycle is over, with how many instances serve.
+    let mut settled: Vec<(&GroupName, usize)> = Vec::new();
     for g in groups.iter().filter(|g| wanted.contains(&g.name)) {
         let old_desired = g
             .recycle_in_progress()
@@ -123,13 +123,7 @@ pub(crate) async fn rollback_prepare(
         {
             // The last recycle is over and its old instances are gone: every instance
             // serving runs what it deployed, and there is nothing newer to remove.
-            settled_groups.push(g.name.to_string());
-            settled.push(format!(
-                "{}: no recycle in progress and no extra instance; the {} instance(s) serving \
-                 stay until the revert is deployed",
-                g.name,
-                running.len()
-            ));
+            settled.push((&g.name, running.len()));
             continue;
         }
         let old: Vec<InstanceId> = running.iter().take(keep).map(|i| i.id.clone()).collect();
@@ -154,12 +148,25 @@ pub(crate) async fn rollback_prepare(
                  the desired capacity in {}, and no merged promotion PR was named to revert \
                  (--pr N; pr= in Python). The code serving is what the last deploy shipped: \
                  name its PR to open the revert of {}",
-                settled_groups.join(", "),
+                settled
+                    .iter()
+                    .map(|(g, _)| g.to_string())
+                    .collect::<Vec<_>>()
+                    .join(", "),
                 state.request.app.production_branch
             ),
             facts,
         ));
     }
+    let settled: Vec<String> = settled
+        .iter()
+        .map(|(g, serving)| {
+            format!(
+                "{g}: no recycle in progress and no extra instance; the {serving} instance(s) \
+                 serving stay until the revert is deployed"
+            )
+        })
+        .collect();
     let detail = snaps
         .iter()
         .map(|s| format!("{}: keep {} old instances", s.group, s.instances.len()))
@@ -190,11 +197,11 @@ pub(crate) async fn rollback_scale_in_new(
         if !state.facts.recycled.iter().any(|r| r.group == snap.group) {
             continue;
         }
-        let line = converge(ctx, state, snap).await?;
-        if line.contains("already gone") {
-            facts.push(Fact::note(line.clone()));
+        let done = converge(ctx, state, snap).await?;
+        if done.old_gone {
+            facts.push(Fact::note(done.line.clone()));
         }
-        lines.push(line);
+        lines.push(done.line);
     }
     if lines.is_empty() {
         return Ok(StepBody::skipped(
@@ -226,11 +233,19 @@ fn ok_if_gone(r: Result<()>) -> Result<()> {
     }
 }
 
+/// How one group's rollback ended.
+struct Converged {
+    /// What happened, for people.
+    line: String,
+    /// The old instances were already gone (nothing old to return to): the report notes it.
+    old_gone: bool,
+}
+
 async fn converge(
     ctx: &StepContext<'_>,
     state: &DeployState,
     snap: &GroupSnapshot,
-) -> Result<String> {
+) -> Result<Converged> {
     let fleet = &ctx.ports.fleet;
     let name = &snap.group;
     let old: BTreeSet<&InstanceId> = snap.instances.iter().collect();
@@ -321,10 +336,13 @@ async fn converge(
                 continue;
             }
             if new_running.is_empty() {
-                break format!(
-                    "{name}: new instances removed, {} old instance(s) serving",
-                    old_running.len()
-                );
+                break Converged {
+                    line: format!(
+                        "{name}: new instances removed, {} old instance(s) serving",
+                        old_running.len()
+                    ),
+                    old_gone: false,
+                };
             }
             if old_running.len() < usize::try_from(snap.desired).unwrap_or(usize::MAX) {
                 let by = if scaled_in_old(state) {
@@ -332,12 +350,15 @@ async fn converge(
                 } else {
                     "replaced by the spindown"
                 };
-                break format!(
-                    "{name}: the old instances are already gone, {by} ({} of {} left); the new \
-                     code stays until the revert is deployed",
-                    old_running.len(),
-                    snap.desired
-                );
+                break Converged {
+                    line: format!(
+                        "{name}: the old instances are already gone, {by} ({} of {} left); the \
+                         new code stays until the revert is deployed",
+                        old_running.len(),
+                        snap.desired
+                    ),
+                    old_gone: true,
+                };
             }
             if new_running.iter().any(|i| i.protected_from_scale_in) {
                 let req = ScaleInRequest {
