@@ -11,6 +11,7 @@ use deploykit_core::{Error, Result};
 use pyo3::prelude::*;
 use pyo3::sync::PyOnceLock;
 
+use crate::convert::type_name;
 use crate::errors::to_py_err;
 
 /// `inspect.iscoroutinefunction` and `inspect.isawaitable`, imported once.
@@ -78,11 +79,7 @@ pub fn checked_callback(
     Python::attach(|py| {
         let bound = callback.bind(py);
         if !bound.is_callable() {
-            let type_name = bound
-                .get_type()
-                .name()
-                .map(|n| n.to_string())
-                .unwrap_or_else(|_| "object".into());
+            let type_name = type_name(bound, "object");
             return Err(to_py_err(Error::invalid_input(format!(
                 "{param} must be a function called with {expected}, or None; got {} (a \
                  {type_name}, not callable)",
@@ -114,11 +111,7 @@ pub fn not_awaitable<'py>(
         // about the answer, which is refused either way.
         let _ = returned.call_method0("close");
     }
-    let type_name = returned
-        .get_type()
-        .name()
-        .map(|n| n.to_string())
-        .unwrap_or_else(|_| "awaitable".into());
+    let type_name = type_name(&returned, "awaitable");
     Err(Error::invalid_input(format!(
         "{what} returned an awaitable ({type_name}), not an answer: {}",
         advice(param)

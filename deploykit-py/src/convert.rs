@@ -107,13 +107,17 @@ pub fn py_to_json(obj: &Bound<'_, PyAny>) -> Result<Value, Error> {
             .map_err(|e| bad(format!("{obj}.to_dict() failed: {e}")))?;
         return py_to_json(&dict);
     }
-    let type_name = obj
-        .get_type()
-        .name()
-        .map(|n| n.to_string())
-        .unwrap_or_default();
+    let type_name = type_name(obj, "");
     Err(bad(format!(
         "cannot convert a {type_name} to JSON: expected dict, list, str, int, float, bool, \
          None or datetime"
     )))
+}
+
+/// The name of `obj`'s type (`int`, `TimeoutError`), or `fallback` when Python cannot give it.
+pub fn type_name(obj: &Bound<'_, PyAny>, fallback: &str) -> String {
+    obj.get_type()
+        .name()
+        .map(|n| n.to_string())
+        .unwrap_or_else(|_| fallback.to_string())
 }

@@ -230,11 +230,7 @@ pub fn to_py_err(err: Error) -> PyErr {
 /// ports' are; anything else is a permanent backend error.
 pub fn from_py_err(py: Python<'_>, err: &PyErr, what: &str) -> Error {
     let value = err.value(py);
-    let type_name = value
-        .get_type()
-        .name()
-        .map(|n| n.to_string())
-        .unwrap_or_else(|_| "Exception".into());
+    let type_name = crate::convert::type_name(value, "Exception");
     let text = value.str().map(|s| s.to_string()).unwrap_or_default();
     if value.is_instance_of::<DeployKitError>() {
         let kind = value
