@@ -40,6 +40,12 @@ impl SsmDeployLock {
 
     /// PutParameter without overwrite: `Ok(false)` when the parameter already exists.
     async fn put_new(&self, name: &str, holder: &LockHolder) -> Result<bool> {
+        self.put(name, holder, false).await
+    }
+
+    /// PutParameter of `holder`, overwriting only if `overwrite`: `Ok(false)` when it may not
+    /// and the parameter already exists.
+    async fn put(&self, name: &str, holder: &LockHolder, overwrite: bool) -> Result<bool> {
         let value = serde_json::to_string(holder)
             .map_err(|e| Error::backend(format!("could not encode the lock holder: {e}")))?;
         match self
@@ -49,7 +55,7 @@ impl SsmDeployLock {
             .name(name)
             .value(value)
             .r#type(ParameterType::String)
-            .overwrite(false)
+            .overwrite(overwrite)
             .description("deploykit deploy lock")
             .send()
             .await
@@ -159,18 +165,6 @@ impl DeployLock for SsmDeployLock {
         let name = Self::parameter_name(&holder.env, &holder.app);
         let current = self.read(&name).await?;
         let next = renewed(current.as_ref(), holder, self.clock.now())?;
-        let value = serde_json::to_string(&next)
-            .map_err(|e| Error::backend(format!("could not encode the lock holder: {e}")))?;
-        self.clients
-            .ssm
-            .put_parameter()
-            .name(&name)
-            .value(value)
-            .r#type(ParameterType::String)
-            .overwrite(true)
-            .send()
-            .await
-            .map_err(|e| map_sdk_error("PutParameter", &format!("lock {name}"), e))?;
-        Ok(())
+        self.put(&name, &next, true).await.map(|_| ())
     }
 }
