@@ -104,8 +104,7 @@ fn set_path(w: &mut Walk, root: &mut Table, path: &str, value: &str, origin: Str
 fn structured(value: &str) -> Value {
     let trimmed = value.trim_start();
     if (trimmed.starts_with('[') || trimmed.starts_with('{'))
-        && let Ok(mut table) = format!("v = {value}").parse::<Table>()
-        && let Some(parsed) = table.remove("v")
+        && let Some(parsed) = super::walk::toml_value(value)
     {
         return parsed;
     }

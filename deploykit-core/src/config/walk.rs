@@ -140,6 +140,11 @@ fn shown(v: &Value) -> String {
     }
 }
 
+/// `text` read as a TOML value (`300`, `["tue"]`, `[{ start = 2026-12-21 }]`), if it is one.
+pub(crate) fn toml_value(text: &str) -> Option<Value> {
+    format!("v = {text}").parse::<Table>().ok()?.remove("v")
+}
+
 /// Reads `v` as a `T`. A string from an environment variable or a flag is also tried as a
 /// TOML value, so `DEPLOYKIT_X=300` reads as a number and `["tue"]` as a list. The error
 /// says what was given and what is expected: `"-3" is not a whole number of 0 or more`.
@@ -149,8 +154,7 @@ fn coerce<T: ConfigValue>(v: &Value) -> Result<T, String> {
         Err(e) => e.to_string(),
     };
     if let Value::String(s) = v
-        && let Ok(mut table) = format!("v = {s}").parse::<Table>()
-        && let Some(parsed) = table.remove("v")
+        && let Some(parsed) = toml_value(s)
         && let Ok(t) = dates_as_strings(&parsed).try_into::<T>()
     {
         return Ok(t);
