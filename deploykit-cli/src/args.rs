@@ -190,6 +190,11 @@ pub struct ReleaseCreateArgs {
     /// Show what would be done without creating anything.
     #[arg(long)]
     pub dry_run: bool,
+    /// Release even though a deploy run of this PR in this machine's journal has not
+    /// finished (paused at the smoke tests, stopped part way, or rolling back); the run keeps
+    /// the release when it is resumed.
+    #[arg(long)]
+    pub force: bool,
     /// The git repository (default: the current directory).
     #[arg(long, default_value = ".")]
     pub dir: PathBuf,

@@ -75,6 +75,7 @@ impl PortSet for RealPorts {
     }
 
     fn deploy(&self, app: &AppSettings, env: &EnvName) -> Result<DeployPorts> {
+        self.config.configured_env(env)?;
         let fleet = FleetBackends {
             fleet: self.fleet.clone(),
             logs: self.logs(env),

@@ -10,6 +10,7 @@ use chrono::{DateTime, NaiveDate, Utc};
 use deploykit_backends::ReleaseBackends;
 use deploykit_core::DeployKind;
 use deploykit_core::changelog;
+use deploykit_core::deploy::release_guard::{Asker, unfinished_deploy_of};
 use deploykit_core::deploy::run_list::list_runs;
 use deploykit_core::deploy::{
     DeployPorts, DeployRequest, EnvSettings, Journal, Operator, RollbackRequest, RunId,
@@ -556,21 +557,31 @@ sync_and_async! {
         }
 
         /// Creates the release `RC <N>` of the merged promotion PR `pr` (number, `#123` or link).
-        #[pyo3(signature = (app, pr, *, dry_run = false, on_event = None))]
+        /// Refused (`PolicyRefusedError`) while a deploy run of that PR in the journal has not
+        /// finished (waiting for the smoke tests' answer, stopped part way, or rolling it
+        /// back), naming the run; `force=True` releases anyway, and the run keeps that release.
+        #[pyo3(signature = (app, pr, *, dry_run = false, force = false, on_event = None))]
         fn create_release / create_release_async(
             &self,
             py,
             app: &str,
             pr: &Bound<'_, PyAny>,
             dry_run: bool,
+            force: bool,
             on_event: Option<Py<PyAny>>,
         ) -> PyCreateReleaseOutcome {
-            release::create_release(
-                self.release(app, None)?,
-                pr_reference(pr),
-                dry_run,
-                sink_for(on_event)?,
-            )
+            let pr = pr_reference(pr);
+            let backend = self.release(app, None)?.and_then(|b| match &pr {
+                Ok(r) if !force => {
+                    let journal = self.ports.journal();
+                    match unfinished_deploy_of(journal.as_ref(), &b.settings.name, r.number)? {
+                        Some(run) => Err(run.refusal(Asker::Python)),
+                        None => Ok(b),
+                    }
+                }
+                _ => Ok(b),
+            });
+            release::create_release(backend, pr, dry_run, sink_for(on_event)?)
         }
 
         // ------------------------------------------------------------- deploy

@@ -288,6 +288,25 @@ def test_without_decide_the_deploy_pauses_for_the_smoke_tests_and_a_no_rolls_bac
     assert world.lock_status("prod", "idp").free
 
 
+def test_a_release_by_hand_waits_for_the_paused_run_unless_forced() -> None:
+    world, pr = ready_world()
+    paused = world.deploy("idp", "prod", pr=pr)
+    assert paused.status == "paused"
+    with pytest.raises(deploykit.PolicyRefusedError) as refused:
+        world.create_release("idp", pr)
+    text = str(refused.value)
+    assert "waiting for the smoke tests' answer" in text
+    assert f'resume("{paused.run_id}", decide=...)' in text
+    assert "force=True" in text
+    assert refused.value.context["run"] == paused.run_id
+
+    forced = world.create_release("idp", pr, force=True)
+    assert forced.url is not None
+    resumed = world.resume(paused.run_id, decide=lambda r: "go")
+    assert resumed.deployed, resumed.reason
+    assert resumed.release_url == forced.url
+
+
 def test_with_yes_the_smoke_tests_are_noted_unconfirmed() -> None:
     world, pr = ready_world()
     outcome = world.deploy("idp", "prod", pr=pr, yes=True)

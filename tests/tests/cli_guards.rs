@@ -58,6 +58,25 @@ fn code_is_not_deployed_to_staging_by_promotion_pr() {
 }
 
 #[test]
+fn a_mistyped_environment_is_named_as_unknown_before_anything_runs() {
+    for args in [
+        &["--sandbox", "--yes", "deploy", "prdo", "idp"][..],
+        &["--sandbox", "rollback", "prdo", "idp", "--reason", "errors"][..],
+    ] {
+        let out = run(args);
+        let err = stderr(&out);
+        assert_eq!(out.status.code(), Some(2), "{args:?}: {err}");
+        assert!(
+            err.contains("unknown environment prdo: did you mean prod?")
+                && err.contains("int, prod, staging"),
+            "{args:?}: {err}"
+        );
+        assert!(!err.contains("not a production environment"), "{err}");
+        assert!(stdout(&out).is_empty(), "{}", stdout(&out));
+    }
+}
+
+#[test]
 fn a_rollback_without_a_reason_or_with_a_wrong_pr_says_what_to_fix() {
     let out = run(&["--sandbox", "rollback", "prod", "idp", "--reason", ""]);
     assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));

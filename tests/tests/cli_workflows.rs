@@ -207,6 +207,38 @@ fn without_yes_or_a_terminal_a_production_deploy_pauses_for_the_smoke_tests() {
         listed.contains("sandboxed runs cannot be resumed") && !listed.contains("deploykit resume"),
         "{listed}"
     );
+
+    // Were it a real run (its journal moved to the real state directory), a release of its
+    // PR by hand would skip the smoke tests' answer: refused before GitHub is asked, naming
+    // the run and the answer that releases it.
+    let real = dir.path().join("state/deploykit/runs");
+    std::fs::rename(&runs, &real).expect("move the run");
+    let run_id = std::fs::read_dir(&real)
+        .expect("runs")
+        .filter_map(|e| e.ok()?.file_name().into_string().ok())
+        .next()
+        .expect("a run");
+    let refused = run_in(dir.path(), &["release", "create", "11502"], &env);
+    let err = stderr(&refused);
+    assert_eq!(refused.status.code(), Some(3), "{err}");
+    assert!(err.contains(&format!("deploy run {run_id}")), "{err}");
+    assert!(
+        err.contains(&format!("deploykit resume {run_id} --decision go")),
+        "{err}"
+    );
+    assert!(err.contains("--force"), "{err}");
+    // Another PR is not held up; --force goes past the guard (to GitHub, absent here).
+    for args in [
+        &["release", "create", "11503"][..],
+        &["release", "create", "11502", "--force"][..],
+    ] {
+        let out = run_in(dir.path(), args, &env);
+        assert!(
+            !stderr(&out).contains("deploy run"),
+            "{args:?}: {}",
+            stderr(&out)
+        );
+    }
 }
 
 #[test]

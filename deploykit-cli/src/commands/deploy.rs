@@ -295,6 +295,7 @@ async fn config_diff(
 pub async fn deploy(inv: &Invocation<'_>, args: &DeployArgs) -> Result<u8> {
     let config = inv.config()?;
     let env: EnvName = args.env.parse()?;
+    config.configured_env(&env)?;
     let app = app_settings(inv, &args.app)?;
     let kind: DeployKind = args.kind.parse()?;
     let diff = config_diff(&config, kind, args.config_diff.as_deref()).await?;
@@ -355,6 +356,7 @@ pub async fn deploy(inv: &Invocation<'_>, args: &DeployArgs) -> Result<u8> {
 pub async fn rollback(inv: &Invocation<'_>, args: &RollbackArgs) -> Result<u8> {
     let config = inv.config()?;
     let env: EnvName = args.env.parse()?;
+    config.configured_env(&env)?;
     let app = app_settings(inv, &args.app)?;
     let settings = config.env_settings(&env);
     let (ports, _world) = deploy_ports(inv.cli.sandbox, &config, &app, &env).await?;

@@ -1,5 +1,6 @@
 //! `deploykit rc create|true-up` and `deploykit release create`.
 
+use deploykit_core::deploy::release_guard::{Asker, unfinished_deploy_of};
 use deploykit_core::notify::timed_out_post_warning;
 use deploykit_core::release::{
     self, AnnounceRequest, CreateReleaseRequest, CutRcRequest, PrReference, ReleaseContext,
@@ -194,6 +195,13 @@ pub async fn rc_true_up(inv: &Invocation<'_>, args: &RcTrueUpArgs) -> Result<u8>
 /// `deploykit release create <PR|URL>`.
 pub async fn release_create(inv: &Invocation<'_>, args: &ReleaseCreateArgs) -> Result<u8> {
     let settings = app_settings(inv, &args.app)?;
+    let pr = args.pr.parse::<PrReference>()?;
+    if !inv.cli.sandbox && !args.force {
+        // A sandboxed run cannot be resumed: only a real one holds the release up.
+        if let Some(run) = unfinished_deploy_of(&inv.journal()?, &settings.name, pr.number)? {
+            return Err(run.refusal(Asker::Cli));
+        }
+    }
     let (b, world) = backends(inv, &settings, &args.dir)?;
     if let Some(world) = &world {
         // A fresh simulated world has no merged promotion PR to release: cut one, approve
@@ -212,7 +220,7 @@ pub async fn release_create(inv: &Invocation<'_>, args: &ReleaseCreateArgs) -> R
     }
     let ctx = context(inv, &b, &settings);
     let request = CreateReleaseRequest {
-        pr: args.pr.parse::<PrReference>()?,
+        pr,
         dry_run: args.dry_run,
     };
     let outcome = release::create_release(&ctx, &request).await?;

@@ -1,10 +1,33 @@
 //! `[environments.<name>]` and `[monitor]` as the deploy engine's settings.
 
 use crate::config::EffectiveConfig;
+use crate::config::keys::closest;
 use crate::deploy::settings::EnvSettings;
+use crate::error::{Error, Result};
 use crate::model::names::EnvName;
 
 impl EffectiveConfig {
+    /// `Ok` when the configuration has `[environments.<env>]` (the built-in `prod`,
+    /// `staging` and `int` unless the file lists its own); otherwise an invalid-input error
+    /// naming the environments it knows and the likely typo. A deploy or rollback to an
+    /// environment the configuration does not know would run with guessed settings (not
+    /// production, so no scale-in of the old instances by hand).
+    pub fn configured_env(&self, env: &EnvName) -> Result<()> {
+        if self.environments.contains_key(env.as_str()) {
+            return Ok(());
+        }
+        let known: Vec<&str> = self.environments.keys().map(String::as_str).collect();
+        let typo = closest(env.as_str(), &known)
+            .map(|k| format!("did you mean {k}? "))
+            .unwrap_or_default();
+        Err(Error::invalid_input(format!(
+            "unknown environment {env}: {typo}the configuration knows {}; if {env} is real, add \
+             [environments.{env}] to the configuration (with production = true or false)",
+            known.join(", ")
+        ))
+        .with("environment", env))
+    }
+
     /// The deploy engine's settings for `env`: the engine's defaults, then what the
     /// configuration says about the environment, the monitor gate and the calendar.
     pub fn env_settings(&self, env: &EnvName) -> EnvSettings {
@@ -46,6 +69,23 @@ mod tests {
     use std::collections::BTreeMap;
 
     use crate::EnvName;
+
+    #[test]
+    fn an_environment_the_configuration_does_not_know_is_refused_naming_the_known_ones() {
+        let config = crate::config::EffectiveConfig::default();
+        let prod: EnvName = "prod".parse().expect("env");
+        assert!(config.configured_env(&prod).is_ok());
+        let typo: EnvName = "prdo".parse().expect("env");
+        let err = config.configured_env(&typo).expect_err("unknown");
+        let text = err.to_string();
+        assert_eq!(err.kind(), crate::ErrorKind::InvalidInput);
+        assert!(
+            text.contains("unknown environment prdo: did you mean prod?"),
+            "{text}"
+        );
+        assert!(text.contains("int, prod, staging"), "{text}");
+        assert!(text.contains("[environments.prdo]"), "{text}");
+    }
 
     #[test]
     fn configured_values_reach_the_engine() {

@@ -17,6 +17,8 @@
 //! - [`driver`]: [`deploy`], [`resume`], [`rollback`];
 //! - [`held_lock`]: who holds a deploy lock, and releasing one whose run will not be resumed;
 //! - [`run_list`]: a journal's runs a line each, and which can be resumed;
+//! - [`release_guard`]: a run that still has a PR's release ahead of it (a hand-made release
+//!   would skip its smoke tests' confirmation);
 //! - [`plan`](mod@plan): the dry-run plan;
 //! - gates' rules: [`migration_log`], [`monitor_verdict`] with [`MonitorThresholds`];
 //! - `demo` (feature `sim`): the rehearsal on the simulated Login.gov world.
@@ -45,6 +47,7 @@ pub mod monitor_verdict;
 pub mod outcome;
 pub mod plan;
 pub mod ports;
+pub mod release_guard;
 pub mod request;
 pub mod run_list;
 pub mod settings;

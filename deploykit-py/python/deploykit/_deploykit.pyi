@@ -794,6 +794,7 @@ class Operations:
         pr: int | str,
         *,
         dry_run: bool = False,
+        force: bool = False,
         on_event: _EventCallback | None = None,
     ) -> CreateReleaseOutcome: ...
     def create_release_async(
@@ -802,6 +803,7 @@ class Operations:
         pr: int | str,
         *,
         dry_run: bool = False,
+        force: bool = False,
         on_event: _EventCallback | None = None,
     ) -> Awaitable[CreateReleaseOutcome]: ...
     def deploy(
