@@ -324,6 +324,20 @@ async fn the_dry_run_names_what_preflight_would_refuse() {
         .await
         .expect("plan");
     assert!(p.blockers.is_empty(), "{:?}", p.blockers);
+    // An off-cycle deploy without its reason: one blocker, naming --reason, and not an
+    // override that would not help.
+    let mut no_reason = rig.request(DeployKind::OffCycle);
+    no_reason.reason = None;
+    let p = plan(&rig.ports, &rig.settings, &no_reason)
+        .await
+        .expect("plan");
+    assert_eq!(p.blockers.len(), 1, "{:?}", p.blockers);
+    assert!(
+        p.blockers[0].contains("needs a reason: give it with --reason")
+            && !p.blockers[0].contains("--override-cadence"),
+        "{:?}",
+        p.blockers
+    );
 
     // A recycle already under way: the pre-check's words, once.
     let ctx = deploykit_core::fleet_ops::FleetContext {

@@ -32,7 +32,7 @@ async fn read_status(world: &World, envs: &[&str]) -> StatusReport {
         .zip(&ports)
         .map(|(settings, (vcs, host))| AppSource {
             settings,
-            vcs: Some(vcs.as_ref()),
+            vcs: Ok(vcs.as_ref()),
             code_host: host.as_ref(),
         })
         .collect();

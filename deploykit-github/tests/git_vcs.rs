@@ -183,7 +183,7 @@ async fn resolve_accepts_shas_branches_remote_branches_and_tags() {
     ] {
         let err = vcs.resolve(bad).await.expect_err(bad);
         assert_eq!(err.kind(), ErrorKind::NotFound, "{bad}");
-        assert!(err.to_string().contains("Invalid source"), "{err}");
+        assert!(err.to_string().contains("does not name a commit"), "{err}");
         assert!(err.to_string().contains(&format!("{bad:?}")), "{err}");
     }
 }
@@ -270,6 +270,126 @@ async fn commits_between_match_git_log_titles_bodies_and_order() {
         .await
         .expect_err("bad base");
     assert_eq!(err.kind(), ErrorKind::NotFound);
+    assert!(err.to_string().starts_with("the base \"nope\""), "{err}");
+    let err = vcs
+        .commits_between("main", "nope")
+        .await
+        .expect_err("bad source");
+    assert!(err.to_string().starts_with("the source \"nope\""), "{err}");
+}
+
+#[tokio::test]
+async fn commits_between_keep_git_log_s_order_when_dates_tie_or_go_backwards() {
+    let world = GitWorld::new();
+    let home = world.home();
+    let at = |date: i64, args: &[&str]| {
+        support::git_world::git_in(&world.work, &home, args, Some(date));
+    };
+    world.git(&["branch", "stages/prod"]);
+    // Three side branches and main, every commit and merge in the same second.
+    let same = 1_790_000_000;
+    for n in 1..=3 {
+        at(
+            same,
+            &["checkout", "-q", "-b", &format!("b{n}"), "stages/prod"],
+        );
+        at(
+            same,
+            &[
+                "commit",
+                "-q",
+                "--allow-empty",
+                "-m",
+                &format!("Side {n} (#50{n})"),
+            ],
+        );
+    }
+    at(same, &["checkout", "-q", "main"]);
+    at(
+        same,
+        &[
+            "commit",
+            "-q",
+            "--allow-empty",
+            "-m",
+            "Main (#510)",
+            "-m",
+            "changelog: Internal, Main, main",
+        ],
+    );
+    for n in 1..=3 {
+        let branch = format!("b{n}");
+        let title = format!("Merge pull request #52{n} from {branch}");
+        at(same, &["merge", "-q", "--no-ff", "-m", &title, &branch]);
+    }
+    // A side commit dated a day before its parent, merged later.
+    at(same + 60, &["checkout", "-q", "-b", "skew", "main"]);
+    at(
+        same + 60,
+        &["commit", "-q", "--allow-empty", "-m", "Parent (#530)"],
+    );
+    at(
+        same - 86_400,
+        &[
+            "commit",
+            "-q",
+            "--allow-empty",
+            "-m",
+            "Child dated earlier (#531)",
+        ],
+    );
+    at(same + 120, &["checkout", "-q", "main"]);
+    at(
+        same + 120,
+        &[
+            "merge",
+            "-q",
+            "--no-ff",
+            "-m",
+            "Merge pull request #532 from skew",
+            "skew",
+        ],
+    );
+    // A message in Latin-1, as git writes it with i18n.commitEncoding.
+    std::fs::write(
+        world.work.join("latin1.txt"),
+        b"Caf\xe9 (#540)\n\nchangelog: Internal, Caf\xe9, r\xe9sum\xe9 fix\n",
+    )
+    .expect("message");
+    at(
+        same + 180,
+        &[
+            "-c",
+            "i18n.commitEncoding=ISO-8859-1",
+            "commit",
+            "-q",
+            "--allow-empty",
+            "-F",
+            "latin1.txt",
+        ],
+    );
+
+    let ours: Vec<(String, String, String)> = vcs(&world)
+        .commits_between("stages/prod", "main")
+        .await
+        .expect("commits")
+        .into_iter()
+        .map(|c| (c.sha.to_string(), c.title, c.body))
+        .collect();
+    let theirs = git_log(&world, "stages/prod..main");
+    assert_eq!(ours.len(), 11);
+    assert_eq!(
+        ours.iter().map(|c| c.1.as_str()).collect::<Vec<_>>(),
+        theirs.iter().map(|c| c.1.as_str()).collect::<Vec<_>>(),
+        "titles in git log's order"
+    );
+    assert_eq!(ours, theirs);
+    let latin1 = &ours[0];
+    assert_eq!(latin1.1, "Café (#540)");
+    assert!(
+        latin1.2.contains("changelog: Internal, Café, résumé fix"),
+        "{latin1:?}"
+    );
 }
 
 #[tokio::test]

@@ -150,7 +150,7 @@ async fn pending_changes_come_from_the_real_history() {
     let settings = AppSettings::idp();
     let apps = [AppSource {
         settings: &settings,
-        vcs: Some(&vcs),
+        vcs: Ok(&vcs),
         code_host: &host,
     }];
     let ports = StatusPorts {
@@ -228,7 +228,7 @@ async fn without_a_checkout_pending_is_unknown_and_the_rest_is_shown() {
     let settings = AppSettings::pki();
     let apps = [AppSource {
         settings: &settings,
-        vcs: None,
+        vcs: Err("no git repository at /nowhere"),
         code_host: &host,
     }];
     let ports = StatusPorts {
@@ -248,7 +248,8 @@ async fn without_a_checkout_pending_is_unknown_and_the_rest_is_shown() {
     let problems = report.problems();
     assert_eq!(problems.len(), 1, "{problems:?}");
     assert!(
-        problems[0].contains("no local checkout of 18F/identity-pki"),
+        problems[0]
+            .contains("no local checkout of 18F/identity-pki (no git repository at /nowhere)"),
         "{problems:?}"
     );
     let pki = report.app("prod", "pki").expect("pki");

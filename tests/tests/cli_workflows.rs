@@ -424,6 +424,40 @@ fn changelog_with_nothing_valid_exits_1_and_explains() {
             .is_some_and(|m| m.contains("changelog: Category, Subcategory, Change")),
         "{doc}"
     );
+
+    // A line with a category too far from the known four leaves its change out, as the Ruby
+    // does: stdout stays the Ruby's text, and stderr says what was left out.
+    git(&[
+        "commit",
+        "-q",
+        "--allow-empty",
+        "-m",
+        "Docs (#13)",
+        "-m",
+        "changelog: Documentation, Readme, docs",
+    ]);
+    git(&[
+        "commit",
+        "-q",
+        "--allow-empty",
+        "-m",
+        "Build (#14)",
+        "-m",
+        "changelog: Internal, Build, faster",
+    ]);
+    let out = run_in(&repo, &["changelog", "-b", "base", "-s", "main"], &[]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert_eq!(
+        stdout(&out),
+        "## Internal\n- Build: Faster ([#14](https://github.com/18F/identity-idp/pull/14))\n\n\
+         !!! Invalid Changelog Entries !!!\nTweak a thing (#12)\n"
+    );
+    let err = stderr(&out);
+    assert!(
+        err.contains("warning: 1 commit(s) have a changelog line whose category is none of")
+            && err.contains("Docs (#13)"),
+        "{err}"
+    );
 }
 
 #[test]

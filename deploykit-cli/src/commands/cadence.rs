@@ -13,10 +13,14 @@ use crate::output::print_result;
 /// The day a `--date`/`--from` flag names, or today.
 fn day(flag: &str, text: Option<&str>) -> Result<NaiveDate> {
     match text {
-        Some(text) => NaiveDate::parse_from_str(text, "%Y-%m-%d").map_err(|_| {
-            Error::invalid_input(format!(
-                "invalid {flag} {text:?}: expected YYYY-MM-DD, e.g. 2026-12-01"
-            ))
+        Some(text) => NaiveDate::parse_from_str(text, "%Y-%m-%d").map_err(|e| {
+            // chrono tells a day that does not exist (2026-02-30) from a wrong shape.
+            let why = if e.kind() == chrono::format::ParseErrorKind::OutOfRange {
+                "no such day in the calendar"
+            } else {
+                "expected YYYY-MM-DD, e.g. 2026-12-01"
+            };
+            Error::invalid_input(format!("invalid {flag} {text:?}: {why}"))
         }),
         None => Ok(chrono::Local::now().date_naive()),
     }
@@ -107,4 +111,27 @@ pub async fn check(inv: &Invocation<'_>, args: &CadenceCheckArgs) -> Result<u8> 
     } else {
         exit::POLICY_REFUSED
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_day_that_does_not_exist_is_told_from_a_wrong_shape() {
+        let missing = day("--date", Some("2026-02-30")).expect_err("no such day");
+        assert_eq!(
+            missing.message(),
+            "invalid --date \"2026-02-30\": no such day in the calendar"
+        );
+        let shape = day("--from", Some("2026/02/01")).expect_err("wrong shape");
+        assert_eq!(
+            shape.message(),
+            "invalid --from \"2026/02/01\": expected YYYY-MM-DD, e.g. 2026-12-01"
+        );
+        assert_eq!(
+            day("--date", Some("2028-02-29")).expect("a leap day"),
+            NaiveDate::from_ymd_opt(2028, 2, 29).expect("date")
+        );
+    }
 }

@@ -57,7 +57,13 @@ pub async fn run(inv: &Invocation<'_>, args: &ChangelogArgs) -> Result<u8> {
         Ok(changelog) => {
             match inv.format {
                 Format::Json => print_result(inv.format, &changelog, String::new),
-                Format::Human => print_line(&changelog.text),
+                Format::Human => {
+                    // The text stays changelog_check.rb's; what it leaves out is said beside it.
+                    if let Some(dropped) = changelog.dropped_warning() {
+                        eprintln!("warning: {dropped}");
+                    }
+                    print_line(&changelog.text)
+                }
             };
             Ok(exit::OK)
         }

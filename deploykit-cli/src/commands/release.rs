@@ -142,6 +142,14 @@ pub async fn rc_create(inv: &Invocation<'_>, args: &RcCreateArgs) -> Result<u8> 
             let verb = if outcome.dry_run { "would" } else { "did" };
             out.push_str(&format!("\n  {verb}: {action}"));
         }
+        if outcome.dry_run {
+            // What a person verifies before the real cut: the PR body, and the announcement.
+            out.push_str(&format!(
+                "\n  would: announce the promotion PR of RC {} to the release channel\n\n\
+                 The PR body (the changelog) would be:\n\n{}",
+                outcome.rc, outcome.changelog.text
+            ));
+        }
         if let Some(url) = &outcome.pr_url {
             out.push_str(&format!(
                 "\n{url}\nBe sure to verify the generated changelog."
@@ -230,17 +238,16 @@ pub async fn release_create(inv: &Invocation<'_>, args: &ReleaseCreateArgs) -> R
         } else {
             "created"
         };
-        let url = outcome
-            .release
-            .as_ref()
-            .map(|r| r.html_url.clone())
-            .unwrap_or_default();
-        format!(
-            "{verb} release {} with tag {} on {} {url}",
+        let mut out = format!(
+            "{verb} release {} with tag {} on {}",
             outcome.title,
             outcome.tag,
             outcome.target.short()
-        )
+        );
+        if let Some(url) = outcome.release.as_ref().map(|r| &r.html_url) {
+            out.push_str(&format!(" {url}"));
+        }
+        out
     });
     Ok(exit::OK)
 }

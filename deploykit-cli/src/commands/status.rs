@@ -27,7 +27,7 @@ const SANDBOX_ENVS: [&str; 2] = ["prod", "staging"];
 /// The ports of one app: its repository (when checked out here) and code host.
 struct AppPorts {
     settings: AppSettings,
-    vcs: Option<Arc<dyn Vcs>>,
+    vcs: Result<Arc<dyn Vcs>, String>,
     code_host: Arc<dyn CodeHost>,
 }
 
@@ -70,16 +70,30 @@ fn envs(config: &EffectiveConfig, only: Option<&str>, sandbox: bool) -> Result<V
     names.iter().map(|n| n.parse()).collect()
 }
 
-/// The local checkout in `dir`, if its remote names the app's repository.
+/// The local checkout in `dir`, if its remote names the app's repository; else why not.
 async fn local_vcs(
     dir: &Path,
     settings: &AppSettings,
     token: Option<Token>,
-) -> Option<Arc<dyn Vcs>> {
-    let vcs = GitVcs::discover(dir).ok()?.with_token(token);
-    let url = vcs.remote_url(&settings.remote).await.ok()?;
-    check_remote(&settings.remote, &url, &settings.repository).ok()?;
-    Some(Arc::new(vcs))
+) -> Result<Arc<dyn Vcs>, String> {
+    let vcs = GitVcs::discover(dir)
+        .map_err(|_| format!("no git repository at {}", dir.display()))?
+        .with_token(token);
+    let url = vcs.remote_url(&settings.remote).await.map_err(|_| {
+        format!(
+            "the repository at {} has no remote {:?}",
+            dir.display(),
+            settings.remote
+        )
+    })?;
+    check_remote(settings, &url).map_err(|_| {
+        format!(
+            "the remote {:?} of {} points at {url}",
+            settings.remote,
+            dir.display()
+        )
+    })?;
+    Ok(Arc::new(vcs))
 }
 
 async fn real_ports(
@@ -123,7 +137,7 @@ fn sandbox_ports(world: &World, apps: &[AppSettings]) -> Result<(EnvPorts, Vec<A
     let mut ports = Vec::new();
     for settings in apps {
         ports.push(AppPorts {
-            vcs: Some(world.vcs(&settings.name)?),
+            vcs: Ok(world.vcs(&settings.name)?),
             code_host: world.code_host(&settings.name)?,
             settings: settings.clone(),
         });
@@ -153,7 +167,7 @@ pub async fn run(inv: &Invocation<'_>, args: &StatusArgs) -> Result<u8> {
         .iter()
         .map(|p| AppSource {
             settings: &p.settings,
-            vcs: p.vcs.as_deref(),
+            vcs: p.vcs.as_deref().map_err(String::as_str),
             code_host: p.code_host.as_ref(),
         })
         .collect();

@@ -68,14 +68,47 @@ or add `[skip changelog]` to commits that need no entry.";
 /// );
 /// ```
 pub fn build_changelog(commits: &[Commit], repository: &str) -> Result<Changelog> {
+    if commits.is_empty() {
+        return Err(Error::invalid_input(
+            "There are no commits between the base and the source: everything in the source \
+             is already in the base, so nothing would ship. Check the two revisions (the base \
+             is the production branch; the source, what would be released).",
+        )
+        .with("commits", 0));
+    }
     let mut changelog = sorted(commits);
     if changelog.entries.is_empty() && !changelog.skipped_any {
-        return Err(Error::invalid_input(TRAILER_HELP)
+        let message = match changelog.dropped_warning() {
+            Some(dropped) => format!("{dropped}\n{TRAILER_HELP}"),
+            None => TRAILER_HELP.to_string(),
+        };
+        return Err(Error::invalid_input(message)
             .with("commits", commits.len())
             .with("invalid", changelog.invalid_titles.len()));
     }
     changelog.text = format::render(&changelog.entries, &changelog.invalid_titles, repository);
     Ok(changelog)
+}
+
+impl Changelog {
+    /// What a person verifying the changelog must know about [`Changelog::dropped_titles`]:
+    /// those commits have a changelog line, but its category is not within three letters of
+    /// a known one, so their change is left out (as changelog_check.rb leaves it out) and
+    /// they are not listed as invalid either. `None` when nothing was dropped.
+    pub fn dropped_warning(&self) -> Option<String> {
+        if self.dropped_titles.is_empty() {
+            return None;
+        }
+        let known: Vec<&str> = Category::ALL.iter().map(|c| c.as_str()).collect();
+        Some(format!(
+            "{} commit(s) have a changelog line whose category is none of {}, so their \
+             change is left out of the changelog: {}. Correct the category in the commit \
+             message (or the squashed PR's description) if the change should be listed.",
+            self.dropped_titles.len(),
+            known.join(", "),
+            self.dropped_titles.join("; ")
+        ))
+    }
 }
 
 /// The commits sorted into entries, invalid, dropped and skipped ones, with no text: what
@@ -181,6 +214,55 @@ mod tests {
         );
         let err = build_changelog(&[], DEFAULT_REPOSITORY).expect_err("no commits");
         assert_eq!(err.kind(), ErrorKind::InvalidInput);
+        assert!(
+            err.to_string()
+                .contains("There are no commits between the base and the source"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn dropped_entries_are_named_in_a_warning_and_in_the_failure_they_cause() {
+        let mixed = build_changelog(
+            &[
+                commit("Docs (#802)", "changelog: Documentation, Readme, docs"),
+                commit("Good (#803)", "changelog: Internal, Build, good"),
+            ],
+            DEFAULT_REPOSITORY,
+        )
+        .expect("one valid entry");
+        assert!(!mixed.text.contains("Docs"), "left out, as the Ruby does");
+        let warning = mixed.dropped_warning().expect("a warning");
+        assert!(
+            warning.starts_with("1 commit(s) have a changelog line"),
+            "{warning}"
+        );
+        assert!(warning.contains("Docs (#802)"), "{warning}");
+        assert!(
+            warning.contains("User-Facing Improvements, Bug Fixes"),
+            "{warning}"
+        );
+        assert_eq!(
+            build_changelog(
+                &[commit("Good (#803)", "changelog: Internal, Build, good")],
+                DEFAULT_REPOSITORY
+            )
+            .expect("valid")
+            .dropped_warning(),
+            None
+        );
+        let err = build_changelog(
+            &[commit(
+                "Docs (#802)",
+                "changelog: Documentation, Readme, docs",
+            )],
+            DEFAULT_REPOSITORY,
+        )
+        .expect_err("nothing valid");
+        let text = err.to_string();
+        assert!(text.contains("whose category is none of"), "{text}");
+        assert!(text.contains("Docs (#802)"), "{text}");
+        assert!(text.contains(TRAILER_HELP), "{text}");
     }
 
     #[test]

@@ -194,9 +194,7 @@ pub(crate) fn check_request(req: &DeployRequest, settings: &EnvSettings) -> Resu
             )));
         }
     }
-    if matches!(req.kind, DeployKind::OffCycle | DeployKind::Patch)
-        && req.reason.as_deref().is_none_or(|r| r.trim().is_empty())
-    {
+    if req.lacks_reason() {
         return Err(Error::invalid_input(format!(
             "{} deploy needs a reason: give it with --reason (Python: reason=); it is \
              recorded and should be shared with on-callers",

@@ -118,7 +118,10 @@ pub async fn plan(
             Err(e) => blockers.push(format!("PR #{n}: {e}")),
         }
     }
-    if let Err(refusal) = policy_hooks::cadence_at(settings, now, req)
+    // Without the reason an off-cycle or patch deploy needs, the calendar says only that,
+    // and `check_request` has said it with the flag that gives it.
+    if !req.lacks_reason()
+        && let Err(refusal) = policy_hooks::cadence_at(settings, now, req)
         && req
             .cadence_override
             .as_deref()

@@ -30,6 +30,13 @@ pub struct DeployRequest {
 }
 
 impl DeployRequest {
+    /// Whether the kind needs a reason (off-cycle, patch) and none was given: the request
+    /// is refused for that alone, before the calendar is asked.
+    pub fn lacks_reason(&self) -> bool {
+        matches!(self.kind, DeployKind::OffCycle | DeployKind::Patch)
+            && self.reason.as_deref().is_none_or(|r| r.trim().is_empty())
+    }
+
     /// A request with no PR, reason or overrides, run by `operator`.
     pub fn new(env: EnvName, app: AppSettings, kind: DeployKind, operator: &str) -> Self {
         DeployRequest {

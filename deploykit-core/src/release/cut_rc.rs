@@ -206,7 +206,7 @@ fn open_pr_of(
 pub async fn cut_rc(ctx: &ReleaseContext<'_>, request: &CutRcRequest) -> Result<CutRcOutcome> {
     let settings = ctx.settings;
     let url = ctx.vcs.remote_url(&settings.remote).await?;
-    check_remote(&settings.remote, &url, &settings.repository)?;
+    check_remote(settings, &url)?;
     ctx.vcs.fetch(&settings.remote).await?;
 
     let releases = ctx.code_host.releases().await?;
@@ -248,6 +248,9 @@ pub async fn cut_rc(ctx: &ReleaseContext<'_>, request: &CutRcRequest) -> Result<
             "{} commit(s) have no changelog entry; they are listed in the PR body",
             changelog.invalid_titles.len()
         ));
+    }
+    if let Some(dropped) = changelog.dropped_warning() {
+        ctx.warning(dropped);
     }
 
     let changelog_path = request.working_dir.join(&settings.changelog_file);

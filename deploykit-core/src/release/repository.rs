@@ -1,6 +1,7 @@
 //! Checking that a git remote names the configured GitHub repository.
 
 use crate::error::{Error, Result};
+use crate::model::AppSettings;
 
 /// The `owner/name` a remote URL points at, lowercased, from the https form
 /// (`https://github.com/18F/identity-idp.git`) or the ssh forms (`git@github.com:18F/identity-idp`,
@@ -28,16 +29,20 @@ pub fn repository_from_url(url: &str) -> Option<String> {
     Some(format!("{owner}/{name}").to_lowercase())
 }
 
-/// Refuses (InvalidInput, naming both) when `url`, the URL of `remote`, does not name
-/// `repository` (`owner/name`, compared case-insensitively, `.git` ignored).
-pub fn check_remote(remote: &str, url: &str, repository: &str) -> Result<()> {
+/// Refuses (InvalidInput, naming both) when `url`, the URL of the app's remote, does not name
+/// the app's repository (`owner/name`, compared case-insensitively, `.git` ignored).
+pub fn check_remote(app: &AppSettings, url: &str) -> Result<()> {
+    let (remote, repository) = (&app.remote, &app.repository);
     let expected = repository.trim().to_lowercase();
     match repository_from_url(url) {
         Some(found) if found == expected => Ok(()),
         _ => Err(Error::invalid_input(format!(
             "the git remote {remote:?} points at {url}, not at the configured repository \
-             {repository}; pass the remote that names {repository} (e.g. --remote upstream) \
-             or configure the right repository"
+             {repository}; name the remote that points at {repository} in the app's `remote` \
+             setting (`[apps.{name}] remote = \"upstream\"` in deploykit.toml, or \
+             `--set apps.{name}.remote=upstream`), or configure the right repository \
+             (`apps.{name}.repository`)",
+            name = app.name
         ))
         .with("remote", remote)
         .with("url", url)
@@ -59,10 +64,7 @@ mod tests {
             "git@github.com:18F/identity-idp",
             "ssh://git@github.com/18F/identity-idp.git",
         ] {
-            assert!(
-                check_remote("origin", url, "18F/identity-idp").is_ok(),
-                "{url}"
-            );
+            assert!(check_remote(&AppSettings::idp(), url).is_ok(), "{url}");
         }
     }
 
@@ -75,11 +77,12 @@ mod tests {
             "not a url",
             "",
         ] {
-            let err = check_remote("origin", url, "18F/identity-idp").expect_err(url);
+            let err = check_remote(&AppSettings::idp(), url).expect_err(url);
             assert_eq!(err.kind(), crate::ErrorKind::InvalidInput);
             let text = err.to_string();
             assert!(text.contains("18F/identity-idp"), "{text}");
             assert!(text.contains(url), "{text}");
+            assert!(text.contains("--set apps.idp.remote=upstream"), "{text}");
         }
     }
 }

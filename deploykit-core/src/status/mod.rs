@@ -46,9 +46,9 @@ pub struct StatusPorts<'a> {
 pub struct AppSource<'a> {
     /// The app's settings (roles, branches, remote, repository).
     pub settings: &'a AppSettings,
-    /// Its git repository; `None` when there is no local checkout of it (its pending changes
-    /// are then unknown, saying so).
-    pub vcs: Option<&'a dyn Vcs>,
+    /// Its git repository; or, when there is no local checkout of it, why not (e.g. "no
+    /// remote origin in /src/idp"): its pending changes are then unknown, saying so.
+    pub vcs: std::result::Result<&'a dyn Vcs, &'a str>,
     /// Its releases and pull requests.
     pub code_host: &'a dyn CodeHost,
 }
@@ -192,11 +192,12 @@ struct AppShared<'a> {
 async fn app_shared<'a>(source: &AppSource<'a>, fetch: bool) -> AppShared<'a> {
     let settings = source.settings;
     let vcs = match source.vcs {
-        None => Err(Error::not_found(format!(
-            "no local checkout of {}: run where it is checked out (or pass its directory)",
+        Err(why) => Err(Error::not_found(format!(
+            "no local checkout of {} ({why}): run where it is checked out (or pass its \
+             directory)",
             settings.repository
         ))),
-        Some(vcs) if fetch => vcs
+        Ok(vcs) if fetch => vcs
             .fetch(&settings.remote)
             .await
             .map(|()| vcs)
@@ -206,7 +207,7 @@ async fn app_shared<'a>(source: &AppSource<'a>, fetch: bool) -> AppShared<'a> {
                     format!("fetching {} failed: {}", settings.remote, e.message()),
                 )
             }),
-        Some(vcs) => Ok(vcs),
+        Ok(vcs) => Ok(vcs),
     };
     let (last_rc, last_release) = match source.code_host.releases().await {
         Ok(releases) => (
