@@ -145,11 +145,15 @@ fn stopped_by(signal: Signal, stopping: Stopping, tracker: &RunTracker) -> Error
                 Some(step) => format!("during its {step} step"),
                 None => "between steps".to_string(),
             };
+            let done = if progress.rolling_back {
+                "the rollback is part way done (resume finishes it)"
+            } else {
+                "nothing was rolled back"
+            };
             progress.run.resumable(
                 Error::interrupted(format!(
-                    "{} stopped run {} {at}: nothing was rolled back, and the deploy lock stays \
-                     with the run until it is resumed, released (`deploykit lock release`) or \
-                     expires",
+                    "{} stopped run {} {at}: {done}, and the deploy lock stays with the run \
+                     until it is resumed, released (`deploykit lock release`) or expires",
                     signal.describe(),
                     progress.run
                 )),
@@ -276,6 +280,30 @@ mod tests {
         .await
         .expect("resume");
         assert_eq!(outcome.status, FinalStatus::Deployed);
+    }
+
+    #[test]
+    fn a_run_stopped_while_rolling_back_says_the_rollback_is_part_way_done() {
+        let tracker = RunTracker::default();
+        let journal = tracker.journal(MemoryJournal::default());
+        let run = deploy::RunId::parse("20261124T150000Z-idp-prod").expect("run id");
+        let at = "2026-11-24T15:00:00Z".parse().expect("time");
+        journal
+            .append(
+                &run,
+                &Record::StepStarted {
+                    at,
+                    step: StepName::RollbackScaleInNew,
+                },
+            )
+            .expect("append");
+        let text = stopped_by(Signal::Terminate, CHANGES, &tracker).to_string();
+        assert!(
+            text.contains("the rollback is part way done (resume finishes it)"),
+            "{text}"
+        );
+        assert!(!text.contains("nothing was rolled back"), "{text}");
+        assert!(text.contains(&format!("deploykit resume {run}")), "{text}");
     }
 
     #[tokio::test]

@@ -14,6 +14,8 @@ pub struct RunProgress {
     pub run: RunId,
     /// The step under way: started and not yet finished (none between steps).
     pub step: Option<StepName>,
+    /// Whether a rollback step has started in this command: the run is rolling back.
+    pub rolling_back: bool,
 }
 
 /// Shared between the command (through [`RunTracker::journal`]) and whoever stops it.
@@ -43,15 +45,19 @@ impl RunTracker {
 
     fn noted(&self, run: &RunId, record: &Record) {
         let mut slot = self.slot();
-        let step = match (record, slot.as_ref()) {
+        let same_run = slot.as_ref().filter(|p| p.run == *run);
+        let step = match (record, same_run) {
             (Record::StepStarted { step, .. }, _) => Some(*step),
             (Record::StepFinished { .. } | Record::RunStarted { .. }, _) => None,
-            (_, Some(progress)) if progress.run == *run => progress.step,
+            (_, Some(progress)) => progress.step,
             _ => None,
         };
+        let rolling_back =
+            same_run.is_some_and(|p| p.rolling_back) || step.is_some_and(StepName::is_rollback);
         *slot = Some(RunProgress {
             run: run.clone(),
             step,
+            rolling_back,
         });
     }
 }
@@ -118,10 +124,37 @@ mod tests {
             tracker.progress(),
             Some(RunProgress {
                 run: run.clone(),
-                step: Some(StepName::MonitorGate)
+                step: Some(StepName::MonitorGate),
+                rolling_back: false,
             })
         );
         // What the tracker saw is what the journal kept.
         assert_eq!(journal.load(&run).expect("load"), vec![started, note]);
+    }
+
+    #[test]
+    fn once_a_rollback_step_starts_the_run_is_rolling_back_even_between_steps() {
+        let tracker = RunTracker::default();
+        let journal = tracker.journal(MemoryJournal::default());
+        let run = RunId::parse("20261124T150000Z-idp-prod").expect("run id");
+        let started = |step| Record::StepStarted { at: at(), step };
+        journal
+            .append(&run, &started(StepName::MonitorGate))
+            .expect("append");
+        assert!(!tracker.progress().expect("progress").rolling_back);
+        journal
+            .append(&run, &started(StepName::RollbackScaleInNew))
+            .expect("append");
+        journal
+            .append(&run, &started(StepName::ReleaseLock))
+            .expect("append");
+        let progress = tracker.progress().expect("progress");
+        assert!(progress.rolling_back, "{progress:?}");
+        // Another run starts afresh.
+        let other = RunId::parse("20261124T160000Z-idp-prod").expect("run id");
+        journal
+            .append(&other, &started(StepName::Preflight))
+            .expect("append");
+        assert!(!tracker.progress().expect("progress").rolling_back);
     }
 }

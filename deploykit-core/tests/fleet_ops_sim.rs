@@ -365,3 +365,40 @@ async fn a_recycle_stopped_before_its_scale_out_is_refused_as_stopped_part_way()
         "{text}"
     );
 }
+
+/// A change that failed is not reported as done: the recycle's events say what it did up to
+/// the failure, and nothing after it.
+#[tokio::test]
+async fn a_change_that_failed_is_not_reported_as_done() {
+    let (clock, fleet, faults) = fleet_with_faults();
+    let sink = RecordingSink::default();
+    let ctx = FleetContext {
+        fleet: fleet.as_ref(),
+        clock: clock.as_ref(),
+        events: &sink,
+    };
+    faults.inject("fleet.set_capacity", Fault::Permanent, 1);
+    recycle(&ctx, &RecycleRequest::new(prod(), role("pki")))
+        .await
+        .expect_err("the scale-out failed");
+    let did: Vec<String> = sink
+        .events()
+        .into_iter()
+        .filter_map(|e| match e {
+            deploykit_core::Event::Action {
+                description,
+                dry_run: false,
+                ..
+            } => Some(description),
+            _ => None,
+        })
+        .collect();
+    assert!(
+        did.iter().any(|d| d.starts_with("schedule ")),
+        "the spindown was scheduled: {did:?}"
+    );
+    assert!(
+        !did.iter().any(|d| d.starts_with("scale out")),
+        "the scale-out failed and is not reported: {did:?}"
+    );
+}

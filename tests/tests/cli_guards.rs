@@ -214,3 +214,26 @@ fn a_sandboxed_rc_cut_leaves_the_working_directory_alone() {
         stdout(&out)
     );
 }
+
+#[test]
+fn an_rc_dry_run_shows_the_pr_body_and_the_announcement_it_would_make() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let state = dir.path().join("state");
+    let out = deploykit_tests::run_in(
+        dir.path(),
+        &["--sandbox", "rc", "create", "--dry-run"],
+        &[("XDG_STATE_HOME", state.to_str().expect("utf-8"))],
+    );
+    let text = stdout(&out);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(
+        text.contains("would: announce the promotion PR of RC"),
+        "{text}"
+    );
+    let body = text
+        .split("The PR body (the changelog) would be:\n\n")
+        .nth(1)
+        .unwrap_or_else(|| panic!("no PR body shown:\n{text}"));
+    assert!(body.starts_with("## "), "{body}");
+    assert!(body.contains("([#"), "PR links: {body}");
+}

@@ -223,12 +223,14 @@ async fn fire_desired(c: &AwsClients, name: &str, desired: i32) {
 
 async fn put_lines(c: &AwsClients, group: &str, stream: &str, lines: &[&str]) {
     use aws_sdk_cloudwatchlogs::types::InputLogEvent;
-    c.logs
-        .create_log_group()
-        .log_group_name(group)
-        .send()
-        .await
-        .unwrap();
+    // The log group is made once, for the first instance.
+    if let Err(e) = c.logs.create_log_group().log_group_name(group).send().await {
+        assert!(
+            e.as_service_error()
+                .is_some_and(|e| e.is_resource_already_exists_exception()),
+            "{e:?}"
+        );
+    }
     c.logs
         .create_log_stream()
         .log_group_name(group)
@@ -283,6 +285,39 @@ async fn migration_logs_and_monitor_through_the_cli() {
         text.trim_end()
             .ends_with("All done! provision.sh finished for identity-devops"),
         "follows the newest migration instance's log to its final marker:\n{text}"
+    );
+
+    // A newer migration instance whose migration failed: the lines, then the verdict the
+    // deploy's migration gate would reach, and exit 1.
+    fire_desired(&c, "prod-migration", 2).await;
+    let (_, migration, _) = group(&c, "prod-migration").await;
+    let newer = migration
+        .iter()
+        .find(|i| **i != instance)
+        .expect("a second migration instance")
+        .clone();
+    put_lines(
+        &c,
+        "prod_/var/log/cloud-init-output.log",
+        &newer,
+        &[
+            "bundle exec rake db:migrate",
+            "rake aborted!",
+            "provision.sh: ERROR -- exiting after failure",
+        ],
+    )
+    .await;
+    let failed = cli(&moto, &["migration", "logs", "prod", "--timeout", "120"]);
+    let err = stderr(&failed);
+    assert_eq!(failed.status.code(), Some(1), "{err}");
+    assert!(
+        stdout(&failed).contains("rake aborted!"),
+        "{}",
+        stdout(&failed)
+    );
+    assert!(
+        err.contains(&format!("the migration on {newer} failed: rake aborted!")),
+        "{err}"
     );
 
     // The request log exists but has no requests in the window: "no data", not zero errors.

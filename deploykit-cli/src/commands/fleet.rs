@@ -3,6 +3,7 @@
 use std::ops::ControlFlow;
 use std::time::Duration;
 
+use deploykit_core::deploy::migration_log::{MigrationLogReader, MigrationLogStatus};
 use deploykit_core::fleet_ops::{
     self, FleetContext, InProgressPolicy, MigrationLogRequest, RecycleRequest, ScaleInMode,
     ScaleInRequest,
@@ -203,6 +204,7 @@ pub async fn asg_size(inv: &Invocation<'_>, args: &AsgSizeArgs) -> Result<u8> {
 /// `deploykit migration logs ENV`.
 pub async fn migration_logs(inv: &Invocation<'_>, args: &MigrationLogsArgs) -> Result<u8> {
     let env: EnvName = args.env.parse()?;
+    let env_name = env.to_string();
     let b = backends(inv, &env).await?;
     let ctx = FleetContext {
         fleet: b.fleet.as_ref(),
@@ -218,7 +220,10 @@ pub async fn migration_logs(inv: &Invocation<'_>, args: &MigrationLogsArgs) -> R
         .min(req.read_timeout)
         .max(Duration::from_secs(1));
     let json = inv.format == crate::output::Format::Json;
+    // Judged as the deploy's migration gate judges it.
+    let mut verdict = MigrationLogReader::default();
     let mut on_line = |line: &str| {
+        verdict.feed([line]);
         let shown = if json {
             print_line(&serde_json::json!({ "line": line }).to_string())
         } else {
@@ -235,6 +240,17 @@ pub async fn migration_logs(inv: &Invocation<'_>, args: &MigrationLogsArgs) -> R
         }
     };
     let tail = fleet_ops::tail_migration_log(&ctx, b.logs.as_ref(), &req, &mut on_line).await?;
+    if let MigrationLogStatus::ProvisioningFailed { line }
+    | MigrationLogStatus::MigrationError { line } = verdict.status()
+    {
+        return Err(Error::backend(format!(
+            "the migration on {} failed: {line}; a deploy's migration gate rolls back on this \
+             (a deploy in progress does so itself; after a recycle by hand, roll back with \
+             `deploykit rollback {} APP --reason ...`)",
+            tail.instance, env_name
+        ))
+        .temporary(false));
+    }
     match tail.instance_gone {
         Some(state) => Err(Error::backend(format!(
             "{} is {state} and its log stopped after {} lines, before provisioning finished: \

@@ -91,6 +91,19 @@ impl StepName {
             _ => None,
         }
     }
+
+    /// Whether the step belongs to a rollback (`rollback_prepare`, `rollback_scale_in_new`,
+    /// `open_revert`, `announce_rollback`): a run stopped once one has started is part way
+    /// through rolling back.
+    pub fn is_rollback(self) -> bool {
+        matches!(
+            self,
+            StepName::RollbackPrepare
+                | StepName::RollbackScaleInNew
+                | StepName::OpenRevert
+                | StepName::AnnounceRollback
+        )
+    }
 }
 
 impl std::fmt::Display for StepName {

@@ -117,10 +117,12 @@ pub async fn set_group_size(
                 .map_or_else(|| "-".to_string(), |d| d.to_string())
         ));
     }
-    ctx.action(format!("resize {group}: {} -> {next}", g.capacity), dry_run);
-    if !dry_run {
-        ctx.fleet.set_capacity(group, change).await?;
-    }
+    ctx.act(
+        format!("resize {group}: {} -> {next}", g.capacity),
+        dry_run,
+        async || ctx.fleet.set_capacity(group, change).await,
+    )
+    .await?;
     Ok(next)
 }
 

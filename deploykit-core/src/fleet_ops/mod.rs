@@ -60,13 +60,25 @@ pub struct FleetContext<'a> {
 }
 
 impl FleetContext<'_> {
-    /// Emits an [`Event::Action`] stamped with the clock's time.
-    pub(crate) fn action(&self, description: String, dry_run: bool) {
+    /// Makes one change to the fleet (none in a dry run), then says it was made (or would
+    /// be): an [`Event::Action`] stamped with the clock's time, emitted only once the change
+    /// succeeded, so a command stopped or failing part way never reports a change it did
+    /// not make.
+    pub(crate) async fn act(
+        &self,
+        description: String,
+        dry_run: bool,
+        change: impl AsyncFnOnce() -> crate::error::Result<()>,
+    ) -> crate::error::Result<()> {
+        if !dry_run {
+            change().await?;
+        }
         self.events.emit(Event::Action {
             at: self.clock.now(),
             description,
             dry_run,
         });
+        Ok(())
     }
 
     /// Emits an [`Event::Info`] stamped with the clock's time.

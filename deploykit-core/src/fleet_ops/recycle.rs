@@ -28,6 +28,7 @@
 use chrono::{DateTime, Duration, Utc};
 
 use crate::error::{Error, Result};
+use crate::fleet_ops::prechecks::check_group;
 use crate::fleet_ops::{FleetContext, env_groups, show_time};
 use crate::model::fleet::{
     Capacity, CapacityChange, DELAYED_SCALE_OUT_ACTION, Group, GroupName, RECYCLE_ACTION,
@@ -236,6 +237,32 @@ fn baseline(group: &Group) -> u32 {
         .unwrap_or(group.capacity.desired)
 }
 
+/// Refuses (unsafe) a group running more instances than its desired capacity with no
+/// recycle in progress (the leftovers of an earlier recycle or resize, kept by scale-in
+/// protection). Doubling its desired capacity would launch fewer new instances than it
+/// has old ones, or none, and the scale-in after the spindown would keep old code; for the
+/// migration group, no migration instance would start.
+fn extra_instances_check(group: &Group) -> Result<()> {
+    let check = check_group(group);
+    if check.extra.is_empty() {
+        return Ok(());
+    }
+    Err(Error::unsafe_op(format!(
+        "{} has {} running instance(s) for desired {} ({} extra, left by an earlier recycle \
+         or resize): a recycle now would launch too few new instances (the group counts the \
+         old ones), so old code would keep serving; scale in the old instances first \
+         (`deploykit scale-in old {} {}`), then recycle",
+        group.name,
+        check.running,
+        group.capacity.desired,
+        check.extra.len(),
+        group.name.env,
+        group.name.role
+    ))
+    .with("group", &group.name)
+    .with("extra", check.extra.len()))
+}
+
 fn plan_migration(
     group: &Group,
     req: &RecycleRequest,
@@ -243,6 +270,19 @@ fn plan_migration(
     warnings: &mut Vec<String>,
 ) -> Result<GroupRecycle> {
     in_progress_check(group, req, warnings)?;
+    extra_instances_check(group)?;
+    if group.recycle_in_progress().is_none() && group.capacity.desired > 0 {
+        // A recycle starts the migration by raising desired from 0 to 1: already above 0,
+        // no new instance would start, and the apps would scale out without a migration.
+        return Err(Error::unsafe_op(format!(
+            "the migration group {} already has desired {} with no recycle in progress, so \
+             no new migration instance would start: check what it runs (`deploykit servers ls \
+             -e {}`), set it back to 0 (`deploykit asg size {} migration --desired 0`), then \
+             recycle",
+            group.name, group.capacity.desired, group.name.env, group.name.env
+        ))
+        .with("group", &group.name));
+    }
     if group.capacity.max < 1 {
         return Err(Error::invalid_input(format!(
             "the migration group {} has max {}, so it cannot start a migration instance: \
@@ -272,6 +312,7 @@ fn plan_app_group(
     warnings: &mut Vec<String>,
 ) -> Result<GroupRecycle> {
     in_progress_check(group, req, warnings)?;
+    extra_instances_check(group)?;
     let old_desired = baseline(group);
     let spindown_at = after(
         now,
@@ -419,18 +460,28 @@ pub fn plan_recycle(
     };
     let runs_migration = wants_migration && !req.skip_migration;
 
-    let migration = if runs_migration {
+    let migration_group = if runs_migration {
         let name = GroupName::new(env, &migration_role);
-        let group = find(groups, &name).ok_or_else(|| {
+        Some(find(groups, &name).ok_or_else(|| {
             Error::not_found(format!(
                 "migrations must run first but there is no {name} group: create it, or \
                  recycle without migrations (no-migration recycle)"
             ))
             .with("group", &name)
-        })?;
-        Some(plan_migration(group, req, now, &mut warnings)?)
+        })?)
     } else {
         None
+    };
+    // A recycle in progress on any group is said first: what else looks wrong about a group
+    // (its capacity, its instances) may be that recycle's doing.
+    if req.if_in_progress == InProgressPolicy::Refuse {
+        for group in migration_group.iter().chain(app_groups.iter()) {
+            in_progress_check(group, req, &mut warnings)?;
+        }
+    }
+    let migration = match migration_group {
+        Some(group) => Some(plan_migration(group, req, now, &mut warnings)?),
+        None => None,
     };
     let spinup_delay = if migration.is_some() && !app_groups.is_empty() {
         MIGRATION_HEAD_START_SECS
@@ -485,18 +536,19 @@ async fn apply(
     }
     if stale_delayed_action && !g.is_delayed(now) {
         // Left by a recycle in progress that is being replaced: it would scale out again.
-        ctx.action(
+        ctx.act(
             format!(
                 "delete the earlier {DELAYED_SCALE_OUT_ACTION} of {}",
                 g.group
             ),
             dry_run,
-        );
-        if !dry_run {
-            ctx.fleet
-                .delete_scheduled_action(&g.group, DELAYED_SCALE_OUT_ACTION)
-                .await?;
-        }
+            async || {
+                ctx.fleet
+                    .delete_scheduled_action(&g.group, DELAYED_SCALE_OUT_ACTION)
+                    .await
+            },
+        )
+        .await?;
     }
     // The spindown first: it records the baseline on the group before anything changes, so a
     // recycle stopped between the two calls is found in progress, and a recycle run again over
@@ -506,7 +558,7 @@ async fn apply(
         start_time: g.spindown_at,
         change: CapacityChange::desired(g.old.desired),
     };
-    ctx.action(
+    ctx.act(
         format!(
             "schedule {RECYCLE_ACTION} on {} at {}: desired back to {}",
             g.group,
@@ -514,17 +566,16 @@ async fn apply(
             g.old.desired
         ),
         dry_run,
-    );
-    if !dry_run {
-        ctx.fleet.put_scheduled_action(&g.group, &spindown).await?;
-    }
+        async || ctx.fleet.put_scheduled_action(&g.group, &spindown).await,
+    )
+    .await?;
     if g.is_delayed(now) {
         let action = ScheduledAction {
             name: DELAYED_SCALE_OUT_ACTION.to_string(),
             start_time: g.scale_out_at,
             change: CapacityChange::desired(g.new_desired),
         };
-        ctx.action(
+        ctx.act(
             format!(
                 "schedule {DELAYED_SCALE_OUT_ACTION} on {} at {}: desired {} -> {}",
                 g.group,
@@ -533,23 +584,23 @@ async fn apply(
                 g.new_desired
             ),
             dry_run,
-        );
-        if !dry_run {
-            ctx.fleet.put_scheduled_action(&g.group, &action).await?;
-        }
+            async || ctx.fleet.put_scheduled_action(&g.group, &action).await,
+        )
+        .await?;
     } else {
-        ctx.action(
+        ctx.act(
             format!(
                 "scale out {} now: desired {} -> {}",
                 g.group, g.old.desired, g.new_desired
             ),
             dry_run,
-        );
-        if !dry_run {
-            ctx.fleet
-                .set_capacity(&g.group, CapacityChange::desired(g.new_desired))
-                .await?;
-        }
+            async || {
+                ctx.fleet
+                    .set_capacity(&g.group, CapacityChange::desired(g.new_desired))
+                    .await
+            },
+        )
+        .await?;
     }
     Ok(())
 }
@@ -659,6 +710,57 @@ mod tests {
         assert!(idp.is_delayed(t0()));
         assert_eq!(plan.groups[1].new_desired, 4);
         assert_eq!(plan.finishes_at, at(900));
+    }
+
+    #[test]
+    fn a_group_with_leftover_instances_is_refused_naming_the_scale_in() {
+        // idp desired 2 but 3 instances running (a resize down kept by protection).
+        let mut groups = prod_groups();
+        let idp = groups
+            .iter_mut()
+            .find(|g| g.name == gname("idp"))
+            .expect("idp");
+        idp.capacity.desired = 2;
+        idp.instances = vec![inst(1, -900), inst(2, -800), inst(3, -700)];
+        let mut r = req("idp");
+        r.skip_migration = true;
+        let err = plan_recycle(&groups, &r, t0()).expect_err("leftovers");
+        assert_eq!(err.kind(), ErrorKind::Unsafe);
+        let text = err.to_string();
+        assert!(
+            text.contains("prod-idp has 3 running instance(s) for desired 2 (1 extra"),
+            "{text}"
+        );
+        assert!(text.contains("`deploykit scale-in old prod idp`"), "{text}");
+
+        // The migration group with an instance left running: no migration would start.
+        let mut groups = prod_groups();
+        let migration = groups
+            .iter_mut()
+            .find(|g| g.name == gname("migration"))
+            .expect("migration");
+        migration.instances = vec![inst(9, -600)];
+        let err = plan_recycle(&groups, &req("idp"), t0()).expect_err("leftover migration");
+        assert_eq!(err.kind(), ErrorKind::Unsafe);
+        assert!(
+            err.to_string().contains("prod-migration has 1 running"),
+            "{err}"
+        );
+        // ... or already scaled to 1 by hand.
+        let mut groups = prod_groups();
+        let migration = groups
+            .iter_mut()
+            .find(|g| g.name == gname("migration"))
+            .expect("migration");
+        migration.capacity.desired = 1;
+        migration.instances = vec![inst(9, -600)];
+        let err = plan_recycle(&groups, &req("idp"), t0()).expect_err("migration at 1");
+        assert_eq!(err.kind(), ErrorKind::Unsafe);
+        assert!(
+            err.to_string()
+                .contains("already has desired 1 with no recycle in progress"),
+            "{err}"
+        );
     }
 
     #[test]

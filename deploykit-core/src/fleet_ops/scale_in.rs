@@ -291,7 +291,7 @@ async fn apply(
             continue;
         }
         let ids: Vec<&str> = g.removed.iter().map(InstanceId::as_str).collect();
-        ctx.action(
+        ctx.act(
             format!(
                 "remove scale-in protection from {} {} instance(s) of {} so the group \
                  terminates them: {}",
@@ -301,12 +301,13 @@ async fn apply(
                 ids.join(", ")
             ),
             req.dry_run,
-        );
-        if !req.dry_run {
-            ctx.fleet
-                .set_scale_in_protection(&g.group, &g.removed, false)
-                .await?;
-        }
+            async || {
+                ctx.fleet
+                    .set_scale_in_protection(&g.group, &g.removed, false)
+                    .await
+            },
+        )
+        .await?;
     }
     Ok(ScaleInOutcome {
         groups: plan.groups,
