@@ -7,6 +7,7 @@
 use std::error::Error as StdError;
 use std::fmt::Debug;
 
+use aws_credential_types::provider::error::CredentialsError;
 use aws_sdk_autoscaling::error::{ProvideErrorMetadata, SdkError};
 use deploykit_core::error::{Error, ErrorKind};
 
@@ -89,12 +90,58 @@ pub(crate) fn service_error(action: &str, subject: &str, code: &str, message: &s
         .with("code", code)
 }
 
+/// The first error of `err`'s source chain (itself included) of type `T`.
+fn find_in_chain<'e, T: StdError + 'static>(err: &'e (dyn StdError + 'static)) -> Option<&'e T> {
+    let mut next = Some(err);
+    while let Some(e) = next {
+        if let Some(found) = e.downcast_ref::<T>() {
+            return Some(found);
+        }
+        next = e.source();
+    }
+    None
+}
+
+/// The credentials provider's error in `err`'s source chain: the SDK reports a failure to
+/// load credentials as a dispatch failure whose source is that error.
+fn credentials_error<'e>(err: &'e (dyn StdError + 'static)) -> Option<&'e CredentialsError> {
+    find_in_chain::<CredentialsError>(err)
+}
+
+/// Unauthenticated, permanent: no AWS credentials could be loaded for `action` on
+/// `subject`. Names the profile (`AWS_PROFILE`) when one is set, never a key.
+fn no_credentials(action: &str, subject: &str, provider_says: &str) -> Error {
+    let profile = match std::env::var("AWS_PROFILE") {
+        Ok(p) if !p.is_empty() => format!(
+            " AWS_PROFILE is {p:?}: check that ~/.aws/config has that profile (`aws \
+             configure list-profiles`) and that its credentials are current (`aws sso login \
+             --profile {p}` for an SSO profile)."
+        ),
+        _ => String::new(),
+    };
+    Error::unauthenticated(format!(
+        "no AWS credentials were found for {action} on {subject} (AWS SDK: {provider_says}).{profile} \
+         Provide them with `aws-vault exec PROFILE -- deploykit ...`, with AWS_PROFILE naming \
+         a profile of ~/.aws/config, or with AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY \
+         (and AWS_SESSION_TOKEN for temporary keys)"
+    ))
+    .temporary(false)
+    .with("action", action)
+    .with("subject", subject)
+}
+
 /// Converts an SDK error of `action` about `subject` into a deploykit [`Error`].
 pub(crate) fn map_sdk_error<E, R>(action: &str, subject: &str, err: SdkError<E, R>) -> Error
 where
     E: ProvideErrorMetadata + StdError + Send + Sync + 'static,
     R: Debug + Send + Sync + 'static,
 {
+    if let SdkError::DispatchFailure(_) | SdkError::ConstructionFailure(_) = &err
+        && let Some(cause) = credentials_error(&err)
+    {
+        let says = cause.to_string();
+        return no_credentials(action, subject, &says).with_source(err);
+    }
     let error = match &err {
         SdkError::TimeoutError(_) => Error::timeout(format!(
             "AWS {action} on {subject} did not answer in time; try again, or check the network"

@@ -94,7 +94,18 @@ impl AwsFleet {
             .await?
             .into_iter()
             .find(|g| g.auto_scaling_group_name() == Some(names[0].as_str()))
-            .ok_or_else(|| group_not_found(name))
+            .ok_or_else(|| group_not_found(name, &self.searched()))
+    }
+
+    /// Where this fleet looks for groups, as a message names it: `region us-west-2`, plus
+    /// `at http://127.0.0.1:5000` when an endpoint is configured (`AWS_ENDPOINT_URL`), its
+    /// user, password and query left out.
+    pub fn searched(&self) -> String {
+        let region = self.clients.region().unwrap_or("(no region set)");
+        match self.clients.endpoint_url() {
+            Some(endpoint) => format!("region {region} at {}", endpoint_for_display(endpoint)),
+            None => format!("region {region}"),
+        }
     }
 
     /// DescribeScheduledActions, every page, of one group or of the whole region.
@@ -228,25 +239,22 @@ impl AwsFleet {
         Ok(details)
     }
 
-    /// Builds deploykit groups from raw groups, with one EC2 lookup for all their instances.
+    /// Builds deploykit groups from named raw groups, with one EC2 lookup for all their
+    /// instances.
     async fn assemble(
         &self,
-        env: &EnvName,
-        raw: Vec<AutoScalingGroup>,
+        raw: Vec<(GroupName, AutoScalingGroup)>,
         mut actions: HashMap<String, Vec<ScheduledAction>>,
     ) -> Result<Vec<Group>> {
         let ids: Vec<String> = raw
             .iter()
-            .flat_map(|g| g.instances().iter().filter_map(|i| i.instance_id()))
+            .flat_map(|(_, g)| g.instances().iter().filter_map(|i| i.instance_id()))
             .map(str::to_string)
             .collect();
         let details = self.describe_instances(&ids).await?;
         let mut groups = Vec::with_capacity(raw.len());
-        for g in raw {
-            let Some(raw_name) = g.auto_scaling_group_name() else {
-                continue;
-            };
-            let name = GroupName::parse_in(env, raw_name)?;
+        for (name, g) in raw {
+            let raw_name = name.to_string();
             let capacity = Capacity {
                 min: g.min_size().and_then(to_u32).unwrap_or(0),
                 desired: g.desired_capacity().and_then(to_u32).unwrap_or(0),
@@ -299,7 +307,7 @@ impl AwsFleet {
                     .unwrap_or(0),
                 tags,
                 instances,
-                scheduled_actions: actions.remove(raw_name).unwrap_or_default(),
+                scheduled_actions: actions.remove(&raw_name).unwrap_or_default(),
             });
         }
         groups.sort_by_key(|g| g.name.to_string());
@@ -310,15 +318,29 @@ impl AwsFleet {
 #[async_trait]
 impl Fleet for AwsFleet {
     async fn groups(&self, env: &EnvName) -> Result<Vec<Group>> {
-        let prefix = format!("{env}-");
-        // Auto Scaling has no name filter: list the region's groups and keep the env's.
-        let raw: Vec<AutoScalingGroup> = self
+        // Auto Scaling has no name filter: list the region's groups and keep the env's, those
+        // named `<env>-<role>` with a role without '-' (so `dev` leaves out the sandbox
+        // `dev-jdoe`'s `dev-jdoe-idp`, and other tools' groups such as
+        // `staging-GitLab.Runner` are not deploykit's to list or to fail on).
+        let raw: Vec<(GroupName, AutoScalingGroup)> = self
             .describe_groups(None)
             .await?
             .into_iter()
-            .filter(|g| {
-                g.auto_scaling_group_name()
-                    .is_some_and(|n| n.starts_with(&prefix) && n.len() > prefix.len())
+            .filter_map(|g| {
+                let raw_name = g.auto_scaling_group_name()?;
+                match GroupName::member_of(env, raw_name) {
+                    Some(name) => Some((name, g)),
+                    None => {
+                        if raw_name.starts_with(&format!("{env}-")) {
+                            tracing::debug!(
+                                group = raw_name,
+                                %env,
+                                "group of another environment or tool skipped"
+                            );
+                        }
+                        None
+                    }
+                }
             })
             .collect();
         if raw.is_empty() {
@@ -326,18 +348,18 @@ impl Fleet for AwsFleet {
         }
         // One listing of the region's scheduled actions instead of one per group.
         let actions = self.describe_actions(None, None).await?;
-        self.assemble(env, raw, actions).await
+        self.assemble(raw, actions).await
     }
 
     async fn group(&self, name: &GroupName) -> Result<Group> {
         let raw = self.describe_group(name).await?;
         let group_name = name.to_string();
         let actions = self.describe_actions(Some(&group_name), None).await?;
-        self.assemble(&name.env, vec![raw], actions)
+        self.assemble(vec![(name.clone(), raw)], actions)
             .await?
             .into_iter()
             .next()
-            .ok_or_else(|| group_not_found(name))
+            .ok_or_else(|| group_not_found(name, &self.searched()))
     }
 
     async fn set_capacity(&self, group: &GroupName, change: CapacityChange) -> Result<()> {
@@ -528,13 +550,32 @@ impl Fleet for AwsFleet {
     }
 }
 
-fn group_not_found(name: &GroupName) -> Error {
+/// NotFound for the group `name`, naming where it was looked for (`searched`, see
+/// [`AwsFleet::searched`]) so that a wrong region or endpoint shows.
+fn group_not_found(name: &GroupName, searched: &str) -> Error {
     Error::not_found(format!(
-        "no Auto Scaling group named {name}; check the environment and role (`deploykit \
-         servers ls -e {}` lists the environment's servers and their roles)",
+        "no Auto Scaling group named {name} in {searched}; check the environment and role \
+         (`deploykit servers ls -e {}` lists the environment's servers and their roles), and \
+         that AWS_REGION / AWS_ENDPOINT_URL point where it runs",
         name.env
     ))
     .with("group", name)
+}
+
+/// An endpoint URL without what could be a secret: the user and password before `@`, the
+/// query and the fragment (`https://user:pw@host:1/p?x=y` shows as `https://host:1/p`).
+fn endpoint_for_display(url: &str) -> String {
+    let url = url.split(['?', '#']).next().unwrap_or_default();
+    let (scheme, rest) = url.split_once("://").unwrap_or(("", url));
+    let (authority, path) = rest.split_at(rest.find('/').unwrap_or(rest.len()));
+    let host = authority
+        .rsplit_once('@')
+        .map_or(authority, |(_, host)| host);
+    if scheme.is_empty() {
+        format!("{host}{path}")
+    } else {
+        format!("{scheme}://{host}{path}")
+    }
 }
 
 fn to_u32(v: i32) -> Option<u32> {
@@ -588,13 +629,28 @@ mod tests {
     fn a_missing_group_names_the_command_that_lists_the_servers() {
         let env = deploykit_core::EnvName::new("prod").expect("env");
         let role = deploykit_core::RoleName::new("nosuch").expect("role");
-        let message = group_not_found(&GroupName::new(&env, &role)).to_string();
+        let message = group_not_found(&GroupName::new(&env, &role), "region us-east-1").to_string();
         assert!(
-            message.contains("no Auto Scaling group named prod-nosuch")
+            message.contains("no Auto Scaling group named prod-nosuch in region us-east-1")
                 && message.contains("`deploykit servers ls -e prod`"),
             "{message}"
         );
         assert!(!message.contains("ls-servers"), "{message}");
+    }
+
+    #[test]
+    fn endpoints_are_shown_without_credentials_or_query() {
+        assert_eq!(
+            endpoint_for_display("http://127.0.0.1:5000"),
+            "http://127.0.0.1:5000"
+        );
+        assert_eq!(
+            endpoint_for_display(
+                "https://user:s3cret@vpce.example.com:8443/base?X-Amz-Security-Token=tok#f"
+            ),
+            "https://vpce.example.com:8443/base"
+        );
+        assert_eq!(endpoint_for_display("jdoe:pw@localhost"), "localhost");
     }
 
     #[test]

@@ -79,7 +79,7 @@ pub async fn deploy_ports(
         let ports = sandbox_deploy_ports(&world, app, env)?;
         return Ok((ports, Some(world)));
     }
-    let clients = AwsClients::from_settings(&config.aws).await;
+    let clients = AwsClients::from_settings(&config.aws).await?;
     let fleet = FleetBackends::aws_with(config, env, clients.clone())?;
     let ports = real_deploy_ports(config, app, fleet, clients, Path::new("."))?;
     Ok((ports, None))
@@ -96,7 +96,7 @@ pub async fn deploy_lock(
         let world = World::login_gov();
         return Ok((world.lock(), world.clock(), Some(world)));
     }
-    let clients = AwsClients::from_settings(&config.aws).await;
+    let clients = AwsClients::from_settings(&config.aws).await?;
     let clock: Arc<dyn Clock> = Arc::new(SystemClock);
     let lock = SsmDeployLock::new(clients, clock.clone());
     Ok((Arc::new(lock), clock, None))

@@ -36,7 +36,7 @@ impl FleetBackends {
     /// The real AWS fleet of `env` (region, profile and endpoint from `[aws]`), with the
     /// monitor the configuration names.
     pub async fn aws(config: &EffectiveConfig, env: &EnvName) -> Result<Self> {
-        let clients = AwsClients::from_settings(&config.aws).await;
+        let clients = AwsClients::from_settings(&config.aws).await?;
         Self::aws_with(config, env, clients)
     }
 

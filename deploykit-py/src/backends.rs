@@ -188,9 +188,7 @@ fn build(
         })?,
     };
     let aws = config.aws.clone();
-    let clients = block_on(py, async move {
-        Ok::<_, Error>(AwsClients::from_settings(&aws).await)
-    })?;
+    let clients = block_on(py, async move { AwsClients::from_settings(&aws).await })?;
     let monitor = monitor_for(&config, &clients, clock.clone()).map_err(to_py_err)?;
     let summary = summary(&config);
     let ports = RealPorts {

@@ -92,11 +92,16 @@ const SETTLE: Duration = Duration::from_secs(30 * 60);
 
 /// `groups(env)` lists the environment's groups only, sorted by name.
 pub async fn groups_sorted_and_filtered_by_env(h: &dyn FleetHarness) -> Outcome {
-    let b = fresh(h, "ct-sort-b", 1).await?;
-    let a = fresh(h, "ct-sort-a", 1).await?;
-    let other = group_name(&h.other_env(), "ct-sort-a")?;
+    // Role names have no '-' (Login.gov's do not): an environment's name may, so
+    // `<env>-jdoe-ctsorta` is the group of the sandbox environment `<env>-jdoe`.
+    let b = fresh(h, "ctsortb", 1).await?;
+    let a = fresh(h, "ctsorta", 1).await?;
+    let other = group_name(&h.other_env(), "ctsorta")?;
     h.create_group(&other, 1).await?;
     let env = h.env();
+    let sandbox_env = EnvName::new(format!("{env}-jdoe")).map_err(|e| e.to_string())?;
+    let sandbox = group_name(&sandbox_env, "ctsorta")?;
+    h.create_group(&sandbox, 1).await?;
     let groups = call("groups(env)", h.fleet().groups(&env).await)?;
     let names: Vec<String> = groups.iter().map(|g| g.name.to_string()).collect();
     let mut sorted = names.clone();
@@ -108,6 +113,15 @@ pub async fn groups_sorted_and_filtered_by_env(h: &dyn FleetHarness) -> Outcome 
     ensure!(
         groups.iter().all(|g| g.name.env == env),
         "groups({env}) returned groups of other environments: {names:?}"
+    );
+    ensure!(
+        !names.contains(&sandbox.to_string()),
+        "groups({env}) should leave out the sandbox environment's {sandbox}, got {names:?}"
+    );
+    let sandbox_groups = call("groups(sandbox env)", h.fleet().groups(&sandbox_env).await)?;
+    ensure!(
+        sandbox_groups.iter().map(|g| &g.name).eq([&sandbox]),
+        "groups({sandbox_env}) should list {sandbox} alone"
     );
     for n in [&a, &b] {
         ensure!(

@@ -102,6 +102,41 @@ impl GroupName {
         Ok(GroupName::new(env, &RoleName::new(role)?))
     }
 
+    /// The group `name` as a group of `env`, when it is `<env>-<role>` with a valid role
+    /// containing no `-`; `None` for any other name.
+    ///
+    /// Environment names may contain `-` (the sandbox `dev-jdoe`) and Login.gov role names do
+    /// not, so `dev-jdoe-idp` is the `idp` group of `dev-jdoe`, not a `jdoe-idp` group of
+    /// `dev`. A name whose suffix is no role name at all (`staging-GitLab.Runner`) is some
+    /// other tool's group, not deploykit's. Listing an environment's groups keeps exactly
+    /// the names this accepts.
+    ///
+    /// ```
+    /// use deploykit_core::model::fleet::GroupName;
+    /// use deploykit_core::model::names::EnvName;
+    ///
+    /// let dev = EnvName::new("dev").unwrap();
+    /// let idp = GroupName::member_of(&dev, "dev-idp").unwrap();
+    /// assert_eq!((idp.env.as_str(), idp.role.as_str()), ("dev", "idp"));
+    /// // The sandbox `dev-jdoe`'s group is not one of `dev`'s...
+    /// assert_eq!(GroupName::member_of(&dev, "dev-jdoe-idp"), None);
+    /// let sandbox = EnvName::new("dev-jdoe").unwrap();
+    /// assert!(GroupName::member_of(&sandbox, "dev-jdoe-idp").is_some());
+    /// // ...and neither are other environments' groups or other tools' groups.
+    /// assert_eq!(GroupName::member_of(&dev, "devx-idp"), None);
+    /// assert_eq!(GroupName::member_of(&dev, "dev-GitLab.Runner"), None);
+    /// assert_eq!(GroupName::member_of(&dev, "dev-"), None);
+    /// ```
+    pub fn member_of(env: &EnvName, name: &str) -> Option<Self> {
+        let role = name
+            .strip_prefix(env.as_str())
+            .and_then(|rest| rest.strip_prefix('-'))
+            .filter(|role| !role.contains('-'))?;
+        RoleName::new(role)
+            .ok()
+            .map(|role| GroupName::new(env, &role))
+    }
+
     /// The instances' `Name` tag, `asg-<env>-<role>`.
     pub fn instance_name(&self) -> String {
         format!("asg-{self}")
@@ -414,6 +449,42 @@ mod tests {
         assert_eq!(g.instance_name(), "asg-prod-idp");
         assert!(GroupName::parse_in(&prod, "staging-idp").is_err());
         assert!(GroupName::parse_in(&prod, "prodidp").is_err());
+    }
+
+    #[test]
+    fn membership_leaves_out_sandboxes_and_foreign_groups() {
+        let dev = EnvName::new("dev").expect("env");
+        let sandbox = EnvName::new("dev-jdoe").expect("env");
+        let member = |env: &EnvName, name: &str| {
+            GroupName::member_of(env, name).map(|g| (g.env.to_string(), g.role.to_string()))
+        };
+        assert_eq!(
+            member(&dev, "dev-idp"),
+            Some(("dev".to_string(), "idp".to_string()))
+        );
+        assert_eq!(
+            member(&dev, "dev-migration_2"),
+            Some(("dev".to_string(), "migration_2".to_string()))
+        );
+        assert_eq!(
+            member(&sandbox, "dev-jdoe-idp"),
+            Some(("dev-jdoe".to_string(), "idp".to_string()))
+        );
+        for name in [
+            "dev-jdoe-idp",
+            "dev-jdoe-worker",
+            "dev-GitLab.Runner",
+            "dev-",
+            "dev",
+            "devx-idp",
+            "staging-idp",
+            "dev-idp-",
+            "dev--idp",
+            "dev-Idp",
+        ] {
+            assert_eq!(member(&dev, name), None, "{name}");
+        }
+        assert_eq!(member(&sandbox, "dev-idp"), None);
     }
 
     #[test]
