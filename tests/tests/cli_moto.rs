@@ -289,6 +289,8 @@ async fn migration_logs_and_monitor_through_the_cli() {
 
     // A newer migration instance whose migration failed: the lines, then the verdict the
     // deploy's migration gate would reach, and exit 1.
+    // Launched a second later, so that it is the newest one (launch times are in seconds).
+    tokio::time::sleep(std::time::Duration::from_millis(1100)).await;
     fire_desired(&c, "prod-migration", 2).await;
     let (_, migration, _) = group(&c, "prod-migration").await;
     let newer = migration
@@ -365,6 +367,24 @@ async fn a_deploy_lock_is_shown_and_released_only_by_naming_its_holder() {
         "{text}"
     );
     assert!(text.contains(&format!("deploykit resume {run}")), "{text}");
+
+    // While the run holds the lock, changes by hand to idp's groups are refused before
+    // anything is read or changed, naming the run; nothing was seeded, and nothing is asked.
+    for args in [
+        &["recycle", "prod", "idp"][..],
+        &["scale-in", "old", "prod", "worker"][..],
+        &["asg", "size", "prod", "idp", "--max", "20"][..],
+    ] {
+        let refused = cli_in_place(args);
+        let err = stderr(&refused);
+        assert_eq!(refused.status.code(), Some(4), "{args:?}: {err}");
+        assert!(
+            err.contains(&format!(
+                "the deploy run {run} holds the deploy lock of idp in prod"
+            )),
+            "{args:?}: {err}"
+        );
+    }
 
     // Another run named: refused, naming the real holder; the lock stays.
     let wrong = cli_in_place(&[

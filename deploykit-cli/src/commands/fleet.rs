@@ -10,14 +10,15 @@ use deploykit_core::fleet_ops::{
 };
 use deploykit_core::ports::{Fleet, MetricsWindow};
 use deploykit_core::{
-    CapacityChange, EnvName, Error, ErrorKind, GroupName, Result, RoleName, RoleSelector,
+    CapacityChange, EnvName, Error, ErrorKind, Event, EventSink, GroupName, Result, RoleName,
+    RoleSelector,
 };
 
 use crate::args::{
     AsgSizeArgs, MigrationLogsArgs, MonitorArgs, RecycleArgs, ScaleInArgs, ScaleInWhich,
     ServersLsArgs,
 };
-use crate::backends::FleetBackends;
+use crate::backends::{FleetBackends, deploy_lock};
 use crate::commands::Invocation;
 use crate::exit;
 use crate::output::{print_line, print_result};
@@ -28,6 +29,37 @@ async fn backends(inv: &Invocation<'_>, env: &EnvName) -> Result<FleetBackends> 
     Ok(b)
 }
 
+/// Refuses `what` on `roles` of `env` while a deploy holds the lock of an app they touch
+/// (a sandbox's fresh world holds none; a dry run changes nothing).
+async fn refuse_while_deploying(
+    inv: &Invocation<'_>,
+    env: &EnvName,
+    roles: &RoleSelector,
+    what: &str,
+) -> Result<()> {
+    if inv.cli.sandbox {
+        return Ok(());
+    }
+    let config = inv.config()?;
+    let (lock, clock, _world) = deploy_lock(false, &config).await?;
+    let apps: Vec<_> = config.apps.values().cloned().collect();
+    fleet_ops::refuse_while_deploying(
+        lock.as_ref(),
+        clock.now(),
+        env,
+        &apps,
+        roles,
+        what,
+        &mut |warning| {
+            inv.sink.emit(Event::Warning {
+                at: clock.now(),
+                message: warning,
+            })
+        },
+    )
+    .await
+}
+
 /// `deploykit recycle ENV ROLE|ALL`.
 pub async fn recycle(inv: &Invocation<'_>, args: &RecycleArgs) -> Result<u8> {
     let env: EnvName = args.env.parse()?;
@@ -36,6 +68,9 @@ pub async fn recycle(inv: &Invocation<'_>, args: &RecycleArgs) -> Result<u8> {
     req.dry_run = args.dry_run;
     if args.force {
         req.if_in_progress = InProgressPolicy::Proceed;
+    }
+    if !args.dry_run {
+        refuse_while_deploying(inv, &env, &req.roles, "recycle").await?;
     }
     let b = backends(inv, &env).await?;
     let ctx = FleetContext {
@@ -104,6 +139,9 @@ pub async fn scale_in(inv: &Invocation<'_>, args: &ScaleInArgs) -> Result<u8> {
         },
         dry_run: args.dry_run,
     };
+    if !args.dry_run {
+        refuse_while_deploying(inv, &env, &req.roles, "scale-in").await?;
+    }
     let b = backends(inv, &env).await?;
     let ctx = FleetContext {
         fleet: b.fleet.as_ref(),
@@ -174,6 +212,8 @@ pub async fn asg_size(inv: &Invocation<'_>, args: &AsgSizeArgs) -> Result<u8> {
         max: args.max,
     };
     if change != CapacityChange::default() {
+        refuse_while_deploying(inv, &env, &RoleSelector::Role(group.role.clone()), "resize")
+            .await?;
         // Taking instances out of service in production is asked first.
         let now = fleet_ops::group_size(&ctx, &group).await?.capacity;
         let next = change.apply(now);

@@ -6,6 +6,7 @@
 //! exactly what would happen), then acts through [`Fleet`], emitting an
 //! [`Event::Action`] per change.
 
+pub mod deploy_guard;
 pub mod group_size;
 pub mod migration_logs;
 pub mod monitor_by_instance;
@@ -27,6 +28,7 @@ use crate::model::fleet::Group;
 use crate::model::names::EnvName;
 use crate::ports::{Clock, Fleet};
 
+pub use deploy_guard::refuse_while_deploying;
 pub use group_size::{GroupSize, group_size, set_group_size};
 pub use migration_logs::{
     MigrationLogRequest, MigrationLogTail, newest_migration_instance, tail_migration_log,

@@ -1,0 +1,176 @@
+//! A change to the fleet by hand (recycle, scale-in, a resize) while a guided deploy holds
+//! the deploy lock of an app whose groups it touches: the run's recycle, gates and scale-in
+//! work on those groups, and a change under them (replacing the run's scheduled actions,
+//! removing instances it watches) breaks it. [`refuse_while_deploying`] refuses it, naming
+//! the run and the ways on.
+
+use chrono::{DateTime, Utc};
+
+use crate::deploy::held_lock::LockStatus;
+use crate::error::{Error, Result};
+use crate::model::AppSettings;
+use crate::model::names::{EnvName, RoleName, RoleSelector};
+use crate::ports::deploy_lock::DeployLock;
+
+/// Whether `roles` touches the groups of `app`: `ALL` touches every app; a role touches the
+/// app that runs it, and the migration role the apps whose recycle runs migrations.
+fn touches(app: &AppSettings, roles: &RoleSelector) -> bool {
+    match roles {
+        RoleSelector::All => true,
+        RoleSelector::Role(role) if *role == RoleName::migration() => {
+            app.roles.iter().any(|r| r.migrates)
+        }
+        RoleSelector::Role(role) => app.roles.iter().any(|r| &r.role == role),
+    }
+}
+
+/// Refuses (unsafe) `what` (e.g. "recycle") on `roles` of `env` while the deploy lock of an
+/// app those roles touch is held and not expired at `now`. Locks that cannot be read are
+/// not a refusal: the caller is told through `warn` and goes on.
+pub async fn refuse_while_deploying(
+    lock: &dyn DeployLock,
+    now: DateTime<Utc>,
+    env: &EnvName,
+    apps: &[AppSettings],
+    roles: &RoleSelector,
+    what: &str,
+    warn: &mut dyn FnMut(String),
+) -> Result<()> {
+    for app in apps.iter().filter(|a| touches(a, roles)) {
+        let holder = match lock.holder(env, &app.name).await {
+            Ok(holder) => holder,
+            Err(e) => {
+                warn(format!(
+                    "could not read the deploy lock of {} in {env} ({}): make sure no deploy \
+                     of {} is running before this {what}",
+                    app.name,
+                    e.message(),
+                    app.name
+                ));
+                continue;
+            }
+        };
+        let status = LockStatus::of(env, &app.name, holder, now);
+        let Some(holder) = status.holder.as_ref().filter(|_| !status.stale) else {
+            continue;
+        };
+        let by = match &status.run {
+            Some(run) => format!("the deploy run {run}"),
+            None => holder.owner.clone(),
+        };
+        let way_on = match status.run.as_deref() {
+            Some(run) => format!(
+                "Go on through that run: `deploykit resume {run}` on the machine that started \
+                 it (a paused run takes `--decision rollback` to roll back); or, if it will not \
+                 go on, release its lock (`deploykit lock release {env} {} {run:?}`) and run \
+                 this again",
+                app.name
+            ),
+            None => format!(
+                "Let that deploy finish; or, if it is over, release its lock (`deploykit lock \
+                 release {env} {} {:?}`) and run this again",
+                app.name, holder.owner
+            ),
+        };
+        return Err(Error::unsafe_op(format!(
+            "{by} holds the deploy lock of {} in {env} (until {}): a {what} by hand now would \
+             change the groups that deploy is working on. {way_on}",
+            app.name,
+            holder.expires_at.format("%Y-%m-%d %H:%M UTC"),
+        ))
+        .with("owner", &holder.owner));
+    }
+    Ok(())
+}
+
+#[cfg(all(test, feature = "sim"))]
+mod tests {
+    use std::sync::Arc;
+
+    use super::*;
+    use crate::ErrorKind;
+    use crate::model::names::AppName;
+    use crate::ports::deploy_lock::LockHolder;
+    use crate::sim::{Faults, MemoryLock, VirtualClock};
+
+    fn memory_lock() -> MemoryLock {
+        MemoryLock::new(Arc::new(VirtualClock::new(now())), Arc::new(Faults::new()))
+    }
+
+    fn now() -> DateTime<Utc> {
+        "2026-11-24T15:00:00Z".parse().expect("time")
+    }
+
+    async fn held_by(owner: &str) -> MemoryLock {
+        let lock = memory_lock();
+        lock.acquire(&LockHolder {
+            env: EnvName::new("prod").expect("env"),
+            app: AppName::new("idp").expect("app"),
+            owner: owner.into(),
+            acquired_at: now() - chrono::Duration::hours(1),
+            expires_at: now() + chrono::Duration::hours(3),
+        })
+        .await
+        .expect("acquire");
+        lock
+    }
+
+    async fn check(lock: &MemoryLock, roles: &str) -> (Result<()>, Vec<String>) {
+        let mut warnings = Vec::new();
+        let result = refuse_while_deploying(
+            lock,
+            now(),
+            &EnvName::new("prod").expect("env"),
+            &[AppSettings::idp(), AppSettings::pki()],
+            &roles.parse().expect("roles"),
+            "recycle",
+            &mut |w| warnings.push(w),
+        )
+        .await;
+        (result, warnings)
+    }
+
+    #[tokio::test]
+    async fn a_change_to_the_groups_of_a_deploying_app_is_refused_naming_the_run() {
+        let lock = held_by("alice@laptop (run 20261124T140000Z-idp-prod)").await;
+        for roles in ["idp", "worker", "migration", "ALL"] {
+            let (result, _) = check(&lock, roles).await;
+            let err = result.expect_err(roles);
+            assert_eq!(err.kind(), ErrorKind::Unsafe);
+            let text = err.to_string();
+            assert!(
+                text.starts_with(
+                    "the deploy run 20261124T140000Z-idp-prod holds the deploy lock of idp in prod"
+                ),
+                "{text}"
+            );
+            assert!(
+                text.contains("deploykit resume 20261124T140000Z-idp-prod"),
+                "{text}"
+            );
+            assert!(
+                text.contains("deploykit lock release prod idp \"20261124T140000Z-idp-prod\""),
+                "{text}"
+            );
+        }
+        // pki's groups are not the idp deploy's.
+        assert!(check(&lock, "pivcac").await.0.is_ok());
+    }
+
+    #[tokio::test]
+    async fn a_free_or_expired_lock_is_no_obstacle() {
+        let free = memory_lock();
+        assert!(check(&free, "ALL").await.0.is_ok());
+        let lock = memory_lock();
+        lock.acquire(&LockHolder {
+            env: EnvName::new("prod").expect("env"),
+            app: AppName::new("idp").expect("app"),
+            owner: "bob@laptop (run 20261123T140000Z-idp-prod)".into(),
+            acquired_at: now() - chrono::Duration::hours(5),
+            expires_at: now() - chrono::Duration::hours(1),
+        })
+        .await
+        .expect("acquire");
+        assert!(check(&lock, "idp").await.0.is_ok());
+    }
+}
