@@ -10,7 +10,7 @@
 //!   [`Group::skipped_by_all`] does not skip;
 //! - spindown delay = max(2 x health check grace period, [`MIN_SPINDOWN_SECS`]) + spinup
 //!   delay (900 s for idp with migrations, 600 s without, at the default 300 s grace);
-//! - new desired = 2 x desired (InvalidInput above max; InvalidInput at 0 unless allowed);
+//! - new desired = 2 x desired (Unsafe above max; InvalidInput at 0 unless allowed);
 //! - scale out now, or later with the scheduled action [`DELAYED_SCALE_OUT_ACTION`], and
 //!   always schedule [`RECYCLE_ACTION`] at now + spindown back to the old desired. The timers
 //!   live on the group, so the recycle completes even if deploykit stops.
@@ -342,7 +342,7 @@ fn plan_app_group(
     }
     let new_desired = old_desired.saturating_mul(2);
     if new_desired > group.capacity.max {
-        return Err(Error::invalid_input(format!(
+        return Err(Error::unsafe_op(format!(
             "recycling {} needs desired {new_desired} (2 x {old_desired}) but its max is {}: \
              raise the group's max to at least {new_desired} (`deploykit asg size {} {} \
              --max {new_desired}`), or scale in extra instances first if desired is above normal",
@@ -418,8 +418,9 @@ pub fn role_groups<'g>(
 /// Plans a recycle of `req.roles` over `groups` (every group of `req.env`) at `now`.
 ///
 /// Errors: NotFound for a named group (or the migration group) that does not exist;
-/// Conflict when a recycle is in progress and `req.if_in_progress` is Refuse; InvalidInput
-/// when the doubled desired is above max, or a named group is empty without `allow_zero`.
+/// Conflict when a recycle is in progress and `req.if_in_progress` is Refuse; Unsafe when
+/// the doubled desired is above max or a group runs leftover instances; InvalidInput when a
+/// named group is empty without `allow_zero`.
 pub fn plan_recycle(
     groups: &[Group],
     req: &RecycleRequest,
@@ -465,7 +466,8 @@ pub fn plan_recycle(
         Some(find(groups, &name).ok_or_else(|| {
             Error::not_found(format!(
                 "migrations must run first but there is no {name} group: create it, or \
-                 recycle without migrations (no-migration recycle)"
+                 recycle without migrations (`--skip-migration`; Python: skip_migration=True; \
+                 a deploy: --kind no-migration-recycle)"
             ))
             .with("group", &name)
         })?)
@@ -829,7 +831,11 @@ mod tests {
         let mut groups = prod_groups();
         groups[1] = group("idp", 2, 4, 6);
         let err = plan_recycle(&groups, &req("idp"), t0()).expect_err("max");
-        assert_eq!(err.kind(), ErrorKind::InvalidInput);
+        assert_eq!(
+            err.kind(),
+            ErrorKind::Unsafe,
+            "the fleet is not ready: exit 4"
+        );
         let msg = err.to_string();
         assert!(msg.contains("max is 6") && msg.contains("raise"), "{msg}");
     }
