@@ -55,6 +55,8 @@ impl PortSet for RealPorts {
         FleetBackend {
             fleet: self.fleet.clone(),
             clock: self.clock.clone(),
+            lock: self.lock(),
+            apps: self.config.apps.values().cloned().collect(),
         }
     }
 

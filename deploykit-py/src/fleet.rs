@@ -9,8 +9,10 @@ use deploykit_core::fleet_ops::{
     self, FleetContext, GroupRecycle, GroupScaleIn, GroupSize, InProgressPolicy, RecycleOutcome,
     RecycleRequest, ScaleInMode, ScaleInOutcome, ScaleInRequest,
 };
-use deploykit_core::ports::{Clock, Fleet};
-use deploykit_core::{EnvName, Error, EventSink, GroupName, Result, RoleName, RoleSelector};
+use deploykit_core::ports::{Clock, DeployLock, Fleet};
+use deploykit_core::{
+    AppSettings, EnvName, Error, EventSink, GroupName, Result, RoleName, RoleSelector,
+};
 use pyo3::prelude::*;
 
 use crate::call::PyCall;
@@ -25,6 +27,33 @@ pub struct FleetBackend {
     pub fleet: Arc<dyn Fleet>,
     /// Now and sleep.
     pub clock: Arc<dyn Clock>,
+    /// The deploy locks: a recycle or scale-in is refused while a deploy holds one.
+    pub lock: Arc<dyn DeployLock>,
+    /// The apps, whose roles tell which deploy lock a change to a role concerns.
+    pub apps: Vec<AppSettings>,
+}
+
+impl FleetBackend {
+    /// Refuses `what` (not a dry run) on `roles` of `env` while a deploy holds the lock of
+    /// an app they touch, as the CLI does; a lock that cannot be read is a warning event.
+    async fn refuse_while_deploying(
+        &self,
+        env: &EnvName,
+        roles: &RoleSelector,
+        what: &str,
+        events: &dyn EventSink,
+    ) -> Result<()> {
+        fleet_ops::refuse_while_deploying(
+            self.lock.as_ref(),
+            self.clock.as_ref(),
+            env,
+            &self.apps,
+            roles,
+            what,
+            events,
+        )
+        .await
+    }
 }
 
 /// A serde enum's name (`in_service`, `healthy`, ...).
@@ -322,6 +351,11 @@ pub async fn recycle(
     events: Arc<dyn EventSink>,
 ) -> Result<PyRecycleOutcome> {
     let request = request?;
+    if !request.dry_run {
+        backend
+            .refuse_while_deploying(&request.env, &request.roles, "recycle", events.as_ref())
+            .await?;
+    }
     let ctx = FleetContext {
         fleet: backend.fleet.as_ref(),
         clock: backend.clock.as_ref(),
@@ -340,6 +374,11 @@ pub async fn scale_in(
     events: Arc<dyn EventSink>,
 ) -> Result<PyScaleInOutcome> {
     let request = request?;
+    if !request.dry_run {
+        backend
+            .refuse_while_deploying(&request.env, &request.roles, "scale-in", events.as_ref())
+            .await?;
+    }
     let ctx = FleetContext {
         fleet: backend.fleet.as_ref(),
         clock: backend.clock.as_ref(),

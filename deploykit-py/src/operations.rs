@@ -386,7 +386,9 @@ sync_and_async! {
         }
 
         /// Recycles `roles` (`idp`, ..., or `ALL`) in `env`: doubles the groups now (migration
-        /// first) and schedules the spindown on the groups.
+        /// first) and schedules the spindown on the groups. Refused (`UnsafeError`) while a
+        /// deploy run holds the deploy lock of an app whose groups it touches, or when a group
+        /// runs more instances than its desired capacity.
         #[pyo3(signature = (env, roles, *, skip_migration = false, proceed_if_in_progress = false, allow_zero = false, dry_run = false, on_event = None))]
         #[allow(clippy::too_many_arguments)]
         fn recycle / recycle_async(
@@ -412,7 +414,8 @@ sync_and_async! {
         }
 
         /// Scales in `roles` of `env`: `mode="old"` removes the oldest instances (after a
-        /// recycle), `"new"` the newest (rolling back).
+        /// recycle), `"new"` the newest (rolling back). Refused (`UnsafeError`) while a deploy
+        /// run holds the deploy lock of an app whose groups it touches.
         #[pyo3(signature = (env, roles, *, mode = "old", dry_run = false, on_event = None))]
         fn scale_in / scale_in_async(
             &self,

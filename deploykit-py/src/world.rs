@@ -48,6 +48,8 @@ impl PortSet for WorldPorts {
         FleetBackend {
             fleet: self.world.fleet(),
             clock: self.world.clock(),
+            lock: self.world.lock(),
+            apps: vec![AppSettings::idp(), AppSettings::pki()],
         }
     }
 

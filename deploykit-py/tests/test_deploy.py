@@ -307,6 +307,24 @@ def test_a_release_by_hand_waits_for_the_paused_run_unless_forced() -> None:
     assert resumed.release_url == forced.url
 
 
+def test_a_recycle_or_scale_in_by_hand_waits_for_the_deploy_holding_the_lock() -> None:
+    world, pr = ready_world()
+    paused = world.deploy("idp", "prod", pr=pr)
+    assert paused.status == "paused"
+    for change in (
+        lambda: world.recycle("prod", "idp"),
+        lambda: world.scale_in("prod", "worker", mode="new"),
+    ):
+        with pytest.raises(deploykit.UnsafeError) as refused:
+            change()
+        assert f"the deploy run {paused.run_id} holds the deploy lock of idp in prod" in str(
+            refused.value
+        )
+    # A dry run changes nothing, so it is not refused; pki's groups are not idp's.
+    assert world.recycle("prod", "idp", dry_run=True).groups
+    assert world.recycle("prod", "pivcac", dry_run=False).groups
+
+
 def test_with_yes_the_smoke_tests_are_noted_unconfirmed() -> None:
     world, pr = ready_world()
     outcome = world.deploy("idp", "prod", pr=pr, yes=True)

@@ -10,8 +10,7 @@ use deploykit_core::fleet_ops::{
 };
 use deploykit_core::ports::{Fleet, MetricsWindow};
 use deploykit_core::{
-    CapacityChange, EnvName, Error, ErrorKind, Event, EventSink, GroupName, Result, RoleName,
-    RoleSelector,
+    CapacityChange, EnvName, Error, ErrorKind, GroupName, Result, RoleName, RoleSelector,
 };
 
 use crate::args::{
@@ -45,17 +44,12 @@ async fn refuse_while_deploying(
     let apps: Vec<_> = config.apps.values().cloned().collect();
     fleet_ops::refuse_while_deploying(
         lock.as_ref(),
-        clock.now(),
+        clock.as_ref(),
         env,
         &apps,
         roles,
         what,
-        &mut |warning| {
-            inv.sink.emit(Event::Warning {
-                at: clock.now(),
-                message: warning,
-            })
-        },
+        &inv.sink,
     )
     .await
 }

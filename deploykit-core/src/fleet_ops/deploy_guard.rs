@@ -4,12 +4,12 @@
 //! removing instances it watches) breaks it. [`refuse_while_deploying`] refuses it, naming
 //! the run and the ways on.
 
-use chrono::{DateTime, Utc};
-
 use crate::deploy::held_lock::LockStatus;
 use crate::error::{Error, Result};
+use crate::events::{Event, EventSink};
 use crate::model::AppSettings;
 use crate::model::names::{EnvName, RoleName, RoleSelector};
+use crate::ports::Clock;
 use crate::ports::deploy_lock::DeployLock;
 
 /// Whether `roles` touches the groups of `app`: `ALL` touches every app; a role touches the
@@ -25,32 +25,35 @@ fn touches(app: &AppSettings, roles: &RoleSelector) -> bool {
 }
 
 /// Refuses (unsafe) `what` (e.g. "recycle") on `roles` of `env` while the deploy lock of an
-/// app those roles touch is held and not expired at `now`. Locks that cannot be read are
-/// not a refusal: the caller is told through `warn` and goes on.
+/// app those roles touch is held and not expired (by `clock`). A lock that cannot be read
+/// is not a refusal: a warning event says so and the caller goes on.
 pub async fn refuse_while_deploying(
     lock: &dyn DeployLock,
-    now: DateTime<Utc>,
+    clock: &dyn Clock,
     env: &EnvName,
     apps: &[AppSettings],
     roles: &RoleSelector,
     what: &str,
-    warn: &mut dyn FnMut(String),
+    events: &dyn EventSink,
 ) -> Result<()> {
     for app in apps.iter().filter(|a| touches(a, roles)) {
         let holder = match lock.holder(env, &app.name).await {
             Ok(holder) => holder,
             Err(e) => {
-                warn(format!(
-                    "could not read the deploy lock of {} in {env} ({}): make sure no deploy \
-                     of {} is running before this {what}",
-                    app.name,
-                    e.message(),
-                    app.name
-                ));
+                events.emit(Event::Warning {
+                    at: clock.now(),
+                    message: format!(
+                        "could not read the deploy lock of {} in {env} ({}): make sure no \
+                         deploy of {} is running before this {what}",
+                        app.name,
+                        e.message(),
+                        app.name
+                    ),
+                });
                 continue;
             }
         };
-        let status = LockStatus::of(env, &app.name, holder, now);
+        let status = LockStatus::of(env, &app.name, holder, clock.now());
         let Some(holder) = status.holder.as_ref().filter(|_| !status.stale) else {
             continue;
         };
@@ -87,8 +90,11 @@ pub async fn refuse_while_deploying(
 mod tests {
     use std::sync::Arc;
 
+    use chrono::{DateTime, Utc};
+
     use super::*;
     use crate::ErrorKind;
+    use crate::events::RecordingSink;
     use crate::model::names::AppName;
     use crate::ports::deploy_lock::LockHolder;
     use crate::sim::{Faults, MemoryLock, VirtualClock};
@@ -115,19 +121,19 @@ mod tests {
         lock
     }
 
-    async fn check(lock: &MemoryLock, roles: &str) -> (Result<()>, Vec<String>) {
-        let mut warnings = Vec::new();
+    async fn check(lock: &MemoryLock, roles: &str) -> (Result<()>, Vec<Event>) {
+        let events = RecordingSink::default();
         let result = refuse_while_deploying(
             lock,
-            now(),
+            &VirtualClock::new(now()),
             &EnvName::new("prod").expect("env"),
             &[AppSettings::idp(), AppSettings::pki()],
             &roles.parse().expect("roles"),
             "recycle",
-            &mut |w| warnings.push(w),
+            &events,
         )
         .await;
-        (result, warnings)
+        (result, events.events())
     }
 
     #[tokio::test]
