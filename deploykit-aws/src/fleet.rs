@@ -317,6 +317,10 @@ impl AwsFleet {
 
 #[async_trait]
 impl Fleet for AwsFleet {
+    fn location(&self) -> Option<String> {
+        Some(self.searched())
+    }
+
     async fn groups(&self, env: &EnvName) -> Result<Vec<Group>> {
         // Auto Scaling has no name filter: list the region's groups and keep the env's, those
         // named `<env>-<role>` with a role without '-' (so `dev` leaves out the sandbox

@@ -136,6 +136,18 @@ async fn a_missing_group_names_the_region_and_endpoint_searched() {
         fleet.searched(),
         format!("region {REGION} at {}", moto.endpoint())
     );
+    // An environment with no group at all (a typo, or the wrong region) says the same.
+    let err = deploykit_core::fleet_ops::env_groups(&fleet, &env("prdo"))
+        .await
+        .unwrap_err();
+    let text = err.to_string();
+    assert!(
+        text.contains(&format!(
+            "no Auto Scaling group in environment prdo (looked for in region {REGION} at {})",
+            moto.endpoint()
+        )),
+        "{text}"
+    );
 }
 
 /// The variable that makes [`child_calls_aws_with_this_environment`] run (else it returns).

@@ -419,5 +419,17 @@ async fn a_deploy_lock_is_shown_and_released_only_by_naming_its_holder() {
     assert!(stdout(&released).contains("released the deploy lock of idp in prod"));
     assert_eq!(lock.holder(&env, &app).await.unwrap(), None);
     let show = cli_in_place(&["lock", "show", "prod", "idp"]);
-    assert!(stdout(&show).contains("is free"), "{}", stdout(&show));
+    assert!(
+        stdout(&show).contains("is free (in the SSM Parameter Store of region us-west-2)"),
+        "{}",
+        stdout(&show)
+    );
+    // A mistyped environment is unknown, not "free".
+    let typo = cli_in_place(&["lock", "show", "prud", "idp"]);
+    assert_eq!(typo.status.code(), Some(2), "{}", stderr(&typo));
+    assert!(
+        stderr(&typo).contains("unknown environment prud: did you mean prod?"),
+        "{}",
+        stderr(&typo)
+    );
 }

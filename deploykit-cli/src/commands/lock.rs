@@ -15,18 +15,32 @@ use crate::prompt::confirm;
 /// `deploykit lock show ENV APP`.
 pub async fn show(inv: &Invocation<'_>, args: &LockShowArgs) -> Result<u8> {
     let env: EnvName = args.env.parse()?;
+    let config = inv.config()?;
+    config.configured_env(&env)?;
     let app = app_settings(inv, &args.app)?.name;
-    let (lock, clock, _world) = deploy_lock(inv.cli.sandbox, &inv.config()?).await?;
+    let (lock, clock, _world) = deploy_lock(inv.cli.sandbox, &config).await?;
     let status = lock_status(lock.as_ref(), &env, &app, clock.now()).await?;
-    print_result(inv.format, &status, || status.render());
+    print_result(inv.format, &status, || {
+        let mut text = status.render();
+        if status.holder.is_none() && !inv.cli.sandbox {
+            // "Free" in the wrong region or account would mislead: say where it looked.
+            text.push_str(&format!(
+                " (in the SSM Parameter Store of region {})",
+                config.aws.region
+            ));
+        }
+        text
+    });
     Ok(exit::OK)
 }
 
 /// `deploykit lock release ENV APP HOLDER`: asks first at a terminal; elsewhere needs `--yes`.
 pub async fn release(inv: &Invocation<'_>, args: &LockReleaseArgs) -> Result<u8> {
     let env: EnvName = args.env.parse()?;
+    let config = inv.config()?;
+    config.configured_env(&env)?;
     let app = app_settings(inv, &args.app)?.name;
-    let (lock, clock, _world) = deploy_lock(inv.cli.sandbox, &inv.config()?).await?;
+    let (lock, clock, _world) = deploy_lock(inv.cli.sandbox, &config).await?;
     let status = lock_status(lock.as_ref(), &env, &app, clock.now()).await?;
     // A lock that is free, or held by someone not named, is refused below without asking.
     if let (Some(holder), true, false) =

@@ -108,10 +108,14 @@ impl FleetContext<'_> {
 pub async fn env_groups(fleet: &dyn Fleet, env: &EnvName) -> Result<Vec<Group>> {
     let groups = fleet.groups(env).await?;
     if groups.is_empty() {
+        let searched = fleet
+            .location()
+            .map(|l| format!(" (looked for in {l})"))
+            .unwrap_or_default();
         return Err(Error::not_found(format!(
-            "no Auto Scaling group in environment {env}: check the environment name, and \
-             that the AWS account and region are the ones it runs in (`deploykit servers ls \
-             -e ENV` lists an environment's groups)"
+            "no Auto Scaling group in environment {env}{searched}: check the environment \
+             name, and that the AWS account and region are the ones it runs in (`deploykit \
+             servers ls -e ENV` lists an environment's groups)"
         ))
         .with("env", env));
     }

@@ -37,4 +37,10 @@ pub trait Fleet: Send + Sync + Debug {
     ) -> Result<()>;
     /// Load-balancer health of the group's instances (empty when no load balancer).
     async fn load_balancer_health(&self, group: &GroupName) -> Result<Vec<TargetHealth>>;
+    /// Where the groups are looked for, as a message names it (`region us-west-2`), when
+    /// that can be wrong: an environment with no group names it, so that a wrong region or
+    /// account shows. `None` (the default) says nothing.
+    fn location(&self) -> Option<String> {
+        None
+    }
 }
