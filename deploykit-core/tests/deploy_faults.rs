@@ -27,6 +27,39 @@ async fn throttling_and_timeouts_are_retried_and_nothing_is_done_twice() {
 }
 
 #[tokio::test]
+async fn a_monitor_outage_over_one_window_leaves_it_unjudged_and_the_others_decide() {
+    let rig = Rig::prod().await;
+    // Every retry of the first window's read times out (a network blip of a few minutes).
+    rig.world
+        .faults()
+        .inject("monitor.sample", Fault::Timeout, rig.settings.retry_attempts);
+    let journal = MemoryJournal::new();
+    let out = rig
+        .deploy_with(&journal, &rig.request(DeployKind::Full))
+        .await
+        .expect("deploy");
+    assert_eq!(out.status, FinalStatus::Deployed, "{out:#?}");
+    let first_window = journal
+        .load(&first_run(&journal))
+        .expect("records")
+        .into_iter()
+        .find_map(|r| match r {
+            Record::EffectDone { key, result, .. } if key == "monitor_gate/window/0" => {
+                Some(result)
+            }
+            _ => None,
+        })
+        .expect("the first window is recorded");
+    assert_eq!(first_window["judgement"], "not_judged", "{first_window}");
+    assert!(
+        first_window["explanation"]
+            .as_str()
+            .is_some_and(|e| e.contains("the monitor could not be read for this window")),
+        "{first_window}"
+    );
+}
+
+#[tokio::test]
 async fn a_monitor_that_cannot_be_read_rolls_back() {
     let rig = Rig::prod().await;
     rig.world

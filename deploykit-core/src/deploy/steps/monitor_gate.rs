@@ -6,14 +6,14 @@ use chrono::{DateTime, Utc};
 
 use crate::deploy::context::StepContext;
 use crate::deploy::monitor_verdict::{
-    MonitorVerdict, ShaFigures, Verdict, WindowFigures, figures_of, judge_instances, judge_window,
-    old_total, rollback_criteria, verdict,
+    MonitorVerdict, ShaFigures, Verdict, WindowFigures, WindowJudgement, figures_of,
+    judge_instances, judge_window, old_total, rollback_criteria, verdict,
 };
 use crate::deploy::ports::{Decision, DecisionRequest, MONITOR_GATE};
 use crate::deploy::settings::InconclusivePolicy;
 use crate::deploy::state::{DeployState, Fact, GateVerdict, OverrideRecord, StepOutcome};
 use crate::deploy::steps::{StepBody, main_role, plus, secs_until};
-use crate::error::{Error, Result};
+use crate::error::{Error, ErrorKind, Result};
 use crate::model::fleet::{GroupName, InstanceId};
 use crate::model::names::{EnvName, RoleName};
 use crate::model::sha::Sha;
@@ -105,25 +105,38 @@ pub(crate) async fn watch(
                     );
                     ctx.sleep(left.min(ctx.settings.poll_secs.max(1))).await;
                 }
-                let split = match &old_instances {
-                    Some(ids) => ctx
-                        .retry("read the monitor by instance", async || {
-                            monitor.sample_by_instance(env, &role, &window, ids).await
-                        })
-                        .await?
-                        .and_then(InstanceSplitSample::with_old_side),
-                    None => None,
-                };
-                let w = match split {
-                    Some(split) => judge_instances(t, &split),
-                    None => {
-                        let sample = ctx
-                            .retry("read the monitor", async || {
-                                monitor.sample(env, &role, &window).await
+                let read = async {
+                    let split = match &old_instances {
+                        Some(ids) => ctx
+                            .retry("read the monitor by instance", async || {
+                                monitor.sample_by_instance(env, &role, &window, ids).await
                             })
-                            .await?;
-                        judge_window(t, &old, &new, &sample, baseline.as_ref())
+                            .await?
+                            .and_then(InstanceSplitSample::with_old_side),
+                        None => None,
+                    };
+                    Ok::<_, Error>(match split {
+                        Some(split) => judge_instances(t, &split),
+                        None => {
+                            let sample = ctx
+                                .retry("read the monitor", async || {
+                                    monitor.sample(env, &role, &window).await
+                                })
+                                .await?;
+                            judge_window(t, &old, &new, &sample, baseline.as_ref())
+                        }
+                    })
+                };
+                let w = match read.await {
+                    Ok(w) => w,
+                    // Still failing after the retries (a network blip, throttling): this
+                    // window is not judged, and the others decide. An outage over every
+                    // window leaves the gate inconclusive, which the environment's policy
+                    // settles; it is never taken for a bad deploy on its own.
+                    Err(e) if e.is_temporary() && e.kind() != ErrorKind::Interrupted => {
+                        unreadable_window(window, &e)
                     }
+                    Err(e) => return Err(e),
                 };
                 ctx.remember(&key, &w)?;
                 w
@@ -149,6 +162,24 @@ pub(crate) async fn watch(
         explanation: "no window was watched".into(),
         windows,
     })
+}
+
+/// A window whose figures could not be read (the monitor still failing temporarily after
+/// the retries): not judged, saying why.
+fn unreadable_window(window: MetricsWindow, e: &Error) -> WindowFigures {
+    WindowFigures {
+        window,
+        old: None,
+        new: None,
+        old_is_baseline: false,
+        by_instance: false,
+        judgement: WindowJudgement::NotJudged,
+        explanation: format!(
+            "the monitor could not be read for this window ({}): not judged, the other \
+             windows decide",
+            e.message()
+        ),
+    }
 }
 
 /// The instances of `role`'s group that ran before the deploy (a config recycle's old side),
