@@ -30,9 +30,11 @@ async fn throttling_and_timeouts_are_retried_and_nothing_is_done_twice() {
 async fn a_monitor_outage_over_one_window_leaves_it_unjudged_and_the_others_decide() {
     let rig = Rig::prod().await;
     // Every retry of the first window's read times out (a network blip of a few minutes).
-    rig.world
-        .faults()
-        .inject("monitor.sample", Fault::Timeout, rig.settings.retry_attempts);
+    rig.world.faults().inject(
+        "monitor.sample",
+        Fault::Timeout,
+        rig.settings.retry_attempts,
+    );
     let journal = MemoryJournal::new();
     let out = rig
         .deploy_with(&journal, &rig.request(DeployKind::Full))

@@ -153,6 +153,9 @@ pub struct RecycleOutcome {
     pub groups: Vec<GroupRecycle>,
     /// When every group is back to its old desired capacity.
     pub finishes_at: DateTime<Utc>,
+    /// Whether this was a dry run: planned, nothing changed.
+    #[serde(default)]
+    pub dry_run: bool,
 }
 
 impl From<RecyclePlan> for RecycleOutcome {
@@ -161,6 +164,7 @@ impl From<RecyclePlan> for RecycleOutcome {
             migration: plan.migration,
             groups: plan.groups,
             finishes_at: plan.finishes_at,
+            dry_run: false,
         }
     }
 }
@@ -666,7 +670,10 @@ pub async fn recycle(ctx: &FleetContext<'_>, req: &RecycleRequest) -> Result<Rec
         if req.dry_run { "planned" } else { "started" },
         show_time(plan.finishes_at)
     ));
-    Ok(plan.into())
+    Ok(RecycleOutcome {
+        dry_run: req.dry_run,
+        ..plan.into()
+    })
 }
 
 #[cfg(test)]
@@ -961,6 +968,10 @@ mod tests {
         r.dry_run = true;
         let out = recycle(&ctx, &r).await.expect("dry run");
         assert_eq!(out.groups.len(), 2);
+        assert!(
+            out.dry_run,
+            "the outcome (and its JSON) says it was a dry run"
+        );
         assert!(fleet.calls().is_empty());
         let dry: Vec<String> = sink
             .events()

@@ -230,8 +230,17 @@ fn plan_selected(
         }
     }
     if !in_progress.is_empty() {
+        // Rolling back need not wait for the spindown: the rollback ends the recycle now.
+        let incident = match req.mode {
+            ScaleInMode::New => format!(
+                "; to roll back now instead, `deploykit rollback {} APP --reason ...` ends the \
+                 recycle and removes the new instances at once",
+                req.env
+            ),
+            ScaleInMode::Old => String::new(),
+        };
         return Err(Error::conflict(format!(
-            "nothing to scale in yet: {}",
+            "nothing to scale in yet: {}{incident}",
             in_progress.join("; ")
         )));
     }
@@ -403,12 +412,22 @@ mod tests {
             at(300),
             2,
         );
-        let err = plan_scale_in(&groups_with(g), &req("ALL", ScaleInMode::Old), t0())
-            .expect_err("in progress");
+        let groups = groups_with(g);
+        let err =
+            plan_scale_in(&groups, &req("ALL", ScaleInMode::Old), t0()).expect_err("in progress");
         assert_eq!(err.kind(), ErrorKind::Conflict);
         assert!(
             err.to_string()
                 .contains("recycle still in progress until 2026-11-24 17:05:00 UTC"),
+            "{err}"
+        );
+        assert!(!err.to_string().contains("rollback"), "{err}");
+        // Removing the new instances mid-recycle is a rollback: say how to do it now.
+        let err =
+            plan_scale_in(&groups, &req("ALL", ScaleInMode::New), t0()).expect_err("in progress");
+        assert!(
+            err.to_string()
+                .contains("`deploykit rollback prod APP --reason ...` ends the recycle"),
             "{err}"
         );
     }

@@ -126,6 +126,7 @@ pub(crate) async fn recycle(ctx: &StepContext<'_>, state: &DeployState) -> Resul
                     migration,
                     groups: done,
                     finishes_at,
+                    dry_run: false,
                 }))
             },
             async || {
