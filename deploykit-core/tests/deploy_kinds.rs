@@ -48,6 +48,19 @@ async fn a_config_recycle_announces_the_diff_and_ships_no_code() {
     assert_eq!(rig.launched("migration"), 1);
     let steps: Vec<&str> = out.steps.iter().map(|s| s.step.as_str()).collect();
     assert!(!steps.contains(&"merge_pr") && !steps.contains(&"create_release"));
+    // The recycle step's line names the migration group first, as it was recycled.
+    let recycle = out
+        .steps
+        .iter()
+        .find(|s| s.step.as_str() == "recycle")
+        .expect("recycle step");
+    assert!(
+        recycle
+            .detail
+            .starts_with("recycled: prod-migration 0 -> 1 (the migration instance first"),
+        "{}",
+        recycle.detail
+    );
 }
 
 #[tokio::test]

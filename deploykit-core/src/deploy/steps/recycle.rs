@@ -153,9 +153,16 @@ pub(crate) async fn recycle(ctx: &StepContext<'_>, state: &DeployState) -> Resul
             spindown_at: Some(g.spindown_at),
         })
         .collect();
-    let detail = groups
-        .iter()
-        .map(|g| {
+    // The migration instance first, then the app groups, as they were recycled.
+    let migration = outcome.migration.as_ref().map(|m| {
+        format!(
+            "{} {} -> {} (the migration instance first; spindown at {})",
+            m.group, m.old.desired, m.new_desired, m.spindown_at
+        )
+    });
+    let detail = migration
+        .into_iter()
+        .chain(groups.iter().map(|g| {
             format!(
                 "{} {} -> {} (spindown {RECYCLE_ACTION} at {})",
                 g.group,
@@ -163,7 +170,7 @@ pub(crate) async fn recycle(ctx: &StepContext<'_>, state: &DeployState) -> Resul
                 g.new_desired,
                 g.spindown_at.map(|t| t.to_string()).unwrap_or_default()
             )
-        })
+        }))
         .collect::<Vec<_>>()
         .join(", ");
     Ok(StepBody::done(
