@@ -36,11 +36,7 @@ async fn a_monitor_outage_over_one_window_leaves_it_unjudged_and_the_others_deci
         rig.settings.retry_attempts,
     );
     let journal = MemoryJournal::new();
-    let out = rig
-        .deploy_with(&journal, &rig.request(DeployKind::Full))
-        .await
-        .expect("deploy");
-    assert_eq!(out.status, FinalStatus::Deployed, "{out:#?}");
+    rig.deployed_in(&journal).await;
     let first_window = journal
         .load(&first_run(&journal))
         .expect("records")
@@ -348,11 +344,7 @@ async fn an_announcement_that_timed_out_is_not_posted_twice_and_the_run_says_to_
     faults.inject("notifier.announce", Fault::LostReply, 1);
     faults.inject("notifier.announce", Fault::Throttle, 1);
     let journal = MemoryJournal::new();
-    let out = rig
-        .deploy_with(&journal, &rig.request(DeployKind::Full))
-        .await
-        .expect("deploy");
-    assert_eq!(out.status, FinalStatus::Deployed, "{out:#?}");
+    rig.deployed_in(&journal).await;
     // The first post went through with its reply lost; the second was throttled once, then
     // posted.
     assert_eq!(rig.announcements(), ["recycle_start", "deploy_done"]);

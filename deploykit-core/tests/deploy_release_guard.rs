@@ -137,11 +137,7 @@ async fn a_rollback_of_the_pr_under_way_refuses_its_release() {
 async fn a_finished_run_is_no_obstacle() {
     let rig = Rig::prod().await;
     let journal = MemoryJournal::new();
-    let out = rig
-        .deploy_with(&journal, &rig.request(DeployKind::Full))
-        .await
-        .expect("deploy");
-    assert_eq!(out.status, FinalStatus::Deployed, "{out:#?}");
+    rig.deployed_in(&journal).await;
     assert!(
         unfinished_deploy_of(&journal, &idp(), rig.pr)
             .expect("journal")

@@ -285,6 +285,14 @@ async fn commits_between_keep_git_log_s_order_when_dates_tie_or_go_backwards() {
     let at = |date: i64, args: &[&str]| {
         support::git_world::git_in(&world.work, &home, args, Some(date));
     };
+    // An empty commit with this message (paragraphs), made at `date`.
+    let commit = |date: i64, paragraphs: &[&str]| {
+        let mut args = vec!["commit", "-q", "--allow-empty"];
+        for p in paragraphs {
+            args.extend(["-m", p]);
+        }
+        at(date, &args);
+    };
     world.git(&["branch", "stages/prod"]);
     // Three side branches and main, every commit and merge in the same second.
     let same = 1_790_000_000;
@@ -293,30 +301,10 @@ async fn commits_between_keep_git_log_s_order_when_dates_tie_or_go_backwards() {
             same,
             &["checkout", "-q", "-b", &format!("b{n}"), "stages/prod"],
         );
-        at(
-            same,
-            &[
-                "commit",
-                "-q",
-                "--allow-empty",
-                "-m",
-                &format!("Side {n} (#50{n})"),
-            ],
-        );
+        commit(same, &[&format!("Side {n} (#50{n})")]);
     }
     at(same, &["checkout", "-q", "main"]);
-    at(
-        same,
-        &[
-            "commit",
-            "-q",
-            "--allow-empty",
-            "-m",
-            "Main (#510)",
-            "-m",
-            "changelog: Internal, Main, main",
-        ],
-    );
+    commit(same, &["Main (#510)", "changelog: Internal, Main, main"]);
     for n in 1..=3 {
         let branch = format!("b{n}");
         let title = format!("Merge pull request #52{n} from {branch}");
@@ -324,20 +312,8 @@ async fn commits_between_keep_git_log_s_order_when_dates_tie_or_go_backwards() {
     }
     // A side commit dated a day before its parent, merged later.
     at(same + 60, &["checkout", "-q", "-b", "skew", "main"]);
-    at(
-        same + 60,
-        &["commit", "-q", "--allow-empty", "-m", "Parent (#530)"],
-    );
-    at(
-        same - 86_400,
-        &[
-            "commit",
-            "-q",
-            "--allow-empty",
-            "-m",
-            "Child dated earlier (#531)",
-        ],
-    );
+    commit(same + 60, &["Parent (#530)"]);
+    commit(same - 86_400, &["Child dated earlier (#531)"]);
     at(same + 120, &["checkout", "-q", "main"]);
     at(
         same + 120,

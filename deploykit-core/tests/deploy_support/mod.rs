@@ -222,6 +222,16 @@ impl Rig {
         deploy(&self.ports, &self.settings, journal, &NullSink, req).await
     }
 
+    /// Deploys a full release recording in `journal`; panics unless it ends deployed.
+    pub async fn deployed_in(&self, journal: &dyn Journal) -> DeployOutcome {
+        let out = self
+            .deploy_with(journal, &self.request(DeployKind::Full))
+            .await
+            .expect("deploy");
+        assert_eq!(out.status, FinalStatus::Deployed, "{out:#?}");
+        out
+    }
+
     /// Deploys a full release recording in `journal`, which must halt at `step` with the
     /// command that resumes it; the error.
     pub async fn halts_at(&self, journal: &dyn Journal, step: &str) -> Error {
