@@ -1,9 +1,15 @@
 //! [`SsmDeployLock`]: the deploy lock as an SSM parameter `/deploykit/locks/<env>/<app>`.
 //!
-//! Taking the lock is one PutParameter with `Overwrite=false`: SSM refuses it when the
-//! parameter exists, so two machines can never both succeed. A stale lock (past its
+//! Taking a free lock is one PutParameter with `Overwrite=false`: SSM refuses it when the
+//! parameter exists, so two machines can never both take it. A stale lock (past its
 //! `expires_at`) is deleted and taken once more; a lock held by someone else is a Conflict
 //! naming them.
+//!
+//! SSM has no compare-and-swap, so breaking a stale lock cannot be atomic: two deploys that
+//! find the same stale lock at the same moment may each delete it and take it, the second
+//! deleting the first's. After breaking one, the taker waits [`BREAK_SETTLE`] and reads the
+//! lock back, and gives way (Conflict, naming the other) if it is no longer its own, so only
+//! a race tighter than that wait goes unseen.
 
 use std::sync::Arc;
 
@@ -19,6 +25,10 @@ use crate::errors::map_sdk_error;
 
 /// The parameter path prefix of every lock.
 pub const LOCK_PREFIX: &str = "/deploykit/locks";
+
+/// How long a deploy that broke a stale lock waits before reading it back to see that
+/// nobody broke it again at the same moment.
+pub const BREAK_SETTLE: std::time::Duration = std::time::Duration::from_secs(2);
 
 /// The `DeployLock` port on SSM Parameter Store.
 #[derive(Debug, Clone)]
@@ -113,6 +123,14 @@ impl SsmDeployLock {
     }
 }
 
+/// A temporary Conflict: the lock `name` vanished or moved while it was being taken.
+fn changed_hands(name: &str) -> Error {
+    Error::conflict(format!(
+        "the deploy lock {name} changed hands while being taken; try again"
+    ))
+    .temporary(true)
+}
+
 fn held_by(name: &str, holder: &LockHolder) -> Error {
     holder.held_error().with("parameter", name)
 }
@@ -133,14 +151,18 @@ impl DeployLock for SsmDeployLock {
                 // Stale (or vanished meanwhile): break it and try once more.
                 self.delete(&name).await?;
                 if self.put_new(&name, holder).await? {
-                    return Ok(());
+                    // Another deploy that found the same stale lock may have deleted ours
+                    // and taken it: read it back once that would have shown.
+                    self.clock.sleep(BREAK_SETTLE).await;
+                    return match self.read(&name).await? {
+                        Some(now) if now.owner == holder.owner => Ok(()),
+                        Some(winner) => Err(held_by(&name, &winner)),
+                        None => Err(changed_hands(&name)),
+                    };
                 }
                 match self.read(&name).await? {
                     Some(winner) => Err(held_by(&name, &winner)),
-                    None => Err(Error::conflict(format!(
-                        "the deploy lock {name} changed hands while being taken; try again"
-                    ))
-                    .temporary(true)),
+                    None => Err(changed_hands(&name)),
                 }
             }
         }

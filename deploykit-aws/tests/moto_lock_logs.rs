@@ -95,6 +95,65 @@ async fn a_stale_lock_is_broken() {
     );
 }
 
+/// The real clock, except that while the deploy that broke a stale lock waits to read it
+/// back, another deploy (`rival`) that found the same stale lock deletes it and takes it.
+#[derive(Debug)]
+struct RivalBreaksInDuringTheWait {
+    clients: AwsClients,
+    rival: LockHolder,
+}
+
+#[async_trait::async_trait]
+impl deploykit_core::ports::clock::Clock for RivalBreaksInDuringTheWait {
+    fn now(&self) -> chrono::DateTime<Utc> {
+        Utc::now()
+    }
+
+    async fn sleep(&self, _duration: std::time::Duration) {
+        let name = SsmDeployLock::parameter_name(&self.rival.env, &self.rival.app);
+        self.clients
+            .ssm
+            .delete_parameter()
+            .name(name)
+            .send()
+            .await
+            .unwrap();
+        SsmDeployLock::new(self.clients.clone(), Arc::new(SystemClock))
+            .acquire(&self.rival)
+            .await
+            .unwrap();
+    }
+}
+
+#[tokio::test]
+async fn two_deploys_breaking_one_stale_lock_at_once_do_not_both_hold_it() {
+    let Some(moto) = MotoServer::start_or_skip() else {
+        return;
+    };
+    let clients = moto.clients().await;
+    let mut stale = holder("crashed@ci", Duration::hours(1));
+    stale.expires_at = Utc::now() - Duration::hours(2);
+    SsmDeployLock::new(clients.clone(), Arc::new(SystemClock))
+        .acquire(&stale)
+        .await
+        .unwrap();
+    let bob = holder("bob@laptop", Duration::hours(1));
+    let alice = SsmDeployLock::new(
+        clients.clone(),
+        Arc::new(RivalBreaksInDuringTheWait {
+            clients: clients.clone(),
+            rival: bob.clone(),
+        }),
+    );
+    let err = alice
+        .acquire(&holder("alice@laptop", Duration::hours(1)))
+        .await
+        .expect_err("bob took it in the meantime");
+    assert_eq!(err.kind(), ErrorKind::Conflict);
+    assert!(err.to_string().contains("bob@laptop"), "{err}");
+    assert_eq!(alice.holder(&bob.env, &bob.app).await.unwrap(), Some(bob));
+}
+
 async fn put_lines(c: &AwsClients, group: &str, stream: &str, lines: &[&str]) {
     let base = Utc::now().timestamp_millis();
     let mut req = c
