@@ -8,8 +8,9 @@
 //! SSM has no compare-and-swap, so breaking a stale lock cannot be atomic: two deploys that
 //! find the same stale lock at the same moment may each delete it and take it, the second
 //! deleting the first's. After breaking one, the taker waits [`BREAK_SETTLE`] and reads the
-//! lock back, and gives way (Conflict, naming the other) if it is no longer its own, so only
-//! a race tighter than that wait goes unseen.
+//! lock back, and gives way (Conflict, naming the other) if it is no longer its own; only a
+//! rival that takes longer than that wait between reading the stale lock and deleting it
+//! goes unseen.
 
 use std::sync::Arc;
 
