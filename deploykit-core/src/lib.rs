@@ -5,6 +5,7 @@
 //!   `Notifier`, plus `DeployStatusSource`, `Clock`, `DeployLock`);
 //! - [`Error`]: the one error type, with a kind callers can act on.
 
+pub mod asker;
 pub mod changelog;
 pub mod config;
 pub mod contract;
@@ -29,6 +30,7 @@ pub mod status;
 #[cfg(all(test, feature = "http"))]
 mod http_fake;
 
+pub use asker::Asker;
 pub use error::{Error, ErrorKind, Result};
 pub use events::{Event, EventSink, NullSink, RecordingSink};
 pub use model::*;

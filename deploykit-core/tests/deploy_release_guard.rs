@@ -7,7 +7,8 @@ mod deploy_support;
 use std::sync::Arc;
 
 use deploy_support::{Rig, first_run, idp};
-use deploykit_core::deploy::release_guard::{Asker, unfinished_deploy_of};
+use deploykit_core::Asker;
+use deploykit_core::deploy::release_guard::unfinished_deploy_of;
 use deploykit_core::deploy::{
     Decision, FinalStatus, FixedDecision, MemoryJournal, resume, rollback,
 };

@@ -43,13 +43,17 @@ impl FleetBackend {
         what: &str,
         events: &dyn EventSink,
     ) -> Result<()> {
+        let change = fleet_ops::HandChange {
+            what,
+            env,
+            roles,
+            asker: deploykit_core::Asker::Python,
+        };
         fleet_ops::refuse_while_deploying(
             self.lock.as_ref(),
             self.clock.as_ref(),
-            env,
             &self.apps,
-            roles,
-            what,
+            change,
             events,
         )
         .await

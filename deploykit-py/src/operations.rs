@@ -8,9 +8,10 @@ use std::sync::Arc;
 
 use chrono::{DateTime, NaiveDate, Utc};
 use deploykit_backends::ReleaseBackends;
+use deploykit_core::Asker;
 use deploykit_core::DeployKind;
 use deploykit_core::changelog;
-use deploykit_core::deploy::release_guard::{Asker, unfinished_deploy_of};
+use deploykit_core::deploy::release_guard::unfinished_deploy_of;
 use deploykit_core::deploy::run_list::list_runs;
 use deploykit_core::deploy::{
     DeployPorts, DeployRequest, EnvSettings, Journal, Operator, RollbackRequest, RunId,

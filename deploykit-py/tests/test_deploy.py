@@ -317,9 +317,12 @@ def test_a_recycle_or_scale_in_by_hand_waits_for_the_deploy_holding_the_lock() -
     ):
         with pytest.raises(deploykit.UnsafeError) as refused:
             change()
-        assert f"the deploy run {paused.run_id} holds the deploy lock of idp in prod" in str(
-            refused.value
-        )
+        text = str(refused.value)
+        assert f"the deploy run {paused.run_id} holds the deploy lock of idp in prod" in text
+        # The way on in Python's terms, not the CLI's.
+        assert f'resume("{paused.run_id}")' in text
+        assert f'release_lock("prod", "idp", "{paused.run_id}")' in text
+        assert "deploykit " not in text
     # A dry run changes nothing, so it is not refused; pki's groups are not idp's.
     assert world.recycle("prod", "idp", dry_run=True).groups
     assert world.recycle("prod", "pivcac", dry_run=False).groups

@@ -5,12 +5,12 @@ use std::time::Duration;
 
 use deploykit_core::deploy::migration_log::{MigrationLogReader, MigrationLogStatus};
 use deploykit_core::fleet_ops::{
-    self, FleetContext, InProgressPolicy, MigrationLogRequest, RecycleRequest, ScaleInMode,
-    ScaleInRequest,
+    self, FleetContext, HandChange, InProgressPolicy, MigrationLogRequest, RecycleRequest,
+    ScaleInMode, ScaleInRequest,
 };
 use deploykit_core::ports::{Fleet, MetricsWindow};
 use deploykit_core::{
-    CapacityChange, EnvName, Error, ErrorKind, GroupName, Result, RoleName, RoleSelector,
+    Asker, CapacityChange, EnvName, Error, ErrorKind, GroupName, Result, RoleName, RoleSelector,
 };
 
 use crate::args::{
@@ -42,16 +42,13 @@ async fn refuse_while_deploying(
     let config = inv.config()?;
     let (lock, clock, _world) = deploy_lock(false, &config).await?;
     let apps: Vec<_> = config.apps.values().cloned().collect();
-    fleet_ops::refuse_while_deploying(
-        lock.as_ref(),
-        clock.as_ref(),
-        env,
-        &apps,
-        roles,
+    let change = HandChange {
         what,
-        &inv.sink,
-    )
-    .await
+        env,
+        roles,
+        asker: Asker::Cli,
+    };
+    fleet_ops::refuse_while_deploying(lock.as_ref(), clock.as_ref(), &apps, change, &inv.sink).await
 }
 
 /// `deploykit recycle ENV ROLE|ALL`.

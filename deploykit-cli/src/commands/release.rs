@@ -1,6 +1,7 @@
 //! `deploykit rc create|true-up` and `deploykit release create`.
 
-use deploykit_core::deploy::release_guard::{Asker, unfinished_deploy_of};
+use deploykit_core::Asker;
+use deploykit_core::deploy::release_guard::unfinished_deploy_of;
 use deploykit_core::notify::timed_out_post_warning;
 use deploykit_core::release::{
     self, AnnounceRequest, CreateReleaseRequest, CutRcRequest, PrReference, ReleaseContext,

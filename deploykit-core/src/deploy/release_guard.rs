@@ -8,6 +8,7 @@
 //! says what to do instead. The run's own `create_release` step keeps a release made by hand,
 //! so releasing anyway (`--force`) does not break its resume.
 
+use crate::asker::Asker;
 use crate::deploy::driver::replay;
 use crate::deploy::journal::Journal;
 use crate::deploy::run_list::{RunStanding, RunSummary};
@@ -65,38 +66,6 @@ pub fn unfinished_deploy_of(
         }
     }
     Ok(found)
-}
-
-/// Who asks for the release, so that the refusal names the way on in their terms.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Asker {
-    /// `deploykit release create`.
-    Cli,
-    /// Python's `create_release`.
-    Python,
-}
-
-impl Asker {
-    fn resume(self, run: &str) -> String {
-        match self {
-            Asker::Cli => format!("`deploykit resume {run}`"),
-            Asker::Python => format!("`resume({run:?})`"),
-        }
-    }
-
-    fn answer(self, run: &str, decision: &str) -> String {
-        match self {
-            Asker::Cli => format!("`deploykit resume {run} --decision {decision}`"),
-            Asker::Python => format!("`resume({run:?}, decide=...)` answering {decision:?}"),
-        }
-    }
-
-    fn force(self) -> &'static str {
-        match self {
-            Asker::Cli => "--force",
-            Asker::Python => "force=True",
-        }
-    }
 }
 
 impl UnfinishedDeploy {

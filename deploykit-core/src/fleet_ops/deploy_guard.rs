@@ -4,6 +4,7 @@
 //! removing instances it watches) breaks it. [`refuse_while_deploying`] refuses it, naming
 //! the run and the ways on.
 
+use crate::asker::Asker;
 use crate::deploy::held_lock::LockStatus;
 use crate::error::{Error, Result};
 use crate::events::{Event, EventSink};
@@ -24,18 +25,35 @@ fn touches(app: &AppSettings, roles: &RoleSelector) -> bool {
     }
 }
 
-/// Refuses (unsafe) `what` (e.g. "recycle") on `roles` of `env` while the deploy lock of an
-/// app those roles touch is held and not expired (by `clock`). A lock that cannot be read
-/// is not a refusal: a warning event says so and the caller goes on.
+/// What is about to change the fleet by hand, and where.
+#[derive(Debug, Clone, Copy)]
+pub struct HandChange<'a> {
+    /// What it is, in words (`recycle`, `scale-in`, `resize`).
+    pub what: &'a str,
+    /// The environment.
+    pub env: &'a EnvName,
+    /// The roles it touches.
+    pub roles: &'a RoleSelector,
+    /// Who asks, so the refusal names the way on in their terms.
+    pub asker: Asker,
+}
+
+/// Refuses (unsafe) `change` while the deploy lock of an app its roles touch (among `apps`)
+/// is held and not expired (by `clock`). A lock that cannot be read is not a refusal: a
+/// warning event says so and the caller goes on.
 pub async fn refuse_while_deploying(
     lock: &dyn DeployLock,
     clock: &dyn Clock,
-    env: &EnvName,
     apps: &[AppSettings],
-    roles: &RoleSelector,
-    what: &str,
+    change: HandChange<'_>,
     events: &dyn EventSink,
 ) -> Result<()> {
+    let HandChange {
+        what,
+        env,
+        roles,
+        asker,
+    } = change;
     for app in apps.iter().filter(|a| touches(a, roles)) {
         let holder = match lock.holder(env, &app.name).await {
             Ok(holder) => holder,
@@ -61,18 +79,19 @@ pub async fn refuse_while_deploying(
             Some(run) => format!("the deploy run {run}"),
             None => holder.owner.clone(),
         };
+        let release = |holder: &str| asker.release_lock(env.as_str(), app.name.as_str(), holder);
         let way_on = match status.run.as_deref() {
             Some(run) => format!(
-                "Go on through that run: `deploykit resume {run}` on the machine that started \
-                 it (a paused run takes `--decision rollback` to roll back); or, if it will not \
-                 go on, release its lock (`deploykit lock release {env} {} {run:?}`) and run \
-                 this again",
-                app.name
+                "Go on through that run: {} on the machine that started it ({} rolls a paused \
+                 run back); or, if it will not go on, release its lock ({}) and run this again",
+                asker.resume(run),
+                asker.answer(run, "rollback"),
+                release(run)
             ),
             None => format!(
-                "Let that deploy finish; or, if it is over, release its lock (`deploykit lock \
-                 release {env} {} {:?}`) and run this again",
-                app.name, holder.owner
+                "Let that deploy finish; or, if it is over, release its lock ({}) and run this \
+                 again",
+                release(&holder.owner)
             ),
         };
         return Err(Error::unsafe_op(format!(
@@ -123,13 +142,18 @@ mod tests {
 
     async fn check(lock: &MemoryLock, roles: &str) -> (Result<()>, Vec<Event>) {
         let events = RecordingSink::default();
+        let roles = roles.parse().expect("roles");
+        let change = HandChange {
+            what: "recycle",
+            env: &EnvName::new("prod").expect("env"),
+            roles: &roles,
+            asker: Asker::Cli,
+        };
         let result = refuse_while_deploying(
             lock,
             &VirtualClock::new(now()),
-            &EnvName::new("prod").expect("env"),
             &[AppSettings::idp(), AppSettings::pki()],
-            &roles.parse().expect("roles"),
-            "recycle",
+            change,
             &events,
         )
         .await;

@@ -28,7 +28,7 @@ use crate::model::fleet::Group;
 use crate::model::names::EnvName;
 use crate::ports::{Clock, Fleet};
 
-pub use deploy_guard::refuse_while_deploying;
+pub use deploy_guard::{HandChange, refuse_while_deploying};
 pub use group_size::{GroupSize, group_size, set_group_size};
 pub use migration_logs::{
     MigrationLogRequest, MigrationLogTail, newest_migration_instance, tail_migration_log,
