@@ -96,7 +96,8 @@ pub enum Scenario {
     MigrationFails,
     /// Provisioning of the migration instance fails: rolled back.
     ProvisioningFailure,
-    /// The migration log stops before its final marker: the gate times out, rolled back.
+    /// The migration log stops before its final marker and the migration instance is removed
+    /// at its spindown: the gate fails, rolled back.
     MigrationHang,
     /// The new SHA's 5xx rate spikes: rolled back.
     ErrorSpike,

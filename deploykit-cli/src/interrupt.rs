@@ -140,10 +140,21 @@ where
 /// What a person needs after `signal` stopped the command.
 fn stopped_by(signal: Signal, stopping: Stopping, tracker: &RunTracker) -> Error {
     match tracker.progress() {
+        // A sandboxed run (nothing outside deploykit changes): its world is gone with it.
+        Some(progress) if matches!(stopping, Stopping::ReadOnly) => Error::interrupted(format!(
+            "{} stopped sandboxed run {}: its simulated world is gone with the command, so it \
+             cannot be resumed; run it again",
+            signal.describe(),
+            progress.run
+        )),
         Some(progress) => {
             let at = match progress.step {
                 Some(step) => format!("during its {step} step"),
                 None => "between steps".to_string(),
+            };
+            let release = match &progress.lock {
+                Some((env, app)) => format!("deploykit lock release {env} {app} {}", progress.run),
+                None => format!("deploykit lock release ENV APP {}", progress.run),
             };
             let done = if progress.rolling_back {
                 "the rollback is part way done (resume finishes it)"
@@ -153,7 +164,7 @@ fn stopped_by(signal: Signal, stopping: Stopping, tracker: &RunTracker) -> Error
             progress.run.resumable(
                 Error::interrupted(format!(
                     "{} stopped run {} {at}: {done}, and the deploy lock stays with the run \
-                     until it is resumed, released (`deploykit lock release`) or expires",
+                     until it is resumed, released (`{release}`) or expires",
                     signal.describe(),
                     progress.run
                 )),
@@ -252,6 +263,8 @@ mod tests {
             "during its monitor_gate step".to_string(),
             "nothing was rolled back".to_string(),
             format!("deploykit resume {}", progress.run),
+            // The lock release named whole, ready to copy.
+            format!("`deploykit lock release prod idp {}`", progress.run),
         ] {
             assert!(
                 text.contains(&expected),
@@ -304,6 +317,31 @@ mod tests {
         );
         assert!(!text.contains("nothing was rolled back"), "{text}");
         assert!(text.contains(&format!("deploykit resume {run}")), "{text}");
+    }
+
+    #[test]
+    fn a_sandboxed_run_stopped_says_to_run_it_again_not_to_resume_it() {
+        let tracker = RunTracker::default();
+        let journal = tracker.journal(MemoryJournal::default());
+        let run = deploy::RunId::parse("20261124T150000Z-idp-prod").expect("run id");
+        let at = "2026-11-24T15:00:00Z".parse().expect("time");
+        journal
+            .append(
+                &run,
+                &Record::StepStarted {
+                    at,
+                    step: StepName::SmokeTests,
+                },
+            )
+            .expect("append");
+        let err = stopped_by(Signal::Interrupt, Stopping::ReadOnly, &tracker);
+        let text = err.to_string();
+        assert!(text.contains("stopped sandboxed run"), "{text}");
+        assert!(text.contains("run it again"), "{text}");
+        assert!(
+            !text.contains("deploykit resume") && !text.contains("lock release"),
+            "{text}"
+        );
     }
 
     #[tokio::test]

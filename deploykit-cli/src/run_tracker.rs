@@ -16,6 +16,9 @@ pub struct RunProgress {
     pub step: Option<StepName>,
     /// Whether a rollback step has started in this command: the run is rolling back.
     pub rolling_back: bool,
+    /// The environment and app whose deploy lock the run takes (from its first record), when
+    /// known.
+    pub lock: Option<(String, String)>,
 }
 
 /// Shared between the command (through [`RunTracker::journal`]) and whoever stops it.
@@ -43,6 +46,21 @@ impl RunTracker {
             .unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 
+    /// Notes the environment and app of `run` from its first record, read back on resume.
+    fn noted_loaded(&self, run: &RunId, records: &[Record]) {
+        if let Some(lock) = records.first().and_then(lock_of) {
+            let mut slot = self.slot();
+            if slot.as_ref().is_none_or(|p| p.run != *run) {
+                *slot = Some(RunProgress {
+                    run: run.clone(),
+                    step: None,
+                    rolling_back: false,
+                    lock: Some(lock),
+                });
+            }
+        }
+    }
+
     fn noted(&self, run: &RunId, record: &Record) {
         let mut slot = self.slot();
         let same_run = slot.as_ref().filter(|p| p.run == *run);
@@ -54,11 +72,24 @@ impl RunTracker {
         };
         let rolling_back =
             same_run.is_some_and(|p| p.rolling_back) || step.is_some_and(StepName::is_rollback);
+        let lock = lock_of(record).or_else(|| same_run.and_then(|p| p.lock.clone()));
         *slot = Some(RunProgress {
             run: run.clone(),
             step,
             rolling_back,
+            lock,
         });
+    }
+}
+
+/// The environment and app of a run's first record.
+fn lock_of(record: &Record) -> Option<(String, String)> {
+    match record {
+        Record::RunStarted { state, .. } => Some((
+            state.request.env.to_string(),
+            state.request.app.name.to_string(),
+        )),
+        _ => None,
     }
 }
 
@@ -77,7 +108,9 @@ impl<J: Journal> Journal for TrackedJournal<J> {
     }
 
     fn load(&self, run: &RunId) -> Result<Vec<Record>> {
-        self.inner.load(run)
+        let records = self.inner.load(run)?;
+        self.tracker.noted_loaded(run, &records);
+        Ok(records)
     }
 
     fn runs(&self) -> Result<Vec<RunId>> {
@@ -126,6 +159,7 @@ mod tests {
                 run: run.clone(),
                 step: Some(StepName::MonitorGate),
                 rolling_back: false,
+                lock: None,
             })
         );
         // What the tracker saw is what the journal kept.

@@ -385,8 +385,18 @@ async fn a_rollback_with_a_wrong_pr_or_no_reason_is_refused_holding_nothing() {
         .expect("rollback");
     let reason = stopped_reason(&out.status);
     assert!(
-        reason.contains("#99999") && reason.contains("check the number"),
-        "{reason}"
+        reason.contains("#99999") && reason.matches("check the number").count() == 1,
+        "said once: {reason}"
+    );
+    let report = out
+        .steps
+        .iter()
+        .find(|s| s.step.as_str() == "report")
+        .expect("report step");
+    assert!(
+        report.detail.contains("idp in prod: nothing rolled back:"),
+        "{}",
+        report.detail
     );
     // Nothing held, nothing touched, nothing left to resume.
     assert!(rig.lock_free().await);

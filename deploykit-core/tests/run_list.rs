@@ -130,3 +130,14 @@ async fn a_standalone_rollback_is_listed_as_a_rollback_that_rolled_back() {
         "{text}"
     );
 }
+
+#[test]
+fn an_empty_journal_points_at_the_sandbox_s_runs() {
+    let list = list_runs(&MemoryJournal::new(), None).expect("list");
+    assert!(
+        list.render().contains("deploykit runs --sandbox"),
+        "{}",
+        list.render()
+    );
+    assert_eq!(list.render_sandboxed(), "no deploy runs in this journal");
+}

@@ -170,6 +170,16 @@ fn an_environment_without_groups_is_not_found_naming_it() {
     assert_eq!(out.status.code(), Some(1));
     let doc: serde_json::Value = serde_json::from_str(stdout(&out).trim()).expect("json");
     assert_eq!(doc["error"]["kind"], "not_found");
+    // A mistyped role of a real environment: named, with the roles there are (the monitor
+    // said "no data" for ever).
+    let out = run(&["--sandbox", "monitor", "prod", "foo", "--count", "1"]);
+    let err = stderr(&out);
+    assert_eq!(out.status.code(), Some(1), "{err}");
+    assert!(
+        err.contains("no Auto Scaling group named prod-foo: prod's roles are")
+            && err.contains("idp"),
+        "{err}"
+    );
 }
 
 #[test]

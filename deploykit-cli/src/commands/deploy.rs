@@ -246,14 +246,7 @@ fn whoami() -> String {
 
 /// The configured settings of `app`; InvalidInput for an app the configuration does not know.
 pub(crate) fn app_settings(inv: &Invocation<'_>, app: &str) -> Result<AppSettings> {
-    let config = inv.config()?;
-    config.apps.get(app).cloned().ok_or_else(|| {
-        let known: Vec<&str> = config.apps.keys().map(String::as_str).collect();
-        Error::invalid_input(format!(
-            "unknown app {app:?}: expected one of the configured apps {known:?} (add an \
-             [apps.{app}] table to deploykit.toml for another)"
-        ))
-    })
+    inv.config()?.app(app)
 }
 
 /// The `--config-diff` of a config recycle, read from its file (`-`: standard input) and

@@ -13,20 +13,10 @@ use deploykit_core::{AppSettings, Error, ErrorKind, ReleaseNumber, Result};
 use crate::args::{RcCreateArgs, RcTrueUpArgs, ReleaseCreateArgs};
 use crate::backends::ReleaseBackends;
 use crate::commands::Invocation;
+use crate::commands::deploy::app_settings;
 use crate::commands::sandbox_pr::{Prepared, sandbox_promotion_pr};
 use crate::exit;
 use crate::output::print_result;
-
-fn app_settings(inv: &Invocation<'_>, app: &str) -> Result<AppSettings> {
-    let config = inv.config()?;
-    config.apps.get(app).cloned().ok_or_else(|| {
-        let known: Vec<&str> = config.apps.keys().map(String::as_str).collect();
-        Error::invalid_input(format!(
-            "unknown app {app:?}: the configuration knows {}",
-            known.join(", ")
-        ))
-    })
-}
 
 fn backends(
     inv: &Invocation<'_>,

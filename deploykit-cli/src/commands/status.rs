@@ -40,18 +40,7 @@ struct EnvPorts {
 
 fn apps(config: &EffectiveConfig, only: Option<&str>) -> Result<Vec<AppSettings>> {
     match only {
-        Some(name) => config
-            .apps
-            .get(name)
-            .cloned()
-            .map(|a| vec![a])
-            .ok_or_else(|| {
-                let known: Vec<&str> = config.apps.keys().map(String::as_str).collect();
-                Error::invalid_input(format!(
-                    "unknown app {name:?}: the configuration knows {}",
-                    known.join(", ")
-                ))
-            }),
+        Some(name) => config.app(name).map(|a| vec![a]),
         None => Ok(config.apps.values().cloned().collect()),
     }
 }

@@ -89,6 +89,19 @@ pub struct EffectiveConfig {
 }
 
 impl EffectiveConfig {
+    /// The settings of the app named `name`; InvalidInput naming the apps the
+    /// configuration knows, and how to add another.
+    pub fn app(&self, name: &str) -> Result<crate::model::AppSettings> {
+        self.apps.get(name).cloned().ok_or_else(|| {
+            let known: Vec<&str> = self.apps.keys().map(String::as_str).collect();
+            crate::Error::invalid_input(format!(
+                "unknown app {name:?}: the configuration knows {} (add an [apps.{name}] \
+                 table to deploykit.toml for another)",
+                known.join(", ")
+            ))
+        })
+    }
+
     /// The redaction rules for config-change announcements: the configured SecureString
     /// parameters and patterns, and the value of every secret deploykit knows (a diff that
     /// carries a token or webhook URL under a harmless-looking key still hides it).

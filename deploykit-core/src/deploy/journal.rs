@@ -291,7 +291,8 @@ impl Journal for MemoryJournal {
 fn no_run(run: &RunId) -> Error {
     Error::not_found(format!(
         "no deploy run {run} in the journal: check the id (deploykit runs lists them) and the \
-         state directory"
+         state directory; runs made with --sandbox, and `deploykit demo`'s, are kept apart \
+         (deploykit runs --sandbox lists them) and cannot be resumed"
     ))
     .with("run", run)
 }

@@ -126,6 +126,11 @@ pub struct RunList {
 impl RunList {
     /// Text for people: a table, and the way on when a run can be resumed.
     pub fn render(&self) -> String {
+        if self.runs.is_empty() && self.unreadable.is_empty() {
+            return "no deploy runs in this journal (runs made with --sandbox, and `deploykit \
+                    demo`'s, are listed by `deploykit runs --sandbox`)"
+                .into();
+        }
         self.render_with(
             "continue an unfinished run with `deploykit resume RUN`; a paused one waits for \
              `--decision go|rollback` (or the answer at a terminal)",

@@ -155,14 +155,19 @@ impl CadencePolicy {
         for f in &self.freezes {
             if f.start <= date && date <= f.end {
                 out.push(format!(
-                    "{date} is in the freeze from {} to {} ({})",
-                    f.start, f.end, f.reason
+                    "{date} is in the freeze from {} to {}{}",
+                    f.start,
+                    f.end,
+                    in_parentheses(&f.reason)
                 ));
             }
         }
         for l in &self.team_leave {
             if l.date == date {
-                out.push(format!("{date} is a team leave day ({})", l.reason));
+                out.push(format!(
+                    "{date} is a team leave day{}",
+                    in_parentheses(&l.reason)
+                ));
             } else if date.checked_add_signed(Duration::days(1)) == Some(l.date) {
                 out.push(format!(
                     "{date} is the day before a team leave day ({}: {})",
@@ -245,6 +250,15 @@ impl CadencePolicy {
         (0..366)
             .filter_map(|n| from.checked_add_signed(Duration::days(n)))
             .find(|d| self.check(*d, DeployKind::Full, None).allowed)
+    }
+}
+
+/// ` (why)`, or nothing when no reason was given (a freeze or leave day configured without
+/// one).
+fn in_parentheses(reason: &str) -> String {
+    match reason.trim() {
+        "" => String::new(),
+        reason => format!(" ({reason})"),
     }
 }
 
@@ -356,6 +370,23 @@ mod tests {
         assert_eq!(
             p.next_full_deploy_day(d("2026-12-15")),
             Some(d("2027-01-07"))
+        );
+        // A freeze configured without a reason is named without empty parentheses.
+        let bare = CadencePolicy {
+            freezes: vec![Freeze {
+                start: d("2026-12-15"),
+                end: d("2027-01-05"),
+                reason: String::new(),
+            }],
+            ..CadencePolicy::default()
+        };
+        let frozen = bare.check(d("2026-12-17"), DeployKind::Full, None);
+        assert!(
+            frozen
+                .reasons
+                .contains(&"2026-12-17 is in the freeze from 2026-12-15 to 2027-01-05".to_string()),
+            "{:?}",
+            frozen.reasons
         );
     }
 

@@ -50,10 +50,12 @@ pub(crate) async fn report(ctx: &StepContext<'_>, state: &DeployState) -> Result
                 .unwrap_or_default()
         ),
         Phase::Stopping { reason, .. } => {
-            format!(
-                "{} in {}: nothing deployed: {reason}",
-                req.app.name, req.env
-            )
+            let nothing = if state.is_standalone_rollback() {
+                "nothing rolled back"
+            } else {
+                "nothing deployed"
+            };
+            format!("{} in {}: {nothing}: {reason}", req.app.name, req.env)
         }
     };
     ctx.info(summary.clone());

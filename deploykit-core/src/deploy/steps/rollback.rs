@@ -57,8 +57,9 @@ pub(crate) async fn rollback_prepare(
                 return Ok(StepBody::refused_as(
                     ErrorKind::NotFound,
                     format!(
-                        "{e}: check the number (--pr names the merged promotion PR to revert; \
-                         leave it out to roll back only the fleet)"
+                        "{}: --pr names the merged promotion PR to revert; leave it out to roll \
+                         back only the fleet",
+                        e.message()
                     ),
                     facts,
                 ));

@@ -54,8 +54,9 @@ pub(crate) async fn smoke_tests(ctx: &StepContext<'_>, state: &DeployState) -> R
             }
             None if state.request.yes => {
                 let text = format!(
-                    "smoke tests not confirmed: --yes runs without asking, so nobody said \
-                     whether these passed; run them by hand now: {checks}"
+                    "smoke tests not confirmed: the run was told to go on without asking \
+                     (--yes, yes=True, or the demo), so nobody said whether these passed; run \
+                     them by hand now: {checks}"
                 );
                 ctx.warn(text.clone());
                 return Ok(StepBody::done(text.clone(), vec![Fact::note(text)]));
