@@ -8,9 +8,16 @@ use deploykit_core::DeployKind;
 /// deploykit: Login.gov's release process (release candidates, promotion PRs, recycles,
 /// gates, scale-in, rollback, releases) as one tool.
 #[derive(Debug, Parser)]
-#[command(name = "deploykit", version, propagate_version = true)]
+#[command(
+    name = "deploykit",
+    version,
+    propagate_version = true,
+    after_help = "Exit codes: 0 ok, 1 failed, 2 bad input, 3 refused by a policy, 4 refused as \
+                  unsafe, 5 rolled back, 6 paused for a person's decision, 69 not supported \
+                  here, 130 interrupted (Ctrl-C), 143 stopped by SIGTERM."
+)]
 pub struct Cli {
-    /// Configuration file (default: ./deploykit.toml, then the user config dir).
+    /// Configuration file (default: ./deploykit.toml, then ~/.config/deploykit/deploykit.toml).
     #[arg(long, global = true, value_name = "FILE")]
     pub config: Option<PathBuf>,
     /// Print machine-readable JSON (results, and events as JSON lines).

@@ -241,3 +241,23 @@ fn a_reader_that_goes_away_ends_the_monitor_without_a_panic() {
     assert!(!err.contains("panicked"), "{err}");
     assert_eq!(out.status.code(), Some(0), "{err}");
 }
+
+#[test]
+fn the_help_lists_the_exit_codes() {
+    let out = run(&["--help"]);
+    let text = stdout(&out);
+    for code in [
+        "0 ok",
+        "1 failed",
+        "2 bad input",
+        "3 refused by a policy",
+        "4 refused as unsafe",
+        "5 rolled back",
+        "6 paused",
+        "69 not supported",
+        "130 interrupted",
+        "143 stopped by SIGTERM",
+    ] {
+        assert!(text.contains(code), "{code:?} missing from --help:\n{text}");
+    }
+}
