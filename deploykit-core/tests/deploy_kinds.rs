@@ -48,6 +48,19 @@ async fn a_config_recycle_announces_the_diff_and_ships_no_code() {
     assert_eq!(rig.launched("migration"), 1);
     let steps: Vec<&str> = out.steps.iter().map(|s| s.step.as_str()).collect();
     assert!(!steps.contains(&"merge_pr") && !steps.contains(&"create_release"));
+    // The summary names the kind in the guide's words.
+    let report = out
+        .steps
+        .iter()
+        .find(|s| s.step.as_str() == "report")
+        .expect("report step");
+    assert!(
+        report
+            .detail
+            .starts_with("idp config recycle deployed to prod"),
+        "{}",
+        report.detail
+    );
     // The recycle step's line names the migration group first, as it was recycled.
     let recycle = out
         .steps

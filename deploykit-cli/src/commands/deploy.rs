@@ -34,16 +34,25 @@ pub fn step_line(step: &deploy::state::StepRecord) -> String {
     // Step outcomes serialise as `"done"` or as an object tagged by `outcome`.
     let outcome = match serde_json::to_value(&step.outcome) {
         Ok(serde_json::Value::String(s)) => s,
+        // A gate's verdict shows as the verdict itself (`go`, `rollback`, `inconclusive`).
         Ok(serde_json::Value::Object(m)) => m
             .get("outcome")
             .and_then(|v| v.as_str())
-            .map(String::from)
+            .map(|tag| match m.get("verdict").and_then(|v| v.as_str()) {
+                Some(verdict) if tag == "verdict" => verdict.to_string(),
+                _ => tag.to_string(),
+            })
             .or_else(|| m.keys().next().cloned())
             .unwrap_or_default(),
         _ => String::new(),
     };
+    // In words: `gate failed`, `awaiting decision`, not the journal's tags.
+    let outcome = match outcome.as_str() {
+        "await_decision" => "awaiting decision".to_string(),
+        tag => tag.replace('_', " "),
+    };
     format!(
-        "{} {:<20} {:<12} {:>8}  {}",
+        "{} {:<21} {:<17} {:>8}  {}",
         step.started_at.format("%H:%M:%S"),
         step.step.as_str(),
         outcome,
@@ -407,4 +416,53 @@ pub async fn resume(inv: &Invocation<'_>, args: &ResumeArgs) -> Result<u8> {
     let outcome = deploy::resume(&ports, &settings, &journal, &inv.sink, &run).await?;
     let lock_until = paused_lock_until(&ports, &outcome, &env, &state.request.app.name).await;
     Ok(print_outcome(inv, &outcome, lock_until))
+}
+
+#[cfg(test)]
+mod tests {
+    use deploykit_core::deploy::Verdict;
+    use deploykit_core::deploy::state::{StepName, StepOutcome, StepRecord};
+
+    use super::step_line;
+
+    fn line(step: StepName, outcome: StepOutcome) -> String {
+        let at = "2026-11-24T15:00:00Z".parse().expect("time");
+        step_line(&StepRecord {
+            step,
+            started_at: at,
+            finished_at: at,
+            outcome,
+            detail: "detail".into(),
+        })
+    }
+
+    #[test]
+    fn a_step_line_says_its_outcome_in_words_in_aligned_columns() {
+        let verdict = line(
+            StepName::MonitorGate,
+            StepOutcome::Verdict {
+                verdict: Verdict::Rollback,
+                explanation: String::new(),
+            },
+        );
+        let waiting = line(
+            StepName::SmokeTests,
+            StepOutcome::AwaitDecision {
+                question: String::new(),
+            },
+        );
+        let failed = line(
+            StepName::RollbackScaleInNew,
+            StepOutcome::GateFailed {
+                reason: String::new(),
+            },
+        );
+        assert!(verdict.contains(" rollback "), "{verdict}");
+        assert!(waiting.contains(" awaiting decision "), "{waiting}");
+        assert!(failed.contains(" gate failed "), "{failed}");
+        // The longest step name and outcome still leave the detail in one column.
+        let column = |l: &str| l.find("detail").expect("detail");
+        assert_eq!(column(&verdict), column(&waiting));
+        assert_eq!(column(&waiting), column(&failed));
+    }
 }

@@ -42,6 +42,18 @@ impl DeployKind {
         }
     }
 
+    /// The kind in the guide's words, for sentences: `full deploy`, `patch deploy`,
+    /// `off-cycle deploy`, `config recycle`, `no-migration recycle`.
+    pub fn words(self) -> &'static str {
+        match self {
+            DeployKind::Full => "full deploy",
+            DeployKind::Patch => "patch deploy",
+            DeployKind::OffCycle => "off-cycle deploy",
+            DeployKind::ConfigRecycle => "config recycle",
+            DeployKind::NoMigrationRecycle => "no-migration recycle",
+        }
+    }
+
     /// The name with its article, for sentences: `a full`, `an off-cycle`.
     pub fn with_article(self) -> String {
         match self {

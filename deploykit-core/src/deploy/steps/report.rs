@@ -30,7 +30,7 @@ pub(crate) async fn report(ctx: &StepContext<'_>, state: &DeployState) -> Result
                 req.app.name,
                 f.rc()
                     .map(|r| format!("RC {r}"))
-                    .unwrap_or_else(|| req.kind.to_string()),
+                    .unwrap_or_else(|| req.kind.words().to_string()),
                 req.env,
                 f.release_url
                     .as_ref()
