@@ -97,6 +97,10 @@ impl PortSet for RealPorts {
         self.config.env_settings(env)
     }
 
+    fn known_env(&self, env: &str) -> Result<()> {
+        self.config.configured_env(&EnvName::new(env)?)
+    }
+
     fn journal(&self) -> Arc<dyn Journal> {
         self.journal.clone()
     }

@@ -442,9 +442,13 @@ pub struct MigrationLog {
     pub instance: String,
     /// The lines read, in order.
     pub lines: Vec<String>,
-    /// `done` (provisioning finished), `failed` (provisioning failed), `unfinished` (the
-    /// instance stopped running before its log's final line: the migration did not finish).
+    /// Judged as the deploy's migration gate judges it: `done` (provisioning finished and
+    /// no migration error was seen), `failed` (a migration error, such as `rake aborted!`,
+    /// even when provisioning went on to its final line, or a provisioning failure),
+    /// `unfinished` (the instance stopped running before its log's final line).
     pub outcome: &'static str,
+    /// The line that shows the failure, when `outcome` is `failed`.
+    pub failure: Option<String>,
 }
 
 record_class!(
@@ -468,11 +472,18 @@ record_class!(
         fn lines(&self) -> Vec<String> {
             self.0.lines.clone()
         }
-        /// `done` (provisioning finished), `failed`, or `unfinished` (the instance stopped
-        /// running before its log's final line).
+        /// Judged as the deploy's migration gate judges it: `done` (provisioning finished,
+        /// no migration error), `failed` (a migration error such as `rake aborted!`, even if
+        /// provisioning went on to its final line, or a provisioning failure), or
+        /// `unfinished` (the instance stopped running before its log's final line).
         #[getter]
         fn outcome(&self) -> &str {
             self.0.outcome
+        }
+        /// The line that shows the failure, when `outcome` is `failed`.
+        #[getter]
+        fn failure(&self) -> Option<String> {
+            self.0.failure.clone()
         }
     }
 );
@@ -490,6 +501,7 @@ pub async fn migration_log(
     let logs = logs?;
     use std::ops::ControlFlow;
 
+    use deploykit_core::deploy::migration_log::{MigrationLogReader, MigrationLogStatus};
     use deploykit_core::fleet_ops::migration_logs::{
         MigrationLogRequest, PROVISION_DONE_MARKER, PROVISION_FAILED_MARKER, tail_migration_log,
     };
@@ -504,10 +516,11 @@ pub async fn migration_log(
         events: events.as_ref(),
     };
     let mut lines = Vec::new();
-    let mut outcome = "done";
+    let mut verdict = MigrationLogReader::default();
     let call = PyCall::current();
     let mut on_line_fn = |line: &str| {
         lines.push(line.to_string());
+        verdict.feed([line]);
         if let Some(callback) = &on_line {
             call.attach(|py| {
                 let result = callback.bind(py).call1((line,)).and_then(|returned| {
@@ -520,22 +533,23 @@ pub async fn migration_log(
                 }
             });
         }
-        if line.contains(PROVISION_FAILED_MARKER) {
-            outcome = "failed";
-            ControlFlow::Break(())
-        } else if line.contains(PROVISION_DONE_MARKER) {
+        if line.contains(PROVISION_FAILED_MARKER) || line.contains(PROVISION_DONE_MARKER) {
             ControlFlow::Break(())
         } else {
             ControlFlow::Continue(())
         }
     };
     let tail = tail_migration_log(&ctx, logs.as_ref(), &request, &mut on_line_fn).await?;
-    if tail.instance_gone.is_some() {
-        outcome = "unfinished";
-    }
+    let (outcome, failure) = match verdict.status() {
+        MigrationLogStatus::ProvisioningFailed { line }
+        | MigrationLogStatus::MigrationError { line } => ("failed", Some(line)),
+        _ if tail.instance_gone.is_some() => ("unfinished", None),
+        _ => ("done", None),
+    };
     Ok(PyMigrationLog(MigrationLog {
         instance: tail.instance.to_string(),
         lines,
         outcome,
+        failure,
     }))
 }

@@ -65,6 +65,9 @@ pub trait PortSet: Debug + Send + Sync {
     /// The deploy engine's settings for `env` (gates, timeouts, monitor rules, calendar), as
     /// the CLI would use them with the same configuration.
     fn env_settings(&self, env: &EnvName) -> EnvSettings;
+    /// `Ok` when the configuration knows environment `env`; otherwise InvalidInput naming
+    /// the ones it knows (a typo must not read as a free lock).
+    fn known_env(&self, env: &str) -> Result<()>;
     /// Where deploy runs are journaled.
     fn journal(&self) -> Arc<dyn Journal>;
     /// The deploy locks.
@@ -647,7 +650,11 @@ sync_and_async! {
         /// Who holds the deploy lock of `app` in `env`, since when and until when, and the
         /// run that took it (as `deploykit lock show`).
         fn lock_status / lock_status_async(&self, py, env: String, app: &str) -> PyLockStatus {
-            let app = self.ports.settings(app).map(|s| s.name);
+            let app = self
+                .ports
+                .known_env(&env)
+                .and_then(|()| self.ports.settings(app))
+                .map(|s| s.name);
             lock::lock_status(self.ports.lock(), self.fleet().clock, env, app)
         }
 
@@ -662,7 +669,11 @@ sync_and_async! {
             app: &str,
             holder: String,
         ) -> PyLockStatus {
-            let app = self.ports.settings(app).map(|s| s.name);
+            let app = self
+                .ports
+                .known_env(&env)
+                .and_then(|()| self.ports.settings(app))
+                .map(|s| s.name);
             lock::release_lock(self.ports.lock(), self.fleet().clock, env, app, holder)
         }
 

@@ -77,6 +77,10 @@ impl PortSet for WorldPorts {
         EnvSettings::for_env(env)
     }
 
+    fn known_env(&self, env: &str) -> Result<()> {
+        EffectiveConfig::default().configured_env(&EnvName::new(env)?)
+    }
+
     fn journal(&self) -> Arc<dyn Journal> {
         self.journal.clone()
     }

@@ -8,7 +8,7 @@ import re
 import signal
 import threading
 import time
-from typing import Any
+from typing import Any, Callable
 
 import pytest
 
@@ -326,6 +326,19 @@ def test_a_recycle_or_scale_in_by_hand_waits_for_the_deploy_holding_the_lock() -
     # A dry run changes nothing, so it is not refused; pki's groups are not idp's.
     assert world.recycle("prod", "idp", dry_run=True).groups
     assert world.recycle("prod", "pivcac", dry_run=False).groups
+
+
+def test_the_lock_of_a_mistyped_environment_is_unknown_not_free() -> None:
+    world = deploykit.World.login_gov()
+    assert world.lock_status("prod", "idp").free
+    calls: list[Callable[[], deploykit.LockStatus]] = [
+        lambda: world.lock_status("prdo", "idp"),
+        lambda: world.release_lock("prdo", "idp", "someone"),
+    ]
+    for call in calls:
+        with pytest.raises(deploykit.InvalidInputError) as refused:
+            call()
+        assert "unknown environment prdo: did you mean prod?" in str(refused.value)
 
 
 def test_with_yes_the_smoke_tests_are_noted_unconfirmed() -> None:

@@ -633,7 +633,10 @@ class RunList:
 
 @final
 class MigrationLog:
-    """What following the migration log found."""
+    """What following the migration log found, judged as the deploy's migration gate judges
+    it: ``outcome`` is ``"done"``, ``"failed"`` (a migration error, even when provisioning
+    went on to its final line, or a provisioning failure; ``failure`` is the line) or
+    ``"unfinished"`` (the instance stopped before its log's final line)."""
 
     @property
     def instance(self) -> str: ...
@@ -641,6 +644,8 @@ class MigrationLog:
     def lines(self) -> list[str]: ...
     @property
     def outcome(self) -> str: ...
+    @property
+    def failure(self) -> str | None: ...
     def to_dict(self) -> dict[str, Any]: ...
     def to_json(self) -> str: ...
 
