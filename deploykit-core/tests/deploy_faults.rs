@@ -344,7 +344,17 @@ async fn an_announcement_that_timed_out_is_not_posted_twice_and_the_run_says_to_
     faults.inject("notifier.announce", Fault::LostReply, 1);
     faults.inject("notifier.announce", Fault::Throttle, 1);
     let journal = MemoryJournal::new();
-    rig.deployed_in(&journal).await;
+    let out = rig.deployed_in(&journal).await;
+    let announce = out
+        .steps
+        .iter()
+        .find(|s| s.step.as_str() == "announce_recycle")
+        .expect("announce step");
+    assert!(
+        announce.detail.starts_with("not confirmed as announced"),
+        "the step does not claim it announced: {}",
+        announce.detail
+    );
     // The first post went through with its reply lost; the second was throttled once, then
     // posted.
     assert_eq!(rig.announcements(), ["recycle_start", "deploy_done"]);

@@ -88,7 +88,17 @@ pub(crate) async fn announce_recycle(
         ),
     };
     let facts = post(ctx, key, announcement).await?;
-    Ok(StepBody::done("announced", facts))
+    // A post that failed or may not have gone through is a warning (in the facts), and the
+    // step's line says so rather than "announced".
+    let detail = if facts.iter().any(|f| matches!(f, Fact::Announced(_))) {
+        "announced".to_string()
+    } else {
+        format!(
+            "not confirmed as announced: check the channel, and post the {key} announcement \
+             by hand if it is missing"
+        )
+    };
+    Ok(StepBody::done(detail, facts))
 }
 
 pub(crate) async fn announce_rollback(
