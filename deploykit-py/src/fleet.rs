@@ -6,8 +6,9 @@ use std::sync::Arc;
 use chrono::{DateTime, Utc};
 use deploykit_core::fleet_ops::servers::ServerRow;
 use deploykit_core::fleet_ops::{
-    self, FleetContext, GroupRecycle, GroupScaleIn, GroupSize, InProgressPolicy, RecycleOutcome,
-    RecycleRequest, ScaleInMode, ScaleInOutcome, ScaleInRequest,
+    self, FleetContext, GroupRecycle, GroupScaleIn, GroupSize, InProgressPolicy,
+    MigrationLogRequest, RecycleOutcome, RecycleRequest, ScaleInMode, ScaleInOutcome,
+    ScaleInRequest,
 };
 use deploykit_core::ports::{Clock, DeployLock, Fleet};
 use deploykit_core::{
@@ -488,28 +489,50 @@ record_class!(
     }
 );
 
+/// What `migration_log` follows: the newest `<env>-migration` instance launched at or after
+/// `launched_after`, for at most `timeout` seconds (the default 1800 when none; InvalidInput
+/// unless it is a positive number).
+pub fn migration_log_request(
+    env: &str,
+    launched_after: Option<DateTime<Utc>>,
+    timeout: Option<f64>,
+) -> Result<MigrationLogRequest> {
+    let mut request = MigrationLogRequest {
+        launched_after,
+        ..MigrationLogRequest::new(EnvName::new(env)?)
+    };
+    if let Some(secs) = timeout {
+        let timeout = std::time::Duration::try_from_secs_f64(secs)
+            .ok()
+            .filter(|t| !t.is_zero())
+            .ok_or_else(|| {
+                Error::invalid_input(format!(
+                    "timeout={secs} is not a wait: give a positive number of seconds"
+                ))
+            })?;
+        request = request.with_timeout(timeout);
+    }
+    Ok(request)
+}
+
 /// Follows the migration log of the newest `<env>-migration` instance (launched at or after
 /// `launched_after`) until provisioning finishes or fails, calling `on_line(line)` for each.
 pub async fn migration_log(
     backend: FleetBackend,
     logs: Result<Arc<dyn deploykit_core::ports::LogSource>>,
-    env: String,
-    launched_after: Option<DateTime<Utc>>,
+    request: Result<MigrationLogRequest>,
     on_line: Option<Py<PyAny>>,
     events: Arc<dyn EventSink>,
 ) -> Result<PyMigrationLog> {
     let logs = logs?;
+    let request = request?;
     use std::ops::ControlFlow;
 
     use deploykit_core::deploy::migration_log::{MigrationLogReader, MigrationLogStatus};
     use deploykit_core::fleet_ops::migration_logs::{
-        MigrationLogRequest, PROVISION_DONE_MARKER, PROVISION_FAILED_MARKER, tail_migration_log,
+        PROVISION_DONE_MARKER, PROVISION_FAILED_MARKER, tail_migration_log,
     };
 
-    let request = MigrationLogRequest {
-        launched_after,
-        ..MigrationLogRequest::new(EnvName::new(env)?)
-    };
     let ctx = FleetContext {
         fleet: backend.fleet.as_ref(),
         clock: backend.clock.as_ref(),

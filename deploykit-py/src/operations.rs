@@ -437,25 +437,22 @@ sync_and_async! {
         /// Follows the migration log of the newest `<env>-migration` instance (launched at or
         /// after `launched_after`) until provisioning finishes or fails, calling
         /// `on_line(line)` for each line; waits (on the set's clock) for it to appear.
-        #[pyo3(signature = (env, *, launched_after = None, on_line = None, on_event = None))]
+        /// `timeout` (seconds, default 1800) bounds the whole wait, as `deploykit migration
+        /// logs --timeout` does (DeployTimeoutError when it runs out).
+        #[pyo3(signature = (env, *, launched_after = None, timeout = None, on_line = None, on_event = None))]
         fn migration_log / migration_log_async(
             &self,
             py,
             env: String,
             launched_after: Option<DateTime<Utc>>,
+            timeout: Option<f64>,
             on_line: Option<Py<PyAny>>,
             on_event: Option<Py<PyAny>>,
         ) -> PyMigrationLog {
             let on_line = checked_callback(on_line, "on_line", "each log line as a str")?;
             let (backend, logs) = (self.fleet(), self.logs(&env));
-            fleet::migration_log(
-                backend,
-                logs,
-                env,
-                launched_after,
-                on_line,
-                sink_for(on_event)?,
-            )
+            let request = fleet::migration_log_request(&env, launched_after, timeout);
+            fleet::migration_log(backend, logs, request, on_line, sink_for(on_event)?)
         }
 
         /// Per-SHA request figures of `role` in `env` over `[start, end)` from the

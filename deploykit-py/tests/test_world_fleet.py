@@ -195,6 +195,19 @@ def test_migration_log_and_monitor_table(world: deploykit.World) -> None:
     assert [m.sha for m in sampled.per_sha] == [m.sha for m in sample.per_sha]
 
 
+def test_a_migration_log_wait_is_bounded_by_its_timeout(world: deploykit.World) -> None:
+    # No recycle, so no migration instance comes: the wait ends at the timeout, not 30 min.
+    start = world.now
+    with pytest.raises(deploykit.DeployTimeoutError):
+        world.migration_log("prod", launched_after=start, timeout=60)
+    waited = (world.now - start).total_seconds()
+    assert 60 <= waited < 120, waited
+    for bad in (0, -5, float("nan")):
+        with pytest.raises(deploykit.InvalidInputError) as refused:
+            world.migration_log("prod", timeout=bad)
+        assert "positive number of seconds" in str(refused.value)
+
+
 def test_monitor_by_instance_splits_a_recycle_of_one_sha(world: deploykit.World) -> None:
     import datetime
 

@@ -242,14 +242,7 @@ pub async fn migration_logs(inv: &Invocation<'_>, args: &MigrationLogsArgs) -> R
         clock: b.clock.as_ref(),
         events: &inv.sink,
     };
-    let mut req = MigrationLogRequest::new(env);
-    req.read_timeout = Duration::from_secs(args.timeout);
-    req.appear_timeout = req.appear_timeout.min(req.read_timeout);
-    // A timeout shorter than a poll gives up on time, not at the next poll.
-    req.poll_interval = req
-        .poll_interval
-        .min(req.read_timeout)
-        .max(Duration::from_secs(1));
+    let req = MigrationLogRequest::new(env).with_timeout(Duration::from_secs(args.timeout));
     let json = inv.format == crate::output::Format::Json;
     // Judged as the deploy's migration gate judges it.
     let mut verdict = MigrationLogReader::default();

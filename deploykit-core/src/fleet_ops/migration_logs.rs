@@ -51,6 +51,16 @@ impl MigrationLogRequest {
             poll_interval: Duration::from_secs(10),
         }
     }
+
+    /// The whole wait bounded by `timeout`: the log is read for at most that long, the
+    /// instance awaited no longer, and a poll never outlasts it (so a short timeout gives up
+    /// on time, not at the next poll; polls stay at least a second apart).
+    pub fn with_timeout(mut self, timeout: Duration) -> Self {
+        self.read_timeout = timeout;
+        self.appear_timeout = self.appear_timeout.min(timeout);
+        self.poll_interval = self.poll_interval.min(timeout).max(Duration::from_secs(1));
+        self
+    }
 }
 
 /// What following the log came to.

@@ -712,6 +712,7 @@ class Operations:
         env: str,
         *,
         launched_after: datetime.datetime | None = None,
+        timeout: float | None = None,
         on_line: Callable[[str], object] | None = None,
         on_event: _EventCallback | None = None,
     ) -> MigrationLog: ...
@@ -720,6 +721,7 @@ class Operations:
         env: str,
         *,
         launched_after: datetime.datetime | None = None,
+        timeout: float | None = None,
         on_line: Callable[[str], object] | None = None,
         on_event: _EventCallback | None = None,
     ) -> Awaitable[MigrationLog]: ...
