@@ -15,7 +15,7 @@ record_class!(
     PyCadenceDecision(CadenceDecision) as "CadenceDecision",
     repr = |r| format!(
         "CadenceDecision(allowed={}, reasons={:?})",
-        if r.allowed { "True" } else { "False" },
+        crate::convert::py_bool(r.allowed),
         r.reasons
     ),
     {
@@ -56,7 +56,7 @@ record_class!(
     repr = |r| format!(
         "DeployDay(date={}, allowed={}, concerns={:?})",
         r.date,
-        if r.allowed { "True" } else { "False" },
+        crate::convert::py_bool(r.allowed),
         r.concerns
     ),
     {

@@ -121,3 +121,8 @@ pub fn type_name(obj: &Bound<'_, PyAny>, fallback: &str) -> String {
         .map(|n| n.to_string())
         .unwrap_or_else(|_| fallback.to_string())
 }
+
+/// A bool as Python writes it in a repr: `True` or `False`.
+pub fn py_bool(value: bool) -> &'static str {
+    if value { "True" } else { "False" }
+}

@@ -16,7 +16,13 @@ record_class! {
     /// when, and the run that took it.
     PyLockStatus(LockStatus) as "LockStatus",
     repr = |r| match &r.holder {
-        Some(h) => format!("LockStatus(env='{}', app='{}', owner={:?}, stale={})", r.env, r.app, h.owner, r.stale),
+        Some(h) => format!(
+            "LockStatus(env='{}', app='{}', owner={:?}, stale={})",
+            r.env,
+            r.app,
+            h.owner,
+            crate::convert::py_bool(r.stale)
+        ),
         None => format!("LockStatus(env='{}', app='{}', free)", r.env, r.app),
     },
     {

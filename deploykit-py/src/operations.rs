@@ -326,7 +326,18 @@ sync_and_async! {
             /// The runs of this set's journal a line each, oldest first (the newest `last`;
             /// all by default): where each stands and the step `resume` runs next.
             #[pyo3(signature = (last = None))]
-            fn run_list(&self, last: Option<usize>) -> PyResult<PyRunList> {
+            fn run_list(&self, last: Option<i64>) -> PyResult<PyRunList> {
+                let last = last
+                    .map(|n| {
+                        usize::try_from(n).map_err(|_| {
+                            Error::invalid_input(format!(
+                                "last={n}: give how many of the newest runs to list (0 or more), \
+                                 or leave it out for all"
+                            ))
+                        })
+                    })
+                    .transpose()
+                    .map_err(to_py_err)?;
                 list_runs(self.ports.journal().as_ref(), last)
                     .map(PyRunList)
                     .map_err(to_py_err)

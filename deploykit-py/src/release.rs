@@ -104,7 +104,7 @@ record_class!(
         r.branch,
         r.sha.short(),
         r.pr_number.map(|n| n.to_string()).unwrap_or_else(|| "None".into()),
-        if r.dry_run { "True" } else { "False" }
+        crate::convert::py_bool(r.dry_run)
     ),
     {
         /// The last published RC (0 when none).
@@ -172,7 +172,7 @@ record_class!(
     repr = |r| format!(
         "TrueUpOutcome(branch='{}', merged={})",
         r.branch,
-        if r.merged { "True" } else { "False" }
+        crate::convert::py_bool(r.merged)
     ),
     {
         /// The RC branch.

@@ -223,6 +223,9 @@ def test_an_undecided_gate_asks_the_python_operator_then_resumes() -> None:
     assert resumed.deployed
     assert resumed.run_id == paused.run_id
     assert world.run_list(last=1).runs[0]["standing"] == "deployed"
+    with pytest.raises(deploykit.InvalidInputError) as refused:
+        world.run_list(last=-1)
+    assert "last=-1" in str(refused.value)
     assert "deployed" in world.run_list().render()
 
 
@@ -244,6 +247,7 @@ def test_a_paused_run_s_lock_is_shown_and_released_only_by_naming_it() -> None:
     assert held.expires_at is not None and held.acquired_at is not None
     assert held.expires_at > held.acquired_at
     assert f"deploykit resume {paused.run_id}" in held.render()
+    assert repr(held).endswith("stale=False)"), repr(held)
 
     with pytest.raises(deploykit.ConflictError, match="left alone"):
         world.release_lock("prod", "idp", "20260101T000000Z-idp-prod")
