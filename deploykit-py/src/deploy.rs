@@ -4,7 +4,8 @@
 use std::sync::Arc;
 
 use deploykit_core::deploy::{
-    self, DeployOutcome, DeployPorts, DeployRequest, EnvSettings, Journal, RollbackRequest, RunId,
+    self, DeployOutcome, DeployPlan, DeployPorts, DeployRequest, EnvSettings, Journal,
+    RollbackRequest, RunId,
 };
 use deploykit_core::{EventSink, Result};
 use pyo3::prelude::*;
@@ -130,6 +131,51 @@ pub async fn run_deploy(
     .await
 }
 
+record_class!(
+    /// What a deploy would do, changing nothing: its steps with the operations they would
+    /// call, the recycle's capacities and times, and what would stop it now.
+    PyDeployPlan(DeployPlan) as "DeployPlan",
+    repr = |r| format!(
+        "DeployPlan(app='{}', env='{}', kind='{}', steps={}, blockers={})",
+        r.app,
+        r.env,
+        r.kind,
+        r.steps.len(),
+        r.blockers.len()
+    ),
+    {
+        /// What would stop the deploy now (a refusal preflight would give); empty when
+        /// nothing would.
+        #[getter]
+        fn blockers(&self) -> Vec<String> {
+            self.0.blockers.clone()
+        }
+        /// The steps it would run, in order.
+        #[getter]
+        fn steps(&self) -> Vec<String> {
+            self.0.steps.iter().map(|s| s.step.as_str().to_string()).collect()
+        }
+        /// The plan as `deploykit deploy --dry-run` prints it.
+        fn render(&self) -> String {
+            self.0.render()
+        }
+    }
+);
+
+/// Plans a deploy: every read, no change.
+pub async fn run_plan(
+    backend: Result<DeployBackend>,
+    request: Result<DeployRequest>,
+) -> Result<PyDeployPlan> {
+    let (backend, request) = (backend?, request?);
+    run_pinned(move || async move {
+        deploy::plan(&backend.ports, &backend.settings, &request)
+            .await
+            .map(PyDeployPlan)
+    })
+    .await
+}
+
 /// Resumes a paused or interrupted run.
 pub async fn run_resume(
     backend: Result<DeployBackend>,
@@ -176,5 +222,6 @@ pub async fn run_rollback(
 /// Registers the deploy classes.
 pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<PyDeployOutcome>()?;
+    m.add_class::<PyDeployPlan>()?;
     Ok(())
 }

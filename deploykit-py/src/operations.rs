@@ -27,7 +27,9 @@ use pyo3::prelude::*;
 
 use crate::cadence::PyCadenceDecision;
 use crate::callbacks::checked_callback;
-use crate::deploy::{DeployBackend, PyDeployOutcome, run_deploy, run_resume, run_rollback};
+use crate::deploy::{
+    DeployBackend, PyDeployOutcome, PyDeployPlan, run_deploy, run_plan, run_resume, run_rollback,
+};
 use crate::errors::to_py_err;
 use crate::events::sink_for;
 use crate::fleet::{
@@ -600,6 +602,41 @@ sync_and_async! {
         }
 
         // ------------------------------------------------------------- deploy
+
+        /// What `deploy` would do now, changing nothing (as `deploykit deploy --dry-run`):
+        /// the steps with the operations they would call, the recycle's capacities and times,
+        /// and `blockers`, what would stop it now (the calendar, the PR, the lock, a recycle in
+        /// progress or extra instances). The arguments are `deploy`'s.
+        #[pyo3(signature = (app, env, *, kind = "full", pr = None, reason = None, cadence_override = None, no_migration_override = None, config_diff = None))]
+        #[allow(clippy::too_many_arguments)]
+        fn plan_deploy / plan_deploy_async(
+            &self,
+            py,
+            app: &str,
+            env: &str,
+            kind: &str,
+            pr: Option<u64>,
+            reason: Option<String>,
+            cadence_override: Option<String>,
+            no_migration_override: Option<String>,
+            config_diff: Option<String>,
+        ) -> PyDeployPlan {
+            let options = DeployOptions {
+                kind: kind.into(),
+                pr,
+                reason,
+                cadence_override,
+                no_migration_override,
+                config_diff,
+                yes: false,
+                run_by: "release-manager".into(),
+            };
+            let request = deploy_request(self.ports.settings(app), env, options, || {
+                self.ports.redaction_rules()
+            });
+            let backend = self.backend_for(app, env, None, None, None)?;
+            run_plan(backend, request)
+        }
 
         /// Runs the guided deploy of `app` to `env`: preflight (calendar, pre-checks, lock),
         /// merge the promotion PR `pr`, recycle with the migration gate, health and monitor

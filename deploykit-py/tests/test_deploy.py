@@ -332,6 +332,24 @@ def test_a_recycle_or_scale_in_by_hand_waits_for_the_deploy_holding_the_lock() -
     assert world.recycle("prod", "pivcac", dry_run=False).groups
 
 
+def test_a_deploy_is_planned_without_changing_anything() -> None:
+    world, pr = ready_world()
+    desired = world.group_size("prod", "idp").desired
+    announced = world.announcements()
+    plan = world.plan_deploy("idp", "prod", pr=pr)
+    assert plan.blockers == [], plan.render()
+    assert plan.steps[:4] == ["preflight", "merge_pr", "announce_recycle", "recycle"]
+    assert "smoke_tests" in plan.steps and plan.steps[-1] == "report"
+    assert "prod-idp" in plan.render()
+    assert world.group_size("prod", "idp").desired == desired
+    assert world.announcements() == announced
+    # What would stop it is said, not raised: an off-cycle deploy without its reason.
+    blocked = run(lambda: world.plan_deploy_async("idp", "prod", pr=pr, kind="off-cycle"))
+    assert len(blocked.blockers) == 1 and "--reason" in blocked.blockers[0], blocked.blockers
+    # The deploy itself still goes.
+    assert world.deploy("idp", "prod", pr=pr, yes=True).deployed
+
+
 def test_the_lock_of_a_mistyped_environment_is_unknown_not_free() -> None:
     world = deploykit.World.login_gov()
     assert world.lock_status("prod", "idp").free

@@ -52,6 +52,7 @@ __all__ = [
     "MigrationLog",
     "LockStatus",
     "DeployOutcome",
+    "DeployPlan",
     "RunList",
     "Operations",
     "World",
@@ -590,6 +591,19 @@ class LockStatus:
 # ---------------------------------------------------------------- deploy
 
 @final
+class DeployPlan:
+    """What a deploy would do, changing nothing (``plan_deploy``): its steps, the recycle's
+    capacities and times, and ``blockers``, what would stop it now."""
+
+    @property
+    def blockers(self) -> list[str]: ...
+    @property
+    def steps(self) -> list[str]: ...
+    def render(self) -> str: ...
+    def to_dict(self) -> dict[str, Any]: ...
+    def to_json(self) -> str: ...
+
+@final
 class DeployOutcome:
     """How a deploy, resume or rollback ended (or paused)."""
 
@@ -813,6 +827,30 @@ class Operations:
         force: bool = False,
         on_event: _EventCallback | None = None,
     ) -> Awaitable[CreateReleaseOutcome]: ...
+    def plan_deploy(
+        self,
+        app: str,
+        env: str,
+        *,
+        kind: str = "full",
+        pr: int | None = None,
+        reason: str | None = None,
+        cadence_override: str | None = None,
+        no_migration_override: str | None = None,
+        config_diff: str | None = None,
+    ) -> DeployPlan: ...
+    def plan_deploy_async(
+        self,
+        app: str,
+        env: str,
+        *,
+        kind: str = "full",
+        pr: int | None = None,
+        reason: str | None = None,
+        cadence_override: str | None = None,
+        no_migration_override: str | None = None,
+        config_diff: str | None = None,
+    ) -> Awaitable[DeployPlan]: ...
     def deploy(
         self,
         app: str,
