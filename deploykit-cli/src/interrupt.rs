@@ -295,21 +295,21 @@ mod tests {
         assert_eq!(outcome.status, FinalStatus::Deployed);
     }
 
-    #[test]
-    fn a_run_stopped_while_rolling_back_says_the_rollback_is_part_way_done() {
+    /// A tracker that saw run `20261124T150000Z-idp-prod` start `step` (and no more).
+    fn tracker_in(step: StepName) -> (RunTracker, deploy::RunId) {
         let tracker = RunTracker::default();
         let journal = tracker.journal(MemoryJournal::default());
         let run = deploy::RunId::parse("20261124T150000Z-idp-prod").expect("run id");
         let at = "2026-11-24T15:00:00Z".parse().expect("time");
         journal
-            .append(
-                &run,
-                &Record::StepStarted {
-                    at,
-                    step: StepName::RollbackScaleInNew,
-                },
-            )
+            .append(&run, &Record::StepStarted { at, step })
             .expect("append");
+        (tracker, run)
+    }
+
+    #[test]
+    fn a_run_stopped_while_rolling_back_says_the_rollback_is_part_way_done() {
+        let (tracker, run) = tracker_in(StepName::RollbackScaleInNew);
         let text = stopped_by(Signal::Terminate, CHANGES, &tracker).to_string();
         assert!(
             text.contains("the rollback is part way done (resume finishes it)"),
@@ -321,19 +321,7 @@ mod tests {
 
     #[test]
     fn a_sandboxed_run_stopped_says_to_run_it_again_not_to_resume_it() {
-        let tracker = RunTracker::default();
-        let journal = tracker.journal(MemoryJournal::default());
-        let run = deploy::RunId::parse("20261124T150000Z-idp-prod").expect("run id");
-        let at = "2026-11-24T15:00:00Z".parse().expect("time");
-        journal
-            .append(
-                &run,
-                &Record::StepStarted {
-                    at,
-                    step: StepName::SmokeTests,
-                },
-            )
-            .expect("append");
+        let (tracker, _run) = tracker_in(StepName::SmokeTests);
         let err = stopped_by(Signal::Interrupt, Stopping::ReadOnly, &tracker);
         let text = err.to_string();
         assert!(text.contains("stopped sandboxed run"), "{text}");

@@ -7,7 +7,7 @@ mod deploy_support;
 use std::sync::Arc;
 use std::time::Duration;
 
-use deploy_support::{Rig, first_run, rolled_back_reason, stopped_reason};
+use deploy_support::{Rig, first_run, rolled_back_reason, step, stopped_reason};
 use deploykit_core::deploy::{
     Decision, FinalStatus, FixedDecision, MemoryJournal, plan, resume, rollback,
 };
@@ -201,11 +201,7 @@ async fn a_standalone_rollback_after_a_finished_deploy_removes_nothing_and_says_
     );
     // The instances serving run the new code, and they stay: nothing was "removed".
     assert_eq!(rig.running("idp"), serving);
-    let scale_in = out
-        .steps
-        .iter()
-        .find(|s| s.step.as_str() == "rollback_scale_in_new")
-        .expect("the step ran");
+    let scale_in = step(&out, "rollback_scale_in_new");
     assert!(
         scale_in.detail.contains("nothing to remove"),
         "{scale_in:?}"
@@ -388,11 +384,7 @@ async fn a_rollback_with_a_wrong_pr_or_no_reason_is_refused_holding_nothing() {
         reason.contains("#99999") && reason.matches("check the number").count() == 1,
         "said once: {reason}"
     );
-    let report = out
-        .steps
-        .iter()
-        .find(|s| s.step.as_str() == "report")
-        .expect("report step");
+    let report = step(&out, "report");
     assert!(
         report.detail.contains("idp in prod: nothing rolled back:"),
         "{}",

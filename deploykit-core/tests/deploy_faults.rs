@@ -4,7 +4,7 @@
 
 mod deploy_support;
 
-use deploy_support::{Rig, first_run, rolled_back_reason, stopped_reason};
+use deploy_support::{Rig, first_run, rolled_back_reason, step, stopped_reason};
 use deploykit_core::deploy::{FinalStatus, Journal, MemoryJournal, Record, StepName, replay};
 use deploykit_core::model::{CapacityChange, RECYCLE_ACTION};
 use deploykit_core::ports::{Fleet, LockHolder};
@@ -345,11 +345,7 @@ async fn an_announcement_that_timed_out_is_not_posted_twice_and_the_run_says_to_
     faults.inject("notifier.announce", Fault::Throttle, 1);
     let journal = MemoryJournal::new();
     let out = rig.deployed_in(&journal).await;
-    let announce = out
-        .steps
-        .iter()
-        .find(|s| s.step.as_str() == "announce_recycle")
-        .expect("announce step");
+    let announce = step(&out, "announce_recycle");
     assert!(
         announce.detail.starts_with("not confirmed as announced"),
         "the step does not claim it announced: {}",

@@ -4,7 +4,7 @@ mod deploy_support;
 
 use std::time::Duration;
 
-use deploy_support::{Rig, first_run, rolled_back_reason, stopped_reason};
+use deploy_support::{Rig, first_run, rolled_back_reason, step, stopped_reason};
 use deploykit_core::deploy::deploy;
 use deploykit_core::deploy::{FinalStatus, Journal, MemoryJournal, Record};
 use deploykit_core::events::{Event, RecordingSink};
@@ -49,11 +49,7 @@ async fn a_config_recycle_announces_the_diff_and_ships_no_code() {
     let steps: Vec<&str> = out.steps.iter().map(|s| s.step.as_str()).collect();
     assert!(!steps.contains(&"merge_pr") && !steps.contains(&"create_release"));
     // The summary names the kind in the guide's words.
-    let report = out
-        .steps
-        .iter()
-        .find(|s| s.step.as_str() == "report")
-        .expect("report step");
+    let report = step(&out, "report");
     assert!(
         report
             .detail
@@ -62,11 +58,7 @@ async fn a_config_recycle_announces_the_diff_and_ships_no_code() {
         report.detail
     );
     // The recycle step's line names the migration group first, as it was recycled.
-    let recycle = out
-        .steps
-        .iter()
-        .find(|s| s.step.as_str() == "recycle")
-        .expect("recycle step");
+    let recycle = step(&out, "recycle");
     assert!(
         recycle
             .detail

@@ -3,7 +3,7 @@
 
 mod deploy_support;
 
-use deploy_support::{Rig, rolled_back_reason};
+use deploy_support::{Rig, rolled_back_reason, step};
 use deploykit_core::deploy::{FinalStatus, MemoryJournal, deploy};
 use deploykit_core::sim::{MigrationScript, TrafficProfile};
 use deploykit_core::{DeployKind, RecordingSink};
@@ -149,11 +149,7 @@ async fn a_hung_migration_rolls_back_once_its_instance_is_gone_or_its_time_is_up
             && reason.contains("the migration did not finish"),
         "{reason}"
     );
-    let gate = out
-        .steps
-        .iter()
-        .find(|s| s.step.as_str() == "migration_gate")
-        .expect("migration gate");
+    let gate = step(&out, "migration_gate");
     let waited = (gate.finished_at - gate.started_at).num_seconds();
     assert!(
         waited < i64::try_from(rig.settings.migration_timeout_secs).unwrap_or(i64::MAX) / 2,

@@ -6,7 +6,7 @@ mod deploy_support;
 use std::sync::{Arc, Mutex};
 
 use async_trait::async_trait;
-use deploy_support::{Rig, first_run, rolled_back_reason};
+use deploy_support::{Rig, first_run, rolled_back_reason, step};
 use deploykit_core::deploy::{
     Decision, DecisionFor, DecisionRequest, FinalStatus, FixedDecision, MemoryJournal, Operator,
     SMOKE_TESTS_GATE, resume,
@@ -277,11 +277,7 @@ async fn an_app_without_smoke_tests_is_released_without_asking() {
     let out = rig.deploy(&req).await;
     assert_eq!(out.status, FinalStatus::Deployed, "{out:#?}");
     assert!(operator.asked.lock().expect("asked").is_empty());
-    let step = out
-        .steps
-        .iter()
-        .find(|s| s.step.as_str() == "smoke_tests")
-        .expect("the step is recorded");
+    let step = step(&out, "smoke_tests");
     assert!(
         step.detail.contains("no smoke tests configured"),
         "{step:?}"

@@ -7,6 +7,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 
 use std::time::Duration;
 
+use deploykit_core::deploy::state::StepRecord;
 use deploykit_core::deploy::{
     DeployOutcome, DeployPorts, DeployRequest, EnvSettings, FinalStatus, Journal, MemoryJournal,
     Record, RollbackRequest, RunId, deploy, resume,
@@ -80,6 +81,14 @@ pub fn rolled_back_reason(status: &FinalStatus) -> String {
 }
 
 /// The first (in these tests, the only) run of a journal.
+/// The record of step `name` in `out`; panics when the run did not run it.
+pub fn step<'o>(out: &'o DeployOutcome, name: &str) -> &'o StepRecord {
+    out.steps
+        .iter()
+        .find(|s| s.step.as_str() == name)
+        .unwrap_or_else(|| panic!("no {name} step in {:?}", out.steps))
+}
+
 pub fn first_run(journal: &dyn Journal) -> RunId {
     journal.runs().expect("runs").remove(0)
 }
