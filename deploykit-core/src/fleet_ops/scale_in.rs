@@ -23,9 +23,11 @@
 use chrono::{DateTime, Utc};
 
 use crate::error::{Error, Result};
+use crate::fleet_ops::prechecks::check_group;
+use crate::fleet_ops::recycle::MIGRATING_ROLES;
 use crate::fleet_ops::{FleetContext, env_groups, role_groups, show_time};
 use crate::model::fleet::{Group, GroupName, HealthStatus, InstanceId, Lifecycle, RECYCLE_ACTION};
-use crate::model::names::{EnvName, RoleSelector};
+use crate::model::names::{EnvName, RoleName, RoleSelector};
 
 /// Which instances go.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
@@ -173,20 +175,38 @@ fn select<'g>(
     req: &ScaleInRequest,
     scope: RoleScope,
 ) -> Result<Vec<&'g Group>> {
-    Ok(match &req.roles {
-        RoleSelector::All => groups
-            .iter()
-            .filter(|g| g.name.env == req.env && !g.skipped_by_all())
-            .collect(),
+    let (mut selected, migrated) = match &req.roles {
+        RoleSelector::All => (
+            groups
+                .iter()
+                .filter(|g| g.name.env == req.env && !g.skipped_by_all())
+                .collect(),
+            true,
+        ),
         RoleSelector::Role(role) => {
             // The role's own group comes first.
             let mut selected = role_groups(groups, &req.env, role)?.groups;
             if scope == RoleScope::Group {
                 selected.truncate(1);
             }
-            selected
+            let migrated =
+                scope == RoleScope::AsRecycled && MIGRATING_ROLES.contains(&role.as_str());
+            (selected, migrated)
         }
-    })
+    };
+    // A recycle that ran migrations started the migration instance too: when its group kept
+    // it (protected from scale-in) past the spindown, scaling in the old instances removes
+    // it, or the next recycle would find it and start no new one.
+    if migrated && req.mode == ScaleInMode::Old {
+        let leftover = groups.iter().find(|g| {
+            g.name.env == req.env
+                && g.name.role == RoleName::migration()
+                && !selected.iter().any(|s| s.name == g.name)
+                && !check_group(g).extra.is_empty()
+        });
+        selected.extend(leftover);
+    }
+    Ok(selected)
 }
 
 /// Plans a scale-in over `groups` (every group of `req.env`) at `now`. A role selects its
@@ -462,6 +482,41 @@ mod tests {
         let plan = plan_scale_in_as_recycled(&groups, &worker, t0()).expect("plan");
         assert_eq!(plan.groups.len(), 1);
         let plan = plan_scale_in(&groups, &idp, t0()).expect("plan");
+        assert_eq!(plan.groups.len(), 1);
+    }
+
+    #[test]
+    fn the_migration_instance_a_recycle_left_is_scaled_in_with_its_roles() {
+        // The migration group kept its (protected) instance past its spindown to 0.
+        let mut groups = groups_with(recycled_idp());
+        let migration = groups
+            .iter_mut()
+            .find(|g| g.name == gname("migration"))
+            .expect("migration");
+        migration.instances = vec![inst(9, -1500)];
+        for roles in ["idp", "ALL"] {
+            let plan = plan_scale_in_as_recycled(&groups, &req(roles, ScaleInMode::Old), t0())
+                .expect("plan");
+            let leftover = plan
+                .groups
+                .iter()
+                .find(|g| g.group == gname("migration"))
+                .unwrap_or_else(|| panic!("{roles}: {plan:?}"));
+            assert_eq!(leftover.removed, [iid(9)]);
+            assert!(leftover.kept.is_empty());
+        }
+        // Not for a role without migrations, nor when removing the new instances, nor for
+        // the engine's one group.
+        for (roles, mode) in [("pivcac", ScaleInMode::Old), ("idp", ScaleInMode::New)] {
+            let plan = plan_scale_in_as_recycled(&groups, &req(roles, mode), t0());
+            assert!(
+                plan.iter()
+                    .flat_map(|p| &p.groups)
+                    .all(|g| g.group != gname("migration")),
+                "{roles} {mode:?}: {plan:?}"
+            );
+        }
+        let plan = plan_scale_in(&groups, &req("idp", ScaleInMode::Old), t0()).expect("plan");
         assert_eq!(plan.groups.len(), 1);
     }
 
