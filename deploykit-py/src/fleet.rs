@@ -366,8 +366,26 @@ pub async fn recycle(
         clock: backend.clock.as_ref(),
         events: events.as_ref(),
     };
+    // Name the Python call that settles a recycle stopped part way, or one in progress.
+    let proceed = |e: Error| match fleet_ops::recycle::proceed_hint_key(&e) {
+        Some(key) => {
+            let skip = if request.skip_migration {
+                ", skip_migration=True"
+            } else {
+                ""
+            };
+            let call = format!(
+                "recycle({:?}, {:?}{skip}, proceed_if_in_progress=True)",
+                request.env.as_str(),
+                request.roles.to_string()
+            );
+            e.with(key, call)
+        }
+        None => e,
+    };
     fleet_ops::recycle(&ctx, &request)
         .await
+        .map_err(proceed)
         .map(PyRecycleOutcome)
 }
 

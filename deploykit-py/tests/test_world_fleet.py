@@ -68,6 +68,11 @@ def test_a_second_recycle_is_refused_unless_asked(world: deploykit.World) -> Non
     with pytest.raises(deploykit.ConflictError) as info:
         world.recycle("staging", "pivcac")
     assert info.value.kind == "conflict"
+    # The way on is the Python call, not the CLI's --force.
+    assert info.value.context["to go on"] == (
+        'recycle("staging", "pivcac", proceed_if_in_progress=True)'
+    )
+    assert "--force" not in str(info.value)
     again = world.recycle("staging", "pivcac", proceed_if_in_progress=True)
     assert again.groups[0].new_desired == 2  # baseline kept: not 4x
 

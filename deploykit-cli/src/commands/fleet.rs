@@ -10,7 +10,7 @@ use deploykit_core::fleet_ops::{
 };
 use deploykit_core::ports::{Fleet, MetricsWindow};
 use deploykit_core::{
-    Asker, CapacityChange, EnvName, Error, ErrorKind, GroupName, Result, RoleName, RoleSelector,
+    Asker, CapacityChange, EnvName, Error, GroupName, Result, RoleName, RoleSelector,
 };
 
 use crate::args::{
@@ -98,13 +98,7 @@ pub async fn recycle(inv: &Invocation<'_>, args: &RecycleArgs) -> Result<u8> {
 /// recycle stopped after some groups were recycled ([`fleet_ops::RECYCLED_KEY`]), or one
 /// refused over a recycle in progress (the refusal names its spindown).
 fn with_force_hint(e: Error, args: &RecycleArgs) -> Error {
-    let key = if e.context_value(fleet_ops::RECYCLED_KEY).is_some() {
-        "to finish it"
-    } else if e.kind() == ErrorKind::Conflict
-        && e.context_value(fleet_ops::SPINDOWN_AT_KEY).is_some()
-    {
-        "to go on"
-    } else {
+    let Some(key) = fleet_ops::recycle::proceed_hint_key(&e) else {
         return e;
     };
     let skip = if args.skip_migration {

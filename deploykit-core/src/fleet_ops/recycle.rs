@@ -27,7 +27,7 @@
 
 use chrono::{DateTime, Duration, Utc};
 
-use crate::error::{Error, Result};
+use crate::error::{Error, ErrorKind, Result};
 use crate::fleet_ops::prechecks::check_group;
 use crate::fleet_ops::{FleetContext, env_groups, show_time};
 use crate::model::fleet::{
@@ -637,6 +637,20 @@ pub const RECYCLED_KEY: &str = "recycled";
 /// The error context key naming the groups a failed recycle had not recycled.
 pub const NOT_RECYCLED_KEY: &str = "not recycled";
 
+/// When a recycle's error is one that the same recycle, proceeding over the recycle in
+/// progress, settles: the context key to name that call under (`to finish it` after a
+/// recycle stopped part way, `to go on` over one in progress); `None` otherwise. Each front
+/// end names its own call (`--force`, `proceed_if_in_progress=True`).
+pub fn proceed_hint_key(e: &Error) -> Option<&'static str> {
+    if e.context_value(RECYCLED_KEY).is_some() {
+        Some("to finish it")
+    } else if e.kind() == ErrorKind::Conflict && e.context_value(SPINDOWN_AT_KEY).is_some() {
+        Some("to go on")
+    } else {
+        None
+    }
+}
+
 /// Recycles the groups of `req` (see the module documentation for the rules): reads the
 /// environment's groups ([`env_groups`]: NotFound when it has none), plans with [`plan_recycle`], then, on each group, migration group
 /// first, schedules the spindown and scales out (or schedules the delayed scale-out).
@@ -679,7 +693,6 @@ pub async fn recycle(ctx: &FleetContext<'_>, req: &RecycleRequest) -> Result<Rec
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::ErrorKind;
     use crate::events::{Event, RecordingSink};
     use crate::fleet_ops::test_support::*;
 
