@@ -287,14 +287,7 @@ pub async fn monitor(inv: &Invocation<'_>, args: &MonitorArgs) -> Result<u8> {
     let b = backends(inv, &env).await?;
     // A mistyped environment or role has no group: say so rather than "no data" forever.
     let groups = fleet_ops::env_groups(&*b.fleet, &env).await?;
-    if !groups.iter().any(|g| g.name.role == role) {
-        let roles: Vec<String> = groups.iter().map(|g| g.name.role.to_string()).collect();
-        return Err(Error::not_found(format!(
-            "no Auto Scaling group named {env}-{role}: {env}'s roles are {}",
-            roles.join(", ")
-        ))
-        .with("role", &role));
-    }
+    fleet_ops::role_groups(&groups, &env, &role)?;
     let interval = Duration::from_secs(args.interval.max(1));
     let window_len = chrono::Duration::minutes(5);
     let mut round = 0u32;

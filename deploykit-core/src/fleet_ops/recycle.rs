@@ -391,9 +391,15 @@ pub fn role_groups<'g>(
 ) -> Result<RoleGroups<'g>> {
     let name = GroupName::new(env, role);
     let group = find(groups, &name).ok_or_else(|| {
+        let roles: Vec<String> = groups
+            .iter()
+            .filter(|g| &g.name.env == env)
+            .map(|g| g.name.role.to_string())
+            .collect();
         Error::not_found(format!(
-            "no Auto Scaling group named {name}: check the environment and role \
-             (`deploykit servers ls -e {env}` lists them)"
+            "no Auto Scaling group named {name}: {env}'s roles are {}; check the environment \
+             and role (`deploykit servers ls -e {env}` lists them)",
+            roles.join(", ")
         ))
         .with("group", &name)
     })?;
