@@ -5,6 +5,7 @@ use std::path::Path;
 use std::sync::Arc;
 
 use async_trait::async_trait;
+use deploykit_core::deploy::state::StepOutcome;
 use deploykit_core::deploy::{
     self, Decision, DecisionFor, DecisionRequest, DeployOutcome, DeployRequest, FileJournal,
     FinalStatus, Journal, Operator, RollbackRequest, RunId, StepName,
@@ -31,25 +32,16 @@ pub fn status_line(status: &FinalStatus) -> String {
 /// One line for a step record.
 pub fn step_line(step: &deploy::state::StepRecord) -> String {
     let secs = (step.finished_at - step.started_at).num_seconds();
-    // Step outcomes serialise as `"done"` or as an object tagged by `outcome`.
-    let outcome = match serde_json::to_value(&step.outcome) {
-        Ok(serde_json::Value::String(s)) => s,
-        // A gate's verdict shows as the verdict itself (`go`, `rollback`, `inconclusive`).
-        Ok(serde_json::Value::Object(m)) => m
-            .get("outcome")
-            .and_then(|v| v.as_str())
-            .map(|tag| match m.get("verdict").and_then(|v| v.as_str()) {
-                Some(verdict) if tag == "verdict" => verdict.to_string(),
-                _ => tag.to_string(),
-            })
-            .or_else(|| m.keys().next().cloned())
-            .unwrap_or_default(),
-        _ => String::new(),
-    };
-    // In words: `gate failed`, `awaiting decision`, not the journal's tags.
-    let outcome = match outcome.as_str() {
-        "await_decision" => "awaiting decision".to_string(),
-        tag => tag.replace('_', " "),
+    // In words: a gate's verdict as the verdict itself (`go`, `rollback`), `gate failed`,
+    // `awaiting decision`.
+    let outcome = match &step.outcome {
+        StepOutcome::Done => "done",
+        StepOutcome::Skipped => "skipped",
+        StepOutcome::Refused { .. } => "refused",
+        StepOutcome::GateFailed { .. } => "gate failed",
+        StepOutcome::Verdict { verdict, .. } => verdict.as_str(),
+        StepOutcome::AwaitDecision { .. } => "awaiting decision",
+        StepOutcome::Failed { .. } => "failed",
     };
     format!(
         "{} {:<21} {:<17} {:>8}  {}",
