@@ -547,9 +547,7 @@ pub async fn migration_log(
     use std::ops::ControlFlow;
 
     use deploykit_core::deploy::migration_log::{MigrationLogReader, MigrationLogStatus};
-    use deploykit_core::fleet_ops::migration_logs::{
-        PROVISION_DONE_MARKER, PROVISION_FAILED_MARKER, tail_migration_log,
-    };
+    use deploykit_core::fleet_ops::migration_logs::tail_migration_log;
 
     let ctx = FleetContext {
         fleet: backend.fleet.as_ref(),
@@ -574,7 +572,7 @@ pub async fn migration_log(
                 }
             });
         }
-        if line.contains(PROVISION_FAILED_MARKER) || line.contains(PROVISION_DONE_MARKER) {
+        if verdict.ended() {
             ControlFlow::Break(())
         } else {
             ControlFlow::Continue(())

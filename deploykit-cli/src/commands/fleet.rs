@@ -248,10 +248,7 @@ pub async fn migration_logs(inv: &Invocation<'_>, args: &MigrationLogsArgs) -> R
             print_line(line)
         };
         // Stop at the final marker, or when nobody reads any more (`| head`).
-        if !shown
-            || line.contains(fleet_ops::migration_logs::PROVISION_FAILED_MARKER)
-            || line.contains(fleet_ops::migration_logs::PROVISION_DONE_MARKER)
-        {
+        if !shown || verdict.ended() {
             ControlFlow::Break(())
         } else {
             ControlFlow::Continue(())

@@ -69,6 +69,12 @@ impl MigrationLogReader {
         }
     }
 
+    /// Whether the provisioner has printed its last line (the final marker, or the failure
+    /// marker): no later line can change the status, so a reader may stop following.
+    pub fn ended(&self) -> bool {
+        self.finished || self.failure.is_some()
+    }
+
     /// The status so far. A migration error is reported as soon as it is seen: it cannot be
     /// undone by later lines.
     pub fn status(&self) -> MigrationLogStatus {

@@ -16,10 +16,11 @@ use crate::model::names::RoleName;
 use crate::ports::{Clock, LogChunk, LogSource};
 use crate::sim::{Faults, SimFleet, VirtualClock, lock};
 
-/// The last line of a successful provisioning run.
-pub const SUCCESS_MARKER: &str = "All done! provision.sh finished for identity-devops";
-/// The last line of a failed provisioning run.
-pub const FAILURE_MARKER: &str = "provision.sh: ERROR -- exiting after failure";
+/// The last line of a successful provisioning run, and of a failed one: the markers the
+/// real log's readers look for.
+pub use crate::fleet_ops::migration_logs::{
+    PROVISION_DONE_MARKER as SUCCESS_MARKER, PROVISION_FAILED_MARKER as FAILURE_MARKER,
+};
 /// The migrate command line.
 pub const MIGRATE_LINE: &str = "+ bundle exec rake db:create db:migrate";
 
