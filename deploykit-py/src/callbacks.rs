@@ -117,3 +117,21 @@ pub fn not_awaitable<'py>(
         advice(param)
     )))
 }
+
+/// Calls `callback(arg)`, a notification given as `param` (`on_event`, `on_line`) whose
+/// answer does not matter: an exception it raises, an awaitable it returns, or an `arg` that
+/// could not be made does not stop the workflow; it is reported through
+/// `sys.unraisablehook`, as Python does for errors in finalizers.
+pub fn notify<'py>(callback: &Bound<'py, PyAny>, arg: PyResult<Bound<'py, PyAny>>, param: &str) {
+    let what = format!("the {param} callback");
+    let result = arg
+        .and_then(|arg| callback.call1((arg,)))
+        .and_then(|returned| {
+            not_awaitable(returned, param, &what)
+                .map(|_| ())
+                .map_err(to_py_err)
+        });
+    if let Err(err) = result {
+        err.write_unraisable(callback.py(), Some(callback));
+    }
+}

@@ -6,9 +6,8 @@ use deploykit_core::{Event, EventSink, NullSink};
 use pyo3::prelude::*;
 
 use crate::call::PyCall;
-use crate::callbacks::{checked_callback, not_awaitable};
+use crate::callbacks::{checked_callback, notify};
 use crate::convert;
-use crate::errors::to_py_err;
 
 /// Calls a Python callable with each event as a dict (`{"event": "waiting", "at": ..., ...}`).
 /// A callback that raises does not stop the workflow: the exception is reported through
@@ -30,16 +29,11 @@ impl EventSink for CallbackSink {
     fn emit(&self, event: Event) {
         // Events of a cancelled call (after Ctrl-C) are dropped, not delivered late.
         PyCall::current().attach(|py| {
-            let result = convert::to_py(py, &event)
-                .and_then(|dict| self.callback.bind(py).call1((dict,)))
-                .and_then(|returned| {
-                    not_awaitable(returned, "on_event", "the on_event callback")
-                        .map(|_| ())
-                        .map_err(to_py_err)
-                });
-            if let Err(err) = result {
-                err.write_unraisable(py, Some(self.callback.bind(py)));
-            }
+            notify(
+                self.callback.bind(py),
+                convert::to_py(py, &event),
+                "on_event",
+            );
         });
     }
 }

@@ -562,14 +562,8 @@ pub async fn migration_log(
         verdict.feed([line]);
         if let Some(callback) = &on_line {
             call.attach(|py| {
-                let result = callback.bind(py).call1((line,)).and_then(|returned| {
-                    crate::callbacks::not_awaitable(returned, "on_line", "the on_line callback")
-                        .map(|_| ())
-                        .map_err(crate::errors::to_py_err)
-                });
-                if let Err(err) = result {
-                    err.write_unraisable(py, Some(callback.bind(py)));
-                }
+                let line = pyo3::types::PyString::new(py, line).into_any();
+                crate::callbacks::notify(callback.bind(py), Ok(line), "on_line");
             });
         }
         if verdict.ended() {
