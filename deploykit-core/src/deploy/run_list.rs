@@ -126,12 +126,9 @@ pub struct RunList {
 impl RunList {
     /// Text for people: a table, and the way on when a run can be resumed.
     pub fn render(&self) -> String {
-        if self.runs.is_empty() && self.unreadable.is_empty() {
-            return "no deploy runs in this journal (runs made with --sandbox, and `deploykit \
-                    demo`'s, are listed by `deploykit runs --sandbox`)"
-                .into();
-        }
         self.render_with(
+            "no deploy runs in this journal (runs made with --sandbox, and `deploykit demo`'s, \
+             are listed by `deploykit runs --sandbox`)",
             "continue an unfinished run with `deploykit resume RUN`; a paused one waits for \
              `--decision go|rollback` (or the answer at a terminal)",
         )
@@ -141,14 +138,16 @@ impl RunList {
     /// the command that made them, so the way on is to run them again.
     pub fn render_sandboxed(&self) -> String {
         self.render_with(
+            "no deploy runs in this journal",
             "sandboxed runs cannot be resumed (their simulated world is gone with the command \
              that made them): run the deploy again, with --yes or answering at the prompt",
         )
     }
 
-    fn render_with(&self, way_on: &str) -> String {
+    /// The table, or `empty` when there is no run; `way_on` when a run can be resumed.
+    fn render_with(&self, empty: &str, way_on: &str) -> String {
         if self.runs.is_empty() && self.unreadable.is_empty() {
-            return "no deploy runs in this journal".into();
+            return empty.into();
         }
         let rows: Vec<Vec<String>> = self
             .runs
