@@ -45,6 +45,10 @@ impl NewRelicMonitor {
         let client = reqwest::Client::builder()
             .timeout(Duration::from_secs(QUERY_TIMEOUT_SECS + 15))
             .user_agent(concat!("deploykit/", env!("CARGO_PKG_VERSION")))
+            // The API key travels in a header: a redirect is reported, never followed, so
+            // the key is sent to the configured host only.
+            .redirect(reqwest::redirect::Policy::none())
+            .referer(false)
             .build()
             .map_err(|e| {
                 Error::backend(format!("cannot build the HTTP client: {}", e.without_url()))
@@ -102,6 +106,14 @@ impl NewRelicMonitor {
                     self.account_id
                 )));
             }
+            300..=399 => {
+                return Err(Error::backend(format!(
+                    "New Relic answered HTTP {status}, a redirect, which deploykit does not \
+                     follow (the API key would go to another host); check \
+                     monitor.newrelic.api_url (https://api.newrelic.com/graphql, or \
+                     https://api.eu.newrelic.com/graphql for an EU account)"
+                )));
+            }
             429 => {
                 return Err(Error::rate_limited(
                     "New Relic is rate limiting queries (HTTP 429); try again in a minute",
@@ -128,7 +140,7 @@ impl NewRelicMonitor {
         if let Some(errors) = doc.get("errors").and_then(Value::as_array)
             && let Some(first) = errors.first()
         {
-            return Err(graphql_error(first, errors.len()));
+            return Err(graphql_error(first, errors.len(), &self.api_key));
         }
         let nrql = &doc["data"]["actor"]["account"]["nrql"];
         match nrql.get("results") {
@@ -143,12 +155,20 @@ impl NewRelicMonitor {
     }
 }
 
-/// Maps one GraphQL error to a kind, keeping NerdGraph's message.
-fn graphql_error(error: &Value, count: usize) -> Error {
+/// Maps one GraphQL error to a kind, keeping NerdGraph's message (with the API key masked,
+/// should the answer quote the request).
+fn graphql_error(error: &Value, count: usize, api_key: &Secret) -> Error {
     let message = error
         .get("message")
         .and_then(Value::as_str)
         .unwrap_or("an error with no message");
+    let masked;
+    let message = if api_key.expose().is_empty() {
+        message
+    } else {
+        masked = message.replace(api_key.expose(), crate::config::REDACTED);
+        masked.as_str()
+    };
     let class = error["extensions"]
         .get("errorClass")
         .and_then(Value::as_str)

@@ -473,3 +473,39 @@ async fn split_query_failures_keep_their_kind() {
     assert_eq!(err.kind(), ErrorKind::Timeout);
     assert!(err.is_temporary());
 }
+
+#[tokio::test]
+async fn a_redirect_is_not_followed_so_the_key_stays_with_the_configured_host() {
+    let elsewhere = FakeServer::start(|_| results(json!([])));
+    let target = elsewhere.url("/landed");
+    let redirecting =
+        FakeServer::start(move |_| Response::new(302, "").with_header("location", &target));
+    let err = sample(&redirecting).await.expect_err("a redirect fails");
+    assert_eq!(err.kind(), ErrorKind::Backend);
+    assert!(err.to_string().contains("redirect"), "{err}");
+    assert!(
+        err.to_string().contains("monitor.newrelic.api_url"),
+        "{err}"
+    );
+    assert!(
+        elsewhere.requests().is_empty(),
+        "the other host received a request"
+    );
+    assert_eq!(redirecting.requests().len(), 1);
+    assert!(redirecting.requests()[0].header("referer").is_none());
+}
+
+#[tokio::test]
+async fn an_answer_quoting_the_key_is_reported_without_it() {
+    let server = FakeServer::start(|r| {
+        let key = r.header("api-key").unwrap_or_default().to_string();
+        errors(
+            &format!("bad request headers=[api-key: {key}]"),
+            "BAD_REQUEST",
+        )
+    });
+    let err = sample(&server).await.expect_err("fails");
+    let text = format!("{err} {err:?}");
+    assert!(!text.contains(API_KEY), "{text}");
+    assert!(text.contains("api-key: [REDACTED]"), "{text}");
+}

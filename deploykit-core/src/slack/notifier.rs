@@ -8,7 +8,7 @@ use reqwest::StatusCode;
 use serde_json::Value;
 
 use super::message::slack_message;
-use super::response::{slack_error, webhook_error};
+use super::response::{redirect_error, slack_error, webhook_error};
 use crate::config::{ChannelsConfig, EffectiveConfig, NotifierKind, Secret};
 use crate::error::{Error, Result};
 use crate::ports::{Announcement, Clock, Notifier};
@@ -84,6 +84,11 @@ impl SlackNotifier {
         let client = reqwest::Client::builder()
             .timeout(Duration::from_secs(30))
             .user_agent(concat!("deploykit/", env!("CARGO_PKG_VERSION")))
+            // A webhook URL is itself the secret, and a redirect would carry it (in the
+            // Referer) or the bot token to another host, and turn the post into a GET that
+            // "succeeds" there: a redirect is an answer, reported as a failure.
+            .redirect(reqwest::redirect::Policy::none())
+            .referer(false)
             .build()
             .map_err(|e| {
                 Error::backend(format!("cannot build the HTTP client: {}", e.without_url()))
@@ -253,6 +258,7 @@ fn api_result(status: StatusCode, body: &str, channel: &str) -> Result<()> {
         .and_then(Value::as_bool)
     {
         Some(true) => Ok(()),
+        None if status.is_redirection() => Err(redirect_error(status.as_u16(), channel)),
         Some(false) => {
             let code = parsed
                 .as_ref()

@@ -8,6 +8,9 @@ use crate::error::Error;
 /// The error for a Web API `error` code (or a webhook's text code) on `channel`.
 pub fn slack_error(code: &str, channel: &str) -> Error {
     let code = code.trim();
+    // Slack's codes are short snake_case words; anything else (an HTML page, a proxy's echo
+    // of the request) is not repeated, as it may quote the webhook URL or the token.
+    let code = if is_error_code(code) { code } else { "" };
     let e = match code {
         "not_authed"
         | "invalid_auth"
@@ -49,7 +52,8 @@ pub fn slack_error(code: &str, channel: &str) -> Error {
                  please report it"
         )),
         "" => Error::backend(format!(
-            "Slack answered an error with no code when posting to {channel}"
+            "Slack answered an error without an error code when posting to {channel}; check \
+             the webhook URL or notifier.api_url"
         )),
         other => Error::backend(format!(
             "Slack answered {other:?} when posting to {channel}"
@@ -58,10 +62,32 @@ pub fn slack_error(code: &str, channel: &str) -> Error {
     e.with("channel", channel).with("slack_error", code)
 }
 
+/// Whether `text` reads as one of Slack's error codes (`channel_not_found`).
+fn is_error_code(text: &str) -> bool {
+    !text.is_empty()
+        && text.len() <= 80
+        && text
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_')
+}
+
+/// The error for an HTTP redirect, which deploykit never follows when posting: the webhook
+/// URL (a secret) or the bot token would go to another host.
+pub fn redirect_error(status: u16, channel: &str) -> Error {
+    Error::backend(format!(
+        "Slack answered HTTP {status}, a redirect, when posting to {channel}; deploykit does not \
+         follow redirects with a webhook URL or token, so nothing was posted: check the webhook \
+         URL (https://hooks.slack.com/services/...) or notifier.api_url"
+    ))
+    .with("channel", channel)
+    .with("http_status", status)
+}
+
 /// The error for a webhook's HTTP status and text body.
 pub fn webhook_error(status: u16, body: &str, channel: &str) -> Error {
-    let code: String = body.trim().chars().take(80).collect();
+    let code = body.trim();
     match status {
+        300..=399 => redirect_error(status, channel),
         500..=599 => Error::backend(format!(
             "Slack failed with HTTP {status} when posting to {channel}; try again later"
         ))
@@ -69,7 +95,7 @@ pub fn webhook_error(status: u16, body: &str, channel: &str) -> Error {
         .with("channel", channel),
         401 | 403 if code.is_empty() => slack_error("invalid_token", channel),
         404 | 410 if code.is_empty() => slack_error("no_service", channel),
-        _ => slack_error(&code, channel).with("http_status", status),
+        _ => slack_error(code, channel).with("http_status", status),
     }
 }
 
@@ -106,5 +132,29 @@ mod tests {
             ErrorKind::Unauthenticated
         );
         assert!(webhook_error(503, "", "#a").is_temporary());
+    }
+
+    #[test]
+    fn a_redirect_is_a_failure_that_names_no_url() {
+        let e = webhook_error(302, "", "#login-gov");
+        assert_eq!(e.kind(), ErrorKind::Backend);
+        assert!(!e.is_temporary());
+        assert!(e.to_string().contains("redirect"), "{e}");
+        assert!(e.to_string().contains("nothing was posted"), "{e}");
+    }
+
+    #[test]
+    fn an_answer_that_is_not_a_code_is_not_repeated() {
+        let echo = "echo POST /services/T000/B000/SECRETSLACK1 headers=[...]";
+        for e in [webhook_error(400, echo, "#a"), slack_error(echo, "#a")] {
+            let text = format!("{e} {:?}", e.context());
+            assert!(!text.contains("SECRETSLACK1"), "{text}");
+            assert!(text.contains("without an error code"), "{text}");
+        }
+        assert!(
+            webhook_error(400, "invalid_payload", "#a")
+                .to_string()
+                .contains("invalid_payload")
+        );
     }
 }

@@ -385,3 +385,27 @@ async fn slack_passes_the_notifier_contract() {
         .await
         .expect("the Slack notifier meets the Notifier contract");
 }
+
+#[tokio::test]
+async fn a_redirect_is_a_failed_post_and_the_webhook_goes_nowhere_else() {
+    let elsewhere = FakeServer::start(|_| Response::new(200, "ok"));
+    let target = elsewhere.url("/landed");
+    let redirecting =
+        FakeServer::start(move |_| Response::new(302, "").with_header("location", &target));
+    for n in [
+        webhook_notifier(&redirecting, Arc::default()),
+        api_notifier(&redirecting, Arc::default()),
+    ] {
+        let err = n.announce(&pending_pr()).await.expect_err("not posted");
+        let text = format!("{err} {err:?}");
+        assert!(text.contains("redirect"), "{text}");
+        assert!(!text.contains("Secret"), "{text}");
+    }
+    assert!(
+        elsewhere.requests().is_empty(),
+        "the redirect was followed to another host"
+    );
+    for r in redirecting.requests() {
+        assert!(r.header("referer").is_none(), "{r:?}");
+    }
+}
