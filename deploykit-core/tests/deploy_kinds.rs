@@ -5,8 +5,8 @@ mod deploy_support;
 use std::time::Duration;
 
 use deploy_support::{Rig, first_run, rolled_back_reason, step, stopped_reason};
-use deploykit_core::deploy::deploy;
 use deploykit_core::deploy::{FinalStatus, Journal, MemoryJournal, Record};
+use deploykit_core::deploy::{deploy, plan};
 use deploykit_core::events::{Event, RecordingSink};
 use deploykit_core::policy::Freeze;
 use deploykit_core::ports::LockHolder;
@@ -249,6 +249,55 @@ async fn a_risky_no_migration_recycle_is_refused_unless_overridden() {
     assert_eq!(out.overrides[0].what, "no_migration_risk");
     assert!(out.overrides[0].reason.contains("incident 42"));
     assert!(journal_notes(&journal, "override")[0].contains("incident 42"));
+}
+
+#[tokio::test]
+async fn outside_production_the_risk_check_looks_at_main_and_the_dry_run_asks_it() {
+    let migration = |vcs: &deploykit_core::sim::SimVcs, branch: &str, name: &str| {
+        vcs.commit(
+            branch,
+            "Add a column (#11500)",
+            "changelog: Internal, Database, Add a column",
+            &[(name, "add_column\n")],
+        );
+    };
+    // stages/prod moved ahead with a migration: staging does not deploy it, so staging's
+    // no-migration recycle is not refused for it, and an override is noted as not needed.
+    let rig = Rig::in_env("staging").await;
+    let vcs = rig.world.sim_vcs(&deploy_support::idp()).expect("vcs");
+    migration(
+        &vcs,
+        "stages/prod",
+        "db/primary_migrate/20261124_prod_only.rb",
+    );
+    let mut req = rig.request(DeployKind::NoMigrationRecycle);
+    let p = plan(&rig.ports, &rig.settings, &req).await.expect("plan");
+    assert!(p.blockers.is_empty(), "{:?}", p.blockers);
+    req.no_migration_override = Some("incident 42".into());
+    let journal = MemoryJournal::new();
+    let out = rig.deploy_with(&journal, &req).await.expect("deploy");
+    assert_eq!(out.status, FinalStatus::Deployed, "{out:#?}");
+    assert!(out.overrides.is_empty(), "{:?}", out.overrides);
+    assert!(
+        journal_notes(&journal, "override")[0].contains("not needed"),
+        "{:?}",
+        journal_notes(&journal, "override")
+    );
+
+    // A migration on main is what new staging instances would run without: refused, and the
+    // dry run says so first.
+    let rig = Rig::in_env("staging").await;
+    let vcs = rig.world.sim_vcs(&deploy_support::idp()).expect("vcs");
+    migration(&vcs, "main", "db/primary_migrate/20261124_on_main.rb");
+    let req = rig.request(DeployKind::NoMigrationRecycle);
+    let p = plan(&rig.ports, &rig.settings, &req).await.expect("plan");
+    let blockers = p.blockers.join("\n");
+    assert!(blockers.contains("20261124_on_main.rb"), "{blockers}");
+    assert!(blockers.contains("--override-no-migration"), "{blockers}");
+    let out = rig.deploy(&req).await;
+    let reason = stopped_reason(&out.status);
+    assert!(reason.contains("20261124_on_main.rb"), "{reason}");
+    assert_eq!(rig.launched("idp"), 0, "nothing recycled");
 }
 
 #[tokio::test]

@@ -14,7 +14,7 @@ use crate::deploy::steps::{migration_gate, policy_hooks};
 use crate::error::Result;
 use crate::fleet_ops::{RecyclePlan, check_groups, plan_recycle};
 use crate::model::deploy_kind::DeployKind;
-use crate::model::fleet::{DELAYED_SCALE_OUT_ACTION, RECYCLE_ACTION};
+use crate::model::fleet::{DELAYED_SCALE_OUT_ACTION, Group, GroupName, RECYCLE_ACTION};
 use crate::model::names::{AppName, EnvName};
 use crate::model::release_number::ReleaseNumber;
 
@@ -157,6 +157,29 @@ pub async fn plan(
         }
     };
     blockers.extend(fleet_problems);
+    if !req.kind.runs_migrations() && req.no_migration_override.is_none() {
+        let wanted: Vec<GroupName> = app
+            .roles
+            .iter()
+            .map(|r| GroupName::new(env, &r.role))
+            .collect();
+        let mine: Vec<&Group> = groups.iter().filter(|g| wanted.contains(&g.name)).collect();
+        let branch = policy_hooks::deployed_branch(app, settings);
+        match policy_hooks::no_migration_risk(
+            ports.vcs.as_ref(),
+            app,
+            branch,
+            policy_hooks::serving_sha(&mine).as_ref(),
+        )
+        .await
+        {
+            Ok(None) => {}
+            Ok(Some(risk)) => blockers.push(policy_hooks::no_migration_refusal(&risk)),
+            Err(e) => blockers.push(format!(
+                "the no-migration risk check could not read what changed: {e}"
+            )),
+        }
+    }
     let t = &settings.monitor;
     let steps = rollout_steps(req.kind, settings.production)
         .into_iter()
@@ -179,7 +202,12 @@ pub async fn plan(
                             app.remote, app.remote, app.production_branch
                         ));
                     } else if !req.kind.runs_migrations() {
-                        ops.push("policy: no-migration risk (migrations or assets changed)".into());
+                        ops.push(format!(
+                            "policy: no-migration risk (migrations or assets changed from the \
+                             SHA serving to {}/{})",
+                            app.remote,
+                            policy_hooks::deployed_branch(app, settings)
+                        ));
                     }
                     ops.push(format!("fleet.groups({env}): no extra servers, no recycle in progress"));
                     ops.push(format!("lock.acquire({env}/{})", app.name));

@@ -1,6 +1,8 @@
 //! The policies preflight asks: the cadence calendar, the fleet pre-checks and the
 //! no-migration risk check (from [`crate::policy`] and [`crate::fleet_ops::prechecks`]).
 
+use std::collections::BTreeMap;
+
 use chrono::{DateTime, Utc};
 
 use crate::deploy::context::StepContext;
@@ -10,9 +12,12 @@ use crate::deploy::state::DeployState;
 use crate::deploy::steps::main_role;
 use crate::error::Result;
 use crate::fleet_ops::prechecks::check_groups;
+use crate::model::app::AppSettings;
 use crate::model::fleet::Group;
 use crate::model::names::RoleSelector;
+use crate::model::sha::Sha;
 use crate::policy::assess_no_migration_risk;
+use crate::ports::Vcs;
 
 /// The calendar's verdict: Err(refusal) when it refuses; Ok(concerns) otherwise (warnings
 /// to show, e.g. an off-cycle deploy on a Friday).
@@ -55,16 +60,38 @@ pub(crate) fn fleet_problems(groups: &[Group], state: &DeployState) -> Result<Ve
     Ok(check_groups(groups, &state.request.env, &roles).problems())
 }
 
-/// Why a no-migration recycle is risky now, if it is: migrations or assets changed between
-/// the SHA serving now (where the last migration ran) and the production branch the new
-/// instances will run.
+/// The branch the environment of `settings` deploys: the production branch in production;
+/// `main` elsewhere (staging deploys it every day, and the guide's warning for the other
+/// environments is about a migration introduced on `main`).
+pub(crate) fn deployed_branch<'a>(app: &'a AppSettings, settings: &EnvSettings) -> &'a str {
+    if settings.production {
+        &app.production_branch
+    } else {
+        &app.main_branch
+    }
+}
+
+/// The SHA most running instances of the first group report: where the last migration ran.
+pub(crate) fn serving_sha(groups: &[&Group]) -> Option<Sha> {
+    let mut counts: BTreeMap<Sha, usize> = BTreeMap::new();
+    for i in groups.first()?.running_instances() {
+        if let Some(s) = i.deployed_sha() {
+            *counts.entry(s).or_default() += 1;
+        }
+    }
+    counts.into_iter().max_by_key(|(_, n)| *n).map(|(s, _)| s)
+}
+
+/// Why a no-migration recycle of `app` is risky now, if it is: migrations or assets changed
+/// between `serving` (the SHA serving now, where the last migration ran) and the tip of
+/// `branch` (what the new instances will run, [`deployed_branch`]). Reads only; callers
+/// retry it.
 pub(crate) async fn no_migration_risk(
-    ctx: &StepContext<'_>,
-    state: &DeployState,
-    serving: Option<&crate::model::sha::Sha>,
+    vcs: &dyn Vcs,
+    app: &AppSettings,
+    branch: &str,
+    serving: Option<&Sha>,
 ) -> Result<Option<String>> {
-    let app = &state.request.app;
-    let vcs = &ctx.ports.vcs;
     let Some(serving) = serving else {
         return Ok(Some(
             "no instance reports the SHA it runs (gitsha tag), so what changed since the last \
@@ -72,18 +99,16 @@ pub(crate) async fn no_migration_risk(
                 .into(),
         ));
     };
-    ctx.retry("fetch", async || vcs.fetch(&app.remote).await)
-        .await?;
-    let target_rev = format!("{}/{}", app.remote, app.production_branch);
-    let target = ctx
-        .retry("resolve the production branch", async || {
-            vcs.resolve(&target_rev).await
-        })
-        .await?;
-    let risk = ctx
-        .retry("list changed files", async || {
-            assess_no_migration_risk(vcs.as_ref(), serving, &target).await
-        })
-        .await?;
+    vcs.fetch(&app.remote).await?;
+    let target = vcs.resolve(&format!("{}/{branch}", app.remote)).await?;
+    let risk = assess_no_migration_risk(vcs, serving, &target).await?;
     Ok(risk.verdict(None).err().map(|e| e.message().to_string()))
+}
+
+/// The refusal of a no-migration recycle the risk check refuses, with the way on.
+pub(crate) fn no_migration_refusal(risk: &str) -> String {
+    format!(
+        "no-migration recycle refused: {risk}; run a normal recycle, or give an override reason \
+         (`--override-no-migration REASON`; Python: `no_migration_override=`)"
+    )
 }

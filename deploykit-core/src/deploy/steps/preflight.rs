@@ -8,6 +8,7 @@ use crate::deploy::context::StepContext;
 use crate::deploy::state::{
     DeployState, Fact, GroupSnapshot, OverrideRecord, PendingChanges, PrFacts,
 };
+use crate::deploy::steps::policy_hooks::serving_sha;
 use crate::deploy::steps::{StepBody, app_groups, lock};
 use crate::error::{Error, ErrorKind, Result};
 use crate::model::fleet::{Group, HealthStatus, Lifecycle};
@@ -128,12 +129,30 @@ pub(crate) async fn preflight(ctx: &StepContext<'_>, state: &DeployState) -> Res
     }
 
     // No-migration risk.
-    if !req.kind.runs_migrations()
-        && let Some(risk) =
-            super::policy_hooks::no_migration_risk(ctx, state, serving_sha(&mine).as_ref()).await?
-    {
-        match &req.no_migration_override {
-            Some(reason) => {
+    if !req.kind.runs_migrations() {
+        let serving = serving_sha(&mine);
+        let branch = super::policy_hooks::deployed_branch(&req.app, ctx.settings);
+        let risk = ctx
+            .retry("check what changed since the last migration", async || {
+                super::policy_hooks::no_migration_risk(
+                    ctx.ports.vcs.as_ref(),
+                    &req.app,
+                    branch,
+                    serving.as_ref(),
+                )
+                .await
+            })
+            .await?;
+        match (risk, &req.no_migration_override) {
+            (None, None) => {}
+            (None, Some(reason)) => ctx.note(
+                "override",
+                format!(
+                    "no-migration override not needed: no migrations or assets changed since \
+                     the last migration; reason given: {reason}"
+                ),
+            )?,
+            (Some(risk), Some(reason)) => {
                 ctx.note(
                     "override",
                     format!("no-migration risk overridden: {risk}; reason: {reason}"),
@@ -145,14 +164,10 @@ pub(crate) async fn preflight(ctx: &StepContext<'_>, state: &DeployState) -> Res
                     reason: reason.clone(),
                 }));
             }
-            None => {
+            (Some(risk), None) => {
                 return Ok(StepBody::refused_as(
                     ErrorKind::PolicyRefused,
-                    format!(
-                        "no-migration recycle refused: {risk}; run a normal recycle, or give \
-                         an override reason (`--override-no-migration REASON`; Python: \
-                         `no_migration_override=`)"
-                    ),
+                    super::policy_hooks::no_migration_refusal(&risk),
                     facts,
                 ));
             }
@@ -216,17 +231,6 @@ fn snapshot(g: &Group) -> GroupSnapshot {
         )
         .unwrap_or(u32::MAX),
     }
-}
-
-/// The SHA most running instances of the main group report.
-fn serving_sha(groups: &[&Group]) -> Option<Sha> {
-    let mut counts: BTreeMap<Sha, usize> = BTreeMap::new();
-    for i in groups.first()?.running_instances() {
-        if let Some(s) = i.deployed_sha() {
-            *counts.entry(s).or_default() += 1;
-        }
-    }
-    counts.into_iter().max_by_key(|(_, n)| *n).map(|(s, _)| s)
 }
 
 /// The PR as facts, or the refusal in words.
