@@ -220,6 +220,12 @@ async fn a_no_migration_recycle_skips_the_migration_instance() {
     assert_eq!(rig.launched("idp"), 4);
     assert_eq!(rig.merges(), 0);
     assert_eq!(rig.announcements(), ["recycle_start", "deploy_done"]);
+    // A routine recycle's announcement gives no reasons.
+    assert!(
+        !recycle_announcement(&rig).contains('('),
+        "{}",
+        recycle_announcement(&rig)
+    );
 }
 
 #[tokio::test]
@@ -317,6 +323,12 @@ async fn patch_and_off_cycle_deploys_record_their_reason() {
             out.notes
         );
         assert!(!journal_notes(&journal, "reason").is_empty());
+        // Announced too, in the recycle's announcement.
+        let announced = recycle_announcement(&rig);
+        assert!(
+            announced.contains(&format!("({}: urgent fix", kind.words())),
+            "{announced}"
+        );
     }
     // Without a reason neither starts: a usage error naming the flag, and no run.
     for kind in [DeployKind::Patch, DeployKind::OffCycle] {
@@ -424,6 +436,25 @@ async fn a_full_deploy_on_friday_is_refused_and_an_override_is_recorded() {
     assert!(out.overrides[0].refusal.contains("Friday"));
     assert_eq!(out.overrides[0].reason, "security fix agreed with on-call");
     assert!(journal_notes(&journal, "override")[0].contains("security fix"));
+    // The recycle's announcement says the calendar was overridden, and why.
+    let announced = recycle_announcement(&rig);
+    assert!(
+        announced.contains("outside the deploy calendar")
+            && announced.contains("Friday")
+            && announced.contains("security fix agreed with on-call"),
+        "{announced}"
+    );
+}
+
+/// The text of the last recycle announcement the world's notifier received.
+fn recycle_announcement(rig: &Rig) -> String {
+    rig.world
+        .recording_notifier()
+        .sent()
+        .iter()
+        .rfind(|a| a.kind() == "recycle_start")
+        .expect("a recycle announcement")
+        .to_string()
 }
 
 #[tokio::test]

@@ -23,8 +23,18 @@ fn samples() -> Result<Vec<(Announcement, &'static str)>, String> {
                 app: app.clone(),
                 env: env.clone(),
                 rc,
+                reasons: Vec::new(),
             },
             "RC 112",
+        ),
+        (
+            Announcement::RecycleStart {
+                app: app.clone(),
+                env: env.clone(),
+                rc,
+                reasons: vec!["patch deploy: the fix for CVE-2026-1234".into()],
+            },
+            "CVE-2026-1234",
         ),
         (
             Announcement::ConfigChange {

@@ -33,8 +33,7 @@ impl DeployRequest {
     /// Whether the kind needs a reason (off-cycle, patch) and none was given: the request
     /// is refused for that alone, before the calendar is asked.
     pub fn lacks_reason(&self) -> bool {
-        matches!(self.kind, DeployKind::OffCycle | DeployKind::Patch)
-            && self.reason.as_deref().is_none_or(|r| r.trim().is_empty())
+        self.kind.needs_reason() && self.reason.as_deref().is_none_or(|r| r.trim().is_empty())
     }
 
     /// A request with no PR, reason or overrides, run by `operator`.

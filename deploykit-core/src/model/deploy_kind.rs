@@ -62,6 +62,12 @@ impl DeployKind {
         }
     }
 
+    /// Whether a deploy of this kind needs a reason, recorded and announced (patch,
+    /// off-cycle).
+    pub fn needs_reason(self) -> bool {
+        matches!(self, DeployKind::Patch | DeployKind::OffCycle)
+    }
+
     /// Whether new code ships (a promotion PR is merged and a release is created).
     pub fn ships_code(self) -> bool {
         matches!(

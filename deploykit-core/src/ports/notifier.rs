@@ -30,6 +30,11 @@ pub enum Announcement {
         env: EnvName,
         /// The RC being deployed, if code ships.
         rc: Option<ReleaseNumber>,
+        /// Why this deploy is not a routine one, a line each: a patch or off-cycle deploy's
+        /// reason, and every policy overridden with the reason given (empty for a full
+        /// deploy on a deploy day).
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
+        reasons: Vec<String>,
     },
     /// A configuration change, with its redacted diff.
     ConfigChange {
@@ -104,12 +109,21 @@ impl fmt::Display for Announcement {
                     "Pending {app} release: RC {rc} is ready for review: {pr_url}"
                 )
             }
-            Announcement::RecycleStart { app, env, rc } => {
+            Announcement::RecycleStart {
+                app,
+                env,
+                rc,
+                reasons,
+            } => {
                 write!(
                     f,
                     "Starting a recycle of {app} in {env} to deploy {}",
                     rc_text(rc)
-                )
+                )?;
+                if !reasons.is_empty() {
+                    write!(f, " ({})", reasons.join("; "))?;
+                }
+                Ok(())
             }
             Announcement::ConfigChange { app, env, diff } => {
                 write!(f, "Configuration change for {app} in {env}:\n{diff}")

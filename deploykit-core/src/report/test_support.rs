@@ -141,6 +141,7 @@ pub(crate) fn rolled_back_run() -> Vec<Record> {
                 app: app.clone(),
                 env: env.clone(),
                 rc,
+                reasons: Vec::new(),
             })],
         ),
         finished(

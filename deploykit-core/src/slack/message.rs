@@ -84,13 +84,26 @@ pub fn slack_message(a: &Announcement) -> Value {
             )),
             context("Review and approve the promotion pull request before the deploy."),
         ],
-        Announcement::RecycleStart { app, env, rc } => vec![
-            header(&format!(":recycle: Recycle of {app} in {env}")),
-            section(&format!(
-                "Starting a recycle of *{app}* in *{env}* to deploy *{}*.",
-                rc_words(rc)
-            )),
-        ],
+        Announcement::RecycleStart {
+            app,
+            env,
+            rc,
+            reasons,
+        } => {
+            let mut blocks = vec![
+                header(&format!(":recycle: Recycle of {app} in {env}")),
+                section(&format!(
+                    "Starting a recycle of *{app}* in *{env}* to deploy *{}*.",
+                    rc_words(rc)
+                )),
+            ];
+            if !reasons.is_empty() {
+                let lines: Vec<String> =
+                    reasons.iter().map(|r| format!("• {}", escape(r))).collect();
+                blocks.push(section(&lines.join("\n")));
+            }
+            blocks
+        }
         Announcement::ConfigChange { app, env, diff } => vec![
             header(&format!(":gear: Configuration change for {app} in {env}")),
             section(&diff_block(diff)),

@@ -51,6 +51,7 @@ fn recycle() -> Announcement {
         app: idp(),
         env: prod(),
         rc: Some(ReleaseNumber::full(112)),
+        reasons: Vec::new(),
     }
 }
 

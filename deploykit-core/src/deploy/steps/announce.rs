@@ -84,6 +84,7 @@ pub(crate) async fn announce_recycle(
                 app: req.app.name.clone(),
                 env: req.env.clone(),
                 rc: state.facts.rc(),
+                reasons: not_routine(state),
             },
         ),
     };
@@ -139,4 +140,28 @@ pub(crate) async fn announce_rollback(
         "rollback and retrospective announced",
         facts,
     ))
+}
+
+/// Why the deploy of `state` is not a routine one, as its recycle announcement says it: the
+/// reason of a patch or off-cycle deploy, and each policy overridden with its reason.
+fn not_routine(state: &DeployState) -> Vec<String> {
+    let req = &state.request;
+    let reason = req
+        .reason
+        .as_deref()
+        .map(str::trim)
+        .filter(|r| !r.is_empty() && req.kind.needs_reason())
+        .map(|r| format!("{}: {r}", req.kind.words()));
+    let overrides = state.facts.overrides.iter().map(|o| match o.what.as_str() {
+        "cadence" => format!(
+            "outside the deploy calendar ({}), overridden: {}",
+            o.refusal, o.reason
+        ),
+        "no_migration_risk" => format!(
+            "no-migration recycle despite the risk ({}), overridden: {}",
+            o.refusal, o.reason
+        ),
+        what => format!("{what} overridden: {}", o.reason),
+    });
+    reason.into_iter().chain(overrides).collect()
 }
