@@ -121,6 +121,21 @@ async fn a_migration_error_rolls_back_even_though_provisioning_finished() {
     assert!(reason.contains("migration_gate"), "{reason}");
     assert!(reason.contains("rake aborted!"), "{reason}");
     assert!(rig.running("idp").iter().all(|(_, s)| *s == old_sha));
+    // The app groups' scale-out waited for the migration instance and never ran: the lines
+    // say it was scheduled, then cancelled, not that new instances came and went.
+    let recycled = &deploy_support::step(&out, "recycle").detail;
+    assert!(
+        recycled.contains("prod-idp 4 -> 8 at 2026-11-24 15:05:00 UTC"),
+        "{recycled}"
+    );
+    let undone = &deploy_support::step(&out, "rollback_scale_in_new").detail;
+    assert!(
+        undone.contains(
+            "prod-idp: its scale-out was cancelled before it ran, 4 old instance(s) serving"
+        ),
+        "{undone}"
+    );
+    assert!(!undone.contains("new instances removed"), "{undone}");
 }
 
 #[tokio::test]

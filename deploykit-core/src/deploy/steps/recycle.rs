@@ -160,15 +160,20 @@ pub(crate) async fn recycle(ctx: &StepContext<'_>, state: &DeployState) -> Resul
             m.group, m.old.desired, m.new_desired, m.spindown_at
         )
     });
+    // A group whose scale-out waits for the migration instance's head start is scheduled,
+    // not grown yet: the line says when, so a rollback before then is not read as having
+    // launched (and removed) new instances.
     let detail = migration
         .into_iter()
-        .chain(groups.iter().map(|g| {
+        .chain(outcome.groups.iter().map(|g| {
+            let when = if g.scale_out_at > at {
+                format!(" at {}", g.scale_out_at)
+            } else {
+                String::new()
+            };
             format!(
-                "{} {} -> {} (spindown {RECYCLE_ACTION} at {})",
-                g.group,
-                g.old_desired,
-                g.new_desired,
-                g.spindown_at.map(|t| t.to_string()).unwrap_or_default()
+                "{} {} -> {}{when} (spindown {RECYCLE_ACTION} at {})",
+                g.group, g.old.desired, g.new_desired, g.spindown_at
             )
         }))
         .collect::<Vec<_>>()

@@ -255,6 +255,10 @@ async fn converge(
     let deadline = plus(ctx.now(), ctx.settings.health_timeout_secs);
     let started = ctx.now();
     let mut step = 0u32;
+    // Whether new instances ever ran or were asked for, and whether this rollback deleted a
+    // scale-out that had not happened yet: the group's line says which it was.
+    let mut saw_new = false;
+    let mut cancelled_scale_out = false;
     let result =
         loop {
             step += 1;
@@ -270,8 +274,10 @@ async fn converge(
             let new_running: Vec<_> = running.iter().filter(|i| !old.contains(&i.id)).collect();
             let has = |n: &str| g.scheduled_actions.iter().any(|a| a.name == n);
             let key = |what: &str| format!("rollback/{name}/{what}");
+            saw_new |= !new_running.is_empty() || g.capacity.desired > snap.desired;
 
             if has(DELAYED_SCALE_OUT_ACTION) {
+                cancelled_scale_out = true;
                 ctx.act(
                     &key("delete_delayed_scale_out"),
                     &format!(
@@ -337,9 +343,14 @@ async fn converge(
                 continue;
             }
             if new_running.is_empty() {
+                let what = match (saw_new, cancelled_scale_out) {
+                    (true, _) => "new instances removed",
+                    (false, true) => "its scale-out was cancelled before it ran",
+                    (false, false) => "no new instance running",
+                };
                 break Converged {
                     line: format!(
-                        "{name}: new instances removed, {} old instance(s) serving",
+                        "{name}: {what}, {} old instance(s) serving",
                         old_running.len()
                     ),
                     old_gone: false,
