@@ -326,7 +326,7 @@ pub struct ServersLsArgs {
     /// The environment.
     #[arg(long, short = 'e')]
     pub env: String,
-    /// Only this role (adds load-balancer health).
+    /// Only this role.
     #[arg(long, short = 'r')]
     pub role: Option<String>,
 }

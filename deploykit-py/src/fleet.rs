@@ -412,7 +412,7 @@ pub async fn scale_in(
         .map(PyScaleInOutcome)
 }
 
-/// Lists the instances of an environment (with load-balancer state when a role is given).
+/// Lists the instances of an environment, or of one role, with the load-balancer state of those behind one.
 pub async fn servers(
     backend: FleetBackend,
     env: String,

@@ -24,7 +24,9 @@ def test_servers_and_group_size(world: deploykit.World) -> None:
     assert servers[0].to_dict()["group"] == {"env": "prod", "role": "idp"}
     every = world.servers("prod")
     assert {s.group for s in every} >= {"prod-idp", "prod-worker", "prod-pivcac"}
-    assert all(s.lb_state is None for s in every)  # only read when a role is given
+    # Every instance behind a load balancer shows its health, with or without a role.
+    assert all(s.lb_state == "healthy" for s in every if s.group in ("prod-idp", "prod-pivcac"))
+    assert all(s.lb_state is None for s in every if s.group == "prod-worker")  # behind none
 
     size = world.group_size("prod", "idp")
     assert (size.min, size.desired, size.max, size.running) == (2, 4, 16, 4)

@@ -77,8 +77,10 @@ pub fn server_rows(
     rows
 }
 
-/// Lists the servers of `env`, or of one role with its load-balancer health. NotFound when
-/// the environment has no group ([`env_groups`]), or the role none.
+/// Lists the servers of `env`, or of one role, with the load-balancer health of every
+/// instance behind one (ls-servers showed it only for a role, and `-` read as "not
+/// registered"). NotFound when the environment has no group ([`env_groups`]), or the role
+/// none.
 pub async fn list_servers(
     ctx: &FleetContext<'_>,
     env: &EnvName,
@@ -90,11 +92,9 @@ pub async fn list_servers(
         None => all,
     };
     let mut health = Vec::new();
-    if role.is_some() {
-        for g in &groups {
-            for t in ctx.fleet.load_balancer_health(&g.name).await? {
-                health.push((g.name.clone(), t.instance_id, t.state));
-            }
+    for g in &groups {
+        for t in ctx.fleet.load_balancer_health(&g.name).await? {
+            health.push((g.name.clone(), t.instance_id, t.state));
         }
     }
     let lookup = |g: &GroupName, i: &InstanceId| {
@@ -251,7 +251,7 @@ mod tests {
     }
 
     #[tokio::test]
-    async fn a_role_adds_load_balancer_health_and_the_environment_lists_all() {
+    async fn load_balancer_health_shows_for_a_role_and_for_the_whole_environment() {
         let mut groups = prod_groups();
         groups[1].instances = vec![inst(1, -100)];
         groups[4].instances = vec![inst(5, -100)];
@@ -266,9 +266,15 @@ mod tests {
         let rows = list_servers(&ctx, &prod(), Some(&idp)).await.expect("rows");
         assert_eq!(rows.len(), 1);
         assert_eq!(rows[0].lb_state, Some(LbState::Healthy));
+        // The whole environment shows it too, for the instances behind a load balancer.
         let all = list_servers(&ctx, &prod(), None).await.expect("rows");
         assert_eq!(all.len(), 2);
-        assert!(all.iter().all(|r| r.lb_state.is_none()));
+        let lb_of = |role: &str| {
+            all.iter()
+                .find(|r| r.group == GroupName::new(&prod(), &RoleName::new(role).expect("role")))
+                .map(|r| r.lb_state)
+        };
+        assert_eq!(lb_of("idp"), Some(Some(LbState::Healthy)), "{all:?}");
         let prdo = EnvName::new("prdo").expect("env");
         for role in [None, Some(&idp)] {
             let err = list_servers(&ctx, &prdo, role)
