@@ -70,32 +70,39 @@ async fn a_config_recycle_announces_the_diff_and_ships_no_code() {
 
 #[tokio::test]
 async fn a_config_recycle_without_a_diff_is_warned_and_asks_for_it_in_the_thread() {
-    let rig = Rig::prod().await;
-    let events = RecordingSink::default();
-    let out = deploy(
-        &rig.ports,
-        &rig.settings,
-        &MemoryJournal::new(),
-        &events,
-        &rig.request(DeployKind::ConfigRecycle),
-    )
-    .await
-    .expect("deploy");
-    assert_eq!(out.status, FinalStatus::Deployed, "{out:#?}");
-    let warned = events.events().iter().any(|e| {
-        matches!(e, Event::Warning { message, .. }
-            if message.contains("config recycle without a configuration diff")
-                && message.contains("--config-diff"))
-    });
-    assert!(warned, "{:?}", events.events());
-    let sent = rig.world.recording_notifier().sent();
-    assert!(
-        sent[0]
-            .to_string()
-            .contains("the engineer making the change shares it in this thread"),
-        "{}",
-        sent[0]
-    );
+    // No diff at all, and an empty one (an empty file, or stdin already at its end).
+    for (diff, warning) in [
+        (None, "config recycle without a configuration diff"),
+        (Some("\n  \n"), "the configuration diff given is empty"),
+    ] {
+        let rig = Rig::prod().await;
+        let events = RecordingSink::default();
+        let mut req = rig.request(DeployKind::ConfigRecycle);
+        req.config_diff = diff.map(str::to_string);
+        let out = deploy(
+            &rig.ports,
+            &rig.settings,
+            &MemoryJournal::new(),
+            &events,
+            &req,
+        )
+        .await
+        .expect("deploy");
+        assert_eq!(out.status, FinalStatus::Deployed, "{out:#?}");
+        let warned = events.events().iter().any(|e| {
+            matches!(e, Event::Warning { message, .. }
+                if message.contains(warning) && message.contains("--config-diff"))
+        });
+        assert!(warned, "{warning}: {:?}", events.events());
+        let sent = rig.world.recording_notifier().sent();
+        assert!(
+            sent[0]
+                .to_string()
+                .contains("the engineer making the change shares it in this thread"),
+            "{}",
+            sent[0]
+        );
+    }
 }
 
 /// The figures a step remembered under `key` in the journal's only run.

@@ -36,6 +36,12 @@ impl DeployRequest {
         self.kind.needs_reason() && self.reason.as_deref().is_none_or(|r| r.trim().is_empty())
     }
 
+    /// The configuration diff, when one was given with something in it: an empty file or
+    /// stdin at its end is no diff.
+    pub fn given_config_diff(&self) -> Option<&str> {
+        self.config_diff.as_deref().filter(|d| !d.trim().is_empty())
+    }
+
     /// A request with no PR, reason or overrides, run by `operator`.
     pub fn new(env: EnvName, app: AppSettings, kind: DeployKind, operator: &str) -> Self {
         DeployRequest {

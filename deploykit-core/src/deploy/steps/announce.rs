@@ -75,7 +75,7 @@ pub(crate) async fn announce_recycle(
             Announcement::ConfigChange {
                 app: req.app.name.clone(),
                 env: req.env.clone(),
-                diff: req.config_diff.clone().unwrap_or_else(|| NO_DIFF.into()),
+                diff: req.given_config_diff().unwrap_or(NO_DIFF).to_string(),
             },
         ),
         _ => (

@@ -23,12 +23,16 @@ pub(crate) async fn preflight(ctx: &StepContext<'_>, state: &DeployState) -> Res
     let mut facts = Vec::new();
 
     // The guide shares a config recycle's diff in its announcement's thread.
-    if req.kind == crate::DeployKind::ConfigRecycle && req.config_diff.is_none() {
-        ctx.warn(
-            "config recycle without a configuration diff: the guide shares the diff with the \
-             announcement (--config-diff FILE, or - for stdin; Python: config_diff=); the \
-             announcement asks for it in its thread",
-        );
+    if req.kind == crate::DeployKind::ConfigRecycle && req.given_config_diff().is_none() {
+        let given = if req.config_diff.is_some() {
+            "the configuration diff given is empty (was the file or stdin the right one?)"
+        } else {
+            "config recycle without a configuration diff"
+        };
+        ctx.warn(format!(
+            "{given}: the guide shares the diff with the announcement (--config-diff FILE, or - \
+             for stdin; Python: config_diff=); the announcement asks for it in its thread"
+        ));
     }
 
     // Cadence.
