@@ -261,3 +261,31 @@ fn the_help_lists_the_exit_codes() {
         assert!(text.contains(code), "{code:?} missing from --help:\n{text}");
     }
 }
+
+#[test]
+fn a_recycle_names_the_scale_in_only_where_the_guide_runs_it() {
+    // Production keeps its old instances (protected from scale-in) until `scale-in old`.
+    let out = run(&["--sandbox", "recycle", "prod", "idp"]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert!(
+        stdout(&out).contains("then run `deploykit scale-in old prod idp`"),
+        "{}",
+        stdout(&out)
+    );
+    // Elsewhere the spindown removes them; a migration group goes back to 0 by itself.
+    let out = run(&["--sandbox", "recycle", "staging", "idp"]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert!(
+        stdout(&out).contains("its spindown removes the old instances")
+            && !stdout(&out).contains("scale-in old"),
+        "{}",
+        stdout(&out)
+    );
+    let out = run(&["--sandbox", "recycle", "prod", "migration"]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert!(
+        !stdout(&out).contains("scale-in") && !stdout(&out).contains("spindown removes"),
+        "{}",
+        stdout(&out)
+    );
+}

@@ -72,6 +72,19 @@ pub async fn recycle(inv: &Invocation<'_>, args: &RecycleArgs) -> Result<u8> {
     let outcome = fleet_ops::recycle(&ctx, &req)
         .await
         .map_err(|e| with_force_hint(e, args))?;
+    // Production protects its instances from scale-in, so the old ones stay until
+    // `scale-in old` (the guide's step); elsewhere the spindown removes them, and a migration
+    // group goes back to 0 by itself.
+    let then = if outcome.groups.is_empty() {
+        String::new()
+    } else if inv.config()?.env_settings(&env).production {
+        format!(
+            "; then run `deploykit scale-in old {} {}`",
+            args.env, args.role
+        )
+    } else {
+        "; its spindown removes the old instances".to_string()
+    };
     print_result(inv.format, &outcome, || {
         let mut out = String::new();
         let verb = if args.dry_run {
@@ -84,10 +97,8 @@ pub async fn recycle(inv: &Invocation<'_>, args: &RecycleArgs) -> Result<u8> {
             out.push('\n');
         }
         out.push_str(&format!(
-            "the recycle finishes at {}; then run `deploykit scale-in old {} {}`",
+            "the recycle finishes at {}{then}",
             outcome.finishes_at.format("%Y-%m-%d %H:%M:%S UTC"),
-            args.env,
-            args.role
         ));
         out
     });
