@@ -289,3 +289,20 @@ fn a_recycle_names_the_scale_in_only_where_the_guide_runs_it() {
         stdout(&out)
     );
 }
+
+#[test]
+fn a_deploy_without_its_reason_is_refused_before_anything_is_prepared() {
+    let out = run(&["--sandbox", "deploy", "prod", "idp", "--kind", "patch"]);
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("a patch deploy needs a reason: give it with --reason"),
+        "{}",
+        stderr(&out)
+    );
+    // No promotion PR was cut or opened for a deploy that cannot start.
+    assert!(
+        !stderr(&out).contains("open PR") && !stderr(&out).contains("push"),
+        "{}",
+        stderr(&out)
+    );
+}

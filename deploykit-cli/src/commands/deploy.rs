@@ -294,6 +294,14 @@ pub async fn deploy(inv: &Invocation<'_>, args: &DeployArgs) -> Result<u8> {
     let kind: DeployKind = args.kind.parse()?;
     let diff = config_diff(&config, kind, args.config_diff.as_deref()).await?;
     let settings = config.env_settings(&env);
+    let mut req = DeployRequest::new(env.clone(), app.clone(), kind, &whoami());
+    req.reason = args.reason.clone();
+    req.cadence_override = args.override_cadence.clone();
+    req.no_migration_override = args.override_no_migration.clone();
+    req.config_diff = diff;
+    req.yes = inv.cli.yes;
+    // Bad input is refused before a sandboxed PR is cut or a real one looked up.
+    deploy::check_inputs(&req, &settings)?;
     let (mut ports, world) = deploy_ports(inv.cli.sandbox, &config, &app, &env).await?;
     ports.operator = operator(inv, None);
     let mut pr = args.pr;
@@ -314,12 +322,6 @@ pub async fn deploy(inv: &Invocation<'_>, args: &DeployArgs) -> Result<u8> {
             .await?,
         );
     }
-    let mut req = DeployRequest::new(env, app.clone(), kind, &whoami());
-    req.reason = args.reason.clone();
-    req.cadence_override = args.override_cadence.clone();
-    req.no_migration_override = args.override_no_migration.clone();
-    req.config_diff = diff;
-    req.yes = inv.cli.yes;
     if kind.ships_code() {
         req.pr_number = Some(match pr {
             Some(n) => n,

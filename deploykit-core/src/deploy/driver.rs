@@ -140,10 +140,24 @@ pub fn replay(records: &[Record]) -> Result<DeployState> {
     Ok(state)
 }
 
-/// Refuses a request the settings cannot take, before anything is journalled: the wrong
-/// environment's settings, code shipped outside production, a code deploy without its PR, an
-/// off-cycle or patch deploy without a reason.
+/// Refuses a request the settings cannot take, before anything is journalled: everything
+/// [`check_inputs`] refuses, and a code deploy without its PR.
 pub(crate) fn check_request(req: &DeployRequest, settings: &EnvSettings) -> Result<()> {
+    check_inputs(req, settings)?;
+    if req.kind.ships_code() && req.pr_number.is_none() {
+        return Err(Error::invalid_input(format!(
+            "{} deploy merges a promotion PR: give its number",
+            req.kind.with_article()
+        )));
+    }
+    Ok(())
+}
+
+/// Refuses what is wrong with a request whatever its PR: the wrong environment's settings,
+/// code shipped outside production, an override without a reason, an off-cycle or patch
+/// deploy without a reason. A front end asks it before it prepares anything (finds or cuts
+/// the promotion PR), so bad input changes nothing.
+pub fn check_inputs(req: &DeployRequest, settings: &EnvSettings) -> Result<()> {
     if settings.name != req.env {
         return Err(Error::invalid_input(format!(
             "the settings are for {} but the deploy is to {}: pass the settings of {}",
@@ -166,12 +180,6 @@ pub(crate) fn check_request(req: &DeployRequest, settings: &EnvSettings) -> Resu
             req.env,
             req.app.name,
             req.env
-        )));
-    }
-    if req.kind.ships_code() && req.pr_number.is_none() {
-        return Err(Error::invalid_input(format!(
-            "{} deploy merges a promotion PR: give its number",
-            req.kind.with_article()
         )));
     }
     for (given, flag, python) in [

@@ -55,7 +55,7 @@ pub mod state;
 pub mod step;
 pub(crate) mod steps;
 
-pub use driver::{deploy, replay, resume, rollback};
+pub use driver::{check_inputs, deploy, replay, resume, rollback};
 pub use journal::{FileJournal, Journal, MemoryJournal, Record, RunId};
 pub use monitor_verdict::{MonitorVerdict, Verdict};
 pub use outcome::DeployOutcome;
