@@ -4,6 +4,7 @@
 
 mod best_effort;
 mod redact;
+mod redact_credentials;
 mod timed_out;
 
 pub use best_effort::{AnnouncementRecord, BestEffortNotifier};

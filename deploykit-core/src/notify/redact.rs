@@ -2,35 +2,70 @@
 //! announced.
 //!
 //! A value is replaced by `[REDACTED]` when
-//! - its key looks secret: it contains `password`, `secret`, `token`, `key`, `credential`,
-//!   `private` or `signature` (any case), in `key: value`, `key = value`, `KEY=value` or JSON
-//!   `"key": "value"` form, on context, `+` and `-` lines alike;
-//! - its key is a parameter known to be a SecureString ([`RedactionRules::secure_parameters`],
-//!   matched by full name or by last path segment);
-//! - it matches one of the configured patterns ([`RedactionRules::with_pattern`]).
+//! - its key looks secret, in `key: value`, `key = value`, `KEY=value`, `key:<tab>value`, JSON
+//!   `"key": "value"` (at any nesting, also inline: `{"a":{"password":"x"}}`), YAML flow
+//!   `{user: bob, password: x}`, Ruby `:password => 'x'` or `"password" => "x"`, header
+//!   `'X-Api-Key: x'` and `--token=x` form, on context, `+` and `-` lines alike. A key looks
+//!   secret when
+//!   - it contains `password`, `passphrase`, `secret`, `token`, `key`, `credential`,
+//!     `private` or `signature` (any case);
+//!   - or its last name segments (split at `_ - . /` and camelCase) are `pass`, `passwd`,
+//!     `pwd`, `pw`, `auth`, `bearer`, `creds`, `cred` or `otp_seed` (`totp_seed`,
+//!     `mfa_seed`): `DB_PASS`, `basic_auth`, `github_creds`, but not `passenger_pool_size`,
+//!     `compass_url`, `author`, `authority_url` or `auth_mode`; such short names keep
+//!     `true`, `false`, `yes`, `no`, `on`, `off` and `null` values visible;
+//!   - or it is the header `Cookie` or `Set-Cookie`;
+//!   - or it is a parameter known to be a SecureString ([`RedactionRules::secure_parameters`],
+//!     matched by full name or by last path segment);
+//! - it matches one of the configured patterns ([`RedactionRules::with_pattern`]) or is a
+//!   known secret ([`RedactionRules::with_literal`]);
+//! - it is the value of a secret key elsewhere in the same diff (`db_password: hunter2` hides
+//!   `hunter2` under `notes:` too), when it is worth tracking: 4 characters or more, not only
+//!   digits, not a short lower-case word (`secret`, `true`), not a placeholder (`${X}`,
+//!   `{{ x }}`, `<%= x %>`); values shorter than 12 characters are matched as whole words.
 //!
-//! The lines of a YAML block value (`key: |`) under a secret key, and everything between
-//! `-----BEGIN` and `-----END` lines (PEM keys), are redacted too.
+//! Values that span lines are redacted on every line:
+//! - a YAML block value (`key: |`, `key: >-`, also tagged: `key: !vault |`);
+//! - a value on the lines below its key (`key:` alone on its line), scalar, list
+//!   (`- x`) or mapping (the nested keys stay, their values go);
+//! - a quoted value whose closing quote is on a later line, and a value continued with `\`;
+//! - everything between `-----BEGIN` and `-----END` lines (PEM keys).
 //!
 //! Credentials inside a value are redacted under any key, keeping what is around them:
 //! - the password of a URL's userinfo: `redis://:[REDACTED]@redis:6379`,
-//!   `https://user:[REDACTED]@db.example.com/x` (the scheme, user and host stay visible);
+//!   `https://user:[REDACTED]@db.example.com/x` (the scheme, user and host stay visible),
+//!   also without a scheme when a port or path follows (`u:[REDACTED]@db:5432`);
+//! - the user of a password-less userinfo when it is a key: on a Sentry host
+//!   (`https://[REDACTED]@o1.ingest.sentry.io/2`) or random-looking (`https://user@host`
+//!   stays);
 //! - the credentials after `Authorization:` (`Authorization: Basic [REDACTED]`), and a
 //!   token-like word after `Bearer` anywhere (`Bearer [REDACTED]`);
-//! - the value of a query parameter whose name looks secret (same words as for keys):
-//!   `?user=bob&access_token=[REDACTED]`.
+//! - the value of a query parameter whose name looks secret (as for keys, plus `sig` and
+//!   `code`): `?user=bob&access_token=[REDACTED]`, `X-Amz-Signature=[REDACTED]`;
+//! - the token of any Slack webhook URL (`hooks.slack.com/services/T0/B1/[REDACTED]`);
+//! - the value of a secret `--flag value` (not `--password-file path`), and the password
+//!   glued to `-p` after a MySQL client command (`mysql -uroot -p[REDACTED]`);
+//! - the text of a one-line XML element with a secret tag (`<password>[REDACTED]</password>`);
+//! - tokens with a well-known format: GitHub (`ghp_`, `gho_`, `ghu_`, `ghs_`, `ghr_`,
+//!   `github_pat_`), Slack (`xoxb-`, `xoxp-`, `xoxa-`, `xapp-`, ...), New Relic (`NRAK-`,
+//!   `NRII-`), JWTs (`eyJ...`), Stripe live keys, GitLab tokens and Google API keys. AWS
+//!   access key ids (`AKIA...`) name a key and stay.
+//!
+//! Diff markers and hunk headers are kept, and the diff keeps its lines: one line out for
+//! each line in.
 
-use std::sync::LazyLock;
+use regex_lite::Regex;
 
-use regex_lite::{Captures, Regex};
-
+use super::redact_credentials::redact_credentials;
 use crate::error::{Error, Result};
 
 /// What [`redact_config_diff`] puts in place of a secret.
 pub const REDACTED: &str = "[REDACTED]";
 
+/// Words that make a key secret wherever they are in it (`db_password`, `privateKey`).
 const SECRET_WORDS: &[&str] = &[
     "password",
+    "passphrase",
     "secret",
     "token",
     "key",
@@ -39,32 +74,40 @@ const SECRET_WORDS: &[&str] = &[
     "signature",
 ];
 
-/// A URL with a password in its userinfo: `scheme://user:` (`pre`), then everything up to the
-/// last `@` before a `/`, whitespace or quote (`pw`, refined by [`url_password_end`]).
-static URL_USERINFO: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(r#"(?P<pre>[A-Za-z][A-Za-z0-9+.\-]*://[^\s/?#@:"'`]*:)(?P<pw>[^\s/"'`]+)@"#)
-        .expect("a valid built-in regular expression")
-});
+/// Short words that make a key secret only as its last name segments (`DB_PASS`,
+/// `basic_auth`): as substrings they would catch `passenger`, `compass` and `author`, and
+/// as a first segment `auth_mode`.
+const SECRET_TAILS: &[&[&str]] = &[
+    &["pass"],
+    &["passwd"],
+    &["pwd"],
+    &["pw"],
+    &["auth"],
+    &["bearer"],
+    &["creds"],
+    &["cred"],
+    &["otp", "seed"],
+    &["totp", "seed"],
+    &["mfa", "seed"],
+];
 
-/// `Authorization: <scheme> <credentials>` (also quoted, `=`, `Proxy-Authorization`).
-static AUTHORIZATION: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(
-        r#"(?i)(?P<pre>authorization["']?\s*[:=]\s*["']?[A-Za-z][A-Za-z0-9._\-]*\s+)(?P<cred>[^\s"'`,;\[\]]+)"#,
-    )
-    .expect("a valid built-in regular expression")
-});
+/// HTTP headers whose whole value is a credential (their names hold no secret word).
+const SECRET_HEADERS: &[&str] = &["cookie", "set-cookie"];
 
-/// `Bearer <token>` anywhere (the token is checked by [`looks_like_token`]).
-static BEARER: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(r"(?i)(?P<pre>\bbearer\s+)(?P<token>[A-Za-z0-9._~+/=\-]+)")
-        .expect("a valid built-in regular expression")
-});
+/// Values that say how something is set rather than being a secret; kept under the short
+/// key names of [`SECRET_TAILS`] (`basic_auth: false`).
+const SETTING_WORDS: &[&str] = &["true", "false", "yes", "no", "on", "off", "null", "~"];
 
-/// A query (or form) parameter `?name=value` / `&name=value`.
-static QUERY_PARAM: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(r#"(?P<pre>[?&](?P<name>[A-Za-z0-9_.\-]+)=)(?P<value>[^&#\s"'`<>,;()\[\]{}]+)"#)
-        .expect("a valid built-in regular expression")
-});
+/// How a key tells that its value is secret.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Secrecy {
+    /// No secret word in it.
+    Harmless,
+    /// A short word as its last segments ([`SECRET_TAILS`]).
+    ShortName,
+    /// A secret word, a secret header, a SecureString parameter.
+    Secret,
+}
 
 /// What to redact beyond secret-looking keys.
 #[derive(Debug, Clone, Default)]
@@ -106,8 +149,14 @@ impl RedactionRules {
         Ok(self)
     }
 
-    /// Adds a value that is redacted wherever it appears, as it is and percent-encoded
-    /// (a known secret: the configured tokens and webhook URLs). Empty values are ignored.
+    /// Adds a value that is redacted wherever it appears (a known secret: the configured
+    /// tokens and webhook URLs). Empty values are ignored. Besides the value as it is, its
+    /// forms are redacted too:
+    /// - percent-encoded (as it looks in a URL query or a form);
+    /// - base64-encoded, standard and URL-safe, padded or not (values of 6 characters or
+    ///   more; the value must be encoded alone, not inside a longer encoded text);
+    /// - for a URL, its last path segment alone when it looks like a token (8 characters or
+    ///   more with a digit or a capital): a webhook's token without the rest of the URL.
     ///
     /// ```
     /// use deploykit_core::notify::{RedactionRules, redact_config_diff};
@@ -122,17 +171,34 @@ impl RedactionRules {
         if value.is_empty() {
             return self;
         }
-        let encoded = percent_encode(value);
-        for v in [value.to_string(), encoded] {
+        let mut forms = vec![value.to_string(), percent_encode(value)];
+        if value.len() >= 6 {
+            for alphabet in [BASE64_STANDARD, BASE64_URL_SAFE] {
+                let encoded = base64_encode(value.as_bytes(), alphabet);
+                let unpadded = encoded.trim_end_matches('=').to_string();
+                // Padded first, so that a padded form is hidden whole.
+                forms.push(encoded);
+                forms.push(unpadded);
+            }
+        }
+        if let Some(token) = url_path_token(value) {
+            forms.push(token.to_string());
+        }
+        let mut seen = Vec::new();
+        for v in forms {
+            if seen.contains(&v) {
+                continue;
+            }
             // An escaped literal always compiles.
             if let Ok(re) = Regex::new(&regex_lite::escape(&v)) {
                 self.patterns.push(re);
             }
+            seen.push(v);
         }
         self
     }
 
-    /// The configured patterns.
+    /// The configured patterns (a literal counts once per form it is redacted in).
     pub fn patterns(&self) -> impl Iterator<Item = &str> {
         self.patterns.iter().map(Regex::as_str)
     }
@@ -145,10 +211,60 @@ impl RedactionRules {
         })
     }
 
-    fn is_secret_key(&self, key: &str) -> bool {
+    fn secrecy(&self, key: &str) -> Secrecy {
         let lower = key.to_ascii_lowercase();
-        SECRET_WORDS.iter().any(|w| lower.contains(w)) || self.is_secure_parameter(key)
+        if SECRET_WORDS.iter().any(|w| lower.contains(w))
+            || SECRET_HEADERS.contains(&lower.as_str())
+            || self.is_secure_parameter(key)
+        {
+            return Secrecy::Secret;
+        }
+        let segments = name_segments(key);
+        let short = SECRET_TAILS.iter().any(|tail| {
+            segments.len() >= tail.len()
+                && segments[segments.len() - tail.len()..]
+                    .iter()
+                    .zip(tail.iter())
+                    .all(|(s, t)| s == t)
+        });
+        if short {
+            Secrecy::ShortName
+        } else {
+            Secrecy::Harmless
+        }
     }
+
+    /// Whether a key (or query parameter, flag, XML tag) names a secret, by the rules of the
+    /// module docs.
+    pub(super) fn is_secret_key(&self, key: &str) -> bool {
+        self.secrecy(key) != Secrecy::Harmless
+    }
+}
+
+/// The lower-case name segments of a key: split at anything but a letter or digit, and
+/// where a lower-case letter or digit is followed by a capital (`dbPass` is `db`, `pass`).
+fn name_segments(key: &str) -> Vec<String> {
+    let mut segments = Vec::new();
+    let mut current = String::new();
+    let mut after_lower = false;
+    for c in key.chars() {
+        if !c.is_ascii_alphanumeric() {
+            if !current.is_empty() {
+                segments.push(std::mem::take(&mut current));
+            }
+            after_lower = false;
+            continue;
+        }
+        if c.is_ascii_uppercase() && after_lower && !current.is_empty() {
+            segments.push(std::mem::take(&mut current));
+        }
+        after_lower = c.is_ascii_lowercase() || c.is_ascii_digit();
+        current.push(c.to_ascii_lowercase());
+    }
+    if !current.is_empty() {
+        segments.push(current);
+    }
+    segments
 }
 
 /// `value` with every byte outside `A-Za-z0-9-._~` written as `%XX` (how a secret looks
@@ -166,7 +282,51 @@ fn percent_encode(value: &str) -> String {
         .collect()
 }
 
-/// Splits a diff line into its marker (`+`, `-`, ` `, `~`) with indentation, and the rest.
+const BASE64_STANDARD: &[u8; 64] =
+    b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+const BASE64_URL_SAFE: &[u8; 64] =
+    b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+
+/// `bytes` in base64 with the given alphabet, padded with `=`.
+fn base64_encode(bytes: &[u8], alphabet: &[u8; 64]) -> String {
+    let mut out = String::with_capacity(bytes.len().div_ceil(3) * 4);
+    for chunk in bytes.chunks(3) {
+        let b = [
+            chunk[0],
+            chunk.get(1).copied().unwrap_or(0),
+            chunk.get(2).copied().unwrap_or(0),
+        ];
+        let n = (u32::from(b[0]) << 16) | (u32::from(b[1]) << 8) | u32::from(b[2]);
+        for k in 0..4 {
+            if k <= chunk.len() {
+                out.push(char::from(alphabet[((n >> (18 - 6 * k)) & 63) as usize]));
+            } else {
+                out.push('=');
+            }
+        }
+    }
+    out
+}
+
+/// The last path segment of a URL when it looks like a token (a webhook's secret part):
+/// 8 characters or more of `A-Za-z0-9_-`, with a digit or a capital in it.
+fn url_path_token(value: &str) -> Option<&str> {
+    let (_, rest) = value.split_once("://")?;
+    let path = rest.split(['?', '#']).next().unwrap_or(rest);
+    let mut segments = path.split('/').filter(|s| !s.is_empty());
+    segments.next()?; // the host
+    let last = segments.next_back()?;
+    let token_like = last.len() >= 8
+        && last
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'-'))
+        && last
+            .bytes()
+            .any(|b| b.is_ascii_digit() || b.is_ascii_uppercase());
+    token_like.then_some(last)
+}
+
+/// Splits a diff line into its marker (`+`, `-`, `~`) with indentation, and the rest.
 fn split_marker(line: &str) -> (&str, &str) {
     let mut end = 0;
     for (i, c) in line.char_indices() {
@@ -183,8 +343,18 @@ fn split_marker(line: &str) -> (&str, &str) {
     line.split_at(end)
 }
 
-fn key_char(c: char) -> bool {
-    c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | '.' | '/')
+/// The indentation of a line's content: the whitespace after its diff marker column (`+`,
+/// `-`, `~` or the space of a context line).
+fn column_indent(line: &str) -> usize {
+    let content = line.strip_prefix(['+', '-', '~', ' ']).unwrap_or(line);
+    content
+        .chars()
+        .take_while(|c| *c == ' ' || *c == '\t')
+        .count()
+}
+
+fn key_char(b: u8) -> bool {
+    b.is_ascii_alphanumeric() || matches!(b, b'_' | b'-' | b'.' | b'/')
 }
 
 /// The end (exclusive) of a quoted string starting at `start` (the quote), or the line end.
@@ -205,36 +375,114 @@ fn quoted_end(s: &str, start: usize) -> usize {
     s.len()
 }
 
+/// The end (exclusive) of the `{...}` or `[...]` starting at `start`, quotes respected, or
+/// the line end.
+fn bracket_end(s: &str, start: usize) -> usize {
+    let bytes = s.as_bytes();
+    let mut depth = 0usize;
+    let mut i = start;
+    while i < bytes.len() {
+        match bytes[i] {
+            b'"' | b'\'' => {
+                i = quoted_end(s, i);
+                continue;
+            }
+            b'{' | b'[' => depth += 1,
+            b'}' | b']' => {
+                depth = depth.saturating_sub(1);
+                if depth == 0 {
+                    return i + 1;
+                }
+            }
+            _ => {}
+        }
+        i += 1;
+    }
+    s.len()
+}
+
+/// The index of the quote closing a string continued from an earlier line, if on this line.
+fn closing_quote(body: &str, quote: u8) -> Option<usize> {
+    let bytes = body.as_bytes();
+    let mut i = 0;
+    while i < bytes.len() {
+        if bytes[i] == b'\\' {
+            i += 2;
+            continue;
+        }
+        if bytes[i] == quote {
+            return Some(i);
+        }
+        i += 1;
+    }
+    None
+}
+
+/// The quote of a value that opens a string and does not close it on its line.
+fn unclosed_quote(value: &str) -> Option<u8> {
+    let first = *value.as_bytes().first()?;
+    if first != b'"' && first != b'\'' {
+        return None;
+    }
+    match closing_quote(&value[1..], first) {
+        Some(_) => None,
+        None => Some(first),
+    }
+}
+
+/// How a key is separated from its value.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Separator {
+    /// `key: value` (YAML, JSON, headers).
+    Colon,
+    /// `key = value`, `KEY=value`.
+    Equals,
+    /// `key => value` (Ruby, PHP).
+    Arrow,
+}
+
 /// A key-value pair found in a line: the key and the byte span of its value.
 struct Pair {
     key_start: usize,
     key_end: usize,
     value_start: usize,
     value_end: usize,
+    separator: Separator,
+    /// The key begins the line (after list markers): its value is the rest of the line.
+    at_start: bool,
 }
 
 /// Finds every `key sep value` pair in `body` (after the diff marker). A pair at the start
-/// of the body takes the rest of the line as its value (YAML, env files); later pairs end
-/// at a comma, brace, or whitespace unless quoted (JSON on one line).
+/// of the body (after YAML list markers) takes the rest of the line as its value (YAML, env
+/// files); later pairs end at a comma, brace, or whitespace unless quoted (JSON on one line),
+/// or at the quote that opened the string they are in (`'X-Api-Key: v'`). The values of
+/// pairs at the start, and `{...}`/`[...]` values, are searched for pairs too: a harmless
+/// key's value may hold secret ones (`db: {user: bob, password: x}`); the pairs come in
+/// order of their keys, and a caller redacting a value skips the pairs inside it.
 fn pairs(body: &str) -> Vec<Pair> {
     let bytes = body.as_bytes();
+    let len = bytes.len();
     let mut out = Vec::new();
     let mut i = 0;
-    while i < bytes.len() {
-        let c = bytes[i] as char;
-        // A key starts at a key character, optionally quoted, after a boundary.
-        let boundary = i == 0 || matches!(bytes[i - 1], b' ' | b'\t' | b'{' | b',' | b'[' | b'(');
+    while i < len {
+        // A key starts at a key character, optionally quoted or after a sigil (`:password`,
+        // `$password`, `@password`), after a boundary.
+        let boundary = i == 0
+            || matches!(
+                bytes[i - 1],
+                b' ' | b'\t' | b'{' | b',' | b'[' | b'(' | b'"' | b'\''
+            );
         if !boundary {
             i += 1;
             continue;
         }
-        let (quoted, ks) = if c == '"' || c == '\'' {
-            (Some(bytes[i]), i + 1)
-        } else {
-            (None, i)
-        };
+        let c = bytes[i];
+        let quote = (c == b'"' || c == b'\'').then_some(c);
+        let sigil = matches!(c, b':' | b'$' | b'@')
+            && bytes.get(i + 1).is_some_and(|b| b.is_ascii_alphabetic());
+        let ks = if quote.is_some() || sigil { i + 1 } else { i };
         let mut ke = ks;
-        while ke < bytes.len() && key_char(bytes[ke] as char) {
+        while ke < len && key_char(bytes[ke]) {
             ke += 1;
         }
         if ke == ks {
@@ -242,117 +490,75 @@ fn pairs(body: &str) -> Vec<Pair> {
             continue;
         }
         let mut j = ke;
-        if let Some(q) = quoted {
-            if j >= bytes.len() || bytes[j] != q {
+        // A quote not closed right after the key opens the string the pair is in.
+        let mut opener = None;
+        let mut quoted_key = false;
+        if let Some(q) = quote {
+            if j < len && bytes[j] == q {
+                j += 1;
+                quoted_key = true;
+            } else {
+                opener = Some(q);
+            }
+        }
+        while j < len && matches!(bytes[j], b' ' | b'\t') {
+            j += 1;
+        }
+        if j >= len {
+            i = ke;
+            continue;
+        }
+        let (separator, after) = match bytes[j] {
+            b'=' if bytes.get(j + 1) == Some(&b'>') => (Separator::Arrow, j + 2),
+            b'=' => (Separator::Equals, j + 1),
+            b':' if quoted_key
+                || j + 1 >= len
+                || matches!(bytes[j + 1], b' ' | b'\t' | b'"' | b'\'') =>
+            {
+                (Separator::Colon, j + 1)
+            }
+            _ => {
                 i = ke;
                 continue;
             }
-            j += 1;
-        }
-        while j < bytes.len() && bytes[j] == b' ' {
-            j += 1;
-        }
-        if j >= bytes.len() {
-            i = ke;
-            continue;
-        }
-        let sep = bytes[j];
-        let sep_ok = sep == b'='
-            || (sep == b':'
-                && (j + 1 >= bytes.len() || matches!(bytes[j + 1], b' ' | b'"' | b'\'')));
-        if !sep_ok {
-            i = ke;
-            continue;
-        }
-        let mut vs = j + 1;
-        while vs < bytes.len() && bytes[vs] == b' ' {
+        };
+        let mut vs = after;
+        while vs < len && matches!(bytes[vs], b' ' | b'\t') {
             vs += 1;
         }
-        let at_start = i == 0;
-        let ve = if vs < bytes.len() && (bytes[vs] == b'"' || bytes[vs] == b'\'') {
-            if at_start {
-                // `key = "a" -> "b"` (plans) and trailing commas: the rest of the line.
-                body.len()
-            } else {
-                quoted_end(body, vs)
-            }
+        let at_start = bytes[..i].iter().all(|b| matches!(b, b'-' | b' ' | b'\t'));
+        let (ve, next) = if let Some(q) = opener {
+            let e = body[vs..].find(char::from(q)).map_or(len, |k| vs + k);
+            (e, e)
         } else if at_start {
-            body.len()
+            (len, vs)
+        } else if vs < len && matches!(bytes[vs], b'{' | b'[') {
+            (bracket_end(body, vs), vs + 1)
+        } else if vs < len && matches!(bytes[vs], b'"' | b'\'') {
+            let e = quoted_end(body, vs);
+            (e, e)
         } else {
             let mut e = vs;
-            while e < bytes.len() && !matches!(bytes[e], b',' | b'}' | b']' | b' ' | b'\t') {
+            while e < len && !matches!(bytes[e], b',' | b'}' | b']' | b' ' | b'\t') {
                 e += 1;
             }
-            e
+            (e, e)
         };
         out.push(Pair {
             key_start: ks,
             key_end: ke,
             value_start: vs,
             value_end: ve,
+            separator,
+            at_start,
         });
-        i = ve.max(i + 1);
+        i = next.max(i + 1);
     }
     out
 }
 
-/// Where the password captured by [`URL_USERINFO`] ends (the last `@` of the userinfo), or
-/// `None` when it is no password. The authority ends at the first `?` or `#`: when an `@`
-/// comes before it, the password ends at the last such `@` (`u:p@host?mail=a@b`); otherwise
-/// `?` and `#` are taken as part of an unencoded password (`u:ab#cd@host`), unless what comes
-/// before them is a port (`host:8080?q=a@b`).
-fn url_password_end(pw: &str) -> Option<usize> {
-    match pw.find(['?', '#']) {
-        Some(cut) => match pw[..cut].rfind('@') {
-            Some(at) => Some(at),
-            None if pw[..cut].bytes().all(|b| b.is_ascii_digit()) => None,
-            None => Some(pw.len()),
-        },
-        None => Some(pw.len()),
-    }
-}
-
-/// Whether the word after `Bearer` is a credential rather than prose (`Bearer
-/// authentication`): at least 8 characters with a digit or a symbol in it.
-fn looks_like_token(word: &str) -> bool {
-    word.len() >= 8
-        && word.bytes().any(|b| {
-            b.is_ascii_digit() || matches!(b, b'.' | b'_' | b'~' | b'+' | b'/' | b'=' | b'-')
-        })
-}
-
-/// `text` with the credentials inside values redacted (see the module docs): URL passwords,
-/// `Authorization` credentials, bearer tokens, secret query parameters.
-fn redact_credentials(text: &str, rules: &RedactionRules) -> String {
-    let text = URL_USERINFO.replace_all(text, |c: &Captures<'_>| {
-        let pw = &c["pw"];
-        match url_password_end(pw) {
-            Some(end) => format!("{}{REDACTED}{}@", &c["pre"], &pw[end..]),
-            None => c[0].to_string(),
-        }
-    });
-    let text =
-        AUTHORIZATION.replace_all(&text, |c: &Captures<'_>| format!("{}{REDACTED}", &c["pre"]));
-    let text = BEARER.replace_all(&text, |c: &Captures<'_>| {
-        if looks_like_token(&c["token"]) {
-            format!("{}{REDACTED}", &c["pre"])
-        } else {
-            c[0].to_string()
-        }
-    });
-    QUERY_PARAM
-        .replace_all(&text, |c: &Captures<'_>| {
-            if rules.is_secret_key(&c["name"]) {
-                format!("{}{REDACTED}", &c["pre"])
-            } else {
-                c[0].to_string()
-            }
-        })
-        .into_owned()
-}
-
 /// Replaces a value with `[REDACTED]`, keeping its quotes and a trailing comma so the line
-/// still reads as what it was.
+/// still reads as what it was (also the closing quote of a string the pair is inside).
 fn redacted_value(value: &str) -> String {
     let trimmed = value.trim_end();
     let (core, comma) = match trimmed.strip_suffix(',') {
@@ -362,27 +568,308 @@ fn redacted_value(value: &str) -> String {
     if core.is_empty() {
         return value.to_string();
     }
-    let first = core.as_bytes()[0];
-    if (first == b'"' || first == b'\'')
-        && core.len() >= 2
-        && core.as_bytes()[core.len() - 1] == first
-    {
-        let q = first as char;
+    let bytes = core.as_bytes();
+    let first = bytes[0];
+    let last = bytes[bytes.len() - 1];
+    let is_quote = |b: u8| b == b'"' || b == b'\'';
+    if is_quote(first) && core.len() >= 2 && last == first {
+        let q = char::from(first);
         format!("{q}{REDACTED}{q}{comma}")
+    } else if is_quote(last) && first != last {
+        format!("{REDACTED}{}{comma}", char::from(last))
     } else {
         format!("{REDACTED}{comma}")
     }
 }
 
-fn indent_of(body_prefix: &str) -> usize {
-    body_prefix
-        .trim_start_matches(['+', '-', '~'])
-        .chars()
-        .take_while(|c| *c == ' ' || *c == '\t')
-        .count()
+/// A value without its YAML tag (`!vault |` is `|`, `!!binary x` is `x`).
+fn untagged(value: &str) -> &str {
+    if value.starts_with('!') {
+        value
+            .split_once(char::is_whitespace)
+            .map_or("", |(_, rest)| rest.trim_start())
+    } else {
+        value
+    }
 }
 
-/// The diff with every secret value replaced by `[REDACTED]` (see the module docs).
+fn is_block_indicator(value: &str) -> bool {
+    value.starts_with('|') || value.starts_with('>')
+}
+
+/// What a line leaves open for the lines after it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Carry {
+    None,
+    /// Inside a PEM block.
+    Pem,
+    /// Inside the block value (`key: |`) of a secret key indented so.
+    Block {
+        indent: usize,
+    },
+    /// Below a secret key with no value on its line (`key:`), indented so.
+    Nested {
+        indent: usize,
+    },
+    /// Inside a secret quoted value not closed on the line of its key, indented so.
+    Quote {
+        quote: u8,
+        indent: usize,
+    },
+    /// After a secret value line ending with `\`.
+    Backslash,
+}
+
+/// The values of secret keys seen so far, to hide where they appear under harmless keys.
+#[derive(Default)]
+struct SeenSecrets(Vec<String>);
+
+impl SeenSecrets {
+    /// Remembers a redacted value (without quotes, trailing comma, continuation `\`; both
+    /// sides of a plan's `"old" -> "new"`).
+    fn remember(&mut self, value: &str) {
+        for part in value.split(" -> ") {
+            let v = part
+                .trim_matches(|c: char| c.is_whitespace() || matches!(c, '"' | '\'' | ',' | '\\'));
+            if worth_tracking(v) && !self.0.iter().any(|s| s == v) {
+                self.0.push(v.to_string());
+            }
+        }
+    }
+
+    /// Redacts every remembered value in `line` (after its marker; not in hunk headers),
+    /// longest first.
+    fn redact(&self, line: &str) -> String {
+        if self.0.is_empty() || line.starts_with("@@") {
+            return line.to_string();
+        }
+        let (marker, body) = split_marker(line);
+        let mut body = body.to_string();
+        let mut values: Vec<&String> = self.0.iter().collect();
+        values.sort_by_key(|v| std::cmp::Reverse(v.len()));
+        for v in values {
+            if body.contains(v.as_str()) {
+                body = replace_occurrences(&body, v);
+            }
+        }
+        format!("{marker}{body}")
+    }
+}
+
+/// Whether a secret value is distinctive enough to redact wherever it appears (see the
+/// module docs): hiding `true` or `5` everywhere would destroy the diff.
+fn worth_tracking(v: &str) -> bool {
+    let short_word = v.len() < 8 && v.bytes().all(|b| b.is_ascii_lowercase());
+    let placeholder = v.starts_with("${")
+        || v.starts_with("{{")
+        || v.starts_with("<%")
+        || v.starts_with("ENV[")
+        || v.starts_with("ENV.");
+    v.chars().count() >= 4
+        && v.bytes().any(|b| b.is_ascii_alphabetic())
+        && !short_word
+        && !placeholder
+        && !REDACTED.contains(v)
+        && !v.contains(REDACTED)
+}
+
+/// `text` with `secret` replaced by `[REDACTED]`; a secret shorter than 12 characters only
+/// where it is a whole word (no letter or digit right before or after it).
+fn replace_occurrences(text: &str, secret: &str) -> String {
+    let whole_word_only = secret.len() < 12;
+    let mut out = String::with_capacity(text.len());
+    let mut last = 0;
+    for (at, _) in text.match_indices(secret) {
+        if at < last {
+            continue;
+        }
+        let end = at + secret.len();
+        let before = text[..at].chars().next_back();
+        let after = text[end..].chars().next();
+        let alnum = |c: Option<char>| c.is_some_and(|c| c.is_ascii_alphanumeric());
+        if whole_word_only && (alnum(before) || alnum(after)) {
+            continue;
+        }
+        out.push_str(&text[last..at]);
+        out.push_str(REDACTED);
+        last = end;
+    }
+    out.push_str(&text[last..]);
+    out
+}
+
+/// A line below a secret `key:` with no value on its line: a scalar goes whole, a list item
+/// keeps its `- `, a nested `key: value` keeps its key.
+fn redact_nested_line(marker: &str, body: &str, seen: &mut SeenSecrets) -> String {
+    let mut start = 0;
+    while let Some(rest) = body[start..].strip_prefix('-') {
+        if rest.is_empty() || rest.starts_with([' ', '\t']) {
+            start += 1;
+            start += body[start..].len() - body[start..].trim_start().len();
+        } else {
+            break;
+        }
+    }
+    let (list, rest) = body.split_at(start);
+    if rest.trim().is_empty() {
+        return format!("{marker}{body}");
+    }
+    if let Some(p) = pairs(rest).into_iter().find(|p| p.at_start) {
+        let value = &rest[p.value_start..p.value_end];
+        let v = untagged(value.trim());
+        if v.is_empty() || is_block_indicator(v) {
+            return format!("{marker}{body}");
+        }
+        seen.remember(v);
+        return format!(
+            "{marker}{list}{}{}{}",
+            &rest[..p.value_start],
+            redacted_value(value),
+            &rest[p.value_end..]
+        );
+    }
+    seen.remember(rest);
+    format!("{marker}{list}{REDACTED}")
+}
+
+/// Whether a line starts a new `key: value` or `KEY=value` entry (ends a quoted value that
+/// seemed never to close).
+fn starts_an_entry(body: &str) -> bool {
+    pairs(body)
+        .first()
+        .is_some_and(|p| p.at_start && p.key_start <= 1 && p.separator != Separator::Arrow)
+}
+
+/// The line redacted, given what the lines before it left open, and what it leaves open.
+fn redact_line(
+    line: &str,
+    carry: Carry,
+    rules: &RedactionRules,
+    seen: &mut SeenSecrets,
+) -> (String, Carry) {
+    let (marker, body) = split_marker(line);
+    let blank = body.trim().is_empty();
+    let hunk = line.starts_with("@@");
+    match carry {
+        Carry::None => {}
+        Carry::Pem => {
+            if body.contains("-----END") {
+                return (line.to_string(), Carry::None);
+            }
+            return (format!("{marker}{REDACTED}"), Carry::Pem);
+        }
+        Carry::Block { indent } | Carry::Nested { indent } => {
+            if blank && !hunk {
+                return (line.to_string(), carry);
+            }
+            let list_at_key_level = matches!(carry, Carry::Nested { .. })
+                && column_indent(line) == indent
+                && (body == "-" || body.starts_with("- "));
+            if !hunk && (column_indent(line) > indent || list_at_key_level) {
+                if matches!(carry, Carry::Block { .. }) {
+                    seen.remember(body);
+                    return (format!("{marker}{REDACTED}"), carry);
+                }
+                return (redact_nested_line(marker, body, seen), carry);
+            }
+        }
+        Carry::Quote { quote, indent } => {
+            if !hunk {
+                if let Some(close) = closing_quote(body, quote) {
+                    if close == 0 {
+                        return (line.to_string(), Carry::None);
+                    }
+                    seen.remember(&body[..close]);
+                    return (format!("{marker}{REDACTED}{}", &body[close..]), Carry::None);
+                }
+                if blank {
+                    return (line.to_string(), carry);
+                }
+                if !(column_indent(line) <= indent && starts_an_entry(body)) {
+                    seen.remember(body);
+                    return (format!("{marker}{REDACTED}"), carry);
+                }
+            }
+        }
+        Carry::Backslash => {
+            if !hunk && !blank {
+                let continues = body.trim_end().ends_with('\\');
+                seen.remember(body);
+                let next = if continues {
+                    Carry::Backslash
+                } else {
+                    Carry::None
+                };
+                return (format!("{marker}{REDACTED}"), next);
+            }
+        }
+    }
+
+    let mut next = Carry::None;
+    if body.contains("-----BEGIN") && !body.contains("-----END") {
+        next = Carry::Pem;
+    }
+    let indent = column_indent(line);
+    let mut redacted = String::with_capacity(line.len());
+    let mut last = 0;
+    for pair in pairs(body) {
+        if pair.key_start < last {
+            continue;
+        }
+        let key = &body[pair.key_start..pair.key_end];
+        let secrecy = rules.secrecy(key);
+        if secrecy == Secrecy::Harmless {
+            continue;
+        }
+        let value = &body[pair.value_start..pair.value_end];
+        let v = value.trim();
+        let bare = untagged(v);
+        if is_block_indicator(bare) {
+            if next == Carry::None {
+                next = Carry::Block { indent };
+            }
+            continue;
+        }
+        if bare.is_empty() {
+            let alone =
+                pair.at_start && pair.separator == Separator::Colon && pair.value_end == body.len();
+            if alone && next == Carry::None {
+                next = Carry::Nested { indent };
+            }
+            continue;
+        }
+        if secrecy == Secrecy::ShortName && SETTING_WORDS.iter().any(|w| v.eq_ignore_ascii_case(w))
+        {
+            continue;
+        }
+        redacted.push_str(&body[last..pair.value_start]);
+        redacted.push_str(&redacted_value(value));
+        last = pair.value_end;
+        seen.remember(v);
+        if pair.value_end == body.len() && next == Carry::None {
+            if let Some(quote) = unclosed_quote(v) {
+                next = Carry::Quote { quote, indent };
+            } else if v.ends_with('\\') {
+                next = Carry::Backslash;
+            }
+        }
+    }
+    redacted.push_str(&body[last..]);
+    let mut text = format!("{marker}{redacted}");
+    for re in &rules.patterns {
+        text = re.replace_all(&text, REDACTED).into_owned();
+    }
+    // After the patterns, so that a known secret value is hidden whole.
+    let mut found = Vec::new();
+    let text = redact_credentials(&text, rules, &mut found);
+    for f in &found {
+        seen.remember(f);
+    }
+    (text, next)
+}
+
+/// The diff with every secret value replaced by `[REDACTED]` (see the module docs). Never
+/// fails: text it does not understand is left as it is.
 ///
 /// ```
 /// use deploykit_core::notify::{RedactionRules, redact_config_diff};
@@ -393,60 +880,23 @@ fn indent_of(body_prefix: &str) -> usize {
 /// );
 /// ```
 pub fn redact_config_diff(diff: &str, rules: &RedactionRules) -> String {
-    let mut out = Vec::new();
-    // Indentation of a secret key whose block value (`key: |`) is being skipped.
-    let mut block_indent: Option<usize> = None;
-    let mut in_pem = false;
-    for line in diff.split('\n') {
-        let (marker, body) = split_marker(line);
-        if in_pem {
-            if body.contains("-----END") {
-                in_pem = false;
-                out.push(line.to_string());
-            } else {
-                out.push(format!("{marker}{REDACTED}"));
-            }
-            continue;
-        }
-        if let Some(indent) = block_indent {
-            if !body.trim().is_empty() && indent_of(marker) > indent {
-                out.push(format!("{marker}{REDACTED}"));
-                continue;
-            }
-            block_indent = None;
-        }
-        if body.contains("-----BEGIN") && !body.contains("-----END") {
-            in_pem = true;
-        }
-        let mut redacted = String::with_capacity(line.len());
-        let mut last = 0;
-        for pair in pairs(body) {
-            let key = &body[pair.key_start..pair.key_end];
-            if !rules.is_secret_key(key) {
-                continue;
-            }
-            let value = &body[pair.value_start..pair.value_end];
-            let v = value.trim();
-            if v.starts_with('|') || v.starts_with('>') {
-                block_indent = Some(indent_of(marker));
-                continue;
-            }
-            if v.is_empty() {
-                continue;
-            }
-            redacted.push_str(&body[last..pair.value_start]);
-            redacted.push_str(&redacted_value(value));
-            last = pair.value_end;
-        }
-        redacted.push_str(&body[last..]);
-        let mut text = format!("{marker}{redacted}");
-        for re in &rules.patterns {
-            text = re.replace_all(&text, REDACTED).into_owned();
-        }
-        // After the patterns, so that a known secret value is hidden whole.
-        out.push(redact_credentials(&text, rules));
-    }
-    out.join("\n")
+    let mut seen = SeenSecrets::default();
+    let mut carry = Carry::None;
+    // First pass: line by line, remembering the secret values; second pass: those values
+    // wherever else they appear.
+    let lines: Vec<String> = diff
+        .split('\n')
+        .map(|line| {
+            let (text, next) = redact_line(line, carry, rules, &mut seen);
+            carry = next;
+            text
+        })
+        .collect();
+    lines
+        .iter()
+        .map(|line| seen.redact(line))
+        .collect::<Vec<_>>()
+        .join("\n")
 }
 
 #[cfg(test)]
@@ -653,5 +1103,321 @@ mod tests {
              + h: Authorization: Bearer [REDACTED]\n\
              + api_token: [REDACTED]"
         );
+    }
+
+    /// Each case: the input, the secrets that must be gone, what must remain.
+    fn assert_cases(cases: &[(&str, &[&str], &[&str])]) {
+        for (input, secrets, kept) in cases {
+            let out = redact(input);
+            for s in *secrets {
+                assert!(!out.contains(s), "{s} still in {out:?} (from {input:?})");
+            }
+            for k in *kept {
+                assert!(out.contains(k), "{k} lost from {out:?} (from {input:?})");
+            }
+            assert_eq!(out.lines().count(), input.lines().count(), "{out:?}");
+        }
+    }
+
+    #[test]
+    fn header_lines_are_redacted() {
+        assert_eq!(
+            redact("+ cmd: curl -H 'X-Api-Key: SECRET06' https://api.example"),
+            "+ cmd: curl -H 'X-Api-Key: [REDACTED]' https://api.example"
+        );
+        assert_eq!(
+            redact("+ headers: [\"Cookie: _session_id=SECRET08; theme=dark\", \"Accept: */*\"]"),
+            "+ headers: [\"Cookie: [REDACTED]\", \"Accept: */*\"]"
+        );
+        assert_cases(&[
+            (
+                "+ Set-Cookie: sid=SECRET09; Path=/",
+                &["SECRET09"],
+                &["+ Set-Cookie: "],
+            ),
+            (
+                "  \"X-Auth-Token: SECRET10\"",
+                &["SECRET10"],
+                &["\"X-Auth-Token: ", "\""],
+            ),
+        ]);
+    }
+
+    #[test]
+    fn inline_json_flow_maps_ruby_hashes_are_redacted_at_any_nesting() {
+        assert_eq!(
+            redact(
+                "+ oauth: {\"client_id\":\"abc\",\"client_secret\":\"SECRET12\",\"nested\":{\"password\":\"SECRET13\"}}"
+            ),
+            "+ oauth: {\"client_id\":\"abc\",\"client_secret\":\"[REDACTED]\",\"nested\":{\"password\":\"[REDACTED]\"}}"
+        );
+        assert_eq!(
+            redact("+ {\"a\":[{\"token\":\"SECRET14\"}],\"n\":1,\"pin\":2}"),
+            "+ {\"a\":[{\"token\":\"[REDACTED]\"}],\"n\":1,\"pin\":2}"
+        );
+        assert_eq!(
+            redact("  \"credentials\": {\"user\": \"u\", \"x\": \"SECRET15\"},"),
+            "  \"credentials\": [REDACTED],"
+        );
+        assert_eq!(
+            redact("+ db: {user: bob, password: SECRET54}"),
+            "+ db: {user: bob, password: [REDACTED]}"
+        );
+        assert_eq!(
+            redact("+   - {user: bob, pass: SECRET55}"),
+            "+   - {user: bob, pass: [REDACTED]}"
+        );
+        assert_eq!(
+            redact("+   :password => 'SECRET56',"),
+            "+   :password => '[REDACTED]',"
+        );
+        assert_eq!(
+            redact("+ opts = { :user => 'bob', \"api_key\" => \"SECRET63\" }"),
+            "+ opts = { :user => 'bob', \"api_key\" => \"[REDACTED]\" }"
+        );
+    }
+
+    #[test]
+    fn short_secret_key_names_are_matched_by_segment() {
+        assert_cases(&[
+            ("+DB_PASS=SECRET20", &["SECRET20"], &["+DB_PASS="]),
+            ("+ pass: SECRET21", &["SECRET21"], &["+ pass: "]),
+            ("+ pwd: SECRET22", &["SECRET22"], &["+ pwd: "]),
+            ("+ auth: SECRET23", &["SECRET23"], &["+ auth: "]),
+            (
+                "+ basic_auth: u:SECRET24",
+                &["SECRET24"],
+                &["+ basic_auth: "],
+            ),
+            ("+ bearer: SECRET25", &["SECRET25"], &["+ bearer: "]),
+            (
+                "+ github_creds: SECRET26",
+                &["SECRET26"],
+                &["+ github_creds: "],
+            ),
+            ("+ otp_seed: SECRET27", &["SECRET27"], &["+ otp_seed: "]),
+            ("+ smtpPass: SECRET28", &["SECRET28"], &["+ smtpPass: "]),
+            ("+ MYSQL_PWD=SECRET29", &["SECRET29"], &["+ MYSQL_PWD="]),
+            ("+ - pw: SECRET33", &["SECRET33"], &["+ - pw: "]),
+        ]);
+        // Settings under a short name, and words that only contain one, stay.
+        let diff = "+ basic_auth: false\n\
+                    + passenger_pool_size: 5\n\
+                    + bypass: SECRETLESS\n\
+                    + auth_mode: oidc\n\
+                    + oauth_client: idp\n\
+                    + authority_url: https://login.example.gov";
+        assert_eq!(redact(diff), diff);
+    }
+
+    #[test]
+    fn tab_separated_values_are_redacted() {
+        assert_eq!(redact("+ secret:\tSECRET40"), "+ secret:\t[REDACTED]");
+        assert_eq!(redact("+ api_key\t=\tSECRET41"), "+ api_key\t=\t[REDACTED]");
+        assert_eq!(
+            redact("  {\"token\":\t\"SECRET42\"}"),
+            "  {\"token\":\t\"[REDACTED]\"}"
+        );
+    }
+
+    #[test]
+    fn values_on_the_lines_below_a_secret_key_are_redacted() {
+        assert_eq!(
+            redact("+ database_password:\n+   SECRET32\n+ pool: 5"),
+            "+ database_password:\n+   [REDACTED]\n+ pool: 5"
+        );
+        assert_eq!(
+            redact("+ api_token:\n+   - SECRET87\n+   - SECRET88\n+ after: 1"),
+            "+ api_token:\n+   - [REDACTED]\n+   - [REDACTED]\n+ after: 1"
+        );
+        // A YAML list may sit at its key's indentation.
+        assert_eq!(
+            redact("+ api_token:\n+ - SECRET86\n+ after: 1"),
+            "+ api_token:\n+ - [REDACTED]\n+ after: 1"
+        );
+        assert_eq!(
+            redact(
+                "  password: !vault |\n+   $ANSIBLE_VAULT;1.1;AES256\n+   SECRET89\n  user: bob"
+            ),
+            "  password: !vault |\n+   [REDACTED]\n+   [REDACTED]\n  user: bob"
+        );
+        assert_eq!(
+            redact(
+                "- credentials:\n-   user: bob\n-   password: SECRET90\n-\n-   nested:\n-     key: SECRET91\n- other: 1"
+            ),
+            "- credentials:\n-   user: [REDACTED]\n-   password: [REDACTED]\n-\n-   nested:\n-     key: [REDACTED]\n- other: 1"
+        );
+        // An empty value, and `KEY=` (empty in env files), leave the next line alone.
+        let diff = "+ password:\n+ pool: 5\n+PASSWORD=\n+  indented: kept";
+        assert_eq!(redact(diff), diff);
+    }
+
+    #[test]
+    fn continued_values_are_redacted_on_every_line() {
+        assert_eq!(
+            redact("+ api_key: \"SECRET30first\\\n+ SECRET31second\"\n+ next: 1"),
+            "+ api_key: [REDACTED]\n+ [REDACTED]\"\n+ next: 1"
+        );
+        assert_eq!(
+            redact("+ private_key: \"SECRET34\n+   SECRET35\n+   SECRET36\",\n  n: 2"),
+            "+ private_key: [REDACTED]\n+   [REDACTED]\n+   [REDACTED]\",\n  n: 2"
+        );
+        assert_eq!(
+            redact("+TOKEN=SECRET37\\\n+SECRET38\\\n+SECRET39\n+PORT=80"),
+            "+TOKEN=[REDACTED]\n+[REDACTED]\n+[REDACTED]\n+PORT=80"
+        );
+        // A quote that never closes stops at the next entry as indented as its key.
+        assert_eq!(
+            redact("+ secret: 'C:\\dir\\'\n+ pool: 5"),
+            "+ secret: '[REDACTED]'\n+ pool: 5"
+        );
+    }
+
+    #[test]
+    fn values_redacted_under_a_secret_key_are_redacted_everywhere() {
+        let diff = "+ database_password: hunter2\n\
+                    + some_value: hunter2\n\
+                    + url: https://x.example/?q=hunter2&n=hunter22\n\
+                    - api_token: \"0ld-t0ken-value-abc\"\n\
+                    + note: rotated 0ld-t0ken-value-abc yesterday\n\
+                    + redis_url: redis://:s3cr3tpw@redis\n\
+                    + echo: s3cr3tpw";
+        assert_eq!(
+            redact(diff),
+            "+ database_password: [REDACTED]\n\
+             + some_value: [REDACTED]\n\
+             + url: https://x.example/?q=[REDACTED]&n=hunter22\n\
+             - api_token: \"[REDACTED]\"\n\
+             + note: rotated [REDACTED] yesterday\n\
+             + redis_url: redis://:[REDACTED]@redis\n\
+             + echo: [REDACTED]"
+        );
+        // Values too plain to track stay where they are not secret.
+        let diff = "+ token_ttl: 3600\n+ timeout: 3600\n+ password: secret\n+ secret_path: /a\n\
+                    + api_key: true\n+ enabled: true\n+ key: ${API_KEY}\n+ env: ${API_KEY}";
+        assert_eq!(
+            redact(diff),
+            "+ token_ttl: [REDACTED]\n+ timeout: 3600\n+ password: [REDACTED]\n+ secret_path: [REDACTED]\n\
+             + api_key: [REDACTED]\n+ enabled: true\n+ key: [REDACTED]\n+ env: ${API_KEY}"
+        );
+    }
+
+    #[test]
+    fn typical_harmless_config_lines_stay_byte_identical() {
+        let diff = "diff --git a/prod/idp.yml b/prod/idp.yml\n\
+                    --- a/prod/idp.yml\n\
+                    +++ b/prod/idp.yml\n\
+                    @@ -1,20 +1,20 @@\n\
+                    - passenger_pool_size: 5\n\
+                    + passenger_pool_size: 6\n\
+                    \x20 author: jdoe\n\
+                    \x20 compass_url: https://x\n\
+                    \x20 authority_url: https://login.example.gov/oauth2/authorize\n\
+                    \x20 code_review: true\n\
+                    \x20 session_timeout_in_minutes: 15\n\
+                    - version: 1.2.3\n\
+                    + version: 1.2.4\n\
+                    + sha: 3f2a9c0e1b7d4e8fa6c1b2d3e4f5a6b7c8d9e0f1\n\
+                    \x20 user: bob\n\
+                    \x20 email: ops@example.gov\n\
+                    \x20 url: https://example.gov:443/x?page=2&q=rust#top\n\
+                    \x20 repo: git@github.com:18F/identity-idp.git\n\
+                    \x20 image: 123.dkr.ecr.us-west-2.amazonaws.com/idp@sha256:0123abcd\n\
+                    \x20 started_at: 2024-05-01T12:30:00Z\n\
+                    \x20 cron: \"0 12 * * 1-5\"\n\
+                    \x20 json: {\"user\": \"bob\", \"pool\": 5, \"tags\": [\"a\", \"b\"]}\n\
+                    \x20 flow: {user: bob, region: us-west-2}\n\
+                    \x20 cmd: deploy --env prod --dry-run -p 2222\n\
+                    \x20 aws_region: us-west-2\n\
+                    \x20 path: /srv/idp/current\n\
+                    \x20 note: the author passed the compass to the passenger\n";
+        assert_eq!(redact(diff), diff);
+    }
+
+    #[test]
+    fn the_security_review_diff_leaks_nothing() {
+        let diff = "@@ -1,40 +1,40 @@\n\
+                    + cmd: curl -H 'X-Api-Key: SECRET06' -H \"Cookie: _session_id=SECRET08\" https://a.example\n\
+                    + oauth: {\"client_id\":\"abc\",\"client_secret\":\"SECRET12\",\"nested\":{\"password\":\"SECRET13\"}}\n\
+                    + api_key: \"SECRET30first\\\n\
+                    + SECRET31second\"\n\
+                    + database_password:\n\
+                    +   SECRET32\n\
+                    + db: {user: bob, password: SECRET54}\n\
+                    + ruby: { :password => 'SECRET56' }\n\
+                    + xml: <password>SECRET57</password>\n\
+                    + run: tool --password SECRET58 --token=SECRET59\n\
+                    + mysql: mysql -uroot -pSECRET77 idp\n\
+                    + DB_PASS=SECRET60\n\
+                    + pass: SECRET61\n\
+                    + pwd: SECRET62\n\
+                    + auth: SECRET63\n\
+                    + bearer: SECRET64\n\
+                    + github_creds: SECRET65\n\
+                    + otp_seed: SECRET66\n\
+                    + secret:\tSECRET67\n\
+                    + proxy: u:SECRET68@h:5432\n\
+                    + api_token:\n\
+                    +   - SECRET87\n\
+                    + password: !vault |\n\
+                    +   SECRET89\n\
+                    + gh: ghp_SECRET90abcdefghijklmnopqrstuvwxyz01\n\
+                    + slack: xoxb-SECRET91-abcdefgh\n\
+                    + jwt: eyJhbGciOiJIUzI1NiJ9.eyJTRUNSRVQ5MiI6MX0.SECRET92\n\
+                    + nr: NRAK-SECRET93ABCDEFGHIJKLMNOPQ\n\
+                    + dsn: https://SECRET94abcdef0123456789abcdef@o1.ingest.sentry.io/2\n\
+                    + hook: https://hooks.slack.com/services/T000/B000/SECRET95xyz\n\
+                    + signed: https://h.example/f?sig=SECRET96&code=SECRET97&X-Amz-Credential=SECRET98\n\
+                    + database_password: hunter2SECRET99\n\
+                    + some_value: hunter2SECRET99\n\
+                    \x20 pool_size: 5";
+        let out = redact(diff);
+        assert!(!out.contains("SECRET"), "{out}");
+        assert_eq!(out.lines().count(), diff.lines().count());
+        for kept in [
+            "'X-Api-Key: [REDACTED]'",
+            "\"Cookie: [REDACTED]\"",
+            "\"client_id\":\"abc\"",
+            "+ database_password:\n+   [REDACTED]",
+            "{user: bob, password: [REDACTED]}",
+            "<password>[REDACTED]</password>",
+            "--password [REDACTED] --token=[REDACTED]",
+            "+ proxy: u:[REDACTED]@h:5432",
+            "+   - [REDACTED]",
+            "+ password: !vault |\n+   [REDACTED]",
+            "https://[REDACTED]@o1.ingest.sentry.io/2",
+            "hooks.slack.com/services/T000/B000/[REDACTED]",
+            "  pool_size: 5",
+        ] {
+            assert!(out.contains(kept), "{kept} lost from {out}");
+        }
+    }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(512))]
+
+        /// Any text: no panic, one line out per line in, every first character (diff marker)
+        /// kept.
+        #[test]
+        fn any_text_keeps_its_lines_and_markers(
+            diff in "([-+ ~@]?[ \t]*[a-zA-Z_\"':{},=>|\\\\!@/.\\- \t\\[\\]<>?&%é0-9]{0,40}\n?){0,8}",
+        ) {
+            let rules = RedactionRules::new(["x/y"]).with_literal("tok12345");
+            let out = redact_config_diff(&diff, &rules);
+            let ins: Vec<&str> = diff.split('\n').collect();
+            let outs: Vec<&str> = out.split('\n').collect();
+            proptest::prop_assert_eq!(ins.len(), outs.len());
+            for (i, o) in ins.iter().zip(&outs) {
+                if let Some(m) = i.chars().next().filter(|c| matches!(c, '+' | '-' | ' ' | '@')) {
+                    proptest::prop_assert!(o.starts_with(m), "{:?} -> {:?}", i, o);
+                }
+            }
+        }
+
+        /// Arbitrary unicode never panics.
+        #[test]
+        fn arbitrary_text_never_panics(diff in "\\PC{0,200}") {
+            let _ = redact_config_diff(&diff, &RedactionRules::default());
+        }
     }
 }
