@@ -141,3 +141,21 @@ fn an_empty_journal_points_at_the_sandbox_s_runs() {
     );
     assert_eq!(list.render_sandboxed(), "no deploy runs in this journal");
 }
+
+#[tokio::test]
+async fn a_sandboxed_run_s_report_says_to_run_it_again_not_to_resume_it() {
+    let rig = Rig::prod().await;
+    let journal = rig.killed_after(12).await;
+    let run = deploy_support::first_run(journal.as_ref());
+    let report =
+        deploykit_core::report::DeployReport::from_records(&journal.load(&run).expect("records"))
+            .expect("report");
+    let resumable = report.unfinished.clone().expect("unfinished");
+    assert!(resumable.contains("deploykit resume"), "{resumable}");
+    let sandboxed = report.sandboxed().unfinished.expect("unfinished");
+    assert!(
+        sandboxed.contains("cannot be resumed") && sandboxed.contains("run it again"),
+        "{sandboxed}"
+    );
+    assert!(!sandboxed.contains("deploykit resume"), "{sandboxed}");
+}

@@ -87,7 +87,10 @@ fn open(path: &Path) -> std::result::Result<(), String> {
 pub async fn run(inv: &Invocation<'_>, args: &ReportArgs) -> Result<u8> {
     let journal = inv.journal()?;
     let run = resolve(&journal, &args.run_id, inv.cli.sandbox)?;
-    let report = DeployReport::from_records(&journal.load(&run)?)?;
+    let mut report = DeployReport::from_records(&journal.load(&run)?)?;
+    if inv.cli.sandbox {
+        report = report.sandboxed();
+    }
     let md_path: PathBuf = journal.artifact_file(&run, REPORT_MD);
     let svg_path: PathBuf = journal.artifact_file(&run, REPORT_SVG);
     if let Err(e) = keep_missing(&journal, &run, &report) {

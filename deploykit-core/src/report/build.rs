@@ -108,9 +108,30 @@ impl DeployReport {
     }
 }
 
+/// The way on of an unfinished run that can be resumed.
+fn resume_way(run_id: &str) -> String {
+    format!("continue with `deploykit resume {run_id}`")
+}
+
+/// The way on of an unfinished sandboxed run, whose simulated world is gone.
+const SANDBOXED_WAY: &str = "a sandboxed run cannot be resumed (its simulated world is gone with its command): run it \
+     again";
+
+impl DeployReport {
+    /// The report of a sandboxed run (`--sandbox`, the demo): an unfinished one names running
+    /// it again as the way on, not a `resume` that refuses it.
+    pub fn sandboxed(mut self) -> Self {
+        let resume = resume_way(&self.run_id);
+        if let Some(why) = &mut self.unfinished {
+            *why = why.replace(&resume, SANDBOXED_WAY);
+        }
+        self
+    }
+}
+
 /// Why a run without a final status has not ended.
 fn unfinished_reason(records: &[Record], run_id: &str) -> String {
-    let resume = format!("continue with `deploykit resume {run_id}`");
+    let resume = resume_way(run_id);
     let last_step = records.iter().rev().find_map(|r| match r {
         Record::StepFinished { report, .. } => Some(("finished", report.step, Some(report))),
         Record::StepStarted { step, .. } => Some(("started", *step, None)),
