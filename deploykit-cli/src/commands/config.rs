@@ -33,18 +33,36 @@ pub async fn run(inv: &Invocation<'_>, cmd: &ConfigCommand) -> Result<u8> {
                 })?),
                 None => None,
             };
-            let problems = config::check(text.as_deref(), &env, &inv.flag_overrides()?);
+            let report = config::check_report(text.as_deref(), &env, &inv.flag_overrides()?);
+            let (problems, warnings) = (report.problems, report.warnings);
             let source = file
                 .as_ref()
                 .map(|p| p.display().to_string())
                 .unwrap_or_else(|| "no file: built-in defaults".into());
-            if inv.format == Format::Json {
-                let list: Vec<_> = problems
-                    .iter()
+            let listed = |list: &[config::ConfigProblem]| -> Vec<serde_json::Value> {
+                list.iter()
                     .map(|p| serde_json::json!({ "key": p.key_path, "message": p.message }))
-                    .collect();
-                print_line(&serde_json::json!({ "file": source, "problems": list }).to_string());
-            } else if problems.is_empty() {
+                    .collect()
+            };
+            if inv.format == Format::Json {
+                print_line(
+                    &serde_json::json!({
+                        "file": source,
+                        "problems": listed(&problems),
+                        "warnings": listed(&warnings),
+                    })
+                    .to_string(),
+                );
+                return Ok(if problems.is_empty() {
+                    exit::OK
+                } else {
+                    exit::USAGE
+                });
+            }
+            for w in &warnings {
+                eprintln!("{source}: warning: {}: {}", w.key_path, w.message);
+            }
+            if problems.is_empty() {
                 print_line(&format!("{source}: the configuration is valid"));
             } else {
                 eprintln!("{source}: {} problem(s)", problems.len());

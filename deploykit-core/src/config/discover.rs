@@ -57,7 +57,19 @@ pub fn load(
     let env: BTreeMap<String, String> = std::env::vars().collect();
     let cwd = std::env::current_dir().unwrap_or_else(|_| PathBuf::from("."));
     let file = find_config_file(flag, &env, &cwd);
-    super::resolve_file(file.as_deref(), &env, flags)
+    super::effective::resolve_file_saying(file.as_deref(), &env, flags, what_to_do(flag, &env))
+}
+
+/// What to do when the configuration file cannot be read: `--config FILE` helps only when
+/// the file was not named by it.
+fn what_to_do(flag: Option<&Path>, env: &BTreeMap<String, String>) -> &'static str {
+    if flag.is_some() {
+        "check the path"
+    } else if env.get(CONFIG_ENV).is_some_and(|p| !p.is_empty()) {
+        "check the path DEPLOYKIT_CONFIG names, or pass --config FILE"
+    } else {
+        "check the path and its permissions, or pass --config FILE"
+    }
 }
 
 #[cfg(test)]

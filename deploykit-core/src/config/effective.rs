@@ -16,7 +16,9 @@ use std::path::{Path, PathBuf};
 
 use chrono::Weekday;
 
+use super::bounds::{MAX_TEAM_LEAVE_DAYS, check_ranges};
 use super::layers::merge;
+use super::mask::{Masker, looks_like_a_secret};
 use super::problem::{ConfigProblem, problems_error};
 use super::schema::{
     AwsConfig, CadenceConfig, EnvironmentConfig, GithubConfig, MonitorConfig, MonitorKind,
@@ -43,6 +45,10 @@ pub struct Secrets {
     pub slack_bot_token: Option<SourcedSecret>,
     /// The New Relic user API key.
     pub new_relic_api_key: Option<SourcedSecret>,
+    /// Every secret value deploykit was given, used or not (`GH_TOKEN` beside
+    /// `GITHUB_TOKEN`, a token pasted into a `*_file` key): hidden wherever the
+    /// configuration prints a value.
+    pub(crate) given: Vec<Secret>,
 }
 
 impl Secrets {
@@ -86,6 +92,10 @@ pub struct EffectiveConfig {
     pub redaction: RedactionConfig,
     /// The secrets found.
     pub secrets: Secrets,
+    /// What is suspicious but not wrong (a secret file ignored because its environment
+    /// variable is set, an unknown `DEPLOYKIT_*` variable), each at its key path; a front
+    /// end prints them before it goes on. Secret values are hidden in them.
+    pub warnings: Vec<ConfigProblem>,
 }
 
 impl EffectiveConfig {
@@ -183,13 +193,68 @@ struct SecretSpec<'a> {
     file: &'a Option<PathBuf>,
 }
 
+/// Every environment variable that carries a secret.
+const SECRET_VARS: &[&str] = &[
+    "GITHUB_TOKEN",
+    "GH_TOKEN",
+    "SLACK_WEBHOOK_URL",
+    "SLACK_CROSS_POST_WEBHOOK_URL",
+    "SLACK_DEVOPS_WEBHOOK_URL",
+    "SLACK_BOT_TOKEN",
+    "NEW_RELIC_API_KEY",
+];
+
+/// The secret of `spec`: its environment variable wins (a file set beside it is ignored,
+/// which is a warning), else its file. A `*_file` value that looks like the secret itself
+/// (a token pasted in place of the path) is a problem that never prints it; the value is
+/// added to `given` so that no other message or `config show` prints it either.
 fn secret(
     w: &mut Walk,
     env: &BTreeMap<String, String>,
     base_dir: Option<&Path>,
     spec: SecretSpec<'_>,
+    given: &mut Vec<Secret>,
 ) -> Option<SourcedSecret> {
-    env_secret(env, spec.vars).or_else(|| file_secret(w, spec.key_path, spec.file, base_dir))
+    let from_env = env_secret(env, spec.vars);
+    let key = spec.key_path.rsplit('.').next().unwrap_or(spec.key_path);
+    let var = spec.vars.first().copied().unwrap_or_default();
+    if let Some(file) = spec.file {
+        let text = file.to_string_lossy();
+        let resolved = match base_dir {
+            Some(base) if file.is_relative() => base.join(file),
+            _ => file.clone(),
+        };
+        if looks_like_a_secret(&text) && !resolved.exists() {
+            given.push(Secret::new(text.trim()));
+            w.problem(
+                spec.key_path,
+                format!(
+                    "this looks like the secret itself, not a path to a file holding it; \
+                     secrets must not be written in the configuration file: put it in a file \
+                     and set `{key}` to that file's path, or use the environment variable \
+                     {var} (revoke the secret if this file was shared)"
+                ),
+            );
+            return from_env;
+        }
+    }
+    match from_env {
+        Some(found) => {
+            if spec.file.is_some()
+                && let SecretSource::Env(name) = &found.source
+            {
+                w.warning(
+                    spec.key_path,
+                    format!(
+                        "ignored: the environment variable {name} is set and wins over the \
+                         file; unset {name} to use the file, or remove `{key}`"
+                    ),
+                );
+            }
+            Some(found)
+        }
+        None => file_secret(w, spec.key_path, spec.file, base_dir),
+    }
 }
 
 /// Evaluates the layers; always returns a configuration (defaults where a value was bad)
@@ -204,6 +269,7 @@ fn evaluate(
     let root = merge(&mut w, file_text, env, flags);
     let s = read_sections(&mut w, &root);
     let n = &s.notifier;
+    let mut given = Vec::new();
     let secrets = Secrets {
         github_token: secret(
             &mut w,
@@ -214,6 +280,7 @@ fn evaluate(
                 key_path: "github.token_file",
                 file: &s.github.token_file,
             },
+            &mut given,
         ),
         slack_webhook_url: secret(
             &mut w,
@@ -224,6 +291,7 @@ fn evaluate(
                 key_path: "notifier.webhook_url_file",
                 file: &n.webhook_url_file,
             },
+            &mut given,
         ),
         slack_cross_post_webhook_url: secret(
             &mut w,
@@ -234,6 +302,7 @@ fn evaluate(
                 key_path: "notifier.cross_post_webhook_url_file",
                 file: &n.cross_post_webhook_url_file,
             },
+            &mut given,
         ),
         slack_devops_webhook_url: secret(
             &mut w,
@@ -244,6 +313,7 @@ fn evaluate(
                 key_path: "notifier.devops_webhook_url_file",
                 file: &n.devops_webhook_url_file,
             },
+            &mut given,
         ),
         slack_bot_token: secret(
             &mut w,
@@ -254,6 +324,7 @@ fn evaluate(
                 key_path: "notifier.bot_token_file",
                 file: &n.bot_token_file,
             },
+            &mut given,
         ),
         new_relic_api_key: secret(
             &mut w,
@@ -264,8 +335,23 @@ fn evaluate(
                 key_path: "monitor.newrelic.api_key_file",
                 file: &s.monitor.newrelic.api_key_file,
             },
+            &mut given,
         ),
+        given: Vec::new(),
     };
+    given.extend(
+        SECRET_VARS
+            .iter()
+            .filter_map(|var| env.get(*var))
+            .map(|v| Secret::new(v.trim())),
+    );
+    given.extend(
+        secrets
+            .named()
+            .into_iter()
+            .filter_map(|(_, s)| s.as_ref().map(|s| s.secret.clone())),
+    );
+    let secrets = Secrets { given, ..secrets };
     let mut notifier = s.notifier;
     notifier.kind = s
         .notifier_kind
@@ -287,9 +373,25 @@ fn evaluate(
         github: s.github,
         redaction: s.redaction,
         secrets,
+        warnings: Vec::new(),
     };
     validate(&mut w, &config);
-    (config, w.problems)
+    // Every message may quote a value: none may print a secret deploykit was given.
+    let masker = Masker::new(&config.secrets.given);
+    let masked = |list: Vec<ConfigProblem>| -> Vec<ConfigProblem> {
+        list.into_iter()
+            .map(|p| ConfigProblem {
+                key_path: masker.mask(&p.key_path),
+                message: masker.mask(&p.message),
+            })
+            .collect()
+    };
+    let problems = masked(w.problems);
+    let config = EffectiveConfig {
+        warnings: masked(w.warnings),
+        ..config
+    };
+    (config, problems)
 }
 
 /// Whether `s` is an http(s) URL.
@@ -344,20 +446,6 @@ fn validate(w: &mut Walk, c: &EffectiveConfig) {
             );
         }
     }
-    for (name, env) in &c.environments {
-        let p = format!("environments.{name}");
-        for (key, value) in [
-            ("migration_timeout_secs", env.migration_timeout_secs),
-            ("health_timeout_secs", env.health_timeout_secs),
-        ] {
-            if value == 0 {
-                w.problem(
-                    &format!("{p}.{key}"),
-                    "expected more than 0 seconds, found 0",
-                );
-            }
-        }
-    }
     let m = &c.monitor;
     for (key, value) in [
         ("max_error_rate", m.max_error_rate),
@@ -369,10 +457,22 @@ fn validate(w: &mut Walk, c: &EffectiveConfig) {
                 &format!("monitor.{key}"),
                 format!("expected a fraction between 0 and 1 (0.01 is 1%), found {value}"),
             );
+        } else if key == "max_error_rate" && value == 0.0 {
+            // A healthy deploy serves the odd 5xx too: 0 would roll back every deploy.
+            w.problem(
+                "monitor.max_error_rate",
+                "expected a fraction above 0 and at most 1 (0.01 is 1%), found 0: with 0 a \
+                 single 5xx would make a window bad and roll back a healthy deploy",
+            );
         }
     }
+    check_ranges(w, c);
     if let Some(window) = m.window_secs.filter(|w| *w > 0)
         && m.observe_secs / window < 2
+        && !w
+            .problems
+            .iter()
+            .any(|p| p.key_path == "monitor.window_secs")
     {
         w.problem(
             "monitor.window_secs",
@@ -384,18 +484,6 @@ fn validate(w: &mut Walk, c: &EffectiveConfig) {
             ),
         );
     }
-    for (key, value) in [
-        ("poll_interval_secs", m.poll_interval_secs),
-        ("window_secs", m.window_secs.unwrap_or(1)),
-        ("observe_secs", m.observe_secs),
-    ] {
-        if value == 0 {
-            w.problem(
-                &format!("monitor.{key}"),
-                "expected more than 0 seconds, found 0",
-            );
-        }
-    }
     if m.min_requests == 0 {
         w.problem(
             "monitor.min_requests",
@@ -404,7 +492,13 @@ fn validate(w: &mut Walk, c: &EffectiveConfig) {
         );
     }
     if m.kind == MonitorKind::Newrelic {
-        if m.newrelic.account_id.is_none() {
+        // A bad value was reported already, at the same key: "none is set" would contradict it.
+        if m.newrelic.account_id.is_none()
+            && !w
+                .problems
+                .iter()
+                .any(|p| p.key_path == "monitor.newrelic.account_id")
+        {
             w.problem(
                 "monitor.newrelic.account_id",
                 "monitor.kind is \"newrelic\" but no account id is set; set \
@@ -493,10 +587,21 @@ fn validate(w: &mut Walk, c: &EffectiveConfig) {
         ("team_leave", &c.cadence.team_leave),
     ] {
         for (i, span) in spans.iter().enumerate() {
+            let days = (span.end - span.start).num_days() + 1;
             if span.end < span.start {
                 w.problem(
                     &format!("cadence.{key}[{i}]"),
                     format!("ends ({}) before it starts ({})", span.end, span.start),
+                );
+            } else if key == "team_leave" && days > MAX_TEAM_LEAVE_DAYS {
+                w.problem(
+                    &format!("cadence.{key}[{i}]"),
+                    format!(
+                        "spans {days} days ({} to {}); team leave is counted day by day, so a \
+                         span may be at most {MAX_TEAM_LEAVE_DAYS} days: split it, or use a \
+                         freeze for a long stop",
+                        span.start, span.end
+                    ),
                 );
             }
         }
@@ -540,6 +645,40 @@ pub fn check(
     evaluate(file_text, None, env, flags).1
 }
 
+/// What `deploykit config check` reports: the problems (the configuration is refused while
+/// there are any) and the warnings (suspicious, not wrong), each with its key path.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct CheckReport {
+    /// What must be fixed.
+    pub problems: Vec<ConfigProblem>,
+    /// What is suspicious but does not stop deploykit (a secret file ignored because its
+    /// environment variable is set, an unknown `DEPLOYKIT_*` variable).
+    pub warnings: Vec<ConfigProblem>,
+}
+
+/// [`check`] with the warnings too.
+///
+/// ```
+/// use std::collections::BTreeMap;
+/// use deploykit_core::config::check_report;
+///
+/// let env = BTreeMap::from([("GITHUB_TOKEN".to_string(), "ghp_x".to_string())]);
+/// let report = check_report(Some("[github]\ntoken_file = \"/run/gh\"\n"), &env, &BTreeMap::new());
+/// assert!(report.problems.is_empty());
+/// assert_eq!(report.warnings[0].key_path, "github.token_file");
+/// ```
+pub fn check_report(
+    file_text: Option<&str>,
+    env: &BTreeMap<String, String>,
+    flags: &BTreeMap<String, String>,
+) -> CheckReport {
+    let (config, problems) = evaluate(file_text, None, env, flags);
+    CheckReport {
+        problems,
+        warnings: config.warnings,
+    }
+}
+
 /// [`resolve`] for a file on disk, recording its path; relative `*_file` paths in it are
 /// read relative to the file's folder.
 pub fn resolve_file(
@@ -547,11 +686,21 @@ pub fn resolve_file(
     env: &BTreeMap<String, String>,
     flags: &BTreeMap<String, String>,
 ) -> Result<EffectiveConfig> {
+    resolve_file_saying(path, env, flags, "check the path")
+}
+
+/// [`resolve_file`], `what_to_do` completing "cannot read the configuration file X: ...;"
+/// (the CLI's `--config FILE` is a way out only when the file was not given with it).
+pub(crate) fn resolve_file_saying(
+    path: Option<&Path>,
+    env: &BTreeMap<String, String>,
+    flags: &BTreeMap<String, String>,
+    what_to_do: &str,
+) -> Result<EffectiveConfig> {
     let text = match path {
         Some(p) => Some(std::fs::read_to_string(p).map_err(|e| {
             crate::Error::invalid_input(format!(
-                "cannot read the configuration file {}: {e}; check the path or pass \
-                 --config FILE",
+                "cannot read the configuration file {}: {e}; {what_to_do}",
                 p.display()
             ))
         })?),

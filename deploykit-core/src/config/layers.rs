@@ -19,7 +19,10 @@
 //!
 //! `DEPLOYKIT_CONFIG` names the file (see `discover.rs`). A later line of the table wins over
 //! an earlier one. Another `DEPLOYKIT_*` variable within a small edit distance of one of
-//! these is reported as a likely typo; others are left to the front ends.
+//! these is reported as a likely typo; one naming a setting with single underscores
+//! (`DEPLOYKIT_MONITOR_MIN_REQUESTS`) is a problem saying the form is
+//! `DEPLOYKIT__SECTION__KEY`; the front ends' own ([`FRONT_END_ENV`]) are left to them; any
+//! other is a warning.
 
 use std::collections::BTreeMap;
 
@@ -57,6 +60,60 @@ pub const DEPLOYKIT_ENV: &[(&str, &str)] = &[
     ("DEPLOYKIT_MONITOR_KIND", "monitor.kind"),
 ];
 
+/// `DEPLOYKIT_*` variables the front ends read (not settings of the configuration).
+pub const FRONT_END_ENV: &[&str] = &[
+    "DEPLOYKIT_LOG",
+    "DEPLOYKIT_SANDBOX",
+    "DEPLOYKIT_GIT_NAME",
+    "DEPLOYKIT_GIT_EMAIL",
+    "DEPLOYKIT_MOTO_SERVER",
+];
+
+/// An unknown single-underscore `DEPLOYKIT_*` variable, which deploykit does not read. One
+/// that names a setting (`DEPLOYKIT_MONITOR_MIN_REQUESTS`) is a problem: the value the user
+/// meant would be silently ignored. Any other is a warning (a front end's own variable
+/// this list does not know, or a typo).
+fn unknown_variable(w: &mut Walk, var: &str) {
+    let rest = var.trim_start_matches("DEPLOYKIT_").to_ascii_lowercase();
+    let key_path = format!("env {var}");
+    let form = "settings are read from DEPLOYKIT__SECTION__KEY, with two underscores between \
+                the parts";
+    let meant = super::sections::TOP_KEYS.iter().find_map(|section| {
+        let key = rest.strip_prefix(section)?.strip_prefix('_')?;
+        Some((*section, key))
+    });
+    match meant {
+        Some((section, key)) => {
+            let example = if super::sections::section_keys(section).contains(&key) {
+                format!("DEPLOYKIT__{}__{}", section, key).to_ascii_uppercase()
+            } else {
+                format!("DEPLOYKIT__{}__KEY", section.to_ascii_uppercase())
+            };
+            w.problem(
+                &key_path,
+                format!(
+                    "deploykit does not read this variable, so its value is ignored; {form}: \
+                     use {example}"
+                ),
+            );
+        }
+        None => w.warning(
+            &key_path,
+            format!(
+                "deploykit does not read this variable; {form} (like \
+                 DEPLOYKIT__MONITOR__MIN_REQUESTS), and the other DEPLOYKIT_* variables are {}",
+                DEPLOYKIT_ENV
+                    .iter()
+                    .map(|(v, _)| *v)
+                    .chain([CONFIG_ENV])
+                    .chain(FRONT_END_ENV.iter().copied())
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ),
+        ),
+    }
+}
+
 /// The variable naming the configuration file.
 pub const CONFIG_ENV: &str = "DEPLOYKIT_CONFIG";
 
@@ -93,22 +150,30 @@ fn set_path(w: &mut Walk, root: &mut Table, path: &str, value: &str, origin: Str
             }
         }
     }
-    table.insert(last.to_string(), structured(value));
+    let (value, toml_error) = structured(value);
+    table.insert(last.to_string(), value);
+    match toml_error {
+        Some(e) => w.toml_errors.insert(path.to_string(), e),
+        None => w.toml_errors.remove(path),
+    };
     w.origins.insert(path.to_string(), origin);
 }
 
 /// A flag's or variable's value: a TOML list or inline table when it is written as one
 /// (`[{ start = 2026-12-21, end = 2027-01-01 }]`), so keys that hold lists of tables can be
 /// set too; anything else stays a string (numbers and lists of plain values are read from
-/// the string where the key expects them).
-fn structured(value: &str) -> Value {
+/// the string where the key expects them). A value that starts like a list or table but
+/// does not parse stays a string too (a channel may be called `[ops]`), with the syntax
+/// error, which is told if the key refuses the string.
+fn structured(value: &str) -> (Value, Option<String>) {
     let trimmed = value.trim_start();
-    if (trimmed.starts_with('[') || trimmed.starts_with('{'))
-        && let Some(parsed) = super::walk::toml_value(value)
-    {
-        return parsed;
+    if trimmed.starts_with('[') || trimmed.starts_with('{') {
+        match super::walk::parse_toml_value(value) {
+            Ok(parsed) => return (parsed, None),
+            Err(e) => return (Value::String(value.to_string()), Some(e)),
+        }
     }
-    Value::String(value.to_string())
+    (Value::String(value.to_string()), None)
 }
 
 /// Merges the layers into one table. The built-in apps (idp, pki) and environments (prod,
@@ -168,14 +233,17 @@ pub(crate) fn merge(
                     .collect::<Vec<_>>(),
             )
         {
-            // Only near misses are reported: front ends may read DEPLOYKIT_* variables of
-            // their own (DEPLOYKIT_LOG, ...).
             w.problems.push(super::problem::ConfigProblem {
                 key_path: format!("env {var}"),
                 message: format!(
                     "unknown deploykit environment variable; did you mean DEPLOYKIT_{near}?"
                 ),
             });
+        } else if var.starts_with("DEPLOYKIT_")
+            && !known.contains(&var.as_str())
+            && !FRONT_END_ENV.contains(&var.as_str())
+        {
+            unknown_variable(w, var);
         }
     }
     for (path, value) in flags {

@@ -8,7 +8,12 @@
 //!   `deploykit config check`.
 //!
 //! Unknown keys are errors naming the key path and the closest valid key; secrets written
-//! into the file are errors pointing to the environment variable or a `*_file` key. With no
+//! into the file are errors pointing to the environment variable or a `*_file` key. Every
+//! duration and count has a range (`bounds.rs`). No problem message, warning or `config
+//! show` prints a secret value deploykit was given, a URL's password or a secret-looking
+//! query parameter (`mask.rs`). What is suspicious but not wrong (a secret file ignored
+//! because its environment variable is set) is a warning: [`check_report`],
+//! [`EffectiveConfig::warnings`]. With no
 //! file the defaults reproduce the Login.gov setup of the guide. A file with its own `[apps]`
 //! (or `[environments]`) lists every app (environment) there is; built-in names (`idp`,
 //! `pki`; `prod`, `staging`, `int`) start from their built-in settings.
@@ -42,12 +47,14 @@
 //! freezes = [{ start = 2026-12-21, end = 2027-01-01, reason = "holidays" }]
 //! ```
 
+mod bounds;
 mod cadence_policy;
 mod discover;
 mod effective;
 mod env_settings;
 mod keys;
 mod layers;
+mod mask;
 mod problem;
 mod schema;
 mod secret;
@@ -56,7 +63,9 @@ mod show;
 mod walk;
 
 pub use discover::{FILE_NAME, candidates, find_config_file, load};
-pub use effective::{EffectiveConfig, Secrets, check, resolve, resolve_file};
+pub use effective::{
+    CheckReport, EffectiveConfig, Secrets, check, check_report, resolve, resolve_file,
+};
 pub use keys::edit_distance;
 pub use layers::{CONFIG_ENV, DEPLOYKIT_ENV, STANDARD_ENV};
 pub use problem::ConfigProblem;
@@ -67,5 +76,7 @@ pub use schema::{
 pub use secret::{REDACTED, Secret, SecretSource, SourcedSecret};
 pub use show::{render_show, show_json};
 
+#[cfg(test)]
+mod review_tests;
 #[cfg(test)]
 mod tests;

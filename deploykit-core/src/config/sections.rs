@@ -81,6 +81,19 @@ const AWS_KEYS: &[&str] = &["region", "profile", "endpoint_url"];
 const GITHUB_KEYS: &[&str] = &["api_url", "token_file"];
 const REDACTION_KEYS: &[&str] = &["secure_parameters", "patterns"];
 
+/// The keys of the top-level section `section` (`monitor` -> `kind`, `min_requests`, ...).
+pub(crate) fn section_keys(section: &str) -> &'static [&'static str] {
+    match section {
+        "notifier" => NOTIFIER_KEYS,
+        "monitor" => MONITOR_KEYS,
+        "cadence" => CADENCE_KEYS,
+        "aws" => AWS_KEYS,
+        "github" => GITHUB_KEYS,
+        "redaction" => REDACTION_KEYS,
+        _ => &[],
+    }
+}
+
 /// The configuration sections read from the merged table.
 #[derive(Debug, Clone, PartialEq)]
 pub(crate) struct Sections {
@@ -173,10 +186,41 @@ fn read_apps(w: &mut Walk, apps: &Table) -> BTreeMap<String, AppSettings> {
         w.set(t, "changelog_file", &path, &mut app.changelog_file);
         w.set(t, "smoke_tests", &path, &mut app.smoke_tests);
         if let Some(roles) = w.table_list(t, "roles", &path, ROLE_KEYS) {
-            let mut read = Vec::new();
+            let listed_none = t
+                .get("roles")
+                .and_then(toml::Value::as_array)
+                .is_some_and(Vec::is_empty);
+            if listed_none {
+                // A deploy recycles the app's roles: with none it would plan nothing and
+                // fail only when run for real.
+                w.problem(
+                    &join(&path, "roles"),
+                    format!(
+                        "an app needs at least one role; list them, like \
+                         `roles = [{{ role = \"{key}\", migrates = false }}]`"
+                    ),
+                );
+            }
+            let mut read: Vec<RoleSettings> = Vec::new();
+            let mut first_at: BTreeMap<String, String> = BTreeMap::new();
             for (rp, rt) in roles {
                 let role: Option<RoleName> = w.get(rt, "role", &rp);
                 let migrates: bool = w.get(rt, "migrates", &rp).unwrap_or(false);
+                if let Some(role) = &role
+                    && let Some(first) = first_at.get(role.as_str())
+                {
+                    w.problem(
+                        &join(&rp, "role"),
+                        format!(
+                            "role \"{role}\" is listed twice (also at {first}); list each \
+                             role once"
+                        ),
+                    );
+                    continue;
+                }
+                if let Some(role) = &role {
+                    first_at.insert(role.as_str().to_string(), rp.clone());
+                }
                 match role {
                     Some(role) => read.push(RoleSettings { role, migrates }),
                     None if !rt.contains_key("role") => w.problem(

@@ -1,10 +1,12 @@
 //! `render_show`: the effective configuration as TOML (what `deploykit config show` prints),
 //! secrets as `[REDACTED]` with where each came from; `show_json`: the same as JSON (`deploykit
-//! --json config show`).
+//! --json config show`). Every secret value deploykit was given, URL passwords and
+//! secret-looking query parameters are hidden wherever they appear.
 
 use toml::{Table, Value};
 
 use super::effective::EffectiveConfig;
+use super::mask::Masker;
 use super::secret::REDACTED;
 
 fn to_value<T: serde::Serialize>(v: &T) -> Value {
@@ -34,6 +36,11 @@ fn shown_table(config: &EffectiveConfig) -> Table {
     root.insert("aws".into(), to_value(&config.aws));
     root.insert("github".into(), to_value(&config.github));
     root.insert("redaction".into(), to_value(&config.redaction));
+    // A value may hold a secret: a token pasted into a `*_file` key, a URL with a password.
+    let masker = Masker::new(&config.secrets.given);
+    for (key, value) in root.iter_mut() {
+        masker.mask_value(key, value);
+    }
     let mut secrets = Table::new();
     for (name, secret) in config.secrets.named() {
         let mut entry = Table::new();

@@ -694,7 +694,8 @@ fn a_bad_value_names_what_was_given_and_what_is_expected() {
     );
     assert_eq!(
         only_problem(&problems, "cadence.freezes[0].start"),
-        "\"2026-02-30\" is not a date written YYYY-MM-DD, like 2026-12-21"
+        "\"2026-02-30\" is written YYYY-MM-DD but there is no such day in the calendar \
+         (February 2026 has 28 days)"
     );
     let problems = check(
         None,

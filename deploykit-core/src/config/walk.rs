@@ -7,6 +7,7 @@ use std::collections::BTreeMap;
 use serde::de::DeserializeOwned;
 use toml::{Table, Value};
 
+use super::bounds::range_of;
 use super::keys::{closest, secret_key_hint};
 use super::problem::ConfigProblem;
 
@@ -15,8 +16,13 @@ use super::problem::ConfigProblem;
 pub(crate) struct Walk {
     /// The problems so far.
     pub problems: Vec<ConfigProblem>,
+    /// What is suspicious but not wrong, so far.
+    pub warnings: Vec<ConfigProblem>,
     /// Where values set outside the file came from (key path -> `environment variable X`).
     pub origins: BTreeMap<String, String>,
+    /// Values set outside the file that look like TOML (`[...`, `{...`) but do not parse,
+    /// by key path: the syntax error, told with any problem at that key.
+    pub toml_errors: BTreeMap<String, String>,
 }
 
 /// `parent.key`, or `key` at the top.
@@ -64,6 +70,90 @@ pub(crate) trait ConfigValue: DeserializeOwned {
     fn own_message(_error: &str) -> bool {
         false
     }
+
+    /// What is wrong with `v` when "is not [`ConfigValue::expected`]" would mislead: a
+    /// whole number too large for any setting, a number with a fraction or exponent.
+    fn misfit(_v: &Value) -> Option<Misfit> {
+        None
+    }
+}
+
+/// Why a value that looks like a number is not a whole number of 0 or more.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) enum Misfit {
+    /// Digits only, but more than the largest number TOML holds.
+    TooLarge,
+    /// A fraction or an exponent (`1.5`, `1e9`), with the whole number it equals if any.
+    NotWhole(Option<u64>),
+    /// Written YYYY-MM-DD but no day of the calendar (`2026-02-30`): why, in words.
+    NoSuchDay(String),
+}
+
+impl ConfigValue for chrono::NaiveDate {
+    fn expected() -> String {
+        "a date written YYYY-MM-DD, like 2026-12-21".into()
+    }
+
+    fn misfit(v: &Value) -> Option<Misfit> {
+        let text = match v {
+            Value::String(s) => s.trim().to_string(),
+            Value::Datetime(d) => d.to_string(),
+            _ => return None,
+        };
+        let parts: Vec<&str> = text.split('-').collect();
+        let [year, month, day] = parts.as_slice() else {
+            return None;
+        };
+        let digits = |s: &str, n: usize| s.len() == n && s.bytes().all(|b| b.is_ascii_digit());
+        if !(digits(year, 4) && digits(month, 2) && digits(day, 2)) {
+            return None;
+        }
+        let (y, m) = (year.parse::<i32>().ok()?, month.parse::<u32>().ok()?);
+        let why = if !(1..=12).contains(&m) {
+            format!("there is no month {m}")
+        } else {
+            let first = chrono::NaiveDate::from_ymd_opt(y, m, 1)?;
+            let next = if m == 12 {
+                chrono::NaiveDate::from_ymd_opt(y + 1, 1, 1)?
+            } else {
+                chrono::NaiveDate::from_ymd_opt(y, m + 1, 1)?
+            };
+            format!(
+                "{} has {} days",
+                first.format("%B %Y"),
+                (next - first).num_days()
+            )
+        };
+        Some(Misfit::NoSuchDay(why))
+    }
+}
+
+/// `f` as a whole number of 0 or more, if it is one.
+fn whole(f: f64) -> Option<u64> {
+    let max = i64::MAX as f64;
+    (f.is_finite() && f.fract() == 0.0 && (0.0..max).contains(&f)).then_some(f as u64)
+}
+
+impl ConfigValue for u64 {
+    fn expected() -> String {
+        "a whole number of 0 or more".into()
+    }
+
+    fn misfit(v: &Value) -> Option<Misfit> {
+        match v {
+            Value::Float(f) => Some(Misfit::NotWhole(whole(*f))),
+            Value::String(s) => match toml_value(s) {
+                Some(Value::Float(f)) => Some(Misfit::NotWhole(whole(f))),
+                Some(_) => None,
+                None => {
+                    let digits = s.trim().trim_start_matches('+').replace('_', "");
+                    (!digits.is_empty() && digits.bytes().all(|b| b.is_ascii_digit()))
+                        .then_some(Misfit::TooLarge)
+                }
+            },
+            _ => None,
+        }
+    }
 }
 
 macro_rules! config_value {
@@ -77,13 +167,23 @@ macro_rules! config_value {
 }
 
 config_value! {
-    u64 => "a whole number of 0 or more",
     f64 => "a number",
     bool => "true or false",
     String => "a string",
     std::path::PathBuf => "a file path (a string)",
-    chrono::NaiveDate => "a date written YYYY-MM-DD, like 2026-12-21",
-    Vec<String> => "a list of strings, like [\"tue\", \"thu\"]",
+    Vec<String> => "a list of strings",
+}
+
+/// An example of the list the key at `path` holds, completing "is not a list of strings".
+fn list_example(path: &str) -> Option<&'static str> {
+    let key = path.rsplit('.').next()?;
+    Some(match key {
+        "deploy_days" => r#"["tue", "thu"]"#,
+        "smoke_tests" => r#"["Sign in to an account", "Sign up for an account"]"#,
+        "secure_parameters" => r#"["/prod/idp/database_url"]"#,
+        "patterns" => r#"["AKIA[0-9A-Z]{16}"]"#,
+        _ => return None,
+    })
 }
 
 /// `one of "a", "b", "c"`, the variants as serde writes them.
@@ -142,13 +242,33 @@ fn shown(v: &Value) -> String {
 
 /// `text` read as a TOML value (`300`, `["tue"]`, `[{ start = 2026-12-21 }]`), if it is one.
 pub(crate) fn toml_value(text: &str) -> Option<Value> {
-    format!("v = {text}").parse::<Table>().ok()?.remove("v")
+    parse_toml_value(text).ok()
+}
+
+/// `text` read as a TOML value, or why it is not one (the error's own words and where in
+/// `text` it is).
+pub(crate) fn parse_toml_value(text: &str) -> Result<Value, String> {
+    const PREFIX: &str = "v = ";
+    match format!("{PREFIX}{text}").parse::<Table>() {
+        Ok(mut t) => t.remove("v").ok_or_else(|| "no value".to_string()),
+        Err(e) => {
+            let what = e.message().trim().trim_end_matches('.').to_string();
+            Err(match e.span() {
+                Some(span) => {
+                    let at = span.start.saturating_sub(PREFIX.len()) + 1;
+                    let at = at.min(text.chars().count().max(1));
+                    format!("{what} (at character {at})")
+                }
+                None => what,
+            })
+        }
+    }
 }
 
 /// Reads `v` as a `T`. A string from an environment variable or a flag is also tried as a
 /// TOML value, so `DEPLOYKIT_X=300` reads as a number and `["tue"]` as a list. The error
 /// says what was given and what is expected: `"-3" is not a whole number of 0 or more`.
-fn coerce<T: ConfigValue>(v: &Value) -> Result<T, String> {
+fn coerce<T: ConfigValue>(v: &Value, path: &str) -> Result<T, String> {
     let first = match dates_as_strings(v).try_into::<T>() {
         Ok(t) => return Ok(t),
         Err(e) => e.to_string(),
@@ -163,19 +283,54 @@ fn coerce<T: ConfigValue>(v: &Value) -> Result<T, String> {
     if T::own_message(first) {
         return Err(first.to_string());
     }
-    Err(format!("{} is not {}", shown(v), T::expected()))
+    match T::misfit(v) {
+        Some(Misfit::TooLarge) => Err(match range_of(path) {
+            Some(range) => range.too_large(&shown(v)),
+            None => format!("{} is too large (at most {})", shown(v), i64::MAX),
+        }),
+        Some(Misfit::NotWhole(Some(n))) => Err(format!(
+            "{} is not a whole number (write {n} in digits)",
+            shown(v)
+        )),
+        Some(Misfit::NotWhole(None)) => Err(format!("{} is not a whole number", shown(v))),
+        Some(Misfit::NoSuchDay(why)) => Err(format!(
+            "{} is written YYYY-MM-DD but there is no such day in the calendar ({why})",
+            shown(v)
+        )),
+        None => Err(format!(
+            "{} is not {}{}",
+            shown(v),
+            T::expected(),
+            list_example(path)
+                .map(|e| format!(", like {e}"))
+                .unwrap_or_default()
+        )),
+    }
 }
 
 impl Walk {
     /// Records a problem at `path`, naming where the value came from if not the file.
     pub fn problem(&mut self, path: &str, message: impl Into<String>) {
         let mut message = message.into();
+        if let Some(error) = self.toml_errors.get(path) {
+            message.push_str(&format!(
+                "; the value looks like TOML (a list or table) but is not valid TOML: {error}"
+            ));
+        }
         if let Some(origin) = self.origins.get(path) {
             message.push_str(&format!(" (set by {origin})"));
         }
         self.problems.push(ConfigProblem {
             key_path: path.to_string(),
             message,
+        });
+    }
+
+    /// Records a warning at `path`: something suspicious that does not stop deploykit.
+    pub fn warning(&mut self, path: &str, message: impl Into<String>) {
+        self.warnings.push(ConfigProblem {
+            key_path: path.to_string(),
+            message: message.into(),
         });
     }
 
@@ -239,10 +394,10 @@ impl Walk {
     /// what was given and what is expected.
     pub fn get<T: ConfigValue>(&mut self, table: &Table, key: &str, path: &str) -> Option<T> {
         let v = table.get(key)?;
-        match coerce::<T>(v) {
+        let p = join(path, key);
+        match coerce::<T>(v, &p) {
             Ok(t) => Some(t),
             Err(e) => {
-                let p = join(path, key);
                 self.problem(&p, e);
                 None
             }
