@@ -14,7 +14,7 @@ use crate::deploy::steps::{migration_gate, policy_hooks};
 use crate::error::Result;
 use crate::fleet_ops::{RecyclePlan, check_groups, plan_recycle};
 use crate::model::deploy_kind::DeployKind;
-use crate::model::fleet::{DELAYED_SCALE_OUT_ACTION, Group, GroupName, RECYCLE_ACTION};
+use crate::model::fleet::{DELAYED_SCALE_OUT_ACTION, Group, RECYCLE_ACTION};
 use crate::model::names::{AppName, EnvName};
 use crate::model::release_number::ReleaseNumber;
 
@@ -158,11 +158,7 @@ pub async fn plan(
     };
     blockers.extend(fleet_problems);
     if !req.kind.runs_migrations() && req.no_migration_override.is_none() {
-        let wanted: Vec<GroupName> = app
-            .roles
-            .iter()
-            .map(|r| GroupName::new(env, &r.role))
-            .collect();
+        let wanted = app.groups_in(env);
         let mine: Vec<&Group> = groups.iter().filter(|g| wanted.contains(&g.name)).collect();
         let branch = policy_hooks::deployed_branch(app, settings);
         match policy_hooks::no_migration_risk(

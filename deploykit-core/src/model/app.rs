@@ -3,7 +3,8 @@
 
 use std::collections::BTreeMap;
 
-use crate::model::names::{AppName, RoleName};
+use crate::model::fleet::GroupName;
+use crate::model::names::{AppName, EnvName, RoleName};
 use crate::model::release_number::ReleaseNumber;
 
 /// How a release is recorded.
@@ -156,6 +157,14 @@ impl AppSettings {
     /// The main role (first listed).
     pub fn main_role(&self) -> Option<&RoleName> {
         self.roles.first().map(|r| &r.role)
+    }
+
+    /// The app's groups in `env` (`prod-idp`, `prod-worker`, ...), one per role.
+    pub fn groups_in(&self, env: &EnvName) -> Vec<GroupName> {
+        self.roles
+            .iter()
+            .map(|r| GroupName::new(env, &r.role))
+            .collect()
     }
 }
 

@@ -118,13 +118,7 @@ pub(crate) async fn run_step(
 
 /// The app's groups in the deploy's environment (`prod-idp`, `prod-worker`, ...).
 pub(crate) fn app_groups(state: &DeployState) -> Vec<GroupName> {
-    state
-        .request
-        .app
-        .roles
-        .iter()
-        .map(|r| GroupName::new(&state.request.env, &r.role))
-        .collect()
+    state.request.app.groups_in(&state.request.env)
 }
 
 /// The app's main role.
