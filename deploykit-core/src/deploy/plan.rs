@@ -157,10 +157,11 @@ pub async fn plan(
         }
     };
     blockers.extend(fleet_problems);
+    // What a no-migration recycle's new instances would run.
+    let branch = policy_hooks::deployed_branch(app, settings);
     if !req.kind.runs_migrations() && req.no_migration_override.is_none() {
         let wanted = app.groups_in(env);
         let mine: Vec<&Group> = groups.iter().filter(|g| wanted.contains(&g.name)).collect();
-        let branch = policy_hooks::deployed_branch(app, settings);
         match policy_hooks::no_migration_risk(
             ports.vcs.as_ref(),
             app,
@@ -201,8 +202,7 @@ pub async fn plan(
                         ops.push(format!(
                             "policy: no-migration risk (migrations or assets changed from the \
                              SHA serving to {}/{})",
-                            app.remote,
-                            policy_hooks::deployed_branch(app, settings)
+                            app.remote, branch
                         ));
                     }
                     ops.push(format!("fleet.groups({env}): no extra servers, no recycle in progress"));
