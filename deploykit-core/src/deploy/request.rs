@@ -33,7 +33,12 @@ impl DeployRequest {
     /// Whether the kind needs a reason (off-cycle, patch) and none was given: the request
     /// is refused for that alone, before the calendar is asked.
     pub fn lacks_reason(&self) -> bool {
-        self.kind.needs_reason() && self.reason.as_deref().is_none_or(|r| r.trim().is_empty())
+        self.kind.needs_reason() && self.given_reason().is_none()
+    }
+
+    /// The reason, when one was given with something in it (a blank one is none).
+    pub fn given_reason(&self) -> Option<&str> {
+        self.reason.as_deref().filter(|r| !r.trim().is_empty())
     }
 
     /// The configuration diff, when one was given with something in it: an empty file or

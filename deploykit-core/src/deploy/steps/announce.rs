@@ -147,11 +147,9 @@ pub(crate) async fn announce_rollback(
 fn not_routine(state: &DeployState) -> Vec<String> {
     let req = &state.request;
     let reason = req
-        .reason
-        .as_deref()
-        .map(str::trim)
-        .filter(|r| !r.is_empty() && req.kind.needs_reason())
-        .map(|r| format!("{}: {r}", req.kind.words()));
+        .given_reason()
+        .filter(|_| req.kind.needs_reason())
+        .map(|r| format!("{}: {}", req.kind.words(), r.trim()));
     let overrides = state.facts.overrides.iter().map(|o| match o.what.as_str() {
         "cadence" => format!(
             "outside the deploy calendar ({}), overridden: {}",

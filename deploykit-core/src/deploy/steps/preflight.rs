@@ -41,7 +41,7 @@ pub(crate) async fn preflight(ctx: &StepContext<'_>, state: &DeployState) -> Res
             for c in &concerns {
                 ctx.warn(format!("cadence: {c}"));
             }
-            if let Some(reason) = req.reason.as_deref().filter(|r| !r.trim().is_empty()) {
+            if let Some(reason) = req.given_reason() {
                 ctx.note("reason", format!("{} deploy: {reason}", req.kind))?;
                 facts.push(Fact::note(format!(
                     "reason for this {} deploy: {reason}",
