@@ -6,7 +6,7 @@ use async_trait::async_trait;
 use serde_json::{Value, json};
 
 use super::nrql::{per_instance_query, per_sha_query, read_host_split, read_results};
-use crate::config::{EffectiveConfig, NewRelicConfig, Secret};
+use crate::config::{EffectiveConfig, Masker, NewRelicConfig, Secret};
 use crate::error::{Error, Result};
 use crate::model::{EnvName, InstanceId, RoleName};
 use crate::ports::NameWithoutInstanceId;
@@ -162,13 +162,7 @@ fn graphql_error(error: &Value, count: usize, api_key: &Secret) -> Error {
         .get("message")
         .and_then(Value::as_str)
         .unwrap_or("an error with no message");
-    let masked;
-    let message = if api_key.expose().is_empty() {
-        message
-    } else {
-        masked = message.replace(api_key.expose(), crate::config::REDACTED);
-        masked.as_str()
-    };
+    let message = &Masker::new([api_key]).mask(message);
     let class = error["extensions"]
         .get("errorClass")
         .and_then(Value::as_str)
