@@ -68,6 +68,7 @@ pub use effective::{
 };
 pub use keys::edit_distance;
 pub use layers::{CONFIG_ENV, DEPLOYKIT_ENV, STANDARD_ENV};
+#[cfg(feature = "http")]
 pub(crate) use mask::Masker;
 pub use problem::ConfigProblem;
 pub use schema::{

@@ -1,19 +1,7 @@
 //! Bounds, secrets kept out of messages, and the clearer messages a user review asked for.
 
-use std::collections::BTreeMap;
-
+use super::tests::{map, none};
 use super::*;
-
-fn map(pairs: &[(&str, &str)]) -> BTreeMap<String, String> {
-    pairs
-        .iter()
-        .map(|(k, v)| (k.to_string(), v.to_string()))
-        .collect()
-}
-
-fn none() -> BTreeMap<String, String> {
-    BTreeMap::new()
-}
 
 /// The one problem at `path`, or a panic listing them all.
 fn only_problem(problems: &[ConfigProblem], path: &str) -> String {

@@ -5,14 +5,14 @@ use std::collections::BTreeMap;
 use super::*;
 use crate::model::{AppSettings, ReleaseStyle};
 
-fn map(pairs: &[(&str, &str)]) -> BTreeMap<String, String> {
+pub(super) fn map(pairs: &[(&str, &str)]) -> BTreeMap<String, String> {
     pairs
         .iter()
         .map(|(k, v)| (k.to_string(), v.to_string()))
         .collect()
 }
 
-fn none() -> BTreeMap<String, String> {
+pub(super) fn none() -> BTreeMap<String, String> {
     BTreeMap::new()
 }
 
