@@ -900,10 +900,11 @@ pub fn redact_config_diff(diff: &str, rules: &RedactionRules) -> String {
 }
 
 #[cfg(test)]
-mod tests {
+pub(super) mod tests {
     use super::*;
 
-    fn redact(diff: &str) -> String {
+    /// The diff redacted with the default rules.
+    pub(in crate::notify) fn redact(diff: &str) -> String {
         redact_config_diff(diff, &RedactionRules::default())
     }
 
@@ -1105,8 +1106,9 @@ mod tests {
         );
     }
 
-    /// Each case: the input, the secrets that must be gone, what must remain.
-    fn assert_cases(cases: &[(&str, &[&str], &[&str])]) {
+    /// Each case: the input, the secrets that must be gone, what must remain. The output
+    /// keeps the input's lines, and shows `[REDACTED]` where a secret was.
+    pub(in crate::notify) fn assert_cases(cases: &[(&str, &[&str], &[&str])]) {
         for (input, secrets, kept) in cases {
             let out = redact(input);
             for s in *secrets {
@@ -1116,6 +1118,9 @@ mod tests {
                 assert!(out.contains(k), "{k} lost from {out:?} (from {input:?})");
             }
             assert_eq!(out.lines().count(), input.lines().count(), "{out:?}");
+            if !secrets.is_empty() {
+                assert!(out.contains(REDACTED), "{out:?} (from {input:?})");
+            }
         }
     }
 

@@ -247,25 +247,8 @@ pub(super) fn redact_credentials(
 
 #[cfg(test)]
 mod tests {
+    use crate::notify::redact::tests::{assert_cases, redact};
     use crate::notify::{RedactionRules, redact_config_diff};
-
-    fn redact(diff: &str) -> String {
-        redact_config_diff(diff, &RedactionRules::default())
-    }
-
-    /// Each case: the input line, the secrets that must be gone, what must remain.
-    fn assert_cases(cases: &[(&str, &[&str], &[&str])]) {
-        for (input, secrets, kept) in cases {
-            let out = redact(input);
-            for s in *secrets {
-                assert!(!out.contains(s), "{s} still in {out:?} (from {input:?})");
-            }
-            for k in *kept {
-                assert!(out.contains(k), "{k} lost from {out:?} (from {input:?})");
-            }
-            assert!(out.contains("[REDACTED]"), "{out:?}");
-        }
-    }
 
     #[test]
     fn well_known_token_formats_are_redacted_under_any_key() {
