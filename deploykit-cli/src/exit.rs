@@ -8,9 +8,11 @@ pub const OK: u8 = 0;
 pub const FAILED: u8 = 1;
 /// Bad command-line usage or input.
 pub const USAGE: u8 = 2;
-/// A policy (cadence calendar, no-migration risk) refused the operation.
+/// A policy refused the operation: the cadence calendar, the no-migration risk check, a
+/// promotion PR that is not open, approved and aimed at the production branch.
 pub const POLICY_REFUSED: u8 = 3;
-/// Refused because going on could take capacity away from users.
+/// Refused because going on could take capacity away from users (a fleet not ready, a
+/// recycle in progress) or race another deploy (its run holds the deploy lock).
 pub const UNSAFE: u8 = 4;
 /// The deploy ended rolled back.
 pub const ROLLED_BACK: u8 = 5;

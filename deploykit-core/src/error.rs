@@ -172,6 +172,13 @@ impl Error {
         self
     }
 
+    /// Adds `hint` to the end of the message (e.g. the name a mistyped one was likely meant
+    /// to be), before the context.
+    pub fn hinted(mut self, hint: &str) -> Self {
+        self.message = format!("{}; {hint}", self.message);
+        self
+    }
+
     /// Sets the temporary flag (retry wrappers retry only temporary errors).
     pub fn temporary(mut self, temporary: bool) -> Self {
         self.temporary = temporary;
@@ -232,6 +239,11 @@ mod tests {
         assert_eq!(e.kind(), ErrorKind::NotFound);
         assert!(!e.is_temporary());
         assert_eq!(e.context_value("group"), Some("prod-idp"));
+        assert_eq!(
+            e.hinted("did you mean prod?").to_string(),
+            "no Auto Scaling group named prod-idp; check the environment name; did you mean \
+             prod? (group: prod-idp)"
+        );
     }
 
     #[test]

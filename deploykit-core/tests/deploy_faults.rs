@@ -233,6 +233,49 @@ async fn an_interrupted_gate_is_run_again_on_resume_not_rolled_back() {
     assert_eq!(rig.releases_created(), ["RC 112"]);
 }
 
+/// Another deploy holding the lock stops a deploy before it changes anything, as unsafe (the
+/// CLI exits 4, as for a recycle by hand while a deploy holds the lock), naming the holder.
+#[tokio::test]
+async fn a_deploy_is_refused_as_unsafe_while_another_holds_the_lock() {
+    let rig = Rig::prod().await;
+    let now = rig.ports.clock.now();
+    let carol = LockHolder {
+        env: rig.env.clone(),
+        app: rig.app.name.clone(),
+        owner: "carol (run 20261124T170000Z-idp-prod)".into(),
+        acquired_at: now,
+        expires_at: now + chrono::Duration::hours(2),
+    };
+    rig.ports
+        .lock
+        .acquire(&carol)
+        .await
+        .expect("carol takes it");
+    let out = rig.deploy(&rig.request(DeployKind::Full)).await;
+    let reason = stopped_reason(&out.status);
+    assert!(
+        reason.contains("holds the lock") && reason.contains("carol"),
+        "{reason}"
+    );
+    assert!(
+        matches!(
+            out.status,
+            FinalStatus::Stopped {
+                refused_as: Some(ErrorKind::Unsafe),
+                ..
+            }
+        ),
+        "{:?}",
+        out.status
+    );
+    assert_eq!(rig.merges(), 0);
+    assert_eq!(
+        rig.lock_holder().await.map(|h| h.owner),
+        Some(carol.owner),
+        "carol's lock is left alone"
+    );
+}
+
 #[tokio::test]
 async fn a_resumed_run_takes_its_released_lock_back_but_never_from_another_deploy() {
     let rig = Rig::prod().await;

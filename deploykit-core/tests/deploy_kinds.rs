@@ -483,6 +483,18 @@ async fn an_unapproved_pr_is_refused_before_anything_changes() {
         reason.contains("changes requested by security-reviewer"),
         "{reason}"
     );
+    // A policy's refusal (every production deploy needs an approval): the CLI exits 3.
+    assert!(
+        matches!(
+            out.status,
+            FinalStatus::Stopped {
+                refused_as: Some(ErrorKind::PolicyRefused),
+                ..
+            }
+        ),
+        "{:?}",
+        out.status
+    );
     assert_eq!(rig.merges(), 0);
     assert!(
         !rig.fleet()

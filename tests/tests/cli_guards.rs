@@ -76,6 +76,37 @@ fn a_mistyped_environment_is_named_as_unknown_before_anything_runs() {
     }
 }
 
+/// Fleet commands and `status` also work on environments outside the configuration (a
+/// personal sandbox), so an unknown name is looked up first; when nothing is found and the
+/// name is close to a configured environment, the error names it.
+#[test]
+fn fleet_commands_and_status_name_the_environment_a_typo_meant() {
+    for args in [
+        &["--sandbox", "servers", "ls", "-e", "prodd"][..],
+        &["--sandbox", "--yes", "recycle", "prodd", "idp"][..],
+        &["--sandbox", "asg", "size", "stagin", "idp"][..],
+        &["--sandbox", "migration", "logs", "prodd"][..],
+    ] {
+        let out = run(args);
+        let err = stderr(&out);
+        assert_eq!(out.status.code(), Some(1), "{args:?}: {err}");
+        assert!(
+            err.contains("did you mean prod?") || err.contains("did you mean staging?"),
+            "{args:?}: {err}"
+        );
+    }
+    // `status` of a typo is refused as bad input; of a name close to none, it is shown.
+    let out = run(&["--sandbox", "status", "prodd"]);
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("unknown environment prodd: did you mean prod?"),
+        "{}",
+        stderr(&out)
+    );
+    let out = run(&["--sandbox", "servers", "ls", "-e", "pauld"]);
+    assert!(!stderr(&out).contains("did you mean"), "{}", stderr(&out));
+}
+
 #[test]
 fn a_rollback_without_a_reason_or_with_a_wrong_pr_says_what_to_fix() {
     let out = run(&["--sandbox", "rollback", "prod", "idp", "--reason", ""]);

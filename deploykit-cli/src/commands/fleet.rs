@@ -10,7 +10,7 @@ use deploykit_core::fleet_ops::{
 };
 use deploykit_core::ports::{Fleet, MetricsWindow};
 use deploykit_core::{
-    Asker, CapacityChange, EnvName, Error, GroupName, Result, RoleName, RoleSelector,
+    Asker, CapacityChange, EnvName, Error, ErrorKind, GroupName, Result, RoleName, RoleSelector,
 };
 
 use crate::args::{
@@ -22,6 +22,25 @@ use crate::commands::Invocation;
 use crate::exit;
 use crate::output::{print_line, print_result};
 use crate::prompt::confirm;
+
+/// A fleet command's `result`; a not-found error (no such group) in an environment the
+/// configuration does not know names the configured one `env` is likely a typo of. Fleet
+/// commands work on any environment of the account, so an unknown name is not refused first.
+pub fn with_env_meant(inv: &Invocation<'_>, env: &str, result: Result<u8>) -> Result<u8> {
+    let Err(e) = result else {
+        return result;
+    };
+    if e.kind() != ErrorKind::NotFound {
+        return Err(e);
+    }
+    let (Ok(env), Ok(config)) = (env.parse::<EnvName>(), inv.config()) else {
+        return Err(e);
+    };
+    Err(match config.env_meant(&env) {
+        Some(meant) => e.hinted(&format!("did you mean {meant}?")),
+        None => e,
+    })
+}
 
 async fn backends(inv: &Invocation<'_>, env: &EnvName) -> Result<FleetBackends> {
     let (b, _world) = FleetBackends::for_command(inv.cli.sandbox, &inv.config()?, env).await?;

@@ -157,12 +157,24 @@ pub async fn run(cli: &Cli, format: Format, runs: RunTracker) -> Result<u8> {
         Command::Rollback(args) => deploy::rollback(&inv, args).await,
         Command::Resume(args) => deploy::resume(&inv, args).await,
         Command::Runs(args) => runs::run(&inv, args).await,
-        Command::Recycle(args) => fleet::recycle(&inv, args).await,
-        Command::ScaleIn(args) => fleet::scale_in(&inv, args).await,
-        Command::Servers(ServersCommand::Ls(args)) => fleet::servers_ls(&inv, args).await,
-        Command::Asg(AsgCommand::Size(args)) => fleet::asg_size(&inv, args).await,
-        Command::Migration(MigrationCommand::Logs(args)) => fleet::migration_logs(&inv, args).await,
-        Command::Monitor(args) => fleet::monitor(&inv, args).await,
+        Command::Recycle(args) => {
+            fleet::with_env_meant(&inv, &args.env, fleet::recycle(&inv, args).await)
+        }
+        Command::ScaleIn(args) => {
+            fleet::with_env_meant(&inv, &args.env, fleet::scale_in(&inv, args).await)
+        }
+        Command::Servers(ServersCommand::Ls(args)) => {
+            fleet::with_env_meant(&inv, &args.env, fleet::servers_ls(&inv, args).await)
+        }
+        Command::Asg(AsgCommand::Size(args)) => {
+            fleet::with_env_meant(&inv, &args.env, fleet::asg_size(&inv, args).await)
+        }
+        Command::Migration(MigrationCommand::Logs(args)) => {
+            fleet::with_env_meant(&inv, &args.env, fleet::migration_logs(&inv, args).await)
+        }
+        Command::Monitor(args) => {
+            fleet::with_env_meant(&inv, &args.env, fleet::monitor(&inv, args).await)
+        }
         Command::Cadence(CadenceCommand::Check(args)) => cadence::check(&inv, args).await,
         Command::Cadence(CadenceCommand::Show(args)) => cadence::show(&inv, args).await,
         Command::Lock(LockCommand::Show(args)) => lock::show(&inv, args).await,

@@ -47,7 +47,13 @@ fn apps(config: &EffectiveConfig, only: Option<&str>) -> Result<Vec<AppSettings>
 
 fn envs(config: &EffectiveConfig, only: Option<&str>, sandbox: bool) -> Result<Vec<EnvName>> {
     if let Some(env) = only {
-        return Ok(vec![env.parse()?]);
+        let env: EnvName = env.parse()?;
+        // An environment outside the configuration is shown as far as it can be, unless its
+        // name is a likely typo of a configured one (`prodd`): then it is refused, naming it.
+        if config.env_meant(&env).is_some() {
+            config.configured_env(&env)?;
+        }
+        return Ok(vec![env]);
     }
     let mut names: Vec<String> = if sandbox || config.environments.is_empty() {
         SANDBOX_ENVS.iter().map(|s| s.to_string()).collect()

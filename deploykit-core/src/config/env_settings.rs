@@ -17,7 +17,8 @@ impl EffectiveConfig {
             return Ok(());
         }
         let known: Vec<&str> = self.environments.keys().map(String::as_str).collect();
-        let typo = closest(env.as_str(), &known)
+        let typo = self
+            .env_meant(env)
             .map(|k| format!("did you mean {k}? "))
             .unwrap_or_default();
         Err(Error::invalid_input(format!(
@@ -26,6 +27,17 @@ impl EffectiveConfig {
             known.join(", ")
         ))
         .with("environment", env))
+    }
+
+    /// The configured environment an unconfigured `env` is likely a typo of (`prodd` for
+    /// `prod`); `None` for a configured one or one close to none. Commands that also work on
+    /// environments outside the configuration (a personal sandbox) add it to a not-found error.
+    pub fn env_meant(&self, env: &EnvName) -> Option<&str> {
+        if self.environments.contains_key(env.as_str()) {
+            return None;
+        }
+        let known: Vec<&str> = self.environments.keys().map(String::as_str).collect();
+        closest(env.as_str(), &known)
     }
 
     /// The deploy engine's settings for `env`: the engine's defaults, then what the

@@ -53,21 +53,14 @@ impl StepBody {
         }
     }
 
-    pub fn refused(reason: impl Into<String>, facts: Vec<Fact>) -> Self {
-        Self::refusal(None, reason.into(), facts)
-    }
-
     /// A refusal of a known kind: a policy's, an unsafe fleet's, a name that does not exist;
     /// the CLI's exit code follows it.
     pub fn refused_as(kind: ErrorKind, reason: impl Into<String>, facts: Vec<Fact>) -> Self {
-        Self::refusal(Some(kind), reason.into(), facts)
-    }
-
-    fn refusal(kind: Option<ErrorKind>, reason: String, facts: Vec<Fact>) -> Self {
+        let reason = reason.into();
         StepBody {
             outcome: StepOutcome::Refused {
                 reason: reason.clone(),
-                kind,
+                kind: Some(kind),
             },
             detail: reason,
             facts,

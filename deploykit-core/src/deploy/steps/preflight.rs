@@ -101,7 +101,13 @@ pub(crate) async fn preflight(ctx: &StepContext<'_>, state: &DeployState) -> Res
                 ));
                 facts.push(Fact::Pr(pr));
             }
-            Err(refusal) => return Ok(StepBody::refused(refusal, facts)),
+            Err(refusal) => {
+                return Ok(StepBody::refused_as(
+                    ErrorKind::PolicyRefused,
+                    refusal,
+                    facts,
+                ));
+            }
         }
     }
 
@@ -181,7 +187,7 @@ pub(crate) async fn preflight(ctx: &StepContext<'_>, state: &DeployState) -> Res
     // The lock.
     match lock::acquire(ctx, state).await? {
         Ok(owner) => facts.push(Fact::LockTaken { owner }),
-        Err(refusal) => return Ok(StepBody::refused(refusal, facts)),
+        Err(refusal) => return Ok(StepBody::refused_as(ErrorKind::Unsafe, refusal, facts)),
     }
 
     // What ships.

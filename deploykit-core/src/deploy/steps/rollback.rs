@@ -69,7 +69,8 @@ pub(crate) async fn rollback_prepare(
         match (pr.state, pr.merge_commit_sha.clone()) {
             (PrState::Merged, Some(sha)) => facts.push(Fact::Merged { sha }),
             _ => {
-                return Ok(StepBody::refused(
+                return Ok(StepBody::refused_as(
+                    ErrorKind::InvalidInput,
                     format!("PR #{number} is not merged: there is nothing to revert"),
                     facts,
                 ));
@@ -86,7 +87,7 @@ pub(crate) async fn rollback_prepare(
     }
     match lock::acquire(ctx, state).await? {
         Ok(owner) => facts.push(Fact::LockTaken { owner }),
-        Err(refusal) => return Ok(StepBody::refused(refusal, facts)),
+        Err(refusal) => return Ok(StepBody::refused_as(ErrorKind::Unsafe, refusal, facts)),
     }
     let fleet = &ctx.ports.fleet;
     let env = &state.request.env;
