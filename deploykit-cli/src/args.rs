@@ -216,14 +216,15 @@ pub struct DeployArgs {
     /// The app (idp or pki).
     pub app: String,
     /// The kind of deploy: full (the promotion PR, on a deploy day), patch or off-cycle (with
-    /// --reason), config-recycle (new configuration, same code), no-migration-recycle.
+    /// --reason), config-recycle (new configuration, same code), no-migration-recycle, revert
+    /// (a rollback's `Revert RC <N>` PR, any day, no release).
     #[arg(
         long,
         default_value = "full",
         value_parser = clap::builder::PossibleValuesParser::new(DeployKind::ALL.map(DeployKind::as_str))
     )]
     pub kind: String,
-    /// The promotion PR (default: the open one).
+    /// The promotion PR (default: the open one; for --kind revert, the open revert PR).
     #[arg(long)]
     pub pr: Option<u64>,
     /// Why (required for off-cycle deploys and policy overrides; journalled).

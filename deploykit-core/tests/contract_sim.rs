@@ -666,7 +666,7 @@ mod lock_and_notifier_contract {
             contract::notifier::delivers_every_announcement_in_order(&n, &delivered).await,
             Ok(())
         );
-        assert_eq!(n.sent_kinds().len(), 7);
+        assert_eq!(n.sent_kinds().len(), 8);
     }
 }
 

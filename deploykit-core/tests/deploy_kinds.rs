@@ -6,10 +6,10 @@ use std::time::Duration;
 
 use deploy_support::{Rig, first_run, rolled_back_reason, step, stopped_reason};
 use deploykit_core::deploy::{FinalStatus, Journal, MemoryJournal, Record};
-use deploykit_core::deploy::{deploy, plan};
-use deploykit_core::events::{Event, RecordingSink};
+use deploykit_core::deploy::{deploy, plan, rollback};
+use deploykit_core::events::{Event, NullSink, RecordingSink};
 use deploykit_core::policy::Freeze;
-use deploykit_core::ports::LockHolder;
+use deploykit_core::ports::{CodeHost, LockHolder, NewPullRequest};
 use deploykit_core::report::{DeployReport, render_svg};
 use deploykit_core::sim::{FleetEventKind, TrafficProfile};
 use deploykit_core::{DeployKind, ErrorKind};
@@ -561,4 +561,120 @@ async fn code_ships_by_promotion_pr_only_to_production() {
     assert_eq!(rig.merges(), 0);
     assert!(rig.lock_free().await);
     assert_eq!(rig.launched("idp"), 0);
+}
+
+/// The guide's steps to roll back, after the revert PR: a revert deploy merges the `Revert RC
+/// <N>` PR a rollback opened and recycles, on a Friday too (it restores what was released
+/// before), announces itself as the revert, and creates no release. Each kind refuses the
+/// other's PR, naming the kind to use.
+#[tokio::test]
+async fn a_revert_deploy_ships_the_revert_any_day_and_creates_no_release() {
+    let rig = Rig::prod().await;
+    let out = rig.deploy(&rig.request(DeployKind::Full)).await;
+    assert_eq!(out.status, FinalStatus::Deployed, "{out:#?}");
+    let rc_112_sha = rig.running("idp")[0].1.clone();
+    let out = rollback(
+        &rig.ports,
+        &rig.settings,
+        &MemoryJournal::new(),
+        &NullSink,
+        &rig.rollback_request("errors an hour after the deploy"),
+    )
+    .await
+    .expect("rollback");
+    // The rollback says the new code still serves, and how to deploy the revert.
+    let report = step(&out, "report").detail.clone();
+    assert!(
+        report.contains("the new code still serves in prod-idp, prod-worker")
+            && report.contains("--kind revert --pr"),
+        "{report}"
+    );
+    let host = rig
+        .world
+        .sim_code_host(&deploy_support::idp())
+        .expect("host");
+    let revert = host
+        .pull_requests(&Default::default())
+        .await
+        .expect("prs")
+        .into_iter()
+        .find(|pr| pr.title == "Revert RC 112")
+        .expect("the revert PR")
+        .number;
+    host.approve(revert, "reviewer").expect("approve");
+    // Tuesday 15:00 UTC -> Friday 15:00 UTC: no full deploy, but a revert goes.
+    rig.world
+        .virtual_clock()
+        .advance(Duration::from_secs(3 * 24 * 3600));
+
+    let mut wrong = rig.request(DeployKind::Full);
+    wrong.pr_number = Some(revert);
+    wrong.cadence_override = Some("rollback".into());
+    let out = rig.deploy(&wrong).await;
+    assert!(
+        stopped_reason(&out.status).contains("deploy it with --kind revert"),
+        "{:?}",
+        out.status
+    );
+    assert!(
+        matches!(
+            out.status,
+            FinalStatus::Stopped {
+                refused_as: Some(ErrorKind::InvalidInput),
+                ..
+            }
+        ),
+        "{:?}",
+        out.status
+    );
+    let vcs = rig.world.sim_vcs(&deploy_support::idp()).expect("vcs");
+    vcs.branch("stages/rc-2026-11-27", &vcs.rev("main").expect("main"));
+    let next = host
+        .create_pull_request(&NewPullRequest {
+            title: "Deploy RC 113 to Production".into(),
+            head: "stages/rc-2026-11-27".into(),
+            base: "stages/prod".into(),
+            body: String::new(),
+        })
+        .await
+        .expect("pr")
+        .number;
+    let mut promotion_as_revert = rig.request(DeployKind::Revert);
+    promotion_as_revert.pr_number = Some(next);
+    let out = rig.deploy(&promotion_as_revert).await;
+    assert!(
+        stopped_reason(&out.status).contains("is not a revert PR"),
+        "{:?}",
+        out.status
+    );
+
+    let mut req = rig.request(DeployKind::Revert);
+    req.pr_number = Some(revert);
+    let out = rig.deploy(&req).await;
+    assert_eq!(out.status, FinalStatus::Deployed, "{out:#?}");
+    assert!(out.release_url.is_none());
+    assert!(
+        !out.steps
+            .iter()
+            .any(|s| s.step.as_str() == "create_release")
+    );
+    assert_eq!(
+        rig.releases_created(),
+        ["RC 112"],
+        "no release for a revert"
+    );
+    let serving: Vec<_> = rig.running("idp").into_iter().map(|(_, sha)| sha).collect();
+    assert!(
+        !serving.is_empty() && serving.iter().all(|sha| *sha != rc_112_sha),
+        "the revert serves: {serving:?}"
+    );
+    let announced = recycle_announcement(&rig);
+    assert!(announced.contains("the revert of RC 112"), "{announced}");
+    assert!(
+        step(&out, "report")
+            .detail
+            .contains("the revert of RC 112 deployed to prod"),
+        "{:?}",
+        step(&out, "report")
+    );
 }

@@ -101,6 +101,38 @@ fn a_wait_prints_a_line_a_minute_as_text_and_every_poll_as_json() {
     assert_eq!(polls, 20);
 }
 
+/// A sandboxed revert deploy rehearses the guide's last step to roll back: the sandbox ships
+/// RC 112 and opens its revert, and the deploy merges the revert, recycles, and creates no
+/// release.
+#[test]
+fn a_sandboxed_revert_deploy_ships_the_revert_without_a_release() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let env = state_env(dir.path());
+    let env: Vec<(&str, &str)> = env.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    let out = run_in(
+        dir.path(),
+        &[
+            "--sandbox",
+            "--yes",
+            "deploy",
+            "prod",
+            "idp",
+            "--kind",
+            "revert",
+        ],
+        &env,
+    );
+    assert!(out.status.success(), "{}", stderr(&out));
+    let text = format!("{}{}", stderr(&out), stdout(&out));
+    assert!(
+        text.contains("opened and approved its revert PR")
+            && text.contains("Starting a recycle of idp in prod to deploy the revert of RC 112")
+            && text.contains("idp the revert of RC 112 deployed to prod"),
+        "{text}"
+    );
+    assert!(!text.contains("create_release"), "{text}");
+}
+
 #[test]
 fn sandboxed_deploy_runs_the_guide_and_journals_it() {
     let dir = tempfile::tempdir().expect("tempdir");

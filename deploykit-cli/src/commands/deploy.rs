@@ -18,7 +18,7 @@ use deploykit_core::{AppSettings, DeployKind, EnvName, Error, Result};
 use crate::args::{DeployArgs, ResumeArgs, RollbackArgs};
 use crate::backends::deploy_ports;
 use crate::commands::Invocation;
-use crate::commands::sandbox_pr::{Prepared, sandbox_promotion_pr};
+use crate::commands::sandbox_pr::{Prepared, sandbox_promotion_pr, sandbox_revert_pr};
 use crate::exit;
 use crate::output::print_result;
 use crate::prompt::{all_of_stdin, ask};
@@ -305,6 +305,18 @@ pub async fn deploy(inv: &Invocation<'_>, args: &DeployArgs) -> Result<u8> {
     let (mut ports, world) = deploy_ports(inv.cli.sandbox, &config, &app, &env).await?;
     ports.operator = operator(inv, None);
     let mut pr = args.pr;
+    if let (Some(world), None, DeployKind::Revert) = (&world, pr, kind) {
+        // A fresh simulated world has nothing to revert: ship an RC and open its revert.
+        let revert = sandbox_revert_pr(
+            world,
+            ports.code_host.as_ref(),
+            ports.clock.as_ref(),
+            &app,
+            &inv.sink,
+        )
+        .await?;
+        pr = Some(revert);
+    }
     if let (Some(world), None, true) = (&world, pr, kind.ships_code()) {
         // A fresh simulated world has no promotion PR yet: cut one (a patch RC for a patch
         // deploy) and approve it.
@@ -325,6 +337,11 @@ pub async fn deploy(inv: &Invocation<'_>, args: &DeployArgs) -> Result<u8> {
     if kind.ships_code() {
         req.pr_number = Some(match pr {
             Some(n) => n,
+            None if kind == DeployKind::Revert => {
+                release::open_revert_pr(ports.code_host.as_ref(), &app)
+                    .await?
+                    .number
+            }
             None => {
                 release::open_promotion_pr(ports.code_host.as_ref(), &app)
                     .await?

@@ -1,8 +1,8 @@
 //! What a sandboxed command prepares first: a fresh simulated world has no promotion PR, so
 //! `deploy`, `rc true-up` and `release create` cut one (and approve it, and for a release
-//! merge it) before they run, and say so.
+//! merge it) before they run, and say so; a revert deploy also opens and approves the revert.
 
-use deploykit_core::deploy::demo::prepare_promotion_pr;
+use deploykit_core::deploy::demo::{prepare_promotion_pr, prepare_revert_pr};
 use deploykit_core::ports::{Clock, CodeHost, MergeMethod};
 use deploykit_core::sim::World;
 use deploykit_core::{AppSettings, Event, EventSink, Result};
@@ -49,4 +49,25 @@ pub async fn sandbox_promotion_pr(
         ),
     });
     Ok(number)
+}
+
+/// Cuts an RC of `app` in `world`, approves and merges its promotion PR, then opens and
+/// approves its `Revert RC <N>` PR, as a rollback would; tells `sink`. Returns the revert
+/// PR's number, for a sandboxed revert deploy.
+pub async fn sandbox_revert_pr(
+    world: &World,
+    code_host: &dyn CodeHost,
+    clock: &dyn Clock,
+    app: &AppSettings,
+    sink: &dyn EventSink,
+) -> Result<u64> {
+    let (rc, promotion, revert) = prepare_revert_pr(world, code_host, app, "sandbox", sink).await?;
+    sink.emit(Event::Info {
+        at: clock.now(),
+        message: format!(
+            "sandbox: cut RC {rc}, approved and merged its promotion PR #{promotion}, opened \
+             and approved its revert PR #{revert}"
+        ),
+    });
+    Ok(revert)
 }

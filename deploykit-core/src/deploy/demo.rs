@@ -18,8 +18,10 @@ use crate::model::deploy_kind::DeployKind;
 use crate::model::fleet::GroupName;
 use crate::model::names::{AppName, EnvName, RoleName};
 use crate::model::release_number::ReleaseNumber;
-use crate::ports::CodeHost;
-use crate::release::{CutRcOutcome, CutRcRequest, ReleaseContext, cut_rc};
+use crate::ports::{Clock, CodeHost, DeployStatusSource, MergeMethod, Notifier, Vcs};
+use crate::release::{
+    CutRcOutcome, CutRcRequest, OpenRevertRequest, ReleaseContext, cut_rc, open_revert,
+};
 use crate::sim::{MigrationScript, ReleasingCodeHost, TrafficProfile, World};
 
 /// What goes wrong in the rehearsal, if anything.
@@ -132,21 +134,10 @@ pub async fn prepare_promotion_pr(
     patch: bool,
     events: &dyn EventSink,
 ) -> Result<(CutRcOutcome, u64)> {
-    let vcs = world.vcs(&app.name)?;
-    let notifier = world.notifier();
-    let deploy_status = world.deploy_status();
-    let clock = world.clock();
+    let parts = WorldParts::of(world, app)?;
+    let rctx = parts.release_context(code_host, events, app);
     let scratch =
         std::env::temp_dir().join(format!("deploykit-demo-{}-{label}", std::process::id()));
-    let rctx = ReleaseContext {
-        vcs: vcs.as_ref(),
-        code_host,
-        deploy_status: deploy_status.as_ref(),
-        notifier: notifier.as_ref(),
-        clock: clock.as_ref(),
-        events,
-        settings: app,
-    };
     let request = CutRcRequest {
         source: None,
         patch,
@@ -164,6 +155,72 @@ pub async fn prepare_promotion_pr(
         .sim_code_host(&app.name)?
         .approve(pr_number, "demo-reviewer")?;
     Ok((cut, pr_number))
+}
+
+/// What a revert deploy rehearsed in `world` ships: an RC cut with its promotion PR approved
+/// and merged, then the `Revert RC <N>` PR a rollback opens, approved. Returns the RC, the
+/// promotion PR's number and the revert PR's.
+pub async fn prepare_revert_pr(
+    world: &World,
+    code_host: &dyn CodeHost,
+    app: &AppSettings,
+    label: &str,
+    events: &dyn EventSink,
+) -> Result<(ReleaseNumber, u64, u64)> {
+    let (cut, promotion) =
+        prepare_promotion_pr(world, code_host, app, label, false, events).await?;
+    code_host
+        .merge_pull_request(promotion, MergeMethod::Merge)
+        .await?;
+    let parts = WorldParts::of(world, app)?;
+    let request = OpenRevertRequest {
+        rc: Some(cut.rc),
+        dry_run: false,
+    };
+    let revert = open_revert(&parts.release_context(code_host, events, app), &request).await?;
+    let number = revert
+        .pr_number
+        .ok_or_else(|| Error::backend("reverting the RC opened no revert PR"))?;
+    world
+        .sim_code_host(&app.name)?
+        .approve(number, "demo-reviewer")?;
+    Ok((cut.rc, promotion, number))
+}
+
+/// The world's ports a release workflow needs besides the code host.
+struct WorldParts {
+    vcs: Arc<dyn Vcs>,
+    notifier: Arc<dyn Notifier>,
+    deploy_status: Arc<dyn DeployStatusSource>,
+    clock: Arc<dyn Clock>,
+}
+
+impl WorldParts {
+    fn of(world: &World, app: &AppSettings) -> Result<Self> {
+        Ok(WorldParts {
+            vcs: world.vcs(&app.name)?,
+            notifier: world.notifier(),
+            deploy_status: world.deploy_status(),
+            clock: world.clock(),
+        })
+    }
+
+    fn release_context<'a>(
+        &'a self,
+        code_host: &'a dyn CodeHost,
+        events: &'a dyn EventSink,
+        settings: &'a AppSettings,
+    ) -> ReleaseContext<'a> {
+        ReleaseContext {
+            vcs: self.vcs.as_ref(),
+            code_host,
+            deploy_status: self.deploy_status.as_ref(),
+            notifier: self.notifier.as_ref(),
+            clock: self.clock.as_ref(),
+            events,
+            settings,
+        }
+    }
 }
 
 /// Runs the rehearsal, sending progress to `events` (the run's journal and report kept in

@@ -10,7 +10,7 @@ use crate::deploy::request::DeployRequest;
 use crate::deploy::settings::EnvSettings;
 use crate::deploy::state::StepName;
 use crate::deploy::step::rollout_steps;
-use crate::deploy::steps::{migration_gate, policy_hooks};
+use crate::deploy::steps::{migration_gate, policy_hooks, preflight};
 use crate::error::Result;
 use crate::fleet_ops::{RecyclePlan, check_groups, plan_recycle};
 use crate::model::deploy_kind::DeployKind;
@@ -114,6 +114,7 @@ pub async fn plan(
                 if pr.state != crate::ports::PrState::Open {
                     blockers.push(format!("PR #{n} is not open"));
                 }
+                blockers.extend(preflight::pr_kind_mismatch(req.kind, n, &pr.title));
             }
             Err(e) => blockers.push(format!("PR #{n}: {e}")),
         }

@@ -56,7 +56,8 @@ pub fn unfinished_deploy_of(
         }
         let rolling_back =
             matches!(state.phase, Phase::RollingBack { .. }) || state.is_standalone_rollback();
-        let release_ahead = state.request.kind.ships_code() && state.facts.release_url.is_none();
+        let release_ahead =
+            state.request.kind.creates_release() && state.facts.release_url.is_none();
         if rolling_back || release_ahead {
             found = Some(UnfinishedDeploy {
                 run,

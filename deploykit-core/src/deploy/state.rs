@@ -256,6 +256,9 @@ pub struct PrFacts {
     pub head_sha: Option<Sha>,
     /// RC number from the title.
     pub rc: Option<ReleaseNumber>,
+    /// The RC a revert PR's title (`Revert RC 112`) reverts; `None` for a promotion PR.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reverts: Option<ReleaseNumber>,
     /// Body (the changelog; release notes).
     pub body: String,
 }
@@ -375,6 +378,12 @@ pub enum Fact {
         /// Web page.
         url: String,
     },
+    /// The rollback found `group`'s old instances gone (scaled in, or replaced by the
+    /// spindown): its new instances serve the new code until the revert is deployed.
+    NewCodeStays {
+        /// The group.
+        group: GroupName,
+    },
     /// Something people should know (shown in the report).
     Note {
         /// The text.
@@ -422,6 +431,8 @@ pub struct Facts {
     pub release_url: Option<String>,
     /// Revert PR (number, page).
     pub revert_pr: Option<(u64, String)>,
+    /// Groups still serving the new code after the rollback (their old instances were gone).
+    pub new_code_stays: Vec<GroupName>,
     /// Notes.
     pub notes: Vec<String>,
 }
@@ -448,6 +459,7 @@ impl Facts {
             Fact::MonitorEnded { at } => self.monitor_ended_at = Some(at),
             Fact::Release { url } => self.release_url = Some(url),
             Fact::RevertPr { number, url } => self.revert_pr = Some((number, url)),
+            Fact::NewCodeStays { group } => self.new_code_stays.push(group),
             Fact::Note { text } => self.notes.push(text),
         }
     }
@@ -455,6 +467,11 @@ impl Facts {
     /// The RC number, if code ships.
     pub fn rc(&self) -> Option<ReleaseNumber> {
         self.pr.as_ref().and_then(|p| p.rc)
+    }
+
+    /// The RC whose revert this run deploys (a revert deploy's PR).
+    pub fn reverted(&self) -> Option<ReleaseNumber> {
+        self.pr.as_ref().and_then(|p| p.reverts)
     }
 }
 

@@ -48,7 +48,10 @@ pub fn rollout_steps(kind: DeployKind, production: bool) -> Vec<StepName> {
     }
     steps.push(FollowUp);
     if kind.ships_code() {
-        steps.extend([SmokeTests, CreateRelease]);
+        steps.push(SmokeTests);
+    }
+    if kind.creates_release() {
+        steps.push(CreateRelease);
     }
     steps.extend([ReleaseLock, Report]);
     steps

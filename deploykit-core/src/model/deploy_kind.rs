@@ -1,4 +1,4 @@
-//! The five kinds of deploy in the guide.
+//! The five kinds of deploy in the guide, and the deploy of a rollback's revert PR.
 
 use std::fmt;
 use std::str::FromStr;
@@ -19,16 +19,20 @@ pub enum DeployKind {
     ConfigRecycle,
     /// Recycle without a migration instance.
     NoMigrationRecycle,
+    /// The guide's "steps to roll back", after the revert PR: merge the `Revert RC <N>` PR
+    /// into the production branch and recycle, any day (it restores the code last released).
+    Revert,
 }
 
 impl DeployKind {
     /// Every kind, in the guide's order.
-    pub const ALL: [DeployKind; 5] = [
+    pub const ALL: [DeployKind; 6] = [
         DeployKind::Full,
         DeployKind::Patch,
         DeployKind::OffCycle,
         DeployKind::ConfigRecycle,
         DeployKind::NoMigrationRecycle,
+        DeployKind::Revert,
     ];
 
     /// The kebab-case name used on the command line and in journals.
@@ -39,11 +43,12 @@ impl DeployKind {
             DeployKind::OffCycle => "off-cycle",
             DeployKind::ConfigRecycle => "config-recycle",
             DeployKind::NoMigrationRecycle => "no-migration-recycle",
+            DeployKind::Revert => "revert",
         }
     }
 
     /// The kind in the guide's words, for sentences: `full deploy`, `patch deploy`,
-    /// `off-cycle deploy`, `config recycle`, `no-migration recycle`.
+    /// `off-cycle deploy`, `config recycle`, `no-migration recycle`, `revert deploy`.
     pub fn words(self) -> &'static str {
         match self {
             DeployKind::Full => "full deploy",
@@ -51,6 +56,7 @@ impl DeployKind {
             DeployKind::OffCycle => "off-cycle deploy",
             DeployKind::ConfigRecycle => "config recycle",
             DeployKind::NoMigrationRecycle => "no-migration recycle",
+            DeployKind::Revert => "revert deploy",
         }
     }
 
@@ -68,12 +74,19 @@ impl DeployKind {
         matches!(self, DeployKind::Patch | DeployKind::OffCycle)
     }
 
-    /// Whether new code ships (a promotion PR is merged and a release is created).
+    /// Whether code ships: a PR into the production branch is merged (a promotion PR, or a
+    /// rollback's revert PR), and the smoke tests are asked for.
     pub fn ships_code(self) -> bool {
         matches!(
             self,
-            DeployKind::Full | DeployKind::Patch | DeployKind::OffCycle
+            DeployKind::Full | DeployKind::Patch | DeployKind::OffCycle | DeployKind::Revert
         )
+    }
+
+    /// Whether a new release is created once the deploy is done (a promotion PR's RC). A
+    /// revert deploy creates none: the release before the reverted RC is the code it serves.
+    pub fn creates_release(self) -> bool {
+        self.ships_code() && self != DeployKind::Revert
     }
 
     /// Whether the recycle runs the migration instance first.
@@ -91,7 +104,7 @@ impl FromStr for DeployKind {
             .ok_or_else(|| {
                 Error::invalid_input(format!(
                     "unknown deploy kind {s:?}: expected one of full, patch, off-cycle, \
-                     config-recycle, no-migration-recycle"
+                     config-recycle, no-migration-recycle, revert"
                 ))
             })
     }
@@ -117,6 +130,8 @@ mod tests {
         assert!(DeployKind::Patch.ships_code());
         assert!(!DeployKind::ConfigRecycle.ships_code());
         assert!(!DeployKind::NoMigrationRecycle.runs_migrations());
+        assert!(DeployKind::Revert.ships_code() && !DeployKind::Revert.creates_release());
+        assert!(DeployKind::Full.creates_release());
     }
 
     #[test]

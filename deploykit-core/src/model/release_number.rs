@@ -80,6 +80,34 @@ impl ReleaseNumber {
         }
         number.parse().map_err(|_| bad())
     }
+
+    /// The title of the PR that reverts this RC's merge: `Revert RC 112` (the guide's steps
+    /// to roll back; `deploykit rollback` opens it).
+    pub fn revert_title(self) -> String {
+        format!("Revert RC {self}")
+    }
+
+    /// The RC a revert PR's title reverts (`Revert RC 112`, or Git's `Revert "Deploy RC 112
+    /// to Production"`).
+    pub fn from_revert_title(title: &str) -> Result<Self> {
+        let title = title.trim();
+        let bad = || {
+            Error::invalid_input(format!(
+                "PR title {title:?} is not of the form \"Revert RC <number>\""
+            ))
+        };
+        if let Some(quoted) = title
+            .strip_prefix("Revert \"")
+            .and_then(|t| t.strip_suffix('"'))
+        {
+            return Self::from_pr_title(quoted).map_err(|_| bad());
+        }
+        title
+            .strip_prefix("Revert RC ")
+            .ok_or_else(bad)?
+            .parse()
+            .map_err(|_| bad())
+    }
 }
 
 fn parse_part(s: &str) -> Option<u32> {
@@ -167,6 +195,25 @@ mod tests {
             ReleaseNumber::from_pr_title("Deploy RC 112.1 to Prod").ok(),
             Some(n("112.1"))
         );
+        assert_eq!(n("112.1").revert_title(), "Revert RC 112.1");
+        for revert in [
+            "Revert RC 112.1",
+            " Revert RC 112.1 ",
+            "Revert \"Deploy RC 112.1 to Production\"",
+        ] {
+            assert_eq!(
+                ReleaseNumber::from_revert_title(revert).ok(),
+                Some(n("112.1")),
+                "{revert}"
+            );
+        }
+        for other in [
+            "Deploy RC 112 to Production",
+            "Revert RC",
+            "Revert \"fix typo\"",
+        ] {
+            assert!(ReleaseNumber::from_revert_title(other).is_err(), "{other}");
+        }
     }
 
     #[test]

@@ -113,6 +113,7 @@ mod tests {
             app: AppName::new("idp").expect("app"),
             env: EnvName::new("prod").expect("env"),
             rc: None,
+            reverted: None,
             release_url: None,
         }
     }

@@ -236,12 +236,16 @@ impl CadencePolicy {
                     recorded_reason: reason.map(str::to_string),
                 }
             }
-            DeployKind::ConfigRecycle | DeployKind::NoMigrationRecycle => CadenceDecision {
-                allowed: true,
-                reasons,
-                needs_reason: false,
-                recorded_reason: reason.map(str::to_string),
-            },
+            // A revert restores the code last released: it is not held to the calendar
+            // (the guide: revert "as soon as possible").
+            DeployKind::ConfigRecycle | DeployKind::NoMigrationRecycle | DeployKind::Revert => {
+                CadenceDecision {
+                    allowed: true,
+                    reasons,
+                    needs_reason: false,
+                    recorded_reason: reason.map(str::to_string),
+                }
+            }
         }
     }
 
@@ -310,6 +314,8 @@ mod tests {
         let err = fri.into_result().expect_err("refused");
         assert_eq!(err.kind(), ErrorKind::PolicyRefused);
         assert!(err.to_string().contains("off-cycle"), "{err}");
+        // Reverting a bad release is not held to the calendar.
+        assert!(p.check(d("2026-11-27"), DeployKind::Revert, None).allowed);
     }
 
     #[test]

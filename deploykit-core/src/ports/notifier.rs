@@ -30,6 +30,9 @@ pub enum Announcement {
         env: EnvName,
         /// The RC being deployed, if code ships.
         rc: Option<ReleaseNumber>,
+        /// The RC whose revert is being deployed (a revert deploy; `rc` is then `None`).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        reverted: Option<ReleaseNumber>,
         /// Why this deploy is not a routine one, a line each: a patch or off-cycle deploy's
         /// reason, and every policy overridden with the reason given (empty for a full
         /// deploy on a deploy day).
@@ -53,6 +56,9 @@ pub enum Announcement {
         env: EnvName,
         /// The RC deployed, if code shipped.
         rc: Option<ReleaseNumber>,
+        /// The RC whose revert was deployed (a revert deploy; `rc` is then `None`).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        reverted: Option<ReleaseNumber>,
         /// Link to the release, if one was created.
         release_url: Option<String>,
     },
@@ -80,9 +86,14 @@ pub enum Announcement {
     },
 }
 
-fn rc_text(rc: &Option<ReleaseNumber>) -> String {
-    rc.map(|n| format!("RC {n}"))
-        .unwrap_or_else(|| "the current code".into())
+/// What a deploy ships, in words: `RC 112`, `the revert of RC 112` (a revert deploy), or
+/// `the current code` (a recycle).
+pub fn shipped_words(rc: Option<ReleaseNumber>, reverted: Option<ReleaseNumber>) -> String {
+    match (reverted, rc) {
+        (Some(n), _) => format!("the revert of RC {n}"),
+        (None, Some(n)) => format!("RC {n}"),
+        (None, None) => "the current code".into(),
+    }
 }
 
 impl Announcement {
@@ -113,12 +124,13 @@ impl fmt::Display for Announcement {
                 app,
                 env,
                 rc,
+                reverted,
                 reasons,
             } => {
                 write!(
                     f,
                     "Starting a recycle of {app} in {env} to deploy {}",
-                    rc_text(rc)
+                    shipped_words(*rc, *reverted)
                 )?;
                 if !reasons.is_empty() {
                     write!(f, " ({})", reasons.join("; "))?;
@@ -132,9 +144,14 @@ impl fmt::Display for Announcement {
                 app,
                 env,
                 rc,
+                reverted,
                 release_url,
             } => {
-                write!(f, "Deploy of {} to {app} in {env} is complete", rc_text(rc))?;
+                write!(
+                    f,
+                    "Deploy of {} to {app} in {env} is complete",
+                    shipped_words(*rc, *reverted)
+                )?;
                 if let Some(url) = release_url {
                     write!(f, ": {url}")?;
                 }
@@ -149,7 +166,7 @@ impl fmt::Display for Announcement {
                 write!(
                     f,
                     "Rolling back {} of {app} in {env}: {reason}",
-                    rc_text(rc)
+                    shipped_words(*rc, None)
                 )
             }
             Announcement::RetrospectiveToSchedule {
@@ -161,7 +178,7 @@ impl fmt::Display for Announcement {
                 f,
                 "Schedule a blameless retrospective for the rollback of {} of {app} in {env} \
                  ({reason})",
-                rc_text(rc)
+                shipped_words(*rc, None)
             ),
         }
     }

@@ -132,6 +132,38 @@ pub async fn open_promotion_pr(
         .ok_or_else(|| no_promotion_pr(settings, "or name the promotion PR"))
 }
 
+/// The open revert PR (base = production branch, titled `Revert RC <N>`, as a rollback opens
+/// it) a revert deploy ships when no PR is named; NotFound when there is none, InvalidInput
+/// when several are open (the deploy must name one).
+pub async fn open_revert_pr(
+    code_host: &dyn CodeHost,
+    settings: &AppSettings,
+) -> Result<PullRequest> {
+    let mut reverts: Vec<PullRequest> = open_prs(code_host, settings)
+        .await?
+        .into_iter()
+        .filter(|pr| ReleaseNumber::from_revert_title(&pr.title).is_ok())
+        .collect();
+    match reverts.len() {
+        0 => Err(Error::not_found(format!(
+            "no open revert PR (`Revert RC <N>`) into {}: `deploykit rollback` opens one, or \
+             name the PR to deploy",
+            settings.production_branch
+        ))),
+        1 => Ok(reverts.remove(0)),
+        _ => Err(Error::invalid_input(format!(
+            "{} revert PRs are open into {} ({}): name the one to deploy",
+            reverts.len(),
+            settings.production_branch,
+            reverts
+                .iter()
+                .map(|pr| format!("#{} {:?}", pr.number, pr.title))
+                .collect::<Vec<_>>()
+                .join(", ")
+        ))),
+    }
+}
+
 /// The open promotion PR [`open_promotion_pr`] takes, if there is one.
 async fn newest_promotion_pr(
     code_host: &dyn CodeHost,

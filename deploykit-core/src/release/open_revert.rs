@@ -61,6 +61,17 @@ async fn rc_merged_as(ctx: &ReleaseContext<'_>, merge: &Sha) -> Result<Option<Re
         .find_map(|pr| ReleaseNumber::from_pr_title(&pr.title).ok()))
 }
 
+/// What a revert PR's body tells its reader to do: get it approved and deploy it as a revert
+/// deploy (which merges it and recycles), then hold the retrospective.
+pub fn how_to_ship_revert(settings: &crate::model::AppSettings) -> String {
+    format!(
+        "Get this PR approved, then deploy it with `deploykit deploy <production environment> \
+         {} --kind revert`: it merges this PR into {} (with a merge commit) and recycles, on any \
+         day, and creates no release. Then schedule a blameless retrospective.",
+        settings.name, settings.production_branch
+    )
+}
+
 /// Reverts the production branch's top merge commit onto `revert-rc-<N>` and opens the PR.
 /// Refuses when the tip is not a merge of two parents.
 pub async fn open_revert(
@@ -106,16 +117,15 @@ pub async fn open_revert(
             settings.remote
         )));
     }
-    let title = format!("Revert RC {rc}");
+    let title = rc.revert_title();
     let message = format!(
         "{title}\n\nThis reverts the merge of RC {rc} into {} ({merge_sha}).",
         settings.production_branch
     );
     let body = format!(
-        "Rolls back RC {rc}: reverts the merge commit {merge_sha} at the tip of {}.\n\n\
-         Merge this PR (with a merge commit), then deploy {} to production as usual, \
-         and schedule a blameless retrospective.",
-        settings.production_branch, settings.production_branch
+        "Rolls back RC {rc}: reverts the merge commit {merge_sha} at the tip of {}.\n\n{}",
+        settings.production_branch,
+        how_to_ship_revert(settings)
     );
 
     let mut writes = Writes::new(ctx, request.dry_run);

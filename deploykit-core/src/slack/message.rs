@@ -4,6 +4,7 @@
 use serde_json::{Value, json};
 
 use crate::ports::Announcement;
+use crate::ports::notifier::shipped_words;
 
 /// Longest section text Slack accepts is 3000 characters; keep under it.
 const SECTION_LIMIT: usize = 2900;
@@ -50,11 +51,6 @@ fn link(url: &str, label: &str) -> String {
     format!("<{}|{}>", escape(url).replace('|', "%7C"), escape(label))
 }
 
-fn rc_words(rc: &Option<crate::ReleaseNumber>) -> String {
-    rc.map(|n| format!("RC {n}"))
-        .unwrap_or_else(|| "the current code".into())
-}
-
 /// A diff as a code block, cut to fit one section (the full diff stays in the journal).
 fn diff_block(diff: &str) -> String {
     let body = escape(diff).replace("```", "'''");
@@ -88,13 +84,14 @@ pub fn slack_message(a: &Announcement) -> Value {
             app,
             env,
             rc,
+            reverted,
             reasons,
         } => {
             let mut blocks = vec![
                 header(&format!(":recycle: Recycle of {app} in {env}")),
                 section(&format!(
                     "Starting a recycle of *{app}* in *{env}* to deploy *{}*.",
-                    rc_words(rc)
+                    shipped_words(*rc, *reverted)
                 )),
             ];
             if !reasons.is_empty() {
@@ -113,11 +110,12 @@ pub fn slack_message(a: &Announcement) -> Value {
             app,
             env,
             rc,
+            reverted,
             release_url,
         } => {
             let mut line = format!(
                 "The deploy of *{}* to *{app}* in *{env}* is complete.",
-                rc_words(rc)
+                shipped_words(*rc, *reverted)
             );
             if let Some(url) = release_url {
                 line.push_str(&format!(" {}", link(url, "Release")));
@@ -138,7 +136,7 @@ pub fn slack_message(a: &Announcement) -> Value {
             header(&format!(":rewind: Rolling back {app} in {env}")),
             section(&format!(
                 "Rolling back *{}* of *{app}* in *{env}*.\n*Why:* {}",
-                rc_words(rc),
+                shipped_words(*rc, None),
                 escape(reason)
             )),
         ],
@@ -152,7 +150,7 @@ pub fn slack_message(a: &Announcement) -> Value {
             section(&format!(
                 "Schedule a blameless retrospective for the rollback of *{}* of *{app}* in \
                  *{env}*.\n*Why it was rolled back:* {}",
-                rc_words(rc),
+                shipped_words(*rc, None),
                 escape(reason)
             )),
         ],

@@ -51,6 +51,7 @@ fn recycle() -> Announcement {
         app: idp(),
         env: prod(),
         rc: Some(ReleaseNumber::full(112)),
+        reverted: None,
         reasons: Vec::new(),
     }
 }
@@ -121,6 +122,7 @@ async fn web_api_posts_to_both_channels_with_the_bot_token() {
         app: idp(),
         env: prod(),
         rc: Some(ReleaseNumber::full(112)),
+        reverted: None,
         release_url: Some("https://github.com/18F/identity-idp/releases/tag/RC-112".into()),
     };
     n.announce(&done).await.expect("posted");
@@ -188,6 +190,7 @@ async fn webhook_errors_map_to_kinds_without_showing_the_url() {
                 app: idp(),
                 env: prod(),
                 rc: None,
+                reverted: None,
                 release_url: None,
             })
             .await
@@ -237,6 +240,7 @@ async fn rate_limits_are_honoured_then_given_up() {
             app: idp(),
             env: prod(),
             rc: None,
+            reverted: None,
             release_url: None,
         })
         .await
@@ -255,6 +259,7 @@ async fn rate_limits_are_honoured_then_given_up() {
             app: idp(),
             env: prod(),
             rc: None,
+            reverted: None,
             release_url: None,
         })
         .await

@@ -84,6 +84,7 @@ pub(crate) async fn announce_recycle(
                 app: req.app.name.clone(),
                 env: req.env.clone(),
                 rc: state.facts.rc(),
+                reverted: state.facts.reverted(),
                 reasons: not_routine(state),
             },
         ),

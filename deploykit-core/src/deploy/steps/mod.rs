@@ -9,7 +9,7 @@ mod merge_pr;
 pub(crate) mod migration_gate;
 mod monitor_gate;
 pub(crate) mod policy_hooks;
-mod preflight;
+pub(crate) mod preflight;
 mod recycle;
 mod release;
 mod report;

@@ -11,6 +11,7 @@ use crate::deploy::state::{
 use crate::deploy::steps::policy_hooks::serving_sha;
 use crate::deploy::steps::{StepBody, app_groups, lock};
 use crate::error::{Error, ErrorKind, Result};
+use crate::model::DeployKind;
 use crate::model::fleet::{Group, HealthStatus, Lifecycle};
 use crate::model::release_number::ReleaseNumber;
 use crate::model::sha::Sha;
@@ -23,7 +24,7 @@ pub(crate) async fn preflight(ctx: &StepContext<'_>, state: &DeployState) -> Res
     let mut facts = Vec::new();
 
     // The guide shares a config recycle's diff in its announcement's thread.
-    if req.kind == crate::DeployKind::ConfigRecycle && req.given_config_diff().is_none() {
+    if req.kind == DeployKind::ConfigRecycle && req.given_config_diff().is_none() {
         let given = if req.config_diff.is_some() {
             "the configuration diff given is empty (was the file or stdin the right one?)"
         } else {
@@ -95,19 +96,18 @@ pub(crate) async fn preflight(ctx: &StepContext<'_>, state: &DeployState) -> Res
         match check_pr(ctx, state, number).await? {
             Ok(pr) => {
                 head_sha = pr.head_sha.clone();
+                let which = if pr.reverts.is_some() {
+                    "revert"
+                } else {
+                    "promotion"
+                };
                 ctx.info(format!(
-                    "promotion PR #{number} ({}) is approved and mergeable",
+                    "{which} PR #{number} ({}) is approved and mergeable",
                     pr.title
                 ));
                 facts.push(Fact::Pr(pr));
             }
-            Err(refusal) => {
-                return Ok(StepBody::refused_as(
-                    ErrorKind::PolicyRefused,
-                    refusal,
-                    facts,
-                ));
-            }
+            Err((kind, refusal)) => return Ok(StepBody::refused_as(kind, refusal, facts)),
         }
     }
 
@@ -243,12 +243,15 @@ fn snapshot(g: &Group) -> GroupSnapshot {
     }
 }
 
-/// The PR as facts, or the refusal in words.
+/// The PR as facts, or the refusal in words with its kind: a PR that is not open, approved,
+/// aimed at the production branch and mergeable is a policy's refusal; one of the wrong kind
+/// for the deploy (a revert PR for a full deploy, or the reverse) is bad input.
 async fn check_pr(
     ctx: &StepContext<'_>,
     state: &DeployState,
     number: u64,
-) -> Result<std::result::Result<PrFacts, String>> {
+) -> Result<std::result::Result<PrFacts, (ErrorKind, String)>> {
+    let policy = |refusal: String| Ok(Err((ErrorKind::PolicyRefused, refusal)));
     let app = &state.request.app;
     let host = &ctx.ports.code_host;
     let mut pr = ctx
@@ -262,16 +265,20 @@ async fn check_pr(
             PrState::Closed => "closed",
             PrState::Open => "open",
         };
-        return Ok(Err(format!(
+        return policy(format!(
             "promotion PR #{number} is {state_text}: deploy an open, approved promotion PR"
-        )));
+        ));
     }
     if pr.base != app.production_branch {
-        return Ok(Err(format!(
+        return policy(format!(
             "PR #{number} targets {}, not the production branch {}: open the promotion PR \
              against {}",
             pr.base, app.production_branch, app.production_branch
-        )));
+        ));
+    }
+    let reverts = ReleaseNumber::from_revert_title(&pr.title).ok();
+    if let Some(mismatch) = pr_kind_mismatch(state.request.kind, number, &pr.title) {
+        return Ok(Err((ErrorKind::InvalidInput, mismatch)));
     }
     let reviews = ctx
         .retry("read the PR's reviews", async || host.reviews(number).await)
@@ -292,17 +299,17 @@ async fn check_pr(
         .map(|(u, _)| u.as_str())
         .collect();
     if !blocking.is_empty() {
-        return Ok(Err(format!(
+        return policy(format!(
             "PR #{number} has changes requested by {}: resolve them and get a new approval",
             blocking.join(", ")
-        )));
+        ));
     }
     if !latest.values().any(|s| *s == ReviewState::Approved) {
-        return Ok(Err(format!(
+        return policy(format!(
             "PR #{number} has no approving review: every production deploy needs a code \
              reviewer's approval of the changes to {}",
             app.production_branch
-        )));
+        ));
     }
     // Who approved goes in the journal for the deploy report.
     let approvers: Vec<&str> = latest
@@ -331,19 +338,23 @@ async fn check_pr(
     match pr.mergeable {
         Some(true) => {}
         Some(false) => {
-            return Ok(Err(format!(
+            return policy(format!(
                 "PR #{number} cannot be merged cleanly: resolve the conflicts (a true-up merge \
                  with the production branch) and try again"
-            )));
+            ));
         }
         None => {
-            return Ok(Err(format!(
-                "GitHub has not said whether PR #{number} can be merged; try again in a minute"
+            return Ok(Err((
+                ErrorKind::Backend,
+                format!(
+                    "GitHub has not said whether PR #{number} can be merged; try again in a \
+                     minute"
+                ),
             )));
         }
     }
     let rc = ReleaseNumber::from_pr_title(&pr.title).ok();
-    if rc.is_none() {
+    if rc.is_none() && reverts.is_none() {
         ctx.warn(format!(
             "PR #{number}'s title {:?} has no RC number; no release will be created",
             pr.title
@@ -355,8 +366,30 @@ async fn check_pr(
         url: pr.html_url,
         head_sha: pr.head_sha,
         rc,
+        reverts,
         body: pr.body,
     }))
+}
+
+/// Why PR `number`, titled `title`, is the wrong kind of PR for a deploy of `kind`: a revert
+/// deploy ships a `Revert RC <N>` PR, every other kind that ships code a promotion PR.
+pub(crate) fn pr_kind_mismatch(kind: DeployKind, number: u64, title: &str) -> Option<String> {
+    match (
+        kind == DeployKind::Revert,
+        ReleaseNumber::from_revert_title(title).ok(),
+    ) {
+        (true, None) => Some(format!(
+            "PR #{number} ({title:?}) is not a revert PR: a revert deploy ships the `Revert RC \
+             <N>` PR a rollback opened; deploy a promotion PR with --kind full (Python: \
+             kind=\"full\")"
+        )),
+        (false, Some(reverted)) => Some(format!(
+            "PR #{number} ({title:?}) reverts RC {reverted}: deploy it with --kind revert \
+             (Python: kind=\"revert\"), which restores the code released before it on any \
+             day and creates no release"
+        )),
+        _ => None,
+    }
 }
 
 async fn pending_changes(

@@ -6,6 +6,7 @@ use crate::deploy::state::{DeployState, Fact, Phase};
 use crate::deploy::steps::StepBody;
 use crate::error::{Error, ErrorKind, Result};
 use crate::ports::code_host::{NewPullRequest, PullRequestQuery};
+use crate::release::open_revert::how_to_ship_revert;
 use crate::release::{
     CreateReleaseRequest, OpenRevertRequest, PrReference, ReleaseContext,
     create_release as release_create, open_revert as release_open_revert,
@@ -85,6 +86,17 @@ pub(crate) async fn create_release(ctx: &StepContext<'_>, state: &DeployState) -
 }
 
 pub(crate) async fn open_revert(ctx: &StepContext<'_>, state: &DeployState) -> Result<StepBody> {
+    if let Some(reverted) = state
+        .facts
+        .reverted()
+        .filter(|_| !state.is_standalone_rollback())
+    {
+        return Ok(StepBody::skipped(format!(
+            "a revert deploy is not reverted: {} keeps the revert of RC {reverted}, and new \
+             instances boot it; find why its recycle failed and recycle again",
+            state.request.app.production_branch
+        )));
+    }
     let Some(merge) = state.facts.merge_sha.clone() else {
         return Ok(StepBody::skipped(if state.is_standalone_rollback() {
             format!(
@@ -145,9 +157,8 @@ pub(crate) async fn open_revert(ctx: &StepContext<'_>, state: &DeployState) -> R
                                 head,
                                 base: app.production_branch.clone(),
                                 body: format!(
-                                    "Rolls back {what}.\n\nReason: {reason}\n\nMerge this PR, \
-                                     then deploy {} to production as usual.",
-                                    app.production_branch
+                                    "Rolls back {what}.\n\nReason: {reason}\n\n{}",
+                                    how_to_ship_revert(app)
                                 ),
                             })
                             .await?;
@@ -185,9 +196,8 @@ pub(crate) async fn open_revert(ctx: &StepContext<'_>, state: &DeployState) -> R
                                 base: app.production_branch.clone(),
                                 body: format!(
                                     "Rolls back {what}: reverts the merge commit {merge}.\n\n\
-                                     Reason: {reason}\n\nMerge this PR (with a merge commit), \
-                                     then deploy {} to production as usual.",
-                                    app.production_branch
+                                     Reason: {reason}\n\n{}",
+                                    how_to_ship_revert(app)
                                 ),
                             })
                             .await?;
@@ -199,7 +209,20 @@ pub(crate) async fn open_revert(ctx: &StepContext<'_>, state: &DeployState) -> R
         )
         .await?;
     Ok(StepBody::done(
-        format!("revert PR #{number} opened: {url}; get it approved, merged and deployed"),
+        format!(
+            "revert PR #{number} opened: {url}; get it approved, then deploy it: {}",
+            deploy_revert_hint(state, number)
+        ),
         vec![Fact::RevertPr { number, url }],
     ))
+}
+
+/// How to deploy revert PR `number` of the run's app and environment, in both front ends'
+/// words.
+pub(crate) fn deploy_revert_hint(state: &DeployState, number: u64) -> String {
+    format!(
+        "`deploykit deploy {} {} --kind revert --pr {number}` (Python: kind=\"revert\", \
+         pr={number})",
+        state.request.env, state.request.app.name
+    )
 }

@@ -6,7 +6,7 @@ use crate::deploy::state::{DeployState, Phase};
 use crate::deploy::steps::StepBody;
 use crate::deploy::steps::announce::post;
 use crate::error::Result;
-use crate::ports::notifier::Announcement;
+use crate::ports::notifier::{Announcement, shipped_words};
 
 pub(crate) async fn report(ctx: &StepContext<'_>, state: &DeployState) -> Result<StepBody> {
     let req = &state.request;
@@ -21,16 +21,19 @@ pub(crate) async fn report(ctx: &StepContext<'_>, state: &DeployState) -> Result
                     app: req.app.name.clone(),
                     env: req.env.clone(),
                     rc: f.rc(),
+                    reverted: f.reverted(),
                     release_url: f.release_url.clone(),
                 },
             )
             .await?;
+            let shipped = if f.rc().is_some() || f.reverted().is_some() {
+                shipped_words(f.rc(), f.reverted())
+            } else {
+                req.kind.words().to_string()
+            };
             format!(
-                "{} {} deployed to {}{}",
+                "{} {shipped} deployed to {}{}",
                 req.app.name,
-                f.rc()
-                    .map(|r| format!("RC {r}"))
-                    .unwrap_or_else(|| req.kind.words().to_string()),
                 req.env,
                 f.release_url
                     .as_ref()
@@ -39,13 +42,27 @@ pub(crate) async fn report(ctx: &StepContext<'_>, state: &DeployState) -> Result
             )
         }
         Phase::RollingBack { reason } => format!(
-            "{} in {} rolled back: {reason}{}",
+            "{} in {} rolled back: {reason}{}{}",
             req.app.name,
             req.env,
+            if f.new_code_stays.is_empty() {
+                String::new()
+            } else {
+                format!(
+                    "; the new code still serves in {} (the old instances were gone) until \
+                     the revert is deployed",
+                    f.new_code_stays
+                        .iter()
+                        .map(ToString::to_string)
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                )
+            },
             f.revert_pr
                 .as_ref()
                 .map(|(n, u)| format!(
-                    "; revert PR #{n} ({u}) must be approved, merged and deployed"
+                    "; revert PR #{n} ({u}): get it approved, then deploy it: {}",
+                    super::release::deploy_revert_hint(state, *n)
                 ))
                 .unwrap_or_default()
         ),

@@ -79,6 +79,7 @@ pub(crate) async fn rollback_prepare(
         facts.push(Fact::Pr(PrFacts {
             number,
             rc: ReleaseNumber::from_pr_title(&pr.title).ok(),
+            reverts: ReleaseNumber::from_revert_title(&pr.title).ok(),
             title: pr.title,
             url: pr.html_url,
             head_sha: pr.head_sha,
@@ -160,6 +161,9 @@ pub(crate) async fn rollback_prepare(
             facts,
         ));
     }
+    facts.extend(settled.iter().map(|(g, _)| Fact::NewCodeStays {
+        group: (*g).clone(),
+    }));
     let settled: Vec<String> = settled
         .iter()
         .map(|(g, serving)| {
@@ -202,6 +206,9 @@ pub(crate) async fn rollback_scale_in_new(
         let done = converge(ctx, state, snap).await?;
         if done.old_gone {
             facts.push(Fact::note(done.line.clone()));
+            facts.push(Fact::NewCodeStays {
+                group: snap.group.clone(),
+            });
         }
         lines.push(done.line);
     }
