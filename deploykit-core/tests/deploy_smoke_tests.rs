@@ -8,10 +8,11 @@ use std::sync::{Arc, Mutex};
 use async_trait::async_trait;
 use deploy_support::{Rig, first_run, rolled_back_reason, step};
 use deploykit_core::deploy::{
-    Decision, DecisionFor, DecisionRequest, FinalStatus, FixedDecision, MemoryJournal, Operator,
-    SMOKE_TESTS_GATE, resume,
+    Decision, DecisionFor, DecisionRequest, FinalStatus, FixedDecision, Journal, MemoryJournal,
+    Operator, Record, SMOKE_TESTS_GATE, resume,
 };
 use deploykit_core::ports::NewRelease;
+use deploykit_core::report::{DeployReport, render_markdown};
 use deploykit_core::{DeployKind, NullSink, Result};
 
 /// Answers `answer` and keeps every question, with the virtual time it was asked at.
@@ -264,6 +265,42 @@ async fn with_yes_nobody_is_asked_and_the_report_says_the_checks_are_unconfirmed
         "{out:#?}"
     );
     assert_eq!(operator.asked.lock().expect("asked").len(), 1);
+}
+
+#[tokio::test]
+async fn with_yes_the_automatic_answer_is_a_decision_in_the_journal_and_the_report() {
+    let rig = Rig::prod().await;
+    let journal = MemoryJournal::new();
+    rig.deployed_in(&journal).await;
+    let records = journal.load(&first_run(&journal)).expect("load");
+    let answered = "smoke tests: not asked, --yes answered go at ";
+    assert!(
+        records.iter().any(|r| matches!(
+            r,
+            Record::Note { kind, text, .. } if kind == "decision" && text.starts_with(answered)
+        )),
+        "{records:#?}"
+    );
+    let report = DeployReport::from_records(&records).expect("report");
+    let decision = report
+        .decisions
+        .iter()
+        .find(|d| d.starts_with(answered))
+        .unwrap_or_else(|| panic!("{:?}", report.decisions));
+    // When it answered: after the follow-up hour, before the release.
+    let at = report
+        .steps
+        .iter()
+        .find(|s| s.step == "smoke_tests")
+        .expect("smoke_tests step")
+        .finished_at;
+    assert!(
+        decision.contains(&at.format("at %H:%M:%S UTC").to_string()),
+        "{decision}"
+    );
+    let md = render_markdown(&report, None);
+    assert!(md.contains(&format!("- decision: {decision}")), "{md}");
+    assert!(!md.contains("None: every gate"), "{md}");
 }
 
 #[tokio::test]

@@ -191,6 +191,62 @@ fn sandboxed_deploy_runs_the_guide_and_journals_it() {
 }
 
 #[test]
+fn a_sandboxed_yes_deploy_reports_flow_success_rates_and_the_smoke_tests_answer() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let env = state_env(dir.path());
+    let env: Vec<(&str, &str)> = env.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    let out = run_in(
+        dir.path(),
+        &["--sandbox", "--yes", "deploy", "prod", "idp"],
+        &env,
+    );
+    assert!(out.status.success(), "{}", stderr(&out));
+    // The monitor gate's line quotes each critical flow's success rate, new beside old.
+    let text = stdout(&out);
+    let gate = text
+        .lines()
+        .find(|l| l.contains("gate monitor -> go"))
+        .unwrap_or_else(|| panic!("no monitor verdict:\n{text}"));
+    for flow in ["Sign in: success ", "IdV: doc auth verified "] {
+        assert!(
+            gate.contains(flow) && gate.contains("% (old SHA "),
+            "{flow}: {gate}"
+        );
+    }
+    let printed = run_in(dir.path(), &["--sandbox", "report", "latest"], &env);
+    assert!(printed.status.success(), "{}", stderr(&printed));
+    let report = stdout(&printed);
+    // The monitor windows table has the flows' rates in a column of their own.
+    assert!(
+        report.contains("| Flow success, new (old) | Judgement |"),
+        "{report}"
+    );
+    let rows: Vec<&str> = report
+        .lines()
+        // The window rows (`| monitor_gate | 1 15:10:00–15:15:00 | ...`), not the steps'.
+        .filter(|l| {
+            (l.starts_with("| monitor_gate | ") || l.starts_with("| follow_up | "))
+                && l.contains('–')
+        })
+        .collect();
+    assert!(!rows.is_empty(), "{report}");
+    for row in rows {
+        assert!(
+            row.contains("| IdV: doc auth verified ")
+                && row.contains(", Sign in: success ")
+                && (row.contains("% (old SHA ") || row.contains("% (baseline ")),
+            "{row}"
+        );
+    }
+    // With --yes nobody was asked about the smoke tests: that answer is a decision.
+    assert!(
+        report.contains("- decision: smoke tests: not asked, --yes answered go at 16:30:00 UTC"),
+        "{report}"
+    );
+    assert!(!report.contains("None: every gate"), "{report}");
+}
+
+#[test]
 fn without_yes_or_a_terminal_a_production_deploy_pauses_for_the_smoke_tests() {
     let dir = tempfile::tempdir().expect("tempdir");
     let env = state_env(dir.path());

@@ -399,9 +399,83 @@ struct FlowComparison<'a> {
     drop: Rise,
 }
 
+/// Successes over attempts of `(attempts, successes)`, 0 without attempts.
+fn success_rate((attempts, successes): (u64, u64)) -> f64 {
+    if attempts == 0 {
+        0.0
+    } else {
+        successes as f64 / attempts as f64
+    }
+}
+
+/// A success rate at a glance, one decimal as `deploykit monitor` shows it (`97.2%`), or `no
+/// attempts`.
+fn glance(attempts_successes: (u64, u64)) -> String {
+    if attempts_successes.0 == 0 {
+        "no attempts".into()
+    } else {
+        format!("{:.1}%", success_rate(attempts_successes) * 100.0)
+    }
+}
+
+/// What the old side of a comparison is, in explanations and reports: `old SHA` (the old SHA
+/// in the same window), `baseline` (figures from another time) or `old instances` (a config
+/// recycle's instances from before it).
+pub fn old_side_label(old_is_baseline: bool, by_instance: bool) -> &'static str {
+    if old_is_baseline {
+        "baseline"
+    } else if by_instance {
+        "old instances"
+    } else {
+        "old SHA"
+    }
+}
+
+/// One flow's success rate on the new side beside the old side's, at a glance: `Sign in:
+/// success 97.2% (old SHA 97.5%)`. `new` and `old` are `(attempts, successes)`; `old` is
+/// `None` when there are no old figures, `Some((0, 0))` when the old side did not attempt
+/// the flow; `old_label` names the old side ([`old_side_label`]).
+pub fn flow_rate_text(
+    name: &str,
+    new: (u64, u64),
+    old: Option<(u64, u64)>,
+    old_label: &str,
+) -> String {
+    match old {
+        Some(old) => format!("{name} {} ({old_label} {})", glance(new), glance(old)),
+        None => format!("{name} {}", glance(new)),
+    }
+}
+
+/// Every flow of the new side's figures with its success rate beside the old side's
+/// ([`flow_rate_text`]), in the new side's order, joined with `, `; empty without flows.
+/// `old` is the old side's figures, if there are any.
+pub fn flow_rates_text(
+    new: &[(String, u64, u64)],
+    old: Option<&[(String, u64, u64)]>,
+    old_label: &str,
+) -> String {
+    new.iter()
+        .map(|(name, attempts, successes)| {
+            let old = old.map(|flows| {
+                flows
+                    .iter()
+                    .find(|(n, _, _)| n == name)
+                    .map_or((0, 0), |(_, a, s)| (*a, *s))
+            });
+            flow_rate_text(name, (*attempts, *successes), old, old_label)
+        })
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
 impl FlowComparison<'_> {
+    /// The flow's success rates at a glance ([`flow_rate_text`]).
+    fn glance(&self) -> String {
+        flow_rate_text(self.name, self.new, Some(self.old), self.added.old_label())
+    }
+
     fn text(&self) -> String {
-        let rate = |(a, s): (u64, u64)| if a == 0 { 0.0 } else { s as f64 / a as f64 };
         format!(
             "flow {}: {} succeeded {} of {} ({}), {} {} of {} ({}): down {} ({:.1} \
              standard errors)",
@@ -409,11 +483,11 @@ impl FlowComparison<'_> {
             self.added.new_label(),
             self.new.1,
             self.new.0,
-            pct(rate(self.new)),
+            pct(success_rate(self.new)),
             self.added.old_label(),
             self.old.1,
             self.old.0,
-            pct(rate(self.old)),
+            pct(success_rate(self.old)),
             points(self.drop.by),
             self.drop.z
         )
@@ -519,13 +593,7 @@ impl Added {
     /// baseline from another time (a config recycle's figures from before it, or the follow-up
     /// check's old SHA figures from the monitor gate).
     fn old_label(self) -> &'static str {
-        if self.baseline {
-            "baseline"
-        } else if self.by_instance {
-            "old instances"
-        } else {
-            "old SHA"
-        }
+        old_side_label(self.baseline, self.by_instance)
     }
 
     /// The old side's 5xx rate, in explanations ("2.7 times the old rate", "within 0.100
@@ -600,6 +668,19 @@ fn judge(
         pct(new.error_rate)
     );
     let old = old.filter(|o| o.requests >= t.min_requests);
+    let flows = old.map_or_else(Vec::new, |old| flow_comparisons(t, old, new, added));
+    // Every flow compared, at a glance, for the judgements that do not name one: the success
+    // rates a person deciding go or rollback looks for.
+    let glances = flows
+        .iter()
+        .map(FlowComparison::glance)
+        .collect::<Vec<_>>()
+        .join(", ");
+    let flows_glance = if flows.is_empty() {
+        String::new()
+    } else {
+        format!("; flows: {glances}")
+    };
     let errors = old.map(|old| {
         rise(
             new.errors_5xx,
@@ -627,7 +708,8 @@ fn judge(
                 format!(
                     "{new_text} is above the {} ceiling, but {change} ({:.1} standard errors, \
                      under {:.1}) on {} {}: the whole role's 5xx are up, not only the new \
-                     code's, and rolling it back would not help; a person should look",
+                     code's, and rolling it back would not help; a person should look\
+                     {flows_glance}",
                     pct(t.max_error_rate),
                     errors.z,
                     t.watch_z,
@@ -714,7 +796,6 @@ fn judge(
             ),
         );
     }
-    let flows = flow_comparisons(t, old, new, added);
     let flow_bad_z = added.flow_bad_z(t);
     if let Some(f) = flows
         .iter()
@@ -739,7 +820,7 @@ fn judge(
             WindowJudgement::Unclear,
             format!(
                 "{compared}: up {} ({:.1} standard errors; {times}), more than the {} margin \
-                 with at least {:.1} standard errors but short of bad ({})",
+                 with at least {:.1} standard errors but short of bad ({}){flows_glance}",
                 points(errors.by),
                 errors.z,
                 points(t.good_margin_over_old),
@@ -769,7 +850,7 @@ fn judge(
         String::new()
     } else {
         format!(
-            "; {} flow(s) within {} of the {} or under {:.1} standard errors",
+            "; {} flow(s) within {} of the {} or under {:.1} standard errors: {glances}",
             flows.len(),
             points(t.good_flow_drop_margin),
             added.old_label(),
@@ -1254,6 +1335,100 @@ mod tests {
             "{}",
             few.explanation
         );
+    }
+
+    #[test]
+    fn a_good_window_and_the_go_verdict_show_each_flows_success_rates() {
+        // The rates, not only "1 flow(s) within ...": a person deciding go or rollback reads
+        // them here, not in the journal.
+        let t = MonitorThresholds::default();
+        let w = judge_of(vec![
+            metrics("aaaa111", 40_000, 40, Some((1000, 980))),
+            metrics("bbbb222", 40_000, 40, Some((1000, 975))),
+        ]);
+        assert_judged(&w, WindowJudgement::Good);
+        assert!(
+            w.explanation.ends_with(
+                "; 1 flow(s) within 1.000 points of the old SHA or under 3.0 standard errors: \
+                 idv_success 97.5% (old SHA 98.0%)"
+            ),
+            "{}",
+            w.explanation
+        );
+        let v = verdict(&t, &[w.clone(), w]).expect("verdict");
+        assert_eq!(v.verdict, Verdict::Go, "{}", v.explanation);
+        assert!(
+            v.explanation.ends_with("idv_success 97.5% (old SHA 98.0%)"),
+            "{}",
+            v.explanation
+        );
+        // Against a baseline, the old side is called a baseline.
+        let base = ShaFigures::from_metrics(&metrics("aaaa111", 40_000, 40, Some((1000, 980))));
+        let follow_up = judge_window(
+            &t,
+            &sha("aaaa111"),
+            &sha("bbbb222"),
+            &sample(vec![metrics("bbbb222", 40_000, 40, Some((1000, 975)))]),
+            Some(&base),
+        );
+        assert!(
+            follow_up
+                .explanation
+                .ends_with("idv_success 97.5% (baseline 98.0%)"),
+            "{}",
+            follow_up.explanation
+        );
+    }
+
+    #[test]
+    fn an_unclear_5xx_window_shows_the_flows_and_a_flow_rollback_names_the_flow_and_numbers() {
+        let t = MonitorThresholds::default();
+        // 0.25 % against 0.10 %: unclear on the 5xx; the flows are still shown.
+        let w = judge_of(vec![
+            metrics("aaaa111", 40_000, 40, Some((1000, 980))),
+            metrics("bbbb222", 40_000, 100, Some((1000, 979))),
+        ]);
+        assert_judged(&w, WindowJudgement::Unclear);
+        assert!(
+            w.explanation
+                .ends_with("; flows: idv_success 97.9% (old SHA 98.0%)"),
+            "{}",
+            w.explanation
+        );
+        // A flow that fails is named in the verdict, with both SHAs' numbers.
+        let bad = judge_of(vec![
+            metrics("aaaa111", 50_000, 50, Some((1000, 950))),
+            metrics("bbbb222", 50_000, 50, Some((1000, 800))),
+        ]);
+        let v = verdict(&t, &[bad]).expect("verdict");
+        assert_eq!(v.verdict, Verdict::Rollback, "{}", v.explanation);
+        assert!(
+            v.explanation.starts_with(
+                "window 1: flow idv_success: new SHA succeeded 800 of 1000 (80.000%), old SHA \
+                 950 of 1000 (95.000%): down 15.000 points"
+            ),
+            "{}",
+            v.explanation
+        );
+    }
+
+    #[test]
+    fn flow_rates_at_a_glance_pair_flows_by_name_and_say_when_none_were_attempted() {
+        let new = vec![
+            ("Sign in: success".to_string(), 251, 244),
+            ("IdV: doc auth verified".to_string(), 0, 0),
+        ];
+        let old = vec![("Sign in: success".to_string(), 400, 390)];
+        assert_eq!(
+            flow_rates_text(&new, Some(&old), "old SHA"),
+            "Sign in: success 97.2% (old SHA 97.5%), IdV: doc auth verified no attempts \
+             (old SHA no attempts)"
+        );
+        assert_eq!(
+            flow_rates_text(&new[..1], None, "old SHA"),
+            "Sign in: success 97.2%"
+        );
+        assert_eq!(flow_rates_text(&[], Some(&old), "old SHA"), "");
     }
 
     #[test]

@@ -155,6 +155,7 @@ fn point(f: &Option<ShaFigures>) -> Option<SeriesPoint> {
         requests: f.requests,
         errors_5xx: f.errors_5xx,
         error_rate: f.error_rate,
+        flows: f.flows.clone(),
     })
 }
 

@@ -139,7 +139,7 @@ pub fn render_markdown(r: &DeployReport, chart: Option<&str>) -> String {
         let _ = writeln!(s, "## Monitor windows\n");
         let _ = writeln!(
             s,
-            "| Watch | Window | Old 5xx / requests | New 5xx / requests | Judgement |\n|---|---|---|---|---|"
+            "| Watch | Window | Old 5xx / requests | New 5xx / requests | Flow success, new (old) | Judgement |\n|---|---|---|---|---|---|"
         );
         for w in &r.windows {
             let fig = |p: &Option<crate::report::model::SeriesPoint>| match p {
@@ -154,7 +154,7 @@ pub fn render_markdown(r: &DeployReport, chart: Option<&str>) -> String {
             };
             let _ = writeln!(
                 s,
-                "| {} | {} {}–{} | {} | {} | {}: {} |",
+                "| {} | {} {}–{} | {} | {} | {} | {}: {} |",
                 w.watch,
                 w.number,
                 time(w.start),
@@ -165,6 +165,7 @@ pub fn render_markdown(r: &DeployReport, chart: Option<&str>) -> String {
                     fig(&w.old)
                 },
                 fig(&w.new),
+                cell(&w.flow_rates().unwrap_or_else(|| "none reported".into())),
                 w.judgement,
                 cell(&w.explanation)
             );
@@ -299,6 +300,29 @@ mod tests {
         assert!(window.contains("`bbbbbbb` 100 / 2000 (5.000%)"), "{window}");
         assert!(window.contains("`aaaaaaa` 10 / 10000 (0.100%)"), "{window}");
         assert!(window.contains("| bad: "), "{window}");
+    }
+
+    #[test]
+    fn monitor_windows_show_each_flows_success_rate_new_beside_old() {
+        let md = markdown();
+        assert!(
+            md.contains("| Flow success, new (old) | Judgement |"),
+            "{md}"
+        );
+        let window = line_with(&md, "| monitor_gate | 2 15:35:00–15:40:00 |");
+        assert!(
+            window.contains("| Sign in: success 95.0% (old SHA 99.9%) | bad: "),
+            "{window}"
+        );
+        // A baseline from another time is named as such.
+        let mut r = report();
+        r.windows[0].old_is_baseline = true;
+        let md = render_markdown(&r, None);
+        let window = line_with(&md, "| monitor_gate | 1 15:30:00–15:35:00 |");
+        assert!(
+            window.contains("| Sign in: success 99.5% (baseline 99.9%) |"),
+            "{window}"
+        );
     }
 
     #[test]

@@ -3,7 +3,7 @@
 
 use chrono::{DateTime, Utc};
 
-use crate::deploy::monitor_verdict::WindowJudgement;
+use crate::deploy::monitor_verdict::{WindowJudgement, flow_rates_text, old_side_label};
 use crate::deploy::state::{FinalStatus, GateVerdict, OverrideRecord};
 use crate::model::deploy_kind::DeployKind;
 use crate::model::names::{AppName, EnvName};
@@ -96,6 +96,9 @@ pub struct SeriesPoint {
     pub errors_5xx: u64,
     /// 5xx responses as a fraction of requests.
     pub error_rate: f64,
+    /// The critical flows: name, attempts, successes (none in reports of older versions).
+    #[serde(default)]
+    pub flows: Vec<(String, u64, u64)>,
 }
 
 /// One monitor window.
@@ -134,6 +137,18 @@ impl ReportWindow {
     /// time, whose request rate and 5xx are not this window's): what the chart plots.
     pub fn old_in_window(&self) -> Option<&SeriesPoint> {
         self.old.as_ref().filter(|_| !self.old_is_baseline)
+    }
+
+    /// Each critical flow's success rate on the new side beside the old side's, at a glance
+    /// (`Sign in: success 97.2% (old SHA 97.5%), ...`); `None` when the new side reported no
+    /// flows.
+    pub fn flow_rates(&self) -> Option<String> {
+        let new = self.new.as_ref().filter(|n| !n.flows.is_empty())?;
+        Some(flow_rates_text(
+            &new.flows,
+            self.old.as_ref().map(|o| o.flows.as_slice()),
+            old_side_label(self.old_is_baseline, self.by_instance),
+        ))
     }
 
     /// The middle of the window (where the chart puts its point).
@@ -209,5 +224,22 @@ pub fn duration_text(secs: i64) -> String {
         format!("{}m{:02}s", secs / 60, secs % 60)
     } else {
         format!("{secs}s")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_point_of_an_older_report_without_flows_still_loads() {
+        let p: SeriesPoint = serde_json::from_value(serde_json::json!({
+            "sha": "a".repeat(40),
+            "requests": 10_000,
+            "errors_5xx": 10,
+            "error_rate": 0.001,
+        }))
+        .expect("an older report's point");
+        assert!(p.flows.is_empty());
     }
 }

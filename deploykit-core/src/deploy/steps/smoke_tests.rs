@@ -5,7 +5,8 @@
 //!
 //! Who answers: the operator (the terminal's prompt, a Python callback, or `resume
 //! --decision`). Without one, the run pauses here holding the lock, so that `resume` asks
-//! again; with `--yes` nobody is asked and the report says the checks were not confirmed.
+//! again; with `--yes` nobody is asked, the report says the checks were not confirmed and
+//! lists the automatic answer among its decisions.
 
 use crate::deploy::context::StepContext;
 use crate::deploy::monitor_verdict::rollback_criteria;
@@ -59,6 +60,15 @@ pub(crate) async fn smoke_tests(ctx: &StepContext<'_>, state: &DeployState) -> R
                      them by hand now: {checks}"
                 );
                 ctx.warn(text.clone());
+                // Answering for nobody is a decision too: the report's decisions show it.
+                ctx.note(
+                    "decision",
+                    format!(
+                        "smoke tests: not asked, --yes answered go at {} (nobody confirmed \
+                         they passed; the release follows)",
+                        ctx.now().format("%H:%M:%S UTC")
+                    ),
+                )?;
                 return Ok(StepBody::done(text.clone(), vec![Fact::note(text)]));
             }
             None => None,
