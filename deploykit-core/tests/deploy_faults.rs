@@ -5,7 +5,10 @@
 mod deploy_support;
 
 use deploy_support::{Rig, first_run, rolled_back_reason, step, stopped_reason};
-use deploykit_core::deploy::{FinalStatus, Journal, MemoryJournal, Record, StepName, replay};
+use deploykit_core::deploy::{
+    FinalStatus, Journal, MemoryJournal, Record, StepName, deploy, replay,
+};
+use deploykit_core::events::{Event, RecordingSink};
 use deploykit_core::model::{CapacityChange, RECYCLE_ACTION};
 use deploykit_core::ports::{Fleet, LockHolder};
 use deploykit_core::sim::Fault;
@@ -76,11 +79,31 @@ async fn a_merge_that_fails_stops_before_the_fleet_and_releases_the_lock() {
     rig.world
         .faults()
         .inject("code_host.merge_pull_request", Fault::Permanent, 1);
-    let out = rig.deploy(&rig.request(DeployKind::Full)).await;
+    let events = RecordingSink::default();
+    let out = deploy(
+        &rig.ports,
+        &rig.settings,
+        &MemoryJournal::new(),
+        &events,
+        &rig.request(DeployKind::Full),
+    )
+    .await
+    .expect("deploy");
     let reason = stopped_reason(&out.status);
     assert!(reason.contains("merge_pr"), "{reason}");
     assert_eq!(rig.launched("idp"), 0);
     assert!(rig.lock_free().await);
+    // The merge that failed is never said to have been done; the lock taken before it is.
+    let did: Vec<String> = events
+        .events()
+        .into_iter()
+        .filter_map(|e| match e {
+            Event::Action { description, .. } => Some(description),
+            _ => None,
+        })
+        .collect();
+    assert!(!did.iter().any(|d| d.starts_with("merge PR")), "{did:?}");
+    assert!(did.iter().any(|d| d.starts_with("take the deploy lock")), "{did:?}");
 }
 
 #[tokio::test]

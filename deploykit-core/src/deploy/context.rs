@@ -175,11 +175,6 @@ impl<'a> StepContext<'a> {
                 description: description.into(),
             })?;
         }
-        self.events.emit(Event::Action {
-            at: self.now(),
-            description: description.into(),
-            dry_run: false,
-        });
         let mut attempt = 0u32;
         let value = loop {
             attempt += 1;
@@ -196,6 +191,8 @@ impl<'a> StepContext<'a> {
                 Err(e) => return Err(e),
             }
         };
+        // Said once done, never before: a failing effect is not claimed.
+        self.did(description);
         self.remember(key, &value)?;
         Ok(value)
     }
@@ -212,18 +209,23 @@ impl<'a> StepContext<'a> {
             key: key.into(),
             description: description.into(),
         })?;
-        self.events.emit(Event::Action {
-            at: self.now(),
-            description: description.into(),
-            dry_run: false,
-        });
         let value = self.retry(description, f).await?;
+        self.did(description);
         self.record(Record::EffectDone {
             at: self.now(),
             key: key.into(),
             result: encode(&value)?,
         })?;
         Ok(value)
+    }
+
+    /// Says a change was made (an [`Event::Action`]); only after it succeeded.
+    fn did(&self, description: &str) {
+        self.events.emit(Event::Action {
+            at: self.now(),
+            description: description.into(),
+            dry_run: false,
+        });
     }
 
     /// When the effect `key` was first recorded as started, if it was.

@@ -50,6 +50,7 @@ pub async fn announce_pending(
     let mut writes = Writes::new(ctx, request.dry_run);
     if writes.record(format!("announce: {text}")) {
         ctx.notifier.announce(&announcement).await?;
+        writes.done();
     }
     Ok(AnnounceOutcome {
         rc,

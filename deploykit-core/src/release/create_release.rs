@@ -159,11 +159,13 @@ pub async fn create_release(
                         tip.short()
                     )) {
                         ctx.vcs.create_tag(&tag, &tip, &message, true).await?;
+                        writes.done();
                     }
                 }
             }
             if writes.record(format!("push the tag {tag} to {}", settings.remote)) {
                 ctx.vcs.push_tag(&settings.remote, &tag).await?;
+                writes.done();
             }
             (tip, true)
         }
@@ -185,6 +187,7 @@ pub async fn create_release(
                 })
                 .await?,
         );
+        writes.done();
     }
     Ok(CreateReleaseOutcome {
         rc,

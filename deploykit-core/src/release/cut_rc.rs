@@ -267,9 +267,11 @@ pub async fn cut_rc(ctx: &ReleaseContext<'_>, request: &CutRcRequest) -> Result<
         ctx.vcs
             .push(&settings.remote, &sha, &branch_name, false)
             .await?;
+        writes.done();
     }
     if !labelled && writes.record(format!("make sure the label {label:?} exists")) {
         ctx.code_host.ensure_label(&label).await?;
+        writes.done();
     }
     let title = settings.pr_title(rc);
     if open.is_none()
@@ -289,6 +291,7 @@ pub async fn cut_rc(ctx: &ReleaseContext<'_>, request: &CutRcRequest) -> Result<
             .await?;
         pr_number = Some(pr.number);
         pr_url = Some(pr.html_url);
+        writes.done();
     }
     let on_pr = pr_number.map_or_else(|| "the PR".to_string(), |n| format!("PR #{n}"));
     if !labelled
@@ -296,12 +299,14 @@ pub async fn cut_rc(ctx: &ReleaseContext<'_>, request: &CutRcRequest) -> Result<
         && let Some(number) = pr_number
     {
         ctx.code_host.add_labels(number, &[label]).await?;
+        writes.done();
     }
     if writes.record(format!(
         "write the changelog to {}",
         changelog_path.display()
     )) {
         write_changelog(&changelog_path, &changelog.text)?;
+        writes.done();
     }
 
     Ok(CutRcOutcome {
@@ -765,5 +770,11 @@ mod tests {
             .await
             .expect_err("push fails");
         assert_eq!(err.kind(), ErrorKind::Conflict);
+        // The push that failed is not said to have been done.
+        assert!(
+            !p.actions().iter().any(|(a, _)| a.starts_with("push ")),
+            "{:?}",
+            p.actions()
+        );
     }
 }

@@ -75,12 +75,16 @@ impl ReleaseContext<'_> {
     }
 }
 
-/// The writes a workflow did (or, in a dry run, would do), in order.
+/// The writes a workflow did (or, in a dry run, would do), in order. Each write is said
+/// (an [`Event::Action`]) only once it is done: `record` says whether to carry it out, and
+/// `done` after it succeeded says it, so a workflow stopped by a failing write never claims
+/// it. In a dry run, `record` says it at once.
 #[derive(Debug)]
 struct Writes<'a> {
     ctx: &'a ReleaseContext<'a>,
     dry_run: bool,
     done: Vec<String>,
+    pending: Option<String>,
 }
 
 impl<'a> Writes<'a> {
@@ -89,19 +93,36 @@ impl<'a> Writes<'a> {
             ctx,
             dry_run,
             done: Vec::new(),
+            pending: None,
         }
     }
 
-    /// Records a write and says whether to carry it out (false in a dry run).
+    /// Records a write and says whether to carry it out (false in a dry run, where it is
+    /// said now); a write carried out is said by [`Writes::done`].
     fn record(&mut self, description: impl Into<String>) -> bool {
         let description = description.into();
+        if self.dry_run {
+            self.say(description);
+        } else {
+            self.pending = Some(description);
+        }
+        !self.dry_run
+    }
+
+    /// The write last recorded succeeded: say it.
+    fn done(&mut self) {
+        if let Some(description) = self.pending.take() {
+            self.say(description);
+        }
+    }
+
+    fn say(&mut self, description: String) {
         self.ctx.events.emit(Event::Action {
             at: self.ctx.clock.now(),
             description: description.clone(),
             dry_run: self.dry_run,
         });
         self.done.push(description);
-        !self.dry_run
     }
 
     fn into_list(self) -> Vec<String> {

@@ -142,6 +142,7 @@ pub async fn open_revert(
             .push(&settings.remote, &revert, &branch, false)
             .await?;
         revert_sha = Some(revert);
+        writes.done();
     }
     if writes.record(format!(
         "open PR {title:?} from {branch} into {}",
@@ -158,6 +159,7 @@ pub async fn open_revert(
             .await?;
         pr_number = Some(pr.number);
         pr_url = Some(pr.html_url);
+        writes.done();
     }
     Ok(OpenRevertOutcome {
         rc,

@@ -152,6 +152,8 @@ pub async fn true_up(ctx: &ReleaseContext<'_>, request: &TrueUpRequest) -> Resul
             }
             Err(e) => return Err(e),
         }
+        // The push (or the force-push after it) is said once it went through.
+        writes.done();
         new_sha = Some(merge);
     }
     Ok(TrueUpOutcome {
