@@ -20,6 +20,7 @@ use deploykit_core::slack::SlackNotifier;
 use deploykit_core::{AppSettings, EnvName, Error, Result};
 use pyo3::prelude::*;
 
+use crate::args::{Arg, DeployStatusUrls, Environ, NewRelicAccountId, Overrides};
 use crate::errors::to_py_err;
 use crate::fleet::FleetBackend;
 use crate::fleet::enum_name;
@@ -241,12 +242,12 @@ impl PyBackends {
         github_token: Option<String>,
         slack_webhook_url: Option<String>,
         newrelic_api_key: Option<String>,
-        newrelic_account_id: Option<u64>,
+        newrelic_account_id: Option<Arg<u64, NewRelicAccountId>>,
         monitor: Option<String>,
         app: &str,
         staging_deploy_status_url: Option<String>,
-        deploy_status_urls: Option<BTreeMap<String, String>>,
-        overrides: Option<BTreeMap<String, String>>,
+        deploy_status_urls: Option<Arg<BTreeMap<String, String>, DeployStatusUrls>>,
+        overrides: Option<Arg<BTreeMap<String, String>, Overrides>>,
         repo_dir: Option<PathBuf>,
         journal_dir: Option<PathBuf>,
     ) -> PyResult<Py<PyBackends>> {
@@ -267,16 +268,16 @@ impl PyBackends {
             &format!("apps.{app}.staging_deploy_status_url"),
             staging_deploy_status_url,
         );
-        for (env, url) in deploy_status_urls.unwrap_or_default() {
+        for (env, url) in deploy_status_urls.map(Arg::into_inner).unwrap_or_default() {
             flags.insert(format!("apps.{app}.deploy_status_urls.{env}"), url);
         }
         put(&mut flags, "monitor.kind", monitor);
         put(
             &mut flags,
             "monitor.newrelic.account_id",
-            newrelic_account_id.map(|n| n.to_string()),
+            newrelic_account_id.map(|n| n.0.to_string()),
         );
-        flags.extend(overrides.unwrap_or_default());
+        flags.extend(overrides.map(Arg::into_inner).unwrap_or_default());
         let config = resolve_file(None, &environ, &flags).map_err(to_py_err)?;
         build(py, config, repo_dir, journal_dir)
     }
@@ -291,15 +292,15 @@ impl PyBackends {
     fn from_config(
         py: Python<'_>,
         path: Option<PathBuf>,
-        environ: Option<BTreeMap<String, String>>,
-        overrides: Option<BTreeMap<String, String>>,
+        environ: Option<Arg<BTreeMap<String, String>, Environ>>,
+        overrides: Option<Arg<BTreeMap<String, String>, Overrides>>,
         repo_dir: Option<PathBuf>,
         journal_dir: Option<PathBuf>,
     ) -> PyResult<Py<PyBackends>> {
-        let environ = environ_or_process(environ);
+        let environ = environ_or_process(environ.map(Arg::into_inner));
         let cwd = std::env::current_dir().unwrap_or_else(|_| PathBuf::from("."));
         let file = find_config_file(path.as_deref(), &environ, &cwd);
-        let flags = overrides.unwrap_or_default();
+        let flags = overrides.map(Arg::into_inner).unwrap_or_default();
         let config = resolve_file(file.as_deref(), &environ, &flags).map_err(to_py_err)?;
         build(py, config, repo_dir, journal_dir)
     }

@@ -7,7 +7,9 @@
 //! the GIL in that moment would still run after `KeyboardInterrupt` reached the caller: an
 //! announcement posted, a monitor asked, after Ctrl-C. So every call back into Python goes
 //! through [`PyCall::attach`], which refuses once the call is cancelled; the flag is set and
-//! read with the GIL held, so nothing starts after the caller saw the exception.
+//! read with the GIL held, so nothing starts after the caller saw the exception. One that
+//! started before (a port sleeping with the GIL let go) counts as a worker of the call, which
+//! the caller waits for: nothing of it still runs when the caller sees the exception.
 
 use std::future::Future;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -64,8 +66,19 @@ impl PyCall {
     }
 
     /// Runs `f` with the GIL held, unless the call was cancelled (checked with the GIL held).
+    /// While `f` runs it counts as a worker of the call, so a caller that cancelled the call
+    /// meanwhile (Ctrl-C while a port sleeps, letting go of the GIL) waits for it to return
+    /// before it sees the exception: Python code of the call never runs after that.
     pub fn attach<R>(&self, f: impl for<'py> FnOnce(Python<'py>) -> R) -> Option<R> {
-        Python::attach(|py| (!self.is_cancelled()).then(|| f(py)))
+        Python::attach(|py| {
+            if self.is_cancelled() {
+                return None;
+            }
+            // Counted with the GIL held, so before a cancelling caller (which holds the GIL
+            // to cancel) can start waiting for the workers.
+            let _worker = self.worker();
+            Some(f(py))
+        })
     }
 
     /// [`PyCall::attach`] for a Python port: `what` (e.g. "the Python monitor's sample()")

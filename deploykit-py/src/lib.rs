@@ -5,6 +5,7 @@
 //! Errors are `deploykit.DeployKitError` subclasses, one per core `ErrorKind`. Python objects
 //! with the right methods can be passed as ports (`Notifier`, `Monitor`).
 
+mod args;
 mod backends;
 mod cadence;
 mod call;

@@ -8,6 +8,7 @@ use deploykit_core::{DeployStatus, RcBranch, ReleaseNumber, Sha};
 use pyo3::prelude::*;
 use pyo3::types::PyString;
 
+use crate::args::{Arg, Major};
 use crate::convert;
 use crate::errors::to_py_err;
 
@@ -95,8 +96,8 @@ impl PyReleaseNumber {
 
     /// The full release `major`.
     #[staticmethod]
-    fn full(major: u32) -> Self {
-        PyReleaseNumber(ReleaseNumber::full(major))
+    fn full(major: Arg<u32, Major>) -> Self {
+        PyReleaseNumber(ReleaseNumber::full(major.0))
     }
 
     /// Parses a GitHub release title such as `RC 112.1`.

@@ -22,9 +22,11 @@ use deploykit_core::ports::{
     DeployLock, DeployStatusSource, LogSource, MetricsWindow, Monitor, Notifier,
 };
 use deploykit_core::release::{AnnounceRequest, CutRcRequest, PrReference, TrueUpRequest};
+use deploykit_core::report::{DeployReport, render_markdown, render_svg};
 use deploykit_core::{AppSettings, EnvName, Error, Result};
 use pyo3::prelude::*;
 
+use crate::args::{Arg, Last, Pr, Timeout};
 use crate::cadence::PyCadenceDecision;
 use crate::callbacks::checked_callback;
 use crate::deploy::{
@@ -91,13 +93,16 @@ pub struct PyOperations {
 }
 
 fn pr_reference(pr: &Bound<'_, PyAny>) -> Result<PrReference> {
+    const EXPECTED: &str = "a pull request: its number (1 or more), \"#123\" or its GitHub link";
     if let Ok(number) = pr.extract::<u64>() {
         return format!("{number}").parse();
     }
     match pr.extract::<String>() {
         Ok(text) => text.parse(),
-        Err(_) => Err(Error::invalid_input(
-            "a pull request is a number, \"#123\" or its GitHub link",
+        Err(_) => Err(crate::args::invalid_input(
+            &pr.as_borrowed(),
+            "pr",
+            EXPECTED,
         )),
     }
 }
@@ -184,6 +189,15 @@ impl PyOperations {
         })())
     }
 
+    /// The settings of `app` for a deploy or rollback to `env`: an environment the
+    /// configuration does not know is refused first, as the CLI refuses it (`unknown
+    /// environment prdo: did you mean prod? ...`), before anything reads it as a
+    /// non-production one.
+    fn settings_in(&self, app: &str, env: &str) -> Result<AppSettings> {
+        self.ports.known_env(env)?;
+        self.ports.settings(app)
+    }
+
     fn backend_for(
         &self,
         app: &str,
@@ -192,7 +206,7 @@ impl PyOperations {
         monitor: Option<&Bound<'_, PyAny>>,
         decide: Option<&Bound<'_, PyAny>>,
     ) -> PyResult<Result<DeployBackend>> {
-        let target = (|| Ok((self.ports.settings(app)?, EnvName::new(env)?)))();
+        let target = (|| Ok((self.settings_in(app, env)?, EnvName::new(env)?)))();
         self.deploy_backend(target, notifier, monitor, decide)
     }
 
@@ -209,6 +223,12 @@ impl PyOperations {
             Ok((request.app, request.env))
         })();
         self.deploy_backend(target, notifier, monitor, decide)
+    }
+
+    /// The report of run `run_id`, from this set's journal.
+    fn run_report(&self, run_id: &str) -> Result<DeployReport> {
+        let records = self.ports.journal().load(&RunId::parse(run_id)?)?;
+        DeployReport::from_records(&records)
     }
 
     fn cut_rc_request(
@@ -328,8 +348,9 @@ sync_and_async! {
             /// The runs of this set's journal a line each, oldest first (the newest `last`;
             /// all by default): where each stands and the step `resume` runs next.
             #[pyo3(signature = (last = None))]
-            fn run_list(&self, last: Option<i64>) -> PyResult<PyRunList> {
+            fn run_list(&self, last: Option<Arg<i64, Last>>) -> PyResult<PyRunList> {
                 let last = last
+                    .map(Arg::into_inner)
                     .map(|n| {
                         usize::try_from(n).map_err(|_| {
                             Error::invalid_input(format!(
@@ -342,6 +363,25 @@ sync_and_async! {
                     .map_err(to_py_err)?;
                 list_runs(self.ports.journal().as_ref(), last)
                     .map(PyRunList)
+                    .map_err(to_py_err)
+            }
+
+            /// The report of run `run_id` of this set's journal as Markdown, rebuilt from the
+            /// journal as `deploykit report RUN_ID` rebuilds it: the outcome, the steps with
+            /// their times, the gate verdicts and the per-SHA figures the monitor gate saw.
+            /// Any run has one, finished or not (an unfinished one says where it stopped).
+            fn report(&self, run_id: &str) -> PyResult<String> {
+                self.run_report(run_id)
+                    .map(|report| render_markdown(&report, None))
+                    .map_err(to_py_err)
+            }
+
+            /// The chart of run `run_id`'s report as an SVG document (the per-SHA 5xx and
+            /// request rates with the gate decisions marked), as `deploykit report` keeps it
+            /// beside the Markdown.
+            fn report_svg(&self, run_id: &str) -> PyResult<String> {
+                self.run_report(run_id)
+                    .map(|report| render_svg(&report))
                     .map_err(to_py_err)
             }
 
@@ -458,12 +498,13 @@ sync_and_async! {
             py,
             env: String,
             launched_after: Option<DateTime<Utc>>,
-            timeout: Option<f64>,
+            timeout: Option<Arg<f64, Timeout>>,
             on_line: Option<Py<PyAny>>,
             on_event: Option<Py<PyAny>>,
         ) -> PyMigrationLog {
             let on_line = checked_callback(on_line, "on_line", "each log line as a str")?;
             let (backend, logs) = (self.fleet(), self.logs(&env));
+            let timeout = timeout.map(Arg::into_inner);
             let request = fleet::migration_log_request(&env, launched_after, timeout);
             fleet::migration_log(backend, logs, request, on_line, sink_for(on_event)?)
         }
@@ -519,7 +560,7 @@ sync_and_async! {
 
         /// Cuts a release candidate of `app` from what staging runs (or `source`): RC branch,
         /// changelog, promotion PR. The changelog file goes under `working_dir` (default: a
-        /// `deploykit-sandbox` folder in the system temp dir).
+        /// `World`'s own temporary folder, removed with it; the `Backends`' `repo_dir`).
         #[pyo3(signature = (app, *, patch = false, source = None, dry_run = false, working_dir = None, on_event = None))]
         #[allow(clippy::too_many_arguments)]
         fn cut_rc / cut_rc_async(
@@ -563,12 +604,15 @@ sync_and_async! {
             &self,
             py,
             app: &str,
-            pr: Option<u64>,
+            pr: Option<Arg<u64, Pr>>,
             notifier: Option<&Bound<'_, PyAny>>,
             dry_run: bool,
             on_event: Option<Py<PyAny>>,
         ) -> PyAnnounceOutcome {
-            let request = AnnounceRequest { pr, dry_run };
+            let request = AnnounceRequest {
+                pr: pr.map(Arg::into_inner),
+                dry_run,
+            };
             let backend = self.release(app, notifier)?;
             release::announce_pending(backend, request, sink_for(on_event)?)
         }
@@ -615,7 +659,7 @@ sync_and_async! {
             app: &str,
             env: &str,
             kind: &str,
-            pr: Option<u64>,
+            pr: Option<Arg<u64, Pr>>,
             reason: Option<String>,
             cadence_override: Option<String>,
             no_migration_override: Option<String>,
@@ -623,7 +667,7 @@ sync_and_async! {
         ) -> PyDeployPlan {
             let options = DeployOptions {
                 kind: kind.into(),
-                pr,
+                pr: pr.map(Arg::into_inner),
                 reason,
                 cadence_override,
                 no_migration_override,
@@ -631,7 +675,7 @@ sync_and_async! {
                 yes: false,
                 run_by: "release-manager".into(),
             };
-            let request = deploy_request(self.ports.settings(app), env, options, || {
+            let request = deploy_request(self.settings_in(app, env), env, options, || {
                 self.ports.redaction_rules()
             });
             let backend = self.backend_for(app, env, None, None, None)?;
@@ -663,7 +707,7 @@ sync_and_async! {
             app: &str,
             env: &str,
             kind: &str,
-            pr: Option<u64>,
+            pr: Option<Arg<u64, Pr>>,
             reason: Option<String>,
             cadence_override: Option<String>,
             no_migration_override: Option<String>,
@@ -677,7 +721,7 @@ sync_and_async! {
         ) -> PyDeployOutcome {
             let options = DeployOptions {
                 kind: kind.into(),
-                pr,
+                pr: pr.map(Arg::into_inner),
                 reason,
                 cadence_override,
                 no_migration_override,
@@ -685,7 +729,7 @@ sync_and_async! {
                 yes,
                 run_by: run_by.into(),
             };
-            let request = deploy_request(self.ports.settings(app), env, options, || {
+            let request = deploy_request(self.settings_in(app, env), env, options, || {
                 self.ports.redaction_rules()
             });
             let backend = self.backend_for(app, env, notifier, monitor, decide)?;
@@ -747,16 +791,16 @@ sync_and_async! {
             app: &str,
             env: &str,
             reason: String,
-            pr: Option<u64>,
+            pr: Option<Arg<u64, Pr>>,
             run_by: &str,
             notifier: Option<&Bound<'_, PyAny>>,
             on_event: Option<Py<PyAny>>,
         ) -> PyDeployOutcome {
             let request = rollback_request(
-                self.ports.settings(app),
+                self.settings_in(app, env),
                 env,
                 reason,
-                pr,
+                pr.map(Arg::into_inner),
                 run_by.to_string(),
             );
             let backend = self.backend_for(app, env, notifier, None, None)?;

@@ -13,6 +13,7 @@ use deploykit_core::release::{
 use deploykit_core::{AppSettings, Error, EventSink, Result, Sha};
 use pyo3::prelude::*;
 
+use crate::args;
 use crate::convert;
 use crate::errors::to_py_err;
 use crate::model::{PyRcBranch, PyReleaseNumber, PySha};
@@ -84,7 +85,13 @@ fn commit_from(obj: &Bound<'_, PyAny>) -> Result<Commit> {
 /// commits have no valid `changelog:` trailer.
 #[pyfunction]
 #[pyo3(signature = (commits, repository = "18F/identity-idp"))]
-pub fn build_changelog(commits: Vec<Bound<'_, PyAny>>, repository: &str) -> PyResult<PyChangelog> {
+pub fn build_changelog(commits: &Bound<'_, PyAny>, repository: &str) -> PyResult<PyChangelog> {
+    let commits: Vec<Bound<'_, PyAny>> = args::extract(
+        commits,
+        "commits",
+        "a list of commits, newest first, each a dict {sha, title, body}",
+    )
+    .map_err(to_py_err)?;
     let commits = commits
         .iter()
         .map(commit_from)

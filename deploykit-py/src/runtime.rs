@@ -6,6 +6,7 @@ use std::time::Duration;
 
 use pyo3::exceptions::PyRuntimeError;
 use pyo3::prelude::*;
+use pyo3::sync::PyOnceLock;
 use pyo3::types::{PyCFunction, PyDict, PyTuple};
 
 use crate::call::PyCall;
@@ -95,11 +96,69 @@ fn wait_until_stopped<T: Send + 'static>(
     }
 }
 
-/// Turns `fut` into a Python awaitable running on the shared runtime, as one [`PyCall`].
-/// Cancelling the awaitable (e.g. `asyncio.wait_for` timing out) cancels the call from the
-/// awaitable's first done-callback, on the event loop with the GIL held, before the code
-/// awaiting it resumes; so none of its Python ports or callbacks starts afterwards. The Rust
-/// future is dropped at its next await point.
+/// The coroutine an awaitable runs: it awaits the call's work; when cancelled, it cancels
+/// the call (no port or callback of it starts from then on), then waits until the ports and
+/// callbacks already running have returned, and only then lets the cancellation through. A
+/// second cancellation while it waits stops the waiting (as a second Ctrl-C does).
+const GUARDED_SOURCE: &std::ffi::CStr = c"
+import asyncio
+
+async def guarded(work, cancel, stopped):
+    try:
+        return await work
+    except asyncio.CancelledError:
+        cancel()
+        work.cancel()
+        await stopped()
+        raise
+";
+
+/// `guarded` (see [`GUARDED_SOURCE`]) and `asyncio.ensure_future`, made once.
+static GUARDED: PyOnceLock<(Py<PyAny>, Py<PyAny>)> = PyOnceLock::new();
+
+fn guarded(py: Python<'_>) -> PyResult<&(Py<PyAny>, Py<PyAny>)> {
+    GUARDED.get_or_try_init(py, || {
+        let module = PyModule::from_code(
+            py,
+            GUARDED_SOURCE,
+            c"deploykit/_guarded.py",
+            c"deploykit._guarded",
+        )?;
+        Ok((
+            module.getattr("guarded")?.unbind(),
+            py.import("asyncio")?.getattr("ensure_future")?.unbind(),
+        ))
+    })
+}
+
+/// Resolves once no worker of `call` runs any more (its ports and callbacks have returned).
+async fn workers_stopped(call: PyCall) -> deploykit_core::Result<NoneResult> {
+    while !call.wait_for_workers(Duration::ZERO) {
+        tokio::time::sleep(SIGNAL_CHECK_INTERVAL).await;
+    }
+    Ok(NoneResult)
+}
+
+/// A Python function (no arguments) that cancels `call`.
+fn canceller<'py>(py: Python<'py>, call: PyCall) -> PyResult<Bound<'py, PyCFunction>> {
+    PyCFunction::new_closure(
+        py,
+        Some(c"cancel_deploykit_call"),
+        None,
+        move |_: &Bound<'_, PyTuple>, _: Option<&Bound<'_, PyDict>>| -> PyResult<()> {
+            call.cancel();
+            Ok(())
+        },
+    )
+}
+
+/// Turns `fut` into a Python awaitable running on the shared runtime, as one [`PyCall`]: an
+/// `asyncio.Task`. Cancelling it (e.g. `asyncio.wait_for` timing out, `task.cancel()`)
+/// cancels the call on the event loop with the GIL held, so none of its Python ports or
+/// callbacks starts afterwards; the task then finishes (cancelled) once the ones already
+/// running have returned, so the code awaiting it resumes after they did. The Rust future is
+/// dropped at its next await point. (A task cancelled before it first ran, in the same step
+/// of the event loop that made it, cannot wait: it only cancels the call.)
 pub fn awaitable<'py, T, F>(py: Python<'py>, fut: F) -> PyResult<Bound<'py, PyAny>>
 where
     F: Future<Output = deploykit_core::Result<T>> + Send + 'static,
@@ -107,24 +166,52 @@ where
 {
     let call = PyCall::new();
     let scoped = call.scope(fut);
-    let awaitable =
+    let work =
         pyo3_async_runtimes::tokio::future_into_py(
             py,
             async move { scoped.await.map_err(to_py_err) },
         )?;
-    let on_done = PyCFunction::new_closure(
-        py,
-        Some(c"cancel_deploykit_call"),
-        None,
-        move |args: &Bound<'_, PyTuple>, _: Option<&Bound<'_, PyDict>>| -> PyResult<()> {
-            if args.get_item(0)?.call_method0("cancelled")?.is_truthy()? {
-                call.cancel();
-            }
-            Ok(())
-        },
-    )?;
-    awaitable.call_method1("add_done_callback", (on_done,))?;
-    Ok(awaitable)
+    let stopped = {
+        let call = call.clone();
+        PyCFunction::new_closure(
+            py,
+            Some(c"deploykit_call_stopped"),
+            None,
+            move |args: &Bound<'_, PyTuple>,
+                  _: Option<&Bound<'_, PyDict>>|
+                  -> PyResult<Py<PyAny>> {
+                let stopped = workers_stopped(call.clone());
+                pyo3_async_runtimes::tokio::future_into_py(args.py(), async move {
+                    stopped.await.map_err(to_py_err)
+                })
+                .map(Bound::unbind)
+            },
+        )?
+    };
+    let (guarded, ensure_future) = guarded(py)?;
+    let coroutine = guarded
+        .bind(py)
+        .call1((&work, canceller(py, call.clone())?, stopped))?;
+    let task = ensure_future.bind(py).call1((coroutine,))?;
+    // A task cancelled before its coroutine started never enters `guarded`'s handler: this
+    // callback cancels the call and the work then.
+    let on_done = {
+        let work = work.clone().unbind();
+        PyCFunction::new_closure(
+            py,
+            Some(c"cancel_deploykit_call"),
+            None,
+            move |args: &Bound<'_, PyTuple>, _: Option<&Bound<'_, PyDict>>| -> PyResult<()> {
+                if args.get_item(0)?.call_method0("cancelled")?.is_truthy()? {
+                    call.cancel();
+                    work.bind(args.py()).call_method0("cancel")?;
+                }
+                Ok(())
+            },
+        )?
+    };
+    task.call_method1("add_done_callback", (on_done,))?;
+    Ok(task)
 }
 
 /// Python's `None`, the result of awaitables of operations that return nothing (`()` would

@@ -8,6 +8,7 @@ use deploykit_core::ports::{Clock, SystemClock};
 use deploykit_core::{Error, Event, EventSink, Result};
 use pyo3::prelude::*;
 
+use crate::args::{Arg, Seconds};
 use crate::events::sink_for;
 use crate::runtime::{awaitable_none, block_on};
 
@@ -47,8 +48,12 @@ async fn wait_for(seconds: f64, events: Arc<dyn EventSink>) -> Result<()> {
 /// Ctrl-C interrupts it with `KeyboardInterrupt`.
 #[pyfunction]
 #[pyo3(signature = (seconds, *, on_event=None))]
-pub fn wait(py: Python<'_>, seconds: f64, on_event: Option<Py<PyAny>>) -> PyResult<()> {
-    block_on(py, wait_for(seconds, sink_for(on_event)?))
+pub fn wait(
+    py: Python<'_>,
+    seconds: Arg<f64, Seconds>,
+    on_event: Option<Py<PyAny>>,
+) -> PyResult<()> {
+    block_on(py, wait_for(seconds.0, sink_for(on_event)?))
 }
 
 /// `wait` as an awaitable.
@@ -56,8 +61,8 @@ pub fn wait(py: Python<'_>, seconds: f64, on_event: Option<Py<PyAny>>) -> PyResu
 #[pyo3(signature = (seconds, *, on_event=None))]
 pub fn wait_async(
     py: Python<'_>,
-    seconds: f64,
+    seconds: Arg<f64, Seconds>,
     on_event: Option<Py<PyAny>>,
 ) -> PyResult<Bound<'_, PyAny>> {
-    awaitable_none(py, wait_for(seconds, sink_for(on_event)?))
+    awaitable_none(py, wait_for(seconds.0, sink_for(on_event)?))
 }

@@ -536,3 +536,93 @@ def test_a_deploy_boots_the_merged_commit_so_old_and_new_shas_differ() -> None:
     # The monitor gate compared the two.
     assert verdicts and f"new SHA {new[:7]}" in verdicts[-1]
     assert f"old SHA {old[:7]}" in verdicts[-1]
+
+
+class SlowDecide:
+    """A ``decide`` that takes ``seconds`` of the real clock to answer "go" (a person being
+    paged); ``started`` is set when it is asked, ``returned`` when it has answered."""
+
+    def __init__(self, seconds: float) -> None:
+        self.seconds = seconds
+        self.started = threading.Event()
+        self.returned = threading.Event()
+
+    def __call__(self, request: dict[str, Any]) -> str:
+        self.started.set()
+        time.sleep(self.seconds)
+        self.returned.set()
+        return "go"
+
+
+def test_ctrl_c_while_decide_runs_waits_for_it_to_return() -> None:
+    world, pr = ready_world()
+    decide = SlowDecide(2.0)
+
+    def interrupt_once_asked() -> None:
+        if decide.started.wait(60):
+            time.sleep(0.3)
+            os.kill(os.getpid(), signal.SIGINT)
+
+    interrupter = threading.Thread(target=interrupt_once_asked)
+    interrupter.start()
+    try:
+        with pytest.raises(KeyboardInterrupt):
+            world.deploy("idp", "prod", pr=pr, decide=decide)
+        # No Python port of the call still runs once the caller sees the interruption.
+        assert decide.returned.is_set()
+    finally:
+        interrupter.join()
+    (run_id,) = world.runs()
+    resumed = world.resume(run_id, decide=lambda r: "go")
+    assert resumed.deployed, resumed.reason
+
+
+def test_cancelling_an_awaited_deploy_waits_for_a_running_decide() -> None:
+    world, pr = ready_world()
+    decide = SlowDecide(1.5)
+
+    async def main() -> None:
+        deploying = world.deploy_async("idp", "prod", pr=pr, decide=decide)
+        while not decide.started.is_set():
+            await asyncio.sleep(0.05)
+        with pytest.raises(asyncio.TimeoutError):
+            await asyncio.wait_for(deploying, 0.2)
+        # The awaiting code resumes only once the running decide has returned.
+        assert decide.returned.is_set()
+
+    asyncio.run(main())
+
+
+def test_a_run_s_report_is_read_from_the_journal() -> None:
+    world, pr = ready_world()
+    outcome = world.deploy("idp", "prod", pr=pr, yes=True)
+    assert outcome.deployed, outcome.reason
+    report = world.report(outcome.run_id)
+    assert report.startswith("# Deploy report: idp to prod")
+    assert f"`{outcome.run_id}`" in report
+    assert "**Outcome: deployed" in report
+    assert "<svg" in world.report_svg(outcome.run_id)
+    with pytest.raises(deploykit.NotFoundError):
+        world.report("20261124T150000Z-idp-staging")
+
+
+def test_a_mistyped_environment_is_refused_naming_the_one_meant() -> None:
+    world, pr = ready_world()
+    meant = "unknown environment prdo: did you mean prod?"
+    with pytest.raises(deploykit.InvalidInputError, match=meant):
+        world.deploy("idp", "prdo", pr=pr, yes=True)
+    with pytest.raises(deploykit.InvalidInputError, match=meant):
+        world.plan_deploy("idp", "prdo", pr=pr)
+    with pytest.raises(deploykit.InvalidInputError, match=meant):
+        world.rollback("idp", "prdo", "the release is broken")
+    assert world.runs() == []
+
+
+def test_after_a_deploy_the_deploy_status_reports_the_merged_commit() -> None:
+    world, pr = ready_world()
+    before = world.deploy_status("idp", "prod").git_sha
+    outcome = world.deploy("idp", "prod", pr=pr, yes=True)
+    assert outcome.deployed, outcome.reason
+    (running,) = {s.deployed_sha for s in world.servers("prod", "idp")}
+    assert running is not None and running != before
+    assert world.deploy_status("idp", "prod").git_sha == running

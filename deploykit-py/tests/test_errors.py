@@ -1,6 +1,7 @@
 """The exception tree: one base, one subclass per kind, attributes on every instance."""
 
 import datetime
+from collections.abc import Callable
 
 import pytest
 
@@ -100,3 +101,35 @@ def test_a_stopped_run_s_error_says_how_to_resume_it_in_python() -> None:
     assert f'resume: resume("{run_id}")' in str(info.value)
     assert "deploykit resume" not in str(info.value)
     assert info.value.message.startswith("the Python operator's decide() raised RuntimeError")
+
+
+def test_a_bad_argument_is_invalid_input_naming_it_and_what_it_accepts() -> None:
+    world = deploykit.World.login_gov()
+    cases: list[tuple[Callable[[], object], str, str]] = [
+        (lambda: world.deploy("idp", "prod", pr=-1), "pr=-1 (int)", "pull request number"),
+        (lambda: world.plan_deploy("idp", "prod", pr=0), "pr=0 (int)", "1 or more"),
+        (lambda: world.approve_pr("idp", -1), "number=-1 (int)", "pull request number"),
+        (lambda: world.merge_pr("idp", 2**70), "number=1180591620717411303424", "1 or more"),
+        (lambda: world.create_release("idp", 1.5), "pr=1.5 (float)", "pull request"),  # type: ignore[arg-type]
+        (
+            lambda: deploykit.Backends(newrelic_account_id=-5),
+            "newrelic_account_id=-5 (int)",
+            "New Relic account id",
+        ),
+        (
+            lambda: deploykit.build_changelog("abc"),  # type: ignore[arg-type]
+            "commits='abc' (str)",
+            "a list of commits",
+        ),
+        (lambda: world.advance("soon"), "seconds='soon' (str)", "a number of seconds"),  # type: ignore[arg-type]
+        (lambda: world.inject_fault("vcs.push", times=2**70), "times=", "1 or more"),
+        (lambda: deploykit.ReleaseNumber.full(-1), "major=-1 (int)", "release number"),
+    ]
+    for call, named, accepted in cases:
+        with pytest.raises(deploykit.InvalidInputError) as info:
+            call()
+        assert named in str(info.value) and accepted in str(info.value), str(info.value)
+        assert info.value.kind == "invalid_input"
+        assert isinstance(info.value, ValueError)
+    # Nothing was deployed or changed.
+    assert world.runs() == []

@@ -2,6 +2,7 @@
 
 import json
 import pathlib
+import re
 import subprocess
 import sys
 from typing import Any
@@ -46,3 +47,36 @@ def test_deploy_day_by_hand(tmp_path: pathlib.Path) -> None:
     assert data["release"]["title"] == "RC 41"
     assert sum(len(g["removed"]) for g in data["scale_in"]["groups"]) == 2
     assert len(data["announcements"]) == 1
+
+
+README = pathlib.Path(__file__).resolve().parents[1] / "README.md"
+
+
+def test_the_readme_snippets_type_check_and_the_simulated_ones_run(tmp_path: pathlib.Path) -> None:
+    snippets = re.findall(r"```python\n(.*?)```", README.read_text(), re.S)
+    assert len(snippets) >= 2
+    paths = []
+    for i, code in enumerate(snippets):
+        path = tmp_path / f"readme_{i}.py"
+        path.write_text(code)
+        paths.append(path)
+    checked = subprocess.run(
+        [sys.executable, "-m", "mypy", "--strict", "--no-error-summary", "--cache-dir",
+         str(tmp_path / ".mypy_cache"), *map(str, paths)],
+        capture_output=True,
+        text=True,
+    )
+    assert checked.returncode == 0, checked.stdout + checked.stderr
+    simulated = [p for p, code in zip(paths, snippets) if "World.login_gov()" in code]
+    assert simulated
+    out, *_ = [
+        subprocess.run(
+            [sys.executable, str(path)], check=True, capture_output=True, text=True, cwd=tmp_path
+        ).stdout
+        for path in simulated
+    ]
+    # The quick start pauses at the smoke tests, then answers them and deploys.
+    assert "\npaused " in "\n" + out
+    assert "asked: smoke_tests" in out
+    assert "deployed https://github.com/18F/identity-idp/releases/" in out
+    assert "# Deploy report: idp to prod" in out

@@ -153,3 +153,40 @@ def test_notifier_failure_in_a_workflow() -> None:
         world.announce_pending("idp", notifier=Down())
     with pytest.raises(deploykit.NotFoundError, match="app"):
         world.cut_rc("nosuchapp")
+
+
+def test_the_calendar_is_checked_as_the_configuration_checks_it() -> None:
+    # A freeze ending before it starts would leave the days meant to be frozen open.
+    with pytest.raises(
+        deploykit.InvalidInputError,
+        match=r"freezes\[0\]: ends \(2026-12-21\) before it starts \(2027-01-01\)",
+    ):
+        deploykit.CadencePolicy(
+            freezes=[{"start": "2027-01-01", "end": "2026-12-21", "reason": "holidays"}]
+        )
+    # A misspelt key is refused, not ignored.
+    with pytest.raises(deploykit.InvalidInputError, match="resaon"):
+        deploykit.CadencePolicy(
+            freezes=[{"start": "2026-12-21", "end": "2027-01-01", "resaon": "holidays"}]
+        )
+    # Every problem at once, each with where it is.
+    with pytest.raises(deploykit.InvalidInputError) as info:
+        deploykit.CadencePolicy(
+            deploy_days=["tue", "thurs"],
+            freezes=[{"end": "2026-12-21"}],
+            team_leave=[{"date": "2026-12-03"}, {"start": "2026-12-10", "end": "2026-12-09"}],
+        )
+    message = str(info.value)
+    for where in ("deploy_days[1]", "freezes[0].start", "team_leave[1]"):
+        assert where in message, message
+    # As in the configuration, a reason is optional.
+    frozen = deploykit.CadencePolicy(freezes=[{"start": "2026-12-21", "end": "2027-01-01"}])
+    assert not frozen.check(datetime.date(2026, 12, 22)).allowed
+    leave = deploykit.CadencePolicy(
+        team_leave=[{"start": "2026-12-02", "end": "2026-12-03", "reason": None}]
+    )
+    assert not leave.check(datetime.date(2026, 12, 3)).allowed
+    assert leave.to_dict()["team_leave"] == [
+        {"date": "2026-12-02", "reason": ""},
+        {"date": "2026-12-03", "reason": ""},
+    ]

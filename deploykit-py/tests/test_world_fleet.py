@@ -1,5 +1,6 @@
 """Fleet operations on the simulated world: servers, group size, recycle, scale-in."""
 
+import gc
 from typing import Any
 
 import pytest
@@ -264,3 +265,36 @@ def test_a_fault_for_an_unknown_operation_or_no_call_is_refused(world: deploykit
     world.inject_fault("fleet.set_capacity", "permanent", times=1)
     with pytest.raises(deploykit.BackendError, match="injected"):
         world.recycle("prod", "pivcac")
+
+
+def test_merging_by_hand_ships_the_merged_commit_on_the_next_recycle() -> None:
+    world = deploykit.World.login_gov()
+    rc = world.cut_rc("idp")
+    assert rc.pr_number is not None
+    before = world.deploy_status("idp", "prod").git_sha
+    merged = world.merge_pr("idp", rc.pr_number)
+    assert merged != before
+    # Nothing shipped until the instances are replaced.
+    assert world.deploy_status("idp", "prod").git_sha == before
+    world.recycle("prod", "idp")
+    world.advance(1200)
+    world.scale_in("prod", "idp")
+    world.advance(600)
+    assert {s.deployed_sha for s in world.servers("prod", "idp")} == {merged}
+    assert world.deploy_status("idp", "prod").git_sha == merged
+    # Staging still runs what it ran.
+    assert world.deploy_status("idp", "staging").git_sha == rc.sha
+
+
+def test_each_world_keeps_its_changelog_in_its_own_temporary_folder() -> None:
+    first, second = deploykit.World.login_gov(), deploykit.World.login_gov()
+    mine = first.cut_rc("idp").changelog_path
+    theirs = second.cut_rc("idp").changelog_path
+    assert mine.exists() and theirs.exists()
+    assert mine.parent != theirs.parent
+    assert "deploykit-sandbox" not in str(mine)
+    del first
+    gc.collect()
+    # Removed with its world; the other world's is left alone.
+    assert not mine.parent.exists()
+    assert theirs.exists()
