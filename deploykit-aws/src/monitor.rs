@@ -480,6 +480,35 @@ impl Monitor for LogsInsightsMonitor {
             split_from_rows(*window, &request_rows, &flow_rows, old),
         ))
     }
+
+    /// The request log group of `role` in `env` exists (one DescribeLogGroups call); the
+    /// events log is optional (without it, no flow figures).
+    async fn check_readable(&self, env: &EnvName, role: &RoleName) -> Result<()> {
+        let group = Self::log_group(&self.requests_log_pattern, env, role);
+        let subject = format!("log group {group}");
+        let out = self
+            .clients
+            .logs
+            .describe_log_groups()
+            .log_group_name_prefix(&group)
+            .send()
+            .await
+            .map_err(|e| map_sdk_error("DescribeLogGroups", &subject, e))?;
+        if out
+            .log_groups()
+            .iter()
+            .any(|g| g.log_group_name() == Some(group.as_str()))
+        {
+            return Ok(());
+        }
+        Err(Error::not_found(format!(
+            "the request log group {group} does not exist in this account and region, so the \
+             monitor gate could not read any figures: check the environment and role names \
+             and aws.region (the log group is named {})",
+            self.requests_log_pattern
+        ))
+        .with("log_group", &group))
+    }
 }
 
 #[cfg(test)]

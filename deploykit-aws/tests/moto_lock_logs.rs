@@ -360,6 +360,22 @@ async fn the_monitor_queries_the_request_log_and_says_no_data_when_there_is_none
             .contains("prod_/srv/idp/shared/log/production.log"),
         "{err}"
     );
+    // What a deploy's preflight asks first: the log group is missing, named, with where to
+    // look; a group whose name only starts the same does not count.
+    c.logs
+        .create_log_group()
+        .log_group_name("prod_/srv/idp/shared/log/production.log.old")
+        .send()
+        .await
+        .unwrap();
+    let err = monitor.check_readable(&prod, &idp).await.unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::NotFound);
+    assert!(
+        err.to_string().contains(
+            "the request log group prod_/srv/idp/shared/log/production.log does not exist"
+        ) && err.to_string().contains("aws.region"),
+        "{err}"
+    );
 
     let group = "prod_/srv/idp/shared/log/production.log";
     c.logs
@@ -368,6 +384,7 @@ async fn the_monitor_queries_the_request_log_and_says_no_data_when_there_is_none
         .send()
         .await
         .unwrap();
+    monitor.check_readable(&prod, &idp).await.expect("readable");
     counter.clear();
     let sample = monitor.sample(&prod, &idp, &window).await.unwrap();
     assert!(sample.per_sha.is_empty(), "no requests: no data");

@@ -436,3 +436,46 @@ async fn an_announcement_that_timed_out_is_not_posted_twice_and_the_run_says_to_
     assert!(warning.contains("may have been posted"), "{warning}");
     assert!(warning.contains("check the channel"), "{warning}");
 }
+
+/// A monitor that cannot be read (a missing log group, a wrong region) would make the monitor
+/// gate roll the deploy back after the recycle: preflight asks it first and refuses as unsafe
+/// before anything changes; the dry run names it too.
+#[tokio::test]
+async fn an_unreadable_monitor_is_refused_before_anything_changes() {
+    let rig = Rig::prod().await;
+    rig.world
+        .faults()
+        .inject("monitor.check_readable", Fault::Permanent, 10);
+    let req = rig.request(DeployKind::Full);
+    let plan = deploykit_core::deploy::plan(&rig.ports, &rig.settings, &req)
+        .await
+        .expect("plan");
+    assert!(
+        plan.blockers
+            .iter()
+            .any(|b| b.starts_with("the monitor cannot read idp's figures in prod")),
+        "{:?}",
+        plan.blockers
+    );
+    let out = rig.deploy(&req).await;
+    let reason = stopped_reason(&out.status);
+    assert!(
+        reason.contains("the monitor cannot read idp's figures in prod")
+            && reason.contains("nothing was changed"),
+        "{reason}"
+    );
+    assert!(
+        matches!(
+            out.status,
+            FinalStatus::Stopped {
+                refused_as: Some(ErrorKind::Unsafe),
+                ..
+            }
+        ),
+        "{:?}",
+        out.status
+    );
+    assert_eq!(rig.merges(), 0);
+    assert_eq!(rig.launched("idp"), 0);
+    assert!(rig.lock_free().await);
+}

@@ -135,6 +135,11 @@ pub async fn plan(
     {
         blockers.push(format!("the deploy lock is held by {}", h.owner));
     }
+    if let Some(role) = app.main_role()
+        && let Err(e) = ports.monitor.check_readable(env, role).await
+    {
+        blockers.push(preflight::monitor_refusal(env, role, &e));
+    }
     let groups = ports.fleet.groups(env).await?;
     let mut rreq = crate::fleet_ops::RecycleRequest::new(
         env.clone(),

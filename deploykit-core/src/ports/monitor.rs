@@ -127,4 +127,13 @@ pub trait Monitor: Send + Sync + Debug {
         let _ = (env, role, window, old);
         Ok(None)
     }
+
+    /// Checks, before a deploy changes anything, that the figures of `role` in `env` can be
+    /// read at all (e.g. that the log group exists): `Err` says what is missing and where it
+    /// is configured. A gate that cannot read the monitor rolls the deploy back, so preflight
+    /// asks this first. The default has nothing to check.
+    async fn check_readable(&self, env: &EnvName, role: &RoleName) -> Result<()> {
+        let _ = (env, role);
+        Ok(())
+    }
 }

@@ -53,6 +53,7 @@ pub const OPERATIONS: &[&str] = &[
     "lock.release",
     "lock.renew",
     "logs.read_log",
+    "monitor.check_readable",
     "monitor.sample",
     "notifier.announce",
     "vcs.commits_between",

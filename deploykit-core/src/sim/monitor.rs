@@ -355,6 +355,11 @@ impl Monitor for ScriptedMonitor {
         })
     }
 
+    /// Readable unless a fault is injected (`monitor.check_readable`).
+    async fn check_readable(&self, _env: &EnvName, _role: &RoleName) -> Result<()> {
+        self.faults.check("monitor.check_readable")
+    }
+
     /// Splits by instance unless [`ScriptedMonitor::set_splits_by_instance`] said it cannot.
     async fn sample_by_instance(
         &self,

@@ -12,6 +12,7 @@ use crate::deploy::steps::policy_hooks::serving_sha;
 use crate::deploy::steps::{StepBody, app_groups, lock};
 use crate::error::{Error, ErrorKind, Result};
 use crate::model::DeployKind;
+use crate::model::names::{EnvName, RoleName};
 use crate::model::fleet::{Group, HealthStatus, Lifecycle};
 use crate::model::release_number::ReleaseNumber;
 use crate::model::sha::Sha;
@@ -182,6 +183,11 @@ pub(crate) async fn preflight(ctx: &StepContext<'_>, state: &DeployState) -> Res
                 ));
             }
         }
+    }
+
+    // The monitor: a gate that cannot read it rolls the deploy back after the recycle.
+    if let Some(refusal) = monitor_unreadable(ctx, state).await? {
+        return Ok(StepBody::refused_as(ErrorKind::Unsafe, refusal, facts));
     }
 
     // The lock.
@@ -369,6 +375,35 @@ async fn check_pr(
         reverts,
         body: pr.body,
     }))
+}
+
+/// Why the monitor gate could not read the figures of the app's main role, if it could not:
+/// the monitor's own words (e.g. a missing log group), after retries.
+pub(crate) async fn monitor_unreadable(
+    ctx: &StepContext<'_>,
+    state: &DeployState,
+) -> Result<Option<String>> {
+    let env = &state.request.env;
+    let role = super::main_role(state)?;
+    let monitor = &ctx.ports.monitor;
+    match ctx
+        .retry("check the monitor can be read", async || {
+            monitor.check_readable(env, &role).await
+        })
+        .await
+    {
+        Ok(()) => Ok(None),
+        Err(e) if e.kind() == ErrorKind::Interrupted => Err(e),
+        Err(e) => Ok(Some(monitor_refusal(env, &role, &e))),
+    }
+}
+
+/// The refusal of a deploy whose monitor cannot read `role`'s figures in `env` (`e`).
+pub(crate) fn monitor_refusal(env: &EnvName, role: &RoleName, e: &Error) -> String {
+    format!(
+        "the monitor cannot read {role}'s figures in {env}: {e}; the monitor gate would roll \
+         the deploy back after the recycle, so nothing was changed"
+    )
 }
 
 /// Why PR `number`, titled `title`, is the wrong kind of PR for a deploy of `kind`: a revert
