@@ -36,6 +36,23 @@ impl Asker {
         }
     }
 
+    /// How to see who holds the deploy lock of `app` in `env`.
+    pub fn lock_show(self, env: &str, app: &str) -> String {
+        match self {
+            Asker::Cli => format!("`deploykit lock show {env} {app}`"),
+            Asker::Python => format!("`lock_status({env:?}, {app:?})`"),
+        }
+    }
+
+    /// How to tell a change by hand to go on although the deploy lock could not be read:
+    /// `pass --yes` on the command line; Python has no such answer (`None`).
+    pub fn go_on_anyway(self) -> Option<&'static str> {
+        match self {
+            Asker::Cli => Some("pass --yes"),
+            Asker::Python => None,
+        }
+    }
+
     /// How to go ahead over a refusal: `--force`, or `force=True`.
     pub fn force(self) -> &'static str {
         match self {

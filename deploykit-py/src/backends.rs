@@ -58,6 +58,13 @@ impl PortSet for RealPorts {
             clock: self.clock.clone(),
             lock: self.lock(),
             apps: self.config.apps.values().cloned().collect(),
+            production: self
+                .config
+                .environments
+                .iter()
+                .filter(|(_, e)| e.production)
+                .filter_map(|(name, _)| EnvName::new(name).ok())
+                .collect(),
         }
     }
 

@@ -32,11 +32,15 @@ pub struct FleetBackend {
     pub lock: Arc<dyn DeployLock>,
     /// The apps, whose roles tell which deploy lock a change to a role concerns.
     pub apps: Vec<AppSettings>,
+    /// The production environments: a deploy lock that cannot be read there refuses a
+    /// recycle or scale-in (elsewhere it is a warning event).
+    pub production: Vec<EnvName>,
 }
 
 impl FleetBackend {
     /// Refuses `what` (not a dry run) on `roles` of `env` while a deploy holds the lock of
-    /// an app they touch, as the CLI does; a lock that cannot be read is a warning event.
+    /// an app they touch, as the CLI does; a lock that cannot be read refuses it in
+    /// production and is a warning event elsewhere.
     async fn refuse_while_deploying(
         &self,
         env: &EnvName,
@@ -49,6 +53,7 @@ impl FleetBackend {
             env,
             roles,
             asker: deploykit_core::Asker::Python,
+            refuse_if_unreadable: self.production.contains(env),
         };
         fleet_ops::refuse_while_deploying(
             self.lock.as_ref(),

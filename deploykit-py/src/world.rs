@@ -118,6 +118,7 @@ impl PortSet for WorldPorts {
             clock: self.world.clock(),
             lock: self.world.lock(),
             apps: vec![AppSettings::idp(), AppSettings::pki()],
+            production: vec![EnvName::new("prod").expect("a valid name")],
         }
     }
 

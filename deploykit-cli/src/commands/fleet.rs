@@ -66,6 +66,8 @@ async fn refuse_while_deploying(
         env,
         roles,
         asker: Asker::Cli,
+        // An unreadable lock refuses a production change unless --yes says to go on.
+        refuse_if_unreadable: config.env_settings(env).production && !inv.cli.yes,
     };
     fleet_ops::refuse_while_deploying(lock.as_ref(), clock.as_ref(), &apps, change, &inv.sink).await
 }

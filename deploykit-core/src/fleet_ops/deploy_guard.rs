@@ -6,7 +6,7 @@
 
 use crate::asker::Asker;
 use crate::deploy::held_lock::LockStatus;
-use crate::error::{Error, Result};
+use crate::error::{Error, ErrorKind, Result};
 use crate::events::{Event, EventSink};
 use crate::model::AppSettings;
 use crate::model::names::{EnvName, RoleName, RoleSelector};
@@ -36,11 +36,16 @@ pub struct HandChange<'a> {
     pub roles: &'a RoleSelector,
     /// Who asks, so the refusal names the way on in their terms.
     pub asker: Asker,
+    /// Whether a deploy lock that cannot be read (no `ssm:GetParameter`, throttling, no
+    /// network) refuses the change: in production, unless the person said to go on; a
+    /// warning otherwise.
+    pub refuse_if_unreadable: bool,
 }
 
 /// Refuses (unsafe) `change` while the deploy lock of an app its roles touch (among `apps`)
-/// is held and not expired (by `clock`). A lock that cannot be read is not a refusal: a
-/// warning event says so and the caller goes on.
+/// is held and not expired (by `clock`). A lock that cannot be read refuses it too (unsafe)
+/// when [`HandChange::refuse_if_unreadable`]; otherwise a warning event says so and the
+/// caller goes on.
 pub async fn refuse_while_deploying(
     lock: &dyn DeployLock,
     clock: &dyn Clock,
@@ -53,10 +58,29 @@ pub async fn refuse_while_deploying(
         env,
         roles,
         asker,
+        refuse_if_unreadable,
     } = change;
     for app in apps.iter().filter(|a| touches(a, roles)) {
         let holder = match lock.holder(env, &app.name).await {
             Ok(holder) => holder,
+            Err(e) if e.kind() == ErrorKind::Interrupted => return Err(e),
+            Err(e) if refuse_if_unreadable => {
+                return Err(Error::unsafe_op(format!(
+                    "could not read the deploy lock of {} in {env} ({}), so a deploy of {} may \
+                     be running: a {what} by hand now could change the groups it is working \
+                     on. Check with {} (reading the lock needs ssm:GetParameter), then run \
+                     this again{}",
+                    app.name,
+                    e.message(),
+                    app.name,
+                    asker.lock_show(env.as_str(), app.name.as_str()),
+                    asker
+                        .go_on_anyway()
+                        .map(|how| format!(", or {how} to {what} anyway"))
+                        .unwrap_or_default()
+                ))
+                .with_source(e));
+            }
             Err(e) => {
                 events.emit(Event::Warning {
                     at: clock.now(),
@@ -148,6 +172,7 @@ mod tests {
             env: &EnvName::new("prod").expect("env"),
             roles: &roles,
             asker: Asker::Cli,
+            refuse_if_unreadable: true,
         };
         let result = refuse_while_deploying(
             lock,
@@ -202,5 +227,50 @@ mod tests {
         .await
         .expect("acquire");
         assert!(check(&lock, "idp").await.0.is_ok());
+    }
+
+    /// A lock that cannot be read (no ssm:GetParameter) refuses a change by hand in
+    /// production, saying how to check and how to go on anyway; elsewhere it warns.
+    #[tokio::test]
+    async fn an_unreadable_lock_refuses_a_production_change_and_warns_elsewhere() {
+        let faults = Arc::new(Faults::new());
+        faults.inject("lock.holder", crate::sim::Fault::Permanent, 10);
+        let lock = MemoryLock::new(Arc::new(VirtualClock::new(now())), faults);
+        let (result, _) = check(&lock, "idp").await;
+        let err = result.expect_err("refused");
+        assert_eq!(err.kind(), ErrorKind::Unsafe);
+        let text = err.to_string();
+        assert!(
+            text.starts_with("could not read the deploy lock of idp in prod")
+                && text.contains("deploykit lock show prod idp")
+                && text.contains("pass --yes to recycle anyway"),
+            "{text}"
+        );
+
+        let events = RecordingSink::default();
+        let roles = "idp".parse().expect("roles");
+        let warned = refuse_while_deploying(
+            &lock,
+            &VirtualClock::new(now()),
+            &[AppSettings::idp()],
+            HandChange {
+                what: "recycle",
+                env: &EnvName::new("staging").expect("env"),
+                roles: &roles,
+                asker: Asker::Cli,
+                refuse_if_unreadable: false,
+            },
+            &events,
+        )
+        .await;
+        assert!(warned.is_ok());
+        assert!(
+            events.events().iter().any(|e| matches!(
+                e,
+                Event::Warning { message, .. } if message.starts_with("could not read the deploy lock")
+            )),
+            "{:?}",
+            events.events()
+        );
     }
 }
