@@ -130,10 +130,13 @@ fn lb_text(s: Option<LbState>) -> &'static str {
     }
 }
 
-/// Renders rows as a plain-text table with ls-servers' columns.
+/// Renders rows as a plain-text table with ls-servers' columns, and Auto Scaling's health
+/// (HEALTH: an unhealthy instance is about to be replaced, whatever its load balancer says)
+/// beside the load balancer's (LB).
 pub fn render_servers(rows: &[ServerRow]) -> String {
     let header = [
-        "INSTANCE", "IMAGE", "NAME", "TYPE", "AZ", "STATE", "LB", "LAUNCHED", "UPTIME", "SHA",
+        "INSTANCE", "IMAGE", "NAME", "TYPE", "AZ", "STATE", "HEALTH", "LB", "LAUNCHED", "UPTIME",
+        "SHA",
     ];
     let body: Vec<Vec<String>> = rows
         .iter()
@@ -145,6 +148,11 @@ pub fn render_servers(rows: &[ServerRow]) -> String {
                 r.instance_type.clone().unwrap_or_else(|| "-".into()),
                 r.availability_zone.clone().unwrap_or_else(|| "-".into()),
                 r.lifecycle.to_string(),
+                match r.health {
+                    HealthStatus::Healthy => "healthy",
+                    HealthStatus::Unhealthy => "unhealthy",
+                }
+                .to_string(),
                 lb_text(r.lb_state).to_string(),
                 r.launch_time.format("%Y-%m-%d %H:%M:%S").to_string(),
                 format_uptime(r.uptime_secs),
@@ -178,9 +186,15 @@ mod tests {
         let mut a = inst(2, -600);
         a.tags.insert("gitsha:idp".into(), "a".repeat(40));
         a.tags.insert("Name".into(), "asg-prod-idp".into());
-        idp.instances = vec![a, inst(1, -7200)];
+        let mut old = inst(1, -7200);
+        old.health = HealthStatus::Unhealthy;
+        idp.instances = vec![a, old];
         let rows = server_rows(&[idp], t0(), &|_, i| {
-            (i == &iid(2)).then_some(LbState::Initial)
+            Some(if i == &iid(2) {
+                LbState::Initial
+            } else {
+                LbState::Healthy
+            })
         });
         assert_eq!(rows[0].instance_id, iid(1), "oldest first");
         assert_eq!(rows[0].uptime_secs, 7200);
@@ -195,6 +209,18 @@ mod tests {
             text.lines()
                 .next()
                 .is_some_and(|h| h.starts_with("INSTANCE"))
+        );
+        // Auto Scaling's health beside the load balancer's: healthy to the load balancer,
+        // about to be replaced by Auto Scaling.
+        let old_row = text
+            .lines()
+            .find(|l| l.starts_with(&iid(1).to_string()))
+            .expect("the old instance's row");
+        assert!(
+            text.lines().next().is_some_and(|h| h.contains("HEALTH"))
+                && old_row.contains(" unhealthy ")
+                && old_row.contains(" healthy "),
+            "{text}"
         );
         // The SHA as everywhere else: its first seven characters.
         assert!(
