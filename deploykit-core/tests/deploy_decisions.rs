@@ -257,6 +257,17 @@ async fn the_dry_run_plan_has_the_numbers_and_changes_nothing() {
         text.contains("RecycleOnce.asg-recycle at 2026-11-24 15:15:00 UTC"),
         "{text}"
     );
+    // Each group's spindown is listed before its scale-out, in the order the recycle makes
+    // them, with times to the second.
+    for line in &recycle.operations {
+        let spindown = line.find("RecycleOnce").expect("a spindown");
+        let scale_out = line
+            .find("DelayedScaleOut")
+            .or_else(|| line.find("set_capacity"))
+            .expect("a scale-out");
+        assert!(spindown < scale_out, "{line}");
+        assert!(!line.contains(".0"), "{line}");
+    }
     assert_eq!(p.steps.len(), 14);
     // As text: numbered steps, the rules in percent, the recycle's times, and a way on.
     let shown = p.render();

@@ -230,11 +230,15 @@ pub async fn plan(
                         .iter()
                         .chain(p.groups.iter())
                         .map(|g| {
+                            let at = |t: DateTime<Utc>| t.format("%Y-%m-%d %H:%M:%S UTC");
                             let out = if g.scale_out_at > p.planned_at {
                                 format!(
                                     "fleet.put_scheduled_action({}, {DELAYED_SCALE_OUT_ACTION} at \
                                      {}: desired {} -> {})",
-                                    g.group, g.scale_out_at, g.old.desired, g.new_desired
+                                    g.group,
+                                    at(g.scale_out_at),
+                                    g.old.desired,
+                                    g.new_desired
                                 )
                             } else {
                                 format!(
@@ -242,10 +246,14 @@ pub async fn plan(
                                     g.group, g.old.desired, g.new_desired
                                 )
                             };
+                            // The spindown is scheduled first, as the recycle does it: a
+                            // recycle stopped in between never leaves a group doubled for good.
                             format!(
-                                "{out}; fleet.put_scheduled_action({}, {RECYCLE_ACTION} at {}: \
-                                 desired back to {})",
-                                g.group, g.spindown_at, g.old.desired
+                                "fleet.put_scheduled_action({}, {RECYCLE_ACTION} at {}: desired \
+                                 back to {}); {out}",
+                                g.group,
+                                at(g.spindown_at),
+                                g.old.desired
                             )
                         })
                         .collect(),
