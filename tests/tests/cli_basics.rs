@@ -306,3 +306,39 @@ fn a_deploy_without_its_reason_is_refused_before_anything_is_prepared() {
         stderr(&out)
     );
 }
+
+/// The configuration's warnings reach every command, not only `config check` (which lists
+/// them once, as before): with only the main Slack webhook, a command says the cross-posts
+/// will not happen, without the webhook URL.
+#[test]
+fn configuration_warnings_are_said_by_every_command_once() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let state = dir.path().join("state").display().to_string();
+    let hook = "https://hooks.slack.com/services/T0FAKE/B0FAKE/secretvalue";
+    let env = [
+        ("XDG_STATE_HOME", state.as_str()),
+        ("HOME", state.as_str()),
+        ("SLACK_WEBHOOK_URL", hook),
+    ];
+    let out = deploykit_tests::run_in(
+        dir.path(),
+        &["cadence", "check", "--date", "2026-12-08"],
+        &env,
+    );
+    assert!(out.status.success(), "{}", stderr(&out));
+    let err = stderr(&out);
+    assert_eq!(
+        err.matches("no webhook for #login-delivery").count(),
+        1,
+        "{err}"
+    );
+    assert!(err.contains("no webhook for #login-devops"), "{err}");
+    assert!(!err.contains("secretvalue"), "{err}");
+    let out = deploykit_tests::run_in(dir.path(), &["config", "check"], &env);
+    let all = format!("{}{}", stdout(&out), stderr(&out));
+    assert_eq!(
+        all.matches("no webhook for #login-delivery").count(),
+        1,
+        "{all}"
+    );
+}

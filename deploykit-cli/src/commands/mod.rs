@@ -14,10 +14,11 @@ mod sandbox_pr;
 mod status;
 
 use std::collections::BTreeMap;
+use std::sync::atomic::{AtomicBool, Ordering};
 
 use deploykit_core::config::EffectiveConfig;
 use deploykit_core::deploy::FileJournal;
-use deploykit_core::{Error, Result};
+use deploykit_core::{Error, Event, EventSink, Result};
 
 use crate::args::{
     AsgCommand, CadenceCommand, Cli, Command, LockCommand, MigrationCommand, RcCommand,
@@ -38,12 +39,28 @@ pub struct Invocation<'a> {
     pub sink: TerminalSink,
     /// Notes which run the command drives, for the message when a signal stops it.
     pub runs: RunTracker,
+    /// Whether the configuration's warnings were said already (once per command).
+    warned: AtomicBool,
 }
 
 impl Invocation<'_> {
-    /// The effective configuration (file, then env, then `--set` flags).
+    /// The effective configuration (file, then env, then `--set` flags). The first time, its
+    /// warnings (a webhook missing for a cross-post, a secret file ignored, an unknown
+    /// `DEPLOYKIT_*` variable) are said as warning events, except by `config`, which lists
+    /// them itself, and in the sandbox, which uses none of it.
     pub fn config(&self) -> Result<EffectiveConfig> {
-        deploykit_core::config::load(self.cli.config.as_deref(), &self.flag_overrides()?)
+        let config =
+            deploykit_core::config::load(self.cli.config.as_deref(), &self.flag_overrides()?)?;
+        let quiet = self.cli.sandbox || matches!(self.cli.command, Command::Config(_));
+        if !quiet && !self.warned.swap(true, Ordering::Relaxed) {
+            for w in &config.warnings {
+                self.sink.emit(Event::Warning {
+                    at: chrono::Utc::now(),
+                    message: format!("configuration: {w}"),
+                });
+            }
+        }
+        Ok(config)
     }
 
     /// The run journal: the state directory, or its `sandbox` folder for simulated runs (so
@@ -146,6 +163,7 @@ pub async fn run(cli: &Cli, format: Format, runs: RunTracker) -> Result<u8> {
         format,
         sink: TerminalSink::new(format),
         runs,
+        warned: AtomicBool::new(false),
     };
     match &cli.command {
         Command::Demo(args) => demo::run(&inv, args).await,

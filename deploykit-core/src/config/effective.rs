@@ -549,6 +549,36 @@ fn validate(w: &mut Walk, c: &EffectiveConfig) {
         }
         _ => {}
     }
+    // With webhooks, each channel has its own: one missing means the guide's cross-posts
+    // silently do not happen.
+    if n.kind == NotifierKind::SlackWebhook && c.secrets.slack_webhook_url.is_some() {
+        for (missing, key, env, channel, what) in [
+            (
+                c.secrets.slack_cross_post_webhook_url.is_none(),
+                "notifier.cross_post_webhook_url_file",
+                "SLACK_CROSS_POST_WEBHOOK_URL",
+                &n.channels.cross_post,
+                "pending release PRs are not cross-posted",
+            ),
+            (
+                c.secrets.slack_devops_webhook_url.is_none(),
+                "notifier.devops_webhook_url_file",
+                "SLACK_DEVOPS_WEBHOOK_URL",
+                &n.channels.devops,
+                "recycle announcements are not posted",
+            ),
+        ] {
+            if missing {
+                w.warning(
+                    key,
+                    format!(
+                        "no webhook for {channel}, so {what} there (the guide posts them \
+                         there too); set {env} or {key}"
+                    ),
+                );
+            }
+        }
+    }
     for (key, channel) in [
         ("main", &n.channels.main),
         ("cross_post", &n.channels.cross_post),

@@ -514,3 +514,41 @@ fn a_missing_config_file_given_with_the_flag_says_only_to_check_the_path() {
     let err = resolve_file(Some(missing), &none(), &none()).expect_err("missing file");
     assert!(!err.to_string().contains("--config"), "{err}");
 }
+
+/// With Slack webhooks, each channel has its own: with only the main one, the guide's
+/// cross-posts (pending release PRs to the cross-post channel, recycles to the devops one)
+/// would silently not happen, so `config check` warns, naming each channel and how to set it.
+#[test]
+fn webhooks_missing_for_the_cross_posts_are_warned_about() {
+    let hook = "https://hooks.slack.com/services/T0/B0/main";
+    let report = check_report(None, &map(&[("SLACK_WEBHOOK_URL", hook)]), &none());
+    assert!(report.problems.is_empty(), "{report:?}");
+    let paths: Vec<&str> = report.warnings.iter().map(|w| w.key_path.as_str()).collect();
+    assert_eq!(
+        paths,
+        [
+            "notifier.cross_post_webhook_url_file",
+            "notifier.devops_webhook_url_file"
+        ],
+        "{report:?}"
+    );
+    assert!(
+        report.warnings[0].message.contains("#login-delivery")
+            && report.warnings[0]
+                .message
+                .contains("set SLACK_CROSS_POST_WEBHOOK_URL"),
+        "{}",
+        report.warnings[0]
+    );
+    assert!(
+        report.warnings[1].message.contains("recycle announcements"),
+        "{}",
+        report.warnings[1]
+    );
+    let all = map(&[
+        ("SLACK_WEBHOOK_URL", hook),
+        ("SLACK_CROSS_POST_WEBHOOK_URL", "https://hooks.slack.com/services/T0/B1/x"),
+        ("SLACK_DEVOPS_WEBHOOK_URL", "https://hooks.slack.com/services/T0/B2/y"),
+    ]);
+    assert!(check_report(None, &all, &none()).warnings.is_empty());
+}
