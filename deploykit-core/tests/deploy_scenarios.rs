@@ -208,3 +208,49 @@ async fn unhealthy_new_hosts_roll_back_after_the_health_timeout() {
     assert!(reason.contains("health_gate"), "{reason}");
     assert!(reason.contains("0 of 4 new instances healthy"), "{reason}");
 }
+
+/// Auto Scaling reads Healthy throughout the health check grace period, so a new worker (no
+/// load balancer) counts only once past it: with worker's grace at 600 s, the health gate
+/// waits for that, although idp's new instances pass their load-balancer checks 300 s after
+/// launch.
+#[tokio::test]
+async fn the_health_gate_waits_out_the_grace_period_of_workers() {
+    let rig = Rig::prod().await;
+    rig.fleet()
+        .set_grace_secs(&rig.group("worker"), 600)
+        .expect("grace");
+    let out = rig.deploy(&rig.request(DeployKind::Full)).await;
+    assert_eq!(out.status, FinalStatus::Deployed, "{out:#?}");
+    let worker = rig.group("worker");
+    let launched = rig
+        .fleet()
+        .history()
+        .into_iter()
+        .filter(|e| {
+            e.group == worker
+                && matches!(e.kind, deploykit_core::sim::FleetEventKind::Launched { .. })
+        })
+        .map(|e| e.at)
+        .max()
+        .expect("new workers");
+    let health = out
+        .verdicts
+        .iter()
+        .find(|v| v.gate == "health")
+        .expect("health verdict");
+    assert_eq!(health.verdict, "go", "{}", health.explanation);
+    assert!(
+        health.at >= launched + chrono::Duration::seconds(600),
+        "the gate passed at {} for workers launched at {launched}: {}",
+        health.at,
+        health.explanation
+    );
+    assert!(
+        health
+            .explanation
+            .contains("prod-worker: 2 of 2 new instances healthy"),
+        "{}",
+        health.explanation
+    );
+    assert_capacity_kept(&rig);
+}

@@ -402,3 +402,161 @@ async fn a_change_that_failed_is_not_reported_as_done() {
         "the scale-out failed and is not reported: {did:?}"
     );
 }
+
+fn messages(sink: &RecordingSink) -> (Vec<String>, Vec<String>) {
+    let mut did = Vec::new();
+    let mut said = Vec::new();
+    for e in sink.events() {
+        match e {
+            deploykit_core::Event::Action { description, .. } => did.push(description),
+            deploykit_core::Event::Info { message, .. }
+            | deploykit_core::Event::Warning { message, .. } => said.push(message),
+            _ => {}
+        }
+    }
+    (did, said)
+}
+
+/// An instance parked in Standby (desired lowered for it) is not a leftover: the recycle goes
+/// ahead, scale-in old removes the other old instances and leaves it, and nothing counts it
+/// as running capacity.
+#[tokio::test]
+async fn a_standby_instance_is_neither_a_leftover_nor_scaled_in() {
+    let (clock, fleet) = prod_fleet();
+    let sink = RecordingSink::default();
+    let ctx = FleetContext {
+        fleet: &*fleet,
+        clock: &*clock,
+        events: &sink,
+    };
+    let before = fleet.group_snapshot(&gname("idp")).expect("idp");
+    let parked = before.instances[0].id.clone();
+    fleet
+        .enter_standby(&gname("idp"), std::slice::from_ref(&parked), true)
+        .expect("standby");
+    let report = prechecks(&ctx, &prod(), &RoleSelector::All)
+        .await
+        .expect("prechecks");
+    assert!(report.is_clear(), "{:?}", report.problems());
+
+    let out = recycle(&ctx, &RecycleRequest::new(prod(), role("idp")))
+        .await
+        .expect("a Standby instance is no leftover");
+    let idp = out
+        .groups
+        .iter()
+        .find(|g| g.group == gname("idp"))
+        .expect("idp");
+    assert_eq!((idp.old.desired, idp.new_desired), (3, 6));
+    let (_, said) = messages(&sink);
+    let note = format!("prod-idp: 1 instance in Standby (not counted): {parked}");
+    assert!(said.iter().any(|m| m.starts_with(&note)), "{said:?}");
+
+    clock.advance_to(out.finishes_at + chrono::Duration::seconds(60));
+    let all_old = ScaleInRequest {
+        env: prod(),
+        roles: RoleSelector::All,
+        mode: ScaleInMode::Old,
+        dry_run: false,
+    };
+    let scaled = scale_in(&ctx, &all_old).await.expect("scale in old");
+    let idp_out = scaled
+        .groups
+        .iter()
+        .find(|g| g.group == gname("idp"))
+        .expect("idp");
+    assert_eq!(idp_out.removed.len(), 3, "{idp_out:?}");
+    assert!(!idp_out.removed.contains(&parked), "{idp_out:?}");
+    assert_eq!(idp_out.standby, std::slice::from_ref(&parked));
+    clock.sleep(Duration::from_secs(60)).await;
+
+    let after = fleet.group_snapshot(&gname("idp")).expect("idp");
+    let counted: Vec<_> = after.counted_instances().map(|i| i.id.clone()).collect();
+    assert_eq!(counted, idp_out.kept, "exactly the kept instances serve");
+    assert!(
+        after
+            .counted_instances()
+            .all(|i| i.deployed_sha() == Some(new_sha()))
+    );
+    let still: Vec<_> = after.standby_instances().map(|i| i.id.clone()).collect();
+    assert_eq!(
+        still,
+        [parked],
+        "Auto Scaling never scales in a Standby instance"
+    );
+    assert!(fleet.min_healthy_in_service(&gname("idp")) >= 3);
+    let report = prechecks(&ctx, &prod(), &RoleSelector::All)
+        .await
+        .expect("prechecks");
+    assert!(report.is_clear(), "{:?}", report.problems());
+    let again = RecycleRequest {
+        dry_run: true,
+        ..RecycleRequest::new(prod(), role("idp"))
+    };
+    recycle(&ctx, &again)
+        .await
+        .expect("the next recycle is not refused");
+}
+
+/// Run again with `--force` after its scale-out, a recycle launches nothing (never doubling a
+/// group twice), and says so: no `desired 4 -> 8`, no "scale out" claimed.
+#[tokio::test]
+async fn forcing_a_recycle_that_already_scaled_out_says_no_instance_is_launched() {
+    let (clock, fleet) = prod_fleet();
+    let ctx = quiet(&clock, &fleet);
+    recycle(&ctx, &RecycleRequest::new(prod(), role("idp")))
+        .await
+        .expect("recycle");
+    clock.advance_to(start() + chrono::Duration::seconds(360));
+    assert_eq!(desired_and_spindown(&fleet, "idp"), (8, Some(4)));
+    let launched = fleet.history().len();
+
+    let sink = RecordingSink::default();
+    let ctx = FleetContext {
+        fleet: &*fleet,
+        clock: &*clock,
+        events: &sink,
+    };
+    let mut forced = RecycleRequest::new(prod(), role("idp"));
+    forced.if_in_progress = InProgressPolicy::Proceed;
+    let out = recycle(&ctx, &forced).await.expect("forced");
+    let described: Vec<String> = out
+        .migration
+        .iter()
+        .chain(&out.groups)
+        .map(|g| g.describe("recycling"))
+        .collect();
+    assert_eq!(
+        described,
+        [
+            "recycling prod-migration: already scaled out to 1 (no new instances); spindown \
+             moved to 17:16:00 UTC, back to 0",
+            "recycling prod-idp: already scaled out to 8 (no new instances); spindown moved to \
+             17:21:00 UTC, back to 4",
+            "recycling prod-worker: already scaled out to 4 (no new instances); spindown moved \
+             to 17:21:00 UTC, back to 2",
+        ]
+    );
+    let (did, said) = messages(&sink);
+    assert!(
+        did.iter().all(|d| d.starts_with("schedule RecycleOnce")),
+        "{did:?}"
+    );
+    assert!(
+        said.iter()
+            .any(|m| m.starts_with("prod-migration already scaled out to 1 (no new instances)")),
+        "{said:?}"
+    );
+    // Nothing launched or resized: only the spindowns were put again.
+    let history = fleet.history();
+    assert!(
+        history[launched..].iter().all(|e| matches!(
+            e.kind,
+            deploykit_core::sim::FleetEventKind::ActionPut { .. }
+        )),
+        "{:?}",
+        &history[launched..]
+    );
+    assert_eq!(desired_and_spindown(&fleet, "idp"), (8, Some(4)));
+    assert_eq!(desired_and_spindown(&fleet, "migration"), (1, Some(0)));
+}

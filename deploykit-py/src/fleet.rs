@@ -83,8 +83,16 @@ record_class!(
     /// The recycle of one group.
     PyGroupRecycle(GroupRecycle) as "GroupRecycle",
     repr = |r| format!(
-        "GroupRecycle(group='{}', desired {} -> {}, spindown_at='{}')",
-        r.group, r.old.desired, r.new_desired, r.spindown_at.to_rfc3339()
+        "GroupRecycle(group='{}', desired {} -> {}{}, spindown_at='{}')",
+        r.group,
+        r.scale_out_from(),
+        r.new_desired,
+        if r.already_scaled_out() {
+            " (already scaled out: no new instances)"
+        } else {
+            ""
+        },
+        r.spindown_at.to_rfc3339()
     ),
     {
         /// The group, `<env>-<role>`.

@@ -2,7 +2,9 @@
 
 use crate::error::{Error, Result};
 use crate::fleet_ops::{FleetContext, show_time, stopped_before_scale_out};
-use crate::model::fleet::{Capacity, CapacityChange, GroupName, ScheduledAction};
+use crate::model::fleet::{
+    Capacity, CapacityChange, GroupName, InstanceId, ScheduledAction, standby_note,
+};
 
 /// A group's size as asg-size prints it.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
@@ -11,8 +13,12 @@ pub struct GroupSize {
     pub group: GroupName,
     /// min / desired / max.
     pub capacity: Capacity,
-    /// Running instances (pending, in service or standby).
+    /// Running instances counted toward the desired capacity (pending or in service; not
+    /// those in Standby).
     pub running: u32,
+    /// Instances in Standby: running, but not counted toward the desired capacity.
+    #[serde(default)]
+    pub standby: Vec<InstanceId>,
     /// Scheduled actions on the group, earliest first.
     pub scheduled_actions: Vec<ScheduledAction>,
     /// A recycle was stopped before this group scaled out: its spindown is scheduled, its
@@ -25,8 +31,11 @@ impl GroupSize {
     /// Plain text: one line of capacity, then one line per scheduled action.
     pub fn render(&self) -> String {
         let c = self.capacity;
+        let standby = standby_note(&self.standby)
+            .map(|n| format!("; {n}"))
+            .unwrap_or_default();
         let mut out = format!(
-            "{}: min {} / desired {} / max {} ({} running)\n",
+            "{}: min {} / desired {} / max {} ({} running{standby})\n",
             self.group, c.min, c.desired, c.max, self.running
         );
         for a in &self.scheduled_actions {
@@ -67,7 +76,8 @@ pub async fn group_size(ctx: &FleetContext<'_>, group: &GroupName) -> Result<Gro
     Ok(GroupSize {
         group: g.name.clone(),
         capacity: g.capacity,
-        running: u32::try_from(g.running_instances().count()).unwrap_or(u32::MAX),
+        running: u32::try_from(g.counted_instances().count()).unwrap_or(u32::MAX),
+        standby: g.standby_instances().map(|i| i.id.clone()).collect(),
         scheduled_actions: actions,
         recycle_stopped: stopped_before_scale_out(&g),
     })
@@ -196,6 +206,27 @@ mod tests {
             .await
             .expect_err("above max");
         assert_eq!(err.kind(), ErrorKind::InvalidInput);
+    }
+
+    #[tokio::test]
+    async fn standby_instances_are_not_counted_running_and_are_noted() {
+        let mut pivcac = group("pivcac", 0, 1, 4);
+        pivcac.instances = vec![inst(1, -3000), inst(2, -2000)];
+        pivcac.instances[0].lifecycle = crate::model::fleet::Lifecycle::Standby;
+        let fleet = RecordingFleet::new(vec![pivcac]);
+        let clock = FixedClock(t0());
+        let size = group_size(&quiet(&fleet, &clock), &gname("pivcac"))
+            .await
+            .expect("size");
+        assert_eq!(size.running, 1);
+        let text = size.render();
+        assert!(
+            text.starts_with(
+                "prod-pivcac: min 0 / desired 1 / max 4 (1 running; 1 instance in Standby (not \
+                 counted): i-00000001)"
+            ),
+            "{text}"
+        );
     }
 
     #[tokio::test]

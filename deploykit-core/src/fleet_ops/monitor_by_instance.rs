@@ -42,7 +42,7 @@ pub async fn monitor_by_instance(
             listed(&old),
             old.len(),
             group.name,
-            group.running_instances().count().saturating_sub(old.len())
+            group.counted_instances().count().saturating_sub(old.len())
         ));
         return Ok(table);
     } else {

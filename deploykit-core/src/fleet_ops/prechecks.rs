@@ -11,7 +11,7 @@ use chrono::{DateTime, Utc};
 
 use crate::error::Result;
 use crate::fleet_ops::{FleetContext, show_time};
-use crate::model::fleet::{Capacity, Group, GroupName, InstanceId};
+use crate::model::fleet::{Capacity, Group, GroupName, InstanceId, standby_note};
 use crate::model::names::{EnvName, RoleName, RoleSelector};
 
 /// What the pre-checks found on one group.
@@ -21,10 +21,16 @@ pub struct GroupPreCheck {
     pub group: GroupName,
     /// Its capacity.
     pub capacity: Capacity,
-    /// How many instances are running (pending, in service or standby).
+    /// How many instances count toward the desired capacity (pending or in service; not
+    /// those in Standby).
     pub running: u32,
-    /// Running instances beyond desired, oldest first (empty while a recycle is in progress).
+    /// Counted instances beyond desired, oldest first (empty while a recycle is in
+    /// progress).
     pub extra: Vec<InstanceId>,
+    /// Instances in Standby: shown, but not counted in `running` or `extra` (Auto Scaling
+    /// leaves them out of desired capacity and never scales them in).
+    #[serde(default)]
+    pub standby: Vec<InstanceId>,
     /// When the recycle in progress spins down, if one is.
     pub recycle_in_progress_until: Option<DateTime<Utc>>,
 }
@@ -42,15 +48,24 @@ impl GroupPreCheck {
         }
         if !self.extra.is_empty() {
             out.push(format!(
-                "{} has {} running instances for desired {} ({} extra): scale in old \
+                "{} has {} running instances for desired {} ({} extra{}): scale in old \
                  instances before deploying",
                 self.group,
                 self.running,
                 self.capacity.desired,
-                self.extra.len()
+                self.extra.len(),
+                self.standby_aside()
             ));
         }
         out
+    }
+
+    /// `; 1 instance in Standby (not counted): i-…` when the group has some, else empty: the
+    /// aside of the messages that count the group's instances.
+    pub fn standby_aside(&self) -> String {
+        standby_note(&self.standby)
+            .map(|n| format!("; {n}"))
+            .unwrap_or_default()
     }
 }
 
@@ -85,8 +100,9 @@ pub fn check_group(group: &Group) -> GroupPreCheck {
     GroupPreCheck {
         group: group.name.clone(),
         capacity: group.capacity,
-        running: u32::try_from(group.running_instances().count()).unwrap_or(u32::MAX),
+        running: u32::try_from(group.counted_instances().count()).unwrap_or(u32::MAX),
         extra,
+        standby: group.standby_instances().map(|i| i.id.clone()).collect(),
         recycle_in_progress_until: in_progress,
     }
 }
@@ -164,6 +180,31 @@ mod tests {
             ["prod-idp", "prod-migration", "prod-pivcac", "prod-worker"]
         );
         assert_eq!(report.problems().len(), 1);
+    }
+
+    #[test]
+    fn standby_instances_are_not_extra_and_are_noted_aside() {
+        use crate::model::fleet::Lifecycle;
+        // pivcac desired 1 after its oldest instance entered Standby (desired decremented).
+        let mut pivcac = group("pivcac", 0, 1, 4);
+        pivcac.instances = vec![inst(1, -3000), inst(2, -2000)];
+        pivcac.instances[0].lifecycle = Lifecycle::Standby;
+        let report = check_groups(&[pivcac.clone()], &prod(), &"pivcac".parse().expect("role"));
+        assert!(report.is_clear(), "{:?}", report.problems());
+        assert_eq!(report.groups[0].running, 1);
+        assert_eq!(report.groups[0].standby, [iid(1)]);
+        // With a real leftover too, only it is extra, and the Standby one is noted aside.
+        pivcac.instances.push(inst(3, -100));
+        let report = check_groups(&[pivcac], &prod(), &"pivcac".parse().expect("role"));
+        assert_eq!(report.groups[0].extra, [iid(2)]);
+        let problems = report.problems();
+        assert!(
+            problems[0].contains(
+                "2 running instances for desired 1 (1 extra; 1 instance in Standby (not \
+                 counted): i-00000001)"
+            ),
+            "{problems:?}"
+        );
     }
 
     #[test]

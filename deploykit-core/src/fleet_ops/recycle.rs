@@ -96,6 +96,12 @@ pub struct GroupRecycle {
     pub old: Capacity,
     /// The desired capacity while recycling (2 x old; 1 for the migration group).
     pub new_desired: u32,
+    /// The group's desired capacity when the recycle was planned; `None` when not known (a
+    /// recycle read back from the fleet, or recorded before this was kept). Over a recycle in
+    /// progress that already scaled out it is `new_desired` already: see
+    /// [`GroupRecycle::already_scaled_out`].
+    #[serde(default)]
+    pub desired_before: Option<u32>,
     /// When the group scales out (now, or after the migration head start).
     pub scale_out_at: DateTime<Utc>,
     /// When [`RECYCLE_ACTION`] scales the group back to `old.desired`.
@@ -114,12 +120,37 @@ impl GroupRecycle {
         self.new_desired == self.old.desired
     }
 
-    /// `{verb} prod-idp: desired 4 -> 8 at 15:05:00 UTC, back to 4 at 15:15:00 UTC`.
+    /// The desired capacity the scale-out goes from: the group's when planned, else the
+    /// baseline.
+    pub fn scale_out_from(&self) -> u32 {
+        self.desired_before.unwrap_or(self.old.desired)
+    }
+
+    /// Whether the group is already at `new_desired`: proceeding over a recycle in progress
+    /// that already scaled out, no instance is launched (the group is never doubled twice)
+    /// and only the spindown moves.
+    pub fn already_scaled_out(&self) -> bool {
+        !self.is_noop() && self.scale_out_from() == self.new_desired
+    }
+
+    /// `{verb} prod-idp: desired 4 -> 8 at 15:05:00 UTC, back to 4 at 15:15:00 UTC`, or, when
+    /// it [already scaled out](GroupRecycle::already_scaled_out), `{verb} prod-idp: already
+    /// scaled out to 8 (no new instances); spindown moved to 15:15:00 UTC, back to 4`.
     pub fn describe(&self, verb: &str) -> String {
+        if self.already_scaled_out() {
+            return format!(
+                "{verb} {}: already scaled out to {} (no new instances); spindown moved to {}, \
+                 back to {}",
+                self.group,
+                self.new_desired,
+                self.spindown_at.format("%H:%M:%S UTC"),
+                self.old.desired,
+            );
+        }
         format!(
             "{verb} {}: desired {} -> {} at {}, back to {} at {}",
             self.group,
-            self.old.desired,
+            self.scale_out_from(),
             self.new_desired,
             self.scale_out_at.format("%H:%M:%S UTC"),
             self.old.desired,
@@ -253,13 +284,14 @@ fn extra_instances_check(group: &Group) -> Result<()> {
     }
     Err(Error::unsafe_op(format!(
         "{} has {} running instance(s) for desired {} ({} extra, left by an earlier recycle \
-         or resize): a recycle now would launch too few new instances (the group counts the \
+         or resize{}): a recycle now would launch too few new instances (the group counts the \
          old ones), so old code would keep serving; scale in the old instances first \
          (`deploykit scale-in old {} {}`), then recycle",
         group.name,
         check.running,
         group.capacity.desired,
         check.extra.len(),
+        check.standby_aside(),
         group.name.env,
         group.name.role
     ))
@@ -303,6 +335,7 @@ fn plan_migration(
             ..group.capacity
         },
         new_desired: 1,
+        desired_before: Some(group.capacity.desired),
         scale_out_at: now,
         spindown_at: after(now, spindown),
     })
@@ -317,6 +350,12 @@ fn plan_app_group(
 ) -> Result<GroupRecycle> {
     in_progress_check(group, req, warnings)?;
     extra_instances_check(group)?;
+    if let Some(note) = group.standby_note() {
+        warnings.push(format!(
+            "{}: {note}; the recycle leaves it in Standby, running what it runs now",
+            group.name
+        ));
+    }
     let old_desired = baseline(group);
     let spindown_at = after(
         now,
@@ -340,6 +379,7 @@ fn plan_app_group(
             group: group.name.clone(),
             old: group.capacity,
             new_desired: 0,
+            desired_before: Some(group.capacity.desired),
             scale_out_at: now,
             spindown_at: now,
         });
@@ -362,6 +402,7 @@ fn plan_app_group(
             ..group.capacity
         },
         new_desired,
+        desired_before: Some(group.capacity.desired),
         scale_out_at: after(now, spinup_delay),
         spindown_at,
     })
@@ -546,7 +587,8 @@ async fn apply(
     if g.is_noop() {
         return Ok(());
     }
-    if stale_delayed_action && !g.is_delayed(now) {
+    let scaled_out = g.already_scaled_out();
+    if stale_delayed_action && (scaled_out || !g.is_delayed(now)) {
         // Left by a recycle in progress that is being replaced: it would scale out again.
         ctx.act(
             format!(
@@ -581,7 +623,15 @@ async fn apply(
         async || ctx.fleet.put_scheduled_action(&g.group, &spindown).await,
     )
     .await?;
-    if g.is_delayed(now) {
+    if scaled_out {
+        // Nothing to launch: say so, and claim no capacity change that is not made.
+        ctx.info(format!(
+            "{} already scaled out to {} (no new instances): only its spindown moved, to {}",
+            g.group,
+            g.new_desired,
+            show_time(g.spindown_at)
+        ));
+    } else if g.is_delayed(now) {
         let action = ScheduledAction {
             name: DELAYED_SCALE_OUT_ACTION.to_string(),
             start_time: g.scale_out_at,
@@ -592,7 +642,7 @@ async fn apply(
                 "schedule {DELAYED_SCALE_OUT_ACTION} on {} at {}: desired {} -> {}",
                 g.group,
                 show_time(g.scale_out_at),
-                g.old.desired,
+                g.scale_out_from(),
                 g.new_desired
             ),
             dry_run,
@@ -603,7 +653,9 @@ async fn apply(
         ctx.act(
             format!(
                 "scale out {} now: desired {} -> {}",
-                g.group, g.old.desired, g.new_desired
+                g.group,
+                g.scale_out_from(),
+                g.new_desired
             ),
             dry_run,
             async || {
@@ -914,6 +966,82 @@ mod tests {
         assert_eq!(
             calls[2],
             Call::SetCapacity("prod-idp".into(), CapacityChange::desired(8))
+        );
+    }
+
+    /// prod after a recycle of idp scaled out (its delayed scale-out fired): migration at 1,
+    /// idp at 8 and worker at 4, their spindowns due in 5 minutes.
+    fn scaled_out_recycle() -> Vec<Group> {
+        let mut groups = prod_groups();
+        groups[1] = with_recycle(group("idp", 2, 8, 16), at(300), 4);
+        groups[2] = with_recycle(tagged(group("migration", 0, 1, 1), "utility"), at(-300), 0);
+        groups[5] = with_recycle(group("worker", 1, 4, 8), at(300), 2);
+        groups
+    }
+
+    #[tokio::test]
+    async fn proceeding_over_a_recycle_that_scaled_out_says_no_instance_is_launched() {
+        let fleet = RecordingFleet::new(scaled_out_recycle());
+        let clock = FixedClock(t0());
+        let sink = RecordingSink::default();
+        let ctx = FleetContext {
+            fleet: &fleet,
+            clock: &clock,
+            events: &sink,
+        };
+        let mut r = req("idp");
+        r.if_in_progress = InProgressPolicy::Proceed;
+        let out = recycle(&ctx, &r).await.expect("recycle");
+        let described: Vec<String> = out
+            .migration
+            .iter()
+            .chain(&out.groups)
+            .map(|g| g.describe("recycling"))
+            .collect();
+        assert_eq!(
+            described,
+            [
+                "recycling prod-migration: already scaled out to 1 (no new instances); spindown \
+                 moved to 17:10:00 UTC, back to 0",
+                "recycling prod-idp: already scaled out to 8 (no new instances); spindown moved \
+                 to 17:15:00 UTC, back to 4",
+                "recycling prod-worker: already scaled out to 4 (no new instances); spindown \
+                 moved to 17:15:00 UTC, back to 2",
+            ]
+        );
+        // Only the spindowns move: no capacity change, and none claimed.
+        assert!(
+            fleet
+                .calls()
+                .iter()
+                .all(|c| matches!(c, Call::PutAction(_, a) if a.name == RECYCLE_ACTION)),
+            "{:?}",
+            fleet.calls()
+        );
+        let events = sink.events();
+        let did: Vec<&String> = events
+            .iter()
+            .filter_map(|e| match e {
+                Event::Action { description, .. } => Some(description),
+                _ => None,
+            })
+            .collect();
+        assert_eq!(did.len(), 3, "{did:?}");
+        assert!(did.iter().all(|d| d.starts_with("schedule ")), "{did:?}");
+        assert!(
+            events
+                .iter()
+                .any(|e| matches!(e, Event::Info { message, .. }
+                if message.starts_with("prod-idp already scaled out to 8 (no new instances)"))),
+            "{events:?}"
+        );
+        // Before its delayed scale-out fired, the group goes from its baseline as before.
+        let mut groups = scaled_out_recycle();
+        groups[1].capacity.desired = 4;
+        let plan = plan_recycle(&groups, &r, t0()).expect("plan");
+        assert_eq!(
+            plan.groups[0].describe("recycling"),
+            "recycling prod-idp: desired 4 -> 8 at 17:05:00 UTC, back to 4 at 17:15:00 UTC"
         );
     }
 

@@ -3,7 +3,8 @@
 //!
 //! Production groups protect instances from scale-in, so after a recycle's spindown the old
 //! instances stay until someone removes their protection. Per group, as cloudlib does it:
-//! - running instances are sorted by launch time; [`ScaleInMode::Old`] keeps the newest
+//! - the instances counted toward desired capacity (pending or in service; not those in
+//!   Standby, which Auto Scaling neither counts nor scales in) are sorted by launch time; [`ScaleInMode::Old`] keeps the newest
 //!   `desired`, [`ScaleInMode::New`] (rolling back) keeps the oldest `desired`;
 //! - the candidates are the rest that are protected from scale-in (unprotected ones the
 //!   group removes by itself);
@@ -26,7 +27,9 @@ use crate::error::{Error, Result};
 use crate::fleet_ops::prechecks::check_group;
 use crate::fleet_ops::recycle::MIGRATING_ROLES;
 use crate::fleet_ops::{FleetContext, env_groups, role_groups, show_time};
-use crate::model::fleet::{Group, GroupName, HealthStatus, InstanceId, Lifecycle, RECYCLE_ACTION};
+use crate::model::fleet::{
+    Group, GroupName, HealthStatus, InstanceId, Lifecycle, RECYCLE_ACTION, standby_note,
+};
 use crate::model::names::{EnvName, RoleName, RoleSelector};
 
 /// Which instances go.
@@ -72,6 +75,10 @@ pub struct GroupScaleIn {
     pub removed: Vec<InstanceId>,
     /// Instances kept, oldest first.
     pub kept: Vec<InstanceId>,
+    /// Instances in Standby, neither removed nor kept: the group does not count them and
+    /// never scales them in.
+    #[serde(default)]
+    pub standby: Vec<InstanceId>,
 }
 
 /// What a scale-in will do, computed from the groups without touching them.
@@ -118,7 +125,7 @@ enum GroupVerdict {
 }
 
 fn plan_group(group: &Group, mode: ScaleInMode, now: DateTime<Utc>) -> GroupVerdict {
-    let running = group.running_oldest_first();
+    let running = group.counted_oldest_first();
     let desired = usize::try_from(group.capacity.desired).unwrap_or(usize::MAX);
     let extra = running.len().saturating_sub(desired);
     // Old: the oldest `extra` go; New: the newest `extra` go.
@@ -158,6 +165,7 @@ fn plan_group(group: &Group, mode: ScaleInMode, now: DateTime<Utc>) -> GroupVerd
         group: group.name.clone(),
         removed: candidates.iter().map(|i| i.id.clone()).collect(),
         kept: kept.iter().map(|i| i.id.clone()).collect(),
+        standby: group.standby_instances().map(|i| i.id.clone()).collect(),
     })
 }
 
@@ -310,6 +318,9 @@ async fn apply(
     plan: ScaleInPlan,
 ) -> Result<ScaleInOutcome> {
     for g in &plan.groups {
+        if let Some(note) = standby_note(&g.standby) {
+            ctx.info(format!("{}: {note}; scale-in leaves it", g.group));
+        }
         if g.removed.is_empty() {
             ctx.info(format!(
                 "{}: no {} instances to remove ({} kept)",
@@ -518,6 +529,26 @@ mod tests {
         }
         let plan = plan_scale_in(&groups, &req("idp", ScaleInMode::Old), t0()).expect("plan");
         assert_eq!(plan.groups.len(), 1);
+    }
+
+    #[test]
+    fn standby_instances_are_neither_removed_nor_kept() {
+        // The oldest in Standby (desired decremented to 2): the old instance is i-2 alone.
+        let mut g = recycled_idp();
+        g.instances[1].lifecycle = Lifecycle::Standby; // i-1
+        g.instances[1].protected_from_scale_in = true;
+        let plan = plan_scale_in(&[g.clone()], &req("idp", ScaleInMode::Old), t0()).expect("plan");
+        assert_eq!(plan.groups[0].removed, [iid(2)]);
+        assert_eq!(plan.groups[0].kept, [iid(3), iid(4)]);
+        assert_eq!(plan.groups[0].standby, [iid(1)]);
+        // One of the newest parked in Standby does not block the scale-in (desired 1 now).
+        let mut g = recycled_idp();
+        g.capacity.desired = 1;
+        g.instances[2].lifecycle = Lifecycle::Standby; // i-4
+        let plan = plan_scale_in(&[g], &req("idp", ScaleInMode::Old), t0()).expect("plan");
+        assert_eq!(plan.groups[0].removed, [iid(1), iid(2)]);
+        assert_eq!(plan.groups[0].kept, [iid(3)]);
+        assert_eq!(plan.groups[0].standby, [iid(4)]);
     }
 
     #[tokio::test]

@@ -246,12 +246,18 @@ pub enum Lifecycle {
 }
 
 impl Lifecycle {
-    /// Whether the instance is running or about to (counts toward capacity).
+    /// Whether the instance is running or about to: pending, in service or in standby. A
+    /// Standby instance runs but does not count toward capacity (see
+    /// [`Lifecycle::counts_toward_capacity`]).
     pub fn is_running(self) -> bool {
-        matches!(
-            self,
-            Lifecycle::Pending | Lifecycle::InService | Lifecycle::Standby
-        )
+        self.counts_toward_capacity() || self == Lifecycle::Standby
+    }
+
+    /// Whether the instance counts toward the group's desired capacity: pending or in
+    /// service. Auto Scaling leaves Standby instances out of desired capacity and never
+    /// terminates them on scale-in.
+    pub fn counts_toward_capacity(self) -> bool {
+        matches!(self, Lifecycle::Pending | Lifecycle::InService)
     }
 }
 
@@ -340,10 +346,20 @@ impl Instance {
             .and_then(|(_, v)| Sha::new(v).ok())
     }
 
+    /// When the instance's health check grace period of `grace_secs` ends.
+    pub fn grace_ends(&self, grace_secs: u64) -> DateTime<Utc> {
+        let grace = i64::try_from(grace_secs)
+            .ok()
+            .and_then(chrono::Duration::try_seconds)
+            .unwrap_or(chrono::TimeDelta::MAX);
+        self.launch_time
+            .checked_add_signed(grace)
+            .unwrap_or(DateTime::<Utc>::MAX_UTC)
+    }
+
     /// Whether the instance is past its health check grace period at `now`.
     pub fn past_grace(&self, grace_secs: u64, now: DateTime<Utc>) -> bool {
-        let grace = chrono::Duration::seconds(i64::try_from(grace_secs).unwrap_or(i64::MAX));
-        self.launch_time + grace <= now
+        self.grace_ends(grace_secs) <= now
     }
 }
 
@@ -393,29 +409,65 @@ impl Group {
         self.instances.iter().filter(|i| i.lifecycle.is_running())
     }
 
-    /// The running instances, oldest launch first (ties by id), the order in which a recycle's
-    /// old instances come before the ones it launched.
-    pub fn running_oldest_first(&self) -> Vec<&Instance> {
-        let mut running: Vec<_> = self.running_instances().collect();
-        running.sort_by(|a, b| a.launch_time.cmp(&b.launch_time).then(a.id.cmp(&b.id)));
-        running
+    /// Instances that count toward the desired capacity (pending or in service): the running
+    /// ones but those in Standby.
+    pub fn counted_instances(&self) -> impl Iterator<Item = &Instance> {
+        self.instances
+            .iter()
+            .filter(|i| i.lifecycle.counts_toward_capacity())
     }
 
-    /// The running instances a recycle is replacing: every one but the newest `n`, where `n`
+    /// Instances in Standby: running, but neither counted toward the desired capacity nor
+    /// ever terminated by a scale-in.
+    pub fn standby_instances(&self) -> impl Iterator<Item = &Instance> {
+        self.instances
+            .iter()
+            .filter(|i| i.lifecycle == Lifecycle::Standby)
+    }
+
+    /// `1 instance in Standby (not counted): i-…` when the group has instances in Standby,
+    /// for the messages that count its instances.
+    pub fn standby_note(&self) -> Option<String> {
+        standby_note(self.standby_instances().map(|i| &i.id))
+    }
+
+    /// The instances counted toward the desired capacity, oldest launch first (ties by id),
+    /// the order in which a recycle's old instances come before the ones it launched.
+    pub fn counted_oldest_first(&self) -> Vec<&Instance> {
+        let mut counted: Vec<_> = self.counted_instances().collect();
+        counted.sort_by(|a, b| a.launch_time.cmp(&b.launch_time).then(a.id.cmp(&b.id)));
+        counted
+    }
+
+    /// The counted instances a recycle is replacing: every one but the newest `n`, where `n`
     /// is the capacity the recycle's spindown returns the group to while the recycle is in
     /// progress, else the group's desired capacity (old instances protected from scale-in
     /// outlive the spindown until scale-in removes them). Empty when no recycle is under way
-    /// or left any, and before a recycle's delayed scale-out has launched anything.
+    /// or left any, and before a recycle's delayed scale-out has launched anything. Standby
+    /// instances are never old: the group does not count them.
     pub fn old_instances(&self) -> Vec<InstanceId> {
         let keep = self
             .recycle_in_progress()
             .and_then(|a| a.change.desired)
             .unwrap_or(self.capacity.desired);
-        let running = self.running_oldest_first();
-        let extra = running
+        let counted = self.counted_oldest_first();
+        let extra = counted
             .len()
             .saturating_sub(usize::try_from(keep).unwrap_or(usize::MAX));
-        running[..extra].iter().map(|i| i.id.clone()).collect()
+        counted[..extra].iter().map(|i| i.id.clone()).collect()
+    }
+}
+
+/// `N instance(s) in Standby (not counted): i-…, i-…`, or `None` for no instance.
+pub fn standby_note<'a>(ids: impl IntoIterator<Item = &'a InstanceId>) -> Option<String> {
+    let ids: Vec<&str> = ids.into_iter().map(InstanceId::as_str).collect();
+    match ids.len() {
+        0 => None,
+        1 => Some(format!("1 instance in Standby (not counted): {}", ids[0])),
+        n => Some(format!(
+            "{n} instances in Standby (not counted): {}",
+            ids.join(", ")
+        )),
     }
 }
 
@@ -519,6 +571,30 @@ mod tests {
         spun_down.capacity.desired = 4;
         spun_down.instances.last_mut().expect("one").lifecycle = Lifecycle::Terminated;
         assert_eq!(ids(&spun_down), ["i-00000001", "i-00000002", "i-00000003"]);
+    }
+
+    #[test]
+    fn standby_instances_are_running_but_neither_counted_nor_old() {
+        use crate::fleet_ops::test_support::{group, iid, inst};
+        // pivcac desired 1 after its oldest instance entered Standby (desired decremented).
+        let mut g = group("pivcac", 0, 1, 4);
+        g.instances = vec![inst(1, -7_200), inst(2, -3_600)];
+        g.instances[0].lifecycle = Lifecycle::Standby;
+        assert_eq!(g.running_instances().count(), 2);
+        let counted: Vec<_> = g.counted_instances().map(|i| i.id.clone()).collect();
+        assert_eq!(counted, [iid(2)]);
+        assert!(g.old_instances().is_empty(), "{:?}", g.old_instances());
+        assert_eq!(
+            g.standby_note().as_deref(),
+            Some("1 instance in Standby (not counted): i-00000001")
+        );
+        g.instances[1].lifecycle = Lifecycle::Standby;
+        assert_eq!(
+            g.standby_note().as_deref(),
+            Some("2 instances in Standby (not counted): i-00000001, i-00000002")
+        );
+        g.instances.clear();
+        assert_eq!(g.standby_note(), None);
     }
 
     #[test]

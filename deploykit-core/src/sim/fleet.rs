@@ -1,9 +1,12 @@
 //! A simulated fleet: Auto Scaling groups on the virtual clock.
 //!
 //! Instances launch `Pending`, become `InService` after `boot_secs`, and pass load-balancer
-//! checks `lb_healthy_after_secs` later. Lowering the desired capacity terminates the oldest
-//! unprotected instances and never a protected one (the group may stay above desired, as in
-//! AWS). Scheduled actions fire once at their start time and are then deleted. Timed
+//! checks `lb_healthy_after_secs` later. Auto Scaling health is `Healthy` throughout, as AWS
+//! reports it during the health check grace period (`grace_secs`, which the groups carry).
+//! Lowering the desired capacity terminates the oldest unprotected instances and never a
+//! protected one (the group may stay above desired, as in AWS). Instances put in Standby
+//! ([`SimFleet::enter_standby`]) keep running but leave the load balancer, the desired
+//! capacity and scale-in. Scheduled actions fire once at their start time and are then deleted. Timed
 //! transitions are processed lazily, in chronological order, whenever any method is called.
 
 use std::collections::BTreeMap;
@@ -163,6 +166,13 @@ pub enum FleetEventKind {
     ActionDeleted {
         /// Its name.
         name: String,
+    },
+    /// An instance entered Standby.
+    EnteredStandby {
+        /// The instance.
+        instance: InstanceId,
+        /// Whether the desired capacity was lowered for it (else a replacement launches).
+        decremented: bool,
     },
     /// Scale-in protection changed on an instance.
     ProtectionChanged {
@@ -444,6 +454,90 @@ impl SimFleet {
         st.min_healthy.get(group).copied().unwrap_or(0)
     }
 
+    /// Sets the health check grace period of `group` (Auto Scaling's
+    /// `HealthCheckGracePeriod`), for instances old and new.
+    pub fn set_grace_secs(&self, group: &GroupName, grace_secs: u64) -> Result<()> {
+        let now = self.clock.now();
+        let mut st = lock(&self.state);
+        self.catch_up(&mut st, now);
+        let g = st
+            .groups
+            .get_mut(group)
+            .ok_or_else(|| group_not_found(group))?;
+        g.spec.grace_secs = grace_secs;
+        Ok(())
+    }
+
+    /// Moves `instances` of `group` to Standby, as Auto Scaling's EnterStandby does: they keep
+    /// running but leave the load balancer, the desired capacity and scale-in. With
+    /// `decrement_desired` the desired capacity is lowered by one per instance; without, the
+    /// group launches replacements.
+    ///
+    /// Errors, before any change: NotFound for an unknown group or an instance of it that is
+    /// not InService; InvalidInput when lowering the desired capacity would go below min.
+    pub fn enter_standby(
+        &self,
+        group: &GroupName,
+        instances: &[InstanceId],
+        decrement_desired: bool,
+    ) -> Result<()> {
+        let now = self.clock.now();
+        let mut st = lock(&self.state);
+        self.catch_up(&mut st, now);
+        let g = st
+            .groups
+            .get_mut(group)
+            .ok_or_else(|| group_not_found(group))?;
+        if let Some(missing) = instances.iter().find(|id| {
+            !g.instances
+                .iter()
+                .any(|i| &i.id == *id && i.lifecycle == Lifecycle::InService)
+        }) {
+            return Err(Error::not_found(format!(
+                "instance {missing} is not an InService instance of group {group}"
+            ))
+            .with("group", group)
+            .with("instance", missing));
+        }
+        if decrement_desired {
+            let n = u32::try_from(instances.len()).unwrap_or(u32::MAX);
+            let desired = g
+                .capacity
+                .desired
+                .checked_sub(n)
+                .filter(|d| *d >= g.capacity.min);
+            let Some(desired) = desired else {
+                return Err(Error::invalid_input(format!(
+                    "putting {n} instance(s) of {group} in Standby would lower its desired \
+                     capacity below its min {}",
+                    g.capacity.min
+                ))
+                .with("group", group));
+            };
+            g.capacity.desired = desired;
+        }
+        for i in g.instances.iter_mut().filter(|i| instances.contains(&i.id)) {
+            // Deregistered from the load balancer, if the group has one.
+            i.lifecycle = Lifecycle::Standby;
+            i.lb = LbState::Unused;
+            i.lb_reason = None;
+        }
+        for id in instances {
+            push(
+                &mut st,
+                now,
+                group,
+                FleetEventKind::EnteredStandby {
+                    instance: id.clone(),
+                    decremented: decrement_desired,
+                },
+            );
+        }
+        self.reconcile(&mut st, now, group);
+        note_healthy(&mut st, group);
+        Ok(())
+    }
+
     fn new_instance(
         &self,
         st: &mut State,
@@ -620,10 +714,15 @@ impl SimFleet {
     }
 
     /// Launches or terminates instances so the group approaches its desired capacity:
-    /// terminations take the oldest unprotected instances only.
+    /// terminations take the oldest unprotected instances only. Standby instances are neither
+    /// counted nor terminated.
     fn reconcile(&self, st: &mut State, at: DateTime<Utc>, name: &GroupName) {
         let Some(g) = st.groups.get(name) else { return };
-        let running = g.instances.len();
+        let running = g
+            .instances
+            .iter()
+            .filter(|i| i.lifecycle.counts_toward_capacity())
+            .count();
         let desired = usize::try_from(g.capacity.desired).unwrap_or(usize::MAX);
         if running < desired {
             let sha = g.release_sha.clone();
@@ -646,7 +745,7 @@ impl SimFleet {
             let mut candidates: Vec<(DateTime<Utc>, InstanceId)> = g
                 .instances
                 .iter()
-                .filter(|i| !i.protected)
+                .filter(|i| !i.protected && i.lifecycle.counts_toward_capacity())
                 .map(|i| (i.launch_time, i.id.clone()))
                 .collect();
             candidates.sort();
@@ -1055,6 +1154,68 @@ mod tests {
             .find(|e| matches!(e.kind, FleetEventKind::ActionFired { .. }))
             .expect("fired");
         assert_eq!(fired.at, at);
+    }
+
+    #[tokio::test]
+    async fn standby_instances_leave_the_capacity_and_are_never_scaled_in() {
+        let (clock, _, fleet, name) = setup();
+        let ids: Vec<_> = fleet
+            .group_snapshot(&name)
+            .expect("g")
+            .instances
+            .iter()
+            .map(|i| i.id.clone())
+            .collect();
+        // Decrementing: desired 2 -> 1, no replacement, out of the load balancer.
+        fleet
+            .enter_standby(&name, &ids[..1], true)
+            .expect("standby");
+        let g = fleet.group_snapshot(&name).expect("g");
+        assert_eq!(g.capacity.desired, 1);
+        assert_eq!(g.instances.len(), 2);
+        assert_eq!(g.instances[0].lifecycle, Lifecycle::Standby);
+        assert_eq!(lb_states(&fleet, &name)[0], LbState::Unused);
+        // Unprotected and above desired, it is still never terminated.
+        fleet
+            .set_scale_in_protection(&name, &ids, false)
+            .await
+            .expect("unprotect");
+        fleet
+            .set_capacity(&name, CapacityChange::desired(1))
+            .await
+            .expect("desired 1");
+        clock.advance(std::time::Duration::from_secs(600));
+        let g = fleet.group_snapshot(&name).expect("g");
+        assert_eq!(g.instances.len(), 2, "{:?}", g.instances);
+        // Not decrementing: the group launches a replacement.
+        fleet
+            .enter_standby(&name, &ids[1..], false)
+            .expect("standby");
+        let g = fleet.group_snapshot(&name).expect("g");
+        assert_eq!(g.capacity.desired, 1);
+        assert_eq!(g.instances.len(), 3);
+        assert_eq!(g.instances[2].lifecycle, Lifecycle::Pending);
+        // Only InService instances can enter Standby, and desired stays at min or above.
+        let err = fleet
+            .enter_standby(&name, &ids[..1], false)
+            .expect_err("in Standby already");
+        assert_eq!(err.kind(), crate::ErrorKind::NotFound);
+        clock.advance(std::time::Duration::from_secs(600));
+        fleet
+            .set_capacity(
+                &name,
+                CapacityChange {
+                    min: Some(1),
+                    ..Default::default()
+                },
+            )
+            .await
+            .expect("min 1");
+        let newest = g.instances[2].id.clone();
+        let err = fleet
+            .enter_standby(&name, &[newest], true)
+            .expect_err("below min");
+        assert_eq!(err.kind(), crate::ErrorKind::InvalidInput);
     }
 
     #[tokio::test]

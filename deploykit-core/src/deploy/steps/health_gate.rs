@@ -1,5 +1,10 @@
 //! `health_gate`: every new instance of every recycled group InService, Healthy and healthy
 //! in the load balancer, within the timeout; a progress event on every poll.
+//!
+//! A group without a load balancer (worker, migration) has only Auto Scaling's health, which
+//! reads Healthy throughout the health check grace period (nothing is checked then): its new
+//! instances count once past their grace period too ([`Instance::past_grace`], as scale-in
+//! requires of the instances it keeps).
 
 use std::collections::BTreeMap;
 
@@ -9,7 +14,7 @@ use crate::deploy::context::StepContext;
 use crate::deploy::state::{DeployState, Fact, GateVerdict};
 use crate::deploy::steps::{StepBody, plus};
 use crate::error::Result;
-use crate::model::fleet::{HealthStatus, InstanceId, LbState, Lifecycle};
+use crate::model::fleet::{HealthStatus, Instance, InstanceId, LbState, Lifecycle};
 use crate::model::sha::Sha;
 
 struct GroupHealth {
@@ -102,6 +107,18 @@ fn most_common(shas: Vec<Sha>) -> Option<Sha> {
     counts.into_iter().max_by_key(|(_, n)| *n).map(|(s, _)| s)
 }
 
+/// How a new instance of a group without a load balancer stands with its grace period.
+fn grace_text(i: &Instance, grace_secs: u64, now: DateTime<Utc>) -> String {
+    if i.past_grace(grace_secs, now) {
+        format!("{:?}", i.health).to_lowercase()
+    } else {
+        format!(
+            "in its {grace_secs} s health check grace period until {}",
+            i.grace_ends(grace_secs).format("%H:%M:%S UTC")
+        )
+    }
+}
+
 async fn group_health(
     ctx: &StepContext<'_>,
     state: &DeployState,
@@ -133,13 +150,27 @@ async fn group_health(
     let mut healthy = 0u32;
     let mut waiting = Vec::new();
     let mut shas = Vec::new();
+    let now = ctx.now();
+    let grace = g.health_check_grace_secs;
     for i in &new {
-        let lb_ok = lb.is_empty() || lb_state.get(&i.id) == Some(&LbState::Healthy);
-        if i.lifecycle == Lifecycle::InService && i.health == HealthStatus::Healthy && lb_ok {
+        // Without a load balancer, Healthy means something only past the grace period.
+        let checked = if lb.is_empty() {
+            i.past_grace(grace, now)
+        } else {
+            lb_state.get(&i.id) == Some(&LbState::Healthy)
+        };
+        if i.lifecycle == Lifecycle::InService && i.health == HealthStatus::Healthy && checked {
             healthy += 1;
             if let Some(s) = i.deployed_sha() {
                 shas.push(s);
             }
+        } else if lb.is_empty() {
+            waiting.push(format!(
+                "{} {} / {}",
+                i.id,
+                i.lifecycle,
+                grace_text(i, grace, now)
+            ));
         } else {
             let lb_text = lb_state
                 .get(&i.id)

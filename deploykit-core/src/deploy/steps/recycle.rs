@@ -54,6 +54,7 @@ fn recycled_since(g: &Group, since: DateTime<Utc>) -> Option<GroupRecycle> {
             ..g.capacity
         },
         new_desired,
+        desired_before: None,
         scale_out_at: delayed.map(|a| a.start_time).unwrap_or(since),
         spindown_at: spindown.map(|a| a.start_time).unwrap_or(since),
     })

@@ -118,7 +118,7 @@ pub(crate) async fn rollback_prepare(
             .recycle_in_progress()
             .and_then(|a| a.change.desired)
             .unwrap_or(g.capacity.desired);
-        let running = g.running_oldest_first();
+        let running = g.counted_oldest_first();
         let keep = usize::try_from(old_desired).unwrap_or(usize::MAX);
         if g.recycle_in_progress().is_none()
             && g.delayed_scale_out().is_none()
@@ -277,7 +277,8 @@ async fn converge(
                 )));
             }
             let g = read(ctx, snap).await?;
-            let running: Vec<_> = g.running_instances().collect();
+            // Standby instances neither serve nor go with the group's desired capacity.
+            let running: Vec<_> = g.counted_instances().collect();
             let old_running: Vec<_> = running.iter().filter(|i| old.contains(&i.id)).collect();
             let new_running: Vec<_> = running.iter().filter(|i| !old.contains(&i.id)).collect();
             let has = |n: &str| g.scheduled_actions.iter().any(|a| a.name == n);
