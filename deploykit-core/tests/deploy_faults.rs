@@ -103,7 +103,10 @@ async fn a_merge_that_fails_stops_before_the_fleet_and_releases_the_lock() {
         })
         .collect();
     assert!(!did.iter().any(|d| d.starts_with("merge PR")), "{did:?}");
-    assert!(did.iter().any(|d| d.starts_with("take the deploy lock")), "{did:?}");
+    assert!(
+        did.iter().any(|d| d.starts_with("take the deploy lock")),
+        "{did:?}"
+    );
 }
 
 #[tokio::test]

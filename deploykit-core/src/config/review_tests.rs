@@ -523,7 +523,11 @@ fn webhooks_missing_for_the_cross_posts_are_warned_about() {
     let hook = "https://hooks.slack.com/services/T0/B0/main";
     let report = check_report(None, &map(&[("SLACK_WEBHOOK_URL", hook)]), &none());
     assert!(report.problems.is_empty(), "{report:?}");
-    let paths: Vec<&str> = report.warnings.iter().map(|w| w.key_path.as_str()).collect();
+    let paths: Vec<&str> = report
+        .warnings
+        .iter()
+        .map(|w| w.key_path.as_str())
+        .collect();
     assert_eq!(
         paths,
         [
@@ -547,8 +551,14 @@ fn webhooks_missing_for_the_cross_posts_are_warned_about() {
     );
     let all = map(&[
         ("SLACK_WEBHOOK_URL", hook),
-        ("SLACK_CROSS_POST_WEBHOOK_URL", "https://hooks.slack.com/services/T0/B1/x"),
-        ("SLACK_DEVOPS_WEBHOOK_URL", "https://hooks.slack.com/services/T0/B2/y"),
+        (
+            "SLACK_CROSS_POST_WEBHOOK_URL",
+            "https://hooks.slack.com/services/T0/B1/x",
+        ),
+        (
+            "SLACK_DEVOPS_WEBHOOK_URL",
+            "https://hooks.slack.com/services/T0/B2/y",
+        ),
     ]);
     assert!(check_report(None, &all, &none()).warnings.is_empty());
 }
