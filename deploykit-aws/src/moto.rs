@@ -14,7 +14,7 @@
 
 use std::io::{Read, Write};
 use std::net::{SocketAddr, TcpListener, TcpStream};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::sync::{Arc, Mutex, OnceLock};
 use std::time::{Duration, Instant};
@@ -89,6 +89,24 @@ pub fn moto_server_path() -> Result<PathBuf, String> {
         .clone()
 }
 
+/// The command that runs moto's server: `deploykit-aws/moto/moto_server.py` (moto with
+/// Auto Scaling scheduled actions kept per group, as AWS keeps them; stock moto keys them by
+/// name alone, so every recycled group's `RecycleOnce.asg-recycle` but the last one's would be
+/// lost) with the Python beside `server`; `server` itself when there is no such Python.
+fn server_command(server: &Path) -> Command {
+    let launcher = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("moto")
+        .join("moto_server.py");
+    match server.parent().map(|bin| bin.join("python")) {
+        Some(python) if python.exists() && launcher.exists() => {
+            let mut command = Command::new(python);
+            command.arg(launcher);
+            command
+        }
+        _ => Command::new(server),
+    }
+}
+
 fn free_port() -> Result<u16, String> {
     let listener =
         TcpListener::bind("127.0.0.1:0").map_err(|e| format!("no free local port: {e}"))?;
@@ -103,7 +121,7 @@ impl MotoServer {
     pub fn start() -> Result<MotoServer, String> {
         let server = moto_server_path()?;
         let port = free_port()?;
-        let child = Command::new(&server)
+        let child = server_command(&server)
             .args(["-H", "127.0.0.1", "-p", &port.to_string()])
             .stdin(Stdio::null())
             .stdout(Stdio::null())

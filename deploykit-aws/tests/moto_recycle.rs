@@ -133,11 +133,18 @@ async fn recycle_then_scale_in_old_instances_of_prod_idp() {
         "the migration group recycles first"
     );
 
-    // The migration instance runs now. (Its RecycleOnce.asg-recycle back to 0 cannot be
-    // checked: moto keys scheduled actions by name alone, so prod-idp's action of the same
-    // name replaced it. Real Auto Scaling keys them by group and name.)
+    // The migration instance runs now, and its own RecycleOnce.asg-recycle takes it back to
+    // 0 at +600 s. (Stock moto keys scheduled actions by name alone, so prod-idp's action of
+    // the same name replaced it; the harness's moto keeps them per group, as AWS does.)
     let (migration_desired, migration_ids) = desired(&c, "prod-migration").await;
     assert_eq!((migration_desired, migration_ids.len()), (1, 1));
+    let m = actions(&c, "prod-migration").await;
+    assert_eq!(m.len(), 1, "{m:?}");
+    assert_eq!((m[0].0.as_str(), m[0].1), (RECYCLE_ACTION, Some(0)), "{m:?}");
+    assert!(
+        (m[0].2 - started - 600).abs() <= 5,
+        "migration spindown at +600 s: {m:?}"
+    );
 
     // idp: scale-out after the migration head start (300 s), spindown at 900 s.
     let a = actions(&c, "prod-idp").await;
