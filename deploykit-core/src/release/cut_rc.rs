@@ -17,7 +17,7 @@ use crate::changelog::{Changelog, build_changelog};
 use crate::error::{Error, ErrorKind, Result};
 use crate::model::{EnvName, RcBranch, ReleaseNumber, Sha};
 use crate::ports::{NewPullRequest, PullRequest};
-use crate::release::last_rc::last_release_number;
+use crate::release::last_rc::{last_release_number, merged_unreleased};
 use crate::release::repository::check_remote;
 use crate::release::{ReleaseContext, Writes, open_prs};
 
@@ -210,7 +210,19 @@ pub async fn cut_rc(ctx: &ReleaseContext<'_>, request: &CutRcRequest) -> Result<
     ctx.vcs.fetch(&settings.remote).await?;
 
     let releases = ctx.code_host.releases().await?;
-    let last_rc = last_release_number(&releases);
+    let released = last_release_number(&releases);
+    let last_rc = match merged_unreleased(ctx.code_host, settings, released).await? {
+        Some((merged, pr)) => {
+            ctx.warning(format!(
+                "RC {merged}'s promotion PR #{pr} is merged but RC {merged} has no release yet \
+                 (its deploy is still going on, or was rolled back): numbering after RC \
+                 {merged}, not after the last release (RC {released}), so no two promotion \
+                 PRs carry the same RC"
+            ));
+            merged
+        }
+        None => released,
+    };
     let rc = if request.patch {
         last_rc.next_patch()
     } else {
@@ -367,6 +379,10 @@ mod tests {
             .expect_pull_requests()
             .withf(|q| q.base.as_deref() == Some("stages/prod") && q.state == Some(PrState::Open))
             .returning(move |_| Ok(open.clone()));
+        p.host
+            .expect_pull_requests()
+            .withf(|q| q.base.as_deref() == Some("stages/prod") && q.state == Some(PrState::Merged))
+            .returning(|_| Ok(Vec::new()));
         p.vcs
             .expect_remote_url()
             .returning(|_| Ok("git@github.com:18F/identity-idp.git".into()));

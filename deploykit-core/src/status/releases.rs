@@ -73,8 +73,8 @@ fn promotion_prs(
         .collect()
 }
 
-/// The newest RC: the highest number among published `RC <n>` releases (as `rc create`
-/// computes it) and open or merged promotion PRs, with its PR.
+/// The newest RC: the highest number among published `RC <n>` releases and open or merged
+/// promotion PRs, with its PR (`rc create` numbers after the releases and the merged ones).
 pub async fn last_rc(
     code_host: &dyn CodeHost,
     settings: &AppSettings,
