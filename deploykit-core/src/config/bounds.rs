@@ -168,8 +168,8 @@ impl Range {
 }
 
 /// Whether `url` points to this machine: a local fake standing in for the monitor (a test
-/// rig), whose figures do not depend on real traffic.
-fn is_loopback(url: &str) -> bool {
+/// rig), whose figures do not depend on real traffic; where plain http is harmless.
+pub(super) fn is_loopback(url: &str) -> bool {
     let rest = url.split_once("://").map_or(url, |(_, r)| r);
     let authority = rest.split(['/', '?', '#']).next().unwrap_or("");
     let host = authority.rsplit_once('@').map_or(authority, |(_, h)| h);

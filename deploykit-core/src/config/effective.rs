@@ -399,6 +399,13 @@ pub(crate) fn is_url(s: &str) -> bool {
     s.starts_with("https://") || s.starts_with("http://")
 }
 
+/// Whether `url` is plain http to another machine (anything but this one, where tests run
+/// their fakes): what is sent to it travels in clear text.
+pub(crate) fn in_clear(url: &str) -> bool {
+    let url = url.trim();
+    url.starts_with("http://") && !super::bounds::is_loopback(url)
+}
+
 /// Checks that hold across fields.
 fn validate(w: &mut Walk, c: &EffectiveConfig) {
     for (name, app) in &c.apps {
@@ -598,6 +605,54 @@ fn validate(w: &mut Walk, c: &EffectiveConfig) {
         if !is_url(url.1) {
             w.problem(url.0, format!("expected an http(s) URL, found {:?}", url.1));
         }
+    }
+    // A token goes with every call to these: never in clear text off this machine.
+    for (key, url, what) in [
+        ("notifier.api_url", &n.api_url, "the Slack bot token"),
+        ("github.api_url", &c.github.api_url, "the GitHub token"),
+        (
+            "monitor.newrelic.api_url",
+            &m.newrelic.api_url,
+            "the New Relic API key",
+        ),
+    ] {
+        if in_clear(url) {
+            w.problem(
+                key,
+                format!(
+                    "{url:?} is plain http: {what} would travel in clear text; use https:// \
+                     (plain http is accepted only on this machine: localhost, 127.0.0.1)"
+                ),
+            );
+        }
+    }
+    // A webhook URL is itself the secret: said without its value.
+    for (secret, file_key) in [
+        (&c.secrets.slack_webhook_url, "notifier.webhook_url_file"),
+        (
+            &c.secrets.slack_cross_post_webhook_url,
+            "notifier.cross_post_webhook_url_file",
+        ),
+        (
+            &c.secrets.slack_devops_webhook_url,
+            "notifier.devops_webhook_url_file",
+        ),
+    ] {
+        let Some(s) = secret else { continue };
+        let value = s.secret.expose().trim();
+        let problem = if !is_url(value) {
+            "is not an http(s) URL: give the webhook URL Slack shows for the channel"
+        } else if in_clear(value) {
+            "is plain http: the webhook's token would travel in clear text; use the https:// \
+             URL Slack gave (plain http is accepted only on this machine)"
+        } else {
+            continue;
+        };
+        let key = match &s.source {
+            SecretSource::Env(name) => format!("env {name}"),
+            SecretSource::File(_) => file_key.to_string(),
+        };
+        w.problem(&key, format!("the Slack webhook URL from {} {problem}", s.source));
     }
     for (i, pattern) in c.redaction.patterns.iter().enumerate() {
         if let Err(e) = crate::notify::RedactionRules::default().with_pattern(pattern) {

@@ -562,3 +562,50 @@ fn webhooks_missing_for_the_cross_posts_are_warned_about() {
     ]);
     assert!(check_report(None, &all, &none()).warnings.is_empty());
 }
+
+/// A token or webhook URL is never sent in clear text to another machine: plain-http API
+/// URLs and webhook URLs are problems (the webhook's value never printed); plain http to this
+/// machine (the tests' fakes) is fine.
+#[test]
+fn plain_http_to_another_machine_is_refused_for_everything_a_secret_goes_to() {
+    let report = check_report(
+        Some(
+            "[github]\napi_url = \"http://github.example.gov/api\"\n\
+             [monitor.newrelic]\napi_url = \"http://api.newrelic.com/graphql\"\n",
+        ),
+        &map(&[(
+            "SLACK_WEBHOOK_URL",
+            "http://hooks.slack.com/services/T0/B0/cleartextsecret",
+        )]),
+        &none(),
+    );
+    let paths: Vec<&str> = report.problems.iter().map(|p| p.key_path.as_str()).collect();
+    assert_eq!(
+        paths,
+        [
+            "github.api_url",
+            "monitor.newrelic.api_url",
+            "env SLACK_WEBHOOK_URL"
+        ],
+        "{report:?}"
+    );
+    assert!(
+        report.problems[0].message.contains("the GitHub token would travel in clear text"),
+        "{}",
+        report.problems[0]
+    );
+    let webhook = report.problems[2].to_string();
+    assert!(webhook.contains("plain http"), "{webhook}");
+    assert!(!webhook.contains("cleartextsecret"), "{webhook}");
+    // Not a URL at all: said, without the value.
+    let report = check_report(None, &map(&[("SLACK_WEBHOOK_URL", "xoxb-notaurl")]), &none());
+    assert_eq!(report.problems.len(), 1, "{report:?}");
+    assert!(!report.problems[0].to_string().contains("notaurl"));
+    // This machine's fakes are fine.
+    let local = check_report(
+        Some("[github]\napi_url = \"http://127.0.0.1:8080/api\"\n"),
+        &map(&[("SLACK_WEBHOOK_URL", "http://localhost:9000/hook")]),
+        &none(),
+    );
+    assert!(local.problems.is_empty(), "{local:?}");
+}
