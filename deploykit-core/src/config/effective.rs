@@ -394,6 +394,31 @@ fn evaluate(
     (config, problems)
 }
 
+/// Whether `s` reads as an AWS region name: `us-west-2`, `us-gov-west-1`, `ap-southeast-1`.
+fn is_region(s: &str) -> bool {
+    let parts: Vec<&str> = s.split('-').collect();
+    let letters = |p: &str| !p.is_empty() && p.chars().all(|c| c.is_ascii_lowercase());
+    match parts.as_slice() {
+        [area, middle @ .., number] => {
+            area.len() == 2
+                && letters(area)
+                && !middle.is_empty()
+                && middle.iter().all(|p| letters(p))
+                && !number.is_empty()
+                && number.chars().all(|c| c.is_ascii_digit())
+        }
+        _ => false,
+    }
+}
+
+/// The `{name}` placeholders of `template`, in order.
+fn placeholders(template: &str) -> impl Iterator<Item = &str> {
+    template
+        .split('{')
+        .skip(1)
+        .filter_map(|rest| rest.split_once('}').map(|(name, _)| name))
+}
+
 /// Whether `s` is an http(s) URL.
 pub(crate) fn is_url(s: &str) -> bool {
     s.starts_with("https://") || s.starts_with("http://")
@@ -408,6 +433,41 @@ pub(crate) fn in_clear(url: &str) -> bool {
 
 /// Checks that hold across fields.
 fn validate(w: &mut Walk, c: &EffectiveConfig) {
+    if !is_region(&c.aws.region) {
+        w.problem(
+            "aws.region",
+            format!(
+                "{:?} is not an AWS region name: expected one like us-west-2 or us-gov-west-1",
+                c.aws.region
+            ),
+        );
+    }
+    let template = &c.monitor.newrelic.app_name_template;
+    let unknown: Vec<&str> = placeholders(template)
+        .filter(|p| !matches!(*p, "env" | "role"))
+        .collect();
+    if !unknown.is_empty() {
+        w.problem(
+            "monitor.newrelic.app_name_template",
+            format!(
+                "{template:?} has {} that nothing replaces: only {{env}} and {{role}} are \
+                 (it would ask New Relic for an app that does not exist)",
+                unknown
+                    .iter()
+                    .map(|p| format!("{{{p}}}"))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ),
+        );
+    } else if !placeholders(template).any(|p| p == "env") {
+        w.warning(
+            "monitor.newrelic.app_name_template",
+            format!(
+                "{template:?} has no {{env}}: every environment's figures would come from the \
+                 same New Relic app"
+            ),
+        );
+    }
     for (name, app) in &c.apps {
         let p = format!("apps.{name}");
         if !app.repository.is_empty() && app.repository.split('/').count() != 2 {

@@ -609,3 +609,36 @@ fn plain_http_to_another_machine_is_refused_for_everything_a_secret_goes_to() {
     );
     assert!(local.problems.is_empty(), "{local:?}");
 }
+
+/// A region name that AWS would refuse at the first call, and a New Relic app name template
+/// with a placeholder nothing replaces, are problems `config check` names; a template without
+/// `{env}` is a warning (every environment would read one app).
+#[test]
+fn the_region_and_the_new_relic_app_template_are_checked() {
+    for region in ["us-west-2", "us-gov-west-1", "ap-southeast-1", "eu-central-2"] {
+        let report = check_report(None, &none(), &map(&[("aws.region", region)]));
+        assert!(report.problems.is_empty(), "{region}: {report:?}");
+    }
+    for region in ["mars-1", "us-west", "US-WEST-2", "uswest2", ""] {
+        let report = check_report(None, &none(), &map(&[("aws.region", region)]));
+        assert_eq!(
+            report.problems.first().map(|p| p.key_path.as_str()),
+            Some("aws.region"),
+            "{region}: {report:?}"
+        );
+    }
+    let template = |t: &str| {
+        check_report(
+            None,
+            &none(),
+            &map(&[("monitor.newrelic.app_name_template", t)]),
+        )
+    };
+    let typo = template("{envv}.login.gov");
+    assert_eq!(typo.problems.len(), 1, "{typo:?}");
+    assert!(typo.problems[0].message.contains("{envv}"), "{typo:?}");
+    assert!(template("{env}-{role}.login.gov").problems.is_empty());
+    let shared = template("login.gov");
+    assert!(shared.problems.is_empty(), "{shared:?}");
+    assert!(shared.warnings[0].message.contains("has no {env}"), "{shared:?}");
+}
