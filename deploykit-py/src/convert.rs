@@ -101,6 +101,14 @@ pub fn py_to_json(obj: &Bound<'_, PyAny>) -> Result<Value, Error> {
             .map_err(|e| bad(format!("cannot format {obj}: {e}")))?;
         return Ok(Value::String(text));
     }
+    // deploykit's own value types (a `Sha` handed back from a deploy status, say) are their
+    // text, as they print.
+    if obj.cast::<crate::model::PySha>().is_ok()
+        || obj.cast::<crate::model::PyRcBranch>().is_ok()
+        || obj.cast::<crate::model::PyReleaseNumber>().is_ok()
+    {
+        return Ok(Value::String(obj.str().map_err(|e| bad(e.to_string()))?.to_string()));
+    }
     if obj.hasattr("to_dict").unwrap_or(false) {
         let dict = obj
             .call_method0("to_dict")

@@ -121,6 +121,31 @@ def test_bad_monitor_answer_is_invalid_input() -> None:
         deploykit.sample(Bad(), "prod", "idp", START, END)
 
 
+def test_impossible_figures_are_invalid_input_and_a_sha_may_be_deploykits_own() -> None:
+    class Counts:
+        def __init__(self, errors: int, successes: int) -> None:
+            self.errors, self.successes = errors, successes
+
+        def sample(self, *args: object) -> list[dict[str, Any]]:
+            return [
+                {
+                    # deploykit's own Sha (from a deploy status, say) stands for its text.
+                    "sha": deploykit.Sha("bbbbbbb"),
+                    "requests": 100,
+                    "errors_5xx": self.errors,
+                    "instances": 2,
+                    "flows": [{"name": "idv", "attempts": 10, "successes": self.successes}],
+                }
+            ]
+
+    sample = deploykit.sample(Counts(1, 9), "prod", "idp", START, END)
+    assert sample.per_sha[0].sha == deploykit.Sha("bbbbbbb")
+    with pytest.raises(deploykit.InvalidInputError, match="110 5xx of 100 requests"):
+        deploykit.sample(Counts(110, 9), "prod", "idp", START, END)
+    with pytest.raises(deploykit.InvalidInputError, match="succeeded 11 times of 10"):
+        deploykit.sample(Counts(1, 11), "prod", "idp", START, END)
+
+
 def test_window_must_not_end_before_it_starts() -> None:
     with pytest.raises(deploykit.InvalidInputError, match="before it starts"):
         deploykit.sample(Monitor(), "prod", "idp", END, START)

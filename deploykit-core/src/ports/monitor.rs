@@ -67,6 +67,33 @@ impl ShaMetrics {
         (self.requests > 0).then(|| self.errors_5xx as f64 / self.requests as f64)
     }
 
+    /// What makes these figures impossible, if anything: more 5xx than requests, or a flow
+    /// with more successes than attempts (a monitor's query or a port's arithmetic gone
+    /// wrong; judging them would read `110%`).
+    pub fn impossible(&self) -> Option<String> {
+        if self.errors_5xx > self.requests {
+            return Some(format!(
+                "{}: {} 5xx of {} requests (more errors than requests)",
+                self.sha.short(),
+                self.errors_5xx,
+                self.requests
+            ));
+        }
+        self.flows
+            .iter()
+            .find(|f| f.successes > f.attempts)
+            .map(|f| {
+                format!(
+                    "{}: flow {:?} succeeded {} times of {} attempts (more successes than \
+                     attempts)",
+                    self.sha.short(),
+                    f.name,
+                    f.successes,
+                    f.attempts
+                )
+            })
+    }
+
     /// `parts` added up as one (flows matched by name, the earliest `first_seen`), under the
     /// SHA of the part that served the most requests; `None` without parts.
     pub fn added_up(parts: impl IntoIterator<Item = ShaMetrics>) -> Option<ShaMetrics> {

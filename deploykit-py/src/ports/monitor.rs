@@ -74,13 +74,20 @@ fn parse_per_sha(value: Value) -> Result<Vec<ShaMetrics>> {
                 .or_insert_with(|| Value::Array(Vec::new()));
         }
     }
-    serde_json::from_value(Value::Array(items)).map_err(|e| {
+    let per_sha: Vec<ShaMetrics> = serde_json::from_value(Value::Array(items)).map_err(|e| {
         Error::invalid_input(format!(
             "the Python monitor's sample() returned a bad per-SHA entry ({e}): expected sha \
              (str), requests, errors_5xx, instances (int), first_seen (datetime, optional), \
              flows (list, optional)"
         ))
-    })
+    })?;
+    if let Some(why) = per_sha.iter().find_map(ShaMetrics::impossible) {
+        return Err(Error::invalid_input(format!(
+            "the Python monitor's sample() returned impossible figures for {why}: check how it \
+             counts"
+        )));
+    }
+    Ok(per_sha)
 }
 
 #[async_trait]
