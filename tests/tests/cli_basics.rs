@@ -342,3 +342,16 @@ fn configuration_warnings_are_said_by_every_command_once() {
         "{all}"
     );
 }
+
+/// In the sandbox, the calendar's "today" is the simulated world's (2026-11-24, the day its
+/// sandboxed deploys run), so `cadence check --sandbox` and a sandboxed deploy agree.
+#[test]
+fn the_sandbox_calendar_is_the_simulated_worlds_today() {
+    let out = run(&["--sandbox", "cadence", "check"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(
+        stdout(&out).starts_with("2026-11-24 (Tuesday)"),
+        "{}",
+        stdout(&out)
+    );
+}

@@ -10,6 +10,15 @@ use crate::commands::Invocation;
 use crate::exit;
 use crate::output::print_result;
 
+/// The day a `--date`/`--from` flag names, or today: in the sandbox, the simulated world's
+/// today (2026-11-24, the day its sandboxed deploys run), so both say the same.
+fn day_or_today(inv: &Invocation<'_>, flag: &str, text: Option<&str>) -> Result<NaiveDate> {
+    match text {
+        None if inv.cli.sandbox => Ok(deploykit_core::sim::login_gov_start().date_naive()),
+        text => day(flag, text),
+    }
+}
+
 /// The day a `--date`/`--from` flag names, or today.
 fn day(flag: &str, text: Option<&str>) -> Result<NaiveDate> {
     match text {
@@ -28,7 +37,7 @@ fn day(flag: &str, text: Option<&str>) -> Result<NaiveDate> {
 
 /// Lays out the deploy days of the coming weeks.
 pub async fn show(inv: &Invocation<'_>, args: &CadenceShowArgs) -> Result<u8> {
-    let from = day("--from", args.from.as_deref())?;
+    let from = day_or_today(inv, "--from", args.from.as_deref())?;
     let policy = inv.config()?.cadence.policy();
     let days = args.weeks.saturating_mul(7);
     let deploy_days = policy.deploy_days_from(from, days);
@@ -74,7 +83,7 @@ const WAY_ON: &str = "to deploy anyway: `deploykit deploy ENV APP --override-cad
 
 /// Checks the calendar for a full deploy on a day.
 pub async fn check(inv: &Invocation<'_>, args: &CadenceCheckArgs) -> Result<u8> {
-    let date = day("--date", args.date.as_deref())?;
+    let date = day_or_today(inv, "--date", args.date.as_deref())?;
     let policy = inv.config()?.cadence.policy();
     let decision = policy.check(date, DeployKind::Full, None);
     let next = policy.next_full_deploy_day(date);

@@ -40,7 +40,7 @@ pub use monitor::{ScriptedMonitor, TrafficProfile};
 pub use notifier::RecordingNotifier;
 pub use releasing_code_host::{OnMerge, ReleasingCodeHost};
 pub use vcs::{SimCommit, SimTag, SimVcs};
-pub use world::{AppRepo, World};
+pub use world::{AppRepo, World, login_gov_start};
 
 use std::sync::{Mutex, MutexGuard, PoisonError};
 
