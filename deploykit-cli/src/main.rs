@@ -58,7 +58,14 @@ fn main() -> ExitCode {
                     });
                     output::print_line(&doc.to_string());
                 }
-                Format::Human => eprintln!("deploykit: {error}"),
+                Format::Human => {
+                    // Stopped at a question (Ctrl-C at the prompt): the message starts on a
+                    // line of its own, not after the question.
+                    if prompt::question_left_open() {
+                        eprintln!();
+                    }
+                    eprintln!("deploykit: {error}")
+                }
             }
             ExitCode::from(signal.map_or_else(|| exit::code_for(&error), |s| s.exit_code()))
         }

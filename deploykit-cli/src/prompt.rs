@@ -4,6 +4,7 @@
 //! instead of after the input ends.
 
 use std::io::{BufRead, Read, StdinLock, Write};
+use std::sync::atomic::{AtomicBool, Ordering};
 
 use deploykit_core::{Error, Result};
 
@@ -27,6 +28,15 @@ pub async fn all_of_stdin() -> std::io::Result<String> {
     .await
 }
 
+/// Whether a question is on the terminal's last line, waiting for its answer.
+static ASKING: AtomicBool = AtomicBool::new(false);
+
+/// Whether a question was left waiting for its answer (Ctrl-C at the prompt): what is
+/// printed next starts on a line of its own.
+pub fn question_left_open() -> bool {
+    ASKING.load(Ordering::SeqCst)
+}
+
 /// Writes `question` on stderr and reads one line of answer, trimmed.
 pub async fn ask(question: &str) -> Result<String> {
     {
@@ -34,13 +44,16 @@ pub async fn ask(question: &str) -> Result<String> {
         let _ = write!(err, "{question} ");
         let _ = err.flush();
     }
-    from_stdin(|input| {
+    ASKING.store(true, Ordering::SeqCst);
+    let answer = from_stdin(|input| {
         let mut line = String::new();
         input.read_line(&mut line).map(|_| line)
     })
-    .await
-    .map(|line| line.trim().to_string())
-    .map_err(|e| Error::interrupted(format!("could not read the answer: {e}")))
+    .await;
+    ASKING.store(false, Ordering::SeqCst);
+    answer
+        .map(|line| line.trim().to_string())
+        .map_err(|e| Error::interrupted(format!("could not read the answer: {e}")))
 }
 
 /// Asks `question` (ending in `[y/N]`) and goes on only on `y`/`yes`. `what` names the action

@@ -83,3 +83,55 @@ fn a_yes_to_the_smoke_tests_creates_the_release() {
     );
     assert!(shown.contains("released RC 112"), "{shown}");
 }
+
+/// Ctrl-C typed at the smoke-test question stops the deploy (exit 130), and what it says
+/// starts on a line of its own, not after the question.
+#[test]
+fn ctrl_c_at_the_question_is_said_on_its_own_line() {
+    let state = tempfile::tempdir().expect("tempdir");
+    let command = format!("{} --sandbox deploy prod idp", deploykit_bin().display());
+    let mut child = match Command::new("script")
+        .args(["-qec", &command, "/dev/null"])
+        .env("XDG_STATE_HOME", state.path())
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+    {
+        Ok(child) => child,
+        Err(e) => {
+            eprintln!("skipped: util-linux `script` is not available ({e})");
+            return;
+        }
+    };
+    let mut input = child.stdin.take().expect("stdin");
+    let mut output = child.stdout.take().expect("stdout");
+    let mut shown = Vec::new();
+    let mut buf = [0u8; 4096];
+    // Read until the question is on the terminal, then type Ctrl-C.
+    while !String::from_utf8_lossy(&shown).contains("[yes/no/later]") {
+        let n = output.read(&mut buf).expect("read the terminal");
+        assert!(
+            n > 0,
+            "ended before the question:\n{}",
+            String::from_utf8_lossy(&shown)
+        );
+        shown.extend_from_slice(&buf[..n]);
+    }
+    input.write_all(&[0x03]).expect("type Ctrl-C");
+    input.flush().expect("flush");
+    output.read_to_end(&mut shown).expect("read the rest");
+    let status = child.wait().expect("wait");
+    drop(input);
+    let shown = String::from_utf8_lossy(&shown).replace("\r\n", "\n");
+    assert_eq!(status.code(), Some(130), "{shown}");
+    let said = shown
+        .lines()
+        .find(|l| l.contains("deploykit: "))
+        .unwrap_or_else(|| panic!("no message:\n{shown}"));
+    assert!(
+        said.starts_with("deploykit: ") || said.trim_start_matches("^C").starts_with("deploykit: "),
+        "the message shares the question's line: {said:?}\n{shown}"
+    );
+    assert!(!said.contains("[yes/no/later]"), "{said:?}");
+}
