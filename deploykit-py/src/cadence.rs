@@ -208,7 +208,7 @@ impl PyCadencePolicy {
     }
 
     /// Decides whether a deploy of `kind` (`full`, `patch`, `off-cycle`, `config-recycle`,
-    /// `no-migration-recycle`) may go on `date`; `reason` is required for patch and
+    /// `no-migration-recycle`, `revert`) may go on `date`; `reason` is required for patch and
     /// off-cycle deploys.
     #[pyo3(signature = (date, kind = "full", reason = None))]
     fn check(

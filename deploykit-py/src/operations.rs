@@ -685,7 +685,8 @@ sync_and_async! {
         /// Runs the guided deploy of `app` to `env`: preflight (calendar, pre-checks, lock),
         /// merge the promotion PR `pr`, recycle with the migration gate, health and monitor
         /// gates, scale-in, the smoke tests' confirmation, release, announcements; rolls back
-        /// on a failed gate. `notifier`, `monitor` and `decide` replace the set's own when
+        /// on a failed gate. `kind="revert"` ships a rollback's `Revert RC <N>` PR (`pr`) on
+        /// any day and creates no release. `notifier`, `monitor` and `decide` replace the set's own when
         /// given. `decide(request) -> "go" | "rollback" | None` is asked when the monitor gate
         /// cannot decide, and whether the smoke tests passed (`request["gate"] ==
         /// "smoke_tests"`, the checks in `request["checks"]`; "go": they passed). Without
