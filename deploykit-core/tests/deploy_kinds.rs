@@ -9,7 +9,7 @@ use deploykit_core::deploy::{FinalStatus, Journal, MemoryJournal, Record};
 use deploykit_core::deploy::{deploy, plan, rollback};
 use deploykit_core::events::{Event, NullSink, RecordingSink};
 use deploykit_core::policy::Freeze;
-use deploykit_core::ports::{CodeHost, LockHolder, NewPullRequest};
+use deploykit_core::ports::{Announcement, CodeHost, LockHolder, NewPullRequest};
 use deploykit_core::report::{DeployReport, render_svg};
 use deploykit_core::sim::{FleetEventKind, TrafficProfile};
 use deploykit_core::{DeployKind, ErrorKind};
@@ -192,6 +192,48 @@ async fn a_bad_setting_on_the_new_instances_is_rolled_back_beside_the_old_ones()
     // The new instances are gone; the old ones serve as before.
     let after: Vec<String> = rig.running("idp").into_iter().map(|(id, _)| id).collect();
     assert_eq!(after, before);
+}
+
+/// A config recycle ships no code: its rollback announces that the config recycle is rolled
+/// back, and asks for the retrospective the guide wants for any rolled-back deploy in those
+/// words.
+#[tokio::test]
+async fn a_config_recycles_rollback_says_the_config_recycle_is_rolled_back() {
+    let rig = Rig::prod().await;
+    let now = rig.world.clock().now();
+    rig.world
+        .scripted_monitor()
+        .set_launched_profile_from(now, TrafficProfile::with_error_rate(0.006));
+    let out = rig.deploy(&rig.request(DeployKind::ConfigRecycle)).await;
+    let reason = rolled_back_reason(&out.status);
+    let sent = rig.world.recording_notifier().sent();
+    let rollback: Vec<_> = sent
+        .iter()
+        .filter(|a| {
+            matches!(
+                a,
+                Announcement::RollbackStarted { .. } | Announcement::RetrospectiveToSchedule { .. }
+            )
+        })
+        .collect();
+    let texts: Vec<String> = rollback.iter().map(ToString::to_string).collect();
+    assert_eq!(texts.len(), 2, "{texts:?}");
+    assert!(
+        texts[0].starts_with("Rolling back the config recycle of idp in prod: "),
+        "{}",
+        texts[0]
+    );
+    assert_eq!(
+        texts[1],
+        format!(
+            "Schedule a blameless retrospective for the rollback of the config recycle of idp \
+             in prod ({reason})"
+        )
+    );
+    // (The Slack blocks use the same words: slack::message's tests.)
+    for text in &texts {
+        assert!(!text.contains("the current code"), "{text}");
+    }
 }
 
 #[tokio::test]

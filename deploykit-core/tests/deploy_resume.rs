@@ -5,9 +5,9 @@ mod deploy_support;
 
 use std::sync::Arc;
 
-use deploy_support::{KillAfter, Rig, first_run};
-use deploykit_core::deploy::{FileJournal, FinalStatus, Journal, MemoryJournal};
-use deploykit_core::sim::MigrationScript;
+use deploy_support::{KillAfter, Rig, first_run, step};
+use deploykit_core::deploy::{FileJournal, FinalStatus, Journal, MemoryJournal, Record};
+use deploykit_core::sim::{MigrationScript, TrafficProfile};
 use deploykit_core::{DeployKind, ErrorKind};
 
 /// What must be the same after any interrupted-and-resumed run.
@@ -114,6 +114,66 @@ async fn a_deploy_killed_at_any_record_resumes_to_the_same_world() {
 #[tokio::test]
 async fn a_rollback_killed_at_any_record_resumes_to_the_same_world() {
     kill_everywhere(MigrationScript::MigrationError).await;
+}
+
+/// A rollback resumed after it removed a group's new instances says so, as an uninterrupted
+/// one does, not "no new instance running": what an earlier attempt did is in the journal.
+#[tokio::test]
+async fn a_resumed_rollback_says_what_its_earlier_attempts_removed() {
+    // An error spike on RC 112 rolls the deploy back at the monitor gate; the migration
+    // group protects its instance, as production's groups do.
+    let rolling_back = || async {
+        let rig = Rig::prod().await;
+        rig.on_merge(Box::new(|world, sha| {
+            world
+                .scripted_monitor()
+                .set_profile(sha, TrafficProfile::with_error_rate(0.05));
+        }));
+        rig.fleet()
+            .set_protect_new_instances(&rig.group("migration"), true)
+            .expect("protect");
+        rig
+    };
+    let rig = rolling_back().await;
+    let journal = MemoryJournal::new();
+    let out = rig
+        .deploy_with(&journal, &rig.request(DeployKind::Full))
+        .await
+        .expect("deploy");
+    let reference = step(&out, "rollback_scale_in_new").detail.clone();
+    assert!(
+        reference.starts_with(
+            "prod-idp: new instances removed, 4 old instance(s) serving; prod-worker: new \
+             instances removed, 2 old instance(s) serving"
+        ),
+        "{reference}"
+    );
+    let records = journal.load(&first_run(&journal)).expect("records");
+    // Killed right after the last change the rollback made to each group in turn: the
+    // resumed attempt finds nothing left to remove in it.
+    for group in ["prod-idp", "prod-worker", "prod-migration"] {
+        let prefix = format!("rollback/{group}/");
+        let last = records
+            .iter()
+            .rposition(|r| matches!(r, Record::EffectDone { key, .. } if key.starts_with(&prefix)))
+            .unwrap_or_else(|| panic!("the rollback changed nothing in {group}"));
+        let rig = rolling_back().await;
+        let memory = Arc::new(MemoryJournal::new());
+        let err = rig
+            .deploy_with(
+                &KillAfter::new(memory.clone(), last + 1),
+                &rig.request(DeployKind::Full),
+            )
+            .await
+            .expect_err("killed");
+        assert_eq!(err.kind(), ErrorKind::Interrupted, "{group}: {err}");
+        let out = rig.resume(memory.as_ref()).await.expect("resume");
+        assert_eq!(
+            step(&out, "rollback_scale_in_new").detail,
+            reference,
+            "killed after the last change to {group}"
+        );
+    }
 }
 
 #[tokio::test]

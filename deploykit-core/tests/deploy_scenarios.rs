@@ -5,7 +5,8 @@ mod deploy_support;
 
 use deploy_support::{Rig, rolled_back_reason, step};
 use deploykit_core::deploy::{FinalStatus, MemoryJournal, deploy};
-use deploykit_core::sim::{MigrationScript, TrafficProfile};
+use deploykit_core::fleet_ops::{RecycleRequest, plan_recycle};
+use deploykit_core::sim::{FleetEventKind, MigrationScript, TrafficProfile};
 use deploykit_core::{DeployKind, RecordingSink};
 
 /// Healthy capacity never dropped below the 4 idp and 2 worker instances serving before.
@@ -136,6 +137,66 @@ async fn a_migration_error_rolls_back_even_though_provisioning_finished() {
         "{undone}"
     );
     assert!(!undone.contains("new instances removed"), "{undone}");
+}
+
+/// Production's groups protect their instances from scale-in, the migration group's too (as
+/// AWS's do): its spindown to 0 leaves a protected instance running. A rolled-back deploy
+/// leaves none behind, whether it ended the migration group's recycle (the migration failed
+/// before its spindown) or found its instance kept past the spindown (a later gate), and the
+/// next recycle is not refused over it.
+#[tokio::test]
+async fn a_rollback_leaves_no_migration_instance_behind() {
+    for migration_fails in [true, false] {
+        let rig = Rig::prod().await;
+        let migration = rig.group("migration");
+        rig.fleet()
+            .set_protect_new_instances(&migration, true)
+            .expect("protect");
+        if migration_fails {
+            rig.world
+                .scripted_logs()
+                .set_migration_script(MigrationScript::MigrationError);
+        } else {
+            rig.on_merge(Box::new(|world, sha| {
+                world
+                    .scripted_monitor()
+                    .set_profile(sha, TrafficProfile::with_error_rate(0.05));
+            }));
+        }
+        let out = rollback_scenario(&rig).await;
+        // The migration's spindown: deleted by the rollback (the migration failed first), or
+        // fired before it (to 0, the protected instance staying).
+        let fired =
+            rig.fleet().history().iter().any(|e| {
+                e.group == migration && matches!(e.kind, FleetEventKind::ActionFired { .. })
+            });
+        assert_eq!(fired, !migration_fails, "migration fails {migration_fails}");
+        // Long after every spindown: nothing runs in the migration group, nothing is
+        // scheduled on it, and a recycle can start a new migration instance.
+        rig.world
+            .virtual_clock()
+            .advance(std::time::Duration::from_secs(3600));
+        let g = rig.fleet().group_snapshot(&migration).expect("group");
+        let left: Vec<_> = g.running_instances().map(|i| i.id.to_string()).collect();
+        assert!(
+            left.is_empty(),
+            "migration fails {migration_fails}: {left:?}"
+        );
+        assert!(g.scheduled_actions.is_empty(), "{:?}", g.scheduled_actions);
+        assert_eq!(g.capacity.desired, 0);
+        let groups = rig.ports.fleet.groups(&rig.env).await.expect("groups");
+        plan_recycle(
+            &groups,
+            &RecycleRequest::new(rig.env.clone(), "idp".parse().expect("role")),
+            rig.world.clock().now(),
+        )
+        .unwrap_or_else(|e| panic!("migration fails {migration_fails}: {e}"));
+        let undone = &step(&out, "rollback_scale_in_new").detail;
+        assert!(
+            undone.ends_with("; prod-migration: the migration instance removed"),
+            "migration fails {migration_fails}: {undone}"
+        );
+    }
 }
 
 #[tokio::test]

@@ -210,11 +210,19 @@ fn select<'g>(
             g.name.env == req.env
                 && g.name.role == RoleName::migration()
                 && !selected.iter().any(|s| s.name == g.name)
-                && !check_group(g).extra.is_empty()
+                && kept_past_spindown(g)
         });
         selected.extend(leftover);
     }
     Ok(selected)
+}
+
+/// Whether `group` runs instances beyond its desired capacity with no recycle in progress:
+/// a recycle's leftovers, kept (protected from scale-in) past its spindown, as a migration
+/// group keeps its instance. [`ScaleInMode::Old`] of the roles it ran migrations for removes
+/// them, and so does a rollback.
+pub(crate) fn kept_past_spindown(group: &Group) -> bool {
+    !check_group(group).extra.is_empty()
 }
 
 /// Plans a scale-in over `groups` (every group of `req.env`) at `now`. A role selects its

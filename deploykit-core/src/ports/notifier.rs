@@ -5,6 +5,7 @@ use std::fmt::{self, Debug};
 use async_trait::async_trait;
 
 use crate::error::Result;
+use crate::model::deploy_kind::DeployKind;
 use crate::model::names::{AppName, EnvName};
 use crate::model::release_number::ReleaseNumber;
 
@@ -70,6 +71,10 @@ pub enum Announcement {
         env: EnvName,
         /// The RC being rolled back.
         rc: Option<ReleaseNumber>,
+        /// The kind of deploy being rolled back, when the run knows it (a standalone
+        /// rollback does not): a recycle that shipped no code is named as such.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        deploy_kind: Option<DeployKind>,
         /// Why.
         reason: String,
     },
@@ -81,6 +86,10 @@ pub enum Announcement {
         env: EnvName,
         /// The RC that was rolled back.
         rc: Option<ReleaseNumber>,
+        /// The kind of deploy that was rolled back, when the run knows it (see
+        /// [`Announcement::RollbackStarted`]).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        deploy_kind: Option<DeployKind>,
         /// Why the deploy was rolled back.
         reason: String,
     },
@@ -93,6 +102,16 @@ pub fn shipped_words(rc: Option<ReleaseNumber>, reverted: Option<ReleaseNumber>)
         (Some(n), _) => format!("the revert of RC {n}"),
         (None, Some(n)) => format!("RC {n}"),
         (None, None) => "the current code".into(),
+    }
+}
+
+/// What a rollback rolls back, in words: `RC 112`, `the config recycle` or `the
+/// no-migration recycle` (a deploy of `deploy_kind` that shipped no code), or `the current
+/// code` (neither known).
+pub fn rolled_back_words(rc: Option<ReleaseNumber>, deploy_kind: Option<DeployKind>) -> String {
+    match (rc, deploy_kind) {
+        (None, Some(kind)) if !kind.ships_code() => format!("the {}", kind.words()),
+        (rc, _) => shipped_words(rc, None),
     }
 }
 
@@ -161,24 +180,26 @@ impl fmt::Display for Announcement {
                 app,
                 env,
                 rc,
+                deploy_kind,
                 reason,
             } => {
                 write!(
                     f,
                     "Rolling back {} of {app} in {env}: {reason}",
-                    shipped_words(*rc, None)
+                    rolled_back_words(*rc, *deploy_kind)
                 )
             }
             Announcement::RetrospectiveToSchedule {
                 app,
                 env,
                 rc,
+                deploy_kind,
                 reason,
             } => write!(
                 f,
                 "Schedule a blameless retrospective for the rollback of {} of {app} in {env} \
                  ({reason})",
-                shipped_words(*rc, None)
+                rolled_back_words(*rc, *deploy_kind)
             ),
         }
     }

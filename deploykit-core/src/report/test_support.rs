@@ -205,6 +205,7 @@ pub(crate) fn rolled_back_run() -> Vec<Record> {
                 app,
                 env,
                 rc,
+                deploy_kind: None,
                 reason: "the monitor gate".into(),
             })],
         ),

@@ -468,6 +468,20 @@ impl SimFleet {
         Ok(())
     }
 
+    /// Sets whether instances `group` launches from now on are protected from scale-in (Auto
+    /// Scaling's `NewInstancesProtectedFromScaleIn`); instances already running keep theirs.
+    pub fn set_protect_new_instances(&self, group: &GroupName, protect: bool) -> Result<()> {
+        let now = self.clock.now();
+        let mut st = lock(&self.state);
+        self.catch_up(&mut st, now);
+        let g = st
+            .groups
+            .get_mut(group)
+            .ok_or_else(|| group_not_found(group))?;
+        g.spec.protect_new_instances = protect;
+        Ok(())
+    }
+
     /// Moves `instances` of `group` to Standby, as Auto Scaling's EnterStandby does: they keep
     /// running but leave the load balancer, the desired capacity and scale-in. With
     /// `decrement_desired` the desired capacity is lowered by one per instance; without, the

@@ -4,7 +4,7 @@
 use serde_json::{Value, json};
 
 use crate::ports::Announcement;
-use crate::ports::notifier::shipped_words;
+use crate::ports::notifier::{rolled_back_words, shipped_words};
 
 /// Longest section text Slack accepts is 3000 characters; keep under it.
 const SECTION_LIMIT: usize = 2900;
@@ -131,12 +131,13 @@ pub fn slack_message(a: &Announcement) -> Value {
             app,
             env,
             rc,
+            deploy_kind,
             reason,
         } => vec![
             header(&format!(":rewind: Rolling back {app} in {env}")),
             section(&format!(
                 "Rolling back *{}* of *{app}* in *{env}*.\n*Why:* {}",
-                shipped_words(*rc, None),
+                rolled_back_words(*rc, *deploy_kind),
                 escape(reason)
             )),
         ],
@@ -144,13 +145,14 @@ pub fn slack_message(a: &Announcement) -> Value {
             app,
             env,
             rc,
+            deploy_kind,
             reason,
         } => vec![
             header(&format!(":memo: Schedule a retrospective: {app} in {env}")),
             section(&format!(
                 "Schedule a blameless retrospective for the rollback of *{}* of *{app}* in \
                  *{env}*.\n*Why it was rolled back:* {}",
-                shipped_words(*rc, None),
+                rolled_back_words(*rc, *deploy_kind),
                 escape(reason)
             )),
         ],
@@ -179,6 +181,66 @@ mod tests {
         let body = m["blocks"][1]["text"]["text"].as_str().expect("text");
         assert!(
             body.contains("<https://github.com/18F/identity-idp/pull/9000|promotion pull request>")
+        );
+    }
+
+    #[test]
+    fn a_rollback_names_what_it_rolls_back_in_text_and_blocks_alike() {
+        use crate::model::deploy_kind::DeployKind;
+        let rollback = |rc, deploy_kind| {
+            [
+                Announcement::RollbackStarted {
+                    app: AppName::new("idp").expect("app"),
+                    env: EnvName::new("prod").expect("env"),
+                    rc,
+                    deploy_kind,
+                    reason: "5xx".into(),
+                },
+                Announcement::RetrospectiveToSchedule {
+                    app: AppName::new("idp").expect("app"),
+                    env: EnvName::new("prod").expect("env"),
+                    rc,
+                    deploy_kind,
+                    reason: "5xx".into(),
+                },
+            ]
+        };
+        for (rc, deploy_kind, words) in [
+            (None, Some(DeployKind::ConfigRecycle), "the config recycle"),
+            (
+                None,
+                Some(DeployKind::NoMigrationRecycle),
+                "the no-migration recycle",
+            ),
+            (
+                Some(crate::ReleaseNumber::full(112)),
+                Some(DeployKind::Full),
+                "RC 112",
+            ),
+            (None, None, "the current code"),
+        ] {
+            for a in rollback(rc, deploy_kind) {
+                let text = a.to_string();
+                assert!(text.contains(&format!("{words} of idp in prod")), "{text}");
+                let m = slack_message(&a);
+                let body = m["blocks"][1]["text"]["text"].as_str().expect("text");
+                assert!(body.contains(&format!("*{words}* of *idp*")), "{body}");
+            }
+        }
+    }
+
+    #[test]
+    fn a_rollback_announcement_without_a_kind_loads_and_stays_without_one() {
+        // As journals written before the kind was recorded hold it.
+        let old = serde_json::json!({
+            "type": "rollback_started", "app": "idp", "env": "prod", "rc": null,
+            "reason": "5xx"
+        });
+        let a: Announcement = serde_json::from_value(old.clone()).expect("loads");
+        assert_eq!(serde_json::to_value(&a).expect("json"), old);
+        assert!(
+            a.to_string()
+                .starts_with("Rolling back the current code of idp")
         );
     }
 

@@ -113,6 +113,9 @@ pub(crate) async fn announce_rollback(
         _ => "rollback".to_string(),
     };
     let rc = state.facts.rc();
+    // A standalone rollback rolls back the last recycle, whatever shipped it: its request's
+    // kind says nothing about that.
+    let deploy_kind = (!state.is_standalone_rollback()).then_some(req.kind);
     let mut facts = post(
         ctx,
         "rollback_started",
@@ -120,6 +123,7 @@ pub(crate) async fn announce_rollback(
             app: req.app.name.clone(),
             env: req.env.clone(),
             rc,
+            deploy_kind,
             reason: reason.clone(),
         },
     )
@@ -132,6 +136,7 @@ pub(crate) async fn announce_rollback(
                 app: req.app.name.clone(),
                 env: req.env.clone(),
                 rc,
+                deploy_kind,
                 reason,
             },
         )

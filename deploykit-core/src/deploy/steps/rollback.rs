@@ -14,6 +14,12 @@
 //! 4. the group terminates the new instances; protection added in step 2 is removed again
 //!    where the group did not have it.
 //!
+//! The migration group, when the recycle ran migrations, converges last the same way, back
+//! to its capacity before the recycle (0): its spindown is deleted if still pending, and an
+//! instance it kept protected (before or past its spindown) is scaled in, so that no
+//! migration instance is left to refuse the next recycle. A resumed rollback's lines say what
+//! its earlier attempts removed (the journal has their changes).
+//!
 //! Healthy in-service capacity never drops below the pre-deploy count: old instances are
 //! never unprotected, terminated or drained, and desired never goes below its old value.
 //! If the old instances are gone (scaled in after the monitor gate in production, or
@@ -29,11 +35,12 @@ use crate::deploy::state::{
 };
 use crate::deploy::steps::{StepBody, app_groups, lock, plus};
 use crate::error::{Error, ErrorKind, Result};
+use crate::fleet_ops::scale_in::kept_past_spindown;
 use crate::fleet_ops::{ScaleInMode, ScaleInRequest, scale_in};
 use crate::model::fleet::{
     CapacityChange, DELAYED_SCALE_OUT_ACTION, Group, GroupName, InstanceId, RECYCLE_ACTION,
 };
-use crate::model::names::RoleSelector;
+use crate::model::names::{RoleName, RoleSelector};
 use crate::model::release_number::ReleaseNumber;
 use crate::ports::code_host::PrState;
 
@@ -212,6 +219,12 @@ pub(crate) async fn rollback_scale_in_new(
         }
         lines.push(done.line);
     }
+    // The migration instance the recycle started goes too, once the app groups serve from
+    // their old instances again: a protected one would outlive its spindown and refuse the
+    // next recycle.
+    if let Some(snap) = migration_snapshot(ctx, state).await? {
+        lines.push(converge(ctx, state, &snap).await?.line);
+    }
     if lines.is_empty() {
         return Ok(StepBody::skipped(
             "no group has a recycle in progress or instances beyond its desired capacity: \
@@ -219,6 +232,58 @@ pub(crate) async fn rollback_scale_in_new(
         ));
     }
     Ok(StepBody::done(lines.join("; "), facts))
+}
+
+/// The migration group as the rollback converges it, when the recycle rolled back ran
+/// migrations and left the group something to undo: its spindown still pending, or an
+/// instance kept (protected from scale-in) past it. Its instances before the recycle are
+/// the oldest of its old desired capacity (none: it rests at 0). Recorded before any change,
+/// so a resumed rollback converges it to the same capacity even after its spindown, which
+/// said what that capacity was, is gone.
+async fn migration_snapshot(
+    ctx: &StepContext<'_>,
+    state: &DeployState,
+) -> Result<Option<GroupSnapshot>> {
+    if !state.request.kind.runs_migrations() {
+        return Ok(None);
+    }
+    let name = GroupName::new(&state.request.env, &RoleName::migration());
+    let key = format!("rollback/{name}/before");
+    if let Some(snap) = ctx.memo::<GroupSnapshot>(&key)? {
+        return Ok(Some(snap));
+    }
+    let fleet = &ctx.ports.fleet;
+    let g = match ctx
+        .retry("read the migration group", async || {
+            fleet.group(&name).await
+        })
+        .await
+    {
+        Ok(g) => g,
+        Err(e) if e.kind() == ErrorKind::NotFound => return Ok(None),
+        Err(e) => return Err(e),
+    };
+    let spindown = g.recycle_in_progress();
+    if spindown.is_none() && !kept_past_spindown(&g) {
+        return Ok(None);
+    }
+    let desired = spindown
+        .and_then(|a| a.change.desired)
+        .unwrap_or(g.capacity.desired);
+    let old: Vec<InstanceId> = g
+        .counted_oldest_first()
+        .iter()
+        .take(usize::try_from(desired).unwrap_or(usize::MAX))
+        .map(|i| i.id.clone())
+        .collect();
+    let snap = GroupSnapshot {
+        group: g.name.clone(),
+        desired,
+        healthy_in_service: u32::try_from(old.len()).unwrap_or(u32::MAX),
+        instances: old,
+    };
+    ctx.remember(&key, &snap)?;
+    Ok(Some(snap))
 }
 
 /// Whether this run scaled in the old instances (production, after the monitor gate).
@@ -242,6 +307,26 @@ fn ok_if_gone(r: Result<()>) -> Result<()> {
     }
 }
 
+/// What earlier attempts of this rollback did to a group, as the journal recorded it.
+struct Earlier {
+    /// New instances were there: it protected the old ones against their removal, set the
+    /// desired capacity back down, or scaled the new ones in.
+    saw_new: bool,
+    /// It deleted a scale-out that had not happened yet.
+    cancelled_scale_out: bool,
+}
+
+fn earlier(ctx: &StepContext<'_>, name: &GroupName) -> Result<Earlier> {
+    let done = |what: &str| -> Result<bool> {
+        let key = format!("rollback/{name}/{what}");
+        Ok(ctx.memo::<serde_json::Value>(&key)?.is_some())
+    };
+    Ok(Earlier {
+        saw_new: done("protect_old")? || done("restore_desired")? || done("scale_in_new")?,
+        cancelled_scale_out: done("delete_delayed_scale_out")?,
+    })
+}
+
 /// How one group's rollback ended.
 struct Converged {
     /// What happened, for people.
@@ -263,10 +348,15 @@ async fn converge(
     let deadline = plus(ctx.now(), ctx.settings.health_timeout_secs);
     let started = ctx.now();
     let mut step = 0u32;
+    let key = |what: &str| format!("rollback/{name}/{what}");
     // Whether new instances ever ran or were asked for, and whether this rollback deleted a
-    // scale-out that had not happened yet: the group's line says which it was.
-    let mut saw_new = false;
-    let mut cancelled_scale_out = false;
+    // scale-out that had not happened yet: the group's line says which it was. An earlier
+    // attempt of this run may have done either, leaving nothing to see in the group now.
+    let Earlier {
+        mut saw_new,
+        mut cancelled_scale_out,
+    } = earlier(ctx, name)?;
+    let migration = name.role == RoleName::migration();
     let result =
         loop {
             step += 1;
@@ -282,7 +372,6 @@ async fn converge(
             let old_running: Vec<_> = running.iter().filter(|i| old.contains(&i.id)).collect();
             let new_running: Vec<_> = running.iter().filter(|i| !old.contains(&i.id)).collect();
             let has = |n: &str| g.scheduled_actions.iter().any(|a| a.name == n);
-            let key = |what: &str| format!("rollback/{name}/{what}");
             saw_new |= !new_running.is_empty() || g.capacity.desired > snap.desired;
 
             if has(DELAYED_SCALE_OUT_ACTION) {
@@ -350,6 +439,17 @@ async fn converge(
                 )
                 .await?;
                 continue;
+            }
+            if new_running.is_empty() && migration {
+                let what = if saw_new {
+                    "the migration instance removed"
+                } else {
+                    "no migration instance running"
+                };
+                break Converged {
+                    line: format!("{name}: {what}"),
+                    old_gone: false,
+                };
             }
             if new_running.is_empty() {
                 let what = match (saw_new, cancelled_scale_out) {
