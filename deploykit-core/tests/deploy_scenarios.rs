@@ -315,3 +315,25 @@ async fn the_health_gate_waits_out_the_grace_period_of_workers() {
     );
     assert_capacity_kept(&rig);
 }
+
+/// Production groups protect their instances from scale-in, the migration group's too: a
+/// finished deploy's scale-in of the old instances removes the migration instance its
+/// spindown could not, or the next recycle would be refused over it.
+#[tokio::test]
+async fn a_finished_deploy_leaves_no_protected_migration_instance_behind() {
+    let rig = Rig::prod().await;
+    rig.fleet()
+        .set_protect_new_instances(&rig.group("migration"), true)
+        .expect("protect");
+    let out = rig.deploy(&rig.request(DeployKind::Full)).await;
+    assert_eq!(out.status, FinalStatus::Deployed, "{out:#?}");
+    rig.world
+        .virtual_clock()
+        .advance(std::time::Duration::from_secs(3600));
+    assert!(
+        rig.running("migration").is_empty(),
+        "{:?}\n{}",
+        rig.running("migration"),
+        step(&out, "scale_in_old").detail
+    );
+}
