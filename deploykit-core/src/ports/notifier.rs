@@ -116,6 +116,25 @@ pub fn rolled_back_words(rc: Option<ReleaseNumber>, deploy_kind: Option<DeployKi
 }
 
 impl Announcement {
+    /// The announcement on one line, for progress and retry messages: its first line, with
+    /// how many more follow (a config change's diff), cut at 160 characters. The whole text
+    /// is what is posted and journalled.
+    pub fn headline(&self) -> String {
+        const MAX: usize = 160;
+        let text = self.to_string();
+        let mut lines = text.lines();
+        let first = lines.next().unwrap_or_default();
+        let more = lines.count();
+        let mut line: String = first.chars().take(MAX).collect();
+        if first.chars().count() > MAX {
+            line.push('…');
+        }
+        if more > 0 {
+            line.push_str(&format!(" ({more} more line{})", if more == 1 { "" } else { "s" }));
+        }
+        line
+    }
+
     /// A short name of the announcement type (`pending_release_pr`, ...).
     pub fn kind(&self) -> &'static str {
         match self {
@@ -211,4 +230,37 @@ impl fmt::Display for Announcement {
 pub trait Notifier: Send + Sync + Debug {
     /// Posts one announcement.
     async fn announce(&self, announcement: &Announcement) -> Result<()>;
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_headline_is_one_line_saying_how_many_more_follow() {
+        let app = AppName::new("idp").expect("app");
+        let env = EnvName::new("prod").expect("env");
+        let diff = (0..40)
+            .map(|i| format!("+ setting_{i}: true"))
+            .collect::<Vec<_>>()
+            .join("\n");
+        let change = Announcement::ConfigChange {
+            app: app.clone(),
+            env: env.clone(),
+            diff,
+        };
+        assert_eq!(
+            change.headline(),
+            "Configuration change for idp in prod: (40 more lines)"
+        );
+        let start = Announcement::RecycleStart {
+            app,
+            env,
+            rc: Some(ReleaseNumber::full(112)),
+            reverted: None,
+            reasons: vec!["x".repeat(300)],
+        };
+        let line = start.headline();
+        assert!(!line.contains('\n') && line.chars().count() == 161 && line.ends_with('…'));
+    }
 }

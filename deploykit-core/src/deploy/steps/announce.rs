@@ -26,7 +26,9 @@ pub(crate) async fn post(
     announcement: Announcement,
 ) -> Result<Vec<Fact>> {
     let notifier = &ctx.ports.notifier;
-    let description = format!("announce: {announcement}");
+    // One line: a config change's whole diff is posted and journalled, not repeated in
+    // every progress and retry line.
+    let description = format!("announce: {}", announcement.headline());
     let posted = ctx
         .effect(
             &format!("announce/{key}"),
