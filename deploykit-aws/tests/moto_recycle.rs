@@ -140,7 +140,11 @@ async fn recycle_then_scale_in_old_instances_of_prod_idp() {
     assert_eq!((migration_desired, migration_ids.len()), (1, 1));
     let m = actions(&c, "prod-migration").await;
     assert_eq!(m.len(), 1, "{m:?}");
-    assert_eq!((m[0].0.as_str(), m[0].1), (RECYCLE_ACTION, Some(0)), "{m:?}");
+    assert_eq!(
+        (m[0].0.as_str(), m[0].1),
+        (RECYCLE_ACTION, Some(0)),
+        "{m:?}"
+    );
     assert!(
         (m[0].2 - started - 600).abs() <= 5,
         "migration spindown at +600 s: {m:?}"

@@ -4,7 +4,7 @@
 
 mod deploy_support;
 
-use deploy_support::{Rig, first_run, rolled_back_reason, step, stopped_reason};
+use deploy_support::{Rig, first_run, refused_as, rolled_back_reason, step, stopped_reason};
 use deploykit_core::deploy::{
     FinalStatus, Journal, MemoryJournal, Record, StepName, deploy, replay,
 };
@@ -283,17 +283,7 @@ async fn a_deploy_is_refused_as_unsafe_while_another_holds_the_lock() {
         reason.contains("holds the lock") && reason.contains("carol"),
         "{reason}"
     );
-    assert!(
-        matches!(
-            out.status,
-            FinalStatus::Stopped {
-                refused_as: Some(ErrorKind::Unsafe),
-                ..
-            }
-        ),
-        "{:?}",
-        out.status
-    );
+    assert_eq!(refused_as(&out.status), Some(ErrorKind::Unsafe));
     assert_eq!(rig.merges(), 0);
     assert_eq!(
         rig.lock_holder().await.map(|h| h.owner),
@@ -467,17 +457,7 @@ async fn an_unreadable_monitor_is_refused_before_anything_changes() {
             && reason.contains("nothing was changed"),
         "{reason}"
     );
-    assert!(
-        matches!(
-            out.status,
-            FinalStatus::Stopped {
-                refused_as: Some(ErrorKind::Unsafe),
-                ..
-            }
-        ),
-        "{:?}",
-        out.status
-    );
+    assert_eq!(refused_as(&out.status), Some(ErrorKind::Unsafe));
     assert_eq!(rig.merges(), 0);
     assert_eq!(rig.launched("idp"), 0);
     assert!(rig.lock_free().await);

@@ -4,7 +4,7 @@ mod deploy_support;
 
 use std::time::Duration;
 
-use deploy_support::{Rig, first_run, rolled_back_reason, step, stopped_reason};
+use deploy_support::{Rig, first_run, refused_as, rolled_back_reason, step, stopped_reason};
 use deploykit_core::deploy::{FinalStatus, Journal, MemoryJournal, Record};
 use deploykit_core::deploy::{deploy, plan, rollback};
 use deploykit_core::events::{Event, NullSink, RecordingSink};
@@ -526,17 +526,7 @@ async fn an_unapproved_pr_is_refused_before_anything_changes() {
         "{reason}"
     );
     // A policy's refusal (every production deploy needs an approval): the CLI exits 3.
-    assert!(
-        matches!(
-            out.status,
-            FinalStatus::Stopped {
-                refused_as: Some(ErrorKind::PolicyRefused),
-                ..
-            }
-        ),
-        "{:?}",
-        out.status
-    );
+    assert_eq!(refused_as(&out.status), Some(ErrorKind::PolicyRefused));
     assert_eq!(rig.merges(), 0);
     assert!(
         !rig.fleet()
@@ -658,17 +648,7 @@ async fn a_revert_deploy_ships_the_revert_any_day_and_creates_no_release() {
         "{:?}",
         out.status
     );
-    assert!(
-        matches!(
-            out.status,
-            FinalStatus::Stopped {
-                refused_as: Some(ErrorKind::InvalidInput),
-                ..
-            }
-        ),
-        "{:?}",
-        out.status
-    );
+    assert_eq!(refused_as(&out.status), Some(ErrorKind::InvalidInput));
     let vcs = rig.world.sim_vcs(&deploy_support::idp()).expect("vcs");
     vcs.branch("stages/rc-2026-11-27", &vcs.rev("main").expect("main"));
     let next = host

@@ -486,54 +486,34 @@ async fn a_true_up_stopped_at_any_write_run_again_merges_and_pushes_once() {
 /// 111), so two promotion PRs never carry the same RC; a patch is RC 112.1. The cut says so.
 #[tokio::test]
 async fn a_merged_rc_without_its_release_still_counts_for_the_next_number() {
-    let world = World::login_gov();
-    let idp: AppName = "idp".parse().expect("app");
-    let settings = AppSettings::idp();
-    let vcs = world.vcs(&idp).expect("repo");
-    let sim_vcs = world.sim_vcs(&idp).expect("repo");
-    let host = world.code_host(&idp).expect("host");
-    let status = world.deploy_status();
-    let notifier = world.notifier();
-    let clock = world.clock();
-    let events = RecordingSink::default();
-    let ctx = ReleaseContext {
-        vcs: vcs.as_ref(),
-        code_host: host.as_ref(),
-        deploy_status: status.as_ref(),
-        notifier: notifier.as_ref(),
-        clock: clock.as_ref(),
-        events: &events,
-        settings: &settings,
-    };
-    let dir = tempfile::tempdir().expect("temp dir");
-    let request = CutRcRequest {
-        working_dir: dir.path().to_path_buf(),
-        ..CutRcRequest::default()
-    };
-    let cut = cut_rc(&ctx, &request).await.expect("cut");
-    assert_eq!(cut.rc.to_string(), "112");
-    host.merge_pull_request(cut.pr_number.expect("PR"), MergeMethod::Merge)
-        .await
-        .expect("merge");
-    sim_vcs.commit(
-        "main",
-        "Fix the remember-device checkbox (#11500)",
-        "changelog: Bug Fixes, Login, Fix the remember-device checkbox",
-        &[("app/remember.rb", "fixed\n")],
-    );
-    let next = |patch: bool| CutRcRequest {
-        source: Some("main".into()),
-        dry_run: true,
-        patch,
-        ..request.clone()
-    };
-    let full = cut_rc(&ctx, &next(false)).await.expect("next full");
-    assert_eq!(full.rc.to_string(), "113");
-    let patch = cut_rc(&ctx, &next(true)).await.expect("next patch");
-    assert_eq!(patch.rc.to_string(), "112.1");
-    let warned = events.events().iter().any(|e| {
+    let r = Rehearsal::of("idp");
+    with_ctx!(r, |ctx| {
+        let cut = cut_into(&ctx, &r).await;
+        assert_eq!(cut.rc.to_string(), "112");
+        ctx.code_host
+            .merge_pull_request(cut.pr_number.expect("PR"), MergeMethod::Merge)
+            .await
+            .expect("merge");
+        r.sim_vcs.commit(
+            "main",
+            "Fix the remember-device checkbox (#11500)",
+            "changelog: Bug Fixes, Login, Fix the remember-device checkbox",
+            &[("app/remember.rb", "fixed\n")],
+        );
+        let next = |patch: bool| CutRcRequest {
+            source: Some("main".into()),
+            dry_run: true,
+            patch,
+            ..r.cut_request()
+        };
+        let full = cut_rc(&ctx, &next(false)).await.expect("next full");
+        assert_eq!(full.rc.to_string(), "113");
+        let patch = cut_rc(&ctx, &next(true)).await.expect("next patch");
+        assert_eq!(patch.rc.to_string(), "112.1");
+    });
+    let warned = r.events.events().iter().any(|e| {
         matches!(e, deploykit_core::Event::Warning { message, .. }
             if message.starts_with("RC 112's promotion PR") && message.contains("no release yet"))
     });
-    assert!(warned, "{:?}", events.events());
+    assert!(warned, "{:?}", r.events.events());
 }

@@ -3,32 +3,38 @@
 //! `script` is not installed.
 
 use std::io::{Read, Write};
-use std::process::{Command, Stdio};
+use std::process::{Child, Command, Stdio};
 
 use deploykit_tests::deploykit_bin;
 
-/// Runs `deploykit ARGS` on a terminal, typing `answers` (one per line); its exit code and
-/// everything it showed on the terminal. `None` when `script` is not available.
-fn at_a_terminal(args: &[&str], answers: &[&str]) -> Option<(Option<i32>, String)> {
-    let state = tempfile::tempdir().expect("tempdir");
+/// `deploykit ARGS` started on a pseudo-terminal (util-linux `script`) with its state in
+/// `state`, its terminal's input and output piped. `None` when `script` is not available.
+fn start_on_a_terminal(args: &[&str], state: &std::path::Path) -> Option<Child> {
     let command = std::iter::once(deploykit_bin().display().to_string())
         .chain(args.iter().map(|a| a.to_string()))
         .collect::<Vec<_>>()
         .join(" ");
-    let mut child = match Command::new("script")
+    match Command::new("script")
         .args(["-qec", &command, "/dev/null"])
-        .env("XDG_STATE_HOME", state.path())
+        .env("XDG_STATE_HOME", state)
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
         .stderr(Stdio::null())
         .spawn()
     {
-        Ok(child) => child,
+        Ok(child) => Some(child),
         Err(e) => {
             eprintln!("skipped: util-linux `script` is not available ({e})");
-            return None;
+            None
         }
-    };
+    }
+}
+
+/// Runs `deploykit ARGS` on a terminal, typing `answers` (one per line); its exit code and
+/// everything it showed on the terminal. `None` when `script` is not available.
+fn at_a_terminal(args: &[&str], answers: &[&str]) -> Option<(Option<i32>, String)> {
+    let state = tempfile::tempdir().expect("tempdir");
+    let mut child = start_on_a_terminal(args, state.path())?;
     // The answers wait in the terminal's line buffer until the prompt reads them; the input
     // stays open until the command ends (closing it would end `script` early).
     let mut input = child.stdin.take().expect("stdin");
@@ -89,20 +95,10 @@ fn a_yes_to_the_smoke_tests_creates_the_release() {
 #[test]
 fn ctrl_c_at_the_question_is_said_on_its_own_line() {
     let state = tempfile::tempdir().expect("tempdir");
-    let command = format!("{} --sandbox deploy prod idp", deploykit_bin().display());
-    let mut child = match Command::new("script")
-        .args(["-qec", &command, "/dev/null"])
-        .env("XDG_STATE_HOME", state.path())
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-    {
-        Ok(child) => child,
-        Err(e) => {
-            eprintln!("skipped: util-linux `script` is not available ({e})");
-            return;
-        }
+    let Some(mut child) =
+        start_on_a_terminal(&["--sandbox", "deploy", "prod", "idp"], state.path())
+    else {
+        return;
     };
     let mut input = child.stdin.take().expect("stdin");
     let mut output = child.stdout.take().expect("stdout");

@@ -72,6 +72,15 @@ pub fn stopped_reason(status: &FinalStatus) -> String {
     }
 }
 
+/// What kind of refusal stopped a run (what the CLI's exit code follows); panics on any other
+/// ending.
+pub fn refused_as(status: &FinalStatus) -> Option<deploykit_core::ErrorKind> {
+    match status {
+        FinalStatus::Stopped { refused_as, .. } => *refused_as,
+        other => panic!("expected a stop, got {other:?}"),
+    }
+}
+
 /// The reason of a rollback (panics on any other ending).
 pub fn rolled_back_reason(status: &FinalStatus) -> String {
     match status {
