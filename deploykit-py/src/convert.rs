@@ -107,7 +107,9 @@ pub fn py_to_json(obj: &Bound<'_, PyAny>) -> Result<Value, Error> {
         || obj.cast::<crate::model::PyRcBranch>().is_ok()
         || obj.cast::<crate::model::PyReleaseNumber>().is_ok()
     {
-        return Ok(Value::String(obj.str().map_err(|e| bad(e.to_string()))?.to_string()));
+        return Ok(Value::String(
+            obj.str().map_err(|e| bad(e.to_string()))?.to_string(),
+        ));
     }
     if obj.hasattr("to_dict").unwrap_or(false) {
         let dict = obj

@@ -712,7 +712,10 @@ fn validate(w: &mut Walk, c: &EffectiveConfig) {
             SecretSource::Env(name) => format!("env {name}"),
             SecretSource::File(_) => file_key.to_string(),
         };
-        w.problem(&key, format!("the Slack webhook URL from {} {problem}", s.source));
+        w.problem(
+            &key,
+            format!("the Slack webhook URL from {} {problem}", s.source),
+        );
     }
     for (i, pattern) in c.redaction.patterns.iter().enumerate() {
         if let Err(e) = crate::notify::RedactionRules::default().with_pattern(pattern) {

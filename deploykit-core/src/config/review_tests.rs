@@ -579,7 +579,11 @@ fn plain_http_to_another_machine_is_refused_for_everything_a_secret_goes_to() {
         )]),
         &none(),
     );
-    let paths: Vec<&str> = report.problems.iter().map(|p| p.key_path.as_str()).collect();
+    let paths: Vec<&str> = report
+        .problems
+        .iter()
+        .map(|p| p.key_path.as_str())
+        .collect();
     assert_eq!(
         paths,
         [
@@ -590,7 +594,9 @@ fn plain_http_to_another_machine_is_refused_for_everything_a_secret_goes_to() {
         "{report:?}"
     );
     assert!(
-        report.problems[0].message.contains("the GitHub token would travel in clear text"),
+        report.problems[0]
+            .message
+            .contains("the GitHub token would travel in clear text"),
         "{}",
         report.problems[0]
     );
@@ -598,7 +604,11 @@ fn plain_http_to_another_machine_is_refused_for_everything_a_secret_goes_to() {
     assert!(webhook.contains("plain http"), "{webhook}");
     assert!(!webhook.contains("cleartextsecret"), "{webhook}");
     // Not a URL at all: said, without the value.
-    let report = check_report(None, &map(&[("SLACK_WEBHOOK_URL", "xoxb-notaurl")]), &none());
+    let report = check_report(
+        None,
+        &map(&[("SLACK_WEBHOOK_URL", "xoxb-notaurl")]),
+        &none(),
+    );
     assert_eq!(report.problems.len(), 1, "{report:?}");
     assert!(!report.problems[0].to_string().contains("notaurl"));
     // This machine's fakes are fine.
@@ -615,7 +625,12 @@ fn plain_http_to_another_machine_is_refused_for_everything_a_secret_goes_to() {
 /// `{env}` is a warning (every environment would read one app).
 #[test]
 fn the_region_and_the_new_relic_app_template_are_checked() {
-    for region in ["us-west-2", "us-gov-west-1", "ap-southeast-1", "eu-central-2"] {
+    for region in [
+        "us-west-2",
+        "us-gov-west-1",
+        "ap-southeast-1",
+        "eu-central-2",
+    ] {
         let report = check_report(None, &none(), &map(&[("aws.region", region)]));
         assert!(report.problems.is_empty(), "{region}: {report:?}");
     }
@@ -640,5 +655,8 @@ fn the_region_and_the_new_relic_app_template_are_checked() {
     assert!(template("{env}-{role}.login.gov").problems.is_empty());
     let shared = template("login.gov");
     assert!(shared.problems.is_empty(), "{shared:?}");
-    assert!(shared.warnings[0].message.contains("has no {env}"), "{shared:?}");
+    assert!(
+        shared.warnings[0].message.contains("has no {env}"),
+        "{shared:?}"
+    );
 }

@@ -130,7 +130,10 @@ impl Announcement {
             line.push('…');
         }
         if more > 0 {
-            line.push_str(&format!(" ({more} more line{})", if more == 1 { "" } else { "s" }));
+            line.push_str(&format!(
+                " ({more} more line{})",
+                if more == 1 { "" } else { "s" }
+            ));
         }
         line
     }
