@@ -337,3 +337,63 @@ async fn a_finished_deploy_leaves_no_protected_migration_instance_behind() {
         step(&out, "scale_in_old").detail
     );
 }
+
+/// After a rollback, the rolled-back RC stays on stages/prod until its revert is deployed: a
+/// config recycle (or an overridden no-migration one) would boot it again. It is refused as
+/// unsafe, naming the open revert PR and the revert deploy, and the dry run says so; once the
+/// revert is deployed, the config recycle goes.
+#[tokio::test]
+async fn a_recycle_after_a_rollback_does_not_put_the_rolled_back_code_back() {
+    let rig = Rig::prod().await;
+    // RC 112 is bad; the revert merged later is not.
+    let first = std::sync::atomic::AtomicBool::new(true);
+    rig.on_merge(Box::new(move |world, sha| {
+        if first.swap(false, std::sync::atomic::Ordering::SeqCst) {
+            world
+                .scripted_monitor()
+                .set_profile(sha, TrafficProfile::with_error_rate(0.05));
+        }
+    }));
+    rollback_scenario(&rig).await;
+    let serving = rig.running("idp");
+    let mut req = rig.request(DeployKind::ConfigRecycle);
+    req.config_diff = Some("+ feature_x_enabled: true".into());
+    let p = deploykit_core::deploy::plan(&rig.ports, &rig.settings, &req)
+        .await
+        .expect("plan");
+    assert!(
+        p.blockers.iter().any(|b| b.contains("revert PR #")),
+        "{:?}",
+        p.blockers
+    );
+    let out = rig.deploy(&req).await;
+    let reason = deploy_support::stopped_reason(&out.status);
+    assert!(
+        reason.contains("the code a rollback took out of production")
+            && reason.contains("Revert RC 112")
+            && reason.contains("deploykit deploy prod idp --kind revert"),
+        "{reason}"
+    );
+    assert_eq!(
+        deploy_support::refused_as(&out.status),
+        Some(deploykit_core::ErrorKind::Unsafe)
+    );
+    assert_eq!(rig.running("idp"), serving, "nothing recycled");
+
+    // The revert deployed, the config recycle goes.
+    let host = rig
+        .world
+        .sim_code_host(&deploy_support::idp())
+        .expect("host");
+    let revert = deploykit_core::release::open_revert_pr(host.as_ref(), &rig.app)
+        .await
+        .expect("the open revert PR")
+        .number;
+    host.approve(revert, "reviewer").expect("approve");
+    let mut ship_revert = rig.request(DeployKind::Revert);
+    ship_revert.pr_number = Some(revert);
+    let out = rig.deploy(&ship_revert).await;
+    assert_eq!(out.status, FinalStatus::Deployed, "{out:#?}");
+    let out = rig.deploy(&req).await;
+    assert_eq!(out.status, FinalStatus::Deployed, "{out:#?}");
+}

@@ -163,6 +163,26 @@ pub async fn plan(
         }
     };
     blockers.extend(fleet_problems);
+    // A recycle that ships no code must not put back code a rollback took out.
+    if !req.kind.ships_code() && settings.production {
+        let wanted = app.groups_in(env);
+        let mine: Vec<&Group> = groups.iter().filter(|g| wanted.contains(&g.name)).collect();
+        let serving = policy_hooks::serving_sha(&mine);
+        if let Ok(Some(policy_hooks::UnshippedCode {
+            why,
+            revert: Some(revert),
+        })) = policy_hooks::unshipped_code(
+            ports.vcs.as_ref(),
+            ports.code_host.as_ref(),
+            app,
+            env,
+            serving.as_ref(),
+        )
+        .await
+        {
+            blockers.push(policy_hooks::rolled_back_code_refusal(req, &why, &revert));
+        }
+    }
     // What a no-migration recycle's new instances would run.
     let branch = policy_hooks::deployed_branch(app, settings);
     if !req.kind.runs_migrations() && req.no_migration_override.is_none() {

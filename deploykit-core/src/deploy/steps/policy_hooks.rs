@@ -10,14 +10,14 @@ use crate::deploy::request::DeployRequest;
 use crate::deploy::settings::EnvSettings;
 use crate::deploy::state::DeployState;
 use crate::deploy::steps::main_role;
-use crate::error::Result;
+use crate::error::{ErrorKind, Result};
 use crate::fleet_ops::prechecks::check_groups;
 use crate::model::app::AppSettings;
 use crate::model::fleet::Group;
-use crate::model::names::RoleSelector;
+use crate::model::names::{EnvName, RoleSelector};
 use crate::model::sha::Sha;
 use crate::policy::assess_no_migration_risk;
-use crate::ports::Vcs;
+use crate::ports::{CodeHost, Vcs};
 
 /// The calendar's verdict: Err(refusal) when it refuses; Ok(concerns) otherwise (warnings
 /// to show, e.g. an off-cycle deploy on a Friday).
@@ -103,6 +103,63 @@ pub(crate) async fn no_migration_risk(
     let target = vcs.resolve(&format!("{}/{branch}", app.remote)).await?;
     let risk = assess_no_migration_risk(vcs, serving, &target).await?;
     Ok(risk.verdict(None).err().map(|e| e.message().to_string()))
+}
+
+/// Code a recycle that ships none (config, no-migration) would ship in production: its new
+/// instances boot the tip of the production branch, and that tip is not the SHA serving.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct UnshippedCode {
+    /// What differs, in words.
+    pub why: String,
+    /// The open revert PR, when a rollback took that code out of production and its revert
+    /// is not deployed yet (the guide: "new instances can start at any time").
+    pub revert: Option<String>,
+}
+
+/// The code a recycle of `app` in `env` would ship although it ships none, if any (see
+/// [`UnshippedCode`]). Reads only; callers retry it. Nothing to say where no instance reports
+/// its SHA.
+pub(crate) async fn unshipped_code(
+    vcs: &dyn Vcs,
+    code_host: &dyn CodeHost,
+    app: &AppSettings,
+    env: &EnvName,
+    serving: Option<&Sha>,
+) -> Result<Option<UnshippedCode>> {
+    let Some(serving) = serving else {
+        return Ok(None);
+    };
+    vcs.fetch(&app.remote).await?;
+    let branch = format!("{}/{}", app.remote, app.production_branch);
+    let tip = vcs.resolve(&branch).await?;
+    if tip.matches(serving) {
+        return Ok(None);
+    }
+    let why = format!(
+        "{branch} is at {}, but {} serves in {env}: the new instances boot {} and ship its code",
+        tip.short(),
+        serving.short(),
+        tip.short(),
+    );
+    let revert = match crate::release::open_revert_pr(code_host, app).await {
+        Ok(pr) => Some(format!("revert PR #{} ({})", pr.number, pr.title)),
+        Err(e) if e.kind() == ErrorKind::NotFound => None,
+        Err(e) if e.kind() == ErrorKind::InvalidInput => Some("several revert PRs".to_string()),
+        Err(e) => return Err(e),
+    };
+    Ok(Some(UnshippedCode { why, revert }))
+}
+
+/// The refusal of a recycle of `req` that would put back the code a rollback took out
+/// (`revert` is open), with the way on.
+pub(crate) fn rolled_back_code_refusal(req: &DeployRequest, why: &str, revert: &str) -> String {
+    format!(
+        "{} refused: {why}, the code a rollback took out of production ({revert} is open); \
+         deploy the revert first: `deploykit deploy {} {} --kind revert`",
+        req.kind.words(),
+        req.env,
+        req.app.name
+    )
 }
 
 /// The refusal of a no-migration recycle the risk check refuses, with the way on.

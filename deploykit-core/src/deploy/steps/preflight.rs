@@ -139,6 +139,61 @@ pub(crate) async fn preflight(ctx: &StepContext<'_>, state: &DeployState) -> Res
         ));
     }
 
+    // A recycle that ships no code must not ship any: in production its new instances boot
+    // the production branch's tip, which must be what serves. For a config recycle this is
+    // best effort (it needs nothing else from GitHub, and must not wait on it in an
+    // incident): a check that cannot be made is a warning.
+    if !req.kind.ships_code() && ctx.settings.production {
+        let serving = serving_sha(&mine);
+        let checked = ctx
+            .retry(
+                "compare the production branch with what serves",
+                async || {
+                    super::policy_hooks::unshipped_code(
+                        ctx.ports.vcs.as_ref(),
+                        ctx.ports.code_host.as_ref(),
+                        &req.app,
+                        &req.env,
+                        serving.as_ref(),
+                    )
+                    .await
+                },
+            )
+            .await;
+        let unshipped = match checked {
+            Ok(found) => found,
+            // A no-migration recycle reads the branch for its risk check anyway: unread, it
+            // is not known to be safe and stops.
+            Err(e) if e.kind() == ErrorKind::Interrupted || !req.kind.runs_migrations() => {
+                return Err(e);
+            }
+            Err(e) => {
+                let msg = format!(
+                    "could not compare {} with the code serving ({e}): make sure no rollback's \
+                     revert is waiting to be deployed, or this {} puts the rolled-back code \
+                     back",
+                    req.app.production_branch,
+                    req.kind.words()
+                );
+                ctx.warn(msg.clone());
+                ctx.note("warning", msg)?;
+                None
+            }
+        };
+        if let Some(unshipped) = unshipped {
+            if let Some(revert) = &unshipped.revert {
+                return Ok(StepBody::refused_as(
+                    ErrorKind::Unsafe,
+                    super::policy_hooks::rolled_back_code_refusal(req, &unshipped.why, revert),
+                    facts,
+                ));
+            }
+            let msg = format!("this {} ships code: {}", req.kind.words(), unshipped.why);
+            ctx.warn(msg.clone());
+            ctx.note("warning", msg)?;
+        }
+    }
+
     // No-migration risk.
     if !req.kind.runs_migrations() {
         let serving = serving_sha(&mine);
