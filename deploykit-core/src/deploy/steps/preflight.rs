@@ -320,14 +320,25 @@ async fn check_pr(
             host.pull_request(number).await
         })
         .await?;
+    // The wrong kind of PR first: a merged promotion PR given to a revert deploy is not a
+    // revert PR, whatever its state.
+    let reverts = ReleaseNumber::from_revert_title(&pr.title).ok();
+    if let Some(mismatch) = pr_kind_mismatch(state.request.kind, number, &pr.title) {
+        return Ok(Err((ErrorKind::InvalidInput, mismatch)));
+    }
     if pr.state != PrState::Open {
         let state_text = match pr.state {
             PrState::Merged => "already merged",
             PrState::Closed => "closed",
             PrState::Open => "open",
         };
+        let which = if reverts.is_some() {
+            "revert"
+        } else {
+            "promotion"
+        };
         return policy(format!(
-            "promotion PR #{number} is {state_text}: deploy an open, approved promotion PR"
+            "{which} PR #{number} is {state_text}: deploy an open, approved {which} PR"
         ));
     }
     if pr.base != app.production_branch {
@@ -336,10 +347,6 @@ async fn check_pr(
              against {}",
             pr.base, app.production_branch, app.production_branch
         ));
-    }
-    let reverts = ReleaseNumber::from_revert_title(&pr.title).ok();
-    if let Some(mismatch) = pr_kind_mismatch(state.request.kind, number, &pr.title) {
-        return Ok(Err((ErrorKind::InvalidInput, mismatch)));
     }
     let reviews = ctx
         .retry("read the PR's reviews", async || host.reviews(number).await)
