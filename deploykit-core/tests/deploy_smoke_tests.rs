@@ -94,6 +94,23 @@ async fn a_failed_smoke_test_rolls_back_by_revert_and_creates_no_release() {
         "{:?}",
         rig.announcements()
     );
+    // The announcement does not let anyone think the rolled-back code is gone.
+    let announced = rig
+        .world
+        .recording_notifier()
+        .sent()
+        .iter()
+        .find(|a| a.kind() == "rollback_started")
+        .expect("the rollback announcement")
+        .to_string();
+    let revert = out.revert_pr_url.clone().unwrap_or_default();
+    assert!(
+        announced.contains(&format!(
+            "The new code keeps serving in prod-idp, prod-worker until the revert is deployed: \
+             {revert}"
+        )),
+        "{announced}"
+    );
     assert!(rig.lock_free().await);
 }
 

@@ -73,6 +73,8 @@ fn samples() -> Result<Vec<(Announcement, &'static str)>, String> {
                 rc,
                 deploy_kind: None,
                 reason: "5xx rate 4.2% on the new SHA".into(),
+                still_serving: Vec::new(),
+                revert_pr_url: None,
             },
             "5xx rate 4.2%",
         ),

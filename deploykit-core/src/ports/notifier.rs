@@ -77,6 +77,13 @@ pub enum Announcement {
         deploy_kind: Option<DeployKind>,
         /// Why.
         reason: String,
+        /// The groups whose new code keeps serving until the revert is deployed (their old
+        /// instances were gone: scaled in, or replaced by the spindown).
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
+        still_serving: Vec<String>,
+        /// The revert PR opened, if one was.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        revert_pr_url: Option<String>,
     },
     /// A blameless retrospective should be scheduled.
     RetrospectiveToSchedule {
@@ -93,6 +100,23 @@ pub enum Announcement {
         /// Why the deploy was rolled back.
         reason: String,
     },
+}
+
+/// What is left after a rollback, in one sentence, when anything is: the new code that keeps
+/// serving until the revert is deployed, and the revert PR.
+pub fn rollback_follow_up(still_serving: &[String], revert_pr_url: Option<&str>) -> Option<String> {
+    match (still_serving.is_empty(), revert_pr_url) {
+        (true, None) => None,
+        (true, Some(url)) => Some(format!("Revert PR: {url}")),
+        (false, Some(url)) => Some(format!(
+            "The new code keeps serving in {} until the revert is deployed: {url}",
+            still_serving.join(", ")
+        )),
+        (false, None) => Some(format!(
+            "The new code keeps serving in {} until the revert is deployed",
+            still_serving.join(", ")
+        )),
+    }
 }
 
 /// What a deploy ships, in words: `RC 112`, `the revert of RC 112` (a revert deploy), or
@@ -204,12 +228,18 @@ impl fmt::Display for Announcement {
                 rc,
                 deploy_kind,
                 reason,
+                still_serving,
+                revert_pr_url,
             } => {
                 write!(
                     f,
                     "Rolling back {} of {app} in {env}: {reason}",
                     rolled_back_words(*rc, *deploy_kind)
-                )
+                )?;
+                if let Some(line) = rollback_follow_up(still_serving, revert_pr_url.as_deref()) {
+                    write!(f, ". {line}")?;
+                }
+                Ok(())
             }
             Announcement::RetrospectiveToSchedule {
                 app,

@@ -207,6 +207,8 @@ pub(crate) fn rolled_back_run() -> Vec<Record> {
                 rc,
                 deploy_kind: None,
                 reason: "the monitor gate".into(),
+                still_serving: Vec::new(),
+                revert_pr_url: None,
             })],
         ),
         finished(

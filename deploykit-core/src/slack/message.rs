@@ -4,7 +4,7 @@
 use serde_json::{Value, json};
 
 use crate::ports::Announcement;
-use crate::ports::notifier::{rolled_back_words, shipped_words};
+use crate::ports::notifier::{rollback_follow_up, rolled_back_words, shipped_words};
 
 /// Longest section text Slack accepts is 3000 characters; keep under it.
 const SECTION_LIMIT: usize = 2900;
@@ -133,14 +133,22 @@ pub fn slack_message(a: &Announcement) -> Value {
             rc,
             deploy_kind,
             reason,
-        } => vec![
-            header(&format!(":rewind: Rolling back {app} in {env}")),
-            section(&format!(
-                "Rolling back *{}* of *{app}* in *{env}*.\n*Why:* {}",
-                rolled_back_words(*rc, *deploy_kind),
-                escape(reason)
-            )),
-        ],
+            still_serving,
+            revert_pr_url,
+        } => {
+            let mut blocks = vec![
+                header(&format!(":rewind: Rolling back {app} in {env}")),
+                section(&format!(
+                    "Rolling back *{}* of *{app}* in *{env}*.\n*Why:* {}",
+                    rolled_back_words(*rc, *deploy_kind),
+                    escape(reason)
+                )),
+            ];
+            if let Some(line) = rollback_follow_up(still_serving, revert_pr_url.as_deref()) {
+                blocks.push(section(&escape(&line)));
+            }
+            blocks
+        }
         Announcement::RetrospectiveToSchedule {
             app,
             env,
@@ -195,6 +203,8 @@ mod tests {
                     rc,
                     deploy_kind,
                     reason: "5xx".into(),
+                    still_serving: Vec::new(),
+                    revert_pr_url: None,
                 },
                 Announcement::RetrospectiveToSchedule {
                     app: AppName::new("idp").expect("app"),

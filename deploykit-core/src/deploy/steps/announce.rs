@@ -127,6 +127,13 @@ pub(crate) async fn announce_rollback(
             rc,
             deploy_kind,
             reason: reason.clone(),
+            still_serving: state
+                .facts
+                .new_code_stays
+                .iter()
+                .map(ToString::to_string)
+                .collect(),
+            revert_pr_url: state.facts.revert_pr.as_ref().map(|(_, url)| url.clone()),
         },
     )
     .await?;
