@@ -7,12 +7,12 @@ mod deploy_support;
 use std::sync::Arc;
 use std::time::Duration;
 
-use deploy_support::{Rig, first_run, rolled_back_reason, step, stopped_reason};
+use deploy_support::{Rig, first_run, refused_as, rolled_back_reason, step, stopped_reason};
 use deploykit_core::deploy::{
-    Decision, FinalStatus, FixedDecision, MemoryJournal, plan, resume, rollback,
+    Decision, FinalStatus, FixedDecision, Journal, MemoryJournal, Record, plan, resume, rollback,
 };
 use deploykit_core::sim::{FleetEventKind, TrafficProfile};
-use deploykit_core::{DeployKind, NullSink};
+use deploykit_core::{DeployKind, ErrorKind, NullSink};
 
 /// Monitor thresholds no window can meet: every verdict is inconclusive.
 fn never_enough_traffic(rig: &mut Rig) {
@@ -178,6 +178,61 @@ async fn a_standalone_rollback_removes_the_new_instances_and_opens_the_revert() 
         .virtual_clock()
         .advance(Duration::from_secs(30 * 60));
     assert_eq!(rig.running("idp").len(), 4);
+}
+
+#[tokio::test]
+async fn a_rollback_repeated_while_its_revert_pr_is_open_takes_that_pr_on() {
+    let rig = Rig::prod().await;
+    rig.merge_and_recycle_by_hand().await;
+    let first = rollback(
+        &rig.ports,
+        &rig.settings,
+        &MemoryJournal::new(),
+        &NullSink,
+        &rig.rollback_request("sign-in errors on the new code"),
+    )
+    .await
+    .expect("rollback");
+    assert!(
+        matches!(first.status, FinalStatus::RolledBack { .. }),
+        "{first:#?}"
+    );
+    let url = first.revert_pr_url.clone().expect("a revert PR");
+    // "Did it work?": the same command again, while the revert PR is open. It finishes, with
+    // that PR, and gives the deploy lock back (the revert deploy needs it).
+    let journal = MemoryJournal::new();
+    let again = rollback(
+        &rig.ports,
+        &rig.settings,
+        &journal,
+        &NullSink,
+        &rig.rollback_request("sign-in errors on the new code"),
+    )
+    .await
+    .expect("the second rollback finishes");
+    assert!(
+        matches!(again.status, FinalStatus::RolledBack { .. }),
+        "{again:#?}"
+    );
+    assert_eq!(again.revert_pr_url.as_deref(), Some(url.as_str()));
+    assert_eq!(rig.revert_prs().await, 1, "no second revert PR");
+    assert!(rig.lock_free().await, "the lock was released");
+    let open = step(&again, "open_revert");
+    assert!(
+        open.detail
+            .contains("was already open (opened by an earlier rollback)")
+            && open.detail.contains("--kind revert --pr"),
+        "{open:?}"
+    );
+    let warned = journal
+        .load(&first_run(&journal))
+        .expect("records")
+        .into_iter()
+        .any(|r| {
+            matches!(r, Record::Note { kind, text, .. }
+            if kind == "warning" && text.contains("the revert PR of RC 112 is already open"))
+        });
+    assert!(warned, "the journal keeps the warning");
 }
 
 #[tokio::test]
@@ -394,6 +449,13 @@ async fn a_rollback_with_a_wrong_pr_or_no_reason_is_refused_holding_nothing() {
     assert!(
         reason.contains("#99999") && reason.matches("check the number").count() == 1,
         "said once: {reason}"
+    );
+    // A number that names no PR is bad input (exit 2), saying what to give.
+    assert_eq!(refused_as(&out.status), Some(ErrorKind::InvalidInput));
+    assert!(
+        reason.starts_with("PR #99999 does not exist")
+            && reason.contains("names the merged promotion PR to revert: give its number"),
+        "{reason}"
     );
     let report = step(&out, "report");
     assert!(

@@ -595,6 +595,37 @@ async fn code_ships_by_promotion_pr_only_to_production() {
     assert_eq!(rig.launched("idp"), 0);
 }
 
+#[tokio::test]
+async fn a_revert_deploy_s_refusals_name_the_revert_pr() {
+    // A revert deploy merges the rollback's revert PR, not a promotion PR.
+    let rig = Rig::in_env("staging").await;
+    let err = rig
+        .deploy_with(&MemoryJournal::new(), &rig.request(DeployKind::Revert))
+        .await
+        .expect_err("refused");
+    assert_eq!(err.kind(), ErrorKind::InvalidInput, "{err}");
+    let text = err.to_string();
+    assert!(
+        text.contains("a revert deploy merges the revert PR into stages/prod")
+            && !text.contains("promotion PR"),
+        "{text}"
+    );
+    let rig = Rig::prod().await;
+    let mut no_pr = rig.request(DeployKind::Revert);
+    no_pr.pr_number = None;
+    let err = rig
+        .deploy_with(&MemoryJournal::new(), &no_pr)
+        .await
+        .expect_err("refused");
+    assert_eq!(err.kind(), ErrorKind::InvalidInput, "{err}");
+    assert_eq!(
+        err.message(),
+        "a revert deploy merges a revert PR: give its number"
+    );
+    assert_eq!(rig.merges(), 0);
+    assert!(rig.lock_free().await);
+}
+
 /// The guide's steps to roll back, after the revert PR: a revert deploy merges the `Revert RC
 /// <N>` PR a rollback opened and recycles, on a Friday too (it restores what was released
 /// before), announces itself as the revert, and creates no release. Each kind refuses the

@@ -127,7 +127,8 @@ fn a_rollback_without_a_reason_or_with_a_wrong_pr_says_what_to_fix() {
         "--pr",
         "99999",
     ]);
-    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    // A number that names no PR is bad input: exit 2, as the README's table says.
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
     let text = stdout(&out);
     assert!(
         text.contains("stopped: ") && text.contains("#99999") && text.contains("check the number"),

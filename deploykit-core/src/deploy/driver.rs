@@ -9,12 +9,13 @@ use crate::deploy::journal::{Journal, Record, RunId};
 use crate::deploy::outcome::DeployOutcome;
 use crate::deploy::ports::DeployPorts;
 use crate::deploy::request::{DeployRequest, RollbackRequest};
+use crate::deploy::run_list::{RunSummary, superseding_run};
 use crate::deploy::settings::EnvSettings;
 use crate::deploy::state::{
     DeployState, Facts, FinalStatus, Phase, StepName, StepOutcome, StepReport,
 };
 use crate::deploy::step::{Action, start, step};
-use crate::deploy::steps::lock::hold_again;
+use crate::deploy::steps::lock::{self, hold_again};
 use crate::deploy::steps::{StepBody, run_step};
 use crate::error::{Error, ErrorKind, Result};
 use crate::events::{Event, EventSink};
@@ -102,6 +103,11 @@ pub async fn resume(
     let records = journal.load(run_id)?;
     let state = replay(&records)?;
     let ctx = StepContext::new(ports, settings, events, journal, run_id.clone(), records);
+    if state.next.is_some()
+        && let Some(later) = superseding_run(journal, &state)?
+    {
+        return Err(superseded(&ctx, &state, &later).await);
+    }
     // Resuming is idempotent: a run that ended is reported again, and nothing runs.
     match (state.next, &state.status) {
         (None, Some(status)) => ctx.info(format!(
@@ -117,6 +123,47 @@ pub async fn resume(
     let result = drive(&ctx, state).await;
     keep_report(journal, events, run_id, ports.clock.now());
     result
+}
+
+/// The refusal of a resume of `state`'s run, which `later` (a run of the same app and
+/// environment that ended after it, having changed what serves) superseded: nothing is done,
+/// and the way on is to leave the run, releasing its deploy lock if it still holds it.
+async fn superseded(ctx: &StepContext<'_>, state: &DeployState, later: &RunSummary) -> Error {
+    let run = ctx.run_id();
+    let (env, app) = (&state.request.env, &state.request.app.name);
+    let what = if later.rollback {
+        "standalone rollback"
+    } else {
+        later.kind.words()
+    };
+    let ended = match &later.reason {
+        Some(reason) => format!("{}: {reason}", later.standing.as_str()),
+        None => later.standing.as_str().to_string(),
+    };
+    // The lock is asked about only to say whether it needs releasing: a failed read says so.
+    let holder = ctx.ports.lock.holder(env, app).await;
+    let lock = match holder {
+        Ok(Some(h)) if h.owner == lock::owner(state) => format!(
+            "it still holds the deploy lock of {app} in {env}: release it with `deploykit lock \
+             release {env} {app} {run}`"
+        ),
+        Ok(_) => "it holds no deploy lock".to_string(),
+        Err(e) => format!(
+            "if it still holds the deploy lock of {app} in {env} (it could not be read: {e}), \
+             release it with `deploykit lock release {env} {app} {run}`"
+        ),
+    };
+    Error::conflict(format!(
+        "run {run} cannot go on: run {later_run} ({what} of {app} in {env}) started after it \
+         and has ended ({ended}), so what serves, or what {branch} holds, changed after {run} \
+         stopped; going on from there would act on what it last saw (release or revert code \
+         that {later_run} has since changed). Nothing was done. {run} is superseded: leave it \
+         ({lock}), and start a new run if more is needed (`deploykit runs` lists both)",
+        later_run = later.run_id,
+        branch = state.request.app.production_branch
+    ))
+    .with("run", run)
+    .with("superseded_by", &later.run_id)
 }
 
 /// The state a journal describes: the initial state with every finished step folded in.
@@ -146,8 +193,9 @@ pub(crate) fn check_request(req: &DeployRequest, settings: &EnvSettings) -> Resu
     check_inputs(req, settings)?;
     if req.kind.ships_code() && req.pr_number.is_none() {
         return Err(Error::invalid_input(format!(
-            "{} deploy merges a promotion PR: give its number",
-            req.kind.with_article()
+            "{} deploy merges a {}: give its number",
+            req.kind.with_article(),
+            req.kind.merged_pr()
         )));
     }
     Ok(())
@@ -170,11 +218,12 @@ pub fn check_inputs(req: &DeployRequest, settings: &EnvSettings) -> Result<()> {
             .main_role()
             .map_or_else(|| "ALL".to_string(), |r| r.to_string());
         return Err(Error::invalid_input(format!(
-            "{} deploy merges the promotion PR into {} and ships it to production, but {} is \
-             not a production environment (only production is deployed by promotion PR; \
-             staging deploys main on its daily schedule): to pick up new code there, recycle \
-             it (`deploykit deploy {} {} --kind config-recycle`, or `deploykit recycle {} {role}`)",
+            "{} deploy merges the {} into {} and ships it to production, but {} is not a \
+             production environment (only production is deployed by PR; staging deploys main \
+             on its daily schedule): to pick up new code there, recycle it (`deploykit deploy \
+             {} {} --kind config-recycle`, or `deploykit recycle {} {role}`)",
             req.kind.with_article(),
+            req.kind.merged_pr(),
             req.app.production_branch,
             req.env,
             req.env,

@@ -9,9 +9,8 @@
 //! so releasing anyway (`--force`) does not break its resume.
 
 use crate::asker::Asker;
-use crate::deploy::driver::replay;
 use crate::deploy::journal::Journal;
-use crate::deploy::run_list::{RunStanding, RunSummary};
+use crate::deploy::run_list::{RunStanding, RunSummary, run_states};
 use crate::deploy::state::{DeployState, Phase, StepName};
 use crate::error::{Error, Result};
 use crate::model::names::AppName;
@@ -46,8 +45,8 @@ pub fn unfinished_deploy_of(
     pr: u64,
 ) -> Result<Option<UnfinishedDeploy>> {
     let mut found = None;
-    for id in journal.runs()? {
-        let Ok(state) = journal.load(&id).and_then(|records| replay(&records)) else {
+    for (_, state) in run_states(journal, journal.runs()?) {
+        let Ok(state) = state else {
             continue;
         };
         let run = RunSummary::of(&state);

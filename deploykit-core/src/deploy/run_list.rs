@@ -43,6 +43,14 @@ impl RunStanding {
     pub fn resumable(self) -> bool {
         matches!(self, RunStanding::Paused | RunStanding::Unfinished)
     }
+
+    /// Whether a run that stands so has ended having changed what serves, or what the
+    /// production branch holds: it deployed, or it rolled back (a deploy's failed gate, or a
+    /// standalone rollback, which may have opened a revert PR). A run stopped before anything
+    /// changed, or one still under way, has not.
+    pub fn changed_what_serves(self) -> bool {
+        matches!(self, RunStanding::Deployed | RunStanding::RolledBack)
+    }
 }
 
 /// One run of the journal.
@@ -200,6 +208,18 @@ impl RunList {
     }
 }
 
+/// The runs `ids` of `journal` read back, in the order given: each id with the run's state as
+/// its journal replays, or why that journal cannot be read.
+pub(crate) fn run_states(
+    journal: &dyn Journal,
+    ids: impl IntoIterator<Item = RunId>,
+) -> impl Iterator<Item = (RunId, Result<DeployState>)> {
+    ids.into_iter().map(move |id| {
+        let state = journal.load(&id).and_then(|records| replay(&records));
+        (id, state)
+    })
+}
+
 /// The last `last` runs of `journal` (all with `None`), oldest first; a run whose journal
 /// cannot be read is listed as unreadable rather than failing the list.
 pub fn list_runs(journal: &dyn Journal, last: Option<usize>) -> Result<RunList> {
@@ -209,8 +229,8 @@ pub fn list_runs(journal: &dyn Journal, last: Option<usize>) -> Result<RunList> 
         runs: Vec::new(),
         unreadable: Vec::new(),
     };
-    for id in ids.into_iter().skip(skip) {
-        match journal.load(&id).and_then(|records| replay(&records)) {
+    for (id, state) in run_states(journal, ids.into_iter().skip(skip)) {
+        match state {
             Ok(state) => list.runs.push(RunSummary::of(&state)),
             Err(e) => list.unreadable.push(UnreadableRun {
                 run_id: id.to_string(),
@@ -219,4 +239,21 @@ pub fn list_runs(journal: &dyn Journal, last: Option<usize>) -> Result<RunList> 
         }
     }
     Ok(list)
+}
+
+/// The newest run of `journal` started after `state`'s run, of the same app in the same
+/// environment, that has ended having changed what serves ([`RunStanding::changed_what_serves`]:
+/// a standalone rollback, a deploy that deployed or rolled back). `state`'s run, resumed, would
+/// go on from a fleet and a production branch that are no longer as it left them: it is
+/// superseded by that run. Runs whose journal cannot be read are skipped (`deploykit runs`
+/// lists them).
+pub fn superseding_run(journal: &dyn Journal, state: &DeployState) -> Result<Option<RunSummary>> {
+    let me = RunId::parse(&state.run_id)?;
+    let (app, env) = (&state.request.app.name, &state.request.env);
+    let later = journal.runs()?.into_iter().filter(|id| *id > me);
+    Ok(run_states(journal, later)
+        .filter_map(|(_, later)| later.ok())
+        .map(|later| RunSummary::of(&later))
+        .filter(|run| &run.app == app && &run.env == env && run.standing.changed_what_serves())
+        .last())
 }

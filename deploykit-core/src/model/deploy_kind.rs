@@ -68,6 +68,16 @@ impl DeployKind {
         }
     }
 
+    /// The PR a deploy of this kind merges into the production branch, in words: `revert PR`
+    /// for a revert deploy (the `Revert RC <N>` PR a rollback opened), `promotion PR` for the
+    /// other kinds (the kinds that ship no code merge none).
+    pub fn merged_pr(self) -> &'static str {
+        match self {
+            DeployKind::Revert => "revert PR",
+            _ => "promotion PR",
+        }
+    }
+
     /// Whether a deploy of this kind needs a reason, recorded and announced (patch,
     /// off-cycle).
     pub fn needs_reason(self) -> bool {
@@ -132,6 +142,8 @@ mod tests {
         assert!(!DeployKind::NoMigrationRecycle.runs_migrations());
         assert!(DeployKind::Revert.ships_code() && !DeployKind::Revert.creates_release());
         assert!(DeployKind::Full.creates_release());
+        assert_eq!(DeployKind::Revert.merged_pr(), "revert PR");
+        assert_eq!(DeployKind::Patch.merged_pr(), "promotion PR");
     }
 
     #[test]

@@ -1,11 +1,14 @@
 //! `create_release` and `open_revert`: the release module's workflows, each run exactly once
-//! per deploy (the code host is asked before anything is created again).
+//! per deploy (the code host is asked before anything is created again); and the reading of
+//! the PR a run is given ([`read_named_pr`]).
+
+use std::sync::atomic::{AtomicBool, Ordering};
 
 use crate::deploy::context::StepContext;
 use crate::deploy::state::{DeployState, Fact, Phase};
 use crate::deploy::steps::StepBody;
 use crate::error::{Error, ErrorKind, Result};
-use crate::ports::code_host::{NewPullRequest, PullRequestQuery};
+use crate::ports::code_host::{NewPullRequest, PrState, PullRequest, PullRequestQuery};
 use crate::release::open_revert::how_to_ship_revert;
 use crate::release::{
     CreateReleaseRequest, OpenRevertRequest, PrReference, ReleaseContext,
@@ -122,24 +125,27 @@ pub(crate) async fn open_revert(ctx: &StepContext<'_>, state: &DeployState) -> R
         .map(|r| format!("RC {r}"))
         .unwrap_or_else(|| merge.short().to_string());
     let branch = rc.map(|r| format!("revert-rc-{r}"));
-    let find_open = async || -> Result<Option<(u64, String)>> {
+    // The revert PR from the branch, in `state` (`None`: any state).
+    let find = async |state: Option<PrState>| -> Result<Option<(u64, String)>> {
         let Some(branch) = &branch else {
             return Ok(None);
         };
-        let open = host
+        let found = host
             .pull_requests(&PullRequestQuery {
                 base: Some(app.production_branch.clone()),
                 head: Some(branch.clone()),
-                state: None,
+                state,
             })
             .await?;
-        Ok(open.first().map(|p| (p.number, p.html_url.clone())))
+        Ok(found.first().map(|p| (p.number, p.html_url.clone())))
     };
+    // Set when the revert PR was already open, opened by an earlier rollback of the RC.
+    let reused = AtomicBool::new(false);
     let (number, url): (u64, String) = ctx
         .effect(
             "open_revert",
             &format!("open a PR reverting {what} on {}", app.production_branch),
-            async || find_open().await,
+            async || find(None).await,
             async || {
                 let request = OpenRevertRequest { rc, dry_run: false };
                 match release_open_revert(&rctx, &request).await {
@@ -147,9 +153,22 @@ pub(crate) async fn open_revert(ctx: &StepContext<'_>, state: &DeployState) -> R
                         (Some(n), Some(u)) => Ok((n, u)),
                         _ => Err(Error::backend("opening the revert PR returned no PR")),
                     },
-                    // The revert branch was pushed but its PR not opened (a crash between the
+                    // The revert branch exists. Its PR is open already (an earlier rollback of
+                    // the RC, `rollback --pr N` run twice): this run takes it on as its own.
+                    // Or the branch was pushed but its PR not opened (a crash between the
                     // two): open the PR from that branch.
                     Err(e) if e.kind() == ErrorKind::Conflict && branch.is_some() => {
+                        if let Some((n, u)) = find(Some(PrState::Open)).await? {
+                            let text = format!(
+                                "the revert PR of {what} is already open: #{n} ({u}), opened \
+                                 before this run (an earlier rollback); this run takes it on \
+                                 rather than opening another"
+                            );
+                            ctx.warn(text.clone());
+                            ctx.note("warning", text)?;
+                            reused.store(true, Ordering::Relaxed);
+                            return Ok((n, u));
+                        }
                         let head = branch.clone().unwrap_or_default();
                         let pr = host
                             .create_pull_request(&NewPullRequest {
@@ -208,9 +227,14 @@ pub(crate) async fn open_revert(ctx: &StepContext<'_>, state: &DeployState) -> R
             },
         )
         .await?;
+    let how = if reused.load(Ordering::Relaxed) {
+        "was already open (opened by an earlier rollback)"
+    } else {
+        "opened"
+    };
     Ok(StepBody::done(
         format!(
-            "revert PR #{number} opened: {url}; get it approved, then deploy it: {}",
+            "revert PR #{number} {how}: {url}; get it approved, then deploy it: {}",
             deploy_revert_hint(state, number)
         ),
         vec![Fact::RevertPr { number, url }],
@@ -225,4 +249,28 @@ pub(crate) fn deploy_revert_hint(state: &DeployState, number: u64) -> String {
          pr={number})",
         state.request.env, state.request.app.name
     )
+}
+
+/// PR `number`, the one a run was given (`deploy --pr N`, `rollback --pr N`), as the code host
+/// has it; `reading` says what for in retry lines. A number that names no pull request is bad
+/// input, not a failed step: `Ok(Err(refusal))`, to refuse as InvalidInput, saying so with the
+/// host's words, then `way_on` (what to give instead).
+pub(crate) async fn read_named_pr(
+    ctx: &StepContext<'_>,
+    number: u64,
+    reading: &str,
+    way_on: &str,
+) -> Result<std::result::Result<PullRequest, String>> {
+    let host = &ctx.ports.code_host;
+    match ctx
+        .retry(reading, async || host.pull_request(number).await)
+        .await
+    {
+        Ok(pr) => Ok(Ok(pr)),
+        Err(e) if e.kind() == ErrorKind::NotFound => Ok(Err(format!(
+            "PR #{number} does not exist ({}): {way_on}",
+            e.message()
+        ))),
+        Err(e) => Err(e),
+    }
 }

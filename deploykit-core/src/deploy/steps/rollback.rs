@@ -33,6 +33,7 @@ use crate::deploy::state::PrFacts;
 use crate::deploy::state::{
     DeployState, Fact, GroupSnapshot, RecycledGroup, StepName, StepOutcome,
 };
+use crate::deploy::steps::release::read_named_pr;
 use crate::deploy::steps::{StepBody, app_groups, lock, plus};
 use crate::error::{Error, ErrorKind, Result};
 use crate::fleet_ops::scale_in::kept_past_spindown;
@@ -54,24 +55,18 @@ pub(crate) async fn rollback_prepare(
     // nothing.
     let mut facts = Vec::new();
     if let Some(number) = state.request.pr_number {
-        let host = &ctx.ports.code_host;
-        let pr = match ctx
-            .retry("read the PR", async || host.pull_request(number).await)
-            .await
-        {
+        let way_on = "--pr (Python: pr=) names the merged promotion PR to revert: give its \
+                      number (its title is `Deploy RC <N> to Production`), or leave it out to \
+                      roll back only the fleet";
+        let pr = match read_named_pr(ctx, number, "read the PR", way_on).await? {
             Ok(pr) => pr,
-            Err(e) if e.kind() == ErrorKind::NotFound => {
+            Err(refusal) => {
                 return Ok(StepBody::refused_as(
-                    ErrorKind::NotFound,
-                    format!(
-                        "{}: --pr names the merged promotion PR to revert; leave it out to roll \
-                         back only the fleet",
-                        e.message()
-                    ),
+                    ErrorKind::InvalidInput,
+                    refusal,
                     facts,
                 ));
             }
-            Err(e) => return Err(e),
         };
         match (pr.state, pr.merge_commit_sha.clone()) {
             (PrState::Merged, Some(sha)) => facts.push(Fact::Merged { sha }),
