@@ -731,3 +731,18 @@ async fn a_revert_deploy_ships_the_revert_any_day_and_creates_no_release() {
         step(&out, "report")
     );
 }
+
+/// A PR number that names no PR is bad input (the CLI exits 2), said before anything changes.
+#[tokio::test]
+async fn a_pr_number_that_names_no_pr_is_bad_input() {
+    let rig = Rig::prod().await;
+    let mut req = rig.request(DeployKind::Full);
+    req.pr_number = Some(99_999);
+    let out = rig.deploy(&req).await;
+    let reason = stopped_reason(&out.status);
+    assert!(reason.starts_with("PR #99999 does not exist"), "{reason}");
+    assert!(reason.contains("names the promotion PR to deploy"), "{reason}");
+    assert_eq!(refused_as(&out.status), Some(ErrorKind::InvalidInput));
+    assert_eq!(rig.merges(), 0);
+    assert!(rig.lock_free().await);
+}

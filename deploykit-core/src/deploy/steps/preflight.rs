@@ -90,8 +90,9 @@ pub(crate) async fn preflight(ctx: &StepContext<'_>, state: &DeployState) -> Res
     if req.kind.ships_code() {
         let number = req.pr_number.ok_or_else(|| {
             Error::invalid_input(format!(
-                "{} deploy merges a promotion PR, but none was given: pass its number",
-                req.kind.with_article()
+                "{} deploy merges a {}, but none was given: pass its number",
+                req.kind.with_article(),
+                req.kind.merged_pr()
             ))
         })?;
         match check_pr(ctx, state, number).await? {
@@ -315,11 +316,16 @@ async fn check_pr(
     let policy = |refusal: String| Ok(Err((ErrorKind::PolicyRefused, refusal)));
     let app = &state.request.app;
     let host = &ctx.ports.code_host;
-    let mut pr = ctx
-        .retry("read the promotion PR", async || {
-            host.pull_request(number).await
-        })
-        .await?;
+    let which = state.request.kind.merged_pr();
+    let way_on = format!("--pr (Python: pr=) names the {which} to deploy: give its number");
+    let mut pr =
+        match super::release::read_named_pr(ctx, number, &format!("read the {which}"), &way_on)
+            .await?
+        {
+            Ok(pr) => pr,
+            // A number that names no PR is bad input.
+            Err(refusal) => return Ok(Err((ErrorKind::InvalidInput, refusal))),
+        };
     // The wrong kind of PR first: a merged promotion PR given to a revert deploy is not a
     // revert PR, whatever its state.
     let reverts = ReleaseNumber::from_revert_title(&pr.title).ok();
@@ -398,7 +404,7 @@ async fn check_pr(
         tries += 1;
         ctx.sleep(ctx.settings.poll_secs.max(1)).await;
         pr = ctx
-            .retry("read the promotion PR", async || {
+            .retry(&format!("read the {which}"), async || {
                 host.pull_request(number).await
             })
             .await?;
