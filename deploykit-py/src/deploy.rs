@@ -7,7 +7,7 @@ use deploykit_core::deploy::{
     self, DeployOutcome, DeployPlan, DeployPorts, DeployRequest, EnvSettings, Journal,
     RollbackRequest, RunId,
 };
-use deploykit_core::{EventSink, Result};
+use deploykit_core::{ErrorKind, EventSink, Result};
 use pyo3::prelude::*;
 
 use crate::convert;
@@ -110,14 +110,26 @@ pub struct DeployBackend {
     pub journal: Arc<dyn Journal>,
 }
 
-/// Runs a guided deploy.
+/// The PR a request that names none ships ([`deploy::default_pr`]: the open promotion PR, or
+/// for a revert the open `Revert RC <N>` PR), as the CLI's `deploy` without `--pr` takes it.
+async fn default_pr(ports: &DeployPorts, request: &DeployRequest) -> Result<Option<u64>> {
+    match request.pr_number {
+        Some(n) => Ok(Some(n)),
+        None => deploy::default_pr(request.kind, ports.code_host.as_ref(), &request.app).await,
+    }
+}
+
+/// Runs a guided deploy of the PR named, else of the open one of its kind.
 pub async fn run_deploy(
     backend: Result<DeployBackend>,
     request: Result<DeployRequest>,
     events: Arc<dyn EventSink>,
 ) -> Result<PyDeployOutcome> {
-    let (backend, request) = (backend?, request?);
+    let (backend, mut request) = (backend?, request?);
     run_pinned(move || async move {
+        // Bad input is refused before a PR is looked up, as by the CLI.
+        deploy::check_inputs(&request, &backend.settings)?;
+        request.pr_number = default_pr(&backend.ports, &request).await?;
         deploy::deploy(
             &backend.ports,
             &backend.settings,
@@ -162,16 +174,28 @@ record_class!(
     }
 );
 
-/// Plans a deploy: every read, no change.
+/// Plans a deploy of the PR named, else of the open one of its kind: every read, no change.
+/// No such PR open (or several revert PRs) is a blocker, as anything else that would stop
+/// the deploy; bad input is the plan's blocker and looks nothing up.
 pub async fn run_plan(
     backend: Result<DeployBackend>,
     request: Result<DeployRequest>,
 ) -> Result<PyDeployPlan> {
-    let (backend, request) = (backend?, request?);
+    let (backend, mut request) = (backend?, request?);
     run_pinned(move || async move {
-        deploy::plan(&backend.ports, &backend.settings, &request)
-            .await
-            .map(PyDeployPlan)
+        let mut not_found = None;
+        if deploy::check_inputs(&request, &backend.settings).is_ok() {
+            match default_pr(&backend.ports, &request).await {
+                Ok(pr) => request.pr_number = pr,
+                Err(e) if matches!(e.kind(), ErrorKind::NotFound | ErrorKind::InvalidInput) => {
+                    not_found = Some(e.message().to_string());
+                }
+                Err(e) => return Err(e),
+            }
+        }
+        let mut plan = deploy::plan(&backend.ports, &backend.settings, &request).await?;
+        plan.blockers.splice(0..0, not_found);
+        Ok(PyDeployPlan(plan))
     })
     .await
 }

@@ -1,11 +1,11 @@
 //! `lock_status` and `release_lock`: who holds a deploy lock, and releasing one whose run will
-//! not be resumed (as `deploykit lock show|release`).
+//! not be resumed (as `deploykit lock show|release`), with what was released.
 
 use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
 use deploykit_core::deploy::held_lock::{self, LockStatus};
-use deploykit_core::ports::{Clock, DeployLock};
+use deploykit_core::ports::{Clock, DeployLock, LockHolder};
 use deploykit_core::{AppName, EnvName, Result};
 use pyo3::prelude::*;
 
@@ -86,26 +86,126 @@ pub async fn lock_status(
         .map(PyLockStatus)
 }
 
-/// Releases the deploy lock of `app` in `env` if `holder` names its holder; the lock as it was
-/// before.
+/// A deploy lock released: the holder it had (who, since when, its run) and the lock now.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct LockRelease {
+    /// The holder released.
+    pub released: LockHolder,
+    /// The released holder's deploykit run, when a run took the lock.
+    pub run: Option<String>,
+    /// The released holder's lock was past its expiry.
+    pub stale: bool,
+    /// The lock after the release: free, unless someone has taken it since.
+    pub now: LockStatus,
+}
+
+impl LockRelease {
+    /// The release as `deploykit lock release` prints it, then the lock now if someone has
+    /// taken it since.
+    fn render(&self) -> String {
+        let mut text = format!(
+            "released the deploy lock of {} in {}, held by {} since {}",
+            self.now.app,
+            self.now.env,
+            self.released.owner,
+            self.released.acquired_at.format("%Y-%m-%d %H:%M:%S UTC")
+        );
+        if self.now.holder.is_some() {
+            text.push_str(&format!("; since then {}", self.now.render()));
+        }
+        text
+    }
+}
+
+record_class! {
+    /// A deploy lock `release_lock` released: whose it was (`owner`, `run`, `acquired_at`,
+    /// `expires_at`, `stale`) and the lock now (`status`, `free`).
+    PyLockRelease(LockRelease) as "LockRelease",
+    repr = |r| format!(
+        "LockRelease(env='{}', app='{}', released={:?}, free={})",
+        r.now.env,
+        r.now.app,
+        r.released.owner,
+        crate::convert::py_bool(r.now.holder.is_none())
+    ),
+    {
+        /// The environment.
+        #[getter]
+        fn env(&self) -> String {
+            self.0.now.env.to_string()
+        }
+        /// The app.
+        #[getter]
+        fn app(&self) -> String {
+            self.0.now.app.to_string()
+        }
+        /// Nobody holds the lock now (true right after the release, unless someone has taken
+        /// it since).
+        #[getter]
+        fn free(&self) -> bool {
+            self.0.now.holder.is_none()
+        }
+        /// The lock now, as `lock_status` reports it.
+        #[getter]
+        fn status(&self) -> PyLockStatus {
+            PyLockStatus(self.0.now.clone())
+        }
+        /// Who held the lock released (user@host and run).
+        #[getter]
+        fn owner(&self) -> String {
+            self.0.released.owner.clone()
+        }
+        /// When the released holder took it.
+        #[getter]
+        fn acquired_at(&self) -> DateTime<Utc> {
+            self.0.released.acquired_at
+        }
+        /// When the released holder's lock would have expired.
+        #[getter]
+        fn expires_at(&self) -> DateTime<Utc> {
+            self.0.released.expires_at
+        }
+        /// The deploykit run whose lock was released, if a run took it.
+        #[getter]
+        fn run(&self) -> Option<String> {
+            self.0.run.clone()
+        }
+        /// The released holder's lock was past its expiry (the next deploy would have taken
+        /// it over).
+        #[getter]
+        fn stale(&self) -> bool {
+            self.0.stale
+        }
+        /// What was released, as `deploykit lock release` prints it.
+        fn render(&self) -> String {
+            self.0.render()
+        }
+    }
+}
+
+/// Releases the deploy lock of `app` in `env` if `holder` names its holder: the holder
+/// released and the lock now.
 pub async fn release_lock(
     lock: Arc<dyn DeployLock>,
     clock: Arc<dyn Clock>,
     env: String,
     app: Result<AppName>,
     holder: String,
-) -> Result<PyLockStatus> {
+) -> Result<PyLockRelease> {
     let (env, app) = (EnvName::new(env)?, app?);
     let released = held_lock::release_held_lock(lock.as_ref(), &env, &app, &holder).await?;
-    Ok(PyLockStatus(LockStatus::of(
-        &env,
-        &app,
-        Some(released),
-        clock.now(),
-    )))
+    let was = LockStatus::of(&env, &app, Some(released.clone()), clock.now());
+    let now = held_lock::lock_status(lock.as_ref(), &env, &app, clock.now()).await?;
+    Ok(PyLockRelease(LockRelease {
+        released,
+        run: was.run,
+        stale: was.stale,
+        now,
+    }))
 }
 
-/// Registers `LockStatus`.
+/// Registers `LockStatus` and `LockRelease`.
 pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
-    m.add_class::<PyLockStatus>()
+    m.add_class::<PyLockStatus>()?;
+    m.add_class::<PyLockRelease>()
 }

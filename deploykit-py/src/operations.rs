@@ -37,7 +37,7 @@ use crate::events::sink_for;
 use crate::fleet::{
     self, FleetBackend, PyGroupSize, PyMigrationLog, PyRecycleOutcome, PyScaleInOutcome, PyServer,
 };
-use crate::lock::{self, PyLockStatus};
+use crate::lock::{self, PyLockRelease, PyLockStatus};
 use crate::model::PyDeployStatus;
 use crate::monitor_table::{PyMonitorTable, table_by_instance};
 use crate::ports::monitor::{PyMonitor, PyMonitorSample, names, take_sample};
@@ -650,7 +650,8 @@ sync_and_async! {
         /// What `deploy` would do now, changing nothing (as `deploykit deploy --dry-run`):
         /// the steps with the operations they would call, the recycle's capacities and times,
         /// and `blockers`, what would stop it now (the calendar, the PR, the lock, a recycle in
-        /// progress or extra instances). The arguments are `deploy`'s.
+        /// progress or extra instances). The arguments are `deploy`'s; without `pr` the plan
+        /// is of the open PR `deploy` would take, and none open is a blocker.
         #[pyo3(signature = (app, env, *, kind = "full", pr = None, reason = None, cadence_override = None, no_migration_override = None, config_diff = None))]
         #[allow(clippy::too_many_arguments)]
         fn plan_deploy / plan_deploy_async(
@@ -686,7 +687,11 @@ sync_and_async! {
         /// merge the promotion PR `pr`, recycle with the migration gate, health and monitor
         /// gates, scale-in, the smoke tests' confirmation, release, announcements; rolls back
         /// on a failed gate. `kind="revert"` ships a rollback's `Revert RC <N>` PR (`pr`) on
-        /// any day and creates no release. `notifier`, `monitor` and `decide` replace the set's own when
+        /// any day and creates no release. `pr` defaults to the open PR, as `deploykit deploy`
+        /// without `--pr`: the open promotion PR of the newest RC (full, patch and off-cycle
+        /// deploys), the open `Revert RC <N>` PR (a revert; several open must be told apart
+        /// with `pr`); none open is a NotFoundError. Recycles ship no PR.
+        /// `notifier`, `monitor` and `decide` replace the set's own when
         /// given. `decide(request) -> "go" | "rollback" | None` is asked when the monitor gate
         /// cannot decide, and whether the smoke tests passed (`request["gate"] ==
         /// "smoke_tests"`, the checks in `request["checks"]`; "go": they passed). Without
@@ -751,14 +756,15 @@ sync_and_async! {
         /// Releases the deploy lock of `app` in `env` when `holder` names its holder (its run
         /// id, or the owner text of a lock taken outside a run): for a run that will not be
         /// resumed. A lock held by anyone else is left alone (ConflictError naming the holder);
-        /// a free lock is a NotFoundError. Returns the lock as it was.
+        /// a free lock is a NotFoundError. Returns a `LockRelease`: the holder released
+        /// (`owner`, `run`, `acquired_at`) and the lock now (`free`, `status`).
         fn release_lock / release_lock_async(
             &self,
             py,
             env: String,
             app: &str,
             holder: String,
-        ) -> PyLockStatus {
+        ) -> PyLockRelease {
             let app = self
                 .ports
                 .known_env(&env)

@@ -262,6 +262,73 @@ def test_a_paused_run_s_lock_is_shown_and_released_only_by_naming_it() -> None:
         world.lock_status("prod", "nope")
 
 
+def test_release_lock_returns_the_lock_free_and_whose_it_was() -> None:
+    world, pr = ready_world()
+    paused = world.deploy("idp", "prod", pr=pr)
+    assert paused.status == "paused"
+
+    released = world.release_lock("prod", "idp", paused.run_id)
+    # The lock is free now, as lock_status says: not "held by ... release the lock".
+    assert released.free and released.status.free
+    assert released.status.to_dict() == world.lock_status("prod", "idp").to_dict()
+    # Whose it was, in attributes of their own.
+    assert released.run == paused.run_id
+    assert paused.run_id in released.owner
+    assert released.acquired_at < released.expires_at and not released.stale
+    text = released.render()
+    assert text.startswith("released the deploy lock of idp in prod, held by "), text
+    assert "is held by" not in text and "release the lock" not in text, text
+    assert repr(released).endswith("free=True)"), repr(released)
+    assert released.to_dict()["released"]["owner"] == released.owner
+    assert released.to_dict()["now"]["holder"] is None
+
+
+def test_without_pr_a_deploy_takes_the_open_pr_of_its_kind() -> None:
+    world, pr = ready_world()
+    # A full deploy: the open promotion PR, planned and deployed as the CLI takes it.
+    plan = world.plan_deploy("idp", "prod")
+    assert plan.blockers == [], plan.render()
+    assert f"merge_pull_request(#{pr}, merge)" in plan.render()
+    paused = world.deploy("idp", "prod")
+    assert paused.status == "paused", paused.reason
+    merged = next(s for s in paused.steps if s["step"] == "merge_pr")
+    assert f"#{pr}" in merged["detail"], merged
+
+    rolled_back = world.resume(paused.run_id, decide=lambda r: "rollback")
+    assert rolled_back.status == "rolled_back"
+    assert rolled_back.revert_pr_url is not None
+    revert = int(rolled_back.revert_pr_url.rsplit("/", 1)[1])
+    world.approve_pr("idp", revert)
+
+    # A revert deploy: the open `Revert RC <N>` PR, not a promotion PR.
+    plan = world.plan_deploy("idp", "prod", kind="revert")
+    assert plan.blockers == [], plan.render()
+    assert f"merge_pull_request(#{revert}, merge)" in plan.render()
+    reverted = world.deploy("idp", "prod", kind="revert", yes=True)
+    assert reverted.deployed, reverted.reason
+    merged = next(s for s in reverted.steps if s["step"] == "merge_pr")
+    assert f"#{revert}" in merged["detail"], merged
+
+    # Nothing left to revert: said by the plan, raised by the deploy.
+    with pytest.raises(deploykit.NotFoundError, match="no open revert PR"):
+        world.deploy("idp", "prod", kind="revert")
+    blocked = world.plan_deploy("idp", "prod", kind="revert")
+    assert any("no open revert PR" in b for b in blocked.blockers), blocked.blockers
+
+
+def test_without_pr_and_no_open_promotion_pr_a_deploy_is_not_found() -> None:
+    world = deploykit.World.login_gov()
+    with pytest.raises(deploykit.NotFoundError, match="no open promotion PR"):
+        world.deploy("idp", "prod")
+    blocked = run(lambda: world.plan_deploy_async("idp", "prod"))
+    assert any("no open promotion PR" in b for b in blocked.blockers), blocked.blockers
+    # Bad input is refused as such before any PR is looked up.
+    with pytest.raises(deploykit.InvalidInputError, match="reason"):
+        world.deploy("idp", "prod", kind="off-cycle")
+    # A recycle ships no PR and needs none.
+    assert world.plan_deploy("idp", "prod", kind="config-recycle").blockers == []
+
+
 def test_an_operator_answering_nonsense_fails_the_gate_safely() -> None:
     world, pr = ready_world()
 
@@ -353,7 +420,7 @@ def test_a_deploy_is_planned_without_changing_anything() -> None:
 def test_the_lock_of_a_mistyped_environment_is_unknown_not_free() -> None:
     world = deploykit.World.login_gov()
     assert world.lock_status("prod", "idp").free
-    calls: list[Callable[[], deploykit.LockStatus]] = [
+    calls: list[Callable[[], deploykit.LockStatus | deploykit.LockRelease]] = [
         lambda: world.lock_status("prdo", "idp"),
         lambda: world.release_lock("prdo", "idp", "someone"),
     ]

@@ -15,6 +15,7 @@
 //! - `context` (internal): side effects at most once per run (recorded before, replayed or checked
 //!   against the world on resume), retries of temporary errors on the clock;
 //! - [`driver`]: [`deploy`], [`resume`], [`rollback`];
+//! - [`default_pr`](mod@default_pr): the PR a deploy ships when none is named;
 //! - [`held_lock`]: who holds a deploy lock, and releasing one whose run will not be resumed;
 //! - [`run_list`]: a journal's runs a line each, and which can be resumed;
 //! - [`release_guard`]: a run that still has a PR's release ahead of it (a hand-made release
@@ -37,6 +38,7 @@
 //! ```
 
 mod context;
+pub mod default_pr;
 #[cfg(feature = "sim")]
 pub mod demo;
 pub mod driver;
@@ -55,6 +57,7 @@ pub mod state;
 pub mod step;
 pub(crate) mod steps;
 
+pub use default_pr::default_pr;
 pub use driver::{check_inputs, deploy, replay, resume, rollback};
 pub use journal::{FileJournal, Journal, MemoryJournal, Record, RunId};
 pub use monitor_verdict::{MonitorVerdict, Verdict};

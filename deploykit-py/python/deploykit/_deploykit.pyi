@@ -51,6 +51,7 @@ __all__ = [
     "GroupSize",
     "MigrationLog",
     "LockStatus",
+    "LockRelease",
     "DeployOutcome",
     "DeployPlan",
     "RunList",
@@ -588,6 +589,33 @@ class LockStatus:
     def to_dict(self) -> dict[str, Any]: ...
     def to_json(self) -> str: ...
 
+@final
+class LockRelease:
+    """A deploy lock ``release_lock`` released: whose it was (``owner``, ``run``,
+    ``acquired_at``, ``expires_at``, ``stale``) and the lock now (``status``, ``free``)."""
+
+    @property
+    def env(self) -> str: ...
+    @property
+    def app(self) -> str: ...
+    @property
+    def free(self) -> bool: ...
+    @property
+    def status(self) -> LockStatus: ...
+    @property
+    def owner(self) -> str: ...
+    @property
+    def acquired_at(self) -> datetime.datetime: ...
+    @property
+    def expires_at(self) -> datetime.datetime: ...
+    @property
+    def run(self) -> str | None: ...
+    @property
+    def stale(self) -> bool: ...
+    def render(self) -> str: ...
+    def to_dict(self) -> dict[str, Any]: ...
+    def to_json(self) -> str: ...
+
 # ---------------------------------------------------------------- deploy
 
 @final
@@ -838,7 +866,9 @@ class Operations:
         cadence_override: str | None = None,
         no_migration_override: str | None = None,
         config_diff: str | None = None,
-    ) -> DeployPlan: ...
+    ) -> DeployPlan:
+        """What ``deploy`` would do now, changing nothing. ``pr`` defaults to the open PR
+        ``deploy`` would take; none open is a blocker."""
     def plan_deploy_async(
         self,
         app: str,
@@ -868,7 +898,10 @@ class Operations:
         monitor: _MonitorLike | None = None,
         decide: _Decide | None = None,
         on_event: _EventCallback | None = None,
-    ) -> DeployOutcome: ...
+    ) -> DeployOutcome:
+        """Runs the guided deploy. ``pr`` defaults to the open PR, as ``deploykit deploy``
+        without ``--pr``: the open promotion PR (full, patch, off-cycle) or the open
+        ``Revert RC <N>`` PR (``kind="revert"``); none open is a ``NotFoundError``."""
     def deploy_async(
         self,
         app: str,
@@ -892,8 +925,9 @@ class Operations:
     def report_svg(self, run_id: str) -> str: ...
     def lock_status(self, env: str, app: str) -> LockStatus: ...
     def lock_status_async(self, env: str, app: str) -> Awaitable[LockStatus]: ...
-    def release_lock(self, env: str, app: str, holder: str) -> LockStatus: ...
-    def release_lock_async(self, env: str, app: str, holder: str) -> Awaitable[LockStatus]: ...
+    def release_lock(self, env: str, app: str, holder: str) -> LockRelease:
+        """Releases the lock ``holder`` holds: the holder released and the lock now."""
+    def release_lock_async(self, env: str, app: str, holder: str) -> Awaitable[LockRelease]: ...
     def resume(
         self,
         run_id: str,
