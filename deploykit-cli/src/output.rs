@@ -3,7 +3,8 @@
 use std::io::Write;
 
 use deploykit_core::report::duration_text;
-use deploykit_core::{Event, EventSink};
+use deploykit_core::{Error, Event, EventSink};
+use serde_json::ser::{CompactFormatter, Formatter, PrettyFormatter};
 
 use crate::waiting_lines::WaitingLines;
 
@@ -152,12 +153,214 @@ impl EventSink for TerminalSink {
                 }
                 self.without_repeat(&event)
             }
-            Format::Json => serde_json::to_string(&event)
+            Format::Json => json_line(&event)
                 .unwrap_or_else(|e| format!("{{\"event\":\"unprintable\",\"error\":\"{e}\"}}")),
         };
         let mut err = std::io::stderr().lock();
         let _ = writeln!(err, "{line}");
     }
+}
+
+/// A JSON formatter that writes every timestamp (a string that is a whole RFC 3339 date and
+/// time, as chrono serialises one) in whole seconds, in UTC, with `Z`: the clock of a real
+/// run has nanoseconds (`2026-12-07T23:32:31.201642171Z`), which `jq fromdateiso8601` refuses,
+/// and the sandbox's has none. Everything else is written as the inner formatter writes it.
+///
+/// Only the printed JSON changes: the journal keeps the times as recorded.
+struct WholeSeconds<F> {
+    inner: F,
+    /// The text of the string being written, while it may still be a timestamp (one with an
+    /// escape in it is not, and is written as it goes).
+    string: Option<String>,
+}
+
+impl<F> WholeSeconds<F> {
+    fn new(inner: F) -> Self {
+        WholeSeconds {
+            inner,
+            string: None,
+        }
+    }
+}
+
+/// `text` in whole seconds (`2026-12-07T23:32:31Z`), UTC, when it is an RFC 3339 date and
+/// time; `None` when it is not one, or already written so.
+fn whole_second_timestamp(text: &str) -> Option<String> {
+    // A date and time, not a sentence that happens to parse: `YYYY-MM-DDTHH:MM:SS...`.
+    let shaped = text.len() >= 20
+        && text.as_bytes().get(10) == Some(&b'T')
+        && text.as_bytes()[..4].iter().all(u8::is_ascii_digit);
+    if !shaped {
+        return None;
+    }
+    let at = chrono::DateTime::parse_from_rfc3339(text).ok()?;
+    let whole = at
+        .with_timezone(&chrono::Utc)
+        .format("%Y-%m-%dT%H:%M:%SZ")
+        .to_string();
+    (whole != text).then_some(whole)
+}
+
+impl<F: Formatter> Formatter for WholeSeconds<F> {
+    fn begin_string<W: ?Sized + std::io::Write>(&mut self, writer: &mut W) -> std::io::Result<()> {
+        self.string = Some(String::new());
+        self.inner.begin_string(writer)
+    }
+
+    fn write_string_fragment<W: ?Sized + std::io::Write>(
+        &mut self,
+        writer: &mut W,
+        fragment: &str,
+    ) -> std::io::Result<()> {
+        match &mut self.string {
+            Some(text) => {
+                text.push_str(fragment);
+                Ok(())
+            }
+            None => self.inner.write_string_fragment(writer, fragment),
+        }
+    }
+
+    fn write_char_escape<W: ?Sized + std::io::Write>(
+        &mut self,
+        writer: &mut W,
+        char_escape: serde_json::ser::CharEscape,
+    ) -> std::io::Result<()> {
+        if let Some(text) = self.string.take() {
+            self.inner.write_string_fragment(writer, &text)?;
+        }
+        self.inner.write_char_escape(writer, char_escape)
+    }
+
+    fn end_string<W: ?Sized + std::io::Write>(&mut self, writer: &mut W) -> std::io::Result<()> {
+        if let Some(text) = self.string.take() {
+            let whole = whole_second_timestamp(&text);
+            self.inner
+                .write_string_fragment(writer, whole.as_deref().unwrap_or(&text))?;
+        }
+        self.inner.end_string(writer)
+    }
+
+    // The layout is the inner formatter's (a pretty one indents).
+
+    fn begin_array<W: ?Sized + std::io::Write>(&mut self, writer: &mut W) -> std::io::Result<()> {
+        self.inner.begin_array(writer)
+    }
+
+    fn end_array<W: ?Sized + std::io::Write>(&mut self, writer: &mut W) -> std::io::Result<()> {
+        self.inner.end_array(writer)
+    }
+
+    fn begin_array_value<W: ?Sized + std::io::Write>(
+        &mut self,
+        writer: &mut W,
+        first: bool,
+    ) -> std::io::Result<()> {
+        self.inner.begin_array_value(writer, first)
+    }
+
+    fn end_array_value<W: ?Sized + std::io::Write>(
+        &mut self,
+        writer: &mut W,
+    ) -> std::io::Result<()> {
+        self.inner.end_array_value(writer)
+    }
+
+    fn begin_object<W: ?Sized + std::io::Write>(&mut self, writer: &mut W) -> std::io::Result<()> {
+        self.inner.begin_object(writer)
+    }
+
+    fn end_object<W: ?Sized + std::io::Write>(&mut self, writer: &mut W) -> std::io::Result<()> {
+        self.inner.end_object(writer)
+    }
+
+    fn begin_object_key<W: ?Sized + std::io::Write>(
+        &mut self,
+        writer: &mut W,
+        first: bool,
+    ) -> std::io::Result<()> {
+        self.inner.begin_object_key(writer, first)
+    }
+
+    fn end_object_key<W: ?Sized + std::io::Write>(
+        &mut self,
+        writer: &mut W,
+    ) -> std::io::Result<()> {
+        self.inner.end_object_key(writer)
+    }
+
+    fn begin_object_value<W: ?Sized + std::io::Write>(
+        &mut self,
+        writer: &mut W,
+    ) -> std::io::Result<()> {
+        self.inner.begin_object_value(writer)
+    }
+
+    fn end_object_value<W: ?Sized + std::io::Write>(
+        &mut self,
+        writer: &mut W,
+    ) -> std::io::Result<()> {
+        self.inner.end_object_value(writer)
+    }
+}
+
+/// `value` as JSON written with `formatter`, timestamps in whole seconds ([`WholeSeconds`]).
+fn json_with<T: serde::Serialize + ?Sized, F: Formatter>(
+    value: &T,
+    formatter: F,
+) -> serde_json::Result<String> {
+    let mut out = Vec::new();
+    let mut ser = serde_json::Serializer::with_formatter(&mut out, WholeSeconds::new(formatter));
+    value.serialize(&mut ser)?;
+    // serde_json writes only valid UTF-8.
+    Ok(String::from_utf8_lossy(&out).into_owned())
+}
+
+/// `value` as one line of JSON (an event, an error document, a JSON-lines row), every
+/// timestamp in whole seconds, UTC (`2026-12-07T23:32:31Z`).
+pub fn json_line<T: serde::Serialize + ?Sized>(value: &T) -> serde_json::Result<String> {
+    json_with(value, CompactFormatter)
+}
+
+/// `value` as indented JSON (a command's result), every timestamp in whole seconds, UTC.
+pub fn json_pretty<T: serde::Serialize + ?Sized>(value: &T) -> serde_json::Result<String> {
+    json_with(value, PrettyFormatter::new())
+}
+
+/// Prints `value` as one line of JSON on stdout ([`json_line`]). False when stdout is closed
+/// ([`print_line`]).
+pub fn print_json_line<T: serde::Serialize + ?Sized>(value: &T) -> bool {
+    match json_line(value) {
+        Ok(line) => print_line(&line),
+        Err(e) => {
+            eprintln!("deploykit: could not print the result as JSON: {e}");
+            true
+        }
+    }
+}
+
+/// The JSON document of an error, printed on stdout with `--json` when a command fails:
+/// `{"error": {"kind", "message", "temporary", "context", "exit_code"}}`. `kind` is the
+/// error's kind (`error.kind().as_str()`) unless a command says its failure otherwise (as
+/// `changelog` does); `message` is the whole message, context included, as the text says it;
+/// `context` has the error's context pairs (`run`, `step`, `resume`, `group`, `path`, ...) as
+/// an object of strings, the first value of a key repeated; `exit_code` is the process's.
+pub fn error_document(kind: &str, error: &Error, exit_code: u8) -> serde_json::Value {
+    let mut context = serde_json::Map::new();
+    for (key, value) in error.context() {
+        context
+            .entry(key.clone())
+            .or_insert_with(|| serde_json::Value::String(value.clone()));
+    }
+    serde_json::json!({
+        "error": {
+            "kind": kind,
+            "message": error.to_string(),
+            "temporary": error.is_temporary(),
+            "context": context,
+            "exit_code": exit_code,
+        }
+    })
 }
 
 /// Writes `text` and a newline to stdout. False when stdout is closed (the reader of a pipe
@@ -184,7 +387,7 @@ pub fn print_result<T: serde::Serialize>(
     human: impl FnOnce() -> String,
 ) -> bool {
     match format {
-        Format::Json => match serde_json::to_string_pretty(value) {
+        Format::Json => match json_pretty(value) {
             Ok(s) => print_line(&s),
             Err(e) => {
                 eprintln!("deploykit: could not print the result as JSON: {e}");
@@ -259,6 +462,70 @@ mod tests {
         }
         // A word this front end does not know is never shown as done.
         assert_eq!(step_end_mark("something_new"), '•');
+    }
+
+    #[test]
+    fn printed_json_has_timestamps_in_whole_seconds_and_is_otherwise_serde_jsons() {
+        #[derive(serde::Serialize)]
+        struct Doc {
+            zulu: chrono::DateTime<chrono::Utc>,
+            whole: &'static str,
+            offset: &'static str,
+            quoted: &'static str,
+            prose: &'static str,
+            date: &'static str,
+            nested: Vec<chrono::DateTime<chrono::Utc>>,
+        }
+        let at = "2026-12-07T23:32:31.201642171Z"
+            .parse::<chrono::DateTime<chrono::Utc>>()
+            .expect("time");
+        let doc = Doc {
+            zulu: at,
+            whole: "2026-11-24T15:00:00Z",
+            offset: "2026-12-08T00:32:31.5+01:00",
+            quoted: "\"2026-12-07T23:32:31.2Z\" is a time",
+            prose: "at 2026-12-07T23:32:31.201642171Z the lock expired",
+            date: "2026-12-07",
+            nested: vec![at],
+        };
+        let line = json_line(&doc).expect("json");
+        assert_eq!(
+            line,
+            "{\"zulu\":\"2026-12-07T23:32:31Z\",\"whole\":\"2026-11-24T15:00:00Z\",\
+             \"offset\":\"2026-12-07T23:32:31Z\",\
+             \"quoted\":\"\\\"2026-12-07T23:32:31.2Z\\\" is a time\",\
+             \"prose\":\"at 2026-12-07T23:32:31.201642171Z the lock expired\",\
+             \"date\":\"2026-12-07\",\"nested\":[\"2026-12-07T23:32:31Z\"]}"
+        );
+        // Pretty: serde_json's layout and field order, only the times changed.
+        let expected = serde_json::to_string_pretty(&doc)
+            .expect("json")
+            .replace(
+                "\"2026-12-07T23:32:31.201642171Z\"",
+                "\"2026-12-07T23:32:31Z\"",
+            )
+            .replace("2026-12-08T00:32:31.5+01:00", "2026-12-07T23:32:31Z");
+        assert_eq!(json_pretty(&doc).expect("json"), expected);
+    }
+
+    #[test]
+    fn an_error_document_has_the_context_as_an_object_and_the_exit_code() {
+        let error = Error::interrupted("SIGTERM stopped run R during its preflight step")
+            .with("run", "R")
+            .with("step", "preflight")
+            .with("resume", "deploykit resume R")
+            .with("run", "a second value");
+        let doc = error_document(error.kind().as_str(), &error, 143);
+        assert_eq!(
+            doc,
+            serde_json::json!({"error": {
+                "kind": "interrupted",
+                "message": error.to_string(),
+                "temporary": false,
+                "context": {"run": "R", "step": "preflight", "resume": "deploykit resume R"},
+                "exit_code": 143,
+            }})
+        );
     }
 
     #[test]

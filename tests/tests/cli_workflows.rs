@@ -492,7 +492,9 @@ fn changelog_with_nothing_valid_exits_1_and_explains() {
         "{}",
         stderr(&out)
     );
-    // As JSON: a document on stdout that says nothing was valid, still exit 1.
+    // As JSON: an error document on stdout that says nothing was valid, still exit 1: one
+    // JSON value (no empty changelog beside the error), whose kind is not invalid_input
+    // (exit 2 everywhere else).
     let out = run_in(
         &repo,
         &["--json", "changelog", "-b", "base", "-s", "main"],
@@ -500,12 +502,12 @@ fn changelog_with_nothing_valid_exits_1_and_explains() {
     );
     assert_eq!(out.status.code(), Some(1));
     let doc: serde_json::Value = serde_json::from_str(&stdout(&out)).expect("json");
-    assert_eq!(doc["entries"], serde_json::json!([]));
+    assert!(doc.get("entries").is_none(), "{doc}");
     assert_eq!(
-        doc["invalid_titles"],
+        doc["error"]["invalid_titles"],
         serde_json::json!(["Tweak a thing (#12)"])
     );
-    assert_eq!(doc["error"]["kind"], "invalid_input");
+    assert_eq!(doc["error"]["kind"], "no_valid_entries");
     assert!(
         doc["error"]["message"]
             .as_str()
@@ -619,11 +621,11 @@ fn every_demo_scenario_leaves_a_report_that_deploykit_report_prints() {
     let doc: serde_json::Value = serde_json::from_str(&stdout(&json)).expect("json");
     assert_eq!(doc["run_id"], id.as_str());
     assert!(some_run.join("report.svg").exists(), "rebuilt");
-    // --open with a browser that fails says where the report is.
+    // --open with a browser that fails says where the report is, and exits 1.
     let mut env2 = env.clone();
     env2.push(("BROWSER", "false"));
     let opened = run_in(dir.path(), &["--sandbox", "report", &id, "--open"], &env2);
-    assert!(opened.status.success(), "{}", stderr(&opened));
+    assert_eq!(opened.status.code(), Some(1), "{}", stderr(&opened));
     assert!(
         stdout(&opened).contains("report.svg"),
         "{}",

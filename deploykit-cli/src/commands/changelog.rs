@@ -9,18 +9,20 @@ use deploykit_github::GitVcs;
 use crate::args::ChangelogArgs;
 use crate::commands::Invocation;
 use crate::exit;
-use crate::output::{Format, print_line, print_result};
+use crate::output::{Format, error_document, print_json_line, print_line, print_result};
 
-/// The JSON document of a range with no valid entry: the success document's fields (no text,
-/// no entries; the commits without an entry, and those whose entry was dropped) and the error
-/// (`invalid_input`, with the trailer format explained).
+/// The error kind of a range with no valid entry, as JSON. Not `invalid_input`, which exits 2
+/// everywhere else: the README documents exit 1 when nothing is valid, and the kind agrees.
+pub const NO_VALID_ENTRIES: &str = "no_valid_entries";
+
+/// The JSON document of a range with no valid entry: an error document
+/// ([`error_document`], kind [`NO_VALID_ENTRIES`], exit 1) with the titles of the commits
+/// without an entry and of those whose entry was dropped.
 fn nothing_valid(commits: &[Commit], error: &Error) -> serde_json::Value {
-    let mut doc = serde_json::to_value(sorted(commits)).unwrap_or_default();
-    doc["error"] = serde_json::json!({
-        "kind": error.kind().as_str(),
-        "message": error.message(),
-        "temporary": error.is_temporary(),
-    });
+    let listed = sorted(commits);
+    let mut doc = error_document(NO_VALID_ENTRIES, error, exit::FAILED);
+    doc["error"]["invalid_titles"] = serde_json::json!(listed.invalid_titles);
+    doc["error"]["dropped_titles"] = serde_json::json!(listed.dropped_titles);
     doc
 }
 
@@ -42,7 +44,7 @@ fn sandbox_vcs(repo: &str) -> Result<std::sync::Arc<dyn Vcs>> {
 }
 
 /// Prints the changelog; exit 1 when nothing is valid, with the explanation on stderr (as
-/// JSON: a document on stdout saying so).
+/// JSON: the error document of [`nothing_valid`] on stdout).
 pub async fn run(inv: &Invocation<'_>, args: &ChangelogArgs) -> Result<u8> {
     let commits = if inv.cli.sandbox {
         sandbox_vcs(&args.repo)?
@@ -70,7 +72,7 @@ pub async fn run(inv: &Invocation<'_>, args: &ChangelogArgs) -> Result<u8> {
         Err(e) if e.kind() == ErrorKind::InvalidInput => {
             match inv.format {
                 Format::Json => {
-                    print_result(inv.format, &nothing_valid(&commits, &e), String::new);
+                    print_json_line(&nothing_valid(&commits, &e));
                 }
                 Format::Human => eprintln!("{}", e.message()),
             }
@@ -95,41 +97,38 @@ mod tests {
     }
 
     #[test]
-    fn nothing_valid_is_a_document_saying_so() {
+    fn nothing_valid_is_one_error_document_whose_kind_agrees_with_exit_1() {
         let commits = [
             commit("Tweak a thing (#12)", ""),
             commit("Odd trailer (#13)", "changelog: Zzzzzzzzzzzz, Login, x"),
         ];
         let error = build_changelog(&commits, "18F/identity-idp").expect_err("nothing valid");
         let doc = nothing_valid(&commits, &error);
-        assert_eq!(doc["entries"], serde_json::json!([]));
-        assert_eq!(doc["text"], "");
+        // One JSON value, the error: no changelog fields beside it.
         assert_eq!(
-            doc["invalid_titles"],
+            doc.as_object()
+                .map(|o| o.keys().map(String::as_str).collect::<Vec<_>>()),
+            Some(vec!["error"]),
+            "{doc}"
+        );
+        let error_doc = &doc["error"];
+        assert_eq!(
+            error_doc["invalid_titles"],
             serde_json::json!(["Tweak a thing (#12)"])
         );
         assert_eq!(
-            doc["dropped_titles"],
+            error_doc["dropped_titles"],
             serde_json::json!(["Odd trailer (#13)"])
         );
-        assert_eq!(doc["error"]["kind"], "invalid_input");
+        // Exit 1, so not invalid_input (exit 2 everywhere else).
+        assert_eq!(error_doc["kind"], NO_VALID_ENTRIES);
+        assert_eq!(error_doc["exit_code"], exit::FAILED);
         assert!(
-            doc["error"]["message"]
+            error_doc["message"]
                 .as_str()
                 .is_some_and(|m| m.contains("changelog: Category, Subcategory, Change")),
             "{doc}"
         );
-        // The fields of a changelog, as the success document has them.
-        let ok = serde_json::to_value(
-            build_changelog(
-                &[commit("Fix (#14)", "changelog: Bug Fixes, Login, Fix it")],
-                "18F/identity-idp",
-            )
-            .expect("valid"),
-        )
-        .expect("json");
-        for key in ok.as_object().expect("object").keys() {
-            assert!(doc.get(key).is_some(), "{key} missing from {doc}");
-        }
+        assert_eq!(error_doc["context"]["commits"], "2", "{doc}");
     }
 }

@@ -11,7 +11,6 @@ use deploykit_core::deploy::{
     FinalStatus, Journal, Operator, RollbackRequest, RunId, StepName,
 };
 use deploykit_core::notify::redact_config_diff;
-use deploykit_core::release;
 use deploykit_core::report::duration_text;
 use deploykit_core::{AppSettings, DeployKind, EnvName, Error, Result};
 
@@ -84,12 +83,99 @@ async fn paused_lock_until(
         .then_some(holder.expires_at)
 }
 
+/// How a paused run goes on: said after the outcome as text, and beside its fields in JSON.
+#[derive(Debug, serde::Serialize)]
+#[serde(untagged)]
+enum WayOn {
+    /// A run `deploykit resume` continues.
+    Resume {
+        /// Always true.
+        resumable: bool,
+        /// The command that continues it: `deploykit resume RUN --decision go|rollback`.
+        next: String,
+        /// Until when the run holds the deploy lock (null when the lock could not be read).
+        lock_until: Option<chrono::DateTime<chrono::Utc>>,
+    },
+    /// A sandboxed run, whose simulated world is gone with the command.
+    Sandboxed {
+        /// Always false.
+        resumable: bool,
+        /// Why, and what to do instead.
+        why_not_resumable: &'static str,
+    },
+}
+
+impl WayOn {
+    /// The way on of `outcome` (`None` unless it is paused).
+    fn of(
+        sandbox: bool,
+        outcome: &DeployOutcome,
+        lock_until: Option<chrono::DateTime<chrono::Utc>>,
+    ) -> Option<Self> {
+        if !matches!(outcome.status, FinalStatus::Paused { .. }) {
+            return None;
+        }
+        Some(if sandbox {
+            WayOn::Sandboxed {
+                resumable: false,
+                why_not_resumable: "a sandboxed run cannot be resumed (its world is gone with \
+                                    this command): run it again with --yes, or answer at the \
+                                    prompt",
+            }
+        } else {
+            WayOn::Resume {
+                resumable: true,
+                next: format!("deploykit resume {} --decision go|rollback", outcome.run_id),
+                lock_until,
+            }
+        })
+    }
+
+    /// The lines the text ends with.
+    fn text(&self) -> String {
+        match self {
+            WayOn::Sandboxed {
+                why_not_resumable, ..
+            } => format!("{why_not_resumable}\n"),
+            WayOn::Resume {
+                next, lock_until, ..
+            } => {
+                let mut out = format!("continue with: {next}\n");
+                if let Some(until) = lock_until {
+                    out.push_str(&format!(
+                        "the run holds the deploy lock until {}; after that another deploy may \
+                         take it (resume takes it back if it is free)\n",
+                        until.format("%Y-%m-%d %H:%M UTC")
+                    ));
+                }
+                out
+            }
+        }
+    }
+}
+
+/// The JSON result of `deploy`, `rollback` and `resume`: the outcome's fields, and a paused
+/// run's way on ([`WayOn`]: `resumable`, `next`, `lock_until`, or `why_not_resumable`).
+#[derive(Debug, serde::Serialize)]
+struct PrintedOutcome<'a> {
+    /// The outcome, its fields as they are.
+    #[serde(flatten)]
+    outcome: &'a DeployOutcome,
+    /// How a paused run goes on (nothing when it is not paused).
+    #[serde(flatten)]
+    way_on: Option<WayOn>,
+}
+
 fn print_outcome(
     inv: &Invocation<'_>,
     outcome: &DeployOutcome,
     lock_until: Option<chrono::DateTime<chrono::Utc>>,
 ) -> u8 {
-    print_result(inv.format, outcome, || {
+    let printed = PrintedOutcome {
+        outcome,
+        way_on: WayOn::of(inv.cli.sandbox, outcome, lock_until),
+    };
+    print_result(inv.format, &printed, || {
         let mut out = format!("run {}: {}\n", outcome.run_id, status_line(&outcome.status));
         for step in &outcome.steps {
             out.push_str(&format!("  {}\n", step_line(step)));
@@ -109,25 +195,8 @@ fn print_outcome(
         if let Some(url) = &outcome.revert_pr_url {
             out.push_str(&format!("revert PR: {url}\n"));
         }
-        if let FinalStatus::Paused { .. } = outcome.status {
-            if inv.cli.sandbox {
-                out.push_str(
-                    "a sandboxed run cannot be resumed (its world is gone with this command): \
-                     run it again with --yes, or answer at the prompt\n",
-                );
-            } else {
-                out.push_str(&format!(
-                    "continue with: deploykit resume {} --decision go|rollback\n",
-                    outcome.run_id
-                ));
-                if let Some(until) = lock_until {
-                    out.push_str(&format!(
-                        "the run holds the deploy lock until {}; after that another deploy may \
-                         take it (resume takes it back if it is free)\n",
-                        until.format("%Y-%m-%d %H:%M UTC")
-                    ));
-                }
-            }
+        if let Some(way_on) = &printed.way_on {
+            out.push_str(&way_on.text());
         }
         out.trim_end().to_string()
     });
@@ -334,22 +403,11 @@ pub async fn deploy(inv: &Invocation<'_>, args: &DeployArgs) -> Result<u8> {
             .await?,
         );
     }
-    if kind.ships_code() {
-        req.pr_number = Some(match pr {
-            Some(n) => n,
-            None if kind == DeployKind::Revert => {
-                release::open_revert_pr(ports.code_host.as_ref(), &app)
-                    .await?
-                    .number
-            }
-            None => {
-                release::open_promotion_pr(ports.code_host.as_ref(), &app)
-                    .await?
-                    .0
-                    .number
-            }
-        });
-    }
+    // A recycle ships no PR; a code deploy ships the PR named, else the open one of its kind.
+    req.pr_number = match pr.filter(|_| kind.ships_code()) {
+        Some(n) => Some(n),
+        None => deploy::default_pr(kind, ports.code_host.as_ref(), &app).await?,
+    };
     if args.dry_run {
         let plan = deploy::plan(&ports, &settings, &req).await?;
         print_result(inv.format, &plan, || plan.render());
@@ -431,10 +489,10 @@ pub async fn resume(inv: &Invocation<'_>, args: &ResumeArgs) -> Result<u8> {
 
 #[cfg(test)]
 mod tests {
-    use deploykit_core::deploy::Verdict;
     use deploykit_core::deploy::state::{StepName, StepOutcome, StepRecord};
+    use deploykit_core::deploy::{DeployOutcome, FinalStatus, Verdict};
 
-    use super::step_line;
+    use super::{PrintedOutcome, WayOn, step_line};
 
     fn line(step: StepName, outcome: StepOutcome) -> String {
         let at = "2026-11-24T15:00:00Z".parse().expect("time");
@@ -475,5 +533,73 @@ mod tests {
         let column = |l: &str| l.find("detail").expect("detail");
         assert_eq!(column(&verdict), column(&waiting));
         assert_eq!(column(&waiting), column(&failed));
+    }
+
+    fn outcome(status: FinalStatus) -> DeployOutcome {
+        DeployOutcome {
+            run_id: "20261124T150000Z-idp-prod".into(),
+            status,
+            steps: Vec::new(),
+            verdicts: Vec::new(),
+            announcements: Vec::new(),
+            overrides: Vec::new(),
+            pending: None,
+            release_url: None,
+            revert_pr_url: None,
+            notes: Vec::new(),
+        }
+    }
+
+    fn printed(sandbox: bool, outcome: &DeployOutcome) -> serde_json::Value {
+        let until = "2026-11-24T20:30:00Z".parse().expect("time");
+        let printed = PrintedOutcome {
+            outcome,
+            way_on: WayOn::of(sandbox, outcome, Some(until)),
+        };
+        serde_json::to_value(&printed).expect("json")
+    }
+
+    #[test]
+    fn a_paused_result_says_how_to_go_on_as_the_text_does() {
+        let paused = outcome(FinalStatus::Paused {
+            reason: "did the smoke tests pass in prod?".into(),
+        });
+        let doc = printed(false, &paused);
+        assert_eq!(doc["run_id"], "20261124T150000Z-idp-prod");
+        assert_eq!(doc["status"]["status"], "paused");
+        assert_eq!(doc["resumable"], true);
+        assert_eq!(
+            doc["next"],
+            "deploykit resume 20261124T150000Z-idp-prod --decision go|rollback"
+        );
+        assert_eq!(doc["lock_until"], "2026-11-24T20:30:00Z");
+        let until = "2026-11-24T20:30:00Z".parse().expect("time");
+        let text = WayOn::of(false, &paused, Some(until))
+            .expect("paused")
+            .text();
+        assert!(
+            text.contains("continue with: deploykit resume 20261124T150000Z-idp-prod")
+                && text.contains("the run holds the deploy lock until 2026-11-24 20:30 UTC"),
+            "{text}"
+        );
+        // Sandboxed: it cannot be resumed, and no command says it can.
+        let doc = printed(true, &paused);
+        assert_eq!(doc["resumable"], false);
+        assert!(
+            doc.get("next").is_none() && doc.get("lock_until").is_none(),
+            "{doc}"
+        );
+        assert!(
+            doc["why_not_resumable"]
+                .as_str()
+                .is_some_and(|w| w.contains("cannot be resumed")),
+            "{doc}"
+        );
+        // Not paused: the outcome as it was, nothing added.
+        let deployed = outcome(FinalStatus::Deployed);
+        assert_eq!(
+            printed(false, &deployed),
+            serde_json::to_value(&deployed).expect("json")
+        );
     }
 }

@@ -338,7 +338,7 @@ pub async fn monitor(inv: &Invocation<'_>, args: &MonitorArgs) -> Result<u8> {
         trend.push(&table);
         if inv.format == crate::output::Format::Json {
             // JSON lines: one compact document a refresh, so the stream parses line by line.
-            match serde_json::to_string(&table) {
+            match crate::output::json_line(&table) {
                 Ok(line) => {
                     if !print_line(&line) {
                         return Ok(exit::OK);

@@ -10,7 +10,7 @@ use deploykit_core::{Error, Result};
 use crate::args::ReportArgs;
 use crate::commands::Invocation;
 use crate::exit;
-use crate::output::{print_line, print_result};
+use crate::output::print_result;
 
 /// `latest` is the run whose journal was written last (ids with a `-2` suffix do not sort by
 /// time); anything else must be a run id.
@@ -83,7 +83,24 @@ fn open(path: &Path) -> std::result::Result<(), String> {
     }
 }
 
-/// `deploykit report RUN_ID [--open]`.
+/// The result of `report --open`: where the report is, and whether the browser opened it.
+#[derive(Debug, serde::Serialize)]
+struct Opened<'a> {
+    /// The run the report is of.
+    run_id: &'a str,
+    /// Whether the chart was opened (the command then exits 0; else 1).
+    opened: bool,
+    /// Why it was not, when it was not.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    reason: Option<&'a str>,
+    /// The Markdown report.
+    markdown: &'a Path,
+    /// The SVG chart, the file opened.
+    svg: &'a Path,
+}
+
+/// `deploykit report RUN_ID [--open]`: `--open` exits 1 when the report could not be opened
+/// (saying where it is all the same).
 pub async fn run(inv: &Invocation<'_>, args: &ReportArgs) -> Result<u8> {
     let journal = inv.journal()?;
     let run = resolve(&journal, &args.run_id, inv.cli.sandbox)?;
@@ -97,19 +114,31 @@ pub async fn run(inv: &Invocation<'_>, args: &ReportArgs) -> Result<u8> {
         eprintln!("deploykit: warning: could not keep the report next to the journal: {e}");
     }
     if args.open {
-        match open(&svg_path) {
-            Ok(()) => print_line(&format!(
+        let failure = open(&svg_path).err();
+        let opened = Opened {
+            run_id: run.as_str(),
+            opened: failure.is_none(),
+            reason: failure.as_deref(),
+            markdown: &md_path,
+            svg: &svg_path,
+        };
+        print_result(inv.format, &opened, || match failure.as_deref() {
+            None => format!(
                 "opened {} (the Markdown is {})",
                 svg_path.display(),
                 md_path.display()
-            )),
-            Err(why) => print_line(&format!(
+            ),
+            Some(why) => format!(
                 "could not open the report ({why}); it is at {} and {}",
                 md_path.display(),
                 svg_path.display()
-            )),
-        };
-        return Ok(exit::OK);
+            ),
+        });
+        return Ok(if opened.opened {
+            exit::OK
+        } else {
+            exit::FAILED
+        });
     }
     print_result(inv.format, &report, || {
         format!(
