@@ -741,7 +741,10 @@ async fn a_pr_number_that_names_no_pr_is_bad_input() {
     let out = rig.deploy(&req).await;
     let reason = stopped_reason(&out.status);
     assert!(reason.starts_with("PR #99999 does not exist"), "{reason}");
-    assert!(reason.contains("names the promotion PR to deploy"), "{reason}");
+    assert!(
+        reason.contains("names the promotion PR to deploy"),
+        "{reason}"
+    );
     assert_eq!(refused_as(&out.status), Some(ErrorKind::InvalidInput));
     assert_eq!(rig.merges(), 0);
     assert!(rig.lock_free().await);
