@@ -103,13 +103,7 @@ impl LockRelease {
     /// The release as `deploykit lock release` prints it, then the lock now if someone has
     /// taken it since.
     fn render(&self) -> String {
-        let mut text = format!(
-            "released the deploy lock of {} in {}, held by {} since {}",
-            self.now.app,
-            self.now.env,
-            self.released.owner,
-            self.released.acquired_at.format("%Y-%m-%d %H:%M:%S UTC")
-        );
+        let mut text = deploykit_core::deploy::held_lock::released_text(&self.released);
         if self.now.holder.is_some() {
             text.push_str(&format!("; since then {}", self.now.render()));
         }

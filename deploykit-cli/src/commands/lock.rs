@@ -62,11 +62,7 @@ pub async fn release(inv: &Invocation<'_>, args: &LockReleaseArgs) -> Result<u8>
         .await?;
     }
     let released = release_held_lock(lock.as_ref(), &env, &app, &args.holder).await?;
-    let description = format!(
-        "released the deploy lock of {app} in {env}, held by {} since {}",
-        released.owner,
-        released.acquired_at.format("%Y-%m-%d %H:%M:%S UTC")
-    );
+    let description = deploykit_core::deploy::held_lock::released_text(&released);
     print_result(
         inv.format,
         &serde_json::json!({ "released": released }),

@@ -140,6 +140,18 @@ pub async fn release_held_lock(
     Ok(holder)
 }
 
+/// What releasing `released`'s lock did, in words: `released the deploy lock of idp in prod,
+/// held by alice since 2026-11-24 15:00:00 UTC`.
+pub fn released_text(released: &LockHolder) -> String {
+    format!(
+        "released the deploy lock of {} in {}, held by {} since {}",
+        released.app,
+        released.env,
+        released.owner,
+        released.acquired_at.format("%Y-%m-%d %H:%M:%S UTC")
+    )
+}
+
 #[cfg(all(test, feature = "sim"))]
 mod tests {
     use std::sync::Arc;
