@@ -168,10 +168,12 @@ pub async fn scale_in(inv: &Invocation<'_>, args: &ScaleInArgs) -> Result<u8> {
     // The groups `deploykit recycle ENV ROLE` recycled (idp's worker too), as its hint says.
     let outcome = fleet_ops::scale_in_as_recycled(&ctx, &req).await?;
     print_result(inv.format, &outcome, || {
+        // Scale-in takes the instances' protection off; Auto Scaling terminates them (the
+        // group's desired capacity is already below what runs), within minutes, not here.
         let verb = if args.dry_run {
-            "would remove"
+            "would unprotect for Auto Scaling to terminate"
         } else {
-            "removed"
+            "unprotected for Auto Scaling to terminate"
         };
         outcome
             .groups

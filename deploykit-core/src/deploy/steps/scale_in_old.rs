@@ -28,7 +28,7 @@ pub(crate) async fn scale_in_old(ctx: &StepContext<'_>, state: &DeployState) -> 
             .await?;
         for g in outcome.groups {
             lines.push(format!(
-                "{}: {} old removed, {} kept",
+                "{}: {} old unprotected for Auto Scaling to terminate, {} kept",
                 g.group,
                 g.removed.len(),
                 g.kept.len()
@@ -65,7 +65,9 @@ pub(crate) async fn scale_in_old(ctx: &StepContext<'_>, state: &DeployState) -> 
             .map(|g| g.removed.len())
             .sum();
         if removed > 0 {
-            lines.push(format!("{group}: the migration instance removed"));
+            lines.push(format!(
+                "{group}: the migration instance unprotected for Auto Scaling to terminate"
+            ));
         }
     }
     Ok(StepBody::done(lines.join("; "), vec![]))
