@@ -90,6 +90,24 @@ async fn a_paused_deploy_overtaken_by_a_standalone_rollback_is_not_resumed() {
     assert_eq!(rig.revert_prs().await, 1);
     let records = journal.load(&run).expect("records").len();
     let announced = rig.announcements();
+    // `deploykit runs` does not offer it to `resume` any more, and says why.
+    let listed = deploykit_core::deploy::run_list::list_runs(&journal, None).expect("runs");
+    let paused = listed
+        .runs
+        .iter()
+        .find(|r| r.run_id == run.as_str())
+        .expect("the paused run");
+    assert_eq!(
+        paused.superseded_by.as_deref(),
+        Some(rolled.run_id.as_str())
+    );
+    assert_eq!(paused.next_step, None);
+    let table = listed.render();
+    assert!(
+        table.contains(&format!("none: superseded by {}", rolled.run_id))
+            && !table.contains("deploykit resume"),
+        "{table}"
+    );
 
     // "go" would release the RC that was just rolled back; "rollback" would open a second
     // revert of it. Both are refused, naming the rollback, and do nothing.

@@ -13,7 +13,8 @@ record_class! {
     repr = |r| format!("RunList(runs={}, unreadable={})", r.runs.len(), r.unreadable.len()),
     {
         /// Every run as a dict `{run_id, app, env, kind, operator, started_at, standing,
-        /// next_step, reason}`.
+        /// next_step, reason}`, with `superseded_by` (a later run's id) for a paused or
+        /// unfinished run a later one has overtaken: `resume` refuses it.
         #[getter]
         fn runs<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
             convert::to_py(py, &self.0.runs)

@@ -78,6 +78,11 @@ pub struct RunSummary {
     pub next_step: Option<StepName>,
     /// Why it ended, stopped or paused, as the run said.
     pub reason: Option<String>,
+    /// A paused or unfinished run that a later run of the same app and environment has
+    /// overtaken (see [`superseding_run`]): that run's id. `resume` refuses it, so it has no
+    /// next step.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub superseded_by: Option<String>,
 }
 
 impl RunSummary {
@@ -109,6 +114,7 @@ impl RunSummary {
             next_step: state.next.filter(|_| standing.resumable()),
             standing,
             reason,
+            superseded_by: None,
         }
     }
 }
@@ -173,7 +179,10 @@ impl RunList {
                     .to_string(),
                     r.started_at.format("%Y-%m-%d %H:%M").to_string(),
                     r.standing.as_str().to_string(),
-                    r.next_step.map(|s| s.as_str()).unwrap_or("").to_string(),
+                    match &r.superseded_by {
+                        Some(by) => format!("none: superseded by {by}"),
+                        None => r.next_step.map(|s| s.as_str()).unwrap_or("").to_string(),
+                    },
                 ]
             })
             .collect();
@@ -200,7 +209,7 @@ impl RunList {
         for u in &self.unreadable {
             text.push_str(&format!("{:<width$}  unreadable: {}\n", u.run_id, u.error));
         }
-        if self.runs.iter().any(|r| r.standing.resumable()) {
+        if self.runs.iter().any(|r| r.next_step.is_some()) {
             text.push_str(way_on);
             text.push('\n');
         }
@@ -238,6 +247,22 @@ pub fn list_runs(journal: &dyn Journal, last: Option<usize>) -> Result<RunList> 
             }),
         }
     }
+    // A paused or unfinished run overtaken by a later one is not offered to `resume`, which
+    // would refuse it. Later runs sort after it, so they are in the list too.
+    for i in 0..list.runs.len() {
+        if !list.runs[i].standing.resumable() {
+            continue;
+        }
+        let by = list.runs[i + 1..]
+            .iter()
+            .filter(|later| overtakes(later, &list.runs[i].app, &list.runs[i].env))
+            .last()
+            .map(|later| later.run_id.clone());
+        if by.is_some() {
+            list.runs[i].next_step = None;
+            list.runs[i].superseded_by = by;
+        }
+    }
     Ok(list)
 }
 
@@ -254,6 +279,12 @@ pub fn superseding_run(journal: &dyn Journal, state: &DeployState) -> Result<Opt
     Ok(run_states(journal, later)
         .filter_map(|(_, later)| later.ok())
         .map(|later| RunSummary::of(&later))
-        .filter(|run| &run.app == app && &run.env == env && run.standing.changed_what_serves())
+        .filter(|run| overtakes(run, app, env))
         .last())
+}
+
+/// Whether `later` (a run started after another of `app` in `env`) overtakes it: it is of the
+/// same app and environment and ended having changed what serves.
+fn overtakes(later: &RunSummary, app: &AppName, env: &EnvName) -> bool {
+    &later.app == app && &later.env == env && later.standing.changed_what_serves()
 }
