@@ -255,8 +255,8 @@ pub fn list_runs(journal: &dyn Journal, last: Option<usize>) -> Result<RunList> 
         }
         let by = list.runs[i + 1..]
             .iter()
-            .filter(|later| overtakes(later, &list.runs[i].app, &list.runs[i].env))
-            .last()
+            .rev()
+            .find(|later| overtakes(later, &list.runs[i].app, &list.runs[i].env))
             .map(|later| later.run_id.clone());
         if by.is_some() {
             list.runs[i].next_step = None;
